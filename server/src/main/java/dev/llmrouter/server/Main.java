@@ -1,6 +1,60 @@
 package dev.llmrouter.server;
 
+import dev.llmrouter.server.config.CommandLine;
+import dev.llmrouter.server.config.ConfigException;
+import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.config.RouterConfig;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/** `java -jar llm-router.jar`: reads the config and flags, then runs the router until stopped. */
 public final class Main {
+
+  private Main() {
+  }
+
   public static void main(String[] args) {
+    RouterConfig config;
+    try {
+      CommandLine commandLine = CommandLine.parse(args);
+      if (commandLine.help()) {
+        System.out.print(CommandLine.USAGE);
+        return;
+      }
+      config = commandLine.applyTo(load(commandLine));
+    } catch (ConfigException e) {
+      System.err.println("llm-router: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Vertx vertx = Vertx.vertx();
+    RouterConfig started = config;
+    RouterServer.start(vertx, config).onComplete(ar -> {
+      if (ar.failed()) {
+        System.err.println("llm-router: cannot listen on " + started.host() + ":" + started.port() + ": "
+            + ar.cause().getMessage());
+        vertx.close();
+        System.exit(1);
+      }
+      System.out.println("llm-router listening on " + started.host() + ":" + ar.result().port()
+          + " (cassettes: " + started.cassetteMode() + " over " + started.cassetteDir() + ")");
+    });
+  }
+
+  private static RouterConfig load(CommandLine commandLine) {
+    if (commandLine.configFile().isEmpty()) {
+      return ConfigLoader.embeddedDefault(System::getenv);
+    }
+    Path file = Path.of(commandLine.configFile().get());
+    try {
+      return ConfigLoader.parse(Files.readString(file), System::getenv);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + file + " does not exist");
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+    }
   }
 }

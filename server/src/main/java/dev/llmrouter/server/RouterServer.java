@@ -1,0 +1,59 @@
+package dev.llmrouter.server;
+
+import dev.llmrouter.api.v1.ChatServiceGrpcService;
+import dev.llmrouter.api.v1.ModelServiceGrpcService;
+import dev.llmrouter.server.api.ChatGrpcService;
+import dev.llmrouter.server.api.ChatRequestValidator;
+import dev.llmrouter.server.api.ModelGrpcService;
+import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.pipeline.ChatPipeline;
+import dev.llmrouter.server.route.Router;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.grpc.health.HealthService;
+import io.vertx.grpc.reflection.ReflectionService;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+
+/**
+ * The router as a running server: gRPC (HTTP/2), gRPC-Web and the standard health and reflection services, all on
+ * one port.
+ */
+public final class RouterServer {
+
+  private final HttpServer httpServer;
+  private final Router router;
+
+  private RouterServer(HttpServer httpServer, Router router) {
+    this.httpServer = httpServer;
+    this.router = router;
+  }
+
+  /** Starts a server with the given config; port 0 picks a free port (see {@link #port()}). */
+  public static Future<RouterServer> start(Vertx vertx, RouterConfig config) {
+    Router router = new Router(vertx, config);
+    ChatPipeline pipeline = new ChatPipeline(vertx, router);
+    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
+    grpc.addService(new ChatGrpcService(pipeline, new ChatRequestValidator(router)).service());
+    grpc.addService(new ModelGrpcService(router).service());
+    HealthService health = HealthService.create(vertx);
+    health.register(ChatServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
+    health.register(ModelServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
+    grpc.addService(health);
+    grpc.addService(ReflectionService.v1());
+    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
+        .setHttp2ClearTextEnabled(true);
+    return vertx.createHttpServer(options).requestHandler(grpc).listen()
+        .map(server -> new RouterServer(server, router));
+  }
+
+  public int port() {
+    return httpServer.actualPort();
+  }
+
+  public Future<Void> close() {
+    return httpServer.close().compose(v -> router.close());
+  }
+}

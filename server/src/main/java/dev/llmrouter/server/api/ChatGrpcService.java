@@ -1,0 +1,83 @@
+package dev.llmrouter.server.api;
+
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.ChatServiceGrpcService;
+import dev.llmrouter.api.v1.ConverseEvent;
+import dev.llmrouter.api.v1.ConverseRequest;
+import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.pipeline.ChatPipeline;
+import dev.llmrouter.server.pipeline.RouterError;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import io.vertx.grpc.server.Service;
+import java.util.Optional;
+
+/**
+ * `llmrouter.v1.ChatService`: `Chat` folds the pipeline's events into one response, `StreamChat` writes them as
+ * they come with back-pressure. Both validate first, stop the upstream when the caller cancels, and end with the
+ * mapped status when the answer fails.
+ */
+public final class ChatGrpcService {
+
+  private final ChatPipeline pipeline;
+  private final ChatRequestValidator validator;
+
+  public ChatGrpcService(ChatPipeline pipeline, ChatRequestValidator validator) {
+    this.pipeline = pipeline;
+    this.validator = validator;
+  }
+
+  public Service service() {
+    return Service.service(ChatServiceGrpcService.SERVICE_NAME, ChatServiceGrpcService.SERVICE_DESCRIPTOR)
+        .bind(ChatServiceGrpcService.Chat, this::chat)
+        .bind(ChatServiceGrpcService.StreamChat, this::streamChat)
+        .bind(ChatServiceGrpcService.Converse, this::converse)
+        .build();
+  }
+
+  private void chat(GrpcServerRequest<ChatRequest, ChatResponse> call) {
+    call.handler(request -> start(call, request, false).ifPresent(answer -> answer.handler(event -> {
+      if (event.hasDone()) {
+        call.response().end(event.getDone().getResponse());
+      }
+    })));
+  }
+
+  private void streamChat(GrpcServerRequest<ChatRequest, ChatEvent> call) {
+    GrpcServerResponse<ChatRequest, ChatEvent> response = call.response();
+    call.handler(request -> start(call, request, true).ifPresent(answer -> answer.handler(event -> {
+      if (event.hasDone()) {
+        response.end(event);
+        return;
+      }
+      response.write(event);
+      if (response.writeQueueFull()) {
+        answer.pause();
+        response.drainHandler(v -> answer.resume());
+      }
+    })));
+  }
+
+  private void converse(GrpcServerRequest<ConverseRequest, ConverseEvent> call) {
+    GrpcErrors.end(call.response(), new RouterError(GrpcStatus.UNIMPLEMENTED,
+        "Converse is not available in this release of llm-router; use StreamChat for now "
+            + "(see README.md, section \"Converse\")"));
+  }
+
+  private Optional<ChatEventStream> start(GrpcServerRequest<ChatRequest, ?> call, ChatRequest request, boolean stream) {
+    ChatEventStream answer;
+    try {
+      validator.validate(request);
+      answer = pipeline.start(request, stream, call.timeout());
+    } catch (RouterError e) {
+      GrpcErrors.end(call.response(), e);
+      return Optional.empty();
+    }
+    call.errorHandler(error -> answer.cancel());
+    answer.exceptionHandler(failure -> GrpcErrors.end(call.response(), failure));
+    return Optional.of(answer);
+  }
+}

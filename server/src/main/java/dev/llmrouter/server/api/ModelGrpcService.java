@@ -1,0 +1,29 @@
+package dev.llmrouter.server.api;
+
+import dev.llmrouter.api.v1.ListModelsRequest;
+import dev.llmrouter.api.v1.ListModelsResponse;
+import dev.llmrouter.api.v1.ModelServiceGrpcService;
+import dev.llmrouter.server.route.Router;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.Service;
+
+/** `llmrouter.v1.ModelService`: the models configured on the router. */
+public final class ModelGrpcService {
+
+  private final Router router;
+
+  public ModelGrpcService(Router router) {
+    this.router = router;
+  }
+
+  public Service service() {
+    return Service.service(ModelServiceGrpcService.SERVICE_NAME, ModelServiceGrpcService.SERVICE_DESCRIPTOR)
+        .bind(ModelServiceGrpcService.ListModels, this::listModels)
+        .build();
+  }
+
+  private void listModels(GrpcServerRequest<ListModelsRequest, ListModelsResponse> call) {
+    call.handler(request -> call.response().end(
+        ListModelsResponse.newBuilder().addAllModels(router.models(request.getProvider())).build()));
+  }
+}

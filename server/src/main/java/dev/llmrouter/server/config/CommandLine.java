@@ -1,0 +1,87 @@
+package dev.llmrouter.server.config;
+
+import java.util.Optional;
+
+/**
+ * The flags of `java -jar llm-router.jar`. Flags override the config file.
+ *
+ * @param configFile the YAML config, or empty for the embedded default
+ * @param port overrides the port of `listen`
+ * @param mode overrides `cassettes.mode`
+ * @param cassetteDir overrides `cassettes.dir`
+ * @param help whether to print usage and exit
+ */
+public record CommandLine(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
+    Optional<String> cassetteDir, boolean help) {
+
+  public static final String USAGE = """
+      usage: java -jar server/target/llm-router.jar [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]
+
+        --config FILE     YAML config (see README.md, "Configuration"); without it the router runs its
+                          embedded default: replay mode over cassettes/recorded, on 127.0.0.1:50051
+        --port N          listen on port N (0 picks a free port); overrides `listen`
+        --mode MODE       cassette mode: replay, record, auto or off; overrides `cassettes.mode`
+        --cassettes DIR   cassette folder; overrides `cassettes.dir`
+        --help            print this text
+      """;
+
+  /** @throws ConfigException naming the bad flag */
+  public static CommandLine parse(String... args) {
+    Optional<String> config = Optional.empty();
+    Optional<Integer> port = Optional.empty();
+    Optional<String> mode = Optional.empty();
+    Optional<String> cassettes = Optional.empty();
+    boolean help = false;
+    for (int i = 0; i < args.length; i++) {
+      String flag = args[i];
+      switch (flag) {
+        case "--help", "-h" -> help = true;
+        case "--config" -> config = Optional.of(value(args, ++i, flag));
+        case "--mode" -> {
+          String value = value(args, ++i, flag);
+          if (!value.matches("replay|record|auto|off")) {
+            throw new ConfigException("--mode must be replay, record, auto or off, not '" + value + "'");
+          }
+          mode = Optional.of(value);
+        }
+        case "--cassettes" -> cassettes = Optional.of(value(args, ++i, flag));
+        case "--port" -> {
+          String value = value(args, ++i, flag);
+          try {
+            int number = Integer.parseInt(value);
+            if (number < 0 || number > 65535) {
+              throw new NumberFormatException();
+            }
+            port = Optional.of(number);
+          } catch (NumberFormatException e) {
+            throw new ConfigException("--port must be a number from 0 to 65535, not '" + value + "'");
+          }
+        }
+        default -> throw new ConfigException("unknown argument '" + flag + "'\n" + USAGE);
+      }
+    }
+    return new CommandLine(config, port, mode, cassettes, help);
+  }
+
+  /** Applies the flags over a loaded config. */
+  public RouterConfig applyTo(RouterConfig config) {
+    RouterConfig result = config;
+    if (port.isPresent()) {
+      result = result.withPort(port.get());
+    }
+    if (mode.isPresent()) {
+      result = result.withCassetteMode(mode.get());
+    }
+    if (cassetteDir.isPresent()) {
+      result = result.withCassetteDir(cassetteDir.get());
+    }
+    return result;
+  }
+
+  private static String value(String[] args, int index, String flag) {
+    if (index >= args.length || args[index].startsWith("--")) {
+      throw new ConfigException(flag + " needs a value\n" + USAGE);
+    }
+    return args[index];
+  }
+}

@@ -1,0 +1,309 @@
+package dev.llmrouter.server.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads the YAML config: `${ENV}` substitution, then validation whose errors name the field and its line.
+ *
+ * <pre>
+ * listen: 127.0.0.1:50051
+ * max_message_bytes: 16777216
+ * cassettes: { dir: cassettes/recorded, mode: replay }
+ * providers:
+ *   - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
+ * </pre>
+ */
+public final class ConfigLoader {
+
+  /** Provider types that have an adapter. */
+  public static final Set<String> PROVIDER_TYPES = Set.of("openai");
+
+  private static final Set<String> MODES = Set.of("replay", "record", "auto", "off");
+  private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+  private static final Pattern WHOLE_ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+
+  private final Function<String, String> environment;
+  private final Map<String, Integer> lineOfField = new HashMap<>();
+  private final List<String> errors = new ArrayList<>();
+
+  private ConfigLoader(Function<String, String> environment) {
+    this.environment = environment;
+  }
+
+  /** The configuration the router runs with when no file is given: replay over the bundled cassettes. */
+  public static RouterConfig embeddedDefault(Function<String, String> environment) {
+    String yaml = """
+        listen: 127.0.0.1:50051
+        cassettes: { dir: cassettes/recorded, mode: replay }
+        providers:
+          - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
+        """;
+    return parse(yaml, environment);
+  }
+
+  /** Parses and validates a YAML document; throws {@link ConfigException} listing every problem found. */
+  public static RouterConfig parse(String yaml, Function<String, String> environment) {
+    return new ConfigLoader(environment).load(yaml);
+  }
+
+  private RouterConfig load(String yaml) {
+    ObjectNode root = readTree(yaml);
+    checkKnownFields(root, "", Set.of("listen", "max_message_bytes", "cassettes", "providers"));
+
+    String listen = text(root, "/listen", "127.0.0.1:50051");
+    String host = "127.0.0.1";
+    int port = 50051;
+    int colon = listen.lastIndexOf(':');
+    if (colon <= 0) {
+      error("/listen", "must be host:port, for example 127.0.0.1:50051, not '" + listen + "'");
+    } else {
+      host = listen.substring(0, colon);
+      port = parsePort(listen.substring(colon + 1));
+    }
+
+    long maxMessageBytes = root.has("max_message_bytes") ? root.get("max_message_bytes").asLong(-1)
+        : RouterConfig.DEFAULT_MAX_MESSAGE_BYTES;
+    if (maxMessageBytes < 256 * 1024) {
+      error("/max_message_bytes", "must be a whole number of bytes, at least 262144 (256 KiB)");
+    }
+
+    String cassetteDir = "cassettes/recorded";
+    String mode = "replay";
+    JsonNode cassettes = root.path("cassettes");
+    if (cassettes.isObject()) {
+      checkKnownFields((ObjectNode) cassettes, "/cassettes", Set.of("dir", "mode"));
+      cassetteDir = text(cassettes, "/cassettes/dir", cassetteDir);
+      mode = text(cassettes, "/cassettes/mode", mode);
+      if (!MODES.contains(mode)) {
+        error("/cassettes/mode", "must be one of replay, record, auto, off, not '" + mode + "'");
+      }
+    } else if (!cassettes.isMissingNode()) {
+      error("/cassettes", "must be a mapping like { dir: cassettes/recorded, mode: replay }");
+    }
+
+    List<ProviderConfig> providers = providers(root.path("providers"));
+    if (!errors.isEmpty()) {
+      throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
+    }
+    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, List.copyOf(providers));
+  }
+
+  private List<ProviderConfig> providers(JsonNode list) {
+    List<ProviderConfig> providers = new ArrayList<>();
+    if (list.isMissingNode()) {
+      return providers;
+    }
+    if (!list.isArray()) {
+      error("/providers", "must be a list of { name, type, base_url, api_key }");
+      return providers;
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      String at = "/providers/" + i;
+      JsonNode node = list.get(i);
+      if (!node.isObject()) {
+        error(at, "must be a mapping like { name: openai, type: openai, base_url: ..., api_key: \"${OPENAI_API_KEY}\" }");
+        continue;
+      }
+      checkKnownFields((ObjectNode) node, at, Set.of("name", "type", "base_url", "api_key", "models", "timeout"));
+      String name = required(node, at + "/name");
+      if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9_-]*")) {
+        error(at + "/name", "must be lower-case letters, digits, '-' or '_' (it prefixes model names), not '" + name + "'");
+      }
+      if (!names.add(name)) {
+        error(at + "/name", "'" + name + "' is defined twice");
+      }
+      String type = required(node, at + "/type");
+      if (!type.isEmpty() && !PROVIDER_TYPES.contains(type)) {
+        error(at + "/type", "must be one of " + new java.util.TreeSet<>(PROVIDER_TYPES) + ", not '" + type + "'");
+      }
+      String baseUrl = required(node, at + "/base_url");
+      if (!baseUrl.isEmpty() && !baseUrl.matches("https?://[^\\s/]+.*")) {
+        error(at + "/base_url", "must be an http:// or https:// URL, not '" + baseUrl + "'");
+      }
+      String keyVariable = "";
+      String apiKey = "";
+      JsonNode rawKey = node.path("api_key");
+      if (!rawKey.isMissingNode()) {
+        Matcher reference = WHOLE_ENV_REFERENCE.matcher(rawKey.asText());
+        if (reference.matches()) {
+          keyVariable = reference.group(1);
+          apiKey = valueOrEmpty(environment.apply(keyVariable));
+        } else {
+          error(at + "/api_key", "must name an environment variable, like \"${OPENAI_API_KEY}\": keys are never written in config files");
+        }
+      }
+      List<String> models = new ArrayList<>();
+      node.path("models").forEach(m -> models.add(m.asText()));
+      Duration timeout = duration(node, at + "/timeout", Duration.ofMinutes(5));
+      providers.add(new ProviderConfig(name, type, stripTrailingSlash(baseUrl), apiKey, keyVariable, List.copyOf(models), timeout));
+    }
+    return providers;
+  }
+
+  private ObjectNode readTree(String yaml) {
+    ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
+    try (JsonParser parser = mapper.createParser(yaml)) {
+      // One pass to learn each field's line, so errors can point at it.
+      for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
+        if (token.isScalarValue() || token.isStructStart()) {
+          lineOfField.putIfAbsent(parser.getParsingContext().pathAsPointer().toString(),
+              parser.currentTokenLocation().getLineNr());
+        }
+      }
+      JsonNode tree = mapper.readTree(yaml);
+      if (tree == null || tree.isMissingNode() || tree.isNull()) {
+        return mapper.createObjectNode();
+      }
+      if (!tree.isObject()) {
+        throw new ConfigException("invalid config: the top level must be a mapping (listen, cassettes, providers)");
+      }
+      substituteEnvironment(tree, "");
+      return (ObjectNode) tree;
+    } catch (IOException e) {
+      String detail = e instanceof JsonProcessingException p && p.getLocation() != null
+          ? p.getOriginalMessage() + " (line " + p.getLocation().getLineNr() + ")" : e.getMessage();
+      throw new ConfigException("invalid config: not valid YAML: " + detail);
+    }
+  }
+
+  // api_key keeps its ${VAR} form here: it is resolved on its own so that a missing key is not an error.
+  private void substituteEnvironment(JsonNode node, String pointer) {
+    if (node.isObject()) {
+      Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> field = fields.next();
+        String at = pointer + "/" + field.getKey();
+        if (field.getValue().isTextual() && !field.getKey().equals("api_key")) {
+          ((ObjectNode) node).put(field.getKey(), substitute(field.getValue().asText(), at));
+        } else {
+          substituteEnvironment(field.getValue(), at);
+        }
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        JsonNode item = node.get(i);
+        if (item.isTextual()) {
+          ((com.fasterxml.jackson.databind.node.ArrayNode) node).set(i, substitute(item.asText(), pointer + "/" + i));
+        } else {
+          substituteEnvironment(item, pointer + "/" + i);
+        }
+      }
+    }
+  }
+
+  private String substitute(String value, String pointer) {
+    Matcher matcher = ENV_REFERENCE.matcher(value);
+    StringBuilder out = new StringBuilder();
+    while (matcher.find()) {
+      String resolved = environment.apply(matcher.group(1));
+      if (resolved == null) {
+        resolved = matcher.group(2);
+      }
+      if (resolved == null) {
+        error(pointer, "environment variable " + matcher.group(1) + " is not set (use ${" + matcher.group(1)
+            + ":-default} for a default)");
+        resolved = "";
+      }
+      matcher.appendReplacement(out, Matcher.quoteReplacement(resolved));
+    }
+    matcher.appendTail(out);
+    return out.toString();
+  }
+
+  private void checkKnownFields(ObjectNode node, String pointer, Set<String> known) {
+    node.fieldNames().forEachRemaining(name -> {
+      if (!known.contains(name)) {
+        error(pointer + "/" + name, "unknown field; expected one of " + new java.util.TreeSet<>(known));
+      }
+    });
+  }
+
+  private String text(JsonNode node, String pointer, String fallback) {
+    JsonNode value = node.at(pointer.substring(pointer.lastIndexOf('/')));
+    if (value.isMissingNode() || value.isNull()) {
+      return fallback;
+    }
+    if (!value.isValueNode()) {
+      error(pointer, "must be a single value");
+      return fallback;
+    }
+    return value.asText();
+  }
+
+  private String required(JsonNode node, String pointer) {
+    String value = text(node, pointer, "");
+    if (value.isEmpty()) {
+      error(pointer, "is required");
+    }
+    return value;
+  }
+
+  private Duration duration(JsonNode node, String pointer, Duration fallback) {
+    String value = text(node, pointer, "");
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    Matcher m = Pattern.compile("(\\d+)(ms|s|m)").matcher(value);
+    if (m.matches()) {
+      long amount = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(amount);
+        case "s" -> Duration.ofSeconds(amount);
+        default -> Duration.ofMinutes(amount);
+      };
+    }
+    try {
+      return Duration.parse(value);
+    } catch (DateTimeParseException e) {
+      error(pointer, "must be a duration like 30s, 500ms or 2m, not '" + value + "'");
+      return fallback;
+    }
+  }
+
+  private int parsePort(String text) {
+    try {
+      int port = Integer.parseInt(text);
+      if (port >= 0 && port <= 65535) {
+        return port;
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    error("/listen", "port must be a number from 0 to 65535, not '" + text + "'");
+    return 0;
+  }
+
+  private void error(String pointer, String message) {
+    Integer line = lineOfField.get(pointer);
+    String field = pointer.isEmpty() ? "(top level)" : pointer.substring(1).replace('/', '.');
+    errors.add(field + (line != null ? " (line " + line + ")" : "") + ": " + message);
+  }
+
+  private static String valueOrEmpty(String value) {
+    return value == null ? "" : value;
+  }
+
+  private static String stripTrailingSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+}

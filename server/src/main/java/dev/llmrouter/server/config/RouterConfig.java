@@ -1,0 +1,41 @@
+package dev.llmrouter.server.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The router's whole configuration, validated.
+ *
+ * @param host the address to listen on
+ * @param port the port to listen on; 0 picks a free one
+ * @param maxMessageBytes the largest gRPC message accepted or sent
+ * @param cassetteDir where cassettes live
+ * @param cassetteMode the default cassette mode: replay, record, auto or off
+ * @param providers the upstream deployments, by name
+ */
+public record RouterConfig(
+    String host,
+    int port,
+    long maxMessageBytes,
+    String cassetteDir,
+    String cassetteMode,
+    List<ProviderConfig> providers) {
+
+  public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
+
+  public Optional<ProviderConfig> provider(String name) {
+    return providers.stream().filter(p -> p.name().equals(name)).findFirst();
+  }
+
+  public RouterConfig withPort(int newPort) {
+    return new RouterConfig(host, newPort, maxMessageBytes, cassetteDir, cassetteMode, providers);
+  }
+
+  public RouterConfig withCassetteDir(String dir) {
+    return new RouterConfig(host, port, maxMessageBytes, dir, cassetteMode, providers);
+  }
+
+  public RouterConfig withCassetteMode(String mode) {
+    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, providers);
+  }
+}

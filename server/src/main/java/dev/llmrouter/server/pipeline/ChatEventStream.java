@@ -1,0 +1,211 @@
+package dev.llmrouter.server.pipeline;
+
+import dev.llmrouter.api.v1.ChatDone;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.FinishReason;
+import io.vertx.core.Handler;
+import io.vertx.core.streams.ReadStream;
+import java.util.ArrayDeque;
+import java.util.function.UnaryOperator;
+
+/**
+ * The events of one answer. A producer (a provider adapter, or a cassette) writes events with {@link #emit},
+ * {@link #complete} or {@link #fail}; an RPC reads them as a {@link ReadStream} with back-pressure, and may
+ * {@link #cancel} the producer. Everything runs on the call's event-loop context, so no locking.
+ *
+ * <p>A stream ends exactly once: after its `done` event, or with a failure. Events emitted while the reader is
+ * paused wait in a queue, and the producer is asked to pause its upstream until the reader resumes.
+ */
+public final class ChatEventStream implements ReadStream<ChatEvent> {
+
+  /** How the producer's upstream is paused, resumed and aborted. */
+  public interface Upstream {
+    void pause();
+
+    void resume();
+
+    void cancel();
+  }
+
+  private static final Upstream NO_UPSTREAM = new Upstream() {
+    @Override
+    public void pause() {
+    }
+
+    @Override
+    public void resume() {
+    }
+
+    @Override
+    public void cancel() {
+    }
+  };
+
+  private final UnaryOperator<ChatEvent> decorator;
+  private final ResponseAssembler assembler = new ResponseAssembler();
+  private final ArrayDeque<ChatEvent> queue = new ArrayDeque<>();
+  private Upstream upstream = NO_UPSTREAM;
+  private Runnable closeHandler = () -> { };
+  private Handler<ChatEvent> handler;
+  private Handler<Void> endHandler;
+  private Handler<Throwable> exceptionHandler;
+  private long demand = Long.MAX_VALUE;
+  private boolean upstreamPaused;
+  private boolean done;
+  private Throwable failure;
+  private boolean closed;
+  private boolean delivering;
+
+  /** @param decorator applied to every event on its way to the reader (origin, provider, id normalisation) */
+  public ChatEventStream(UnaryOperator<ChatEvent> decorator) {
+    this.decorator = decorator;
+  }
+
+  // ---- producer side
+
+  /** Connects the producer's flow control; called by the producer before it emits. */
+  public void upstream(Upstream upstream) {
+    this.upstream = upstream;
+    if (closed) {
+      upstream.cancel();
+    } else if (upstreamPaused) {
+      upstream.pause();
+    }
+  }
+
+  /** Runs once when the stream ends, fails or is cancelled (to release timers and the like). */
+  public void closeHandler(Runnable handler) {
+    this.closeHandler = handler;
+  }
+
+  /** True once the stream has ended, failed or been cancelled: the producer should stop. */
+  public boolean isClosed() {
+    return closed || done || failure != null;
+  }
+
+  /** Emits one event; a `done` event ends the stream. */
+  public void emit(ChatEvent event) {
+    if (isClosed()) {
+      return;
+    }
+    assembler.accept(event);
+    queue.add(decorator.apply(event));
+    if (event.hasDone()) {
+      done = true;
+      closeHandler.run();
+    }
+    drain();
+  }
+
+  /** Ends the stream with a `done` event holding the response folded from every event emitted so far. */
+  public void complete(FinishReason finishReason) {
+    emit(ChatEvent.newBuilder().setDone(ChatDone.newBuilder().setResponse(assembler.build(finishReason))).build());
+  }
+
+  /** Ends the stream with a failure, after the events already emitted; the upstream request is aborted. */
+  public void fail(Throwable cause) {
+    if (isClosed()) {
+      return;
+    }
+    failure = cause;
+    upstream.cancel();
+    closeHandler.run();
+    drain();
+  }
+
+  // ---- reader side
+
+  /** Aborts the producer (its upstream request is closed); no more events or end are delivered. */
+  public void cancel() {
+    if (closed) {
+      return;
+    }
+    boolean wasOpen = !isClosed();
+    closed = true;
+    queue.clear();
+    upstream.cancel();
+    if (wasOpen) {
+      closeHandler.run();
+    }
+  }
+
+  @Override
+  public ChatEventStream handler(Handler<ChatEvent> handler) {
+    this.handler = handler;
+    drain();
+    return this;
+  }
+
+  @Override
+  public ChatEventStream exceptionHandler(Handler<Throwable> handler) {
+    this.exceptionHandler = handler;
+    drain();
+    return this;
+  }
+
+  @Override
+  public ChatEventStream endHandler(Handler<Void> handler) {
+    this.endHandler = handler;
+    drain();
+    return this;
+  }
+
+  @Override
+  public ChatEventStream pause() {
+    demand = 0;
+    return this;
+  }
+
+  @Override
+  public ChatEventStream resume() {
+    return fetch(Long.MAX_VALUE);
+  }
+
+  @Override
+  public ChatEventStream fetch(long amount) {
+    demand = Math.min(Long.MAX_VALUE, demand + amount < 0 ? Long.MAX_VALUE : demand + amount);
+    drain();
+    return this;
+  }
+
+  private void drain() {
+    if (delivering || handler == null) {
+      return; // re-entrant calls are served by the loop below
+    }
+    delivering = true;
+    try {
+      while (!closed && demand > 0 && !queue.isEmpty()) {
+        if (demand != Long.MAX_VALUE) {
+          demand--;
+        }
+        ChatEvent event = queue.poll();
+        handler.handle(event);
+        if (event.hasDone() && !closed) {
+          closed = true;
+          if (endHandler != null) {
+            endHandler.handle(null);
+          }
+        }
+      }
+      if (!closed && queue.isEmpty() && failure != null && exceptionHandler != null) {
+        closed = true;
+        exceptionHandler.handle(failure);
+      }
+      flowControlUpstream();
+    } finally {
+      delivering = false;
+    }
+  }
+
+  private void flowControlUpstream() {
+    boolean shouldPause = !closed && (demand == 0 || queue.size() > 16);
+    if (shouldPause != upstreamPaused) {
+      upstreamPaused = shouldPause;
+      if (shouldPause) {
+        upstream.pause();
+      } else {
+        upstream.resume();
+      }
+    }
+  }
+}

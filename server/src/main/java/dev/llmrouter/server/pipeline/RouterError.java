@@ -1,0 +1,65 @@
+package dev.llmrouter.server.pipeline;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
+import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
+import io.vertx.grpc.common.GrpcStatus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A call that failed with a gRPC status: the status, a message that says what to fix, and the rich error details
+ * (`google.rpc.BadRequest`, `ErrorInfo`, `RetryInfo`) sent in `grpc-status-details-bin`.
+ */
+public final class RouterError extends RuntimeException {
+
+  /** The `ErrorInfo.domain` of every error the router raises. */
+  public static final String DOMAIN = "llmrouter.dev";
+
+  private final GrpcStatus status;
+  private final List<Any> details;
+
+  public RouterError(GrpcStatus status, String message, List<Any> details) {
+    super(message, null, false, false);
+    this.status = status;
+    this.details = List.copyOf(details);
+  }
+
+  public RouterError(GrpcStatus status, String message) {
+    this(status, message, List.of());
+  }
+
+  /** INVALID_ARGUMENT naming each bad field. */
+  public static RouterError badRequest(BadRequest violations) {
+    StringBuilder message = new StringBuilder("invalid request: ");
+    for (int i = 0; i < violations.getFieldViolationsCount(); i++) {
+      BadRequest.FieldViolation v = violations.getFieldViolations(i);
+      message.append(i == 0 ? "" : "; ").append(v.getField()).append(": ").append(v.getDescription());
+    }
+    return new RouterError(GrpcStatus.INVALID_ARGUMENT, message.toString(), List.of(Any.pack(violations)));
+  }
+
+  /** An error with an ErrorInfo, plus a RetryInfo when the caller should wait before trying again. */
+  public static RouterError withInfo(GrpcStatus status, String message, String reason, Map<String, String> metadata,
+      java.time.Duration retryDelay) {
+    List<Any> details = new ArrayList<>();
+    details.add(Any.pack(ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN).putAllMetadata(metadata).build()));
+    if (retryDelay != null) {
+      details.add(Any.pack(RetryInfo.newBuilder()
+          .setRetryDelay(Duration.newBuilder().setSeconds(retryDelay.getSeconds()).setNanos(retryDelay.getNano()))
+          .build()));
+    }
+    return new RouterError(status, message, details);
+  }
+
+  public GrpcStatus status() {
+    return status;
+  }
+
+  public List<Any> details() {
+    return details;
+  }
+}

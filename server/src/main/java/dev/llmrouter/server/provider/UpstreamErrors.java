@@ -1,0 +1,101 @@
+package dev.llmrouter.server.provider;
+
+import dev.llmrouter.server.pipeline.RouterError;
+import io.vertx.core.MultiMap;
+import io.vertx.grpc.common.GrpcStatus;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Maps an upstream failure to the gRPC status a caller should see (ARCHITECTURE.md section 5), with an ErrorInfo
+ * naming the provider and upstream status, and a RetryInfo on RESOURCE_EXHAUSTED. Every adapter uses this one
+ * mapping; each only extracts the message and code from its own error body.
+ */
+public final class UpstreamErrors {
+
+  private static final Duration DEFAULT_RETRY_DELAY = Duration.ofSeconds(1);
+
+  private UpstreamErrors() {
+  }
+
+  /**
+   * @param provider the deployment name
+   * @param httpStatus the upstream HTTP status
+   * @param headers the upstream response headers (for Retry-After)
+   * @param message the provider's own error message
+   * @param code the provider's error code or type, empty when none
+   */
+  public static RouterError fromHttp(String provider, int httpStatus, MultiMap headers, String message, String code) {
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put("provider", provider);
+    metadata.put("upstream_status", Integer.toString(httpStatus));
+    if (!code.isEmpty()) {
+      metadata.put("upstream_code", code);
+    }
+    String text = provider + " answered HTTP " + httpStatus + ": " + message;
+    String lower = (code + " " + message).toLowerCase(Locale.ROOT);
+    if (httpStatus == 401 || httpStatus == 403) {
+      return RouterError.withInfo(GrpcStatus.FAILED_PRECONDITION, text
+          + " (the router's credentials for " + provider + " were refused; check its api_key)", "UPSTREAM_AUTH_FAILED",
+          metadata, null);
+    }
+    if (httpStatus == 404) {
+      return RouterError.withInfo(GrpcStatus.NOT_FOUND, text, "UPSTREAM_NOT_FOUND", metadata, null);
+    }
+    if (httpStatus == 429) {
+      return RouterError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, text, "UPSTREAM_RATE_LIMITED", metadata,
+          retryAfter(headers));
+    }
+    if (httpStatus == 408 || httpStatus == 504) {
+      return RouterError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, text, "UPSTREAM_TIMEOUT", metadata, null);
+    }
+    if (httpStatus >= 500 || httpStatus == 409) {
+      return RouterError.withInfo(GrpcStatus.UNAVAILABLE, text, "UPSTREAM_UNAVAILABLE", metadata, null);
+    }
+    if (lower.contains("context_length") || lower.contains("context length") || lower.contains("too many tokens")
+        || lower.contains("maximum context")) {
+      return RouterError.withInfo(GrpcStatus.INVALID_ARGUMENT, text, "CONTEXT_LENGTH_EXCEEDED", metadata, null);
+    }
+    return RouterError.withInfo(GrpcStatus.INVALID_ARGUMENT, text, "UPSTREAM_INVALID_REQUEST", metadata, null);
+  }
+
+  /** The upstream could not be reached, or its connection broke. */
+  public static RouterError unreachable(String provider, String what) {
+    return RouterError.withInfo(GrpcStatus.UNAVAILABLE, provider + ": " + what, "UPSTREAM_UNAVAILABLE",
+        Map.of("provider", provider), null);
+  }
+
+  /** The upstream answered something the adapter cannot read. */
+  public static RouterError malformed(String provider, String what) {
+    return RouterError.withInfo(GrpcStatus.UNAVAILABLE, provider + " sent a malformed answer: " + what,
+        "UPSTREAM_MALFORMED_RESPONSE", Map.of("provider", provider), null);
+  }
+
+  /** The caller's deadline (or the deployment's timeout) passed before the upstream finished. */
+  public static RouterError deadline(String provider, long millis) {
+    return RouterError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, provider + " did not finish within " + millis
+        + " ms; the upstream request was aborted", "UPSTREAM_TIMEOUT", Map.of("provider", provider), null);
+  }
+
+  private static Duration retryAfter(MultiMap headers) {
+    String value = headers == null ? null : headers.get("retry-after");
+    if (value == null || value.isBlank()) {
+      return DEFAULT_RETRY_DELAY;
+    }
+    try {
+      return Duration.ofMillis((long) (Double.parseDouble(value.trim()) * 1000));
+    } catch (NumberFormatException notSeconds) {
+      try {
+        Duration until = Duration.between(ZonedDateTime.now(),
+            ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME));
+        return until.isNegative() ? Duration.ZERO : until;
+      } catch (RuntimeException notADate) {
+        return DEFAULT_RETRY_DELAY;
+      }
+    }
+  }
+}

@@ -1,0 +1,201 @@
+package dev.llmrouter.server.provider.openai.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Timestamp;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatStart;
+import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.api.v1.ReasoningDelta;
+import dev.llmrouter.api.v1.RefusalDelta;
+import dev.llmrouter.api.v1.TextDelta;
+import dev.llmrouter.api.v1.ToolCallDelta;
+import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.provider.UpstreamErrors;
+import dev.llmrouter.server.provider.UpstreamHttpCall;
+import dev.llmrouter.server.provider.sse.SseEvent;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+
+/**
+ * Reads an OpenAI Chat Completions answer, whole (`chat.completion`) or streamed (`chat.completion.chunk` events
+ * ending with `[DONE]`), into events. Tool-call fragments pass through by index; the stream's assembler joins them.
+ */
+public final class OpenAiAnswerDecoder implements UpstreamHttpCall.Decoder {
+
+  private final String provider;
+  private final ChatEventStream answer;
+  private boolean started;
+  private FinishReason finishReason;
+
+  public OpenAiAnswerDecoder(String provider, ChatEventStream answer) {
+    this.provider = provider;
+    this.answer = answer;
+  }
+
+  @Override
+  public void onJson(JsonNode body) {
+    failOnError(body);
+    start(body);
+    JsonNode choice = body.path("choices").path(0);
+    JsonNode message = choice.path("message");
+    reasoning(message);
+    text(message.path("content"));
+    refusal(message.path("refusal"));
+    JsonNode calls = message.path("tool_calls");
+    for (int i = 0; i < calls.size(); i++) {
+      JsonNode call = calls.get(i);
+      answer.emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(i)
+          .setId(call.path("id").asText()).setName(call.path("function").path("name").asText())
+          .setArgumentsDelta(call.path("function").path("arguments").asText())).build());
+    }
+    usage(body.path("usage"));
+    answer.complete(finishReason(choice.path("finish_reason")));
+  }
+
+  @Override
+  public void onEvent(SseEvent event) {
+    if (event.data().trim().equals("[DONE]")) {
+      answer.complete(finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED : finishReason);
+      return;
+    }
+    JsonNode chunk;
+    try {
+      chunk = UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
+    } catch (IOException e) {
+      throw UpstreamErrors.malformed(provider, "a stream chunk is not JSON: " + abbreviate(event.data()));
+    }
+    failOnError(chunk);
+    start(chunk);
+    for (JsonNode choice : chunk.path("choices")) {
+      if (choice.path("index").asInt(0) != 0) {
+        continue; // only the first choice is relayed
+      }
+      JsonNode delta = choice.path("delta");
+      reasoning(delta);
+      text(delta.path("content"));
+      refusal(delta.path("refusal"));
+      for (JsonNode call : delta.path("tool_calls")) {
+        JsonNode function = call.path("function");
+        answer.emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder()
+            .setIndex(call.path("index").asInt(0)).setId(call.path("id").asText(""))
+            .setName(function.path("name").asText("")).setArgumentsDelta(function.path("arguments").asText("")))
+            .build());
+      }
+      if (choice.hasNonNull("finish_reason")) {
+        finishReason = finishReason(choice.get("finish_reason"));
+      }
+    }
+    usage(chunk.path("usage"));
+  }
+
+  @Override
+  public void onStreamEnd(boolean cutMidEvent) {
+    // Some compatible hosts omit `[DONE]`: a finish reason already received means the answer is whole.
+    if (finishReason != null && !cutMidEvent) {
+      answer.complete(finishReason);
+    } else {
+      answer.fail(UpstreamErrors.unreachable(provider, "the stream ended before the answer finished"));
+    }
+  }
+
+  @Override
+  public RouterError error(int httpStatus, MultiMap headers, Buffer body) {
+    JsonNode json;
+    try {
+      json = UpstreamHttpCall.parseJson(body);
+    } catch (IOException | RuntimeException notJson) {
+      return UpstreamErrors.fromHttp(provider, httpStatus, headers, abbreviate(body.toString()), "");
+    }
+    return errorFrom(json, httpStatus, headers);
+  }
+
+  private RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
+    JsonNode error = json.path("error");
+    String message = error.isTextual() ? error.asText()
+        : error.path("message").asText(json.path("message").asText(json.path("detail").asText("")));
+    String code = error.path("code").asText(error.path("type").asText(""));
+    if (code.equals("null")) {
+      code = error.path("type").asText("");
+    }
+    return UpstreamErrors.fromHttp(provider, httpStatus, headers,
+        message.isEmpty() ? abbreviate(json.toString()) : message, code);
+  }
+
+  // An error object inside a 200 answer or stream: the upstream failed after it started.
+  private void failOnError(JsonNode node) {
+    if (node.hasNonNull("error")) {
+      int status = node.path("error").path("status").asInt(500);
+      throw errorFrom(node, status, null);
+    }
+  }
+
+  private void start(JsonNode node) {
+    if (started) {
+      return;
+    }
+    started = true;
+    answer.emit(ChatEvent.newBuilder().setStart(ChatStart.newBuilder()
+        .setId(node.path("id").asText(""))
+        .setModel(node.path("model").asText(""))
+        .setCreated(Timestamp.newBuilder().setSeconds(node.path("created").asLong(0)))).build());
+  }
+
+  // Compatible hosts that expose reasoning name the field `reasoning_content` (DeepSeek, vLLM) or `reasoning` (Groq).
+  private void reasoning(JsonNode message) {
+    String text = message.path("reasoning_content").asText(message.path("reasoning").asText(""));
+    if (message.path("reasoning").isTextual() || message.path("reasoning_content").isTextual()) {
+      if (!text.isEmpty()) {
+        answer.emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)).build());
+      }
+    }
+  }
+
+  private void text(JsonNode content) {
+    if (content.isTextual() && !content.asText().isEmpty()) {
+      answer.emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(content.asText())).build());
+    }
+  }
+
+  private void refusal(JsonNode refusal) {
+    if (refusal.isTextual() && !refusal.asText().isEmpty()) {
+      answer.emit(ChatEvent.newBuilder().setRefusalDelta(RefusalDelta.newBuilder().setText(refusal.asText())).build());
+    }
+  }
+
+  private void usage(JsonNode usage) {
+    if (!usage.isObject()) {
+      return;
+    }
+    Usage.Builder u = Usage.newBuilder();
+    if (usage.has("prompt_tokens")) {
+      u.setInputTokens(usage.get("prompt_tokens").asLong());
+    }
+    if (usage.has("completion_tokens")) {
+      u.setOutputTokens(usage.get("completion_tokens").asLong());
+    }
+    if (usage.path("prompt_tokens_details").has("cached_tokens")) {
+      u.setCachedInputTokens(usage.path("prompt_tokens_details").get("cached_tokens").asLong());
+    }
+    if (usage.path("completion_tokens_details").has("reasoning_tokens")) {
+      u.setReasoningTokens(usage.path("completion_tokens_details").get("reasoning_tokens").asLong());
+    }
+    answer.emit(ChatEvent.newBuilder().setUsage(u).build());
+  }
+
+  private static FinishReason finishReason(JsonNode reason) {
+    return switch (reason.asText("")) {
+      case "stop" -> FinishReason.FINISH_REASON_STOP;
+      case "length" -> FinishReason.FINISH_REASON_LENGTH;
+      case "tool_calls", "function_call" -> FinishReason.FINISH_REASON_TOOL_CALLS;
+      case "content_filter" -> FinishReason.FINISH_REASON_CONTENT_FILTER;
+      default -> FinishReason.FINISH_REASON_UNSPECIFIED;
+    };
+  }
+
+  private static String abbreviate(String text) {
+    return text.length() <= 500 ? text : text.substring(0, 500) + "...";
+  }
+}

@@ -1,0 +1,196 @@
+package dev.llmrouter.server.provider.openai.internal;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.GenerationSettings;
+import dev.llmrouter.api.v1.Image;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.ResponseFormat;
+import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.api.v1.ToolCall;
+import dev.llmrouter.api.v1.ToolChoice;
+import dev.llmrouter.server.provider.ProtoJson;
+import java.util.Base64;
+import java.util.Locale;
+
+/** Maps a {@link ChatRequest} to an OpenAI Chat Completions request body. */
+public final class OpenAiRequestMapper {
+
+  private OpenAiRequestMapper() {
+  }
+
+  public static ObjectNode toRequestBody(ChatRequest request, String upstreamModel, boolean stream) {
+    ObjectNode body = ProtoJson.MAPPER.createObjectNode();
+    body.put("model", upstreamModel);
+    ArrayNode messages = body.putArray("messages");
+    request.getMessagesList().forEach(m -> messages.add(message(m)));
+    if (stream) {
+      body.put("stream", true);
+      body.putObject("stream_options").put("include_usage", true);
+    } else {
+      body.put("stream", false);
+    }
+    settings(request.getSettings(), body);
+    if (request.getToolsCount() > 0) {
+      ArrayNode tools = body.putArray("tools");
+      request.getToolsList().forEach(t -> tools.add(tool(t)));
+    }
+    if (request.hasToolChoice()) {
+      toolChoice(request.getToolChoice(), body);
+    }
+    if (request.hasParallelToolCalls()) {
+      body.put("parallel_tool_calls", request.getParallelToolCalls());
+    }
+    if (request.hasResponseFormat()) {
+      responseFormat(request.getResponseFormat(), body);
+    }
+    // The escape hatch goes last so that its keys win.
+    body.setAll(ProtoJson.toJson(request.getSettings().getProviderOptions()));
+    return body;
+  }
+
+  private static ObjectNode message(Message message) {
+    ObjectNode node = ProtoJson.MAPPER.createObjectNode();
+    node.put("role", switch (message.getRole()) {
+      case ROLE_SYSTEM -> "system";
+      case ROLE_ASSISTANT -> "assistant";
+      case ROLE_TOOL -> "tool";
+      default -> "user";
+    });
+    boolean onlyText = message.getPartsList().stream().allMatch(p -> p.hasText() || p.hasReasoning() || p.hasRefusal());
+    String refusal = message.getPartsList().stream().filter(Part::hasRefusal).map(Part::getRefusal)
+        .reduce("", String::concat);
+    if (onlyText) {
+      String text = message.getPartsList().stream().filter(Part::hasText).map(Part::getText).reduce("", String::concat);
+      if (!text.isEmpty() || message.getToolCallsCount() == 0 && refusal.isEmpty()) {
+        node.put("content", text);
+      } else {
+        node.putNull("content");
+      }
+    } else {
+      ArrayNode content = node.putArray("content");
+      message.getPartsList().forEach(part -> contentPart(part, content));
+    }
+    if (!refusal.isEmpty()) {
+      node.put("refusal", refusal);
+    }
+    if (message.getToolCallsCount() > 0) {
+      ArrayNode calls = node.putArray("tool_calls");
+      for (ToolCall call : message.getToolCallsList()) {
+        ObjectNode c = calls.addObject();
+        c.put("id", call.getId());
+        c.put("type", "function");
+        c.putObject("function").put("name", call.getName()).put("arguments", call.getArgumentsJson());
+      }
+    }
+    if (!message.getToolCallId().isEmpty()) {
+      node.put("tool_call_id", message.getToolCallId());
+    }
+    return node;
+  }
+
+  // Reasoning and refusal parts have no place in a Chat Completions content array, so they are left out.
+  private static void contentPart(Part part, ArrayNode content) {
+    switch (part.getKindCase()) {
+      case TEXT -> content.addObject().put("type", "text").put("text", part.getText());
+      case IMAGE -> {
+        Image image = part.getImage();
+        String url = image.hasUrl() ? image.getUrl() : dataUrl(image.getMimeType(), image.getData().toByteArray());
+        content.addObject().put("type", "image_url").putObject("image_url").put("url", url);
+      }
+      case DOCUMENT -> {
+        ObjectNode file = content.addObject().put("type", "file").putObject("file");
+        file.put("filename", part.getDocument().getTitle().isEmpty() ? "document.pdf" : part.getDocument().getTitle());
+        file.put("file_data", dataUrl(part.getDocument().getMimeType(), part.getDocument().getData().toByteArray()));
+      }
+      default -> {
+      }
+    }
+  }
+
+  private static String dataUrl(String mimeType, byte[] data) {
+    return "data:" + mimeType + ";base64," + Base64.getEncoder().encodeToString(data);
+  }
+
+  private static void settings(GenerationSettings s, ObjectNode body) {
+    if (s.hasTemperature()) {
+      body.put("temperature", s.getTemperature());
+    }
+    if (s.hasTopP()) {
+      body.put("top_p", s.getTopP());
+    }
+    if (s.hasMaxOutputTokens()) {
+      body.put("max_completion_tokens", s.getMaxOutputTokens());
+    }
+    if (s.getStopSequencesCount() > 0) {
+      ArrayNode stop = body.putArray("stop");
+      s.getStopSequencesList().forEach(stop::add);
+    }
+    if (s.hasSeed()) {
+      body.put("seed", s.getSeed());
+    }
+    if (s.hasPresencePenalty()) {
+      body.put("presence_penalty", s.getPresencePenalty());
+    }
+    if (s.hasFrequencyPenalty()) {
+      body.put("frequency_penalty", s.getFrequencyPenalty());
+    }
+    switch (s.getReasoningEffort()) {
+      case REASONING_EFFORT_UNSPECIFIED, UNRECOGNIZED -> {
+      }
+      default -> body.put("reasoning_effort",
+          s.getReasoningEffort().name().substring("REASONING_EFFORT_".length()).toLowerCase(Locale.ROOT));
+    }
+  }
+
+  private static ObjectNode tool(Tool tool) {
+    ObjectNode node = ProtoJson.MAPPER.createObjectNode().put("type", "function");
+    ObjectNode function = node.putObject("function").put("name", tool.getName());
+    if (!tool.getDescription().isEmpty()) {
+      function.put("description", tool.getDescription());
+    }
+    function.set("parameters", tool.hasParameters() ? ProtoJson.toJson(tool.getParameters())
+        : ProtoJson.MAPPER.createObjectNode().put("type", "object"));
+    if (tool.hasStrict()) {
+      function.put("strict", tool.getStrict());
+    }
+    return node;
+  }
+
+  private static void toolChoice(ToolChoice choice, ObjectNode body) {
+    switch (choice.getChoiceCase()) {
+      case TOOL_NAME -> body.putObject("tool_choice").put("type", "function")
+          .putObject("function").put("name", choice.getToolName());
+      case MODE -> {
+        switch (choice.getMode()) {
+          case TOOL_CHOICE_MODE_AUTO -> body.put("tool_choice", "auto");
+          case TOOL_CHOICE_MODE_NONE -> body.put("tool_choice", "none");
+          case TOOL_CHOICE_MODE_REQUIRED -> body.put("tool_choice", "required");
+          default -> {
+          }
+        }
+      }
+      default -> {
+      }
+    }
+  }
+
+  private static void responseFormat(ResponseFormat format, ObjectNode body) {
+    switch (format.getType()) {
+      case RESPONSE_FORMAT_TYPE_TEXT -> body.putObject("response_format").put("type", "text");
+      case RESPONSE_FORMAT_TYPE_JSON_OBJECT -> body.putObject("response_format").put("type", "json_object");
+      case RESPONSE_FORMAT_TYPE_JSON_SCHEMA -> {
+        ObjectNode schema = body.putObject("response_format").put("type", "json_schema").putObject("json_schema");
+        schema.put("name", format.getSchemaName().isEmpty() ? "response" : format.getSchemaName());
+        schema.set("schema", ProtoJson.toJson(format.getSchema()));
+        if (format.hasStrict()) {
+          schema.put("strict", format.getStrict());
+        }
+      }
+      default -> {
+      }
+    }
+  }
+}
