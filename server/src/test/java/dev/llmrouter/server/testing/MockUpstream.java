@@ -1,0 +1,103 @@
+package dev.llmrouter.server.testing;
+
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * A local provider stand-in: a real Vert.x HTTP server on a free port that answers with whatever the test scripts,
+ * records every request it received, and counts connections opened and closed (to see aborted upstream calls).
+ */
+public final class MockUpstream implements AutoCloseable {
+
+  /** One request as the upstream received it. */
+  public record Received(String method, String uri, MultiMap headers, String body) {
+  }
+
+  private final HttpServer server;
+  private final List<Received> received = new CopyOnWriteArrayList<>();
+  private final AtomicInteger openConnections = new AtomicInteger();
+  private final List<CompletableFuture<Void>> connectionCloses = new CopyOnWriteArrayList<>();
+  private volatile Consumer<HttpServerRequest> behaviour = r -> r.response().setStatusCode(500).end();
+
+  private MockUpstream(Vertx vertx) {
+    server = vertx.createHttpServer();
+    server.connectionHandler(connection -> {
+      openConnections.incrementAndGet();
+      CompletableFuture<Void> closed = new CompletableFuture<>();
+      connectionCloses.add(closed);
+      connection.closeHandler(v -> {
+        openConnections.decrementAndGet();
+        closed.complete(null);
+      });
+    });
+    server.requestHandler(request -> request.body().onSuccess(body -> {
+      received.add(new Received(request.method().name(), request.uri(), request.headers(), body.toString()));
+      behaviour.accept(request);
+    }));
+  }
+
+  public static MockUpstream start(Vertx vertx) {
+    MockUpstream upstream = new MockUpstream(vertx);
+    await(upstream.server.listen(0, "127.0.0.1"));
+    return upstream;
+  }
+
+  /** Sets how the next requests are answered (the request body has been read already). */
+  public MockUpstream answer(Consumer<HttpServerRequest> behaviour) {
+    this.behaviour = behaviour;
+    return this;
+  }
+
+  /** Answers every request with this status, content type and body, as one write. */
+  public MockUpstream reply(int status, String contentType, String body) {
+    return answer(r -> r.response().setStatusCode(status).putHeader("content-type", contentType).end(body));
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + server.actualPort();
+  }
+
+  public List<Received> received() {
+    return received;
+  }
+
+  public Received lastRequest() {
+    return received.get(received.size() - 1);
+  }
+
+  public int openConnections() {
+    return openConnections.get();
+  }
+
+  /** Waits until every connection opened so far has been closed. */
+  public boolean awaitAllConnectionsClosed(long timeout, TimeUnit unit) {
+    try {
+      CompletableFuture.allOf(connectionCloses.toArray(CompletableFuture[]::new)).get(timeout, unit);
+      return true;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    await(server.close());
+  }
+
+  static <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,268 @@
+package dev.llmrouter.server.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.api.v1.GenerationSettings;
+import dev.llmrouter.api.v1.Image;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.ReasoningEffort;
+import dev.llmrouter.api.v1.ResponseFormat;
+import dev.llmrouter.api.v1.ResponseFormatType;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.api.v1.ToolCall;
+import dev.llmrouter.api.v1.ToolChoice;
+import dev.llmrouter.api.v1.ToolChoiceMode;
+import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.server.provider.ProtoJson;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeMap;
+
+/**
+ * Test-side reading of OpenAI Chat Completions wire data, written independently of the adapter: what a recorded
+ * response says the answer is (the oracle the router's output must equal), and the {@link ChatRequest} a caller
+ * sends to make the adapter produce a recorded request body.
+ */
+public final class OpenAiWire {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private OpenAiWire() {
+  }
+
+  /** What the caller must receive for a recorded successful response. */
+  public record Answer(String text, String refusal, String reasoning, List<ToolCall> toolCalls, Usage usage,
+      FinishReason finishReason, String id, String model) {
+  }
+
+  public static Answer answerOf(WireExchange exchange) {
+    String body = exchange.body().replace("\r\n", "\n").replace('\r', '\n');
+    StringBuilder text = new StringBuilder();
+    StringBuilder refusal = new StringBuilder();
+    StringBuilder reasoning = new StringBuilder();
+    TreeMap<Integer, ToolCall.Builder> calls = new TreeMap<>();
+    Usage usage = null;
+    String finish = "";
+    String id = "";
+    String model = "";
+    if (exchange.headers().getOrDefault("content-type", "").startsWith("text/event-stream")) {
+      for (String event : body.split("\n\n")) {
+        StringBuilder data = new StringBuilder();
+        for (String line : event.split("\n")) {
+          if (line.startsWith("data:")) {
+            data.append(data.length() > 0 ? "\n" : "").append(line.substring(5).stripLeading());
+          }
+        }
+        if (data.length() == 0 || data.toString().equals("[DONE]")) {
+          continue;
+        }
+        JsonNode chunk = read(data.toString());
+        id = id.isEmpty() ? chunk.path("id").asText() : id;
+        model = model.isEmpty() ? chunk.path("model").asText() : model;
+        for (JsonNode choice : chunk.path("choices")) {
+          JsonNode delta = choice.path("delta");
+          text.append(delta.path("content").asText(""));
+          refusal.append(delta.path("refusal").asText(""));
+          reasoning.append(delta.path("reasoning_content").asText(delta.path("reasoning").asText("")));
+          for (JsonNode call : delta.path("tool_calls")) {
+            ToolCall.Builder b = calls.computeIfAbsent(call.path("index").asInt(), i -> ToolCall.newBuilder());
+            if (call.hasNonNull("id")) {
+              b.setId(call.get("id").asText());
+            }
+            b.setName(b.getName() + call.path("function").path("name").asText(""));
+            b.setArgumentsJson(b.getArgumentsJson() + call.path("function").path("arguments").asText(""));
+          }
+          if (choice.hasNonNull("finish_reason")) {
+            finish = choice.get("finish_reason").asText();
+          }
+        }
+        if (chunk.path("usage").isObject()) {
+          usage = usageOf(chunk.path("usage"));
+        }
+      }
+    } else {
+      JsonNode whole = read(body);
+      id = whole.path("id").asText();
+      model = whole.path("model").asText();
+      JsonNode message = whole.path("choices").path(0).path("message");
+      text.append(message.path("content").asText(""));
+      refusal.append(message.path("refusal").asText(""));
+      reasoning.append(message.path("reasoning_content").asText(message.path("reasoning").asText("")));
+      int i = 0;
+      for (JsonNode call : message.path("tool_calls")) {
+        calls.put(i++, ToolCall.newBuilder().setId(call.path("id").asText())
+            .setName(call.path("function").path("name").asText())
+            .setArgumentsJson(call.path("function").path("arguments").asText()));
+      }
+      finish = whole.path("choices").path(0).path("finish_reason").asText();
+      if (whole.path("usage").isObject()) {
+        usage = usageOf(whole.path("usage"));
+      }
+    }
+    return new Answer(text.toString(), refusal.toString(), reasoning.toString(),
+        calls.values().stream().map(ToolCall.Builder::build).toList(), usage,
+        switch (finish) {
+          case "stop" -> FinishReason.FINISH_REASON_STOP;
+          case "length" -> FinishReason.FINISH_REASON_LENGTH;
+          case "tool_calls" -> FinishReason.FINISH_REASON_TOOL_CALLS;
+          case "content_filter" -> FinishReason.FINISH_REASON_CONTENT_FILTER;
+          default -> FinishReason.FINISH_REASON_UNSPECIFIED;
+        }, id, model);
+  }
+
+  /** The error message the provider put in a recorded error response. */
+  public static String errorMessageOf(WireExchange exchange) {
+    return read(exchange.body()).path("error").path("message").asText();
+  }
+
+  private static Usage usageOf(JsonNode usage) {
+    Usage.Builder u = Usage.newBuilder().setInputTokens(usage.path("prompt_tokens").asLong())
+        .setOutputTokens(usage.path("completion_tokens").asLong());
+    if (usage.path("prompt_tokens_details").has("cached_tokens")) {
+      u.setCachedInputTokens(usage.path("prompt_tokens_details").path("cached_tokens").asLong());
+    }
+    if (usage.path("completion_tokens_details").has("reasoning_tokens")) {
+      u.setReasoningTokens(usage.path("completion_tokens_details").path("reasoning_tokens").asLong());
+    }
+    return u.build();
+  }
+
+  /** The request a caller sends (through provider {@code provider}) to make the adapter send {@code body}. */
+  public static ChatRequest requestFor(JsonNode body, String provider) {
+    ChatRequest.Builder request = ChatRequest.newBuilder().setModel(provider + "/" + body.path("model").asText());
+    for (JsonNode m : body.path("messages")) {
+      Message.Builder message = Message.newBuilder().setRole(switch (m.path("role").asText()) {
+        case "system", "developer" -> Role.ROLE_SYSTEM;
+        case "assistant" -> Role.ROLE_ASSISTANT;
+        case "tool" -> Role.ROLE_TOOL;
+        default -> Role.ROLE_USER;
+      });
+      JsonNode content = m.path("content");
+      if (content.isTextual()) {
+        message.addParts(Part.newBuilder().setText(content.asText()));
+      }
+      for (JsonNode part : content.isArray() ? content : JSON.createArrayNode()) {
+        if (part.path("type").asText().equals("text")) {
+          message.addParts(Part.newBuilder().setText(part.path("text").asText()));
+        } else if (part.path("type").asText().equals("image_url")) {
+          String url = part.path("image_url").path("url").asText();
+          Image.Builder image = Image.newBuilder();
+          if (url.startsWith("data:")) {
+            image.setMimeType(url.substring(5, url.indexOf(';')))
+                .setData(ByteString.copyFrom(Base64.getDecoder().decode(url.substring(url.indexOf(',') + 1))));
+          } else {
+            image.setUrl(url);
+          }
+          message.addParts(Part.newBuilder().setImage(image));
+        }
+      }
+      for (JsonNode call : m.path("tool_calls")) {
+        message.addToolCalls(ToolCall.newBuilder().setId(call.path("id").asText())
+            .setName(call.path("function").path("name").asText())
+            .setArgumentsJson(call.path("function").path("arguments").asText()));
+      }
+      message.setToolCallId(m.path("tool_call_id").asText(""));
+      request.addMessages(message);
+    }
+    for (JsonNode t : body.path("tools")) {
+      JsonNode f = t.path("function");
+      Tool.Builder tool = Tool.newBuilder().setName(f.path("name").asText())
+          .setDescription(f.path("description").asText("")).setParameters(ProtoJson.toStruct(f.path("parameters")));
+      if (f.has("strict")) {
+        tool.setStrict(f.path("strict").asBoolean());
+      }
+      request.addTools(tool);
+    }
+    JsonNode choice = body.path("tool_choice");
+    if (choice.isTextual()) {
+      request.setToolChoice(ToolChoice.newBuilder().setMode(
+          ToolChoiceMode.valueOf("TOOL_CHOICE_MODE_" + choice.asText().toUpperCase(Locale.ROOT))));
+    } else if (choice.isObject()) {
+      request.setToolChoice(ToolChoice.newBuilder().setToolName(choice.path("function").path("name").asText()));
+    }
+    if (body.has("parallel_tool_calls")) {
+      request.setParallelToolCalls(body.path("parallel_tool_calls").asBoolean());
+    }
+    JsonNode format = body.path("response_format");
+    if (format.isObject()) {
+      ResponseFormat.Builder f = ResponseFormat.newBuilder();
+      switch (format.path("type").asText()) {
+        case "json_object" -> f.setType(ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_OBJECT);
+        case "json_schema" -> {
+          JsonNode schema = format.path("json_schema");
+          f.setType(ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA).setSchemaName(schema.path("name").asText())
+              .setSchema(ProtoJson.toStruct(schema.path("schema")));
+          if (schema.has("strict")) {
+            f.setStrict(schema.path("strict").asBoolean());
+          }
+        }
+        default -> f.setType(ResponseFormatType.RESPONSE_FORMAT_TYPE_TEXT);
+      }
+      request.setResponseFormat(f);
+    }
+    GenerationSettings.Builder s = GenerationSettings.newBuilder();
+    if (body.has("temperature")) {
+      s.setTemperature(body.path("temperature").asDouble());
+    }
+    if (body.has("top_p")) {
+      s.setTopP(body.path("top_p").asDouble());
+    }
+    if (body.has("max_completion_tokens")) {
+      s.setMaxOutputTokens(body.path("max_completion_tokens").asInt());
+    }
+    body.path("stop").forEach(stop -> s.addStopSequences(stop.asText()));
+    if (body.has("seed")) {
+      s.setSeed(body.path("seed").asLong());
+    }
+    if (body.has("presence_penalty")) {
+      s.setPresencePenalty(body.path("presence_penalty").asDouble());
+    }
+    if (body.has("frequency_penalty")) {
+      s.setFrequencyPenalty(body.path("frequency_penalty").asDouble());
+    }
+    if (body.has("reasoning_effort")) {
+      s.setReasoningEffort(ReasoningEffort.valueOf("REASONING_EFFORT_"
+          + body.path("reasoning_effort").asText().toUpperCase(Locale.ROOT)));
+    }
+    request.setSettings(s);
+    return request.build();
+  }
+
+  /**
+   * A request body reduced to what must match between a recorded request and the adapter's: without the stream
+   * flags (they follow the RPC), `n` (the router never asks for several choices), empty tool descriptions and
+   * `content: null` beside tool calls (both mean "none").
+   */
+  public static ObjectNode comparable(JsonNode body) {
+    ObjectNode copy = body.deepCopy();
+    copy.remove(List.of("stream", "stream_options", "n"));
+    for (JsonNode m : copy.path("messages")) {
+      if (m.path("content").isNull()) {
+        ((ObjectNode) m).remove("content");
+      }
+    }
+    for (JsonNode t : copy.path("tools")) {
+      if (t.path("function").path("description").asText("x").isEmpty()) {
+        ((ObjectNode) t.path("function")).remove("description");
+      }
+    }
+    return copy;
+  }
+
+  public static JsonNode read(String json) {
+    try {
+      return JSON.readTree(json);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

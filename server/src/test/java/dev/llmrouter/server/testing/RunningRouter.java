@@ -1,0 +1,72 @@
+package dev.llmrouter.server.testing;
+
+import dev.llmrouter.api.v1.ChatServiceGrpc;
+import dev.llmrouter.api.v1.ModelServiceGrpc;
+import dev.llmrouter.server.RouterServer;
+import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.config.RouterConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.vertx.core.Vertx;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real router on a free port, configured from YAML, with a grpc-java channel (grpc-netty) to call it.
+ */
+public final class RunningRouter implements AutoCloseable {
+
+  /** The API key the tests configure; never a real one. */
+  public static final String TEST_KEY = "sk-test-not-a-real-key-0123456789";
+
+  private final RouterServer server;
+  private final ManagedChannel channel;
+
+  private RunningRouter(RouterServer server) {
+    this.server = server;
+    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
+        .maxInboundMessageSize(64 * 1024 * 1024).build();
+  }
+
+  /** Starts the router with the given YAML (listen is forced to a free loopback port). */
+  public static RunningRouter start(Vertx vertx, String yaml) {
+    RouterConfig config = ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY)::get).withPort(0);
+    return new RunningRouter(MockUpstream.await(RouterServer.start(vertx, config)));
+  }
+
+  /** Starts the router with one provider of the given type at the given base URL. */
+  public static RunningRouter withProvider(Vertx vertx, String name, String type, String baseUrl) {
+    return start(vertx, """
+        listen: 127.0.0.1:0
+        cassettes: { mode: off }
+        providers:
+          - { name: %s, type: %s, base_url: "%s", api_key: "${TEST_API_KEY}", models: [model-a, model-b] }
+        """.formatted(name, type, baseUrl));
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public ManagedChannel channel() {
+    return channel;
+  }
+
+  public ChatServiceGrpc.ChatServiceBlockingStub chat() {
+    return ChatServiceGrpc.newBlockingStub(channel);
+  }
+
+  public ChatServiceGrpc.ChatServiceStub chatAsync() {
+    return ChatServiceGrpc.newStub(channel);
+  }
+
+  public ModelServiceGrpc.ModelServiceBlockingStub models() {
+    return ModelServiceGrpc.newBlockingStub(channel);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    MockUpstream.await(server.close());
+  }
+}

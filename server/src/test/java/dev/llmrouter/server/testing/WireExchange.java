@@ -1,0 +1,88 @@
+package dev.llmrouter.server.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * One recorded provider exchange: the request a client sent and the response bytes the provider answered. Read from
+ * the shared conformance corpus (real traffic, `../shared/conformance/`, never copied here) or from this project's
+ * own wire samples (`src/test/resources/wire/`), which use the same file shape.
+ */
+public record WireExchange(String name, String endpoint, JsonNode request, int status, Map<String, String> headers,
+    String body) {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Override
+  public String toString() {
+    return name;
+  }
+
+  /** The path part of the endpoint, for example `/v1/chat/completions`. */
+  public String path() {
+    String path = endpoint.substring(endpoint.indexOf(' ') + 1);
+    int query = path.indexOf('?');
+    return query < 0 ? path : path.substring(0, query);
+  }
+
+  /** The shared corpus folder, or empty when this checkout has no `../shared` beside it. */
+  public static Optional<Path> sharedCorpus() {
+    String override = System.getenv("LLMROUTER_CONFORMANCE_DIR");
+    if (override != null) {
+      return Optional.of(Path.of(override)).filter(Files::isDirectory);
+    }
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      Path candidate = dir.resolve("shared/conformance");
+      if (Files.isDirectory(candidate)) {
+        return Optional.of(candidate);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The shared corpus exchanges of one provider folder (`openai-chat`, `groq`...); none when it is absent. */
+  public static List<WireExchange> shared(String folder) {
+    return sharedCorpus().map(root -> readAll(root.resolve(folder), "shared/" + folder)).orElse(List.of());
+  }
+
+  /** This project's own samples of one provider folder. */
+  public static List<WireExchange> own(String folder) {
+    try {
+      Path dir = Path.of(WireExchange.class.getResource("/wire/" + folder).toURI());
+      return readAll(dir, "own/" + folder);
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static List<WireExchange> readAll(Path dir, String label) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      List<WireExchange> exchanges = new ArrayList<>();
+      for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+        JsonNode node = JSON.readTree(file.toFile());
+        Map<String, String> headers = new LinkedHashMap<>();
+        node.path("response").path("headers").fields().forEachRemaining(h -> headers.put(h.getKey(), h.getValue().asText()));
+        exchanges.add(new WireExchange(label + "/" + file.getFileName(), node.path("endpoint").asText(),
+            node.path("request"), node.path("response").path("status").asInt(), headers,
+            node.path("response").path("body").asText()));
+      }
+      return exchanges;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
