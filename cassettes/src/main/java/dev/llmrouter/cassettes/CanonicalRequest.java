@@ -1,0 +1,136 @@
+package dev.llmrouter.cassettes;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.DoubleNode;
+import com.fasterxml.jackson.databind.node.IntNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.ToolCall;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * The canonical form of a {@link ChatRequest} and its cassette key: everything that shapes the answer (model as the
+ * caller named it, messages, tools, tool choice, parallel tool calls, response format, settings) and nothing else
+ * (not the metadata). Object keys are sorted, numbers have one form, tool-call ids are renumbered and binary data is
+ * replaced by its sha256, so equivalent requests get the same key.
+ */
+public final class CanonicalRequest {
+
+    /** Integral doubles up to 2^53 are exact as longs; beyond that a double is kept as a double. */
+    private static final double LARGEST_EXACT_INTEGER = 0x1p53;
+    private static final List<String> BINARY_PART_KINDS = List.of("image", "document");
+    private static final Pattern KEY = Pattern.compile("[0-9a-f]{64}");
+
+    private final ObjectNode json;
+    private final String key;
+
+    private CanonicalRequest(ObjectNode json) {
+        this.json = json;
+        this.key = Json.sha256Hex(Json.compactString(json).getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static CanonicalRequest of(ChatRequest request) {
+        ObjectNode json = Json.toTree(withRenumberedToolCallIds(request.toBuilder().clearMetadata()));
+        replaceBinaryDataByDigest(json);
+        return new CanonicalRequest((ObjectNode) canonical(json));
+    }
+
+    /** The canonical form (a copy: the key stays true to it). */
+    public ObjectNode json() {
+        return json.deepCopy();
+    }
+
+    /** Lowercase hex sha256 of the compact UTF-8 canonical JSON. */
+    public String key() {
+        return key;
+    }
+
+    /** The first 16 hex characters of the key: the cassette's file name. */
+    public String shortKey() {
+        return key.substring(0, 16);
+    }
+
+    /** Whether the text has the form of a key: 64 lowercase hex characters. */
+    static boolean isKey(String text) {
+        return KEY.matcher(text).matches();
+    }
+
+    @Override
+    public String toString() {
+        return key;
+    }
+
+    /** Upstream tool-call ids are random, so the history names them {@code call_1, call_2, ...} by first use. */
+    private static ChatRequest.Builder withRenumberedToolCallIds(ChatRequest.Builder request) {
+        Map<String, String> renumbered = new HashMap<>();
+        for (Message.Builder message : request.getMessagesBuilderList()) {
+            for (ToolCall.Builder call : message.getToolCallsBuilderList()) {
+                call.setId(renumber(call.getId(), renumbered));
+            }
+            message.setToolCallId(renumber(message.getToolCallId(), renumbered));
+        }
+        return request;
+    }
+
+    private static String renumber(String id, Map<String, String> renumbered) {
+        return id.isEmpty() ? id : renumbered.computeIfAbsent(id, unused -> "call_" + (renumbered.size() + 1));
+    }
+
+    /** Inline images and documents would bloat the cassette: their base64 data becomes {@code sha256:<hex>}. */
+    private static void replaceBinaryDataByDigest(ObjectNode request) {
+        for (JsonNode message : request.path("messages")) {
+            for (JsonNode part : message.path("parts")) {
+                for (String kind : BINARY_PART_KINDS) {
+                    JsonNode binary = part.path(kind);
+                    if (binary.has("data")) {
+                        byte[] data = Base64.getDecoder().decode(binary.get("data").textValue());
+                        ((ObjectNode) binary).put("data", "sha256:" + Json.sha256Hex(data));
+                    }
+                }
+            }
+        }
+    }
+
+    /** A copy with object keys sorted at every level and every number in its canonical form. */
+    private static JsonNode canonical(JsonNode node) {
+        if (node.isObject()) {
+            TreeSet<String> names = new TreeSet<>();
+            node.fieldNames().forEachRemaining(names::add);
+            ObjectNode sorted = JsonNodeFactory.instance.objectNode();
+            for (String name : names) {
+                sorted.set(name, canonical(node.get(name)));
+            }
+            return sorted;
+        }
+        if (node.isArray()) {
+            ArrayNode array = JsonNodeFactory.instance.arrayNode();
+            node.forEach(element -> array.add(canonical(element)));
+            return array;
+        }
+        return node.isNumber() ? canonicalNumber(node) : node;
+    }
+
+    /** Integral values become integers (1.0 -> 1), other values doubles; node types match what a parser builds. */
+    private static JsonNode canonicalNumber(JsonNode number) {
+        if (number.isIntegralNumber()) {
+            return number.canConvertToLong() ? integer(number.longValue()) : number;
+        }
+        double value = number.doubleValue();
+        boolean exactInteger = value == Math.rint(value) && Math.abs(value) <= LARGEST_EXACT_INTEGER;
+        return exactInteger ? integer((long) value) : DoubleNode.valueOf(value);
+    }
+
+    private static JsonNode integer(long value) {
+        return value == (int) value ? IntNode.valueOf((int) value) : LongNode.valueOf(value);
+    }
+}
