@@ -1,0 +1,108 @@
+package dev.llmrouter.server.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+  private static final Map<String, String> ENV = Map.of("OPENAI_API_KEY", "sk-from-env", "HOST", "10.0.0.5");
+
+  private static RouterConfig parse(String yaml) {
+    return ConfigLoader.parse(yaml, ENV::get);
+  }
+
+  private static String error(String yaml) {
+    return assertThrows(ConfigException.class, () -> parse(yaml)).getMessage();
+  }
+
+  @Test
+  void readsTheDocumentedCoreWithEnvironmentSubstitution() {
+    RouterConfig config = parse("""
+        listen: ${HOST}:6000
+        max_message_bytes: 33554432
+        cassettes: { dir: "${CASSETTE_DIR:-my/cassettes}", mode: record }
+        providers:
+          - { name: openai, type: openai, base_url: https://api.openai.com/v1/, api_key: "${OPENAI_API_KEY}",
+              models: [gpt-4o-mini], timeout: 30s }
+          - { name: local, type: openai, base_url: http://127.0.0.1:11434/v1 }
+        """);
+    assertEquals("10.0.0.5", config.host());
+    assertEquals(6000, config.port());
+    assertEquals(32L * 1024 * 1024, config.maxMessageBytes());
+    assertEquals("my/cassettes", config.cassetteDir());
+    assertEquals("record", config.cassetteMode());
+    ProviderConfig openai = config.provider("openai").orElseThrow();
+    assertEquals("https://api.openai.com/v1", openai.baseUrl());
+    assertEquals("sk-from-env", openai.apiKey());
+    assertEquals(List.of("gpt-4o-mini"), openai.models());
+    assertEquals(Duration.ofSeconds(30), openai.timeout());
+    assertEquals("", config.provider("local").orElseThrow().apiKey());
+    assertFalse(openai.toString().contains("sk-from-env"), "the key is never printed");
+  }
+
+  @Test
+  void theEmbeddedDefaultReplaysBundledCassettesOnLoopback() {
+    RouterConfig config = ConfigLoader.embeddedDefault(name -> null);
+    assertEquals("127.0.0.1", config.host());
+    assertEquals(50051, config.port());
+    assertEquals("replay", config.cassetteMode());
+    assertEquals("cassettes/recorded", config.cassetteDir());
+    assertEquals(RouterConfig.DEFAULT_MAX_MESSAGE_BYTES, config.maxMessageBytes());
+  }
+
+  @Test
+  void errorsNameTheFieldAndItsLine() {
+    String message = error("""
+        listen: 127.0.0.1:50051
+        cassettes: { dir: x, mode: replay-all }
+        providers:
+          - { name: openai, type: openai, base_url: https://api.openai.com/v1 }
+          - { name: Bad Name, type: cohere, base_url: "ftp://x" }
+        """);
+    assertTrue(message.contains("cassettes.mode (line 2): must be one of replay, record, auto, off"), message);
+    assertTrue(message.contains("providers.1.name (line 5)"), message);
+    assertTrue(message.contains("providers.1.type (line 5): must be one of [openai]"), message);
+    assertTrue(message.contains("providers.1.base_url (line 5)"), message);
+  }
+
+  @Test
+  void keysWrittenInTheFileAreRefused() {
+    String message = error("""
+        providers:
+          - name: openai
+            type: openai
+            base_url: https://api.openai.com/v1
+            api_key: sk-literal-key-in-the-file
+        """);
+    assertTrue(message.contains("providers.0.api_key (line 5): must name an environment variable"), message);
+    assertFalse(message.contains("sk-literal"), "the key is not echoed");
+  }
+
+  @Test
+  void unknownFieldsMissingVariablesAndBadYamlAreReported() {
+    assertTrue(error("lisen: 1\n").contains("lisen (line 1): unknown field"));
+    assertTrue(error("listen: ${NOPE}:1\n").contains("environment variable NOPE is not set"));
+    assertTrue(error("listen: [\n").contains("not valid YAML"));
+    assertTrue(error("listen: localhost\n").contains("listen (line 1): must be host:port"));
+  }
+
+  @Test
+  void commandLineFlagsOverrideTheFile() {
+    CommandLine flags = CommandLine.parse("--port", "0", "--mode", "auto", "--cassettes", "/tmp/c");
+    RouterConfig config = flags.applyTo(parse("listen: 127.0.0.1:7000\n"));
+    assertEquals(0, config.port());
+    assertEquals("auto", config.cassetteMode());
+    assertEquals("/tmp/c", config.cassetteDir());
+    assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--mode", "live")).getMessage()
+        .contains("--mode must be replay, record, auto or off"));
+    assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--port", "http")).getMessage()
+        .contains("--port must be a number"));
+  }
+}
