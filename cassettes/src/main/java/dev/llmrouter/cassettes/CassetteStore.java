@@ -105,6 +105,13 @@ public final class CassetteStore {
         return loadFile(pathOf(scope, key)).filter(cassette -> cassette.key().equals(key));
     }
 
+    /** The cassette for a full key when it is already parsed in memory; never touches the disk. */
+    public Optional<Cassette> cached(String scope, String key) {
+        return Optional.ofNullable(cache.getIfPresent(pathOf(scope, key)))
+                .map(Parsed::cassette)
+                .filter(cassette -> cassette.key().equals(key));
+    }
+
     /** Redacts the cassette, then atomically replaces its file (one writer per key) and the cache entry. */
     public void write(String scope, Cassette cassette) throws IOException {
         Path file = pathOf(scope, cassette.key());

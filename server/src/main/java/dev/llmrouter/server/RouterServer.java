@@ -1,6 +1,9 @@
 package dev.llmrouter.server;
 
 import dev.llmrouter.api.v1.ChatServiceGrpcService;
+import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.cassettes.CassetteStore;
+import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ChatRequestValidator;
@@ -16,12 +19,16 @@ import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
+import java.nio.file.Path;
 
 /**
  * The router as a running server: gRPC (HTTP/2), gRPC-Web and the standard health and reflection services, all on
  * one port.
  */
 public final class RouterServer {
+
+  /** Parsed cassettes kept in memory, by file size. */
+  private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
 
   private final HttpServer httpServer;
   private final Router router;
@@ -34,9 +41,12 @@ public final class RouterServer {
   /** Starts a server with the given config; port 0 picks a free port (see {@link #port()}). */
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config) {
     Router router = new Router(vertx, config);
-    ChatPipeline pipeline = new ChatPipeline(vertx, router);
+    CassetteStore cassettes = new CassetteStore(Path.of(config.cassetteDir()), CASSETTE_CACHE_BYTES,
+        Redactor.defaults());
+    ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
-    grpc.addService(new ChatGrpcService(pipeline, new ChatRequestValidator(router)).service());
+    grpc.addService(new ChatGrpcService(pipeline, new ChatRequestValidator(router),
+        CassetteMode.parse(config.cassetteMode()), config.allowModeOverride()).service());
     grpc.addService(new ModelGrpcService(router).service());
     HealthService health = HealthService.create(vertx);
     health.register(ChatServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));

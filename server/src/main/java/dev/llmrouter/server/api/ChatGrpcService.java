@@ -6,6 +6,10 @@ import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ChatServiceGrpcService;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
+import com.google.rpc.BadRequest;
+import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.cassettes.CassetteStore;
+import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatEventStream;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.RouterError;
@@ -22,12 +26,22 @@ import java.util.Optional;
  */
 public final class ChatGrpcService {
 
+  /** Call metadata naming the cassette folder of a call. */
+  public static final String SCOPE_HEADER = "x-cassette-scope";
+  /** Call metadata choosing the cassette mode of a call, where the server allows it. */
+  public static final String MODE_HEADER = "x-cassette-mode";
+
   private final ChatPipeline pipeline;
   private final ChatRequestValidator validator;
+  private final CassetteMode defaultMode;
+  private final boolean allowModeOverride;
 
-  public ChatGrpcService(ChatPipeline pipeline, ChatRequestValidator validator) {
+  public ChatGrpcService(ChatPipeline pipeline, ChatRequestValidator validator, CassetteMode defaultMode,
+      boolean allowModeOverride) {
     this.pipeline = pipeline;
     this.validator = validator;
+    this.defaultMode = defaultMode;
+    this.allowModeOverride = allowModeOverride;
   }
 
   public Service service() {
@@ -71,7 +85,7 @@ public final class ChatGrpcService {
     ChatEventStream answer;
     try {
       validator.validate(request);
-      answer = pipeline.start(request, stream, call.timeout());
+      answer = pipeline.start(request, callOptions(call, stream));
     } catch (RouterError e) {
       GrpcErrors.end(call.response(), e);
       return Optional.empty();
@@ -79,5 +93,31 @@ public final class ChatGrpcService {
     call.errorHandler(error -> answer.cancel());
     answer.exceptionHandler(failure -> GrpcErrors.end(call.response(), failure));
     return Optional.of(answer);
+  }
+
+  private CallOptions callOptions(GrpcServerRequest<ChatRequest, ?> call, boolean stream) {
+    String scope = call.headers().get(SCOPE_HEADER);
+    try {
+      scope = scope == null ? CassetteStore.DEFAULT_SCOPE : CassetteStore.validateScope(scope);
+    } catch (IllegalArgumentException e) {
+      throw RouterError.badRequest(BadRequest.newBuilder().addFieldViolations(BadRequest.FieldViolation.newBuilder()
+          .setField(SCOPE_HEADER).setDescription(e.getMessage())).build());
+    }
+    CassetteMode mode = defaultMode;
+    String requestedMode = call.headers().get(MODE_HEADER);
+    if (requestedMode != null) {
+      if (!allowModeOverride) {
+        throw new RouterError(GrpcStatus.FAILED_PRECONDITION, "this router does not let callers choose the cassette "
+            + "mode (" + MODE_HEADER + ": " + requestedMode + "); it runs in " + defaultMode.externalName()
+            + " mode. Set cassettes.allow_mode_override: true in its config to allow it");
+      }
+      try {
+        mode = CassetteMode.parse(requestedMode);
+      } catch (IllegalArgumentException e) {
+        throw RouterError.badRequest(BadRequest.newBuilder().addFieldViolations(BadRequest.FieldViolation
+            .newBuilder().setField(MODE_HEADER).setDescription(e.getMessage())).build());
+      }
+    }
+    return new CallOptions(stream, call.timeout(), scope, mode);
   }
 }

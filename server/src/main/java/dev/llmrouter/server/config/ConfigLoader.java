@@ -88,14 +88,22 @@ public final class ConfigLoader {
 
     String cassetteDir = "cassettes/recorded";
     String mode = "replay";
+    boolean allowModeOverride = false;
     JsonNode cassettes = root.path("cassettes");
     if (cassettes.isObject()) {
-      checkKnownFields((ObjectNode) cassettes, "/cassettes", Set.of("dir", "mode"));
+      checkKnownFields((ObjectNode) cassettes, "/cassettes", Set.of("dir", "mode", "allow_mode_override"));
       cassetteDir = text(cassettes, "/cassettes/dir", cassetteDir);
-      mode = text(cassettes, "/cassettes/mode", mode);
+      // YAML 1.1 reads a bare `off` as the boolean false.
+      mode = cassettes.path("mode").isBoolean() && !cassettes.path("mode").asBoolean() ? "off"
+          : text(cassettes, "/cassettes/mode", mode);
       if (!MODES.contains(mode)) {
         error("/cassettes/mode", "must be one of replay, record, auto, off, not '" + mode + "'");
       }
+      JsonNode override = cassettes.path("allow_mode_override");
+      if (!override.isMissingNode() && !override.isBoolean()) {
+        error("/cassettes/allow_mode_override", "must be true or false");
+      }
+      allowModeOverride = override.asBoolean(false);
     } else if (!cassettes.isMissingNode()) {
       error("/cassettes", "must be a mapping like { dir: cassettes/recorded, mode: replay }");
     }
@@ -104,7 +112,7 @@ public final class ConfigLoader {
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
-    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, List.copyOf(providers));
+    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, List.copyOf(providers));
   }
 
   private List<ProviderConfig> providers(JsonNode list) {

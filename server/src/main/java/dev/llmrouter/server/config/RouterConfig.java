@@ -11,6 +11,7 @@ import java.util.Optional;
  * @param maxMessageBytes the largest gRPC message accepted or sent
  * @param cassetteDir where cassettes live
  * @param cassetteMode the default cassette mode: replay, record, auto or off
+ * @param allowModeOverride whether callers may pick the cassette mode per call (`x-cassette-mode` metadata)
  * @param providers the upstream deployments, by name
  */
 public record RouterConfig(
@@ -19,6 +20,7 @@ public record RouterConfig(
     long maxMessageBytes,
     String cassetteDir,
     String cassetteMode,
+    boolean allowModeOverride,
     List<ProviderConfig> providers) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
@@ -28,14 +30,14 @@ public record RouterConfig(
   }
 
   public RouterConfig withPort(int newPort) {
-    return new RouterConfig(host, newPort, maxMessageBytes, cassetteDir, cassetteMode, providers);
+    return new RouterConfig(host, newPort, maxMessageBytes, cassetteDir, cassetteMode, allowModeOverride, providers);
   }
 
   public RouterConfig withCassetteDir(String dir) {
-    return new RouterConfig(host, port, maxMessageBytes, dir, cassetteMode, providers);
+    return new RouterConfig(host, port, maxMessageBytes, dir, cassetteMode, allowModeOverride, providers);
   }
 
   public RouterConfig withCassetteMode(String mode) {
-    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, providers);
+    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, providers);
   }
 }

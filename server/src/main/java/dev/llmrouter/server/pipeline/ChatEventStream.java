@@ -6,7 +6,6 @@ import dev.llmrouter.api.v1.FinishReason;
 import io.vertx.core.Handler;
 import io.vertx.core.streams.ReadStream;
 import java.util.ArrayDeque;
-import java.util.function.UnaryOperator;
 
 /**
  * The events of one answer. A producer (a provider adapter, or a cassette) writes events with {@link #emit},
@@ -41,7 +40,6 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
     }
   };
 
-  private final UnaryOperator<ChatEvent> decorator;
   private final ResponseAssembler assembler = new ResponseAssembler();
   private final ArrayDeque<ChatEvent> queue = new ArrayDeque<>();
   private Upstream upstream = NO_UPSTREAM;
@@ -55,11 +53,6 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
   private Throwable failure;
   private boolean closed;
   private boolean delivering;
-
-  /** @param decorator applied to every event on its way to the reader (origin, provider, id normalisation) */
-  public ChatEventStream(UnaryOperator<ChatEvent> decorator) {
-    this.decorator = decorator;
-  }
 
   // ---- producer side
 
@@ -89,7 +82,7 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
       return;
     }
     assembler.accept(event);
-    queue.add(decorator.apply(event));
+    queue.add(event);
     if (event.hasDone()) {
       done = true;
       closeHandler.run();

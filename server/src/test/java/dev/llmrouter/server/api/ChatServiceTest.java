@@ -76,6 +76,7 @@ class ChatServiceTest {
     vertx = Vertx.vertx();
     upstream = MockUpstream.start(vertx);
     router = RunningRouter.start(vertx, """
+        cassettes: { mode: off }
         providers:
           - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini, gpt-4o] }
           - { name: keyless, type: openai, base_url: "%1$s/v1", api_key: "${UNSET_KEY_VARIABLE}", models: [m] }

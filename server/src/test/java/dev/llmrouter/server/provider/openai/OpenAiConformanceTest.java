@@ -51,6 +51,7 @@ class OpenAiConformanceTest {
     upstream = MockUpstream.start(vertx);
     // One deployment per path prefix of the corpus: OpenAI itself, and Groq's OpenAI-compatible API.
     router = RunningRouter.start(vertx, """
+        cassettes: { mode: off }
         providers:
           - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}" }
           - { name: groq, type: openai, base_url: "%1$s/openai/v1", api_key: "${TEST_API_KEY}" }

@@ -1,0 +1,14 @@
+package dev.llmrouter.server.pipeline;
+
+import dev.llmrouter.cassettes.CassetteMode;
+
+/**
+ * How one call runs, from the RPC and its metadata.
+ *
+ * @param stream whether the caller streams (the upstream is then asked to stream too)
+ * @param deadlineMillis the caller's remaining time, or 0 for none
+ * @param scope the cassette folder (`x-cassette-scope`, `default` otherwise)
+ * @param mode the cassette mode (the server's, or `x-cassette-mode` where overrides are allowed)
+ */
+public record CallOptions(boolean stream, long deadlineMillis, String scope, CassetteMode mode) {
+}
