@@ -1,0 +1,323 @@
+package dev.llmrouter.server.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.llmrouter.api.v1.CassetteOutcome;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.ChatServiceGrpc;
+import dev.llmrouter.api.v1.GenerationSettings;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RunningRouter;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Record and replay through the real router: what a caller sees live in record mode is byte for byte what it sees
+ * replayed (origin aside), replays need no upstream, re-recording changes no byte, failures write nothing.
+ */
+class CassetteRecordReplayTest {
+
+  private static final String TEXT_STREAM = chunk("{\"role\":\"assistant\",\"content\":\"Bonjour\"}", null)
+      + chunk("{\"content\":\" le monde\"}", null) + chunk("{}", "\"stop\"")
+      + "data: {\"id\":\"chatcmpl-live-%1$s\",\"created\":%1$s,\"model\":\"gpt-4o-mini-2024\",\"choices\":[],"
+      + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3}}\n\ndata: [DONE]\n\n";
+  private static final String TOOL_STREAM = chunk("{\"tool_calls\":[{\"index\":0,\"id\":\"call_live_%1$s\","
+      + "\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\"}}]}", null)
+      + chunk("{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}", null)
+      + chunk("{}", "\"tool_calls\"") + "data: [DONE]\n\n";
+
+  @TempDir
+  Path cassettes;
+  private Vertx vertx;
+  private MockUpstream upstream;
+  private final List<RunningRouter> routers = new ArrayList<>();
+  private int served;
+
+  private static String chunk(String delta, String finish) {
+    return "data: {\"id\":\"chatcmpl-live-%1$s\",\"created\":%1$s,\"model\":\"gpt-4o-mini-2024\",\"choices\":"
+        + "[{\"index\":0,\"delta\":" + delta + ",\"finish_reason\":" + finish + "}]}\n\n";
+  }
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    upstream = MockUpstream.start(vertx);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (RunningRouter router : routers) {
+      router.close();
+    }
+    upstream.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  /** Serves {@code sse} (ids and timestamps differ on every call, as a real provider's do) or its JSON twin. */
+  private void upstreamAnswers(String sse) {
+    upstream.answer(r -> {
+      served++;
+      String body = sse.formatted(1_700_000_000 + served);
+      r.response().putHeader("content-type", "text/event-stream").end(body);
+    });
+  }
+
+  private RunningRouter router(String mode) {
+    RunningRouter router = RunningRouter.start(vertx, """
+        cassettes: { dir: "%s", mode: %s }
+        providers:
+          - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+        """.formatted(cassettes, mode, upstream.baseUrl()));
+    routers.add(router);
+    return router;
+  }
+
+  private static ChatRequest ask(String text) {
+    return ChatRequest.newBuilder().setModel("openai/gpt-4o-mini").addMessages(Message.newBuilder()
+        .setRole(Role.ROLE_USER).addParts(Part.newBuilder().setText(text))).build();
+  }
+
+  private static ChatRequest withTool(ChatRequest request) {
+    return request.toBuilder().addTools(Tool.newBuilder().setName("get_weather").setParameters(Struct.newBuilder()
+        .putFields("type", Value.newBuilder().setStringValue("object").build()))).build();
+  }
+
+  private static ChatServiceGrpc.ChatServiceBlockingStub scoped(RunningRouter router, String scope) {
+    Metadata metadata = new Metadata();
+    metadata.put(Metadata.Key.of("x-cassette-scope", Metadata.ASCII_STRING_MARSHALLER), scope);
+    return router.chat().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
+  }
+
+  private static List<byte[]> streamBytes(ChatServiceGrpc.ChatServiceBlockingStub stub, ChatRequest request) {
+    List<byte[]> events = new ArrayList<>();
+    stub.streamChat(request).forEachRemaining(e -> events.add(withoutOutcome(e).toByteArray()));
+    return events;
+  }
+
+  private static ChatEvent withoutOutcome(ChatEvent event) {
+    if (event.hasStart()) {
+      return event.toBuilder().setStart(event.getStart().toBuilder().setOrigin(
+          event.getStart().getOrigin().toBuilder().clearCassette().clearAttempts())).build();
+    }
+    if (event.hasDone()) {
+      return event.toBuilder().setDone(event.getDone().toBuilder().setResponse(
+          withoutOutcome(event.getDone().getResponse()))).build();
+    }
+    return event;
+  }
+
+  private static ChatResponse withoutOutcome(ChatResponse response) {
+    return response.toBuilder().setOrigin(response.getOrigin().toBuilder().clearCassette().clearAttempts()).build();
+  }
+
+  private List<Path> files() throws IOException {
+    try (Stream<Path> walk = Files.walk(cassettes)) {
+      return walk.filter(Files::isRegularFile).sorted().toList();
+    }
+  }
+
+  @Test
+  void streamChatRecordedThenReplayedWithTheUpstreamStoppedIsByteIdentical() throws Exception {
+    for (String sse : List.of(TEXT_STREAM, TOOL_STREAM)) {
+      upstreamAnswers(sse);
+      ChatRequest request = sse == TEXT_STREAM ? ask("Say hello in French") : withTool(ask("Weather in Paris?"));
+      List<byte[]> live = streamBytes(scoped(router("record"), "shapes"), request);
+      List<ChatEvent> recorded = new ArrayList<>();
+      scoped(routers.get(routers.size() - 1), "shapes").streamChat(request).forEachRemaining(recorded::add);
+      assertEquals(CassetteOutcome.CASSETTE_OUTCOME_RECORDED, recorded.get(0).getStart().getOrigin().getCassette());
+
+      int before = upstream.received().size();
+      List<byte[]> replayed = streamBytes(scoped(router("replay"), "shapes"), request);
+      assertEquals(before, upstream.received().size(), "replay made no upstream call");
+      assertEquals(live.size(), replayed.size());
+      for (int i = 0; i < live.size(); i++) {
+        assertArrayEquals(live.get(i), replayed.get(i), "event " + i);
+      }
+    }
+    upstream.close(); // the upstream is gone: replays still answer
+    RunningRouter replaying = router("replay");
+    ChatResponse tool = scoped(replaying, "shapes").chat(withTool(ask("Weather in Paris?")));
+    assertEquals("get_weather", tool.getMessage().getToolCalls(0).getName());
+    assertEquals("{\"city\":\"Paris\"}", tool.getMessage().getToolCalls(0).getArgumentsJson());
+    assertTrue(tool.getMessage().getToolCalls(0).getId().startsWith("call_"), "ids derive from the key");
+    assertFalse(tool.getMessage().getToolCalls(0).getId().contains("live"), "the upstream's id is not kept");
+    assertEquals(CassetteOutcome.CASSETTE_OUTCOME_HIT, tool.getOrigin().getCassette());
+  }
+
+  @Test
+  void chatRecordedThenReplayedIsByteIdenticalAndSharesTheStreamsCassette() {
+    upstreamAnswers(TEXT_STREAM);
+    ChatRequest request = ask("Say hello in French");
+    ChatResponse live = router("record").chat().chat(request);
+    assertEquals("Bonjour le monde", live.getMessage().getParts(0).getText());
+    assertEquals(CassetteOutcome.CASSETTE_OUTCOME_RECORDED, live.getOrigin().getCassette());
+    assertEquals(64, live.getOrigin().getCassetteKey().length());
+    assertEquals("default", live.getOrigin().getCassetteScope());
+    RunningRouter replaying = router("replay");
+    ChatResponse replayed = replaying.chat().chat(request);
+    assertArrayEquals(withoutOutcome(live).toByteArray(), withoutOutcome(replayed).toByteArray());
+    List<ChatEvent> streamed = new ArrayList<>();
+    replaying.chat().streamChat(request).forEachRemaining(streamed::add);
+    assertEquals(withoutOutcome(replayed), withoutOutcome(streamed.get(streamed.size() - 1).getDone().getResponse()),
+        "a unary call and a streaming call share one cassette");
+  }
+
+  @Test
+  void recordingTheSameExchangeTwiceWritesTheSameBytes() throws Exception {
+    upstreamAnswers(TOOL_STREAM);
+    RunningRouter recording = router("record");
+    recording.chat().chat(withTool(ask("Weather in Paris?")));
+    Path file = files().get(0);
+    byte[] first = Files.readAllBytes(file);
+    recording.chat().chat(withTool(ask("Weather in Paris?")));
+    assertEquals(2, served, "both calls went upstream, with different ids and timestamps");
+    assertEquals(1, files().size());
+    assertArrayEquals(first, Files.readAllBytes(file));
+    String text = new String(first);
+    assertFalse(text.contains("chatcmpl-live"), "no upstream id in the file");
+    assertFalse(text.contains("17000000"), "no upstream timestamp in the file");
+  }
+
+  @Test
+  void fiftyConcurrentIdenticalRequestsInAutoModeMakeOneUpstreamCall() throws Exception {
+    upstream.answer(r -> vertx.setTimer(200, t -> {
+      served++;
+      r.response().putHeader("content-type", "text/event-stream").end(TEXT_STREAM.formatted(1));
+    }));
+    RunningRouter router = router("auto");
+    ExecutorService callers = Executors.newFixedThreadPool(50);
+    try {
+      List<Future<ChatResponse>> answers = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        answers.add(callers.submit(() -> router.chat().chat(ask("Say hello in French"))));
+      }
+      List<ChatResponse> responses = new ArrayList<>();
+      for (Future<ChatResponse> answer : answers) {
+        responses.add(withoutOutcome(answer.get()));
+      }
+      assertEquals(1, upstream.received().size(), "one upstream call");
+      assertEquals(1, files().size(), "one file");
+      assertEquals(1, responses.stream().distinct().count(), "50 identical answers");
+    } finally {
+      callers.shutdownNow();
+    }
+  }
+
+  @Test
+  void plantedSecretsNeverReachTheDisk() throws Exception {
+    String secretKey = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123456789";
+    upstream.answer(r -> r.response().putHeader("content-type", "application/json").end("""
+        {"id":"x","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant",
+         "content":"your token is Bearer eyJhbGciOi.secret-part and key AIzaSyA1234567890abcdefghijklmnopqrstuv"},
+         "finish_reason":"stop"}]}"""));
+    ChatRequest request = ask("my key is " + secretKey).toBuilder().setSettings(GenerationSettings.newBuilder()
+        .setProviderOptions(Struct.newBuilder().putFields("api_key", Value.newBuilder().setStringValue("hunter2")
+            .build()))).build();
+    router("record").chat().chat(request);
+    String written = Files.readString(files().get(0));
+    for (String secret : List.of(secretKey, "hunter2", "eyJhbGciOi.secret-part", "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+        RunningRouter.TEST_KEY)) {
+      assertFalse(written.contains(secret), "secret on disk: " + secret);
+    }
+    assertTrue(written.contains("[REDACTED]"));
+  }
+
+  @Test
+  void aMissNamesTheKeyTheScopeTheClosestCassetteAndWhatDiffers() {
+    upstreamAnswers(TEXT_STREAM);
+    scoped(router("record"), "suite/test").chat(ask("Say hello in French"));
+    StatusRuntimeException miss = assertThrows(StatusRuntimeException.class,
+        () -> scoped(router("replay"), "suite/test").chat(ask("Say hello in German")));
+    assertEquals(Status.Code.FAILED_PRECONDITION, miss.getStatus().getCode());
+    String message = miss.getStatus().getDescription();
+    assertTrue(message.contains("suite/test"), message);
+    assertTrue(message.contains("closest cassette"), message);
+    assertTrue(message.contains("Say hello in French") && message.contains("Say hello in German"), message);
+    assertTrue(message.contains("--mode record"), message);
+  }
+
+  @Test
+  void aCorruptCassetteIsReportedWithItsPathAndOthersKeepWorking() throws Exception {
+    upstreamAnswers(TEXT_STREAM);
+    RunningRouter recording = router("record");
+    recording.chat().chat(ask("one"));
+    recording.chat().chat(ask("two"));
+    Path broken = files().get(0);
+    Files.writeString(broken, "{\"format_version\": 1, \"key\": ");
+    RunningRouter replaying = router("replay");
+    List<String> outcomes = new ArrayList<>();
+    for (String text : List.of("one", "two")) {
+      try {
+        outcomes.add(replaying.chat().chat(ask(text)).getMessage().getParts(0).getText());
+      } catch (StatusRuntimeException e) {
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains(broken.toString()), e.getStatus().getDescription());
+        outcomes.add("corrupt");
+      }
+    }
+    assertTrue(outcomes.contains("corrupt") && outcomes.contains("Bonjour le monde"), outcomes.toString());
+  }
+
+  @Test
+  void anExchangeCutOffMidStreamOrFailingUpstreamWritesNothing() throws Exception {
+    upstream.answer(r -> r.response().setChunked(true).putHeader("content-type", "text/event-stream")
+        .write(chunk("{\"content\":\"half\"}", null).formatted(1))
+        .onComplete(v -> r.connection().close()));
+    RunningRouter router = router("record");
+    assertThrows(StatusRuntimeException.class, () -> router.chat().streamChat(ask("cut")).forEachRemaining(e -> { }));
+    upstream.reply(500, "application/json", "{\"error\":{\"message\":\"boom\"}}");
+    assertEquals(Status.Code.UNAVAILABLE, assertThrows(StatusRuntimeException.class,
+        () -> router.chat().chat(ask("fails"))).getStatus().getCode());
+    assertEquals(List.of(), files(), "no cassette written");
+  }
+
+  @Test
+  void unsafeScopesAreRejected() {
+    RunningRouter router = router("replay");
+    for (String scope : List.of("../escape", "/etc", "a/../b")) {
+      StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
+          () -> scoped(router, scope).chat(ask("x")));
+      assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode(), scope);
+      assertTrue(error.getStatus().getDescription().contains("x-cassette-scope"), error.getMessage());
+    }
+  }
+
+  @Test
+  void theModeCanBeChosenPerCallOnlyWhereTheConfigAllowsIt() {
+    RunningRouter router = router("replay");
+    Metadata metadata = new Metadata();
+    metadata.put(Metadata.Key.of("x-cassette-mode", Metadata.ASCII_STRING_MARSHALLER), "record");
+    StatusRuntimeException error = assertThrows(StatusRuntimeException.class, () -> router.chat()
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata)).chat(ask("x")));
+    assertEquals(Status.Code.FAILED_PRECONDITION, error.getStatus().getCode());
+    assertTrue(error.getStatus().getDescription().contains("allow_mode_override"), error.getMessage());
+  }
+}
