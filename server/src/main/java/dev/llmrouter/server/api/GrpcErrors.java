@@ -4,6 +4,7 @@ import com.google.rpc.Status;
 import dev.llmrouter.server.pipeline.RouterError;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /** Ends a call with the status of a failure and its rich details in `grpc-status-details-bin`. */
@@ -25,12 +26,27 @@ final class GrpcErrors {
     Status details = Status.newBuilder().setCode(error.status().code).setMessage(error.getMessage())
         .addAllDetails(error.details()).build();
     try {
-      response.status(error.status()).statusMessage(error.getMessage());
+      response.status(error.status());
+      // Set here rather than with statusMessage(): Vert.x escapes ':' and '/' too, which grpc-js leaves escaped.
+      response.trailers().set("grpc-message", percentEncode(error.getMessage()));
       response.trailers().set("grpc-status-details-bin",
           Base64.getEncoder().withoutPadding().encodeToString(details.toByteArray()));
       response.end();
     } catch (IllegalStateException alreadyEnded) {
       // The call was cancelled or has ended: there is no one left to tell.
     }
+  }
+
+  /** The gRPC spec's encoding of `grpc-message`: UTF-8, with bytes outside printable ASCII and '%' escaped. */
+  static String percentEncode(String message) {
+    StringBuilder out = new StringBuilder(message.length());
+    for (byte b : message.getBytes(StandardCharsets.UTF_8)) {
+      if (b >= 0x20 && b <= 0x7e && b != '%') {
+        out.append((char) b);
+      } else {
+        out.append('%').append(String.format("%02X", b & 0xff));
+      }
+    }
+    return out.toString();
   }
 }

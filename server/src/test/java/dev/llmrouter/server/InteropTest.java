@@ -1,0 +1,245 @@
+package dev.llmrouter.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RunningRouter;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The router as clients outside Java see it: the Node example of `client-stub/examples/node` (grpc-js) and
+ * `buf curl` (grpc-go, with the schema from reflection or from `proto/`), against the real router and a mock
+ * OpenAI upstream. Skipped when `node` is not on the PATH; runs `npm ci` in the example once when needed.
+ */
+class InteropTest {
+
+  private static final Path EXAMPLE = Path.of("../client-stub/examples/node").toAbsolutePath().normalize();
+  private static final Path PROTO = Path.of("../proto").toAbsolutePath().normalize();
+  private static final String BUF = EXAMPLE.resolve("node_modules/.bin/buf").toString();
+  private static final long PROCESS_TIMEOUT_SECONDS = 60;
+
+  private static final String MODEL = "openai/gpt-4o-mini";
+  private static final List<String> DELTAS = List.of("Hello", " from the", " mock", " upstream.");
+  private static final String TEXT = String.join("", DELTAS);
+  private static final String USAGE = "{\"prompt_tokens\":12,\"completion_tokens\":5,\"total_tokens\":17}";
+  private static final String REQUEST = "{\"model\":\"%s\",\"messages\":[{\"role\":\"ROLE_USER\","
+      + "\"parts\":[{\"text\":\"Say hello\"}]}]}";
+
+  private static Vertx vertx;
+  private static MockUpstream upstream;
+  private static RunningRouter router;
+  private static String address;
+
+  /** What one external process did. */
+  private record Run(int exitCode, String stdout, String stderr) {
+    @Override
+    public String toString() {
+      return "exit code " + exitCode + "\n--- stdout:\n" + stdout + "\n--- stderr:\n" + stderr;
+    }
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeTrue(onPath("node"), "node is not on the PATH: skipping the Node and buf curl interop tests");
+    if (!Files.exists(EXAMPLE.resolve("node_modules/.bin/buf"))) {
+      Process npm = new ProcessBuilder("npm", "ci").directory(EXAMPLE.toFile()).inheritIO().start();
+      if (!npm.waitFor(5, TimeUnit.MINUTES)) {
+        npm.destroyForcibly();
+      }
+      assertEquals(0, npm.waitFor(), "npm ci failed (or took more than 5 minutes) in " + EXAMPLE);
+    }
+    vertx = Vertx.vertx();
+    upstream = MockUpstream.start(vertx).answer(InteropTest::answerLikeOpenAi);
+    router = RunningRouter.start(vertx, """
+        listen: 127.0.0.1:0
+        cassettes: { mode: "off" }
+        providers:
+          - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini] }
+        """.formatted(upstream.baseUrl()));
+    address = "127.0.0.1:" + router.port();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (router != null) {
+      router.close();
+    }
+    if (upstream != null) {
+      upstream.close();
+    }
+    if (vertx != null) {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+  }
+
+  /** Answers like OpenAI's chat completions: one JSON object, or SSE chunks when the request asks to stream. */
+  private static void answerLikeOpenAi(HttpServerRequest request) {
+    JsonObject body = new JsonObject(upstream.lastRequest().body());
+    if (!body.getBoolean("stream", false)) {
+      request.response().putHeader("content-type", "application/json").end("""
+          {"id": "chatcmpl-interop", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-mini",
+           "choices": [{"index": 0, "message": {"role": "assistant", "content": "%s"}, "finish_reason": "stop"}],
+           "usage": %s}""".formatted(TEXT, USAGE));
+      return;
+    }
+    HttpServerResponse response = request.response().setChunked(true).putHeader("content-type", "text/event-stream");
+    response.write(chunk("[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]"));
+    for (String delta : DELTAS) {
+      response.write(chunk("[{\"index\":0,\"delta\":{\"content\":\"" + delta + "\"},\"finish_reason\":null}]"));
+    }
+    response.write(chunk("[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]"));
+    response.write(chunk("[],\"usage\":" + USAGE)); // the usage chunk: no choices
+    response.end("data: [DONE]\n\n");
+  }
+
+  private static String chunk(String choicesAndMore) {
+    return "data: {\"id\":\"chatcmpl-interop\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,"
+        + "\"model\":\"gpt-4o-mini\",\"choices\":" + choicesAndMore + "}\n\n";
+  }
+
+  // ---- the Node example (grpc-js)
+
+  @Test
+  void nodeListsModels() {
+    Run run = run("node", "client.js", address, "models");
+    assertEquals(0, run.exitCode(), run::toString);
+    JsonObject model = json(run.stdout(), run).getJsonArray("models").getJsonObject(0);
+    assertEquals(MODEL, model.getString("name"), run::toString);
+    assertEquals("openai", model.getString("providerType"), run::toString);
+  }
+
+  @Test
+  void nodeChats() {
+    Run run = run("node", "client.js", address, "chat", MODEL, "Say hello");
+    assertEquals(0, run.exitCode(), run::toString);
+    JsonObject response = json(run.stdout(), run);
+    assertEquals(TEXT, response.getJsonObject("message").getJsonArray("parts").getJsonObject(0).getString("text"),
+        run::toString);
+    assertEquals("FINISH_REASON_STOP", response.getString("finishReason"), run::toString);
+    assertEquals(new JsonObject().put("inputTokens", "12").put("outputTokens", "5"), response.getJsonObject("usage"),
+        run::toString);
+  }
+
+  @Test
+  void nodeStreams() {
+    Run run = run("node", "client.js", address, "stream", MODEL, "Say hello");
+    assertEquals(0, run.exitCode(), run::toString);
+    List<JsonObject> events = run.stdout().lines().map(line -> json(line, run)).toList();
+    assertTrue(events.get(0).containsKey("start"), run::toString);
+    String text = events.stream().filter(e -> e.containsKey("textDelta"))
+        .map(e -> e.getJsonObject("textDelta").getString("text")).collect(Collectors.joining());
+    assertEquals(TEXT, text, run::toString);
+    JsonObject done = events.get(events.size() - 1).getJsonObject("done");
+    assertNotNull(done, () -> "the last event is not done:\n" + run);
+    assertEquals("FINISH_REASON_STOP", done.getJsonObject("response").getString("finishReason"), run::toString);
+  }
+
+  @Test
+  void nodeChecksHealth() {
+    Run run = run("node", "client.js", address, "health");
+    assertEquals(0, run.exitCode(), run::toString);
+    assertEquals("SERVING", run.stdout().strip(), run::toString);
+  }
+
+  @Test
+  void nodeReportsTheStatusOfAFailedCall() {
+    Run run = run("node", "client.js", address, "chat", "nope/model", "Say hello");
+    assertEquals(1, run.exitCode(), run::toString);
+    assertTrue(run.stderr().startsWith("ERROR INVALID_ARGUMENT "), run::toString);
+  }
+
+  // ---- buf curl (grpc-go)
+
+  @Test
+  void bufCurlChatsWithTheSchemaFromReflection() {
+    Run run = run(BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", REQUEST.formatted(MODEL),
+        "http://" + address + "/llmrouter.v1.ChatService/Chat");
+    assertEquals(0, run.exitCode(), run::toString);
+    assertTrue(run.stdout().contains("\"text\": \"" + TEXT + "\""), run::toString);
+  }
+
+  @Test
+  void bufCurlStreamsWithTheSchemaFromProtoFiles() {
+    Run run = run(BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--schema", PROTO.toString(),
+        "-d", REQUEST.formatted(MODEL), "http://" + address + "/llmrouter.v1.ChatService/StreamChat");
+    assertEquals(0, run.exitCode(), run::toString);
+    assertTrue(run.stdout().contains("\"textDelta\""), run::toString);
+    assertTrue(run.stdout().contains("\"text\": \"" + TEXT + "\""), run::toString); // in the done event
+    assertTrue(run.stdout().contains("FINISH_REASON_STOP"), run::toString);
+  }
+
+  @Test
+  void bufCurlSeesInvalidArgumentForAnEmptyModel() {
+    Run run = run(BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", REQUEST.formatted(""),
+        "http://" + address + "/llmrouter.v1.ChatService/Chat");
+    assertNotEquals(0, run.exitCode(), run::toString);
+    assertTrue(run.stderr().contains("\"code\": \"invalid_argument\""), run::toString);
+    assertTrue(run.stderr().contains("model: is required"), run::toString);
+  }
+
+  // ---- helpers
+
+  /** Runs a command in the example folder, with a timeout, and captures what it printed. */
+  private static Run run(String... command) {
+    try {
+      Process process = new ProcessBuilder(command).directory(EXAMPLE.toFile()).start();
+      process.getOutputStream().close();
+      CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
+      CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
+      if (!process.waitFor(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+        throw new AssertionError("timed out after " + PROCESS_TIMEOUT_SECONDS + " s: " + String.join(" ", command)
+            + "\n" + new Run(-1, stdout.get(5, TimeUnit.SECONDS), stderr.get(5, TimeUnit.SECONDS)));
+      }
+      return new Run(process.exitValue(), stdout.get(5, TimeUnit.SECONDS), stderr.get(5, TimeUnit.SECONDS));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot run " + String.join(" ", command), e);
+    }
+  }
+
+  private static JsonObject json(String text, Run run) {
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException e) {
+      throw new AssertionError("not a JSON object: " + e.getMessage() + "\n" + run, e);
+    }
+  }
+
+  private static String read(InputStream in) {
+    try (in) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static boolean onPath(String program) {
+    return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+        .anyMatch(dir -> !dir.isEmpty() && Files.isExecutable(Path.of(dir, program)));
+  }
+}
