@@ -43,7 +43,7 @@ public final class RouterServer {
     Router router = new Router(vertx, config);
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassetteDir()), CASSETTE_CACHE_BYTES,
         Redactor.defaults());
-    ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes);
+    ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.recordTiming());
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
     grpc.addService(new ChatGrpcService(pipeline, new ChatRequestValidator(router),
         CassetteMode.parse(config.cassetteMode()), config.allowModeOverride()).service());

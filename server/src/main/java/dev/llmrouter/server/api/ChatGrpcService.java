@@ -12,6 +12,7 @@ import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatEventStream;
 import dev.llmrouter.server.pipeline.ChatPipeline;
+import dev.llmrouter.server.pipeline.ReplayPace;
 import dev.llmrouter.server.pipeline.RouterError;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -30,6 +31,10 @@ public final class ChatGrpcService {
   public static final String SCOPE_HEADER = "x-cassette-scope";
   /** Call metadata choosing the cassette mode of a call, where the server allows it. */
   public static final String MODE_HEADER = "x-cassette-mode";
+  /** Call metadata pacing a replay: `recorded` or a gap in milliseconds. */
+  public static final String PACE_HEADER = "x-cassette-pace";
+  /** Call metadata `sequence`: the n-th identical request gets the n-th recorded take. */
+  public static final String TAKE_HEADER = "x-cassette-take";
 
   private final ChatPipeline pipeline;
   private final ChatRequestValidator validator;
@@ -100,8 +105,7 @@ public final class ChatGrpcService {
     try {
       scope = scope == null ? CassetteStore.DEFAULT_SCOPE : CassetteStore.validateScope(scope);
     } catch (IllegalArgumentException e) {
-      throw RouterError.badRequest(BadRequest.newBuilder().addFieldViolations(BadRequest.FieldViolation.newBuilder()
-          .setField(SCOPE_HEADER).setDescription(e.getMessage())).build());
+      throw badHeader(SCOPE_HEADER, e.getMessage());
     }
     CassetteMode mode = defaultMode;
     String requestedMode = call.headers().get(MODE_HEADER);
@@ -114,10 +118,28 @@ public final class ChatGrpcService {
       try {
         mode = CassetteMode.parse(requestedMode);
       } catch (IllegalArgumentException e) {
-        throw RouterError.badRequest(BadRequest.newBuilder().addFieldViolations(BadRequest.FieldViolation
-            .newBuilder().setField(MODE_HEADER).setDescription(e.getMessage())).build());
+        throw badHeader(MODE_HEADER, e.getMessage());
       }
     }
-    return new CallOptions(stream, call.timeout(), scope, mode);
+    ReplayPace pace = ReplayPace.AS_FAST_AS_POSSIBLE;
+    String requestedPace = call.headers().get(PACE_HEADER);
+    if (requestedPace != null) {
+      try {
+        pace = ReplayPace.parse(requestedPace);
+      } catch (IllegalArgumentException e) {
+        throw badHeader(PACE_HEADER, e.getMessage());
+      }
+    }
+    String take = call.headers().get(TAKE_HEADER);
+    if (take != null && !take.equals("sequence")) {
+      throw badHeader(TAKE_HEADER, "must be `sequence` (the n-th identical request gets the n-th take), not '"
+          + take + "'");
+    }
+    return new CallOptions(stream, call.timeout(), scope, mode, pace, take != null);
+  }
+
+  private static RouterError badHeader(String header, String description) {
+    return RouterError.badRequest(BadRequest.newBuilder().addFieldViolations(BadRequest.FieldViolation.newBuilder()
+        .setField(header).setDescription(description)).build());
   }
 }

@@ -89,9 +89,10 @@ public final class ConfigLoader {
     String cassetteDir = "cassettes/recorded";
     String mode = "replay";
     boolean allowModeOverride = false;
+    boolean recordTiming = false;
     JsonNode cassettes = root.path("cassettes");
     if (cassettes.isObject()) {
-      checkKnownFields((ObjectNode) cassettes, "/cassettes", Set.of("dir", "mode", "allow_mode_override"));
+      checkKnownFields((ObjectNode) cassettes, "/cassettes", Set.of("dir", "mode", "allow_mode_override", "record_timing"));
       cassetteDir = text(cassettes, "/cassettes/dir", cassetteDir);
       // YAML 1.1 reads a bare `off` as the boolean false.
       mode = cassettes.path("mode").isBoolean() && !cassettes.path("mode").asBoolean() ? "off"
@@ -99,11 +100,8 @@ public final class ConfigLoader {
       if (!MODES.contains(mode)) {
         error("/cassettes/mode", "must be one of replay, record, auto, off, not '" + mode + "'");
       }
-      JsonNode override = cassettes.path("allow_mode_override");
-      if (!override.isMissingNode() && !override.isBoolean()) {
-        error("/cassettes/allow_mode_override", "must be true or false");
-      }
-      allowModeOverride = override.asBoolean(false);
+      allowModeOverride = flag(cassettes, "/cassettes/allow_mode_override");
+      recordTiming = flag(cassettes, "/cassettes/record_timing");
     } else if (!cassettes.isMissingNode()) {
       error("/cassettes", "must be a mapping like { dir: cassettes/recorded, mode: replay }");
     }
@@ -112,7 +110,8 @@ public final class ConfigLoader {
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
-    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, List.copyOf(providers));
+    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, recordTiming,
+        List.copyOf(providers));
   }
 
   private List<ProviderConfig> providers(JsonNode list) {
@@ -264,6 +263,14 @@ public final class ConfigLoader {
       error(pointer, "is required");
     }
     return value;
+  }
+
+  private boolean flag(JsonNode node, String pointer) {
+    JsonNode value = node.at(pointer.substring(pointer.lastIndexOf('/')));
+    if (!value.isMissingNode() && !value.isBoolean()) {
+      error(pointer, "must be true or false");
+    }
+    return value.asBoolean(false);
   }
 
   private Duration duration(JsonNode node, String pointer, Duration fallback) {

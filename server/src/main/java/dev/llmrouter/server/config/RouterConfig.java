@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param cassetteDir where cassettes live
  * @param cassetteMode the default cassette mode: replay, record, auto or off
  * @param allowModeOverride whether callers may pick the cassette mode per call (`x-cassette-mode` metadata)
+ * @param recordTiming whether recordings keep each event's time offset, for paced replay
  * @param providers the upstream deployments, by name
  */
 public record RouterConfig(
@@ -21,6 +22,7 @@ public record RouterConfig(
     String cassetteDir,
     String cassetteMode,
     boolean allowModeOverride,
+    boolean recordTiming,
     List<ProviderConfig> providers) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
@@ -30,14 +32,14 @@ public record RouterConfig(
   }
 
   public RouterConfig withPort(int newPort) {
-    return new RouterConfig(host, newPort, maxMessageBytes, cassetteDir, cassetteMode, allowModeOverride, providers);
+    return new RouterConfig(host, newPort, maxMessageBytes, cassetteDir, cassetteMode, allowModeOverride, recordTiming, providers);
   }
 
   public RouterConfig withCassetteDir(String dir) {
-    return new RouterConfig(host, port, maxMessageBytes, dir, cassetteMode, allowModeOverride, providers);
+    return new RouterConfig(host, port, maxMessageBytes, dir, cassetteMode, allowModeOverride, recordTiming, providers);
   }
 
   public RouterConfig withCassetteMode(String mode) {
-    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, providers);
+    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, recordTiming, providers);
   }
 }

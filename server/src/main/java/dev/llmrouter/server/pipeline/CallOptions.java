@@ -9,6 +9,9 @@ import dev.llmrouter.cassettes.CassetteMode;
  * @param deadlineMillis the caller's remaining time, or 0 for none
  * @param scope the cassette folder (`x-cassette-scope`, `default` otherwise)
  * @param mode the cassette mode (the server's, or `x-cassette-mode` where overrides are allowed)
+ * @param pace how fast a hit is replayed (`x-cassette-pace`)
+ * @param sequenced whether identical requests get successive takes (`x-cassette-take: sequence`)
  */
-public record CallOptions(boolean stream, long deadlineMillis, String scope, CassetteMode mode) {
+public record CallOptions(boolean stream, long deadlineMillis, String scope, CassetteMode mode, ReplayPace pace,
+    boolean sequenced) {
 }

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
@@ -42,12 +43,16 @@ public final class ChatPipeline {
   private final Vertx vertx;
   private final Router router;
   private final CassetteStore store;
+  private final boolean recordTiming;
   private final Map<String, Future<Cassette>> recordingsInFlight = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> takeCounters = new ConcurrentHashMap<>();
 
-  public ChatPipeline(Vertx vertx, Router router, CassetteStore store) {
+  /** @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded` */
+  public ChatPipeline(Vertx vertx, Router router, CassetteStore store, boolean recordTiming) {
     this.vertx = vertx;
     this.router = router;
     this.store = store;
+    this.recordTiming = recordTiming;
   }
 
   /**
@@ -68,7 +73,7 @@ public final class ChatPipeline {
     CanonicalRequest canonical = CanonicalRequest.of(request);
     Context context = vertx.getOrCreateContext();
     if (options.mode() == CassetteMode.RECORD) {
-      record(request, canonical, target, options, answer, context);
+      record(request, canonical, target, options, nextTake(options, canonical.key()), answer, context);
       return answer;
     }
     lookup(options.scope(), canonical.key()).onComplete(found -> {
@@ -77,12 +82,21 @@ public final class ChatPipeline {
       }
       if (found.failed()) {
         answer.fail(corrupt(found.cause()));
-      } else if (found.result().isPresent()) {
-        replay(found.result().get(), options.scope(), CassetteOutcome.CASSETTE_OUTCOME_HIT, answer);
-      } else if (options.mode() == CassetteMode.REPLAY) {
-        miss(options.scope(), canonical, answer);
+        return;
+      }
+      int take = nextTake(options, canonical.key());
+      Optional<Cassette> cassette = found.result();
+      if (cassette.isPresent() && take < cassette.get().takes().size()) {
+        replay(cassette.get(), take, options, answer);
+      } else if (options.mode() == CassetteMode.AUTO) {
+        record(request, canonical, target, options, take, answer, context);
+      } else if (cassette.isPresent()) {
+        answer.fail(new RouterError(GrpcStatus.FAILED_PRECONDITION, "the cassette "
+            + store.pathOf(options.scope(), canonical.key()) + " has " + cassette.get().takes().size()
+            + " take(s); this is identical request number " + (take + 1) + " of the sequence. Record the missing "
+            + "takes with --mode record (or auto) and x-cassette-take: sequence"));
       } else {
-        record(request, canonical, target, options, answer, context);
+        miss(options.scope(), canonical, answer);
       }
     });
     return answer;
@@ -97,11 +111,48 @@ public final class ChatPipeline {
     return vertx.executeBlocking(() -> store.load(scope, key), false);
   }
 
-  private void replay(Cassette cassette, String scope, CassetteOutcome outcome, ChatEventStream answer) {
-    Origin origin = Origin.newBuilder().setCassette(outcome).setCassetteKey(cassette.key()).setCassetteScope(scope)
+  /** Which take of a cassette this call gets: the first, or the next of its sequence when sequencing is on. */
+  private int nextTake(CallOptions options, String key) {
+    if (!options.sequenced()) {
+      return 0;
+    }
+    return takeCounters.computeIfAbsent(options.scope() + "/" + key, k -> new AtomicInteger()).getAndIncrement();
+  }
+
+  private void replay(Cassette cassette, int take, CallOptions options, ChatEventStream answer) {
+    Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT)
+        .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
         .setDeployment(cassette.servedBy().provider()).build();
-    for (ChatEvent event : cassette.takes().get(0).events()) {
-      answer.emit(withOrigin(event, origin));
+    Cassette.Take recorded = cassette.takes().get(take);
+    List<ChatEvent> events = recorded.events().stream().map(e -> withOrigin(e, origin)).toList();
+    if (!options.pace().isPaced()) {
+      events.forEach(answer::emit);
+      return;
+    }
+    if (options.pace().recorded() && recorded.offsetsMillis().size() != events.size()) {
+      answer.fail(new RouterError(GrpcStatus.FAILED_PRECONDITION, "x-cassette-pace: recorded needs per-event timing, "
+          + "and " + store.pathOf(options.scope(), cassette.key()) + " has none: re-record it with "
+          + "cassettes.record_timing: true"));
+      return;
+    }
+    emitPaced(events, options.pace().recorded() ? recorded.offsetsMillis() : null, options.pace().gapMillis(), 0,
+        answer);
+  }
+
+  /** Emits event {@code i} at its recorded offset (or after a fixed gap), then schedules the next. */
+  private void emitPaced(List<ChatEvent> events, List<Long> offsets, long gap, int i, ChatEventStream answer) {
+    if (i == events.size() || answer.isClosed()) {
+      return;
+    }
+    long delay = offsets == null ? (i == 0 ? 0 : gap) : offsets.get(i) - (i == 0 ? 0 : offsets.get(i - 1));
+    Runnable emitNext = () -> {
+      answer.emit(events.get(i));
+      emitPaced(events, offsets, gap, i + 1, answer);
+    };
+    if (delay <= 0) {
+      emitNext.run();
+    } else {
+      vertx.setTimer(delay, t -> emitNext.run());
     }
   }
 
@@ -117,27 +168,31 @@ public final class ChatPipeline {
    * the `done` event is delivered, so a caller that gets `done` can replay at once. A failed exchange writes nothing.
    */
   private void record(ChatRequest request, CanonicalRequest canonical, Router.Target target, CallOptions options,
-      ChatEventStream answer, Context context) {
+      int takeIndex, ChatEventStream answer, Context context) {
     String id = options.scope() + "/" + canonical.key();
     Promise<Cassette> recording = Promise.promise();
-    Future<Cassette> leader = recordingsInFlight.putIfAbsent(id, recording.future());
+    // Sequenced requests are distinct takes; otherwise identical requests in flight share one recording.
+    Future<Cassette> leader = options.sequenced() ? null : recordingsInFlight.putIfAbsent(id, recording.future());
     if (leader != null) {
-      // An identical request is being recorded: replay its cassette once written.
       leader.onComplete(ar -> context.runOnContext(v -> {
         if (ar.succeeded()) {
-          replay(ar.result(), options.scope(), CassetteOutcome.CASSETTE_OUTCOME_HIT, answer);
+          replay(ar.result(), 0, options, answer);
         } else {
           answer.fail(ar.cause());
         }
       }));
       return;
     }
-    recording.future().onComplete(ar -> recordingsInFlight.remove(id));
+    if (!options.sequenced()) {
+      recording.future().onComplete(ar -> recordingsInFlight.remove(id));
+    }
     String deployment = target.deployment().name();
     Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_RECORDED)
         .setCassetteKey(canonical.key()).setCassetteScope(options.scope()).setDeployment(deployment).setAttempts(1)
         .build();
     List<ChatEvent> take = new ArrayList<>();
+    List<Long> offsets = new ArrayList<>();
+    long startedAt = System.nanoTime();
     ChatEventStream upstream;
     try {
       upstream = live(request, target, options);
@@ -153,13 +208,22 @@ public final class ChatPipeline {
     upstream.handler(event -> {
       ChatEvent stored = withProvider(ResponseNormalizer.normalize(event, canonical.key()), deployment);
       take.add(stored);
+      offsets.add((System.nanoTime() - startedAt) / 1_000_000);
       if (!event.hasDone()) {
         answer.emit(withOrigin(stored, origin));
         return;
       }
-      Cassette cassette = Cassette.of(canonical,
-          new Cassette.ServedBy(deployment, event.getDone().getResponse().getModel()), List.of(new Cassette.Take(take)));
+      Cassette.Take recorded = new Cassette.Take(take, recordTiming ? offsets : List.of());
+      Cassette.ServedBy servedBy = new Cassette.ServedBy(deployment, event.getDone().getResponse().getModel());
       vertx.executeBlocking(() -> {
+        List<Cassette.Take> takes = new ArrayList<>();
+        if (takeIndex > 0) {
+          // A later take of a sequence keeps the earlier ones.
+          store.load(options.scope(), canonical.key()).ifPresent(existing ->
+              takes.addAll(existing.takes().subList(0, Math.min(takeIndex, existing.takes().size()))));
+        }
+        takes.add(recorded);
+        Cassette cassette = Cassette.of(canonical, servedBy, takes);
         store.write(options.scope(), cassette);
         return cassette;
       }, false).onComplete(written -> {
@@ -169,7 +233,7 @@ public final class ChatPipeline {
           recording.tryFail(error);
           answer.fail(error);
         } else {
-          recording.tryComplete(cassette);
+          recording.tryComplete(written.result());
           answer.emit(withOrigin(stored, origin));
         }
       });

@@ -25,6 +25,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,6 +61,7 @@ class CassetteRecordReplayTest {
   private MockUpstream upstream;
   private final List<RunningRouter> routers = new ArrayList<>();
   private int served;
+  private boolean recordTiming;
 
   private static String chunk(String delta, String finish) {
     return "data: {\"id\":\"chatcmpl-live-%1$s\",\"created\":%1$s,\"model\":\"gpt-4o-mini-2024\",\"choices\":"
@@ -92,10 +94,10 @@ class CassetteRecordReplayTest {
 
   private RunningRouter router(String mode) {
     RunningRouter router = RunningRouter.start(vertx, """
-        cassettes: { dir: "%s", mode: %s }
+        cassettes: { dir: "%s", mode: %s, record_timing: %s }
         providers:
           - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
-        """.formatted(cassettes, mode, upstream.baseUrl()));
+        """.formatted(cassettes, mode, recordTiming, upstream.baseUrl()));
     routers.add(router);
     return router;
   }
@@ -111,9 +113,14 @@ class CassetteRecordReplayTest {
   }
 
   private static ChatServiceGrpc.ChatServiceBlockingStub scoped(RunningRouter router, String scope) {
+    return withHeader(router.chat(), "x-cassette-scope", scope);
+  }
+
+  private static ChatServiceGrpc.ChatServiceBlockingStub withHeader(ChatServiceGrpc.ChatServiceBlockingStub stub,
+      String name, String value) {
     Metadata metadata = new Metadata();
-    metadata.put(Metadata.Key.of("x-cassette-scope", Metadata.ASCII_STRING_MARSHALLER), scope);
-    return router.chat().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
+    metadata.put(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER), value);
+    return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
   }
 
   private static List<byte[]> streamBytes(ChatServiceGrpc.ChatServiceBlockingStub stub, ChatRequest request) {
@@ -319,5 +326,62 @@ class CassetteRecordReplayTest {
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata)).chat(ask("x")));
     assertEquals(Status.Code.FAILED_PRECONDITION, error.getStatus().getCode());
     assertTrue(error.getStatus().getDescription().contains("allow_mode_override"), error.getMessage());
+  }
+
+  @Test
+  void withSequencingTheNthIdenticalRequestGetsTheNthTake() throws Exception {
+    upstream.answer(r -> {
+      served++;
+      r.response().putHeader("content-type", "application/json").end(("{\"id\":\"x\",\"created\":1,\"model\":\"m\","
+          + "\"choices\":[{\"index\":0,\"message\":{\"content\":\"take %d\"},\"finish_reason\":\"stop\"}]}")
+          .formatted(served));
+    });
+    ChatServiceGrpc.ChatServiceBlockingStub recording = withHeader(router("record").chat(), "x-cassette-take",
+        "sequence");
+    recording.chat(ask("roll a die"));
+    recording.chat(ask("roll a die"));
+    assertEquals(1, files().size(), "both takes live in one cassette");
+
+    RunningRouter replaying = router("replay");
+    ChatServiceGrpc.ChatServiceBlockingStub sequenced = withHeader(replaying.chat(), "x-cassette-take", "sequence");
+    assertEquals("take 1", sequenced.chat(ask("roll a die")).getMessage().getParts(0).getText());
+    assertEquals("take 2", sequenced.chat(ask("roll a die")).getMessage().getParts(0).getText());
+    StatusRuntimeException third = assertThrows(StatusRuntimeException.class, () -> sequenced.chat(ask("roll a die")));
+    assertEquals(Status.Code.FAILED_PRECONDITION, third.getStatus().getCode());
+    assertTrue(third.getStatus().getDescription().contains("has 2 take(s)"), third.getMessage());
+    assertEquals("take 1", replaying.chat().chat(ask("roll a die")).getMessage().getParts(0).getText(),
+        "without sequencing every identical request gets the first take");
+  }
+
+  @Test
+  void pacedReplayKeepsTheRecordedGapsOrAFixedOne() throws Exception {
+    upstream.answer(r -> {
+      HttpServerResponse response = r.response().setChunked(true).putHeader("content-type", "text/event-stream");
+      response.write(chunk("{\"content\":\"tick\"}", null).formatted(1));
+      vertx.setTimer(300, t -> response.end(chunk("{\"content\":\" tock\"}", "\"stop\"").formatted(1)
+          + "data: [DONE]\n\n"));
+    });
+    recordTiming = true; // off by default: offsets differ between recordings, so they would show in `git diff`
+    router("record").chat().streamChat(ask("clock")).forEachRemaining(e -> { });
+    assertTrue(Files.readString(files().get(0)).contains("offsets_ms"), "timing is recorded when asked for");
+
+    RunningRouter replaying = router("replay");
+    assertTrue(gapBetweenTextDeltas(withHeader(replaying.chat(), "x-cassette-pace", "recorded")) >= 250,
+        "the recorded gap is kept");
+    assertTrue(gapBetweenTextDeltas(withHeader(replaying.chat(), "x-cassette-pace", "120")) >= 100,
+        "a fixed gap is kept");
+    StatusRuntimeException bad = assertThrows(StatusRuntimeException.class, () -> withHeader(replaying.chat(),
+        "x-cassette-pace", "slowly").chat(ask("clock")));
+    assertEquals(Status.Code.INVALID_ARGUMENT, bad.getStatus().getCode());
+  }
+
+  private static long gapBetweenTextDeltas(ChatServiceGrpc.ChatServiceBlockingStub stub) {
+    List<Long> arrivals = new ArrayList<>();
+    stub.streamChat(ask("clock")).forEachRemaining(e -> {
+      if (e.hasTextDelta()) {
+        arrivals.add(System.nanoTime());
+      }
+    });
+    return (arrivals.get(1) - arrivals.get(0)) / 1_000_000;
   }
 }
