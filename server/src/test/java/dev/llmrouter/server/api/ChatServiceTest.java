@@ -26,6 +26,7 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
 import io.grpc.Context;
 import io.grpc.Status;
@@ -71,24 +72,25 @@ class ChatServiceTest {
   private static MockUpstream upstream;
   private static RunningRouter router;
 
+  private static RouterWithUpstream setup;
+
   @BeforeAll
   static void start() {
-    vertx = Vertx.vertx();
-    upstream = MockUpstream.start(vertx);
-    router = RunningRouter.start(vertx, """
+    setup = RouterWithUpstream.start("""
         cassettes: { mode: off }
         providers:
-          - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini, gpt-4o] }
+          - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini, gpt-4o] }
           - { name: keyless, type: openai, base_url: "%1$s/v1", api_key: "${UNSET_KEY_VARIABLE}", models: [m] }
           - { name: offline, type: openai, base_url: "http://127.0.0.1:9/v1", models: [m] }
-        """.formatted(upstream.baseUrl()));
+        """);
+    vertx = setup.vertx();
+    upstream = setup.upstream();
+    router = setup.router();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    router.close();
-    upstream.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get();
+    setup.close();
   }
 
   @BeforeEach

@@ -15,6 +15,7 @@ import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -42,18 +43,23 @@ class TransportsTest {
   private static MockUpstream upstream;
   private static RunningRouter router;
 
+  private static RouterWithUpstream setup;
+
   @BeforeAll
   static void start() {
-    vertx = Vertx.vertx();
-    upstream = MockUpstream.start(vertx).reply(200, "application/json", ANSWER);
-    router = RunningRouter.withProvider(vertx, "openai", "openai", upstream.baseUrl() + "/v1");
+    setup = RouterWithUpstream.start("""
+        cassettes: { mode: off }
+        providers:
+          - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}", models: [model-a, model-b] }
+        """);
+    vertx = setup.vertx();
+    upstream = setup.upstream().reply(200, "application/json", ANSWER);
+    router = setup.router();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    router.close();
-    upstream.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get();
+    setup.close();
   }
 
   private static <T> T await(Future<T> future) throws Exception {

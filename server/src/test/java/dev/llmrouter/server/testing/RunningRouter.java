@@ -34,16 +34,6 @@ public final class RunningRouter implements AutoCloseable {
     return new RunningRouter(MockUpstream.await(RouterServer.start(vertx, config)));
   }
 
-  /** Starts the router with one provider of the given type at the given base URL. */
-  public static RunningRouter withProvider(Vertx vertx, String name, String type, String baseUrl) {
-    return start(vertx, """
-        listen: 127.0.0.1:0
-        cassettes: { mode: off }
-        providers:
-          - { name: %s, type: %s, base_url: "%s", api_key: "${TEST_API_KEY}", models: [model-a, model-b] }
-        """.formatted(name, type, baseUrl));
-  }
-
   public int port() {
     return server.port();
   }

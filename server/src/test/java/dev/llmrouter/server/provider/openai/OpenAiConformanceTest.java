@@ -13,6 +13,7 @@ import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.OpenAiWire;
+import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
 import dev.llmrouter.server.testing.WireExchange;
 import io.grpc.Status;
@@ -45,24 +46,25 @@ class OpenAiConformanceTest {
   private static MockUpstream upstream;
   private static RunningRouter router;
 
+  private static RouterWithUpstream setup;
+
   @BeforeAll
   static void start() {
-    vertx = Vertx.vertx();
-    upstream = MockUpstream.start(vertx);
     // One deployment per path prefix of the corpus: OpenAI itself, and Groq's OpenAI-compatible API.
-    router = RunningRouter.start(vertx, """
+    setup = RouterWithUpstream.start("""
         cassettes: { mode: off }
         providers:
           - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}" }
           - { name: groq, type: openai, base_url: "%1$s/openai/v1", api_key: "${TEST_API_KEY}" }
-        """.formatted(upstream.baseUrl()));
+        """);
+    vertx = setup.vertx();
+    upstream = setup.upstream();
+    router = setup.router();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    router.close();
-    upstream.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get();
+    setup.close();
   }
 
   static Stream<WireExchange> exchanges() {

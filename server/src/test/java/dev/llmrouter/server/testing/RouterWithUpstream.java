@@ -1,0 +1,27 @@
+package dev.llmrouter.server.testing;
+
+import io.vertx.core.Vertx;
+
+/**
+ * The setup most tests share: a Vert.x instance, a mock upstream, and the real router configured against it.
+ *
+ * @param vertx the Vert.x instance both run on
+ * @param upstream the mock provider
+ * @param router the router under test
+ */
+public record RouterWithUpstream(Vertx vertx, MockUpstream upstream, RunningRouter router) implements AutoCloseable {
+
+  /** @param yaml the router's config, where {@code %1$s} stands for the upstream's base URL */
+  public static RouterWithUpstream start(String yaml) {
+    Vertx vertx = Vertx.vertx();
+    MockUpstream upstream = MockUpstream.start(vertx);
+    return new RouterWithUpstream(vertx, upstream, RunningRouter.start(vertx, yaml.formatted(upstream.baseUrl())));
+  }
+
+  @Override
+  public void close() throws Exception {
+    router.close();
+    upstream.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+}
