@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param cassetteDir where cassettes live
  * @param cassetteMode the default cassette mode: replay, record, auto or off
  * @param allowModeOverride whether callers may pick the cassette mode per call (`x-cassette-mode` metadata)
+ * @param cassetteUsageFile where the cassettes that answered are listed (`--track-usage`), or empty for nowhere
  * @param providers the upstream deployments, by name
  */
 public record RouterConfig(
@@ -21,23 +22,33 @@ public record RouterConfig(
     String cassetteDir,
     String cassetteMode,
     boolean allowModeOverride,
+    Optional<String> cassetteUsageFile,
     List<ProviderConfig> providers) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
+  public static final String DEFAULT_CASSETTE_DIR = "cassettes/recorded";
 
   public Optional<ProviderConfig> provider(String name) {
     return providers.stream().filter(p -> p.name().equals(name)).findFirst();
   }
 
   public RouterConfig withPort(int newPort) {
-    return new RouterConfig(host, newPort, maxMessageBytes, cassetteDir, cassetteMode, allowModeOverride, providers);
+    return new RouterConfig(host, newPort, maxMessageBytes, cassetteDir, cassetteMode, allowModeOverride,
+        cassetteUsageFile, providers);
   }
 
   public RouterConfig withCassetteDir(String dir) {
-    return new RouterConfig(host, port, maxMessageBytes, dir, cassetteMode, allowModeOverride, providers);
+    return new RouterConfig(host, port, maxMessageBytes, dir, cassetteMode, allowModeOverride, cassetteUsageFile,
+        providers);
   }
 
   public RouterConfig withCassetteMode(String mode) {
-    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, providers);
+    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, cassetteUsageFile,
+        providers);
+  }
+
+  public RouterConfig withCassetteUsageFile(String file) {
+    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, cassetteMode, allowModeOverride,
+        Optional.of(file), providers);
   }
 }

@@ -42,12 +42,14 @@ public final class ChatPipeline {
   private final Vertx vertx;
   private final Router router;
   private final CassetteStore store;
+  private final CassetteUsageLog usageLog;
   private final Map<String, Future<Cassette>> recordingsInFlight = new ConcurrentHashMap<>();
 
-  public ChatPipeline(Vertx vertx, Router router, CassetteStore store) {
+  public ChatPipeline(Vertx vertx, Router router, CassetteStore store, CassetteUsageLog usageLog) {
     this.vertx = vertx;
     this.router = router;
     this.store = store;
+    this.usageLog = usageLog;
   }
 
   /**
@@ -100,6 +102,7 @@ public final class ChatPipeline {
   private void replay(Cassette cassette, String scope, CassetteOutcome outcome, ChatEventStream answer) {
     Origin origin = Origin.newBuilder().setCassette(outcome).setCassetteKey(cassette.key()).setCassetteScope(scope)
         .setDeployment(cassette.servedBy().provider()).build();
+    usageLog.hit(scope, store.pathOf(scope, cassette.key()));
     for (ChatEvent event : cassette.takes().get(0).events()) {
       answer.emit(withOrigin(event, origin));
     }
