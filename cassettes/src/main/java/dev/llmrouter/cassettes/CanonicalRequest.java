@@ -36,7 +36,7 @@ public final class CanonicalRequest {
 
     private CanonicalRequest(ObjectNode json) {
         this.json = json;
-        this.key = Json.sha256Hex(Json.compactString(json).getBytes(StandardCharsets.UTF_8));
+        this.key = keyOf(json);
     }
 
     public static CanonicalRequest of(ChatRequest request) {
@@ -53,6 +53,14 @@ public final class CanonicalRequest {
     /** Lowercase hex sha256 of the compact UTF-8 canonical JSON. */
     public String key() {
         return key;
+    }
+
+    /**
+     * The key of a request already in canonical form, such as a cassette's stored {@code request}: lowercase hex
+     * sha256 of its compact UTF-8 JSON.
+     */
+    public static String keyOf(ObjectNode canonicalJson) {
+        return Json.sha256Hex(Json.compactString(canonicalJson).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The first 16 hex characters of the key: the cassette's file name. */

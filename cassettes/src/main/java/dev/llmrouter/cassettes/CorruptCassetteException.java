@@ -6,6 +6,7 @@ import java.nio.file.Path;
 public final class CorruptCassetteException extends Exception {
 
     private final transient Path path;
+    private final String problem;
 
     public CorruptCassetteException(Path path, String problem) {
         this(path, problem, null);
@@ -14,10 +15,16 @@ public final class CorruptCassetteException extends Exception {
     public CorruptCassetteException(Path path, String problem, Throwable cause) {
         super("corrupt cassette " + path + ": " + problem, cause);
         this.path = path;
+        this.problem = problem;
     }
 
     /** The cassette file. */
     public Path path() {
         return path;
+    }
+
+    /** What is wrong with the file, without its path. */
+    public String problem() {
+        return problem;
     }
 }

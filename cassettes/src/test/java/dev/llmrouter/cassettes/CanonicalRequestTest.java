@@ -150,6 +150,18 @@ class CanonicalRequestTest {
         assertTrue(CanonicalRequest.isKey(canonical.key()));
     }
 
+    @Test
+    void theKeyIsRecomputedFromTheRequestStoredInACassette() throws Exception {
+        ChatRequest request = weatherConversation("call_a", "call_b").toBuilder()
+                .setSettings(GenerationSettings.newBuilder().setTemperature(0.7).setTopP(1.0).setSeed(42))
+                .build();
+        Cassette cassette = Fixtures.cassette(request, Fixtures.answer("Sunny."));
+
+        Cassette readBack = CassetteCodec.read(CassetteCodec.write(cassette), null);
+
+        assertEquals(cassette.key(), CanonicalRequest.keyOf(readBack.request()));
+    }
+
     /** User asks, assistant calls two tools, both results come back in reverse order. */
     private static ChatRequest weatherConversation(String firstId, String secondId) {
         return ChatRequest.newBuilder()

@@ -9,14 +9,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 
-/** `java -jar llm-router.jar`: reads the config and flags, then runs the router until stopped. */
+/**
+ * `java -jar llm-router.jar`: reads the config and flags, then runs the router until stopped;
+ * `java -jar llm-router.jar cassettes ...` runs a {@link CassetteCommand} instead.
+ */
 public final class Main {
 
   private Main() {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("cassettes")) {
+      System.exit(CassetteCommand.run(List.of(args).subList(1, args.length), System.out, System.err));
+    }
     RouterConfig config;
     try {
       CommandLine commandLine = CommandLine.parse(args);

@@ -9,6 +9,7 @@ import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ChatRequestValidator;
 import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.pipeline.CassetteUsageLog;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.route.Router;
 import io.vertx.core.Future;
@@ -43,7 +44,8 @@ public final class RouterServer {
     Router router = new Router(vertx, config);
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassetteDir()), CASSETTE_CACHE_BYTES,
         Redactor.defaults());
-    ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.recordTiming());
+    CassetteUsageLog usageLog = new CassetteUsageLog(vertx, config.cassetteUsageFile().map(Path::of));
+    ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.recordTiming(), usageLog);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
     grpc.addService(new ChatGrpcService(pipeline, new ChatRequestValidator(router),
         CassetteMode.parse(config.cassetteMode()), config.allowModeOverride()).service());

@@ -9,19 +9,25 @@ import java.util.Optional;
  * @param port overrides the port of `listen`
  * @param mode overrides `cassettes.mode`
  * @param cassetteDir overrides `cassettes.dir`
+ * @param trackUsage the file listing the cassettes that answered, for `cassettes prune --unused`
  * @param help whether to print usage and exit
  */
 public record CommandLine(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
-    Optional<String> cassetteDir, boolean help) {
+    Optional<String> cassetteDir, Optional<String> trackUsage, boolean help) {
 
   public static final String USAGE = """
       usage: java -jar server/target/llm-router.jar [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]
+                                                    [--track-usage FILE]
+             java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)
 
         --config FILE     YAML config (see README.md, "Configuration"); without it the router runs its
                           embedded default: replay mode over cassettes/recorded, on 127.0.0.1:50051
         --port N          listen on port N (0 picks a free port); overrides `listen`
         --mode MODE       cassette mode: replay, record, auto or off; overrides `cassettes.mode`
         --cassettes DIR   cassette folder; overrides `cassettes.dir`
+        --track-usage FILE
+                          append the path of each cassette that answers a call to FILE, once per cassette,
+                          for `cassettes prune --unused --usage FILE`
         --help            print this text
       """;
 
@@ -31,6 +37,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
     Optional<Integer> port = Optional.empty();
     Optional<String> mode = Optional.empty();
     Optional<String> cassettes = Optional.empty();
+    Optional<String> trackUsage = Optional.empty();
     boolean help = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
@@ -45,6 +52,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
           mode = Optional.of(value);
         }
         case "--cassettes" -> cassettes = Optional.of(value(args, ++i, flag));
+        case "--track-usage" -> trackUsage = Optional.of(value(args, ++i, flag));
         case "--port" -> {
           String value = value(args, ++i, flag);
           try {
@@ -60,7 +68,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
         default -> throw new ConfigException("unknown argument '" + flag + "'\n" + USAGE);
       }
     }
-    return new CommandLine(config, port, mode, cassettes, help);
+    return new CommandLine(config, port, mode, cassettes, trackUsage, help);
   }
 
   /** Applies the flags over a loaded config. */
@@ -74,6 +82,9 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
     }
     if (cassetteDir.isPresent()) {
       result = result.withCassetteDir(cassetteDir.get());
+    }
+    if (trackUsage.isPresent()) {
+      result = result.withCassetteUsageFile(trackUsage.get());
     }
     return result;
   }

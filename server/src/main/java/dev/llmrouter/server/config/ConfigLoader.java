@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -86,7 +87,7 @@ public final class ConfigLoader {
       error("/max_message_bytes", "must be a whole number of bytes, at least 262144 (256 KiB)");
     }
 
-    String cassetteDir = "cassettes/recorded";
+    String cassetteDir = RouterConfig.DEFAULT_CASSETTE_DIR;
     String mode = "replay";
     boolean allowModeOverride = false;
     boolean recordTiming = false;
@@ -111,6 +112,7 @@ public final class ConfigLoader {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
     return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, recordTiming,
+        Optional.empty(),
         List.copyOf(providers));
   }
 

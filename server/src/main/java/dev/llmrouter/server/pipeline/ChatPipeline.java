@@ -44,15 +44,21 @@ public final class ChatPipeline {
   private final Router router;
   private final CassetteStore store;
   private final boolean recordTiming;
+  private final CassetteUsageLog usageLog;
   private final Map<String, Future<Cassette>> recordingsInFlight = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> takeCounters = new ConcurrentHashMap<>();
 
-  /** @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded` */
-  public ChatPipeline(Vertx vertx, Router router, CassetteStore store, boolean recordTiming) {
+  /**
+   * @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded`
+   * @param usageLog where cassette hits are listed for `cassettes prune --unused`
+   */
+  public ChatPipeline(Vertx vertx, Router router, CassetteStore store, boolean recordTiming,
+      CassetteUsageLog usageLog) {
     this.vertx = vertx;
     this.router = router;
     this.store = store;
     this.recordTiming = recordTiming;
+    this.usageLog = usageLog;
   }
 
   /**
@@ -123,6 +129,7 @@ public final class ChatPipeline {
     Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT)
         .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
         .setDeployment(cassette.servedBy().provider()).build();
+    usageLog.hit(options.scope(), store.pathOf(options.scope(), cassette.key()));
     Cassette.Take recorded = cassette.takes().get(take);
     List<ChatEvent> events = recorded.events().stream().map(e -> withOrigin(e, origin)).toList();
     if (!options.pace().isPaced()) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ConfigLoaderTest {
@@ -95,11 +96,14 @@ class ConfigLoaderTest {
 
   @Test
   void commandLineFlagsOverrideTheFile() {
-    CommandLine flags = CommandLine.parse("--port", "0", "--mode", "auto", "--cassettes", "/tmp/c");
+    CommandLine flags = CommandLine.parse("--port", "0", "--mode", "auto", "--cassettes", "/tmp/c",
+        "--track-usage", "/tmp/used.txt");
     RouterConfig config = flags.applyTo(parse("listen: 127.0.0.1:7000\n"));
     assertEquals(0, config.port());
     assertEquals("auto", config.cassetteMode());
     assertEquals("/tmp/c", config.cassetteDir());
+    assertEquals(Optional.of("/tmp/used.txt"), config.cassetteUsageFile());
+    assertEquals(Optional.empty(), parse("listen: 127.0.0.1:7000\n").cassetteUsageFile());
     assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--mode", "live")).getMessage()
         .contains("--mode must be replay, record, auto or off"));
     assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--port", "http")).getMessage()

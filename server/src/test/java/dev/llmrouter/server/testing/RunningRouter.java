@@ -30,8 +30,12 @@ public final class RunningRouter implements AutoCloseable {
 
   /** Starts the router with the given YAML (listen is forced to a free loopback port). */
   public static RunningRouter start(Vertx vertx, String yaml) {
-    RouterConfig config = ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY)::get).withPort(0);
-    return new RunningRouter(MockUpstream.await(RouterServer.start(vertx, config)));
+    return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY)::get));
+  }
+
+  /** Starts the router with the given config, for settings YAML cannot carry (listen is forced as above). */
+  public static RunningRouter start(Vertx vertx, RouterConfig config) {
+    return new RunningRouter(MockUpstream.await(RouterServer.start(vertx, config.withPort(0))));
   }
 
   public int port() {
