@@ -26,119 +26,119 @@ import java.util.regex.Pattern;
  */
 public final class CanonicalRequest {
 
-    /** Integral doubles up to 2^53 are exact as longs; beyond that a double is kept as a double. */
-    private static final double LARGEST_EXACT_INTEGER = 0x1p53;
-    private static final List<String> BINARY_PART_KINDS = List.of("image", "document");
-    private static final Pattern KEY = Pattern.compile("[0-9a-f]{64}");
+  /** Integral doubles up to 2^53 are exact as longs; beyond that a double is kept as a double. */
+  private static final double LARGEST_EXACT_INTEGER = 0x1p53;
+  private static final List<String> BINARY_PART_KINDS = List.of("image", "document");
+  private static final Pattern KEY = Pattern.compile("[0-9a-f]{64}");
 
-    private final ObjectNode json;
-    private final String key;
+  private final ObjectNode json;
+  private final String key;
 
-    private CanonicalRequest(ObjectNode json) {
-        this.json = json;
-        this.key = keyOf(json);
+  private CanonicalRequest(ObjectNode json) {
+    this.json = json;
+    this.key = keyOf(json);
+  }
+
+  public static CanonicalRequest of(ChatRequest request) {
+    ObjectNode json = Json.toTree(withRenumberedToolCallIds(request.toBuilder().clearMetadata()));
+    replaceBinaryDataByDigest(json);
+    return new CanonicalRequest((ObjectNode) canonical(json));
+  }
+
+  /** The canonical form (a copy: the key stays true to it). */
+  public ObjectNode json() {
+    return json.deepCopy();
+  }
+
+  /** Lowercase hex sha256 of the compact UTF-8 canonical JSON. */
+  public String key() {
+    return key;
+  }
+
+  /**
+   * The key of a request already in canonical form, such as a cassette's stored {@code request}: lowercase hex
+   * sha256 of its compact UTF-8 JSON.
+   */
+  public static String keyOf(ObjectNode canonicalJson) {
+    return Json.sha256Hex(Json.compactString(canonicalJson).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The first 16 hex characters of the key: the cassette's file name. */
+  public String shortKey() {
+    return key.substring(0, 16);
+  }
+
+  /** Whether the text has the form of a key: 64 lowercase hex characters. */
+  static boolean isKey(String text) {
+    return KEY.matcher(text).matches();
+  }
+
+  @Override
+  public String toString() {
+    return key;
+  }
+
+  /** Upstream tool-call ids are random, so the history names them {@code call_1, call_2, ...} by first use. */
+  private static ChatRequest.Builder withRenumberedToolCallIds(ChatRequest.Builder request) {
+    Map<String, String> renumbered = new HashMap<>();
+    for (Message.Builder message : request.getMessagesBuilderList()) {
+      for (ToolCall.Builder call : message.getToolCallsBuilderList()) {
+        call.setId(renumber(call.getId(), renumbered));
+      }
+      message.setToolCallId(renumber(message.getToolCallId(), renumbered));
     }
+    return request;
+  }
 
-    public static CanonicalRequest of(ChatRequest request) {
-        ObjectNode json = Json.toTree(withRenumberedToolCallIds(request.toBuilder().clearMetadata()));
-        replaceBinaryDataByDigest(json);
-        return new CanonicalRequest((ObjectNode) canonical(json));
-    }
+  private static String renumber(String id, Map<String, String> renumbered) {
+    return id.isEmpty() ? id : renumbered.computeIfAbsent(id, unused -> "call_" + (renumbered.size() + 1));
+  }
 
-    /** The canonical form (a copy: the key stays true to it). */
-    public ObjectNode json() {
-        return json.deepCopy();
-    }
-
-    /** Lowercase hex sha256 of the compact UTF-8 canonical JSON. */
-    public String key() {
-        return key;
-    }
-
-    /**
-     * The key of a request already in canonical form, such as a cassette's stored {@code request}: lowercase hex
-     * sha256 of its compact UTF-8 JSON.
-     */
-    public static String keyOf(ObjectNode canonicalJson) {
-        return Json.sha256Hex(Json.compactString(canonicalJson).getBytes(StandardCharsets.UTF_8));
-    }
-
-    /** The first 16 hex characters of the key: the cassette's file name. */
-    public String shortKey() {
-        return key.substring(0, 16);
-    }
-
-    /** Whether the text has the form of a key: 64 lowercase hex characters. */
-    static boolean isKey(String text) {
-        return KEY.matcher(text).matches();
-    }
-
-    @Override
-    public String toString() {
-        return key;
-    }
-
-    /** Upstream tool-call ids are random, so the history names them {@code call_1, call_2, ...} by first use. */
-    private static ChatRequest.Builder withRenumberedToolCallIds(ChatRequest.Builder request) {
-        Map<String, String> renumbered = new HashMap<>();
-        for (Message.Builder message : request.getMessagesBuilderList()) {
-            for (ToolCall.Builder call : message.getToolCallsBuilderList()) {
-                call.setId(renumber(call.getId(), renumbered));
-            }
-            message.setToolCallId(renumber(message.getToolCallId(), renumbered));
+  /** Inline images and documents would bloat the cassette: their base64 data becomes {@code sha256:<hex>}. */
+  private static void replaceBinaryDataByDigest(ObjectNode request) {
+    for (JsonNode message : request.path("messages")) {
+      for (JsonNode part : message.path("parts")) {
+        for (String kind : BINARY_PART_KINDS) {
+          JsonNode binary = part.path(kind);
+          if (binary.has("data")) {
+            byte[] data = Base64.getDecoder().decode(binary.get("data").textValue());
+            ((ObjectNode) binary).put("data", "sha256:" + Json.sha256Hex(data));
+          }
         }
-        return request;
+      }
     }
+  }
 
-    private static String renumber(String id, Map<String, String> renumbered) {
-        return id.isEmpty() ? id : renumbered.computeIfAbsent(id, unused -> "call_" + (renumbered.size() + 1));
+  /** A copy with object keys sorted at every level and every number in its canonical form. */
+  private static JsonNode canonical(JsonNode node) {
+    if (node.isObject()) {
+      TreeSet<String> names = new TreeSet<>();
+      node.fieldNames().forEachRemaining(names::add);
+      ObjectNode sorted = JsonNodeFactory.instance.objectNode();
+      for (String name : names) {
+        sorted.set(name, canonical(node.get(name)));
+      }
+      return sorted;
     }
+    if (node.isArray()) {
+      ArrayNode array = JsonNodeFactory.instance.arrayNode();
+      node.forEach(element -> array.add(canonical(element)));
+      return array;
+    }
+    return node.isNumber() ? canonicalNumber(node) : node;
+  }
 
-    /** Inline images and documents would bloat the cassette: their base64 data becomes {@code sha256:<hex>}. */
-    private static void replaceBinaryDataByDigest(ObjectNode request) {
-        for (JsonNode message : request.path("messages")) {
-            for (JsonNode part : message.path("parts")) {
-                for (String kind : BINARY_PART_KINDS) {
-                    JsonNode binary = part.path(kind);
-                    if (binary.has("data")) {
-                        byte[] data = Base64.getDecoder().decode(binary.get("data").textValue());
-                        ((ObjectNode) binary).put("data", "sha256:" + Json.sha256Hex(data));
-                    }
-                }
-            }
-        }
+  /** Integral values become integers (1.0 -> 1), other values doubles; node types match what a parser builds. */
+  private static JsonNode canonicalNumber(JsonNode number) {
+    if (number.isIntegralNumber()) {
+      return number.canConvertToLong() ? integer(number.longValue()) : number;
     }
+    double value = number.doubleValue();
+    boolean exactInteger = value == Math.rint(value) && Math.abs(value) <= LARGEST_EXACT_INTEGER;
+    return exactInteger ? integer((long) value) : DoubleNode.valueOf(value);
+  }
 
-    /** A copy with object keys sorted at every level and every number in its canonical form. */
-    private static JsonNode canonical(JsonNode node) {
-        if (node.isObject()) {
-            TreeSet<String> names = new TreeSet<>();
-            node.fieldNames().forEachRemaining(names::add);
-            ObjectNode sorted = JsonNodeFactory.instance.objectNode();
-            for (String name : names) {
-                sorted.set(name, canonical(node.get(name)));
-            }
-            return sorted;
-        }
-        if (node.isArray()) {
-            ArrayNode array = JsonNodeFactory.instance.arrayNode();
-            node.forEach(element -> array.add(canonical(element)));
-            return array;
-        }
-        return node.isNumber() ? canonicalNumber(node) : node;
-    }
-
-    /** Integral values become integers (1.0 -> 1), other values doubles; node types match what a parser builds. */
-    private static JsonNode canonicalNumber(JsonNode number) {
-        if (number.isIntegralNumber()) {
-            return number.canConvertToLong() ? integer(number.longValue()) : number;
-        }
-        double value = number.doubleValue();
-        boolean exactInteger = value == Math.rint(value) && Math.abs(value) <= LARGEST_EXACT_INTEGER;
-        return exactInteger ? integer((long) value) : DoubleNode.valueOf(value);
-    }
-
-    private static JsonNode integer(long value) {
-        return value == (int) value ? IntNode.valueOf((int) value) : LongNode.valueOf(value);
-    }
+  private static JsonNode integer(long value) {
+    return value == (int) value ? IntNode.valueOf((int) value) : LongNode.valueOf(value);
+  }
 }

@@ -15,47 +15,47 @@ import java.util.Objects;
  */
 public record Cassette(int formatVersion, String key, ObjectNode request, ServedBy servedBy, List<Take> takes) {
 
-    public static final int FORMAT_VERSION = 1;
+  public static final int FORMAT_VERSION = 1;
 
-    public Cassette {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(servedBy, "servedBy");
-        takes = List.copyOf(takes);
+  public Cassette {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(servedBy, "servedBy");
+    takes = List.copyOf(takes);
+  }
+
+  /** A cassette of the current format for a request. */
+  public static Cassette of(CanonicalRequest request, ServedBy servedBy, List<Take> takes) {
+    return new Cassette(FORMAT_VERSION, request.key(), request.json(), servedBy, takes);
+  }
+
+  /** The provider name (from config) and the upstream model that answered. */
+  public record ServedBy(String provider, String model) {
+    public ServedBy {
+      Objects.requireNonNull(provider, "provider");
+      Objects.requireNonNull(model, "model");
+    }
+  }
+
+  /**
+   * One recorded answer.
+   *
+   * @param offsetsMillis when each event arrived, in milliseconds from the start of the call; empty unless
+   *     timing was recorded, otherwise one offset per event
+   */
+  public record Take(List<ChatEvent> events, List<Long> offsetsMillis) {
+    public Take {
+      events = List.copyOf(events);
+      offsetsMillis = List.copyOf(offsetsMillis);
+      if (!offsetsMillis.isEmpty() && offsetsMillis.size() != events.size()) {
+        throw new IllegalArgumentException(offsetsMillis.size() + " offsets for " + events.size()
+            + " events: give one offset per event, or none");
+      }
     }
 
-    /** A cassette of the current format for a request. */
-    public static Cassette of(CanonicalRequest request, ServedBy servedBy, List<Take> takes) {
-        return new Cassette(FORMAT_VERSION, request.key(), request.json(), servedBy, takes);
+    /** A take without timing. */
+    public Take(List<ChatEvent> events) {
+      this(events, List.of());
     }
-
-    /** The provider name (from config) and the upstream model that answered. */
-    public record ServedBy(String provider, String model) {
-        public ServedBy {
-            Objects.requireNonNull(provider, "provider");
-            Objects.requireNonNull(model, "model");
-        }
-    }
-
-    /**
-     * One recorded answer.
-     *
-     * @param offsetsMillis when each event arrived, in milliseconds from the start of the call; empty unless
-     *     timing was recorded, otherwise one offset per event
-     */
-    public record Take(List<ChatEvent> events, List<Long> offsetsMillis) {
-        public Take {
-            events = List.copyOf(events);
-            offsetsMillis = List.copyOf(offsetsMillis);
-            if (!offsetsMillis.isEmpty() && offsetsMillis.size() != events.size()) {
-                throw new IllegalArgumentException(offsetsMillis.size() + " offsets for " + events.size()
-                        + " events: give one offset per event, or none");
-            }
-        }
-
-        /** A take without timing. */
-        public Take(List<ChatEvent> events) {
-            this(events, List.of());
-        }
-    }
+  }
 }

@@ -26,156 +26,156 @@ import java.util.Locale;
  */
 public final class CassetteCodec {
 
-    /** Like {@code JSON.stringify(value, null, 2)}: the same on every platform, whatever its line separator. */
-    private static final ObjectWriter PRETTY_WRITER = Json.MAPPER.writer(new DefaultPrettyPrinter(
-                    Separators.createDefaultInstance()
-                            .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
-                            .withObjectEmptySeparator("")
-                            .withArrayEmptySeparator(""))
-            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-            .withArrayIndenter(new DefaultIndenter("  ", "\n")));
+  /** Like {@code JSON.stringify(value, null, 2)}: the same on every platform, whatever its line separator. */
+  private static final ObjectWriter PRETTY_WRITER = Json.MAPPER.writer(new DefaultPrettyPrinter(
+          Separators.createDefaultInstance()
+              .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+              .withObjectEmptySeparator("")
+              .withArrayEmptySeparator(""))
+      .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+      .withArrayIndenter(new DefaultIndenter("  ", "\n")));
 
-    private CassetteCodec() {
+  private CassetteCodec() {
+  }
+
+  public static byte[] write(Cassette cassette) {
+    ObjectNode root = Json.MAPPER.createObjectNode();
+    root.put("format_version", cassette.formatVersion());
+    root.put("key", cassette.key());
+    root.putObject("served_by")
+        .put("provider", cassette.servedBy().provider())
+        .put("model", cassette.servedBy().model());
+    root.set("request", cassette.request());
+    ArrayNode takes = root.putArray("takes");
+    for (Cassette.Take take : cassette.takes()) {
+      ObjectNode takeNode = takes.addObject();
+      ArrayNode events = takeNode.putArray("events");
+      take.events().forEach(event -> events.add(Json.toTree(event)));
+      if (!take.offsetsMillis().isEmpty()) {
+        ArrayNode offsets = takeNode.putArray("offsets_ms");
+        take.offsetsMillis().forEach(offsets::add);
+      }
+    }
+    try {
+      return (PRETTY_WRITER.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a Jackson tree always serialises", e);
+    }
+  }
+
+  public static Cassette read(byte[] bytes, Path pathForErrors) throws CorruptCassetteException {
+    return new Reader(pathForErrors).cassette(bytes);
+  }
+
+  /** Reads one file, naming the file and the offending field in every error. */
+  private record Reader(Path path) {
+
+    Cassette cassette(byte[] bytes) throws CorruptCassetteException {
+      JsonNode root = parse(bytes);
+      if (!root.isObject()) {
+        throw corrupt("the content is not a JSON object");
+      }
+      JsonNode version = field(root, "", "format_version", JsonNodeType.NUMBER);
+      if (!version.canConvertToInt() || version.intValue() != Cassette.FORMAT_VERSION) {
+        throw corrupt("unknown format version " + version + " (this version of llm-router reads version "
+            + Cassette.FORMAT_VERSION + ")");
+      }
+      String key = field(root, "", "key", JsonNodeType.STRING).textValue();
+      if (!CanonicalRequest.isKey(key)) {
+        throw corrupt("\"key\" is not 64 lowercase hex characters: \"" + key + "\"");
+      }
+      JsonNode servedByNode = field(root, "", "served_by", JsonNodeType.OBJECT);
+      Cassette.ServedBy servedBy = new Cassette.ServedBy(
+          field(servedByNode, "served_by.", "provider", JsonNodeType.STRING).textValue(),
+          field(servedByNode, "served_by.", "model", JsonNodeType.STRING).textValue());
+      ObjectNode request = (ObjectNode) field(root, "", "request", JsonNodeType.OBJECT);
+      JsonNode takeNodes = field(root, "", "takes", JsonNodeType.ARRAY);
+      List<Cassette.Take> takes = new ArrayList<>();
+      for (int index = 0; index < takeNodes.size(); index++) {
+        takes.add(take(takeNodes.get(index), "takes[" + index + "]"));
+      }
+      return new Cassette(Cassette.FORMAT_VERSION, key, request, servedBy, takes);
     }
 
-    public static byte[] write(Cassette cassette) {
-        ObjectNode root = Json.MAPPER.createObjectNode();
-        root.put("format_version", cassette.formatVersion());
-        root.put("key", cassette.key());
-        root.putObject("served_by")
-                .put("provider", cassette.servedBy().provider())
-                .put("model", cassette.servedBy().model());
-        root.set("request", cassette.request());
-        ArrayNode takes = root.putArray("takes");
-        for (Cassette.Take take : cassette.takes()) {
-            ObjectNode takeNode = takes.addObject();
-            ArrayNode events = takeNode.putArray("events");
-            take.events().forEach(event -> events.add(Json.toTree(event)));
-            if (!take.offsetsMillis().isEmpty()) {
-                ArrayNode offsets = takeNode.putArray("offsets_ms");
-                take.offsetsMillis().forEach(offsets::add);
-            }
+    private JsonNode parse(byte[] bytes) throws CorruptCassetteException {
+      try {
+        JsonNode root = Json.MAPPER.readTree(bytes);
+        if (root == null || root.isMissingNode()) {
+          throw corrupt("the file is empty");
         }
-        try {
-            return (PRETTY_WRITER.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a Jackson tree always serialises", e);
-        }
+        return root;
+      } catch (JsonProcessingException e) {
+        JsonLocation at = e.getLocation();
+        String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+        // Jackson names the (hidden) source inside nested locations; the path already says which file it is.
+        String problem = e.getOriginalMessage().replaceAll("\\[Source: [^;]*; ", "[");
+        throw new CorruptCassetteException(path, "invalid JSON" + where + ": " + problem, e);
+      } catch (IOException e) {
+        throw new CorruptCassetteException(path, "cannot be parsed: " + e.getMessage(), e);
+      }
     }
 
-    public static Cassette read(byte[] bytes, Path pathForErrors) throws CorruptCassetteException {
-        return new Reader(pathForErrors).cassette(bytes);
+    private Cassette.Take take(JsonNode take, String at) throws CorruptCassetteException {
+      if (!take.isObject()) {
+        throw corrupt("\"" + at + "\" is not an object");
+      }
+      JsonNode eventNodes = field(take, at + ".", "events", JsonNodeType.ARRAY);
+      List<ChatEvent> events = new ArrayList<>();
+      for (int index = 0; index < eventNodes.size(); index++) {
+        events.add(event(eventNodes.get(index), at + ".events[" + index + "]"));
+      }
+      List<Long> offsets = new ArrayList<>();
+      if (take.has("offsets_ms")) {
+        for (JsonNode offset : field(take, at + ".", "offsets_ms", JsonNodeType.ARRAY)) {
+          if (!offset.isIntegralNumber() || !offset.canConvertToLong()) {
+            throw corrupt("\"" + at + ".offsets_ms\" holds a value that is not an integer: " + offset);
+          }
+          offsets.add(offset.longValue());
+        }
+        if (offsets.size() != events.size()) {
+          throw corrupt("\"" + at + ".offsets_ms\" has " + offsets.size() + " entries for "
+              + events.size() + " events");
+        }
+      }
+      return new Cassette.Take(events, offsets);
     }
 
-    /** Reads one file, naming the file and the offending field in every error. */
-    private record Reader(Path path) {
-
-        Cassette cassette(byte[] bytes) throws CorruptCassetteException {
-            JsonNode root = parse(bytes);
-            if (!root.isObject()) {
-                throw corrupt("the content is not a JSON object");
-            }
-            JsonNode version = field(root, "", "format_version", JsonNodeType.NUMBER);
-            if (!version.canConvertToInt() || version.intValue() != Cassette.FORMAT_VERSION) {
-                throw corrupt("unknown format version " + version + " (this version of llm-router reads version "
-                        + Cassette.FORMAT_VERSION + ")");
-            }
-            String key = field(root, "", "key", JsonNodeType.STRING).textValue();
-            if (!CanonicalRequest.isKey(key)) {
-                throw corrupt("\"key\" is not 64 lowercase hex characters: \"" + key + "\"");
-            }
-            JsonNode servedByNode = field(root, "", "served_by", JsonNodeType.OBJECT);
-            Cassette.ServedBy servedBy = new Cassette.ServedBy(
-                    field(servedByNode, "served_by.", "provider", JsonNodeType.STRING).textValue(),
-                    field(servedByNode, "served_by.", "model", JsonNodeType.STRING).textValue());
-            ObjectNode request = (ObjectNode) field(root, "", "request", JsonNodeType.OBJECT);
-            JsonNode takeNodes = field(root, "", "takes", JsonNodeType.ARRAY);
-            List<Cassette.Take> takes = new ArrayList<>();
-            for (int index = 0; index < takeNodes.size(); index++) {
-                takes.add(take(takeNodes.get(index), "takes[" + index + "]"));
-            }
-            return new Cassette(Cassette.FORMAT_VERSION, key, request, servedBy, takes);
-        }
-
-        private JsonNode parse(byte[] bytes) throws CorruptCassetteException {
-            try {
-                JsonNode root = Json.MAPPER.readTree(bytes);
-                if (root == null || root.isMissingNode()) {
-                    throw corrupt("the file is empty");
-                }
-                return root;
-            } catch (JsonProcessingException e) {
-                JsonLocation at = e.getLocation();
-                String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-                // Jackson names the (hidden) source inside nested locations; the path already says which file it is.
-                String problem = e.getOriginalMessage().replaceAll("\\[Source: [^;]*; ", "[");
-                throw new CorruptCassetteException(path, "invalid JSON" + where + ": " + problem, e);
-            } catch (IOException e) {
-                throw new CorruptCassetteException(path, "cannot be parsed: " + e.getMessage(), e);
-            }
-        }
-
-        private Cassette.Take take(JsonNode take, String at) throws CorruptCassetteException {
-            if (!take.isObject()) {
-                throw corrupt("\"" + at + "\" is not an object");
-            }
-            JsonNode eventNodes = field(take, at + ".", "events", JsonNodeType.ARRAY);
-            List<ChatEvent> events = new ArrayList<>();
-            for (int index = 0; index < eventNodes.size(); index++) {
-                events.add(event(eventNodes.get(index), at + ".events[" + index + "]"));
-            }
-            List<Long> offsets = new ArrayList<>();
-            if (take.has("offsets_ms")) {
-                for (JsonNode offset : field(take, at + ".", "offsets_ms", JsonNodeType.ARRAY)) {
-                    if (!offset.isIntegralNumber() || !offset.canConvertToLong()) {
-                        throw corrupt("\"" + at + ".offsets_ms\" holds a value that is not an integer: " + offset);
-                    }
-                    offsets.add(offset.longValue());
-                }
-                if (offsets.size() != events.size()) {
-                    throw corrupt("\"" + at + ".offsets_ms\" has " + offsets.size() + " entries for "
-                            + events.size() + " events");
-                }
-            }
-            return new Cassette.Take(events, offsets);
-        }
-
-        private ChatEvent event(JsonNode event, String at) throws CorruptCassetteException {
-            try {
-                return Json.fromTree(event, ChatEvent.newBuilder()).build();
-            } catch (InvalidProtocolBufferException e) {
-                throw new CorruptCassetteException(path, "\"" + at + "\" is not a valid ChatEvent: " + e.getMessage(),
-                        e);
-            }
-        }
-
-        private JsonNode field(JsonNode parent, String parentPath, String name, JsonNodeType type)
-                throws CorruptCassetteException {
-            JsonNode value = parent.get(name);
-            if (value == null) {
-                throw corrupt("missing field \"" + parentPath + name + "\"");
-            }
-            if (value.getNodeType() != type) {
-                throw corrupt("field \"" + parentPath + name + "\" is " + describe(value.getNodeType())
-                        + ", expected " + describe(type));
-            }
-            return value;
-        }
-
-        private static String describe(JsonNodeType type) {
-            return switch (type) {
-                case ARRAY -> "an array";
-                case OBJECT -> "an object";
-                case STRING -> "a string";
-                case NUMBER -> "a number";
-                case BOOLEAN -> "a boolean";
-                case NULL -> "null";
-                default -> type.name().toLowerCase(Locale.ROOT);
-            };
-        }
-
-        private CorruptCassetteException corrupt(String problem) {
-            return new CorruptCassetteException(path, problem);
-        }
+    private ChatEvent event(JsonNode event, String at) throws CorruptCassetteException {
+      try {
+        return Json.fromTree(event, ChatEvent.newBuilder()).build();
+      } catch (InvalidProtocolBufferException e) {
+        throw new CorruptCassetteException(path, "\"" + at + "\" is not a valid ChatEvent: " + e.getMessage(),
+            e);
+      }
     }
+
+    private JsonNode field(JsonNode parent, String parentPath, String name, JsonNodeType type)
+        throws CorruptCassetteException {
+      JsonNode value = parent.get(name);
+      if (value == null) {
+        throw corrupt("missing field \"" + parentPath + name + "\"");
+      }
+      if (value.getNodeType() != type) {
+        throw corrupt("field \"" + parentPath + name + "\" is " + describe(value.getNodeType())
+            + ", expected " + describe(type));
+      }
+      return value;
+    }
+
+    private static String describe(JsonNodeType type) {
+      return switch (type) {
+        case ARRAY -> "an array";
+        case OBJECT -> "an object";
+        case STRING -> "a string";
+        case NUMBER -> "a number";
+        case BOOLEAN -> "a boolean";
+        case NULL -> "null";
+        default -> type.name().toLowerCase(Locale.ROOT);
+      };
+    }
+
+    private CorruptCassetteException corrupt(String problem) {
+      return new CorruptCassetteException(path, problem);
+    }
+  }
 }

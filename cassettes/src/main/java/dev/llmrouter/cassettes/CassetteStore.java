@@ -26,202 +26,202 @@ import java.util.stream.Stream;
  */
 public final class CassetteStore {
 
-    public static final String DEFAULT_SCOPE = "default";
+  public static final String DEFAULT_SCOPE = "default";
 
-    private static final int MAX_SCOPE_LENGTH = 200;
-    private static final Pattern SCOPE_CHARACTERS = Pattern.compile("[A-Za-z0-9._/-]+");
-    private static final Pattern WINDOWS_DRIVE = Pattern.compile("^[A-Za-z]:");
-    private static final String SCOPE_RULE = "a scope is a relative folder path of letters, digits, '.', '_', '-' "
-            + "and '/' separators, at most " + MAX_SCOPE_LENGTH + " characters";
-    private static final String CASSETTE_SUFFIX = ".json";
-    private static final int MAX_DIFFERENCE_LINES = 10;
-    private static final int WRITE_LOCK_STRIPES = 64;
+  private static final int MAX_SCOPE_LENGTH = 200;
+  private static final Pattern SCOPE_CHARACTERS = Pattern.compile("[A-Za-z0-9._/-]+");
+  private static final Pattern WINDOWS_DRIVE = Pattern.compile("^[A-Za-z]:");
+  private static final String SCOPE_RULE = "a scope is a relative folder path of letters, digits, '.', '_', '-' "
+      + "and '/' separators, at most " + MAX_SCOPE_LENGTH + " characters";
+  private static final String CASSETTE_SUFFIX = ".json";
+  private static final int MAX_DIFFERENCE_LINES = 10;
+  private static final int WRITE_LOCK_STRIPES = 64;
 
-    private final Path dir;
-    private final Redactor redactor;
-    private final Cache<Path, Parsed> cache;
-    private final Object[] writeLocks = Stream.generate(Object::new).limit(WRITE_LOCK_STRIPES).toArray();
+  private final Path dir;
+  private final Redactor redactor;
+  private final Cache<Path, Parsed> cache;
+  private final Object[] writeLocks = Stream.generate(Object::new).limit(WRITE_LOCK_STRIPES).toArray();
 
-    /** A cassette file as listed by {@link #list}; {@code scope} uses {@code /} separators on every platform. */
-    public record CassetteSummary(String scope, String shortKey, Path path) {
+  /** A cassette file as listed by {@link #list}; {@code scope} uses {@code /} separators on every platform. */
+  public record CassetteSummary(String scope, String shortKey, Path path) {
+  }
+
+  /** The recorded cassette nearest to a missed request, and how it differs (recorded value first). */
+  public record ClosestMatch(Path path, String key, List<String> differences) {
+    public ClosestMatch {
+      differences = List.copyOf(differences);
     }
+  }
 
-    /** The recorded cassette nearest to a missed request, and how it differs (recorded value first). */
-    public record ClosestMatch(Path path, String key, List<String> differences) {
-        public ClosestMatch {
-            differences = List.copyOf(differences);
-        }
-    }
+  private record Parsed(Cassette cassette, int fileBytes) {
+  }
 
-    private record Parsed(Cassette cassette, int fileBytes) {
-    }
+  public CassetteStore(Path dir, long cacheMaxBytes, Redactor redactor) {
+    this.dir = dir;
+    this.redactor = redactor;
+    this.cache = Caffeine.newBuilder()
+        .maximumWeight(cacheMaxBytes)
+        .weigher((Path file, Parsed parsed) -> parsed.fileBytes())
+        .build();
+  }
 
-    public CassetteStore(Path dir, long cacheMaxBytes, Redactor redactor) {
-        this.dir = dir;
-        this.redactor = redactor;
-        this.cache = Caffeine.newBuilder()
-                .maximumWeight(cacheMaxBytes)
-                .weigher((Path file, Parsed parsed) -> parsed.fileBytes())
-                .build();
+  /** Returns the scope if it is a safe relative folder path, otherwise throws with what is wrong. */
+  public static String validateScope(String scope) {
+    if (scope == null || scope.isEmpty()) {
+      throw new IllegalArgumentException("the cassette scope is empty; " + SCOPE_RULE);
     }
+    if (scope.length() > MAX_SCOPE_LENGTH) {
+      throw invalidScope(scope, "it has " + scope.length() + " characters");
+    }
+    if (scope.startsWith("/") || scope.startsWith("\\") || WINDOWS_DRIVE.matcher(scope).find()) {
+      throw invalidScope(scope, "it is an absolute path");
+    }
+    if (!SCOPE_CHARACTERS.matcher(scope).matches()) {
+      throw invalidScope(scope, "it holds a character other than letters, digits, '.', '_', '-' and '/'");
+    }
+    for (String folder : scope.split("/", -1)) {
+      if (folder.isEmpty() || folder.equals(".") || folder.equals("..")) {
+        throw invalidScope(scope, "it has an empty, \".\" or \"..\" folder");
+      }
+    }
+    return scope;
+  }
 
-    /** Returns the scope if it is a safe relative folder path, otherwise throws with what is wrong. */
-    public static String validateScope(String scope) {
-        if (scope == null || scope.isEmpty()) {
-            throw new IllegalArgumentException("the cassette scope is empty; " + SCOPE_RULE);
-        }
-        if (scope.length() > MAX_SCOPE_LENGTH) {
-            throw invalidScope(scope, "it has " + scope.length() + " characters");
-        }
-        if (scope.startsWith("/") || scope.startsWith("\\") || WINDOWS_DRIVE.matcher(scope).find()) {
-            throw invalidScope(scope, "it is an absolute path");
-        }
-        if (!SCOPE_CHARACTERS.matcher(scope).matches()) {
-            throw invalidScope(scope, "it holds a character other than letters, digits, '.', '_', '-' and '/'");
-        }
-        for (String folder : scope.split("/", -1)) {
-            if (folder.isEmpty() || folder.equals(".") || folder.equals("..")) {
-                throw invalidScope(scope, "it has an empty, \".\" or \"..\" folder");
-            }
-        }
-        return scope;
-    }
+  private static IllegalArgumentException invalidScope(String scope, String problem) {
+    return new IllegalArgumentException("invalid cassette scope \"" + scope + "\": " + problem + "; " + SCOPE_RULE);
+  }
 
-    private static IllegalArgumentException invalidScope(String scope, String problem) {
-        return new IllegalArgumentException("invalid cassette scope \"" + scope + "\": " + problem + "; " + SCOPE_RULE);
+  /** The cassette file for a full key in a scope. */
+  public Path pathOf(String scope, String key) {
+    if (!CanonicalRequest.isKey(key)) {
+      throw new IllegalArgumentException("not a cassette key (64 lowercase hex characters): \"" + key + "\"");
     }
+    return dir.resolve(validateScope(scope)).resolve(key.substring(0, 16) + CASSETTE_SUFFIX);
+  }
 
-    /** The cassette file for a full key in a scope. */
-    public Path pathOf(String scope, String key) {
-        if (!CanonicalRequest.isKey(key)) {
-            throw new IllegalArgumentException("not a cassette key (64 lowercase hex characters): \"" + key + "\"");
-        }
-        return dir.resolve(validateScope(scope)).resolve(key.substring(0, 16) + CASSETTE_SUFFIX);
-    }
+  /** The cassette for a full key, from the cache when it is there; empty when there is none. */
+  public Optional<Cassette> load(String scope, String key) throws CorruptCassetteException {
+    // Two keys sharing their first 16 hex digits are astronomically unlikely: the other key's file is a miss.
+    return loadFile(pathOf(scope, key)).filter(cassette -> cassette.key().equals(key));
+  }
 
-    /** The cassette for a full key, from the cache when it is there; empty when there is none. */
-    public Optional<Cassette> load(String scope, String key) throws CorruptCassetteException {
-        // Two keys sharing their first 16 hex digits are astronomically unlikely: the other key's file is a miss.
-        return loadFile(pathOf(scope, key)).filter(cassette -> cassette.key().equals(key));
-    }
+  /** The cassette for a full key when it is already parsed in memory; never touches the disk. */
+  public Optional<Cassette> cached(String scope, String key) {
+    return Optional.ofNullable(cache.getIfPresent(pathOf(scope, key)))
+        .map(Parsed::cassette)
+        .filter(cassette -> cassette.key().equals(key));
+  }
 
-    /** The cassette for a full key when it is already parsed in memory; never touches the disk. */
-    public Optional<Cassette> cached(String scope, String key) {
-        return Optional.ofNullable(cache.getIfPresent(pathOf(scope, key)))
-                .map(Parsed::cassette)
-                .filter(cassette -> cassette.key().equals(key));
+  /** Redacts the cassette, then atomically replaces its file (one writer per key) and the cache entry. */
+  public void write(String scope, Cassette cassette) throws IOException {
+    Path file = pathOf(scope, cassette.key());
+    Cassette redacted = redactor.redact(cassette);
+    byte[] bytes = CassetteCodec.write(redacted);
+    synchronized (writeLocks[Math.floorMod(file.hashCode(), WRITE_LOCK_STRIPES)]) {
+      Files.createDirectories(file.getParent());
+      // The temp file sits next to the target, so the move is a rename; ".tmp" keeps it out of list().
+      Path temp = file.resolveSibling(file.getFileName() + "." + UUID.randomUUID() + ".tmp");
+      try {
+        Files.write(temp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(temp);
+      }
+      cache.put(file, new Parsed(redacted, bytes.length));
     }
+  }
 
-    /** Redacts the cassette, then atomically replaces its file (one writer per key) and the cache entry. */
-    public void write(String scope, Cassette cassette) throws IOException {
-        Path file = pathOf(scope, cassette.key());
-        Cassette redacted = redactor.redact(cassette);
-        byte[] bytes = CassetteCodec.write(redacted);
-        synchronized (writeLocks[Math.floorMod(file.hashCode(), WRITE_LOCK_STRIPES)]) {
-            Files.createDirectories(file.getParent());
-            // The temp file sits next to the target, so the move is a rename; ".tmp" keeps it out of list().
-            Path temp = file.resolveSibling(file.getFileName() + "." + UUID.randomUUID() + ".tmp");
-            try {
-                Files.write(temp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(temp);
-            }
-            cache.put(file, new Parsed(redacted, bytes.length));
-        }
-    }
+  /** Every cassette file below the directory, or below one scope, sorted by scope then short key. */
+  public List<CassetteSummary> list(String scopeOrNull) {
+    Path root = scopeOrNull == null ? dir : dir.resolve(validateScope(scopeOrNull));
+    return cassetteFiles(root, Integer.MAX_VALUE).stream()
+        // A file directly in the directory belongs to no scope, so it is no cassette.
+        .filter(file -> !file.getParent().equals(dir))
+        .map(file -> new CassetteSummary(scopeOf(file), shortKeyOf(file), file))
+        .sorted(Comparator.comparing(CassetteSummary::scope).thenComparing(CassetteSummary::shortKey))
+        .toList();
+  }
 
-    /** Every cassette file below the directory, or below one scope, sorted by scope then short key. */
-    public List<CassetteSummary> list(String scopeOrNull) {
-        Path root = scopeOrNull == null ? dir : dir.resolve(validateScope(scopeOrNull));
-        return cassetteFiles(root, Integer.MAX_VALUE).stream()
-                // A file directly in the directory belongs to no scope, so it is no cassette.
-                .filter(file -> !file.getParent().equals(dir))
-                .map(file -> new CassetteSummary(scopeOf(file), shortKeyOf(file), file))
-                .sorted(Comparator.comparing(CassetteSummary::scope).thenComparing(CassetteSummary::shortKey))
-                .toList();
+  /**
+   * The cassette of the scope's own folder whose request differs from the given canonical request in the fewest
+   * JSON leaves; empty when the folder holds no readable cassette. Corrupt files are skipped.
+   */
+  public Optional<ClosestMatch> closest(String scope, ObjectNode canonicalRequest) {
+    // Recorded requests are redacted: compare like with like, and keep secrets out of the differences.
+    ObjectNode requested = redactor.redact(canonicalRequest);
+    ClosestMatch closest = null;
+    int fewestDifferences = Integer.MAX_VALUE;
+    for (Path file : cassetteFiles(dir.resolve(validateScope(scope)), 1)) {
+      Optional<Cassette> recorded;
+      try {
+        recorded = loadFile(file);
+      } catch (CorruptCassetteException e) {
+        continue;
+      }
+      if (recorded.isEmpty()) {
+        continue;
+      }
+      List<String> differences = JsonDiff.differences(recorded.get().request(), requested);
+      if (differences.size() < fewestDifferences) {
+        fewestDifferences = differences.size();
+        closest = new ClosestMatch(file, recorded.get().key(), atMostTenLines(differences));
+      }
     }
+    return Optional.ofNullable(closest);
+  }
 
-    /**
-     * The cassette of the scope's own folder whose request differs from the given canonical request in the fewest
-     * JSON leaves; empty when the folder holds no readable cassette. Corrupt files are skipped.
-     */
-    public Optional<ClosestMatch> closest(String scope, ObjectNode canonicalRequest) {
-        // Recorded requests are redacted: compare like with like, and keep secrets out of the differences.
-        ObjectNode requested = redactor.redact(canonicalRequest);
-        ClosestMatch closest = null;
-        int fewestDifferences = Integer.MAX_VALUE;
-        for (Path file : cassetteFiles(dir.resolve(validateScope(scope)), 1)) {
-            Optional<Cassette> recorded;
-            try {
-                recorded = loadFile(file);
-            } catch (CorruptCassetteException e) {
-                continue;
-            }
-            if (recorded.isEmpty()) {
-                continue;
-            }
-            List<String> differences = JsonDiff.differences(recorded.get().request(), requested);
-            if (differences.size() < fewestDifferences) {
-                fewestDifferences = differences.size();
-                closest = new ClosestMatch(file, recorded.get().key(), atMostTenLines(differences));
-            }
-        }
-        return Optional.ofNullable(closest);
-    }
+  /** Forgets every parsed cassette, so the next loads read the files again. */
+  public void invalidate() {
+    cache.invalidateAll();
+  }
 
-    /** Forgets every parsed cassette, so the next loads read the files again. */
-    public void invalidate() {
-        cache.invalidateAll();
+  private Optional<Cassette> loadFile(Path file) throws CorruptCassetteException {
+    Parsed cached = cache.getIfPresent(file);
+    if (cached != null) {
+      return Optional.of(cached.cassette());
     }
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new CorruptCassetteException(file, "cannot be read: " + e, e);
+    }
+    Parsed parsed = new Parsed(CassetteCodec.read(bytes, file), bytes.length);
+    // A write may have cached a newer version while this one was read: that one wins.
+    Parsed current = cache.asMap().putIfAbsent(file, parsed);
+    return Optional.of((current == null ? parsed : current).cassette());
+  }
 
-    private Optional<Cassette> loadFile(Path file) throws CorruptCassetteException {
-        Parsed cached = cache.getIfPresent(file);
-        if (cached != null) {
-            return Optional.of(cached.cassette());
-        }
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new CorruptCassetteException(file, "cannot be read: " + e, e);
-        }
-        Parsed parsed = new Parsed(CassetteCodec.read(bytes, file), bytes.length);
-        // A write may have cached a newer version while this one was read: that one wins.
-        Parsed current = cache.asMap().putIfAbsent(file, parsed);
-        return Optional.of((current == null ? parsed : current).cassette());
+  /** Cassette files below a folder, at most maxDepth levels down, in name order; none if it does not exist. */
+  private static List<Path> cassetteFiles(Path folder, int maxDepth) {
+    if (!Files.isDirectory(folder)) {
+      return List.of();
     }
+    try (Stream<Path> files = Files.find(folder, maxDepth, (file, attributes) ->
+        attributes.isRegularFile() && file.getFileName().toString().endsWith(CASSETTE_SUFFIX))) {
+      return files.sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list cassettes in " + folder, e);
+    }
+  }
 
-    /** Cassette files below a folder, at most maxDepth levels down, in name order; none if it does not exist. */
-    private static List<Path> cassetteFiles(Path folder, int maxDepth) {
-        if (!Files.isDirectory(folder)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.find(folder, maxDepth, (file, attributes) ->
-                attributes.isRegularFile() && file.getFileName().toString().endsWith(CASSETTE_SUFFIX))) {
-            return files.sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list cassettes in " + folder, e);
-        }
-    }
+  private String scopeOf(Path file) {
+    return dir.relativize(file.getParent()).toString().replace(File.separatorChar, '/');
+  }
 
-    private String scopeOf(Path file) {
-        return dir.relativize(file.getParent()).toString().replace(File.separatorChar, '/');
-    }
+  private static String shortKeyOf(Path file) {
+    String name = file.getFileName().toString();
+    return name.substring(0, name.length() - CASSETTE_SUFFIX.length());
+  }
 
-    private static String shortKeyOf(Path file) {
-        String name = file.getFileName().toString();
-        return name.substring(0, name.length() - CASSETTE_SUFFIX.length());
+  private static List<String> atMostTenLines(List<String> differences) {
+    if (differences.size() <= MAX_DIFFERENCE_LINES) {
+      return differences;
     }
-
-    private static List<String> atMostTenLines(List<String> differences) {
-        if (differences.size() <= MAX_DIFFERENCE_LINES) {
-            return differences;
-        }
-        List<String> lines = new ArrayList<>(differences.subList(0, MAX_DIFFERENCE_LINES - 1));
-        lines.add("... and " + (differences.size() - MAX_DIFFERENCE_LINES + 1) + " more differences");
-        return lines;
-    }
+    List<String> lines = new ArrayList<>(differences.subList(0, MAX_DIFFERENCE_LINES - 1));
+    lines.add("... and " + (differences.size() - MAX_DIFFERENCE_LINES + 1) + " more differences");
+    return lines;
+  }
 }

@@ -18,140 +18,140 @@ import org.junit.jupiter.api.Test;
 
 class CassetteCodecTest {
 
-    private static final Path PATH = Path.of("cassettes", "default", "0123456789abcdef.json");
+  private static final Path PATH = Path.of("cassettes", "default", "0123456789abcdef.json");
 
-    @Test
-    void readGivesBackWhatWasWritten() throws Exception {
-        Cassette cassette = sampleCassette();
+  @Test
+  void readGivesBackWhatWasWritten() throws Exception {
+    Cassette cassette = sampleCassette();
 
-        assertEquals(cassette, CassetteCodec.read(CassetteCodec.write(cassette), PATH));
-    }
+    assertEquals(cassette, CassetteCodec.read(CassetteCodec.write(cassette), PATH));
+  }
 
-    @Test
-    void writingIsByteIdenticalEveryTime() throws Exception {
-        Cassette cassette = sampleCassette();
-        byte[] written = CassetteCodec.write(cassette);
+  @Test
+  void writingIsByteIdenticalEveryTime() throws Exception {
+    Cassette cassette = sampleCassette();
+    byte[] written = CassetteCodec.write(cassette);
 
-        assertArrayEquals(written, CassetteCodec.write(cassette));
-        assertArrayEquals(written, CassetteCodec.write(CassetteCodec.read(written, PATH)));
-    }
+    assertArrayEquals(written, CassetteCodec.write(cassette));
+    assertArrayEquals(written, CassetteCodec.write(CassetteCodec.read(written, PATH)));
+  }
 
-    @Test
-    void fileLayoutIsFixed() {
-        Cassette cassette = cassette(userRequest("Hi"), List.of(textDelta("Hello!")));
+  @Test
+  void fileLayoutIsFixed() {
+    Cassette cassette = cassette(userRequest("Hi"), List.of(textDelta("Hello!")));
 
-        String expected = """
+    String expected = """
+        {
+          "format_version": 1,
+          "key": "%s",
+          "served_by": {
+            "provider": "openai",
+            "model": "gpt-4o-mini"
+          },
+          "request": {
+            "messages": [
+              {
+                "parts": [
+                  {
+                    "text": "Hi"
+                  }
+                ],
+                "role": "ROLE_USER"
+              }
+            ],
+            "model": "openai/gpt-4o-mini"
+          },
+          "takes": [
+            {
+              "events": [
                 {
-                  "format_version": 1,
-                  "key": "%s",
-                  "served_by": {
-                    "provider": "openai",
-                    "model": "gpt-4o-mini"
-                  },
-                  "request": {
-                    "messages": [
-                      {
-                        "parts": [
-                          {
-                            "text": "Hi"
-                          }
-                        ],
-                        "role": "ROLE_USER"
-                      }
-                    ],
-                    "model": "openai/gpt-4o-mini"
-                  },
-                  "takes": [
-                    {
-                      "events": [
-                        {
-                          "text_delta": {
-                            "text": "Hello!"
-                          }
-                        }
-                      ]
-                    }
-                  ]
+                  "text_delta": {
+                    "text": "Hello!"
+                  }
                 }
-                """.formatted(cassette.key());
-        assertEquals(expected, new String(CassetteCodec.write(cassette), StandardCharsets.UTF_8));
-    }
+              ]
+            }
+          ]
+        }
+        """.formatted(cassette.key());
+    assertEquals(expected, new String(CassetteCodec.write(cassette), StandardCharsets.UTF_8));
+  }
 
-    @Test
-    void eventsKeepProtoFieldNamesAndNothingVolatileIsAdded() {
-        String text = new String(CassetteCodec.write(sampleCassette()), StandardCharsets.UTF_8);
+  @Test
+  void eventsKeepProtoFieldNamesAndNothingVolatileIsAdded() {
+    String text = new String(CassetteCodec.write(sampleCassette()), StandardCharsets.UTF_8);
 
-        assertTrue(text.startsWith("{\n  \"format_version\": 1,\n  \"key\": \""));
-        assertTrue(text.contains("\"finish_reason\": \"FINISH_REASON_STOP\""));
-        assertTrue(text.contains("\"cost_usd\": 1.23E-5"));
-        assertFalse(text.contains("\r"));
-        assertFalse(text.contains("offsets_ms"));
-        assertTrue(text.endsWith("}\n") && !text.endsWith("\n\n"));
-    }
+    assertTrue(text.startsWith("{\n  \"format_version\": 1,\n  \"key\": \""));
+    assertTrue(text.contains("\"finish_reason\": \"FINISH_REASON_STOP\""));
+    assertTrue(text.contains("\"cost_usd\": 1.23E-5"));
+    assertFalse(text.contains("\r"));
+    assertFalse(text.contains("offsets_ms"));
+    assertTrue(text.endsWith("}\n") && !text.endsWith("\n\n"));
+  }
 
-    @Test
-    void timingIsWrittenOnlyWhenRecorded() throws Exception {
-        Cassette base = sampleCassette();
-        Cassette timed = new Cassette(base.formatVersion(), base.key(), base.request(), base.servedBy(),
-                List.of(new Cassette.Take(answer("Hello!"), List.of(0L, 250L, 900L, 901L))));
+  @Test
+  void timingIsWrittenOnlyWhenRecorded() throws Exception {
+    Cassette base = sampleCassette();
+    Cassette timed = new Cassette(base.formatVersion(), base.key(), base.request(), base.servedBy(),
+        List.of(new Cassette.Take(answer("Hello!"), List.of(0L, 250L, 900L, 901L))));
 
-        byte[] written = CassetteCodec.write(timed);
+    byte[] written = CassetteCodec.write(timed);
 
-        assertTrue(new String(written, StandardCharsets.UTF_8).contains("\"offsets_ms\": [\n        0,\n"));
-        assertEquals(timed, CassetteCodec.read(written, PATH));
-    }
+    assertTrue(new String(written, StandardCharsets.UTF_8).contains("\"offsets_ms\": [\n        0,\n"));
+    assertEquals(timed, CassetteCodec.read(written, PATH));
+  }
 
-    @Test
-    void truncatedJsonIsReportedWithPathAndLine() {
-        byte[] written = CassetteCodec.write(sampleCassette());
-        byte[] truncated = java.util.Arrays.copyOf(written, written.length / 2);
+  @Test
+  void truncatedJsonIsReportedWithPathAndLine() {
+    byte[] written = CassetteCodec.write(sampleCassette());
+    byte[] truncated = java.util.Arrays.copyOf(written, written.length / 2);
 
-        CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
-                () -> CassetteCodec.read(truncated, PATH));
+    CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
+        () -> CassetteCodec.read(truncated, PATH));
 
-        assertEquals(PATH, e.path());
-        assertTrue(e.getMessage().contains(PATH.toString()), e.getMessage());
-        assertTrue(e.getMessage().contains("invalid JSON at line "), e.getMessage());
-    }
+    assertEquals(PATH, e.path());
+    assertTrue(e.getMessage().contains(PATH.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("invalid JSON at line "), e.getMessage());
+  }
 
-    @Test
-    void emptyFileIsCorrupt() {
-        CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
-                () -> CassetteCodec.read(new byte[0], PATH));
+  @Test
+  void emptyFileIsCorrupt() {
+    CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
+        () -> CassetteCodec.read(new byte[0], PATH));
 
-        assertTrue(e.getMessage().contains("empty"), e.getMessage());
-    }
+    assertTrue(e.getMessage().contains("empty"), e.getMessage());
+  }
 
-    @Test
-    void unknownFormatVersionIsCorrupt() {
-        String text = new String(CassetteCodec.write(sampleCassette()), StandardCharsets.UTF_8)
-                .replace("\"format_version\": 1", "\"format_version\": 2");
+  @Test
+  void unknownFormatVersionIsCorrupt() {
+    String text = new String(CassetteCodec.write(sampleCassette()), StandardCharsets.UTF_8)
+        .replace("\"format_version\": 1", "\"format_version\": 2");
 
-        CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
-                () -> CassetteCodec.read(text.getBytes(StandardCharsets.UTF_8), PATH));
+    CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
+        () -> CassetteCodec.read(text.getBytes(StandardCharsets.UTF_8), PATH));
 
-        assertTrue(e.getMessage().contains("unknown format version 2"), e.getMessage());
-    }
+    assertTrue(e.getMessage().contains("unknown format version 2"), e.getMessage());
+  }
 
-    @Test
-    void missingFieldIsNamed() {
-        String text = "{\"format_version\": 1, \"key\": \"" + sampleCassette().key() + "\", \"request\": {},"
-                + " \"takes\": []}";
+  @Test
+  void missingFieldIsNamed() {
+    String text = "{\"format_version\": 1, \"key\": \"" + sampleCassette().key() + "\", \"request\": {},"
+        + " \"takes\": []}";
 
-        CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
-                () -> CassetteCodec.read(text.getBytes(StandardCharsets.UTF_8), PATH));
+    CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
+        () -> CassetteCodec.read(text.getBytes(StandardCharsets.UTF_8), PATH));
 
-        assertTrue(e.getMessage().contains("missing field \"served_by\""), e.getMessage());
-    }
+    assertTrue(e.getMessage().contains("missing field \"served_by\""), e.getMessage());
+  }
 
-    @Test
-    void invalidEventIsNamedByPosition() {
-        String text = new String(CassetteCodec.write(sampleCassette()), StandardCharsets.UTF_8)
-                .replace("\"text_delta\"", "\"txt_delta\"");
+  @Test
+  void invalidEventIsNamedByPosition() {
+    String text = new String(CassetteCodec.write(sampleCassette()), StandardCharsets.UTF_8)
+        .replace("\"text_delta\"", "\"txt_delta\"");
 
-        CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
-                () -> CassetteCodec.read(text.getBytes(StandardCharsets.UTF_8), PATH));
+    CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
+        () -> CassetteCodec.read(text.getBytes(StandardCharsets.UTF_8), PATH));
 
-        assertTrue(e.getMessage().contains("\"takes[0].events[1]\" is not a valid ChatEvent"), e.getMessage());
-    }
+    assertTrue(e.getMessage().contains("\"takes[0].events[1]\" is not a valid ChatEvent"), e.getMessage());
+  }
 }

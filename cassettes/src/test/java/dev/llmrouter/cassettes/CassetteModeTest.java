@@ -10,24 +10,24 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class CassetteModeTest {
 
-    @Test
-    void lowerCaseNamesParse() {
-        assertEquals(CassetteMode.REPLAY, CassetteMode.parse("replay"));
-        assertEquals(CassetteMode.RECORD, CassetteMode.parse("record"));
-        assertEquals(CassetteMode.AUTO, CassetteMode.parse("auto"));
-        assertEquals(CassetteMode.OFF, CassetteMode.parse("off"));
-    }
+  @Test
+  void lowerCaseNamesParse() {
+    assertEquals(CassetteMode.REPLAY, CassetteMode.parse("replay"));
+    assertEquals(CassetteMode.RECORD, CassetteMode.parse("record"));
+    assertEquals(CassetteMode.AUTO, CassetteMode.parse("auto"));
+    assertEquals(CassetteMode.OFF, CassetteMode.parse("off"));
+  }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"REPLAY", "Record", "", "live", " auto"})
-    void anythingElseIsRejectedNamingTheValidModes(String name) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CassetteMode.parse(name));
+  @ParameterizedTest
+  @ValueSource(strings = {"REPLAY", "Record", "", "live", " auto"})
+  void anythingElseIsRejectedNamingTheValidModes(String name) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CassetteMode.parse(name));
 
-        assertTrue(e.getMessage().contains("replay, record, auto, off"), e.getMessage());
-    }
+    assertTrue(e.getMessage().contains("replay, record, auto, off"), e.getMessage());
+  }
 
-    @Test
-    void nullIsRejected() {
-        assertThrows(IllegalArgumentException.class, () -> CassetteMode.parse(null));
-    }
+  @Test
+  void nullIsRejected() {
+    assertThrows(IllegalArgumentException.class, () -> CassetteMode.parse(null));
+  }
 }

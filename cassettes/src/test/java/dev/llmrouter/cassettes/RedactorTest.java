@@ -26,88 +26,88 @@ import org.junit.jupiter.api.io.TempDir;
 
 class RedactorTest {
 
-    private static final String OPENAI_KEY = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz_0123456789";
-    private static final String ANTHROPIC_KEY = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz-0123456789";
-    private static final String GOOGLE_KEY = "AIzaSyA1234567890abcdefghijklmnopqrstuv";
+  private static final String OPENAI_KEY = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz_0123456789";
+  private static final String ANTHROPIC_KEY = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz-0123456789";
+  private static final String GOOGLE_KEY = "AIzaSyA1234567890abcdefghijklmnopqrstuv";
 
-    @Test
-    void noPlantedSecretReachesTheWrittenFile(@TempDir Path dir) throws Exception {
-        ChatRequest request = userRequest("my key is " + OPENAI_KEY + ", keep it safe").toBuilder()
-                .setSettings(GenerationSettings.newBuilder()
-                        .setMaxOutputTokens(100)
-                        .setProviderOptions(Struct.newBuilder()
-                                .putFields("api_key", text("hunter2-plain"))
-                                .putFields("max_output_tokens", Value.newBuilder().setNumberValue(50).build())))
-                .build();
-        List<ChatEvent> events = new ArrayList<>(answer("Use " + GOOGLE_KEY + " or " + ANTHROPIC_KEY));
-        events.add(1, textDelta("send Authorization: Bearer abc.def please"));
-        Cassette cassette = cassette(request, events);
-        CassetteStore store = new CassetteStore(dir, 1 << 20, Redactor.defaults());
+  @Test
+  void noPlantedSecretReachesTheWrittenFile(@TempDir Path dir) throws Exception {
+    ChatRequest request = userRequest("my key is " + OPENAI_KEY + ", keep it safe").toBuilder()
+        .setSettings(GenerationSettings.newBuilder()
+            .setMaxOutputTokens(100)
+            .setProviderOptions(Struct.newBuilder()
+                .putFields("api_key", text("hunter2-plain"))
+                .putFields("max_output_tokens", Value.newBuilder().setNumberValue(50).build())))
+        .build();
+    List<ChatEvent> events = new ArrayList<>(answer("Use " + GOOGLE_KEY + " or " + ANTHROPIC_KEY));
+    events.add(1, textDelta("send Authorization: Bearer abc.def please"));
+    Cassette cassette = cassette(request, events);
+    CassetteStore store = new CassetteStore(dir, 1 << 20, Redactor.defaults());
 
-        store.write("default", cassette);
+    store.write("default", cassette);
 
-        String file = Files.readString(store.pathOf("default", cassette.key()));
-        for (String secret : List.of("AbCdEfGhIjKlMnOp", "hunter2", "abc.def", "AIzaSy")) {
-            assertFalse(file.contains(secret), secret + " is in\n" + file);
-        }
-        assertTrue(file.contains("\"text\": \"my key is [REDACTED], keep it safe\""), file);
-        assertTrue(file.contains("\"text\": \"send Authorization: [REDACTED] please\""), file);
-        assertTrue(file.contains("\"api_key\": \"[REDACTED]\""), file);
-        assertTrue(file.contains("\"max_output_tokens\": 100"), file);
-        assertTrue(file.contains("\"max_output_tokens\": 50"), file);
-        assertTrue(file.contains("\"key\": \"" + cassette.key() + "\""), file);
+    String file = Files.readString(store.pathOf("default", cassette.key()));
+    for (String secret : List.of("AbCdEfGhIjKlMnOp", "hunter2", "abc.def", "AIzaSy")) {
+      assertFalse(file.contains(secret), secret + " is in\n" + file);
     }
+    assertTrue(file.contains("\"text\": \"my key is [REDACTED], keep it safe\""), file);
+    assertTrue(file.contains("\"text\": \"send Authorization: [REDACTED] please\""), file);
+    assertTrue(file.contains("\"api_key\": \"[REDACTED]\""), file);
+    assertTrue(file.contains("\"max_output_tokens\": 100"), file);
+    assertTrue(file.contains("\"max_output_tokens\": 50"), file);
+    assertTrue(file.contains("\"key\": \"" + cassette.key() + "\""), file);
+  }
 
-    @Test
-    void secretLookingFieldsAreRedactedButTokenCountsAreNot() throws Exception {
-        ObjectNode json = (ObjectNode) Json.MAPPER.readTree("""
-                {"input_tokens": 5, "output_tokens": 6, "max_output_tokens": 7, "reasoning_tokens": 8,
-                 "cached_input_tokens": 9, "maxTokens": 10,
-                 "x-auth-token": "t", "Authorization": "a", "password": "p", "client_secret": "s",
-                 "apiKey": "k", "API-KEY": "k", "nested": {"credentials": {"secret": {"value": "v"}}},
-                 "token": null}""");
+  @Test
+  void secretLookingFieldsAreRedactedButTokenCountsAreNot() throws Exception {
+    ObjectNode json = (ObjectNode) Json.MAPPER.readTree("""
+        {"input_tokens": 5, "output_tokens": 6, "max_output_tokens": 7, "reasoning_tokens": 8,
+         "cached_input_tokens": 9, "maxTokens": 10,
+         "x-auth-token": "t", "Authorization": "a", "password": "p", "client_secret": "s",
+         "apiKey": "k", "API-KEY": "k", "nested": {"credentials": {"secret": {"value": "v"}}},
+         "token": null}""");
 
-        ObjectNode redacted = Redactor.defaults().redact(json);
+    ObjectNode redacted = Redactor.defaults().redact(json);
 
-        assertEquals(Json.MAPPER.readTree("""
-                {"input_tokens": 5, "output_tokens": 6, "max_output_tokens": 7, "reasoning_tokens": 8,
-                 "cached_input_tokens": 9, "maxTokens": 10,
-                 "x-auth-token": "[REDACTED]", "Authorization": "[REDACTED]", "password": "[REDACTED]",
-                 "client_secret": "[REDACTED]", "apiKey": "[REDACTED]", "API-KEY": "[REDACTED]",
-                 "nested": {"credentials": {"secret": "[REDACTED]"}}, "token": null}"""), redacted);
-        assertEquals("p", json.get("password").textValue());
-    }
+    assertEquals(Json.MAPPER.readTree("""
+        {"input_tokens": 5, "output_tokens": 6, "max_output_tokens": 7, "reasoning_tokens": 8,
+         "cached_input_tokens": 9, "maxTokens": 10,
+         "x-auth-token": "[REDACTED]", "Authorization": "[REDACTED]", "password": "[REDACTED]",
+         "client_secret": "[REDACTED]", "apiKey": "[REDACTED]", "API-KEY": "[REDACTED]",
+         "nested": {"credentials": {"secret": "[REDACTED]"}}, "token": null}"""), redacted);
+    assertEquals("p", json.get("password").textValue());
+  }
 
-    @Test
-    void proseThatMerelyLooksLikeASecretSurvives() throws Exception {
-        ObjectNode json = (ObjectNode) Json.MAPPER.readTree("""
-                {"text": "the bearer of bad news; Bearer bonds. task-force sk-short"}""");
+  @Test
+  void proseThatMerelyLooksLikeASecretSurvives() throws Exception {
+    ObjectNode json = (ObjectNode) Json.MAPPER.readTree("""
+        {"text": "the bearer of bad news; Bearer bonds. task-force sk-short"}""");
 
-        assertEquals(json, Redactor.defaults().redact(json));
-    }
+    assertEquals(json, Redactor.defaults().redact(json));
+  }
 
-    @Test
-    void userRulesAddToTheDefaults() throws Exception {
-        Redactor redactor = new Redactor(List.of(Pattern.compile("ghp_[A-Za-z0-9]{10,}")), List.of("X-Internal"));
-        ObjectNode json = (ObjectNode) Json.MAPPER.readTree("""
-                {"text": "ghp_0123456789abc and %s", "x-internal": 42, "x-internal-id": 1}""".formatted(OPENAI_KEY));
+  @Test
+  void userRulesAddToTheDefaults() throws Exception {
+    Redactor redactor = new Redactor(List.of(Pattern.compile("ghp_[A-Za-z0-9]{10,}")), List.of("X-Internal"));
+    ObjectNode json = (ObjectNode) Json.MAPPER.readTree("""
+        {"text": "ghp_0123456789abc and %s", "x-internal": 42, "x-internal-id": 1}""".formatted(OPENAI_KEY));
 
-        assertEquals(Json.MAPPER.readTree("""
-                {"text": "[REDACTED] and [REDACTED]", "x-internal": "[REDACTED]", "x-internal-id": 1}"""),
-                redactor.redact(json));
-    }
+    assertEquals(Json.MAPPER.readTree("""
+        {"text": "[REDACTED] and [REDACTED]", "x-internal": "[REDACTED]", "x-internal-id": 1}"""),
+        redactor.redact(json));
+  }
 
-    @Test
-    void aCassetteWithoutSecretsIsUnchanged() {
-        Cassette cassette = sampleCassette();
+  @Test
+  void aCassetteWithoutSecretsIsUnchanged() {
+    Cassette cassette = sampleCassette();
 
-        Cassette redacted = Redactor.defaults().redact(cassette);
+    Cassette redacted = Redactor.defaults().redact(cassette);
 
-        assertEquals(cassette, redacted);
-        assertArrayEquals(CassetteCodec.write(cassette), CassetteCodec.write(redacted));
-    }
+    assertEquals(cassette, redacted);
+    assertArrayEquals(CassetteCodec.write(cassette), CassetteCodec.write(redacted));
+  }
 
-    private static Value text(String value) {
-        return Value.newBuilder().setStringValue(value).build();
-    }
+  private static Value text(String value) {
+    return Value.newBuilder().setStringValue(value).build();
+  }
 }
