@@ -3,6 +3,8 @@ package dev.llmrouter.server.pipeline;
 import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Origin;
 import dev.llmrouter.cassettes.CanonicalRequest;
 import dev.llmrouter.cassettes.Cassette;
@@ -11,6 +13,7 @@ import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.CorruptCassetteException;
 import dev.llmrouter.cassettes.ReplayMissException;
 import dev.llmrouter.cassettes.ResponseNormalizer;
+import dev.llmrouter.server.config.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.route.Router;
 import io.vertx.core.Context;
@@ -73,7 +76,7 @@ public final class ChatPipeline {
     if (options.mode() == CassetteMode.OFF) {
       Origin live = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_LIVE)
           .setDeployment(target.deployment().name()).setAttempts(1).build();
-      relay(live(request, target, options), answer, e -> decorate(e, target.deployment().name(), live));
+      relay(live(request, target, options), answer, e -> decorate(e, target.deployment(), live));
       return answer;
     }
     CanonicalRequest canonical = CanonicalRequest.of(request);
@@ -213,7 +216,7 @@ public final class ChatPipeline {
       answer.fail(failure);
     });
     upstream.handler(event -> {
-      ChatEvent stored = withProvider(ResponseNormalizer.normalize(event, canonical.key()), deployment);
+      ChatEvent stored = withProvider(ResponseNormalizer.normalize(event, canonical.key()), target.deployment());
       take.add(stored);
       offsets.add((System.nanoTime() - startedAt) / 1_000_000);
       if (!event.hasDone()) {
@@ -302,15 +305,26 @@ public final class ChatPipeline {
         : new RouterError(GrpcStatus.INTERNAL, "cassette lookup failed: " + cause);
   }
 
-  private static ChatEvent decorate(ChatEvent event, String provider, Origin origin) {
-    return withOrigin(withProvider(event, provider), origin);
+  private static ChatEvent decorate(ChatEvent event, ProviderConfig deployment, Origin origin) {
+    return withOrigin(withProvider(event, deployment), origin);
   }
 
-  private static ChatEvent withProvider(ChatEvent event, String provider) {
+  /**
+   * Names the deployment that answered, and marks reasoning signatures with its provider type: another provider's
+   * adapter drops them rather than sending a signature it cannot verify.
+   */
+  private static ChatEvent withProvider(ChatEvent event, ProviderConfig deployment) {
     return switch (event.getEventCase()) {
-      case START -> event.toBuilder().setStart(event.getStart().toBuilder().setProvider(provider)).build();
-      case DONE -> event.toBuilder().setDone(event.getDone().toBuilder().setResponse(
-          event.getDone().getResponse().toBuilder().setProvider(provider))).build();
+      case START -> event.toBuilder().setStart(event.getStart().toBuilder().setProvider(deployment.name())).build();
+      case DONE -> {
+        ChatResponse.Builder response = event.getDone().getResponse().toBuilder().setProvider(deployment.name());
+        for (Part.Builder part : response.getMessageBuilder().getPartsBuilderList()) {
+          if (part.hasReasoning() && !part.getReasoning().getSignature().isEmpty()) {
+            part.getReasoningBuilder().setProvider(deployment.type());
+          }
+        }
+        yield event.toBuilder().setDone(event.getDone().toBuilder().setResponse(response)).build();
+      }
       default -> event;
     };
   }

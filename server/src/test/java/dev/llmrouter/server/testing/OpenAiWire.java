@@ -1,5 +1,7 @@
 package dev.llmrouter.server.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -32,19 +34,52 @@ import java.util.TreeMap;
  * response says the answer is (the oracle the router's output must equal), and the {@link ChatRequest} a caller
  * sends to make the adapter produce a recorded request body.
  */
-public final class OpenAiWire {
+public final class OpenAiWire implements ProviderWire {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private OpenAiWire() {
+  @Override
+  public String type() {
+    return "openai";
   }
 
-  /** What the caller must receive for a recorded successful response. */
-  public record Answer(String text, String refusal, String reasoning, List<ToolCall> toolCalls, Usage usage,
-      FinishReason finishReason, String id, String model) {
+  @Override
+  public List<String> folders() {
+    return List.of("openai-chat", "groq");
   }
 
-  public static Answer answerOf(WireExchange exchange) {
+  // One deployment per path prefix of the corpus: OpenAI itself, and Groq's OpenAI-compatible API.
+  @Override
+  public String providersYaml(String baseUrl) {
+    return """
+          - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}" }
+          - { name: groq, type: openai, base_url: "%1$s/openai/v1", api_key: "${TEST_API_KEY}" }
+        """.formatted(baseUrl);
+  }
+
+  @Override
+  public String providerFor(WireExchange exchange) {
+    return exchange.path().startsWith("/openai/") ? "groq" : "openai";
+  }
+
+  @Override
+  public ChatRequest requestFor(WireExchange exchange) {
+    return requestFor(exchange.request(), providerFor(exchange));
+  }
+
+  @Override
+  public void assertSent(WireExchange exchange, MockUpstream.Received sent, boolean streamed) {
+    assertEquals(exchange.path(), sent.uri());
+    assertEquals("Bearer " + RunningRouter.TEST_KEY, sent.headers().get("authorization"));
+    JsonNode body = read(sent.body());
+    assertEquals(streamed, body.path("stream").asBoolean());
+    assertEquals(streamed, body.path("stream_options").path("include_usage").asBoolean(false));
+    assertEquals(read(comparable(exchange.request()).toString()), read(comparable(body).toString()),
+        "the adapter sends the recorded request");
+  }
+
+  @Override
+  public Answer answerOf(WireExchange exchange) {
     String body = exchange.body().replace("\r\n", "\n").replace('\r', '\n');
     StringBuilder text = new StringBuilder();
     StringBuilder refusal = new StringBuilder();
@@ -108,7 +143,7 @@ public final class OpenAiWire {
         usage = usageOf(whole.path("usage"));
       }
     }
-    return new Answer(text.toString(), refusal.toString(), reasoning.toString(),
+    return new Answer(text.toString(), refusal.toString(), reasoning.toString(), "",
         calls.values().stream().map(ToolCall.Builder::build).toList(), usage,
         switch (finish) {
           case "stop" -> FinishReason.FINISH_REASON_STOP;
@@ -119,8 +154,8 @@ public final class OpenAiWire {
         }, id, model);
   }
 
-  /** The error message the provider put in a recorded error response. */
-  public static String errorMessageOf(WireExchange exchange) {
+  @Override
+  public String errorMessageOf(WireExchange exchange) {
     return read(exchange.body()).path("error").path("message").asText();
   }
 
@@ -137,7 +172,7 @@ public final class OpenAiWire {
   }
 
   /** The request a caller sends (through provider {@code provider}) to make the adapter send {@code body}. */
-  public static ChatRequest requestFor(JsonNode body, String provider) {
+  private static ChatRequest requestFor(JsonNode body, String provider) {
     ChatRequest.Builder request = ChatRequest.newBuilder().setModel(provider + "/" + body.path("model").asText());
     for (JsonNode m : body.path("messages")) {
       Message.Builder message = Message.newBuilder().setRole(switch (m.path("role").asText()) {
@@ -242,7 +277,7 @@ public final class OpenAiWire {
    * flags (they follow the RPC), `n` (the router never asks for several choices), empty tool descriptions and
    * `content: null` beside tool calls (both mean "none").
    */
-  public static ObjectNode comparable(JsonNode body) {
+  private static ObjectNode comparable(JsonNode body) {
     ObjectNode copy = body.deepCopy();
     copy.remove(List.of("stream", "stream_options", "n"));
     for (JsonNode m : copy.path("messages")) {

@@ -56,11 +56,11 @@ public record WireExchange(String name, String endpoint, JsonNode request, int s
     return sharedCorpus().map(root -> readAll(root.resolve(folder), "shared/" + folder)).orElse(List.of());
   }
 
-  /** This project's own samples of one provider folder. */
+  /** This project's own samples of one provider folder; none when it has no such folder. */
   public static List<WireExchange> own(String folder) {
     try {
-      Path dir = Path.of(WireExchange.class.getResource("/wire/" + folder).toURI());
-      return readAll(dir, "own/" + folder);
+      java.net.URL dir = WireExchange.class.getResource("/wire/" + folder);
+      return dir == null ? List.of() : readAll(Path.of(dir.toURI()), "own/" + folder);
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }

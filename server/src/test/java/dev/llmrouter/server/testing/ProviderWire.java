@@ -1,0 +1,43 @@
+package dev.llmrouter.server.testing;
+
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.api.v1.ToolCall;
+import dev.llmrouter.api.v1.Usage;
+import java.util.List;
+
+/**
+ * What the shared conformance suite needs to know about one provider's wire format, written on the test side and
+ * independently of the adapter: which recorded exchanges exist, what each recorded response says the answer is,
+ * which {@link ChatRequest} makes the adapter send a recorded request, and how to check what the adapter sent.
+ */
+public interface ProviderWire {
+
+  /** What the caller must receive for a recorded successful response. Unreported usage is {@code null}. */
+  record Answer(String text, String refusal, String reasoning, String reasoningSignature, List<ToolCall> toolCalls,
+      Usage usage, FinishReason finishReason, String id, String model) {
+  }
+
+  /** The adapter's provider type, as in config (`openai`). */
+  String type();
+
+  /** The folders of recorded exchanges: this project's own samples and the shared corpus use the same names. */
+  List<String> folders();
+
+  /** The `providers:` entries this wire needs, pointing at the mock upstream's base URL. */
+  String providersYaml(String baseUrl);
+
+  /** The configured provider name that serves an exchange (some corpora hold several hosts of one format). */
+  String providerFor(WireExchange exchange);
+
+  Answer answerOf(WireExchange exchange);
+
+  /** The provider's own error message in a recorded error response. */
+  String errorMessageOf(WireExchange exchange);
+
+  /** The request a caller sends to make the adapter send the recorded one (any sensible request when none was). */
+  ChatRequest requestFor(WireExchange exchange);
+
+  /** Asserts the adapter's upstream request (path, credentials, body) matches the recording. */
+  void assertSent(WireExchange exchange, MockUpstream.Received sent, boolean streamed);
+}
