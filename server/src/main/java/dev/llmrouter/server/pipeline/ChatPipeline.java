@@ -43,6 +43,9 @@ import java.util.function.UnaryOperator;
  */
 public final class ChatPipeline {
 
+  /** Requests at least this large are hashed on a worker thread. */
+  private static final int LARGE_REQUEST_BYTES = 256 * 1024;
+
   private final Vertx vertx;
   private final Router router;
   private final CassetteStore store;
@@ -79,12 +82,31 @@ public final class ChatPipeline {
       relay(live(request, target, options), answer, e -> decorate(e, target.deployment(), live));
       return answer;
     }
-    CanonicalRequest canonical = CanonicalRequest.of(request);
     Context context = vertx.getOrCreateContext();
-    if (options.mode() == CassetteMode.RECORD) {
-      record(request, canonical, target, options, nextTake(options, canonical.key()), answer, context);
-      return answer;
+    canonicalForm(request).onComplete(keyed -> {
+      if (keyed.failed()) {
+        answer.fail(new RouterError(GrpcStatus.INTERNAL, "cannot compute the cassette key: " + keyed.cause()));
+      } else if (options.mode() == CassetteMode.RECORD) {
+        CanonicalRequest canonical = keyed.result();
+        record(request, canonical, target, options, nextTake(options, canonical.key()), answer, context);
+      } else {
+        consult(request, keyed.result(), target, options, answer, context);
+      }
+    });
+    return answer;
+  }
+
+  /** The cassette key of a request; hashing a large one (images, documents) happens off the event loop. */
+  private Future<CanonicalRequest> canonicalForm(ChatRequest request) {
+    if (request.getSerializedSize() < LARGE_REQUEST_BYTES) {
+      return Future.succeededFuture(CanonicalRequest.of(request));
     }
+    return vertx.executeBlocking(() -> CanonicalRequest.of(request), false);
+  }
+
+  /** Replay, auto and sequenced modes: replay a recorded take, or record it, or explain the miss. */
+  private void consult(ChatRequest request, CanonicalRequest canonical, Router.Target target, CallOptions options,
+      ChatEventStream answer, Context context) {
     lookup(options.scope(), canonical.key()).onComplete(found -> {
       if (answer.isClosed()) {
         return;
@@ -108,7 +130,6 @@ public final class ChatPipeline {
         miss(options.scope(), canonical, answer);
       }
     });
-    return answer;
   }
 
   /** A cassette from memory when it is cached, otherwise read from disk on a worker thread. */

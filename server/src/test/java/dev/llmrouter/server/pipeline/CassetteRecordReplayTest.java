@@ -384,4 +384,16 @@ class CassetteRecordReplayTest {
     });
     return (arrivals.get(1) - arrivals.get(0)) / 1_000_000;
   }
+
+  @Test
+  void aLargeRequestIsKeyedOffTheEventLoopAndStoredByDigest() throws Exception {
+    upstreamAnswers(TEXT_STREAM);
+    ChatRequest large = ask("Describe this").toBuilder().setMessages(0, ask("Describe this").getMessages(0)
+        .toBuilder().addParts(Part.newBuilder().setImage(dev.llmrouter.api.v1.Image.newBuilder()
+            .setMimeType("image/png").setData(com.google.protobuf.ByteString.copyFrom(new byte[1024 * 1024])))))
+        .build();
+    router("record").chat().chat(large);
+    assertTrue(Files.size(files().get(0)) < 16 * 1024, "binary parts are stored by digest, not inline");
+    assertEquals(CassetteOutcome.CASSETTE_OUTCOME_HIT, router("replay").chat().chat(large).getOrigin().getCassette());
+  }
 }
