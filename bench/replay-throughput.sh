@@ -17,13 +17,14 @@
 #     about the machine as about the router; the replay/no-op ratio from the same run is the figure that matters.
 #     Anything else busy (a Maven build...) skews both: the script prints how busy the CPU was before it started.
 #   - "router CPU" is the router process's user+system CPU time during a run (from /proc), per request and as a
-#     share of one core: ~100% with cores to spare means one busy thread (event loop) is the limit.
+#     share of one core; "busiest thread" is its busiest thread's share of one core. When that is ~100%, one thread
+#     (a Vert.x event loop) is the limit, and max req/s ~ 1 / (its CPU time per request).
 #   - "failed" = requests h2load did not see complete with HTTP 2xx. h2load cannot see gRPC status (it is in the
 #     trailers), so the script also checks the DATA bytes: every OK reply carries exactly one full message (as long
 #     as the one checked with buf curl before load), while a gRPC error is a trailers-only reply with no DATA.
 #
 # Usage:   bench/replay-throughput.sh
-# Knobs:   N=200000 CONNS=4 STREAMS=16 ROUNDS=2 WARMUP=50000 RATE=10000 LAT_CONNS=10 LAT_STREAMS=32 LAT_SECONDS=10
+# Knobs:   N=200000 CONNS=4 STREAMS=16 ROUNDS=2 WARMUP=100000 RATE=10000 LAT_CONNS=10 LAT_STREAMS="1 32" LAT_SECONDS=10
 # Needs:   server/target/llm-router.jar (this script builds nothing: mvn -B -q -DskipTests package), Java 17, Node 18+
 #          with the Node example's dependencies (npm ci is run if missing), and h2load (apt-installed if missing).
 set -euo pipefail
@@ -33,10 +34,10 @@ N=${N:-200000}
 CONNS=${CONNS:-4}
 STREAMS=${STREAMS:-16}
 ROUNDS=${ROUNDS:-2}
-WARMUP=${WARMUP:-50000}
+WARMUP=${WARMUP:-100000}
 RATE=${RATE:-10000}
 LAT_CONNS=${LAT_CONNS:-10}
-LAT_STREAMS=${LAT_STREAMS:-32}
+LAT_STREAMS=${LAT_STREAMS:-"1 32"}
 LAT_SECONDS=${LAT_SECONDS:-10}
 
 JAR=server/target/llm-router.jar
@@ -93,8 +94,17 @@ cpu_busy_pct() {
   echo $((100 * (b2 - b1) / (t2 - t1)))
 }
 
-# The router's user+system CPU time so far, in clock ticks.
-router_ticks() { awk '{ print $14 + $15 }' "/proc/$ROUTER_PID/stat"; }
+# CPU time (user+system, in clock ticks) of each router thread so far: "<stat file> <ticks>" lines. The command
+# name in /proc/.../stat may hold spaces, so fields are counted after its closing parenthesis.
+thread_ticks() {
+  awk '{ sub(/.*\) /, ""); print FILENAME, $12 + $13 }' /proc/"$ROUTER_PID"/task/*/stat 2>/dev/null || true
+}
+# From two thread_ticks snapshots: "<ticks of the whole process> <ticks of its busiest thread>".
+ticks_delta() {
+  awk 'FNR == NR { before[$1] = $2; next }
+       { d = $2 - before[$1]; total += d; if (d > max) max = d }
+       END { print total + 0, max + 0 }' "$1" "$2"
+}
 TICKS_PER_S=$(getconf CLK_TCK)
 
 # h2load_grpc OUT BODY RPC [h2load options...]: one h2load run of a unary gRPC call; its output goes to OUT.
@@ -172,8 +182,9 @@ HEALTH_REPLY_BYTES=$(data_of "$WORK/one.txt")
 echo "check: one OK reply is $CHAT_REPLY_BYTES DATA bytes for Chat, $HEALTH_REPLY_BYTES for Health/Check"
 
 # ---- warm-up (JIT) -------------------------------------------------------------------------------------------------
-echo "warm-up: 2 x $WARMUP requests of each RPC"
-for _ in 1 2; do
+# Until the JIT has compiled the hot paths, CPU per request is ~1.5x higher: warm up well.
+echo "warm-up: 3 x $WARMUP requests of each RPC, alternating"
+for _ in 1 2 3; do
   h2load_grpc "$WORK/warm.txt" "$WORK/chat.bin" "$CHAT" -n "$WARMUP" -c "$CONNS" -m "$STREAMS" -t 1
   check_bodies "$WORK/warm.txt" "$CHAT_REPLY_BYTES" "warm-up Chat"
   h2load_grpc "$WORK/warm.txt" "$WORK/health.bin" "$HEALTH" -n "$WARMUP" -c "$CONNS" -m "$STREAMS" -t 1
@@ -183,21 +194,24 @@ done
 # ---- 1. max throughput, alternating ---------------------------------------------------------------------------------
 echo
 echo "== 1. max throughput: h2load -n $N -c $CONNS -m $STREAMS -t 1 (closed loop), alternating, $ROUNDS rounds"
-printf '%-6s %-14s %11s %9s %8s %16s %12s\n' round rpc "req/s" failed "wall s" "router CPU/req" "router CPU"
+printf '%-6s %-14s %11s %7s %7s %15s %11s %15s\n' round rpc "req/s" failed "wall s" "router CPU/req" "router CPU" "busiest thread"
 TOTAL_REQS=0
 TOTAL_FAILED=0
 declare -A SUM=([chat]=0 [health]=0)
 throughput_run() { # round name body rpc reply_bytes
-  local out="$WORK/tp-$2-$1.txt" t0 t1 rps total ok wall cpu_s
-  t0=$(router_ticks)
+  local out="$WORK/tp-$2-$1.txt" rps total ok wall ticks
+  thread_ticks >"$WORK/ticks0.txt"
   h2load_grpc "$out" "$3" "$4" -n "$N" -c "$CONNS" -m "$STREAMS" -t 1
-  t1=$(router_ticks)
+  thread_ticks >"$WORK/ticks1.txt"
+  ticks=$(ticks_delta "$WORK/ticks0.txt" "$WORK/ticks1.txt")
   rps=$(rps_of "$out"); total=$(total_of "$out"); ok=$(succeeded_of "$out"); wall=$(wall_s_of "$out")
-  cpu_s=$(awk -v d=$((t1 - t0)) -v hz="$TICKS_PER_S" 'BEGIN { print d / hz }')
   TOTAL_REQS=$((TOTAL_REQS + total)); TOTAL_FAILED=$((TOTAL_FAILED + total - ok))
   SUM[$2]=$(awk -v a="${SUM[$2]}" -v b="$rps" 'BEGIN { print a + b }')
-  awk -v r="$1" -v n="$2" -v rps="$rps" -v f=$((total - ok)) -v w="$wall" -v c="$cpu_s" -v t="$total" 'BEGIN {
-    printf "%-6s %-14s %11.0f %9d %8.2f %13.1f us %11.0f%%\n", r, n, rps, f, w, c * 1e6 / t, 100 * c / w }'
+  # CPU shares are of one core over the run's wall time.
+  awk -v r="$1" -v n="$2" -v rps="$rps" -v f=$((total - ok)) -v w="$wall" -v t="$total" -v hz="$TICKS_PER_S" \
+    -v cpu="${ticks% *}" -v top="${ticks#* }" 'BEGIN {
+    printf "%-6s %-14s %11.0f %7d %7.2f %12.1f us %10.0f%% %14.0f%%\n", r, n, rps, f, w,
+      cpu / hz * 1e6 / t, 100 * cpu / hz / w, 100 * top / hz / w }'
   check_bodies "$out" "$5" "$2 round $1"
 }
 for round in $(seq "$ROUNDS"); do
@@ -209,24 +223,38 @@ HEALTH_RPS=$(awk -v s="${SUM[health]}" -v n="$ROUNDS" 'BEGIN { printf "%.0f", s 
 RATIO=$(awk -v a="$CHAT_RPS" -v b="$HEALTH_RPS" 'BEGIN { printf "%.2f", a / b }')
 
 # ---- 2. latency at a fixed rate ------------------------------------------------------------------------------------
+# h2load --rps is per connection. Each setting of LAT_STREAMS (max streams in flight per connection) is one run of
+# Chat and one of Health/Check (the no-op, for what the transport and h2load cost by themselves). With -m 1 (h2load's
+# default) a connection waits for its reply before the next request, so a slow reply delays the following ones and
+# is under-counted; with more streams the rate holds whatever the replies do.
 PER_CONN=$((RATE / LAT_CONNS))
 LAT_N=$((RATE * LAT_SECONDS))
 echo
-echo "== 2. latency of replay-hit Chat at $RATE req/s: h2load -n $LAT_N -c $LAT_CONNS -m $LAT_STREAMS --rps $PER_CONN (~${LAT_SECONDS} s)"
-h2load_grpc "$WORK/lat.txt" "$WORK/chat.bin" "$CHAT" -n "$LAT_N" -c "$LAT_CONNS" -m "$LAT_STREAMS" -t 1 \
-  --rps "$PER_CONN" --log-file "$WORK/lat.log"
-check_bodies "$WORK/lat.txt" "$CHAT_REPLY_BYTES" "latency run"
-LAT_TOTAL=$(total_of "$WORK/lat.txt")
-LAT_OK=$(succeeded_of "$WORK/lat.txt")
-TOTAL_REQS=$((TOTAL_REQS + LAT_TOTAL)); TOTAL_FAILED=$((TOTAL_FAILED + LAT_TOTAL - LAT_OK))
-LAT_RPS=$(rps_of "$WORK/lat.txt")
-# Log columns: start time (us since epoch), HTTP status, duration (us).
-awk '{ print $3 }' "$WORK/lat.log" | sort -n >"$WORK/durations.txt"
-pct() { awk -v q="$1" '{ v[NR] = $1 } END { i = int(q * NR); if (i < q * NR) i++; if (i < 1) i = 1; printf "%.3f", v[i] / 1000 }' "$WORK/durations.txt"; }
-P50=$(pct 0.50); P90=$(pct 0.90); P99=$(pct 0.99); P999=$(pct 0.999); PMAX=$(pct 1)
-NON200=$(awk '$2 != 200' "$WORK/lat.log" | wc -l)
-echo "achieved $LAT_RPS req/s; $(wc -l <"$WORK/durations.txt") logged requests, $NON200 non-200"
-echo "latency ms: p50 $P50  p90 $P90  p99 $P99  p99.9 $P999  max $PMAX"
+echo "== 2. latency at $RATE req/s: h2load -n $LAT_N -c $LAT_CONNS -m M -t 1 --rps $PER_CONN (~${LAT_SECONDS} s each)"
+printf '%-4s %-14s %10s %7s %8s %8s %8s %8s %8s
+' M rpc "req/s" non-200 "p50 ms" "p90 ms" "p99 ms" "p99.9 ms" "max ms"
+declare -A P50 P99
+latency_run() { # streams name body rpc reply_bytes
+  local out="$WORK/lat-$2-$1.txt" log="$WORK/lat-$2-$1.log" total ok
+  rm -f "$log" # h2load appends to its log file
+  h2load_grpc "$out" "$3" "$4" -n "$LAT_N" -c "$LAT_CONNS" -m "$1" -t 1 --rps "$PER_CONN" --log-file "$log"
+  total=$(total_of "$out"); ok=$(succeeded_of "$out")
+  TOTAL_REQS=$((TOTAL_REQS + total)); TOTAL_FAILED=$((TOTAL_FAILED + total - ok))
+  # Log columns: start time (us since epoch), HTTP status, duration (us). Percentile = nearest rank.
+  awk '{ print $3 }' "$log" | sort -n | awk -v m="$1" -v n="$2" -v rps="$(rps_of "$out")" \
+    -v bad="$(awk '$2 != 200' "$log" | wc -l)" '
+    { v[NR] = $1 }
+    function pct(q,  i) { i = int(q * NR); if (i < q * NR) i++; if (i < 1) i = 1; return v[i] / 1000 }
+    END { printf "%-4s %-14s %10.0f %7d %8.3f %8.3f %8.3f %8.3f %8.3f\n", m, n, rps, bad,
+            pct(0.5), pct(0.9), pct(0.99), pct(0.999), pct(1) }' | tee "$WORK/lat-row.txt"
+  P50[$2-$1]=$(awk '{ print $5 }' "$WORK/lat-row.txt")
+  P99[$2-$1]=$(awk '{ print $7 }' "$WORK/lat-row.txt")
+  check_bodies "$out" "$5" "latency $2 -m $1"
+}
+for streams in $LAT_STREAMS; do
+  latency_run "$streams" chat "$WORK/chat.bin" "$CHAT" "$CHAT_REPLY_BYTES"
+  latency_run "$streams" health "$WORK/health.bin" "$HEALTH" "$HEALTH_REPLY_BYTES"
+done
 
 # ---- the router must still be healthy and replaying after the load --------------------------------------------------
 "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$CHAT_JSON" "http://127.0.0.1:$PORT/$CHAT" |
@@ -240,9 +268,14 @@ echo "   CPU busy before start: $BUSY_BEFORE%)"
 printf '  %-44s %s\n' \
   "replay-hit Chat, max req/s (mean of $ROUNDS)" "$CHAT_RPS" \
   "Health/Check (no-op), max req/s (mean of $ROUNDS)" "$HEALTH_RPS" \
-  "ratio replay / no-op" "$RATIO   (goal >= 0.70: $(verdict "$(awk -v r="$RATIO" 'BEGIN { print (r >= 0.70) }')"))" \
-  "Chat latency at $RATE req/s, p50" "$P50 ms" \
-  "Chat latency at $RATE req/s, p99" "$P99 ms   (goal < 1 ms: $(verdict "$(awk -v p="$P99" 'BEGIN { print (p < 1) }')"))" \
-  "failed requests (not HTTP 2xx)" "$TOTAL_FAILED / $TOTAL_REQS ($(awk -v f="$TOTAL_FAILED" -v t="$TOTAL_REQS" 'BEGIN { printf "%.4f%%", 100 * f / t }'))" \
+  "ratio replay / no-op" "$RATIO   (goal >= 0.70: $(verdict "$(awk -v r="$RATIO" 'BEGIN { print (r >= 0.70) }')"))"
+for streams in $LAT_STREAMS; do
+  printf '  %-44s %s\n' \
+    "Chat at $RATE req/s, -m $streams: p50 / p99" \
+    "${P50[chat-$streams]} / ${P99[chat-$streams]} ms   (goal p99 < 1 ms: $(verdict "$(awk -v p="${P99[chat-$streams]}" 'BEGIN { print (p < 1) }')"))" \
+    "  no-op Health/Check, same setting" "${P50[health-$streams]} / ${P99[health-$streams]} ms"
+done
+printf '  %-44s %s\n' \
+  "failed requests (not HTTP 2xx), all runs" "$TOTAL_FAILED / $TOTAL_REQS ($(awk -v f="$TOTAL_FAILED" -v t="$TOTAL_REQS" 'BEGIN { printf "%.4f%%", 100 * f / t }'))" \
   "runs with a failed or non-OK reply" "$BAD_RUNS"
 [ "$BAD_RUNS" = 0 ]

@@ -45,7 +45,8 @@ public final class RouterServer {
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassetteDir()), CASSETTE_CACHE_BYTES,
         Redactor.defaults());
     CassetteUsageLog usageLog = new CassetteUsageLog(vertx, config.cassetteUsageFile().map(Path::of));
-    ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.recordTiming(), usageLog);
+    ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.resilience(),
+        config.recordTiming(), usageLog);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
     grpc.addService(new ChatGrpcService(pipeline, new ChatRequestValidator(router),
         CassetteMode.parse(config.cassetteMode()), config.allowModeOverride()).service());

@@ -73,9 +73,9 @@ public final class ChatRequestValidator {
   private void model(String model, BadRequest.Builder violations) {
     if (model.isEmpty()) {
       add(violations, "model", "is required, as <provider>/<model> (for example openai/gpt-4o-mini)");
-    } else if (router.resolve(model).isEmpty()) {
-      add(violations, "model", "'" + model + "' names no configured provider; use <provider>/<model> with one of "
-          + router.providerNames());
+    } else if (router.plan(model).isEmpty()) {
+      add(violations, "model", "'" + model + "' names no configured provider or alias; use <provider>/<model> or an "
+          + "alias, with one of " + router.names());
     }
   }
 

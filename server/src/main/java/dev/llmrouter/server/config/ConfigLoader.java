@@ -68,7 +68,8 @@ public final class ConfigLoader {
 
   private RouterConfig load(String yaml) {
     ObjectNode root = readTree(yaml);
-    checkKnownFields(root, "", Set.of("listen", "max_message_bytes", "cassettes", "providers"));
+    checkKnownFields(root, "",
+        Set.of("listen", "max_message_bytes", "cassettes", "providers", "models", "retry", "circuit_breaker"));
 
     String listen = text(root, "/listen", "127.0.0.1:50051");
     String host = "127.0.0.1";
@@ -108,12 +109,93 @@ public final class ConfigLoader {
     }
 
     List<ProviderConfig> providers = providers(root.path("providers"));
+    List<AliasConfig> aliases = aliases(root.path("models"), providers);
+    ResilienceConfig resilience = resilience(root);
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
     return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, recordTiming,
-        Optional.empty(),
-        List.copyOf(providers));
+        Optional.empty(), List.copyOf(providers), aliases, resilience);
+  }
+
+  private List<AliasConfig> aliases(JsonNode list, List<ProviderConfig> providers) {
+    List<AliasConfig> aliases = new ArrayList<>();
+    if (list.isMissingNode()) {
+      return aliases;
+    }
+    if (!list.isArray()) {
+      error("/models", "must be a list of { alias, strategy, targets }");
+      return aliases;
+    }
+    Set<String> providerNames = new HashSet<>();
+    providers.forEach(p -> providerNames.add(p.name()));
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < list.size(); i++) {
+      String at = "/models/" + i;
+      JsonNode node = list.get(i);
+      if (!node.isObject()) {
+        error(at, "must be a mapping like { alias: fast, strategy: fallback, targets: [{ model: openai/gpt-4o-mini }] }");
+        continue;
+      }
+      checkKnownFields((ObjectNode) node, at, Set.of("alias", "strategy", "targets"));
+      String alias = required(node, at + "/alias");
+      if (alias.contains("/")) {
+        error(at + "/alias", "must not contain '/' (that is how provider models are named), not '" + alias + "'");
+      } else if (!alias.isEmpty() && !names.add(alias)) {
+        error(at + "/alias", "'" + alias + "' is defined twice");
+      }
+      String strategy = text(node, at + "/strategy", "fallback");
+      if (!strategy.equals("fallback") && !strategy.equals("weighted")) {
+        error(at + "/strategy", "must be fallback or weighted, not '" + strategy + "'");
+      }
+      List<AliasConfig.Target> targets = new ArrayList<>();
+      JsonNode targetList = node.path("targets");
+      if (!targetList.isArray() || targetList.isEmpty()) {
+        error(at + "/targets", "must list at least one { model: <provider>/<model> }");
+      }
+      for (int j = 0; j < targetList.size(); j++) {
+        String targetAt = at + "/targets/" + j;
+        JsonNode target = targetList.get(j);
+        String model = target.isObject() ? required(target, targetAt + "/model") : "";
+        int slash = model.indexOf('/');
+        if (!model.isEmpty() && (slash <= 0 || !providerNames.contains(model.substring(0, slash)))) {
+          error(targetAt + "/model", "must be <provider>/<model> with one of the configured providers "
+              + new java.util.TreeSet<>(providerNames) + ", not '" + model + "'");
+        }
+        double weight = target.path("weight").asDouble(1);
+        if (weight < 0) {
+          error(targetAt + "/weight", "must not be negative");
+        }
+        targets.add(new AliasConfig.Target(model, weight));
+      }
+      aliases.add(new AliasConfig(alias, strategy.equals("weighted") ? AliasConfig.Strategy.WEIGHTED
+          : AliasConfig.Strategy.FALLBACK, List.copyOf(targets)));
+    }
+    return List.copyOf(aliases);
+  }
+
+  private ResilienceConfig resilience(ObjectNode root) {
+    ResilienceConfig d = ResilienceConfig.DEFAULT;
+    JsonNode retry = root.path("retry");
+    JsonNode breaker = root.path("circuit_breaker");
+    if (retry.isObject()) {
+      checkKnownFields((ObjectNode) retry, "/retry", Set.of("max_attempts", "initial_backoff", "max_backoff"));
+    }
+    if (breaker.isObject()) {
+      checkKnownFields((ObjectNode) breaker, "/circuit_breaker", Set.of("failure_threshold", "cool_down"));
+    }
+    int maxAttempts = retry.path("max_attempts").asInt(d.maxAttempts());
+    if (maxAttempts < 1) {
+      error("/retry/max_attempts", "must be at least 1 (1 means no retry)");
+    }
+    int threshold = breaker.path("failure_threshold").asInt(d.breakerFailureThreshold());
+    if (threshold < 1) {
+      error("/circuit_breaker/failure_threshold", "must be at least 1");
+    }
+    return new ResilienceConfig(maxAttempts,
+        duration(retry, "/retry/initial_backoff", d.initialBackoff()),
+        duration(retry, "/retry/max_backoff", d.maxBackoff()), threshold,
+        duration(breaker, "/circuit_breaker/cool_down", d.breakerCoolDown()));
   }
 
   private List<ProviderConfig> providers(JsonNode list) {
@@ -133,7 +215,8 @@ public final class ConfigLoader {
         error(at, "must be a mapping like { name: openai, type: openai, base_url: ..., api_key: \"${OPENAI_API_KEY}\" }");
         continue;
       }
-      checkKnownFields((ObjectNode) node, at, Set.of("name", "type", "base_url", "api_key", "models", "timeout"));
+      checkKnownFields((ObjectNode) node, at,
+          Set.of("name", "type", "base_url", "api_key", "api_keys", "models", "timeout", "max_concurrency"));
       String name = required(node, at + "/name");
       if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9_-]*")) {
         error(at + "/name", "must be lower-case letters, digits, '-' or '_' (it prefixes model names), not '" + name + "'");
@@ -149,24 +232,35 @@ public final class ConfigLoader {
       if (!baseUrl.isEmpty() && !baseUrl.matches("https?://[^\\s/]+.*")) {
         error(at + "/base_url", "must be an http:// or https:// URL, not '" + baseUrl + "'");
       }
-      String keyVariable = "";
-      String apiKey = "";
-      JsonNode rawKey = node.path("api_key");
-      if (!rawKey.isMissingNode()) {
-        Matcher reference = WHOLE_ENV_REFERENCE.matcher(rawKey.asText());
-        if (reference.matches()) {
-          keyVariable = reference.group(1);
-          apiKey = valueOrEmpty(environment.apply(keyVariable));
-        } else {
-          error(at + "/api_key", "must name an environment variable, like \"${OPENAI_API_KEY}\": keys are never written in config files");
-        }
+      List<ProviderConfig.ApiKey> keys = new ArrayList<>();
+      if (node.has("api_key")) {
+        apiKey(node.get("api_key"), at + "/api_key").ifPresent(keys::add);
+      }
+      for (int k = 0; k < node.path("api_keys").size(); k++) {
+        apiKey(node.path("api_keys").get(k), at + "/api_keys/" + k).ifPresent(keys::add);
       }
       List<String> models = new ArrayList<>();
       node.path("models").forEach(m -> models.add(m.asText()));
       Duration timeout = duration(node, at + "/timeout", Duration.ofMinutes(5));
-      providers.add(new ProviderConfig(name, type, stripTrailingSlash(baseUrl), apiKey, keyVariable, List.copyOf(models), timeout));
+      int maxConcurrency = node.path("max_concurrency").asInt(0);
+      if (maxConcurrency < 0) {
+        error(at + "/max_concurrency", "must be 0 (no limit) or more");
+      }
+      providers.add(new ProviderConfig(name, type, stripTrailingSlash(baseUrl), List.copyOf(keys),
+          List.copyOf(models), timeout, maxConcurrency));
     }
     return providers;
+  }
+
+  private Optional<ProviderConfig.ApiKey> apiKey(JsonNode raw, String pointer) {
+    Matcher reference = WHOLE_ENV_REFERENCE.matcher(raw.asText());
+    if (!reference.matches()) {
+      error(pointer, "must name an environment variable, like \"${OPENAI_API_KEY}\": keys are never written in "
+          + "config files");
+      return Optional.empty();
+    }
+    return Optional.of(new ProviderConfig.ApiKey(reference.group(1),
+        valueOrEmpty(environment.apply(reference.group(1)))));
   }
 
   private ObjectNode readTree(String yaml) {
@@ -195,7 +289,7 @@ public final class ConfigLoader {
     }
   }
 
-  // api_key keeps its ${VAR} form here: it is resolved on its own so that a missing key is not an error.
+  // API keys keep their ${VAR} form here: they are resolved on their own so that a missing key is not an error.
   private void substituteEnvironment(JsonNode node, String pointer) {
     if (node.isObject()) {
       Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
@@ -204,7 +298,7 @@ public final class ConfigLoader {
         String at = pointer + "/" + field.getKey();
         if (field.getValue().isTextual() && !field.getKey().equals("api_key")) {
           ((ObjectNode) node).put(field.getKey(), substitute(field.getValue().asText(), at));
-        } else {
+        } else if (!field.getKey().equals("api_keys")) {
           substituteEnvironment(field.getValue(), at);
         }
       }

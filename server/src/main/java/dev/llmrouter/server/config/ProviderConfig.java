@@ -9,24 +9,47 @@ import java.util.List;
  * @param name the name callers use as the model prefix (`openai` in `openai/gpt-4o-mini`)
  * @param type the wire format: `openai`, `anthropic` or `gemini`
  * @param baseUrl where the provider's API lives, for example `https://api.openai.com/v1`
- * @param apiKey the key, read from the environment; empty when the variable is not set
- * @param apiKeyVariable the environment variable the key comes from, to name it in errors (never the key)
+ * @param apiKeys the keys, read from the environment, that calls are spread across; empty for hosts that need none
  * @param models the upstream models listed by ListModels (any model name may still be called)
- * @param timeout the longest an upstream call may take when the caller sets no deadline
+ * @param timeout the longest one upstream attempt may take
+ * @param maxConcurrency the most calls in flight to this deployment at once, 0 for no limit
  */
 public record ProviderConfig(
     String name,
     String type,
     String baseUrl,
-    String apiKey,
-    String apiKeyVariable,
+    List<ApiKey> apiKeys,
     List<String> models,
-    Duration timeout) {
+    Duration timeout,
+    int maxConcurrency) {
+
+  /**
+   * One API key.
+   *
+   * @param variable the environment variable it comes from, to name it in errors (never the key)
+   * @param value the key; empty when the variable is not set
+   */
+  public record ApiKey(String variable, String value) {
+    @Override
+    public String toString() {
+      return "${" + variable + "}";
+    }
+  }
+
+  /** The key adapters send: the first (a deployment with several keys is split into one copy per key). */
+  public String apiKey() {
+    return apiKeys.isEmpty() ? "" : apiKeys.get(0).value();
+  }
+
+  /** The same deployment with only one of its keys. */
+  public ProviderConfig withOnlyKey(ApiKey key) {
+    return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, maxConcurrency);
+  }
 
   @Override
   public String toString() {
     // Never print the key itself.
-    return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl + ", apiKey="
-        + (apiKey.isEmpty() ? "(unset)" : "${" + apiKeyVariable + "}") + ", models=" + models + "]";
+    return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl + ", apiKeys=" + apiKeys
+        + ", models=" + models + "]";
   }
 }

@@ -15,6 +15,8 @@ import java.util.Optional;
  * @param recordTiming whether recordings keep each event's time offset, for paced replay
  * @param cassetteUsageFile where the cassettes that answered are listed (`--track-usage`), or empty for nowhere
  * @param providers the upstream deployments, by name
+ * @param aliases model names that stand for several targets
+ * @param resilience retries and circuit breaking
  */
 public record RouterConfig(
     String host,
@@ -25,7 +27,9 @@ public record RouterConfig(
     boolean allowModeOverride,
     boolean recordTiming,
     Optional<String> cassetteUsageFile,
-    List<ProviderConfig> providers) {
+    List<ProviderConfig> providers,
+    List<AliasConfig> aliases,
+    ResilienceConfig resilience) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
   public static final String DEFAULT_CASSETTE_DIR = "cassettes/recorded";
@@ -36,21 +40,21 @@ public record RouterConfig(
 
   public RouterConfig withPort(int newPort) {
     return new RouterConfig(host, newPort, maxMessageBytes, cassetteDir, cassetteMode, allowModeOverride,
-        recordTiming, cassetteUsageFile, providers);
+        recordTiming, cassetteUsageFile, providers, aliases, resilience);
   }
 
   public RouterConfig withCassetteDir(String dir) {
     return new RouterConfig(host, port, maxMessageBytes, dir, cassetteMode, allowModeOverride, recordTiming,
-        cassetteUsageFile, providers);
+        cassetteUsageFile, providers, aliases, resilience);
   }
 
   public RouterConfig withCassetteMode(String mode) {
     return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, recordTiming,
-        cassetteUsageFile, providers);
+        cassetteUsageFile, providers, aliases, resilience);
   }
 
   public RouterConfig withCassetteUsageFile(String file) {
     return new RouterConfig(host, port, maxMessageBytes, cassetteDir, cassetteMode, allowModeOverride,
-        recordTiming, Optional.of(file), providers);
+        recordTiming, Optional.of(file), providers, aliases, resilience);
   }
 }

@@ -14,6 +14,7 @@ import dev.llmrouter.cassettes.CorruptCassetteException;
 import dev.llmrouter.cassettes.ReplayMissException;
 import dev.llmrouter.cassettes.ResponseNormalizer;
 import dev.llmrouter.server.config.ProviderConfig;
+import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.route.Router;
 import io.vertx.core.Context;
@@ -49,18 +50,21 @@ public final class ChatPipeline {
   private final Vertx vertx;
   private final Router router;
   private final CassetteStore store;
+  private final ResilienceConfig resilience;
   private final boolean recordTiming;
   private final CassetteUsageLog usageLog;
   private final Map<String, Future<Cassette>> recordingsInFlight = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> takeCounters = new ConcurrentHashMap<>();
 
   /**
+   * @param resilience retries and circuit breaking for live calls
    * @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded`
    * @param usageLog where cassette hits are listed for `cassettes prune --unused`
    */
-  public ChatPipeline(Vertx vertx, Router router, CassetteStore store, boolean recordTiming,
-      CassetteUsageLog usageLog) {
+  public ChatPipeline(Vertx vertx, Router router, CassetteStore store, ResilienceConfig resilience,
+      boolean recordTiming, CassetteUsageLog usageLog) {
     this.vertx = vertx;
+    this.resilience = resilience;
     this.router = router;
     this.store = store;
     this.recordTiming = recordTiming;
@@ -73,13 +77,13 @@ public final class ChatPipeline {
    * @throws RouterError when the call cannot start
    */
   public ChatEventStream start(ChatRequest request, CallOptions options) {
-    Router.Target target = router.resolve(request.getModel())
+    List<Router.Target> plan = router.plan(request.getModel())
         .orElseThrow(() -> new RouterError(GrpcStatus.INVALID_ARGUMENT, "unknown model " + request.getModel()));
     ChatEventStream answer = new ChatEventStream();
     if (options.mode() == CassetteMode.OFF) {
-      Origin live = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_LIVE)
-          .setDeployment(target.deployment().name()).setAttempts(1).build();
-      relay(live(request, target, options), answer, e -> decorate(e, target.deployment(), live));
+      UpstreamAttempts live = UpstreamAttempts.start(vertx, resilience, plan, request, options);
+      relay(live.events(), answer, e -> withOrigin(withProvider(e, live.servedBy()), origin(live,
+          CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", "")));
       return answer;
     }
     Context context = vertx.getOrCreateContext();
@@ -88,9 +92,9 @@ public final class ChatPipeline {
         answer.fail(new RouterError(GrpcStatus.INTERNAL, "cannot compute the cassette key: " + keyed.cause()));
       } else if (options.mode() == CassetteMode.RECORD) {
         CanonicalRequest canonical = keyed.result();
-        record(request, canonical, target, options, nextTake(options, canonical.key()), answer, context);
+        record(request, canonical, plan, options, nextTake(options, canonical.key()), answer, context);
       } else {
-        consult(request, keyed.result(), target, options, answer, context);
+        consult(request, keyed.result(), plan, options, answer, context);
       }
     });
     return answer;
@@ -105,7 +109,7 @@ public final class ChatPipeline {
   }
 
   /** Replay, auto and sequenced modes: replay a recorded take, or record it, or explain the miss. */
-  private void consult(ChatRequest request, CanonicalRequest canonical, Router.Target target, CallOptions options,
+  private void consult(ChatRequest request, CanonicalRequest canonical, List<Router.Target> plan, CallOptions options,
       ChatEventStream answer, Context context) {
     lookup(options.scope(), canonical.key()).onComplete(found -> {
       if (answer.isClosed()) {
@@ -120,7 +124,7 @@ public final class ChatPipeline {
       if (cassette.isPresent() && take < cassette.get().takes().size()) {
         replay(cassette.get(), take, options, answer);
       } else if (options.mode() == CassetteMode.AUTO) {
-        record(request, canonical, target, options, take, answer, context);
+        record(request, canonical, plan, options, take, answer, context);
       } else if (cassette.isPresent()) {
         answer.fail(new RouterError(GrpcStatus.FAILED_PRECONDITION, "the cassette "
             + store.pathOf(options.scope(), canonical.key()) + " has " + cassette.get().takes().size()
@@ -198,7 +202,7 @@ public final class ChatPipeline {
    * Calls upstream while relaying to the caller, with ids and timestamps normalised, and writes the cassette before
    * the `done` event is delivered, so a caller that gets `done` can replay at once. A failed exchange writes nothing.
    */
-  private void record(ChatRequest request, CanonicalRequest canonical, Router.Target target, CallOptions options,
+  private void record(ChatRequest request, CanonicalRequest canonical, List<Router.Target> plan, CallOptions options,
       int takeIndex, ChatEventStream answer, Context context) {
     String id = options.scope() + "/" + canonical.key();
     Promise<Cassette> recording = Promise.promise();
@@ -217,27 +221,18 @@ public final class ChatPipeline {
     if (!options.sequenced()) {
       recording.future().onComplete(ar -> recordingsInFlight.remove(id));
     }
-    String deployment = target.deployment().name();
-    Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_RECORDED)
-        .setCassetteKey(canonical.key()).setCassetteScope(options.scope()).setDeployment(deployment).setAttempts(1)
-        .build();
     List<ChatEvent> take = new ArrayList<>();
     List<Long> offsets = new ArrayList<>();
     long startedAt = System.nanoTime();
-    ChatEventStream upstream;
-    try {
-      upstream = live(request, target, options);
-    } catch (RouterError e) {
-      recording.fail(e);
-      answer.fail(e);
-      return;
-    }
+    UpstreamAttempts live = UpstreamAttempts.start(vertx, resilience, plan, request, options);
+    ChatEventStream upstream = live.events();
     upstream.exceptionHandler(failure -> {
       recording.tryFail(failure);
       answer.fail(failure);
     });
     upstream.handler(event -> {
-      ChatEvent stored = withProvider(ResponseNormalizer.normalize(event, canonical.key()), target.deployment());
+      ChatEvent stored = withProvider(ResponseNormalizer.normalize(event, canonical.key()), live.servedBy());
+      Origin origin = origin(live, CassetteOutcome.CASSETTE_OUTCOME_RECORDED, canonical.key(), options.scope());
       take.add(stored);
       offsets.add((System.nanoTime() - startedAt) / 1_000_000);
       if (!event.hasDone()) {
@@ -245,7 +240,8 @@ public final class ChatPipeline {
         return;
       }
       Cassette.Take recorded = new Cassette.Take(take, recordTiming ? offsets : List.of());
-      Cassette.ServedBy servedBy = new Cassette.ServedBy(deployment, event.getDone().getResponse().getModel());
+      Cassette.ServedBy servedBy = new Cassette.ServedBy(live.servedBy().deployment().name(),
+          event.getDone().getResponse().getModel());
       vertx.executeBlocking(() -> {
         List<Cassette.Take> takes = new ArrayList<>();
         if (takeIndex > 0) {
@@ -272,19 +268,9 @@ public final class ChatPipeline {
     answer.upstream(flowControlOf(upstream));
   }
 
-  /** Calls the adapter; the upstream call is bounded by the caller's deadline or the deployment's timeout. */
-  private ChatEventStream live(ChatRequest request, Router.Target target, CallOptions options) {
-    String deployment = target.deployment().name();
-    if (!target.deployment().apiKeyVariable().isEmpty() && target.deployment().apiKey().isEmpty()) {
-      throw new RouterError(GrpcStatus.FAILED_PRECONDITION, "provider " + deployment + " has no API key: set "
-          + target.deployment().apiKeyVariable() + " in the router's environment and restart it");
-    }
-    ChatEventStream upstream = new ChatEventStream();
-    long timeout = options.deadlineMillis() > 0 ? options.deadlineMillis() : target.deployment().timeout().toMillis();
-    long timer = vertx.setTimer(timeout, id -> upstream.fail(UpstreamErrors.deadline(deployment, timeout)));
-    upstream.closeHandler(() -> vertx.cancelTimer(timer));
-    target.adapter().chat(request, target.upstreamModel(), options.stream(), upstream);
-    return upstream;
+  private static Origin origin(UpstreamAttempts live, CassetteOutcome outcome, String key, String scope) {
+    return Origin.newBuilder().setCassette(outcome).setCassetteKey(key).setCassetteScope(scope)
+        .setDeployment(live.servedBy().deployment().name()).setAttempts(live.attempts()).build();
   }
 
   /** Passes every event of {@code from} to {@code to}, transformed, with flow control and cancel going back. */
@@ -326,15 +312,12 @@ public final class ChatPipeline {
         : new RouterError(GrpcStatus.INTERNAL, "cassette lookup failed: " + cause);
   }
 
-  private static ChatEvent decorate(ChatEvent event, ProviderConfig deployment, Origin origin) {
-    return withOrigin(withProvider(event, deployment), origin);
-  }
-
   /**
    * Names the deployment that answered, and marks reasoning signatures with its provider type: another provider's
    * adapter drops them rather than sending a signature it cannot verify.
    */
-  private static ChatEvent withProvider(ChatEvent event, ProviderConfig deployment) {
+  private static ChatEvent withProvider(ChatEvent event, Router.Target servedBy) {
+    ProviderConfig deployment = servedBy.deployment().config();
     return switch (event.getEventCase()) {
       case START -> event.toBuilder().setStart(event.getStart().toBuilder().setProvider(deployment.name())).build();
       case DONE -> {

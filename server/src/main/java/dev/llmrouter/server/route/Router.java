@@ -1,6 +1,7 @@
 package dev.llmrouter.server.route;
 
 import dev.llmrouter.api.v1.Model;
+import dev.llmrouter.server.config.AliasConfig;
 import dev.llmrouter.server.config.ProviderConfig;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
@@ -16,19 +17,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Maps a model name to the deployment that serves it. A model is `<provider name>/<upstream model>`; the upstream
- * model may itself contain slashes (`groq/openai/gpt-oss-120b`). Each deployment has one pooled HTTP client.
+ * Maps a model name to the targets that may serve it. A model is `<provider name>/<upstream model>` (the upstream
+ * model may itself contain slashes: `groq/openai/gpt-oss-120b`), or an alias from config whose targets are tried in
+ * order (`fallback`) or drawn by weight (`weighted`). Each deployment has one pooled HTTP client.
  */
 public final class Router {
 
-  /** Where a call goes: a deployment, its adapter, and the model name to send upstream. */
-  public record Target(ProviderConfig deployment, ProviderAdapter adapter, String upstreamModel) {
+  /** One place a call may go: a deployment and the model name to send it. */
+  public record Target(Deployment deployment, String upstreamModel) {
   }
 
-  private final Map<String, ProviderConfig> deployments = new LinkedHashMap<>();
-  private final Map<String, ProviderAdapter> adapters = new LinkedHashMap<>();
+  private final Map<String, Deployment> deployments = new LinkedHashMap<>();
+  private final Map<String, AliasConfig> aliases = new LinkedHashMap<>();
   private final List<HttpClient> clients = new ArrayList<>();
 
   public Router(Vertx vertx, RouterConfig config) {
@@ -36,9 +39,14 @@ public final class Router {
       HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
           .setConnectTimeout(10_000).setDecompressionSupported(true), new PoolOptions().setHttp1MaxSize(64));
       clients.add(client);
-      deployments.put(deployment.name(), deployment);
-      adapters.put(deployment.name(), adapter(client, deployment));
+      List<ProviderAdapter> adaptersByKey = deployment.apiKeys().stream().filter(k -> !k.value().isEmpty())
+          .map(key -> adapter(client, deployment.withOnlyKey(key))).toList();
+      deployments.put(deployment.name(), new Deployment(deployment,
+          adaptersByKey.isEmpty() ? List.of(adapter(client, deployment)) : adaptersByKey,
+          new CircuitBreaker(config.resilience().breakerFailureThreshold(), config.resilience().breakerCoolDown(),
+              System::nanoTime)));
     }
+    config.aliases().forEach(alias -> aliases.put(alias.alias(), alias));
   }
 
   private static ProviderAdapter adapter(HttpClient client, ProviderConfig deployment) {
@@ -48,40 +56,86 @@ public final class Router {
     };
   }
 
-  /** The deployment names, in config order. */
-  public List<String> providerNames() {
-    return List.copyOf(deployments.keySet());
+  /** The names a caller may use as a model prefix or alias, for error messages. */
+  public List<String> names() {
+    List<String> names = new ArrayList<>(deployments.keySet());
+    names.addAll(aliases.keySet());
+    return names;
   }
 
-  /** The target for a model name, or empty when the name has no known provider prefix. */
-  public Optional<Target> resolve(String model) {
+  /** The targets for a model name, in the order to try them; empty when the name is neither alias nor known. */
+  public Optional<List<Target>> plan(String model) {
+    AliasConfig alias = aliases.get(model);
+    if (alias == null) {
+      return target(model).map(List::of);
+    }
+    List<AliasConfig.Target> order = new ArrayList<>(alias.targets());
+    if (alias.strategy() == AliasConfig.Strategy.WEIGHTED) {
+      order = weightedOrder(order);
+    }
+    return Optional.of(order.stream().map(t -> target(t.model()).orElseThrow()).toList());
+  }
+
+  private Optional<Target> target(String model) {
     int slash = model.indexOf('/');
     if (slash <= 0 || slash == model.length() - 1) {
       return Optional.empty();
     }
-    String provider = model.substring(0, slash);
-    ProviderConfig deployment = deployments.get(provider);
-    if (deployment == null) {
-      return Optional.empty();
-    }
-    return Optional.of(new Target(deployment, adapters.get(provider), model.substring(slash + 1)));
+    return Optional.ofNullable(deployments.get(model.substring(0, slash)))
+        .map(deployment -> new Target(deployment, model.substring(slash + 1)));
   }
 
-  /** The configured models, optionally of one provider, sorted by name. */
+  // Draws without replacement, each pick weighted: the first target gets its share of calls, the rest follow as
+  // fallbacks in the same weighted order.
+  private static List<AliasConfig.Target> weightedOrder(List<AliasConfig.Target> targets) {
+    List<AliasConfig.Target> left = new ArrayList<>(targets);
+    List<AliasConfig.Target> order = new ArrayList<>();
+    while (!left.isEmpty()) {
+      double total = left.stream().mapToDouble(AliasConfig.Target::weight).sum();
+      double pick = ThreadLocalRandom.current().nextDouble() * total;
+      int chosen = left.size() - 1;
+      for (int i = 0; i < left.size(); i++) {
+        pick -= left.get(i).weight();
+        if (pick < 0) {
+          chosen = i;
+          break;
+        }
+      }
+      order.add(left.remove(chosen));
+    }
+    return order;
+  }
+
+  /** The configured models and aliases, optionally of one provider, sorted by name. */
   public List<Model> models(String providerFilter) {
     List<Model> models = new ArrayList<>();
-    for (ProviderConfig deployment : deployments.values()) {
-      if (!providerFilter.isEmpty() && !providerFilter.equals(deployment.name())) {
+    for (Deployment deployment : deployments.values()) {
+      ProviderConfig config = deployment.config();
+      if (!providerFilter.isEmpty() && !providerFilter.equals(config.name())) {
         continue;
       }
-      for (String upstreamModel : deployment.models()) {
-        models.add(Model.newBuilder().setName(deployment.name() + "/" + upstreamModel)
-            .setProvider(deployment.name()).setProviderType(deployment.type()).setUpstreamModel(upstreamModel)
-            .setCapabilities(adapters.get(deployment.name()).capabilities()).build());
+      for (String upstreamModel : config.models()) {
+        models.add(Model.newBuilder().setName(config.name() + "/" + upstreamModel).setProvider(config.name())
+            .setProviderType(config.type()).setUpstreamModel(upstreamModel).setCapabilities(deployment.capabilities())
+            .setAvailable(!deployment.breaker().isOpen()).build());
+      }
+    }
+    if (providerFilter.isEmpty()) {
+      for (AliasConfig alias : aliases.values()) {
+        List<Target> targets = alias.targets().stream().map(t -> target(t.model()).orElseThrow()).toList();
+        models.add(Model.newBuilder().setName(alias.alias()).setCapabilities(targets.get(0).deployment().capabilities())
+            .addAllTargets(alias.targets().stream().map(AliasConfig.Target::model).toList())
+            .setStrategy(alias.strategy().name().toLowerCase(java.util.Locale.ROOT))
+            .setAvailable(targets.stream().anyMatch(t -> !t.deployment().breaker().isOpen())).build());
       }
     }
     models.sort(Comparator.comparing(Model::getName));
     return models;
+  }
+
+  /** Every deployment, for health reporting. */
+  public List<Deployment> deployments() {
+    return List.copyOf(deployments.values());
   }
 
   public Future<Void> close() {

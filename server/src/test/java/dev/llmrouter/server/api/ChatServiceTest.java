@@ -78,6 +78,9 @@ class ChatServiceTest {
   static void start() {
     setup = RouterWithUpstream.start("""
         cassettes: { mode: off }
+        # One attempt, and no circuit opened by the error cases: FaultInjectionTest covers retries and breakers.
+        retry: { max_attempts: 1 }
+        circuit_breaker: { failure_threshold: 1000 }
         providers:
           - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini, gpt-4o] }
           - { name: keyless, type: openai, base_url: "%1$s/v1", api_key: "${UNSET_KEY_VARIABLE}", models: [m] }

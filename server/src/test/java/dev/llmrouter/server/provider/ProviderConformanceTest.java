@@ -54,7 +54,9 @@ class ProviderConformanceTest {
 
   @BeforeAll
   static void start() {
-    setup = RouterWithUpstream.start("cassettes: { mode: \"off\" }\nproviders:\n"
+    setup = RouterWithUpstream.start("cassettes: { mode: \"off\" }\n"
+        // Adapters are tested here, not resilience: one attempt, and no circuit opened by the error cases.
+        + "retry: { max_attempts: 1 }\ncircuit_breaker: { failure_threshold: 1000 }\nproviders:\n"
         + WIRES.stream().map(w -> w.providersYaml("%1$s")).collect(Collectors.joining()));
   }
 

@@ -99,7 +99,9 @@ class RequestGoldenTest {
 
   @BeforeAll
   static void start() {
-    setup = RouterWithUpstream.start("cassettes: { mode: \"off\" }\nproviders:\n"
+    setup = RouterWithUpstream.start("cassettes: { mode: \"off\" }\n"
+        // Adapters are tested here, not resilience: one attempt, and no circuit opened by the error cases.
+        + "retry: { max_attempts: 1 }\ncircuit_breaker: { failure_threshold: 1000 }\nproviders:\n"
         + ProviderConformanceTest.WIRES.stream().map(w -> "  - { name: %1$s, type: %1$s, base_url: \"%2$s\", "
             .formatted(w.type(), "%1$s") + "api_key: \"${TEST_API_KEY}\", models: [golden-model] }\n")
             .collect(Collectors.joining()));

@@ -1,0 +1,254 @@
+package dev.llmrouter.server.pipeline;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.server.config.ResilienceConfig;
+import dev.llmrouter.server.provider.UpstreamErrors;
+import dev.llmrouter.server.route.Deployment;
+import dev.llmrouter.server.route.Router;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The upstream attempts of one call. Until the first event reaches the caller, a retryable failure (unreachable,
+ * 5xx, 429, a timeout before any byte) is retried on the same target with exponential backoff and full jitter,
+ * waiting at least what `Retry-After` asked, up to `max_attempts`; then the next target of the plan is tried. A rate
+ * limit moves to the next target at once when there is one. Caller errors (400, 404...) are never retried. After the
+ * first event, a failure ends the stream with its status after the events already sent. Every attempt is bounded by
+ * the deployment's timeout, all of them by the caller's deadline; a cancel stops the attempt and any retry to come.
+ */
+final class UpstreamAttempts implements ChatEventStream.Upstream {
+
+  private final Vertx vertx;
+  private final ResilienceConfig policy;
+  private final List<Router.Target> targets;
+  private final ChatRequest request;
+  private final boolean stream;
+  private final long deadlineNanos;
+  private final ChatEventStream out = new ChatEventStream();
+  private int targetIndex;
+  private int attemptsOnTarget;
+  private int attempts;
+  private ChatEventStream current;
+  private long retryTimer = -1;
+  private boolean started;
+  private Router.Target servedBy;
+  private RouterError lastError;
+
+  private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, List<Router.Target> targets, ChatRequest request,
+      CallOptions options) {
+    this.vertx = vertx;
+    this.policy = policy;
+    this.targets = targets;
+    this.request = request;
+    this.stream = options.stream();
+    this.deadlineNanos = options.deadlineMillis() > 0
+        ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.deadlineMillis()) : 0;
+  }
+
+  /** Starts the first attempt; must be called on the caller's event-loop context. */
+  static UpstreamAttempts start(Vertx vertx, ResilienceConfig policy, List<Router.Target> targets,
+      ChatRequest request, CallOptions options) {
+    UpstreamAttempts attempts = new UpstreamAttempts(vertx, policy, targets, request, options);
+    attempts.out.upstream(attempts);
+    attempts.attempt();
+    return attempts;
+  }
+
+  /** The answer's events, from whichever attempt succeeded. */
+  ChatEventStream events() {
+    return out;
+  }
+
+  /** The target that answered (known once the first event arrived). */
+  Router.Target servedBy() {
+    return servedBy;
+  }
+
+  /** How many upstream requests were sent so far. */
+  int attempts() {
+    return attempts;
+  }
+
+  private void attempt() {
+    retryTimer = -1;
+    if (out.isClosed()) {
+      return;
+    }
+    Router.Target target = targets.get(targetIndex);
+    Deployment deployment = target.deployment();
+    String missingKey = deployment.missingKeyVariable();
+    if (missingKey != null) {
+      lastError = new RouterError(GrpcStatus.FAILED_PRECONDITION, "provider " + deployment.name()
+          + " has no API key: set " + missingKey + " in the router's environment and restart it");
+      nextTarget();
+      return;
+    }
+    if (!deployment.breaker().allowsCall()) {
+      lastError = RouterError.withInfo(GrpcStatus.UNAVAILABLE, deployment.name() + " is skipped: its circuit breaker "
+          + "is open after repeated failures", "CIRCUIT_OPEN", Map.of("deployment", deployment.name()), null);
+      nextTarget();
+      return;
+    }
+    if (!deployment.tryAcquire()) {
+      deployment.breaker().release();
+      lastError = RouterError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, deployment.name() + " already has "
+          + deployment.config().maxConcurrency() + " calls in flight (max_concurrency)", "DEPLOYMENT_BUSY",
+          Map.of("deployment", deployment.name()), null);
+      nextTarget();
+      return;
+    }
+    attempts++;
+    attemptsOnTarget++;
+    ChatEventStream attempt = new ChatEventStream();
+    current = attempt;
+    long timeoutMillis = deployment.config().timeout().toMillis();
+    boolean callerDeadlineFirst = deadlineNanos != 0 && remainingMillis() <= timeoutMillis;
+    long limit = callerDeadlineFirst ? Math.max(1, remainingMillis()) : timeoutMillis;
+    long timer = vertx.setTimer(limit, t -> attempt.fail(UpstreamErrors.deadline(deployment.name(), limit)));
+    attempt.closeHandler(() -> {
+      vertx.cancelTimer(timer);
+      deployment.release();
+    });
+    attempt.handler(event -> {
+      if (!started) {
+        started = true;
+        servedBy = target;
+      }
+      if (event.hasDone()) {
+        deployment.breaker().success();
+      }
+      out.emit(event);
+    });
+    attempt.exceptionHandler(failure -> onFailure(deployment, failure, callerDeadlineFirst));
+    deployment.nextAdapter().chat(request, target.upstreamModel(), stream, attempt);
+  }
+
+  private void onFailure(Deployment deployment, Throwable failure, boolean callerDeadlineFirst) {
+    RouterError error = failure instanceof RouterError routerError ? routerError
+        : new RouterError(GrpcStatus.INTERNAL, "internal error: " + failure);
+    boolean upstreamFault = isUpstreamFault(error);
+    if (upstreamFault) {
+      deployment.breaker().failure();
+    } else {
+      deployment.breaker().success();
+    }
+    lastError = withAttempts(error, deployment.name());
+    boolean deadlinePassed = callerDeadlineFirst && error.status() == GrpcStatus.DEADLINE_EXCEEDED;
+    if (started || !upstreamFault || deadlinePassed) {
+      out.fail(lastError);
+      return;
+    }
+    boolean rateLimited = error.status() == GrpcStatus.RESOURCE_EXHAUSTED;
+    if (rateLimited && targetIndex + 1 < targets.size()) {
+      nextTarget();
+      return;
+    }
+    if (attemptsOnTarget < policy.maxAttempts()) {
+      long delay = backoffMillis(error);
+      if (deadlineNanos == 0 || delay < remainingMillis()) {
+        retryTimer = vertx.setTimer(Math.max(1, delay), t -> attempt());
+        return;
+      }
+    }
+    nextTarget();
+  }
+
+  private void nextTarget() {
+    targetIndex++;
+    attemptsOnTarget = 0;
+    if (targetIndex >= targets.size()) {
+      out.fail(lastError);
+    } else {
+      attempt();
+    }
+  }
+
+  // Full jitter below an exponential ceiling; never sooner than the upstream's Retry-After.
+  private long backoffMillis(RouterError error) {
+    long ceiling = Math.min(policy.maxBackoff().toMillis(),
+        policy.initialBackoff().toMillis() << Math.min(20, attemptsOnTarget - 1));
+    long jitter = ThreadLocalRandom.current().nextLong(ceiling + 1);
+    return Math.max(jitter, retryAfterMillis(error));
+  }
+
+  private long remainingMillis() {
+    return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+  }
+
+  /** Failures that say the deployment is in trouble, not the request: worth another attempt, and the breaker's. */
+  private static boolean isUpstreamFault(RouterError error) {
+    return error.status() == GrpcStatus.UNAVAILABLE || error.status() == GrpcStatus.RESOURCE_EXHAUSTED
+        || error.status() == GrpcStatus.DEADLINE_EXCEEDED;
+  }
+
+  private static long retryAfterMillis(RouterError error) {
+    for (Any detail : error.details()) {
+      if (detail.is(RetryInfo.class)) {
+        try {
+          com.google.protobuf.Duration delay = detail.unpack(RetryInfo.class).getRetryDelay();
+          return delay.getSeconds() * 1000 + delay.getNanos() / 1_000_000;
+        } catch (InvalidProtocolBufferException e) {
+          return 0;
+        }
+      }
+    }
+    return 0;
+  }
+
+  /** The error with the deployment and the attempts so far in its ErrorInfo. */
+  private RouterError withAttempts(RouterError error, String deployment) {
+    List<Any> details = new ArrayList<>();
+    boolean hasInfo = false;
+    for (Any detail : error.details()) {
+      if (detail.is(ErrorInfo.class)) {
+        try {
+          detail = Any.pack(detail.unpack(ErrorInfo.class).toBuilder().putMetadata("deployment", deployment)
+              .putMetadata("attempts", Integer.toString(attempts)).build());
+          hasInfo = true;
+        } catch (InvalidProtocolBufferException e) {
+          // keep the detail as it was
+        }
+      }
+      details.add(detail);
+    }
+    if (!hasInfo) {
+      details.add(Any.pack(ErrorInfo.newBuilder().setDomain(RouterError.DOMAIN).setReason(error.status().name())
+          .putMetadata("deployment", deployment).putMetadata("attempts", Integer.toString(attempts)).build()));
+    }
+    return new RouterError(error.status(), error.getMessage(), details);
+  }
+
+  @Override
+  public void pause() {
+    if (current != null) {
+      current.pause();
+    }
+  }
+
+  @Override
+  public void resume() {
+    if (current != null) {
+      current.resume();
+    }
+  }
+
+  @Override
+  public void cancel() {
+    if (retryTimer != -1) {
+      vertx.cancelTimer(retryTimer);
+    }
+    if (current != null) {
+      current.cancel();
+    }
+  }
+}

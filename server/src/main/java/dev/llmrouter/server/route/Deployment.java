@@ -1,0 +1,75 @@
+package dev.llmrouter.server.route;
+
+import dev.llmrouter.api.v1.Capabilities;
+import dev.llmrouter.server.config.ProviderConfig;
+import dev.llmrouter.server.provider.ProviderAdapter;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One configured upstream at run time: its adapters (one per API key, used in turn), its circuit breaker and its
+ * count of calls in flight.
+ */
+public final class Deployment {
+
+  private final ProviderConfig config;
+  private final List<ProviderAdapter> adaptersByKey;
+  private final CircuitBreaker breaker;
+  private final AtomicInteger nextKey = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
+
+  Deployment(ProviderConfig config, List<ProviderAdapter> adaptersByKey, CircuitBreaker breaker) {
+    this.config = config;
+    this.adaptersByKey = adaptersByKey;
+    this.breaker = breaker;
+  }
+
+  public ProviderConfig config() {
+    return config;
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public CircuitBreaker breaker() {
+    return breaker;
+  }
+
+  /** What the deployment's adapter supports. */
+  public Capabilities capabilities() {
+    return adaptersByKey.get(0).capabilities();
+  }
+
+  /** The adapter for the next call: the keys take turns. */
+  public ProviderAdapter nextAdapter() {
+    return adaptersByKey.get(Math.floorMod(nextKey.getAndIncrement(), adaptersByKey.size()));
+  }
+
+  /** The variable to set when keys are configured but none has a value; null when calls can go out. */
+  public String missingKeyVariable() {
+    boolean noneSet = config.apiKeys().stream().allMatch(k -> k.value().isEmpty());
+    return config.apiKeys().isEmpty() || !noneSet ? null : config.apiKeys().get(0).variable();
+  }
+
+  /** Takes a call slot; false when {@code max_concurrency} calls are already in flight. */
+  public boolean tryAcquire() {
+    if (config.maxConcurrency() == 0) {
+      inFlight.incrementAndGet();
+      return true;
+    }
+    while (true) {
+      int current = inFlight.get();
+      if (current >= config.maxConcurrency()) {
+        return false;
+      }
+      if (inFlight.compareAndSet(current, current + 1)) {
+        return true;
+      }
+    }
+  }
+
+  public void release() {
+    inFlight.decrementAndGet();
+  }
+}
