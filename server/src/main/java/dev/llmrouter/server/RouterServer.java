@@ -28,6 +28,9 @@ import java.nio.file.Path;
  */
 public final class RouterServer {
 
+  /** The health service name of a deployment: this prefix and its name from config. */
+  public static final String DEPLOYMENT_HEALTH_PREFIX = "llmrouter.deployment.";
+
   /** Parsed cassettes kept in memory, by file size. */
   private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
 
@@ -54,6 +57,9 @@ public final class RouterServer {
     HealthService health = HealthService.create(vertx);
     health.register(ChatServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
     health.register(ModelServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
+    // Each deployment reports NOT_SERVING while its circuit breaker is open.
+    router.deployments().forEach(deployment -> health.register(DEPLOYMENT_HEALTH_PREFIX + deployment.name(),
+        () -> Future.succeededFuture(!deployment.breaker().isOpen())));
     grpc.addService(health);
     grpc.addService(ReflectionService.v1());
     HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())

@@ -276,7 +276,7 @@ class ChatServiceTest {
   void theCallersDeadlineBoundsTheUpstreamCall() {
     upstream.answer(r -> { }); // never answers
     StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
-        () -> router.chat().withDeadlineAfter(300, TimeUnit.MILLISECONDS).chat(hello("openai/gpt-4o-mini")));
+        () -> router.chat().withDeadlineAfter(800, TimeUnit.MILLISECONDS).chat(hello("openai/gpt-4o-mini")));
     assertEquals(Status.Code.DEADLINE_EXCEEDED, error.getStatus().getCode());
     assertTrue(upstream.awaitAllConnectionsClosed(1, TimeUnit.SECONDS), "the upstream request was closed");
   }
@@ -285,7 +285,7 @@ class ChatServiceTest {
   void headersThenSilencePastTheDeadlineEndsTheStreamWithDeadlineExceeded() {
     upstream.answer(r -> r.response().setChunked(true).putHeader("content-type", "text/event-stream")
         .write(CHUNK.formatted("first")));
-    Iterator<ChatEvent> events = router.chat().withDeadlineAfter(500, TimeUnit.MILLISECONDS)
+    Iterator<ChatEvent> events = router.chat().withDeadlineAfter(1000, TimeUnit.MILLISECONDS)
         .streamChat(hello("openai/gpt-4o-mini"));
     assertTrue(events.next().hasStart());
     assertEquals("first", events.next().getTextDelta().getText());

@@ -25,6 +25,7 @@ public final class MockUpstream implements AutoCloseable {
   private final HttpServer server;
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private final AtomicInteger openConnections = new AtomicInteger();
+  private final AtomicInteger requestsInFlight = new AtomicInteger();
   private final List<CompletableFuture<Void>> connectionCloses = new CopyOnWriteArrayList<>();
   private volatile Consumer<HttpServerRequest> behaviour = r -> r.response().setStatusCode(500).end();
 
@@ -39,10 +40,20 @@ public final class MockUpstream implements AutoCloseable {
         closed.complete(null);
       });
     });
-    server.requestHandler(request -> request.body().onSuccess(body -> {
-      received.add(new Received(request.method().name(), request.uri(), request.headers(), body.toString()));
-      behaviour.accept(request);
-    }));
+    server.requestHandler(request -> {
+      requestsInFlight.incrementAndGet();
+      java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+      Runnable finish = () -> {
+        if (finished.compareAndSet(false, true)) {
+          requestsInFlight.decrementAndGet();
+        }
+      };
+      request.response().endHandler(v -> finish.run()).closeHandler(v -> finish.run());
+      request.body().onSuccess(body -> {
+        received.add(new Received(request.method().name(), request.uri(), request.headers(), body.toString()));
+        behaviour.accept(request);
+      });
+    });
   }
 
   public static MockUpstream start(Vertx vertx) {
@@ -76,6 +87,30 @@ public final class MockUpstream implements AutoCloseable {
 
   public int openConnections() {
     return openConnections.get();
+  }
+
+  /** Answers the n-th request (from 0) with the n-th behaviour, and every later one with the last. */
+  @SafeVarargs
+  public final MockUpstream script(Consumer<HttpServerRequest>... attempts) {
+    AtomicInteger next = new AtomicInteger();
+    return answer(r -> attempts[Math.min(next.getAndIncrement(), attempts.length - 1)].accept(r));
+  }
+
+  /** Waits until no request is being answered: each has ended or lost its connection. */
+  public boolean awaitNoRequestInFlight(long timeout, TimeUnit unit) {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    while (requestsInFlight.get() > 0) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Waits until every connection opened so far has been closed. */

@@ -1,0 +1,378 @@
+package dev.llmrouter.server.route;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.ListModelsRequest;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Model;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.server.RouterServer;
+import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RunningRouter;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.protobuf.StatusProto;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The fault-injection matrix: a scriptable local upstream fails in every way the issue lists, and for each row the
+ * test asserts the status, what the caller received, how many upstream attempts were made, and that no upstream
+ * request is left open.
+ */
+class FaultInjectionTest {
+
+  private static final String OK_JSON = "{\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
+      + "\"message\":{\"content\":\"fine\"},\"finish_reason\":\"stop\"}]}";
+  private static final String CHUNK = "data: {\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
+      + "\"delta\":{\"content\":\"%s\"},\"finish_reason\":null}]}\n\n";
+
+  private static Vertx vertx;
+  private static MockUpstream a;
+  private static MockUpstream b;
+  private static RunningRouter router;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    a = MockUpstream.start(vertx);
+    b = MockUpstream.start(vertx);
+    router = RunningRouter.start(vertx, """
+        cassettes: { mode: "off" }
+        retry: { max_attempts: 3, initial_backoff: 10ms, max_backoff: 50ms }
+        circuit_breaker: { failure_threshold: 1000 }
+        providers:
+          - { name: a, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+          - { name: b, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+          - { name: refused, type: openai, base_url: "http://127.0.0.1:9/v1" }
+        models:
+          - alias: ab
+            strategy: fallback
+            targets: [{ model: a/m }, { model: b/m }]
+          - alias: refused-then-a
+            targets: [{ model: refused/m }, { model: a/m }]
+        """.formatted(a.baseUrl(), b.baseUrl()));
+    // A first call through each upstream warms the JVM, so the deadline rows measure the router, not class loading.
+    a.script(ok());
+    b.script(ok());
+    router.chat().chat(ask("a/m"));
+    router.chat().chat(ask("b/m"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    router.close();
+    a.close();
+    b.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  @BeforeEach
+  void reset() {
+    a.received().clear();
+    b.received().clear();
+  }
+
+  @AfterEach
+  void noUpstreamRequestIsLeftOpen() {
+    assertTrue(a.awaitNoRequestInFlight(2, TimeUnit.SECONDS), "a request to upstream a was left open");
+    assertTrue(b.awaitNoRequestInFlight(2, TimeUnit.SECONDS), "a request to upstream b was left open");
+  }
+
+  private static ChatRequest ask(String model) {
+    return ChatRequest.newBuilder().setModel(model).addMessages(Message.newBuilder().setRole(Role.ROLE_USER)
+        .addParts(Part.newBuilder().setText("Hello"))).build();
+  }
+
+  private static Consumer<HttpServerRequest> status(int code, String retryAfter) {
+    return r -> {
+      HttpServerResponse response = r.response().setStatusCode(code).putHeader("content-type", "application/json");
+      if (retryAfter != null) {
+        response.putHeader("retry-after", retryAfter);
+      }
+      response.end("{\"error\":{\"message\":\"injected " + code + "\"}}");
+    };
+  }
+
+  private static Consumer<HttpServerRequest> ok() {
+    return r -> r.response().putHeader("content-type", "application/json").end(OK_JSON);
+  }
+
+  /** Opens an event stream, writes {@code chunks}, then does {@code then} with the response. */
+  private static Consumer<HttpServerRequest> stream(List<String> chunks, Handler<HttpServerRequest> then) {
+    return r -> {
+      HttpServerResponse response = r.response().setChunked(true).putHeader("content-type", "text/event-stream");
+      chunks.forEach(response::write);
+      vertx.setTimer(50, t -> then.handle(r));
+    };
+  }
+
+  private static ErrorInfo errorInfo(StatusRuntimeException error) throws InvalidProtocolBufferException {
+    for (var detail : StatusProto.fromThrowable(error).getDetailsList()) {
+      if (detail.is(ErrorInfo.class)) {
+        return detail.unpack(ErrorInfo.class);
+      }
+    }
+    throw new AssertionError("no ErrorInfo in " + error);
+  }
+
+  /** Streams a call, collecting the events received before it ended; the failure, if any, is returned. */
+  private static StatusRuntimeException streamInto(List<ChatEvent> events, ChatRequest request) {
+    try {
+      router.chat().withDeadlineAfter(10, TimeUnit.SECONDS).streamChat(request).forEachRemaining(events::add);
+      return null;
+    } catch (StatusRuntimeException e) {
+      return e;
+    }
+  }
+
+  @Test
+  void rateLimitWithRetryAfterThenSuccessWaitsAndRetries() {
+    a.script(status(429, "1"), ok());
+    long started = System.nanoTime();
+    ChatResponse response = router.chat().chat(ask("a/m"));
+    assertTrue(System.nanoTime() - started >= TimeUnit.MILLISECONDS.toNanos(950), "Retry-After was honoured");
+    assertEquals("fine", response.getMessage().getParts(0).getText());
+    assertEquals(2, a.received().size());
+    assertEquals(2, response.getOrigin().getAttempts());
+  }
+
+  @ParameterizedTest(name = "HTTP {0} then 200")
+  @ValueSource(ints = {500, 503, 529})
+  void serverErrorsAreRetried(int code) {
+    a.script(status(code, null), ok());
+    ChatResponse response = router.chat().chat(ask("a/m"));
+    assertEquals("fine", response.getMessage().getParts(0).getText());
+    assertEquals(2, a.received().size());
+    assertEquals(2, response.getOrigin().getAttempts());
+  }
+
+  @Test
+  void rateLimitedOnEveryAttemptIsResourceExhaustedWithRetryInfo() throws Exception {
+    a.script(status(429, "0"));
+    StatusRuntimeException error = assertThrows(StatusRuntimeException.class, () -> router.chat().chat(ask("a/m")));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, error.getStatus().getCode());
+    assertEquals(3, a.received().size(), "max_attempts");
+    assertTrue(StatusProto.fromThrowable(error).getDetailsList().stream().anyMatch(d -> d.is(RetryInfo.class)));
+    ErrorInfo info = errorInfo(error);
+    assertEquals("3", info.getMetadataOrThrow("attempts"));
+    assertEquals("a", info.getMetadataOrThrow("deployment"));
+    assertEquals("429", info.getMetadataOrThrow("upstream_status"));
+  }
+
+  @Test
+  void whenTheFirstTargetIsRateLimitedTheSecondServes() {
+    a.script(status(429, "30"));
+    b.script(ok());
+    ChatResponse response = router.chat().chat(ask("ab"));
+    assertEquals("fine", response.getMessage().getParts(0).getText());
+    assertEquals("b", response.getOrigin().getDeployment());
+    assertEquals(2, response.getOrigin().getAttempts());
+    assertEquals(1, a.received().size(), "a rate limit moves on at once when another target exists");
+    assertEquals(1, b.received().size());
+  }
+
+  @Test
+  void connectionRefusedIsRetriedThenFallsBack() throws Exception {
+    StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
+        () -> router.chat().chat(ask("refused/m")));
+    assertEquals(Status.Code.UNAVAILABLE, error.getStatus().getCode());
+    assertEquals("3", errorInfo(error).getMetadataOrThrow("attempts"));
+    a.script(ok());
+    ChatResponse response = router.chat().chat(ask("refused-then-a"));
+    assertEquals("a", response.getOrigin().getDeployment());
+    assertEquals(4, response.getOrigin().getAttempts(), "three refused, then a");
+  }
+
+  @Test
+  void noResponseHeadersBeforeTheDeadlineIsDeadlineExceeded() {
+    a.script(r -> { });
+    StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
+        () -> router.chat().withDeadlineAfter(500, TimeUnit.MILLISECONDS).chat(ask("a/m")));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, error.getStatus().getCode());
+    assertEquals(1, a.received().size(), "no retry past the caller's deadline");
+  }
+
+  @Test
+  void headersThenSilencePastTheDeadlineEndsAfterTheEventsSent() {
+    a.script(stream(List.of(CHUNK.formatted("slow")), r -> { }));
+    List<ChatEvent> events = new ArrayList<>();
+    StatusRuntimeException error;
+    try {
+      Iterator<ChatEvent> it = router.chat().withDeadlineAfter(1, TimeUnit.SECONDS).streamChat(ask("a/m"));
+      it.forEachRemaining(events::add);
+      error = null;
+    } catch (StatusRuntimeException e) {
+      error = e;
+    }
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, error.getStatus().getCode(), error + " after " + events);
+    assertEquals("slow", events.get(1).getTextDelta().getText(), error + " after " + events);
+    assertEquals(1, a.received().size());
+  }
+
+  @Test
+  void aConnectionResetBeforeTheFirstByteIsRetried() {
+    a.script(r -> r.connection().close(), ok());
+    ChatResponse response = router.chat().chat(ask("a/m"));
+    assertEquals("fine", response.getMessage().getParts(0).getText());
+    assertEquals(2, a.received().size());
+  }
+
+  @Test
+  void aResetMidStreamEndsWithUnavailableAfterTheDeltasAndIsNotRetried() {
+    a.script(stream(List.of(CHUNK.formatted("one"), CHUNK.formatted("two")), r -> r.connection().close()));
+    List<ChatEvent> events = new ArrayList<>();
+    StatusRuntimeException error = streamInto(events, ask("a/m"));
+    assertEquals(Status.Code.UNAVAILABLE, error.getStatus().getCode());
+    assertEquals(List.of("one", "two"), events.stream().filter(ChatEvent::hasTextDelta)
+        .map(e -> e.getTextDelta().getText()).toList());
+    assertFalse(events.stream().anyMatch(ChatEvent::hasDone));
+    assertEquals(1, a.received().size(), "no retry after the first event reached the caller");
+  }
+
+  @Test
+  void aMalformedSseLineAloneIsRetriedAsAFailedAttempt() {
+    a.script(stream(List.of("data {\"missing\": \"colon\"}\n\n"), r -> r.response().end()), ok());
+    ChatResponse response = router.chat().chat(ask("a/m").toBuilder().build());
+    assertEquals("fine", response.getMessage().getParts(0).getText());
+    List<ChatEvent> events = new ArrayList<>();
+    a.script(stream(List.of("data {\"missing\": \"colon\"}\n\n"), r -> r.response().end()));
+    StatusRuntimeException error = streamInto(events, ask("a/m"));
+    assertEquals(Status.Code.UNAVAILABLE, error.getStatus().getCode());
+    assertTrue(events.isEmpty(), "nothing reached the caller");
+  }
+
+  @Test
+  void invalidJsonInAChunkEndsTheStreamAfterTheEventsSent() {
+    a.script(stream(List.of(CHUNK.formatted("good"), "data: {\"choices\": [\n\n"), r -> { }));
+    List<ChatEvent> events = new ArrayList<>();
+    StatusRuntimeException error = streamInto(events, ask("a/m"));
+    assertEquals(Status.Code.UNAVAILABLE, error.getStatus().getCode());
+    assertTrue(error.getStatus().getDescription().contains("malformed"), error.getMessage());
+    assertEquals("good", events.get(1).getTextDelta().getText());
+    assertEquals(1, a.received().size());
+  }
+
+  @Test
+  void aTwoHundredWithAnEmptyBodyIsAFailedAttempt() {
+    a.script(r -> r.response().putHeader("content-type", "application/json").end(), ok());
+    ChatResponse response = router.chat().chat(ask("a/m"));
+    assertEquals("fine", response.getMessage().getParts(0).getText());
+    assertEquals(2, a.received().size());
+  }
+
+  @Test
+  void aStreamEndingWithoutItsTerminalEventIsAnErrorNotACleanEnd() {
+    a.script(stream(List.of(CHUNK.formatted("partial")), r -> r.response().end()));
+    List<ChatEvent> events = new ArrayList<>();
+    StatusRuntimeException error = streamInto(events, ask("a/m"));
+    assertEquals(Status.Code.UNAVAILABLE, error.getStatus().getCode());
+    assertEquals("partial", events.get(1).getTextDelta().getText());
+    assertEquals(1, a.received().size());
+  }
+
+  @Test
+  void aBadRequestIsNeverRetried() throws Exception {
+    a.script(status(400, null));
+    b.script(ok());
+    StatusRuntimeException error = assertThrows(StatusRuntimeException.class, () -> router.chat().chat(ask("ab")));
+    assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode());
+    assertEquals(1, a.received().size());
+    assertEquals(0, b.received().size(), "a caller error does not fall back either");
+    assertEquals("1", errorInfo(error).getMetadataOrThrow("attempts"));
+  }
+
+  @Test
+  void aCallerCancelDuringTheRetryWaitStopsEveryLaterAttempt() throws Exception {
+    a.script(status(429, "1"), ok());
+    Context.CancellableContext context = Context.current().withCancellation();
+    context.run(() -> router.chatAsync().chat(ask("a/m"), new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(ChatResponse value) {
+      }
+
+      @Override
+      public void onError(Throwable t) {
+      }
+
+      @Override
+      public void onCompleted() {
+      }
+    }));
+    long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (a.received().isEmpty() && System.nanoTime() < waitUntil) {
+      Thread.sleep(10);
+    }
+    context.cancel(null);
+    Thread.sleep(1500);
+    assertEquals(1, a.received().size(), "no attempt after the caller cancelled");
+  }
+
+  @Test
+  void aFailingDeploymentOpensItsCircuitIsSkippedAndRecoversAfterAProbe() throws Exception {
+    try (MockUpstream flaky = MockUpstream.start(vertx)) {
+      RunningRouter breaking = RunningRouter.start(vertx, """
+          cassettes: { mode: "off" }
+          retry: { max_attempts: 1 }
+          circuit_breaker: { failure_threshold: 2, cool_down: 700ms }
+          providers:
+            - { name: flaky, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [m] }
+          """.formatted(flaky.baseUrl()));
+      try {
+        flaky.script(status(500, null));
+        for (int i = 0; i < 2; i++) {
+          assertThrows(StatusRuntimeException.class, () -> breaking.chat().chat(ask("flaky/m")));
+        }
+        StatusRuntimeException skipped = assertThrows(StatusRuntimeException.class,
+            () -> breaking.chat().chat(ask("flaky/m")));
+        assertEquals("CIRCUIT_OPEN", errorInfo(skipped).getReason());
+        assertEquals(2, flaky.received().size(), "an open circuit sends nothing upstream");
+        assertFalse(available(breaking), "ListModels reports the open circuit");
+        assertEquals(HealthCheckResponse.ServingStatus.NOT_SERVING, HealthGrpc.newBlockingStub(breaking.channel())
+            .check(HealthCheckRequest.newBuilder().setService(RouterServer.DEPLOYMENT_HEALTH_PREFIX + "flaky")
+                .build()).getStatus());
+
+        Thread.sleep(800);
+        flaky.script(ok());
+        assertEquals("fine", breaking.chat().chat(ask("flaky/m")).getMessage().getParts(0).getText(),
+            "after the cool-down one probe goes through");
+        assertTrue(available(breaking), "a successful probe closes the circuit");
+      } finally {
+        breaking.close();
+      }
+    }
+  }
+
+  private static boolean available(RunningRouter router) {
+    List<Model> models = router.models().listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
+    return models.get(0).getAvailable();
+  }
+}
