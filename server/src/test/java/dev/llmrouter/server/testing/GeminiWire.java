@@ -126,8 +126,8 @@ public final class GeminiWire implements ProviderWire {
           case "MAX_TOKENS" -> FinishReason.FINISH_REASON_LENGTH;
           default -> FinishReason.FINISH_REASON_UNSPECIFIED;
         };
-    return new Answer(text.toString(), "", reasoning.toString(), signature, calls, usage == null ? null : usageOf(usage),
-        finishReason, id, model);
+    return new Answer(text.toString(), "", reasoning.toString(), signature, calls,
+        usage == null ? null : usageOf(usage), finishReason, id, model);
   }
 
   /** The one response of a JSON body, or the partial responses of an event stream, in order. */
@@ -157,7 +157,8 @@ public final class GeminiWire implements ProviderWire {
       usage.setInputTokens(metadata.get("promptTokenCount").asLong());
     }
     if (metadata.has("candidatesTokenCount") || metadata.has("thoughtsTokenCount")) {
-      usage.setOutputTokens(metadata.path("candidatesTokenCount").asLong() + metadata.path("thoughtsTokenCount").asLong());
+      usage.setOutputTokens(metadata.path("candidatesTokenCount").asLong()
+          + metadata.path("thoughtsTokenCount").asLong());
     }
     if (metadata.has("thoughtsTokenCount")) {
       usage.setReasoningTokens(metadata.get("thoughtsTokenCount").asLong());
@@ -361,8 +362,10 @@ public final class GeminiWire implements ProviderWire {
 
   private static JsonNode lowerCaseTypes(JsonNode schema) {
     if (schema instanceof ObjectNode object) {
-      object.fields().forEachRemaining(field -> field.setValue(field.getKey().equals("type") && field.getValue().isTextual()
-          ? TextNode.valueOf(field.getValue().asText().toLowerCase(Locale.ROOT)) : lowerCaseTypes(field.getValue())));
+      object.fields().forEachRemaining(field -> field.setValue(
+          field.getKey().equals("type") && field.getValue().isTextual()
+              ? TextNode.valueOf(field.getValue().asText().toLowerCase(Locale.ROOT))
+              : lowerCaseTypes(field.getValue())));
     } else if (schema instanceof ArrayNode array) {
       array.forEach(GeminiWire::lowerCaseTypes);
     }

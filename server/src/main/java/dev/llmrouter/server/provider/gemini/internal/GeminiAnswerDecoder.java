@@ -56,7 +56,8 @@ public final class GeminiAnswerDecoder implements UpstreamHttpCall.Decoder {
     try {
       chunk = UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
     } catch (IOException e) {
-      throw UpstreamErrors.malformed(provider, "a stream chunk is not JSON: " + UpstreamErrors.abbreviate(event.data()));
+      throw UpstreamErrors.malformed(provider,
+          "a stream chunk is not JSON: " + UpstreamErrors.abbreviate(event.data()));
     }
     read(chunk);
   }

@@ -174,7 +174,7 @@ public final class GeminiRequestMapper {
     return ProtoJson.MAPPER.getNodeFactory().textNode(text);
   }
 
-  // The tool's parameters are JSON Schema, which `parametersJsonSchema` takes whole (`parameters` is an OpenAPI subset).
+  // A tool's parameters are JSON Schema: `parametersJsonSchema` takes it whole (`parameters` is an OpenAPI subset).
   private static ObjectNode functionDeclaration(Tool tool) {
     ObjectNode declaration = ProtoJson.MAPPER.createObjectNode().put("name", tool.getName());
     if (!tool.getDescription().isEmpty()) {
