@@ -81,6 +81,11 @@ public final class UpstreamErrors {
         + " ms; the upstream request was aborted", "UPSTREAM_TIMEOUT", Map.of("provider", provider), null);
   }
 
+  /** Shortens upstream text quoted in an error message (a non-JSON error page, a malformed chunk). */
+  public static String abbreviate(String text) {
+    return text.length() <= 500 ? text : text.substring(0, 500) + "...";
+  }
+
   private static Duration retryAfter(MultiMap headers) {
     String value = headers == null ? null : headers.get("retry-after");
     if (value == null || value.isBlank()) {

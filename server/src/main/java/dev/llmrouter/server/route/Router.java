@@ -5,6 +5,7 @@ import dev.llmrouter.server.config.AliasConfig;
 import dev.llmrouter.server.config.ProviderConfig;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
+import dev.llmrouter.server.provider.gemini.GeminiAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -52,6 +53,7 @@ public final class Router {
   private static ProviderAdapter adapter(HttpClient client, ProviderConfig deployment) {
     return switch (deployment.type()) {
       case "openai" -> new OpenAiAdapter(client, deployment);
+      case "gemini" -> new GeminiAdapter(client, deployment);
       default -> throw new IllegalArgumentException("no adapter for provider type " + deployment.type());
     };
   }

@@ -1,0 +1,203 @@
+package dev.llmrouter.server.provider.gemini.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.google.protobuf.Timestamp;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatStart;
+import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.api.v1.ReasoningDelta;
+import dev.llmrouter.api.v1.TextDelta;
+import dev.llmrouter.api.v1.ToolCallDelta;
+import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.provider.UpstreamErrors;
+import dev.llmrouter.server.provider.UpstreamHttpCall;
+import dev.llmrouter.server.provider.sse.SseEvent;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.util.Set;
+
+/**
+ * Reads a Gemini answer, whole (`generateContent`) or streamed (`streamGenerateContent?alt=sse`: each event a
+ * partial response, no `[DONE]`, so the stream's end after a finish reason completes the answer) into events. Only
+ * the first candidate is relayed. Each `functionCall` part is a whole call: it becomes one tool-call delta.
+ */
+public final class GeminiAnswerDecoder implements UpstreamHttpCall.Decoder {
+
+  private static final Set<String> BLOCKED = Set.of("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
+      "IMAGE_SAFETY");
+
+  private final String provider;
+  private final ChatEventStream answer;
+  private boolean started;
+  private int functionCalls;
+  private String signature = "";
+  private boolean signatureFromCall;
+  private JsonNode usageMetadata = MissingNode.getInstance();
+  private FinishReason finishReason;
+
+  public GeminiAnswerDecoder(String provider, ChatEventStream answer) {
+    this.provider = provider;
+    this.answer = answer;
+  }
+
+  @Override
+  public void onJson(JsonNode body) {
+    read(body);
+    finish();
+  }
+
+  @Override
+  public void onEvent(SseEvent event) {
+    JsonNode chunk;
+    try {
+      chunk = UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
+    } catch (IOException e) {
+      throw UpstreamErrors.malformed(provider,
+          "a stream chunk is not JSON: " + UpstreamErrors.abbreviate(event.data()));
+    }
+    read(chunk);
+  }
+
+  @Override
+  public void onStreamEnd(boolean cutMidEvent) {
+    if (finishReason != null && !cutMidEvent) {
+      finish();
+    } else {
+      answer.fail(UpstreamErrors.unreachable(provider, "the stream ended before the answer finished"));
+    }
+  }
+
+  @Override
+  public RouterError error(int httpStatus, MultiMap headers, Buffer body) {
+    JsonNode json;
+    try {
+      json = UpstreamHttpCall.parseJson(body);
+    } catch (IOException | RuntimeException notJson) {
+      return UpstreamErrors.fromHttp(provider, httpStatus, headers, UpstreamErrors.abbreviate(body.toString()), "");
+    }
+    return errorFrom(json, httpStatus, headers);
+  }
+
+  // Gemini's error shape: `{"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED"}}`.
+  private RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
+    JsonNode error = json.path("error");
+    String message = error.path("message").asText("");
+    return UpstreamErrors.fromHttp(provider, httpStatus, headers,
+        message.isEmpty() ? UpstreamErrors.abbreviate(json.toString()) : message, error.path("status").asText(""));
+  }
+
+  /** One response, or one partial response of a stream. */
+  private void read(JsonNode response) {
+    if (response.hasNonNull("error")) {
+      throw errorFrom(response, response.path("error").path("code").asInt(500), null);
+    }
+    start(response);
+    JsonNode candidate = response.path("candidates").path(0);
+    for (JsonNode part : candidate.path("content").path("parts")) {
+      part(part);
+    }
+    if (candidate.hasNonNull("finishReason")) {
+      finishReason = finishReason(candidate.get("finishReason").asText());
+    } else if (response.path("promptFeedback").hasNonNull("blockReason")) {
+      finishReason = FinishReason.FINISH_REASON_CONTENT_FILTER;
+    }
+    // Every chunk repeats the usage so far: the last one counts.
+    if (response.path("usageMetadata").isObject()) {
+      usageMetadata = response.get("usageMetadata");
+    }
+  }
+
+  private void start(JsonNode response) {
+    if (started) {
+      return;
+    }
+    started = true;
+    // Gemini reports no creation time.
+    answer.emit(ChatEvent.newBuilder().setStart(ChatStart.newBuilder()
+        .setId(response.path("responseId").asText(""))
+        .setModel(response.path("modelVersion").asText(""))
+        .setCreated(Timestamp.getDefaultInstance())).build());
+  }
+
+  /**
+   * A thought part is reasoning, a text part text, a functionCall part a tool call whose id is Gemini's own when it
+   * sends one, else `call_<index>` with its position among the answer's calls.
+   *
+   * <p>A thoughtSignature may sit on any part; the one Gemini needs back is on the first functionCall, or (an answer
+   * without calls) on the last part that has one. It is kept here and emitted once, at the end, as a reasoning delta
+   * holding only the signature, so the assembled message carries it in its Reasoning part; the request mapper puts it
+   * back on the first functionCall, or the last part, of that message.
+   */
+  private void part(JsonNode part) {
+    String partSignature = part.path("thoughtSignature").asText("");
+    if (!partSignature.isEmpty() && !signatureFromCall) {
+      signature = partSignature;
+      signatureFromCall = part.has("functionCall");
+    }
+    if (part.has("functionCall")) {
+      JsonNode call = part.get("functionCall");
+      int index = functionCalls++;
+      String id = call.path("id").asText("");
+      answer.emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(index)
+          .setId(id.isEmpty() ? "call_" + index : id).setName(call.path("name").asText(""))
+          .setArgumentsDelta(call.path("args").isObject() ? call.get("args").toString() : "{}")).build());
+      return;
+    }
+    String text = part.path("text").asText("");
+    if (text.isEmpty()) {
+      return;
+    }
+    if (part.path("thought").asBoolean(false)) {
+      answer.emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)).build());
+    } else {
+      answer.emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(text)).build());
+    }
+  }
+
+  private void finish() {
+    if (!signature.isEmpty()) {
+      answer.emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setSignature(signature))
+          .build());
+    }
+    if (usageMetadata.isObject()) {
+      answer.emit(ChatEvent.newBuilder().setUsage(usage(usageMetadata)).build());
+    }
+    FinishReason reason = finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED : finishReason;
+    answer.complete(reason == FinishReason.FINISH_REASON_STOP && functionCalls > 0
+        ? FinishReason.FINISH_REASON_TOOL_CALLS : reason);
+  }
+
+  // Gemini counts thoughts apart from the answer; output tokens include them (ARCHITECTURE.md section 3).
+  private static Usage usage(JsonNode metadata) {
+    Usage.Builder usage = Usage.newBuilder();
+    if (metadata.has("promptTokenCount")) {
+      usage.setInputTokens(metadata.get("promptTokenCount").asLong());
+    }
+    if (metadata.has("candidatesTokenCount") || metadata.has("thoughtsTokenCount")) {
+      usage.setOutputTokens(metadata.path("candidatesTokenCount").asLong(0)
+          + metadata.path("thoughtsTokenCount").asLong(0));
+    }
+    if (metadata.has("thoughtsTokenCount")) {
+      usage.setReasoningTokens(metadata.get("thoughtsTokenCount").asLong());
+    }
+    if (metadata.has("cachedContentTokenCount")) {
+      usage.setCachedInputTokens(metadata.get("cachedContentTokenCount").asLong());
+    }
+    return usage.build();
+  }
+
+  private static FinishReason finishReason(String reason) {
+    if (BLOCKED.contains(reason)) {
+      return FinishReason.FINISH_REASON_CONTENT_FILTER;
+    }
+    return switch (reason) {
+      case "STOP" -> FinishReason.FINISH_REASON_STOP;
+      case "MAX_TOKENS" -> FinishReason.FINISH_REASON_LENGTH;
+      default -> FinishReason.FINISH_REASON_UNSPECIFIED;
+    };
+  }
+}
