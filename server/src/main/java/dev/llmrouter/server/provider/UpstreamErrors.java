@@ -81,6 +81,11 @@ public final class UpstreamErrors {
         + " ms; the upstream request was aborted", "UPSTREAM_TIMEOUT", Map.of("provider", provider), null);
   }
 
+  /** The start of an unreadable upstream answer, short enough to quote in an error message. */
+  public static String excerpt(String text) {
+    return text.length() <= 500 ? text : text.substring(0, 500) + "...";
+  }
+
   private static Duration retryAfter(MultiMap headers) {
     String value = headers == null ? null : headers.get("retry-after");
     if (value == null || value.isBlank()) {

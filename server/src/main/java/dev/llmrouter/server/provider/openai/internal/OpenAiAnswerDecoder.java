@@ -65,7 +65,7 @@ public final class OpenAiAnswerDecoder implements UpstreamHttpCall.Decoder {
     try {
       chunk = UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
     } catch (IOException e) {
-      throw UpstreamErrors.malformed(provider, "a stream chunk is not JSON: " + abbreviate(event.data()));
+      throw UpstreamErrors.malformed(provider, "a stream chunk is not JSON: " + UpstreamErrors.excerpt(event.data()));
     }
     failOnError(chunk);
     start(chunk);
@@ -107,7 +107,7 @@ public final class OpenAiAnswerDecoder implements UpstreamHttpCall.Decoder {
     try {
       json = UpstreamHttpCall.parseJson(body);
     } catch (IOException | RuntimeException notJson) {
-      return UpstreamErrors.fromHttp(provider, httpStatus, headers, abbreviate(body.toString()), "");
+      return UpstreamErrors.fromHttp(provider, httpStatus, headers, UpstreamErrors.excerpt(body.toString()), "");
     }
     return errorFrom(json, httpStatus, headers);
   }
@@ -121,7 +121,7 @@ public final class OpenAiAnswerDecoder implements UpstreamHttpCall.Decoder {
       code = error.path("type").asText("");
     }
     return UpstreamErrors.fromHttp(provider, httpStatus, headers,
-        message.isEmpty() ? abbreviate(json.toString()) : message, code);
+        message.isEmpty() ? UpstreamErrors.excerpt(json.toString()) : message, code);
   }
 
   // An error object inside a 200 answer or stream: the upstream failed after it started.
@@ -193,9 +193,5 @@ public final class OpenAiAnswerDecoder implements UpstreamHttpCall.Decoder {
       case "content_filter" -> FinishReason.FINISH_REASON_CONTENT_FILTER;
       default -> FinishReason.FINISH_REASON_UNSPECIFIED;
     };
-  }
-
-  private static String abbreviate(String text) {
-    return text.length() <= 500 ? text : text.substring(0, 500) + "...";
   }
 }
