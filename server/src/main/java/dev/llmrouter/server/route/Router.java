@@ -4,6 +4,7 @@ import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.config.ProviderConfig;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
+import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -44,6 +45,7 @@ public final class Router {
   private static ProviderAdapter adapter(HttpClient client, ProviderConfig deployment) {
     return switch (deployment.type()) {
       case "openai" -> new OpenAiAdapter(client, deployment);
+      case "anthropic" -> new AnthropicAdapter(client, deployment);
       default -> throw new IllegalArgumentException("no adapter for provider type " + deployment.type());
     };
   }
