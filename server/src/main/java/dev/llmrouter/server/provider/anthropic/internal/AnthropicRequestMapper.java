@@ -100,7 +100,8 @@ public final class AnthropicRequestMapper {
         continue; // lifted to `system`
       }
       if (message.getRole() == Role.ROLE_TOOL) {
-        // Consecutive tool messages answer one assistant turn: their results share one user message.
+        // Consecutive tool messages answer one assistant turn: their results share one user message. A user
+        // message after them stays a message of its own; Anthropic joins consecutive user turns into one.
         if (pendingToolResults == null) {
           pendingToolResults = out.addObject().put("role", "user").putArray("content");
         }
