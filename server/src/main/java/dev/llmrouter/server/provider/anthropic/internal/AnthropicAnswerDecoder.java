@@ -88,8 +88,8 @@ public final class AnthropicAnswerDecoder implements UpstreamHttpCall.Decoder {
         }
         usage(data.path("usage"), startUsage);
       }
-      case "message_stop" -> answer.complete(finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED
-          : finishReason);
+      case "message_stop" ->
+          answer.complete(finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED : finishReason);
       case "error" -> failOnError(data);
       default -> {
         // `ping` and event types added later carry nothing the caller needs.

@@ -32,19 +32,19 @@ import java.util.List;
 public final class AnthropicRequestMapper {
 
   /** The provider type that tags the reasoning signatures this adapter may send back. */
-  public static final String PROVIDER_TYPE = "anthropic";
+  private static final String PROVIDER_TYPE = "anthropic";
 
   /** Anthropic requires `max_tokens`; this is what a caller who sets no limit gets for the answer. */
-  static final int DEFAULT_MAX_TOKENS = 4096;
+  private static final int DEFAULT_MAX_TOKENS = 4096;
 
   private AnthropicRequestMapper() {
   }
 
   /**
-   * The thinking budget per effort level. 1024 is the smallest budget Anthropic accepts; each level above roughly
-   * doubles the room, and HIGH stays well below the 32k from which Anthropic recommends batch processing.
+   * The thinking budget per effort level: MINIMAL is 1024, the smallest budget Anthropic accepts; LOW to HIGH double
+   * from 4096 and stay below the 32k above which Anthropic recommends batch processing. 0 means no thinking.
    */
-  static int thinkingBudget(ReasoningEffort effort) {
+  private static int thinkingBudget(ReasoningEffort effort) {
     return switch (effort) {
       case REASONING_EFFORT_MINIMAL -> 1024;
       case REASONING_EFFORT_LOW -> 4096;
@@ -80,7 +80,8 @@ public final class AnthropicRequestMapper {
     return body;
   }
 
-  // A single plain text goes as a string (the common form); several parts or a cache mark need blocks.
+  // System text only (Anthropic's system prompt holds no media). A single plain text goes as a string, the common
+  // form; several parts or a cache mark need blocks.
   private static void system(List<Message> messages, ObjectNode body) {
     List<Part> parts = messages.stream().filter(m -> m.getRole() == Role.ROLE_SYSTEM)
         .flatMap(m -> m.getPartsList().stream()).filter(Part::hasText).toList();
