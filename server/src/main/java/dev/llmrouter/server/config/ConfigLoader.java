@@ -36,7 +36,7 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
 
   /** Provider types that have an adapter. */
-  public static final Set<String> PROVIDER_TYPES = Set.of("openai", "gemini");
+  public static final Set<String> PROVIDER_TYPES = Set.of("openai", "anthropic", "gemini");
 
   private static final Set<String> MODES = Set.of("replay", "record", "auto", "off");
   private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");

@@ -22,6 +22,7 @@ final class ResponseAssembler {
   private final ChatResponse.Builder response = ChatResponse.newBuilder();
   private final StringBuilder reasoningText = new StringBuilder();
   private final StringBuilder reasoningSignature = new StringBuilder();
+  private boolean reasoningRedacted;
   private final StringBuilder text = new StringBuilder();
   private final StringBuilder refusal = new StringBuilder();
   private final TreeMap<Integer, ToolCall.Builder> toolCalls = new TreeMap<>();
@@ -36,6 +37,7 @@ final class ResponseAssembler {
       case REASONING_DELTA -> {
         reasoningText.append(event.getReasoningDelta().getText());
         reasoningSignature.append(event.getReasoningDelta().getSignature());
+        reasoningRedacted |= event.getReasoningDelta().getRedacted();
       }
       case TOOL_CALL_DELTA -> {
         ToolCallDelta delta = event.getToolCallDelta();
@@ -59,7 +61,8 @@ final class ResponseAssembler {
     Message.Builder message = Message.newBuilder().setRole(Role.ROLE_ASSISTANT);
     if (reasoningText.length() > 0 || reasoningSignature.length() > 0) {
       message.addParts(Part.newBuilder().setReasoning(Reasoning.newBuilder()
-          .setText(reasoningText.toString()).setSignature(reasoningSignature.toString())));
+          .setText(reasoningText.toString()).setSignature(reasoningSignature.toString())
+          .setRedacted(reasoningRedacted)));
     }
     if (text.length() > 0) {
       message.addParts(Part.newBuilder().setText(text.toString()));

@@ -6,6 +6,7 @@ import dev.llmrouter.server.config.ProviderConfig;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
+import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -54,6 +55,7 @@ public final class Router {
     return switch (deployment.type()) {
       case "openai" -> new OpenAiAdapter(client, deployment);
       case "gemini" -> new GeminiAdapter(client, deployment);
+      case "anthropic" -> new AnthropicAdapter(client, deployment);
       default -> throw new IllegalArgumentException("no adapter for provider type " + deployment.type());
     };
   }

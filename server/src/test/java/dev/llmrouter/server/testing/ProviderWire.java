@@ -32,6 +32,14 @@ public interface ProviderWire {
 
   Answer answerOf(WireExchange exchange);
 
+  /**
+   * The HTTP status the recorded answer amounts to: its response status, unless the provider reported an error
+   * inside a 200 stream (then the status that error stands for).
+   */
+  default int statusOf(WireExchange exchange) {
+    return exchange.status();
+  }
+
   /** The provider's own error message in a recorded error response. */
   String errorMessageOf(WireExchange exchange);
 

@@ -1,0 +1,268 @@
+package dev.llmrouter.server.provider.anthropic.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Timestamp;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatStart;
+import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.api.v1.ReasoningDelta;
+import dev.llmrouter.api.v1.TextDelta;
+import dev.llmrouter.api.v1.ToolCallDelta;
+import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.provider.UpstreamErrors;
+import dev.llmrouter.server.provider.UpstreamHttpCall;
+import dev.llmrouter.server.provider.sse.SseEvent;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads an Anthropic Messages answer, whole (a `message` object) or streamed (`message_start`, `content_block_start`
+ * / `_delta` / `_stop`, `message_delta`, `message_stop`, with `ping` and `error` in between), into events. Content
+ * blocks map to text, reasoning (thinking text and signature; redacted thinking as its data) and tool calls, which
+ * are numbered by their position among the answer's tool calls.
+ */
+public final class AnthropicAnswerDecoder implements UpstreamHttpCall.Decoder {
+
+  private final String provider;
+  private final ChatEventStream answer;
+  private boolean started;
+  private FinishReason finishReason;
+  /** The usage reported by `message_start`; `message_delta` adds the output count (and may update the rest). */
+  private JsonNode startUsage;
+  /** Tool-call index by content-block index, for the streamed blocks that are tool calls. */
+  private final Map<Integer, Integer> toolCallOfBlock = new HashMap<>();
+  /** The streamed tool-call blocks that received argument fragments. */
+  private final Set<Integer> blocksWithArguments = new HashSet<>();
+
+  public AnthropicAnswerDecoder(String provider, ChatEventStream answer) {
+    this.provider = provider;
+    this.answer = answer;
+  }
+
+  @Override
+  public void onJson(JsonNode body) {
+    failOnError(body);
+    start(body);
+    int toolCalls = 0;
+    for (JsonNode block : body.path("content")) {
+      if (block.path("type").asText().equals("tool_use")) {
+        // A whole answer holds the parsed input: it is relayed as compact JSON text.
+        emitToolCall(toolCalls++, block.path("id").asText(), block.path("name").asText(),
+            block.path("input").isObject() ? block.get("input").toString() : "{}");
+      } else {
+        contentBlock(block);
+      }
+    }
+    usage(body.path("usage"), null);
+    answer.complete(finishReason(body.path("stop_reason")));
+  }
+
+  @Override
+  public void onEvent(SseEvent event) {
+    JsonNode data;
+    try {
+      data = UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
+    } catch (IOException e) {
+      throw UpstreamErrors.malformed(provider, "a stream event is not JSON: " + UpstreamErrors.abbreviate(event.data()));
+    }
+    // The `event:` line repeats the data's `type`; the data is what Anthropic documents as authoritative.
+    switch (data.path("type").asText(event.type())) {
+      case "message_start" -> {
+        start(data.path("message"));
+        startUsage = data.path("message").path("usage");
+      }
+      case "content_block_start" -> blockStart(data.path("index").asInt(), data.path("content_block"));
+      case "content_block_delta" -> blockDelta(data.path("index").asInt(), data.path("delta"));
+      case "content_block_stop" -> blockStop(data.path("index").asInt());
+      case "message_delta" -> {
+        if (data.path("delta").hasNonNull("stop_reason")) {
+          finishReason = finishReason(data.path("delta").get("stop_reason"));
+        }
+        usage(data.path("usage"), startUsage);
+      }
+      case "message_stop" ->
+          answer.complete(finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED : finishReason);
+      case "error" -> failOnError(data);
+      default -> {
+        // `ping` and event types added later carry nothing the caller needs.
+      }
+    }
+  }
+
+  @Override
+  public void onStreamEnd(boolean cutMidEvent) {
+    // `message_stop` completes the answer; a stop reason already received also means it is whole.
+    if (finishReason != null && !cutMidEvent) {
+      answer.complete(finishReason);
+    } else {
+      answer.fail(UpstreamErrors.unreachable(provider, "the stream ended before the answer finished"));
+    }
+  }
+
+  @Override
+  public RouterError error(int httpStatus, MultiMap headers, Buffer body) {
+    JsonNode json;
+    try {
+      json = UpstreamHttpCall.parseJson(body);
+    } catch (IOException | RuntimeException notJson) {
+      return UpstreamErrors.fromHttp(provider, httpStatus, headers, UpstreamErrors.abbreviate(body.toString()), "");
+    }
+    JsonNode error = json.path("error");
+    String message = error.path("message").asText("");
+    return UpstreamErrors.fromHttp(provider, httpStatus, headers,
+        message.isEmpty() ? UpstreamErrors.abbreviate(json.toString()) : message, error.path("type").asText(""));
+  }
+
+  /** An `error` object in a 200 answer or stream: the upstream failed after it started, with the status it names. */
+  private void failOnError(JsonNode node) {
+    if (node.path("type").asText().equals("error")) {
+      String type = node.path("error").path("type").asText("");
+      throw UpstreamErrors.fromHttp(provider, httpStatusOf(type), null,
+          node.path("error").path("message").asText(UpstreamErrors.abbreviate(node.toString())), type);
+    }
+  }
+
+  /** The HTTP status Anthropic documents for each error type. */
+  private static int httpStatusOf(String errorType) {
+    return switch (errorType) {
+      case "invalid_request_error" -> 400;
+      case "authentication_error" -> 401;
+      case "billing_error" -> 402;
+      case "permission_error" -> 403;
+      case "not_found_error" -> 404;
+      case "request_too_large" -> 413;
+      case "rate_limit_error" -> 429;
+      case "timeout_error" -> 504;
+      case "overloaded_error" -> 529;
+      default -> 500;
+    };
+  }
+
+  private void start(JsonNode message) {
+    if (started) {
+      return;
+    }
+    started = true;
+    // Anthropic answers carry no creation time: the router stamps the moment the answer began.
+    answer.emit(ChatEvent.newBuilder().setStart(ChatStart.newBuilder()
+        .setId(message.path("id").asText(""))
+        .setModel(message.path("model").asText(""))
+        .setCreated(Timestamp.newBuilder().setSeconds(Instant.now().getEpochSecond()))).build());
+  }
+
+  /** A whole text, thinking or redacted thinking block (other block types carry nothing for the caller). */
+  private void contentBlock(JsonNode block) {
+    switch (block.path("type").asText()) {
+      case "text" -> text(block.path("text").asText(""));
+      case "thinking" -> reasoning(block.path("thinking").asText(""), block.path("signature").asText(""), false);
+      case "redacted_thinking" -> reasoning("", block.path("data").asText(""), true);
+      default -> {
+      }
+    }
+  }
+
+  private void blockStart(int index, JsonNode block) {
+    if (block.path("type").asText().equals("tool_use")) {
+      int toolCall = toolCallOfBlock.size();
+      toolCallOfBlock.put(index, toolCall);
+      emitToolCall(toolCall, block.path("id").asText(), block.path("name").asText(), "");
+    } else {
+      contentBlock(block); // blocks usually start empty and fill through deltas
+    }
+  }
+
+  private void blockDelta(int index, JsonNode delta) {
+    switch (delta.path("type").asText()) {
+      case "text_delta" -> text(delta.path("text").asText(""));
+      case "thinking_delta" -> reasoning(delta.path("thinking").asText(""), "", false);
+      case "signature_delta" -> reasoning("", delta.path("signature").asText(""), false);
+      case "input_json_delta" -> {
+        String fragment = delta.path("partial_json").asText("");
+        Integer toolCall = toolCallOfBlock.get(index);
+        if (toolCall != null && !fragment.isEmpty()) {
+          blocksWithArguments.add(index);
+          emitToolCall(toolCall, "", "", fragment);
+        }
+      }
+      default -> {
+        // citations and later delta types have no event of their own
+      }
+    }
+  }
+
+  // A tool call without input streams no fragment: its arguments are the empty object.
+  private void blockStop(int index) {
+    Integer toolCall = toolCallOfBlock.get(index);
+    if (toolCall != null && !blocksWithArguments.contains(index)) {
+      emitToolCall(toolCall, "", "", "{}");
+    }
+  }
+
+  private void emitToolCall(int index, String id, String name, String argumentsFragment) {
+    answer.emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(index).setId(id)
+        .setName(name).setArgumentsDelta(argumentsFragment)).build());
+  }
+
+  private void text(String text) {
+    if (!text.isEmpty()) {
+      answer.emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(text)).build());
+    }
+  }
+
+  private void reasoning(String text, String signature, boolean redacted) {
+    if (!text.isEmpty() || !signature.isEmpty()) {
+      answer.emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)
+          .setSignature(signature).setRedacted(redacted)).build());
+    }
+  }
+
+  /**
+   * Usage the same way for every provider: input counts every prompt token, including those read from and written
+   * to the cache (Anthropic reports the three apart); cached input is the part read from the cache.
+   *
+   * @param usage the usage object of the answer, or of `message_delta`
+   * @param earlier the usage of `message_start` for the counts `message_delta` leaves out, or {@code null}
+   */
+  private void usage(JsonNode usage, JsonNode earlier) {
+    if (!usage.isObject()) {
+      return;
+    }
+    JsonNode input = latest("input_tokens", usage, earlier);
+    JsonNode cacheWrite = latest("cache_creation_input_tokens", usage, earlier);
+    JsonNode cacheRead = latest("cache_read_input_tokens", usage, earlier);
+    Usage.Builder u = Usage.newBuilder();
+    if (input.isNumber()) {
+      u.setInputTokens(input.asLong() + cacheWrite.asLong(0) + cacheRead.asLong(0));
+    }
+    if (cacheRead.isNumber()) {
+      u.setCachedInputTokens(cacheRead.asLong());
+    }
+    if (usage.path("output_tokens").isNumber()) {
+      u.setOutputTokens(usage.get("output_tokens").asLong());
+    }
+    answer.emit(ChatEvent.newBuilder().setUsage(u).build());
+  }
+
+  // `message_delta` counts are cumulative: when it reports one, it replaces the `message_start` value.
+  private static JsonNode latest(String field, JsonNode usage, JsonNode earlier) {
+    return usage.path(field).isNumber() || earlier == null ? usage.path(field) : earlier.path(field);
+  }
+
+  private static FinishReason finishReason(JsonNode stopReason) {
+    return switch (stopReason.asText("")) {
+      case "end_turn", "stop_sequence" -> FinishReason.FINISH_REASON_STOP;
+      case "max_tokens" -> FinishReason.FINISH_REASON_LENGTH;
+      case "tool_use" -> FinishReason.FINISH_REASON_TOOL_CALLS;
+      case "refusal" -> FinishReason.FINISH_REASON_CONTENT_FILTER;
+      default -> FinishReason.FINISH_REASON_UNSPECIFIED;
+    };
+  }
+}
