@@ -57,6 +57,8 @@ public final class ConfigLoader {
         cassettes: { dir: cassettes/recorded, mode: replay }
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
+          - { name: anthropic, type: anthropic, base_url: https://api.anthropic.com, api_key: "${ANTHROPIC_API_KEY}" }
+          - { name: gemini, type: gemini, base_url: https://generativelanguage.googleapis.com, api_key: "${GEMINI_API_KEY}" }
         """;
     return parse(yaml, environment);
   }

@@ -48,61 +48,122 @@ class DemoCassettesTest {
   record Demo(String scope, String requestJson, boolean stream, String contentType, String upstreamBody) {
   }
 
+  /** The demo conversations; each is recorded once per provider type. */
+  private static final String TEXT = """
+      {"model": "%s", "messages": [{"role": "ROLE_USER", "parts": [{"text": "What is the capital of France?"}]}]}
+      """;
+  private static final String HAIKU = """
+      {"model": "%s", "messages": [{"role": "ROLE_USER", "parts": [{"text": "Write a haiku about the sea."}]}]}
+      """;
+  private static final String WEATHER = """
+      {"model": "%s",
+       "messages": [{"role": "ROLE_USER", "parts": [{"text": "What's the weather in Paris?"}]}],
+       "tools": [{"name": "get_weather", "description": "Current weather for a city.",
+                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]}
+      """;
+  private static final String CITY = """
+      {"model": "%s",
+       "messages": [{"role": "ROLE_USER", "parts": [{"text": "Name the largest city of Japan and its country."}]}],
+       "responseFormat": {"type": "RESPONSE_FORMAT_TYPE_JSON_SCHEMA", "schemaName": "city", "strict": true,
+         "schema": {"type": "object", "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
+                    "required": ["city", "country"], "additionalProperties": false}}}
+      """;
+  private static final List<String> HAIKU_LINES = List.of("Waves fold into foam,", "\\nsalt wind carries gull voices,",
+      "\\nthe tide keeps its time.");
+  private static final String CITY_JSON = "{\\\"city\\\":\\\"Tokyo\\\",\\\"country\\\":\\\"Japan\\\"}";
+
   static final List<Demo> DEMOS = List.of(
-      new Demo("default", """
-          {"model": "openai/gpt-4o-mini", "messages": [{"role": "ROLE_USER", "parts": [{"text": "What is the capital of France?"}]}]}
-          """, false, "application/json", """
-          {"id":"chatcmpl-demo","object":"chat.completion","created":1730000000,"model":"gpt-4o-mini-2024-07-18",
-           "choices":[{"index":0,"message":{"role":"assistant","content":"The capital of France is Paris."},
-           "finish_reason":"stop"}],"usage":{"prompt_tokens":14,"completion_tokens":8,"total_tokens":22,
-           "prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}
-          """),
-      new Demo("default", """
-          {"model": "openai/gpt-4o-mini", "messages": [{"role": "ROLE_USER", "parts": [{"text": "Write a haiku about the sea."}]}]}
-          """, true, "text/event-stream", sse(List.of("Waves fold into foam,", "\\nsalt wind carries gull voices,",
-          "\\nthe tide keeps its time."), "stop", "{\"prompt_tokens\":13,\"completion_tokens\":19}")),
-      new Demo("tool-call", """
-          {"model": "openai/gpt-4o-mini",
-           "messages": [{"role": "ROLE_USER", "parts": [{"text": "What's the weather in Paris?"}]}],
-           "tools": [{"name": "get_weather", "description": "Current weather for a city.",
-                      "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]}
-          """, true, "text/event-stream", """
-          data: {"id":"chatcmpl-demo","created":1730000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_demo","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]}
+      // OpenAI Chat Completions (and every OpenAI-compatible host)
+      new Demo("default", TEXT.formatted("openai/gpt-4o-mini"), false, "application/json",
+          openAiMessage("\"content\":\"The capital of France is Paris.\"", "stop", 14, 8)),
+      new Demo("default", HAIKU.formatted("openai/gpt-4o-mini"), true, "text/event-stream",
+          openAiStream(HAIKU_LINES.stream().map(line -> "{\"content\":\"" + line + "\"}").toList(), "stop", 13, 19)),
+      new Demo("tool-call", WEATHER.formatted("openai/gpt-4o-mini"), true, "text/event-stream", openAiStream(List.of(
+          "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_demo\",\"type\":\"function\","
+              + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]}",
+          "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"city\\\":\"}}]}",
+          "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"\\\"Paris\\\"}\"}}]}"), "tool_calls", 52, 15)),
+      new Demo("structured-output", CITY.formatted("openai/gpt-4o-mini"), false, "application/json",
+          openAiMessage("\"content\":\"" + CITY_JSON + "\"", "stop", 61, 12)),
+      // Anthropic Messages
+      new Demo("default", TEXT.formatted("anthropic/claude-haiku-4-5"), false, "application/json",
+          anthropicMessage("{\"type\":\"text\",\"text\":\"The capital of France is Paris.\"}", "end_turn", 14, 10)),
+      new Demo("default", HAIKU.formatted("anthropic/claude-haiku-4-5"), true, "text/event-stream", anthropicStream(
+          "{\"type\":\"text\",\"text\":\"\"}", HAIKU_LINES.stream()
+              .map(line -> "{\"type\":\"text_delta\",\"text\":\"" + line + "\"}").toList(), "end_turn", 13, 21)),
+      new Demo("tool-call", WEATHER.formatted("anthropic/claude-haiku-4-5"), true, "text/event-stream", anthropicStream(
+          "{\"type\":\"tool_use\",\"id\":\"toolu_demo\",\"name\":\"get_weather\",\"input\":{}}", List.of(
+              "{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"city\\\": \"}",
+              "{\"type\":\"input_json_delta\",\"partial_json\":\"\\\"Paris\\\"}\"}"), "tool_use", 380, 38)),
+      new Demo("structured-output", CITY.formatted("anthropic/claude-haiku-4-5"), false, "application/json",
+          anthropicMessage("{\"type\":\"text\",\"text\":\"" + CITY_JSON + "\"}", "end_turn", 190, 14)),
+      // Gemini generateContent
+      new Demo("default", TEXT.formatted("gemini/gemini-2.5-flash"), false, "application/json",
+          geminiChunk("{\"text\":\"The capital of France is Paris.\"}", "STOP", 8, 8)),
+      new Demo("default", HAIKU.formatted("gemini/gemini-2.5-flash"), true, "text/event-stream", "data: "
+          + geminiChunk("{\"text\":\"" + HAIKU_LINES.get(0) + "\"}", null, 7, 5) + "\r\n\r\ndata: "
+          + geminiChunk("{\"text\":\"" + HAIKU_LINES.get(1) + "\"}", null, 7, 11) + "\r\n\r\ndata: "
+          + geminiChunk("{\"text\":\"" + HAIKU_LINES.get(2) + "\"}", "STOP", 7, 17) + "\r\n\r\n"),
+      new Demo("tool-call", WEATHER.formatted("gemini/gemini-2.5-flash"), true, "text/event-stream", "data: "
+          + geminiChunk("{\"functionCall\":{\"name\":\"get_weather\",\"args\":{\"city\":\"Paris\"}}}", "STOP", 40, 6)
+          + "\r\n\r\n"),
+      new Demo("structured-output", CITY.formatted("gemini/gemini-2.5-flash"), false, "application/json",
+          geminiChunk("{\"text\":\"" + CITY_JSON + "\"}", "STOP", 22, 12)));
 
-          data: {"id":"chatcmpl-demo","created":1730000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\"city\\":"}}]},"finish_reason":null}]}
+  private static String openAiMessage(String content, String finish, int input, int output) {
+    return "{\"id\":\"chatcmpl-demo\",\"object\":\"chat.completion\",\"created\":1730000000,"
+        + "\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+        + content + "},\"finish_reason\":\"" + finish + "\"}],\"usage\":{\"prompt_tokens\":" + input
+        + ",\"completion_tokens\":" + output + ",\"total_tokens\":" + (input + output) + "}}";
+  }
 
-          data: {"id":"chatcmpl-demo","created":1730000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"\\"Paris\\"}"}}]},"finish_reason":null}]}
-
-          data: {"id":"chatcmpl-demo","created":1730000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}
-
-          data: {"id":"chatcmpl-demo","created":1730000000,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":52,"completion_tokens":15}}
-
-          data: [DONE]
-
-          """),
-      new Demo("structured-output", """
-          {"model": "openai/gpt-4o-mini",
-           "messages": [{"role": "ROLE_USER", "parts": [{"text": "Name the largest city of Japan and its country."}]}],
-           "responseFormat": {"type": "RESPONSE_FORMAT_TYPE_JSON_SCHEMA", "schemaName": "city", "strict": true,
-             "schema": {"type": "object", "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
-                        "required": ["city", "country"], "additionalProperties": false}}}
-          """, false, "application/json", """
-          {"id":"chatcmpl-demo","object":"chat.completion","created":1730000000,"model":"gpt-4o-mini-2024-07-18",
-           "choices":[{"index":0,"message":{"role":"assistant","content":"{\\"city\\":\\"Tokyo\\",\\"country\\":\\"Japan\\"}"},
-           "finish_reason":"stop"}],"usage":{"prompt_tokens":61,"completion_tokens":12}}
-          """));
-
-  private static String sse(List<String> deltas, String finish, String usage) {
+  private static String openAiStream(List<String> deltas, String finish, int input, int output) {
     String head = "data: {\"id\":\"chatcmpl-demo\",\"created\":1730000000,\"model\":\"gpt-4o-mini-2024-07-18\","
         + "\"choices\":";
     StringBuilder out = new StringBuilder();
     for (String delta : deltas) {
-      out.append(head).append("[{\"index\":0,\"delta\":{\"content\":\"").append(delta)
-          .append("\"},\"finish_reason\":null}]}\n\n");
+      out.append(head).append("[{\"index\":0,\"delta\":").append(delta).append(",\"finish_reason\":null}]}\n\n");
     }
     out.append(head).append("[{\"index\":0,\"delta\":{},\"finish_reason\":\"").append(finish).append("\"}]}\n\n");
-    out.append(head).append("[],\"usage\":").append(usage).append("}\n\ndata: [DONE]\n\n");
+    out.append(head).append("[],\"usage\":{\"prompt_tokens\":").append(input).append(",\"completion_tokens\":")
+        .append(output).append("}}\n\ndata: [DONE]\n\n");
     return out.toString();
+  }
+
+  private static String anthropicMessage(String block, String stopReason, int input, int output) {
+    return "{\"id\":\"msg_demo\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-haiku-4-5-20251001\","
+        + "\"content\":[" + block + "],\"stop_reason\":\"" + stopReason + "\",\"stop_sequence\":null,"
+        + "\"usage\":{\"input_tokens\":" + input + ",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,"
+        + "\"output_tokens\":" + output + "}}";
+  }
+
+  private static String anthropicStream(String block, List<String> deltas, String stopReason, int input, int output) {
+    StringBuilder out = new StringBuilder();
+    out.append("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_demo\","
+        + "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-haiku-4-5-20251001\",\"content\":[],"
+        + "\"stop_reason\":null,\"usage\":{\"input_tokens\":" + input + ",\"cache_creation_input_tokens\":0,"
+        + "\"cache_read_input_tokens\":0,\"output_tokens\":1}}}\n\n");
+    out.append("event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":")
+        .append(block).append("}\n\n");
+    out.append("event: ping\ndata: {\"type\":\"ping\"}\n\n");
+    for (String delta : deltas) {
+      out.append("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":")
+          .append(delta).append("}\n\n");
+    }
+    out.append("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n");
+    out.append("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"")
+        .append(stopReason).append("\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":").append(output)
+        .append("}}\n\n");
+    out.append("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+    return out.toString();
+  }
+
+  private static String geminiChunk(String part, String finishReason, int input, int output) {
+    return "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[" + part + "]}"
+        + (finishReason == null ? "" : ",\"finishReason\":\"" + finishReason + "\"") + "}],"
+        + "\"usageMetadata\":{\"promptTokenCount\":" + input + ",\"candidatesTokenCount\":" + output
+        + ",\"totalTokenCount\":" + (input + output) + "},\"modelVersion\":\"gemini-2.5-flash\","
+        + "\"responseId\":\"demo\"}";
   }
 
   static ChatRequest request(Demo demo) {
@@ -133,7 +194,9 @@ class DemoCassettesTest {
       RunningRouter router = RunningRouter.start(vertx, """
           cassettes: { dir: "%s", mode: record }
           providers:
-            - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+            - { name: openai, type: openai, base_url: "%2$s/v1", api_key: "${TEST_API_KEY}" }
+            - { name: anthropic, type: anthropic, base_url: "%2$s", api_key: "${TEST_API_KEY}" }
+            - { name: gemini, type: gemini, base_url: "%2$s", api_key: "${TEST_API_KEY}" }
           """.formatted(recorded, upstream.baseUrl()));
       try {
         for (Demo demo : DEMOS) {
