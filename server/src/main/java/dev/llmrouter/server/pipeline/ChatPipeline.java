@@ -4,8 +4,8 @@ import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
-import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Origin;
+import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.cassettes.CanonicalRequest;
 import dev.llmrouter.cassettes.Cassette;
 import dev.llmrouter.cassettes.CassetteMode;
@@ -15,7 +15,6 @@ import dev.llmrouter.cassettes.ReplayMissException;
 import dev.llmrouter.cassettes.ResponseNormalizer;
 import dev.llmrouter.server.config.ProviderConfig;
 import dev.llmrouter.server.config.ResilienceConfig;
-import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.route.Router;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -31,8 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
- * The one path every RPC takes (ARCHITECTURE.md section 2): plan the target, consult the cassette, call the adapter
- * when the mode says so, and hand the caller one stream of events.
+ * The one path every RPC takes (ARCHITECTURE.md section 2): plan the targets, consult the cassette, call upstream
+ * (with retries and fallback, see {@link UpstreamAttempts}) when the mode says so, and hand the caller one stream of
+ * events.
  *
  * <ul>
  *   <li>`off`: live, nothing normalised or recorded.</li>
