@@ -166,6 +166,8 @@ check_replies() {
 # ---- start the router ----------------------------------------------------------------------------------------------
 echo "== llm-router replay-hit benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) cores ($(uname -m)), $(java -version 2>&1 | head -1), $(h2load --version | head -1)"
+echo "jar: $JAR, built $(date -u -r "$JAR" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$JAR" | cut -c1-12);" \
+  "tree: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- server cassettes proto 2>/dev/null || echo ' (modified)')"
 BUSY_BEFORE=$(cpu_busy_pct)
 echo "CPU busy before start: $BUSY_BEFORE% (should be ~0)"
 if [ "$BUSY_BEFORE" -gt 20 ]; then
