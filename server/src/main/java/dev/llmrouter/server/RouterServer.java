@@ -47,7 +47,7 @@ public final class RouterServer {
     Router router = new Router(vertx, config);
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassetteDir()), CASSETTE_CACHE_BYTES,
         Redactor.defaults());
-    CassetteUsageLog usageLog = new CassetteUsageLog(vertx, config.cassetteUsageFile().map(Path::of));
+    CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassetteUsageFile().map(Path::of));
     ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.resilience(),
         config.recordTiming(), usageLog);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));

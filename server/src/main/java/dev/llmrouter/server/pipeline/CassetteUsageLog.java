@@ -1,5 +1,6 @@
 package dev.llmrouter.server.pipeline;
 
+import dev.llmrouter.cassettes.CassetteStore;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,11 +22,13 @@ public final class CassetteUsageLog {
   private static final System.Logger LOG = System.getLogger("llmrouter");
 
   private final Vertx vertx;
+  private final CassetteStore store;
   private final Optional<Path> usageFile;
   private final Set<String> appended = ConcurrentHashMap.newKeySet();
 
-  public CassetteUsageLog(Vertx vertx, Optional<Path> usageFile) {
+  public CassetteUsageLog(Vertx vertx, CassetteStore store, Optional<Path> usageFile) {
     this.vertx = vertx;
+    this.store = store;
     this.usageFile = usageFile;
   }
 
@@ -41,12 +44,12 @@ public final class CassetteUsageLog {
     }
   }
 
-  /** Notes that a cassette file answered a call; may be called on the event loop. */
-  public void hit(String scope, Path cassetteFile) {
+  /** Notes that the cassette of a key answered a call; may be called on the event loop. */
+  public void hit(String scope, String key) {
     if (usageFile.isEmpty()) {
       return;
     }
-    String entry = entryOf(scope, cassetteFile);
+    String entry = entryOf(scope, store.pathOf(scope, key));
     if (!appended.add(entry)) {
       return;
     }

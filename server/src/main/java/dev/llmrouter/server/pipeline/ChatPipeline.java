@@ -1,5 +1,8 @@
 package dev.llmrouter.server.pipeline;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.google.protobuf.ByteString;
 import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
@@ -46,6 +49,8 @@ public final class ChatPipeline {
 
   /** Requests at least this large are hashed on a worker thread. */
   private static final int LARGE_REQUEST_BYTES = 256 * 1024;
+  /** Memory for the keys of recent requests (weighed at 8 times their size, for the canonical JSON they keep). */
+  private static final long KEY_CACHE_BYTES = 32L * 1024 * 1024;
 
   private final Vertx vertx;
   private final Router router;
@@ -55,6 +60,8 @@ public final class ChatPipeline {
   private final CassetteUsageLog usageLog;
   private final Map<String, Future<Cassette>> recordingsInFlight = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> takeCounters = new ConcurrentHashMap<>();
+  private final Cache<ByteString, CanonicalRequest> recentKeys = Caffeine.newBuilder()
+      .maximumWeight(KEY_CACHE_BYTES).weigher((ByteString bytes, CanonicalRequest key) -> bytes.size() * 8).build();
 
   /**
    * @param resilience retries and circuit breaking for live calls
@@ -100,12 +107,16 @@ public final class ChatPipeline {
     return answer;
   }
 
-  /** The cassette key of a request; hashing a large one (images, documents) happens off the event loop. */
+  /**
+   * The cassette key of a request. A request seen before (the same bytes: CI replays the same requests over and
+   * over) is looked up instead of canonicalised again; hashing a large one (images, documents) happens off the event
+   * loop.
+   */
   private Future<CanonicalRequest> canonicalForm(ChatRequest request) {
-    if (request.getSerializedSize() < LARGE_REQUEST_BYTES) {
-      return Future.succeededFuture(CanonicalRequest.of(request));
+    if (request.getSerializedSize() >= LARGE_REQUEST_BYTES) {
+      return vertx.executeBlocking(() -> CanonicalRequest.of(request), false);
     }
-    return vertx.executeBlocking(() -> CanonicalRequest.of(request), false);
+    return Future.succeededFuture(recentKeys.get(request.toByteString(), bytes -> CanonicalRequest.of(request)));
   }
 
   /** Replay, auto and sequenced modes: replay a recorded take, or record it, or explain the miss. */
@@ -157,7 +168,7 @@ public final class ChatPipeline {
     Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT)
         .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
         .setDeployment(cassette.servedBy().provider()).build();
-    usageLog.hit(options.scope(), store.pathOf(options.scope(), cassette.key()));
+    usageLog.hit(options.scope(), cassette.key());
     Cassette.Take recorded = cassette.takes().get(take);
     List<ChatEvent> events = recorded.events().stream().map(e -> withOrigin(e, origin)).toList();
     if (!options.pace().isPaced()) {
