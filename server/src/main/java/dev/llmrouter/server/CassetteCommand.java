@@ -11,7 +11,7 @@ import dev.llmrouter.cassettes.CassetteStore.CassetteSummary;
 import dev.llmrouter.cassettes.CorruptCassetteException;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.server.config.ConfigException;
-import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.config.CassetteConfig;
 import dev.llmrouter.server.pipeline.CassetteUsageLog;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -45,7 +45,7 @@ public final class CassetteCommand {
                           `--track-usage FILE`; --dry-run only prints what it would delete
         --cassettes DIR   cassette folder (default: %s)
         --help            print this text
-      """.formatted(RouterConfig.DEFAULT_CASSETTE_DIR);
+      """.formatted(CassetteConfig.DEFAULT_DIR);
 
   private static final int OK = 0;
   private static final int FAILED = 1;
@@ -78,7 +78,7 @@ public final class CassetteCommand {
 
     static Arguments parse(List<String> args) {
       List<String> positional = new ArrayList<>();
-      Path dir = Path.of(RouterConfig.DEFAULT_CASSETTE_DIR);
+      Path dir = Path.of(CassetteConfig.DEFAULT_DIR);
       Set<String> flags = new HashSet<>();
       Optional<Path> usageFile = Optional.empty();
       for (int i = 0; i < args.size(); i++) {

@@ -47,7 +47,7 @@ public final class Main {
         System.exit(1);
       }
       System.out.println("llm-router listening on " + started.host() + ":" + ar.result().port()
-          + " (cassettes: " + started.cassetteMode() + " over " + started.cassetteDir() + ")");
+          + " (cassettes: " + started.cassettes().mode() + " over " + started.cassettes().dir() + ")");
     });
   }
 

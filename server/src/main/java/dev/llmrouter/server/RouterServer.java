@@ -21,6 +21,7 @@ import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 
 /**
  * The router as a running server: gRPC (HTTP/2), gRPC-Web and the standard health and reflection services, all on
@@ -45,14 +46,15 @@ public final class RouterServer {
   /** Starts a server with the given config; port 0 picks a free port (see {@link #port()}). */
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config) {
     Router router = new Router(vertx, config);
-    CassetteStore cassettes = new CassetteStore(Path.of(config.cassetteDir()), CASSETTE_CACHE_BYTES,
-        Redactor.defaults());
-    CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassetteUsageFile().map(Path::of));
+    Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
+        config.cassettes().redactFields());
+    CassetteStore cassettes = new CassetteStore(Path.of(config.cassettes().dir()), CASSETTE_CACHE_BYTES, redactor);
+    CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
     ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.resilience(),
-        config.recordTiming(), usageLog);
+        config.cassettes().recordTiming(), usageLog);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
     grpc.addService(new ChatGrpcService(pipeline, new ChatRequestValidator(router),
-        CassetteMode.parse(config.cassetteMode()), config.allowModeOverride()).service());
+        CassetteMode.parse(config.cassettes().mode()), config.cassettes().allowModeOverride()).service());
     grpc.addService(new ModelGrpcService(router).service());
     HealthService health = HealthService.create(vertx);
     health.register(ChatServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));

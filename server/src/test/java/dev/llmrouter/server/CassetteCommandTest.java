@@ -270,7 +270,8 @@ class CassetteCommandTest {
         cassettes: { dir: "%s", mode: replay }
         providers:
           - { name: openai, type: openai, base_url: "http://127.0.0.1:9/v1" }
-        """.formatted(dir), variable -> null).withCassetteUsageFile(usage.toString());
+        """.formatted(dir), variable -> null);
+    config = config.withCassettes(config.cassettes().withUsageFile(usage.toString()));
     Vertx vertx = Vertx.vertx();
     try (RunningRouter router = RunningRouter.start(vertx, config)) {
       ChatResponse first = router.chat().chat(ask(PARIS));

@@ -78,13 +78,13 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
       result = result.withPort(port.get());
     }
     if (mode.isPresent()) {
-      result = result.withCassetteMode(mode.get());
+      result = result.withCassettes(result.cassettes().withMode(mode.get()));
     }
     if (cassetteDir.isPresent()) {
-      result = result.withCassetteDir(cassetteDir.get());
+      result = result.withCassettes(result.cassettes().withDir(cassetteDir.get()));
     }
     if (trackUsage.isPresent()) {
-      result = result.withCassetteUsageFile(trackUsage.get());
+      result = result.withCassettes(result.cassettes().withUsageFile(trackUsage.get()));
     }
     return result;
   }

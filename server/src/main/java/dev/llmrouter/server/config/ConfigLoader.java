@@ -90,34 +90,53 @@ public final class ConfigLoader {
       error("/max_message_bytes", "must be a whole number of bytes, at least 262144 (256 KiB)");
     }
 
-    String cassetteDir = RouterConfig.DEFAULT_CASSETTE_DIR;
-    String mode = "replay";
-    boolean allowModeOverride = false;
-    boolean recordTiming = false;
-    JsonNode cassettes = root.path("cassettes");
-    if (cassettes.isObject()) {
-      checkKnownFields((ObjectNode) cassettes, "/cassettes", Set.of("dir", "mode", "allow_mode_override", "record_timing"));
-      cassetteDir = text(cassettes, "/cassettes/dir", cassetteDir);
-      // YAML 1.1 reads a bare `off` as the boolean false.
-      mode = cassettes.path("mode").isBoolean() && !cassettes.path("mode").asBoolean() ? "off"
-          : text(cassettes, "/cassettes/mode", mode);
-      if (!MODES.contains(mode)) {
-        error("/cassettes/mode", "must be one of replay, record, auto, off, not '" + mode + "'");
-      }
-      allowModeOverride = flag(cassettes, "/cassettes/allow_mode_override");
-      recordTiming = flag(cassettes, "/cassettes/record_timing");
-    } else if (!cassettes.isMissingNode()) {
-      error("/cassettes", "must be a mapping like { dir: cassettes/recorded, mode: replay }");
-    }
-
+    CassetteConfig cassettes = cassettes(root.path("cassettes"));
     List<ProviderConfig> providers = providers(root.path("providers"));
     List<AliasConfig> aliases = aliases(root.path("models"), providers);
     ResilienceConfig resilience = resilience(root);
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
-    return new RouterConfig(host, port, maxMessageBytes, cassetteDir, mode, allowModeOverride, recordTiming,
-        Optional.empty(), List.copyOf(providers), aliases, resilience);
+    return new RouterConfig(host, port, maxMessageBytes, cassettes, List.copyOf(providers), aliases, resilience);
+  }
+
+  private CassetteConfig cassettes(JsonNode section) {
+    CassetteConfig defaults = new CassetteConfig(CassetteConfig.DEFAULT_DIR, "replay", false, false, Optional.empty(),
+        List.of(), List.of());
+    if (section.isMissingNode()) {
+      return defaults;
+    }
+    if (!section.isObject()) {
+      error("/cassettes", "must be a mapping like { dir: cassettes/recorded, mode: replay }");
+      return defaults;
+    }
+    checkKnownFields((ObjectNode) section, "/cassettes",
+        Set.of("dir", "mode", "allow_mode_override", "record_timing", "redact"));
+    // YAML 1.1 reads a bare `off` as the boolean false.
+    String mode = section.path("mode").isBoolean() && !section.path("mode").asBoolean() ? "off"
+        : text(section, "/cassettes/mode", defaults.mode());
+    if (!MODES.contains(mode)) {
+      error("/cassettes/mode", "must be one of replay, record, auto, off, not '" + mode + "'");
+    }
+    JsonNode redact = section.path("redact");
+    if (redact.isObject()) {
+      checkKnownFields((ObjectNode) redact, "/cassettes/redact", Set.of("patterns", "fields"));
+    }
+    List<String> patterns = new ArrayList<>();
+    for (int i = 0; i < redact.path("patterns").size(); i++) {
+      String pattern = redact.path("patterns").get(i).asText();
+      try {
+        java.util.regex.Pattern.compile(pattern);
+        patterns.add(pattern);
+      } catch (java.util.regex.PatternSyntaxException e) {
+        error("/cassettes/redact/patterns/" + i, "is not a valid regular expression: " + e.getDescription());
+      }
+    }
+    List<String> fields = new ArrayList<>();
+    redact.path("fields").forEach(field -> fields.add(field.asText()));
+    return new CassetteConfig(text(section, "/cassettes/dir", defaults.dir()), mode,
+        flag(section, "/cassettes/allow_mode_override"), flag(section, "/cassettes/record_timing"), Optional.empty(),
+        List.copyOf(patterns), List.copyOf(fields));
   }
 
   private List<AliasConfig> aliases(JsonNode list, List<ProviderConfig> providers) {

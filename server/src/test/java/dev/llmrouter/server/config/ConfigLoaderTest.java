@@ -38,8 +38,8 @@ class ConfigLoaderTest {
     assertEquals("10.0.0.5", config.host());
     assertEquals(6000, config.port());
     assertEquals(32L * 1024 * 1024, config.maxMessageBytes());
-    assertEquals("my/cassettes", config.cassetteDir());
-    assertEquals("record", config.cassetteMode());
+    assertEquals("my/cassettes", config.cassettes().dir());
+    assertEquals("record", config.cassettes().mode());
     ProviderConfig openai = config.provider("openai").orElseThrow();
     assertEquals("https://api.openai.com/v1", openai.baseUrl());
     assertEquals("sk-from-env", openai.apiKey());
@@ -54,8 +54,8 @@ class ConfigLoaderTest {
     RouterConfig config = ConfigLoader.embeddedDefault(name -> null);
     assertEquals("127.0.0.1", config.host());
     assertEquals(50051, config.port());
-    assertEquals("replay", config.cassetteMode());
-    assertEquals("cassettes/recorded", config.cassetteDir());
+    assertEquals("replay", config.cassettes().mode());
+    assertEquals("cassettes/recorded", config.cassettes().dir());
     assertEquals(RouterConfig.DEFAULT_MAX_MESSAGE_BYTES, config.maxMessageBytes());
   }
 
@@ -73,6 +73,15 @@ class ConfigLoaderTest {
     assertTrue(message.contains("providers.1.type (line 5): must be one of "
         + new TreeSet<>(ConfigLoader.PROVIDER_TYPES)), message);
     assertTrue(message.contains("providers.1.base_url (line 5)"), message);
+  }
+
+  @Test
+  void userRedactionRulesAddToTheBuiltInOnesAndMustCompile() {
+    RouterConfig config = parse("cassettes: { redact: { patterns: [\"acct_[0-9]+\"], fields: [email] } }\n");
+    assertEquals(List.of("acct_[0-9]+"), config.cassettes().redactPatterns());
+    assertEquals(List.of("email"), config.cassettes().redactFields());
+    assertTrue(error("cassettes: { redact: { patterns: [\"([a-z\"] } }\n")
+        .contains("cassettes.redact.patterns.0 (line 1): is not a valid regular expression"));
   }
 
   @Test
@@ -102,10 +111,10 @@ class ConfigLoaderTest {
         "--track-usage", "/tmp/used.txt");
     RouterConfig config = flags.applyTo(parse("listen: 127.0.0.1:7000\n"));
     assertEquals(0, config.port());
-    assertEquals("auto", config.cassetteMode());
-    assertEquals("/tmp/c", config.cassetteDir());
-    assertEquals(Optional.of("/tmp/used.txt"), config.cassetteUsageFile());
-    assertEquals(Optional.empty(), parse("listen: 127.0.0.1:7000\n").cassetteUsageFile());
+    assertEquals("auto", config.cassettes().mode());
+    assertEquals("/tmp/c", config.cassettes().dir());
+    assertEquals(Optional.of("/tmp/used.txt"), config.cassettes().usageFile());
+    assertEquals(Optional.empty(), parse("listen: 127.0.0.1:7000\n").cassettes().usageFile());
     assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--mode", "live")).getMessage()
         .contains("--mode must be replay, record, auto or off"));
     assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--port", "http")).getMessage()

@@ -236,7 +236,8 @@ class DemoCassettesTest {
 
   @Test
   void theEmbeddedDefaultReplaysTheReadmeCallsWithNoKeysAndNoNetwork() throws Exception {
-    var config = ConfigLoader.embeddedDefault(name -> null).withPort(0).withCassetteDir(SHIPPED.toString());
+    var defaults = ConfigLoader.embeddedDefault(name -> null);
+    var config = defaults.withPort(0).withCassettes(defaults.cassettes().withDir(SHIPPED.toString()));
     RouterServer server = RouterServer.start(vertx, config).toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();

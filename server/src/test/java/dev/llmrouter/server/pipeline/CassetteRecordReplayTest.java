@@ -94,7 +94,11 @@ class CassetteRecordReplayTest {
 
   private RunningRouter router(String mode) {
     RunningRouter router = RunningRouter.start(vertx, """
-        cassettes: { dir: "%s", mode: %s, record_timing: %s }
+        cassettes:
+          dir: "%s"
+          mode: %s
+          record_timing: %s
+          redact: { patterns: ["acct_[0-9]{6}"], fields: [customer_email] }
         providers:
           - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
         """.formatted(cassettes, mode, recordTiming, upstream.baseUrl()));
@@ -245,13 +249,14 @@ class CassetteRecordReplayTest {
         {"id":"x","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant",
          "content":"your token is Bearer eyJhbGciOi.secret-part and key AIzaSyA1234567890abcdefghijklmnopqrstuv"},
          "finish_reason":"stop"}]}"""));
-    ChatRequest request = ask("my key is " + secretKey).toBuilder().setSettings(GenerationSettings.newBuilder()
-        .setProviderOptions(Struct.newBuilder().putFields("api_key", Value.newBuilder().setStringValue("hunter2")
-            .build()))).build();
+    ChatRequest request = ask("my key is " + secretKey + ", my account acct_123456").toBuilder()
+        .setSettings(GenerationSettings.newBuilder().setProviderOptions(Struct.newBuilder()
+            .putFields("api_key", Value.newBuilder().setStringValue("hunter2").build())
+            .putFields("customer_email", Value.newBuilder().setStringValue("ada@example.com").build()))).build();
     router("record").chat().chat(request);
     String written = Files.readString(files().get(0));
     for (String secret : List.of(secretKey, "hunter2", "eyJhbGciOi.secret-part", "AIzaSyA1234567890abcdefghijklmnopqrstuv",
-        RunningRouter.TEST_KEY)) {
+        RunningRouter.TEST_KEY, "acct_123456", "ada@example.com")) {
       assertFalse(written.contains(secret), "secret on disk: " + secret);
     }
     assertTrue(written.contains("[REDACTED]"));

@@ -18,6 +18,8 @@ public final class RunningRouter implements AutoCloseable {
 
   /** The API key the tests configure; never a real one. */
   public static final String TEST_KEY = "sk-test-not-a-real-key-0123456789";
+  /** A second test key, as `${TEST_API_KEY_2}`, for deployments with several keys. */
+  public static final String TEST_KEY_2 = "sk-test-second-fake-key-9876543210";
 
   private final RouterServer server;
   private final ManagedChannel channel;
@@ -30,7 +32,7 @@ public final class RunningRouter implements AutoCloseable {
 
   /** Starts the router with the given YAML (listen is forced to a free loopback port). */
   public static RunningRouter start(Vertx vertx, String yaml) {
-    return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY)::get));
+    return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2", TEST_KEY_2)::get));
   }
 
   /** Starts the router with the given config, for settings YAML cannot carry (listen is forced as above). */
