@@ -10,6 +10,7 @@ import dev.llmrouter.api.v1.TextDelta;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.pipeline.RouterError;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
@@ -29,12 +30,9 @@ import java.util.Set;
  * blocks map to text, reasoning (thinking text and signature; redacted thinking as its data) and tool calls, which
  * are numbered by their position among the answer's tool calls.
  */
-public final class AnthropicAnswerDecoder implements UpstreamHttpCall.Decoder {
+public final class AnthropicAnswerDecoder extends AnswerDecoder {
 
-  private final String provider;
-  private final ChatEventStream answer;
   private boolean started;
-  private FinishReason finishReason;
   /** The usage reported by `message_start`; `message_delta` adds the output count (and may update the rest). */
   private JsonNode startUsage;
   /** Tool-call index by content-block index, for the streamed blocks that are tool calls. */
@@ -43,8 +41,7 @@ public final class AnthropicAnswerDecoder implements UpstreamHttpCall.Decoder {
   private final Set<Integer> blocksWithArguments = new HashSet<>();
 
   public AnthropicAnswerDecoder(String provider, ChatEventStream answer) {
-    this.provider = provider;
-    this.answer = answer;
+    super(provider, answer);
   }
 
   @Override
@@ -89,7 +86,7 @@ public final class AnthropicAnswerDecoder implements UpstreamHttpCall.Decoder {
         usage(data.path("usage"), startUsage);
       }
       case "message_stop" ->
-          answer.complete(finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED : finishReason);
+          finish();
       case "error" -> failOnError(data);
       default -> {
         // `ping` and event types added later carry nothing the caller needs.
@@ -98,23 +95,7 @@ public final class AnthropicAnswerDecoder implements UpstreamHttpCall.Decoder {
   }
 
   @Override
-  public void onStreamEnd(boolean cutMidEvent) {
-    // `message_stop` completes the answer; a stop reason already received also means it is whole.
-    if (finishReason != null && !cutMidEvent) {
-      answer.complete(finishReason);
-    } else {
-      answer.fail(UpstreamErrors.unreachable(provider, "the stream ended before the answer finished"));
-    }
-  }
-
-  @Override
-  public RouterError error(int httpStatus, MultiMap headers, Buffer body) {
-    JsonNode json;
-    try {
-      json = UpstreamHttpCall.parseJson(body);
-    } catch (IOException | RuntimeException notJson) {
-      return UpstreamErrors.fromHttp(provider, httpStatus, headers, UpstreamErrors.abbreviate(body.toString()), "");
-    }
+  protected RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
     JsonNode error = json.path("error");
     String message = error.path("message").asText("");
     return UpstreamErrors.fromHttp(provider, httpStatus, headers,

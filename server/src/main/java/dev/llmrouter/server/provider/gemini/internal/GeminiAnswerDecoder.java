@@ -11,6 +11,7 @@ import dev.llmrouter.api.v1.TextDelta;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.pipeline.RouterError;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
@@ -25,23 +26,19 @@ import java.util.Set;
  * partial response, no `[DONE]`, so the stream's end after a finish reason completes the answer) into events. Only
  * the first candidate is relayed. Each `functionCall` part is a whole call: it becomes one tool-call delta.
  */
-public final class GeminiAnswerDecoder implements UpstreamHttpCall.Decoder {
+public final class GeminiAnswerDecoder extends AnswerDecoder {
 
   private static final Set<String> BLOCKED = Set.of("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
       "IMAGE_SAFETY");
 
-  private final String provider;
-  private final ChatEventStream answer;
   private boolean started;
   private int functionCalls;
   private String signature = "";
   private boolean signatureFromCall;
   private JsonNode usageMetadata = MissingNode.getInstance();
-  private FinishReason finishReason;
 
   public GeminiAnswerDecoder(String provider, ChatEventStream answer) {
-    this.provider = provider;
-    this.answer = answer;
+    super(provider, answer);
   }
 
   @Override
@@ -62,28 +59,9 @@ public final class GeminiAnswerDecoder implements UpstreamHttpCall.Decoder {
     read(chunk);
   }
 
-  @Override
-  public void onStreamEnd(boolean cutMidEvent) {
-    if (finishReason != null && !cutMidEvent) {
-      finish();
-    } else {
-      answer.fail(UpstreamErrors.unreachable(provider, "the stream ended before the answer finished"));
-    }
-  }
-
-  @Override
-  public RouterError error(int httpStatus, MultiMap headers, Buffer body) {
-    JsonNode json;
-    try {
-      json = UpstreamHttpCall.parseJson(body);
-    } catch (IOException | RuntimeException notJson) {
-      return UpstreamErrors.fromHttp(provider, httpStatus, headers, UpstreamErrors.abbreviate(body.toString()), "");
-    }
-    return errorFrom(json, httpStatus, headers);
-  }
-
   // Gemini's error shape: `{"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED"}}`.
-  private RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
+  @Override
+  protected RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
     JsonNode error = json.path("error");
     String message = error.path("message").asText("");
     return UpstreamErrors.fromHttp(provider, httpStatus, headers,
@@ -158,7 +136,8 @@ public final class GeminiAnswerDecoder implements UpstreamHttpCall.Decoder {
     }
   }
 
-  private void finish() {
+  @Override
+  protected void finish() {
     if (!signature.isEmpty()) {
       answer.emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setSignature(signature))
           .build());

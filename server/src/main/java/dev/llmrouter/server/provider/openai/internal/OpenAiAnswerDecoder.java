@@ -11,6 +11,7 @@ import dev.llmrouter.api.v1.TextDelta;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.pipeline.RouterError;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
@@ -23,16 +24,12 @@ import java.io.IOException;
  * Reads an OpenAI Chat Completions answer, whole (`chat.completion`) or streamed (`chat.completion.chunk` events
  * ending with `[DONE]`), into events. Tool-call fragments pass through by index; the stream's assembler joins them.
  */
-public final class OpenAiAnswerDecoder implements UpstreamHttpCall.Decoder {
+public final class OpenAiAnswerDecoder extends AnswerDecoder {
 
-  private final String provider;
-  private final ChatEventStream answer;
   private boolean started;
-  private FinishReason finishReason;
 
   public OpenAiAnswerDecoder(String provider, ChatEventStream answer) {
-    this.provider = provider;
-    this.answer = answer;
+    super(provider, answer);
   }
 
   @Override
@@ -58,7 +55,7 @@ public final class OpenAiAnswerDecoder implements UpstreamHttpCall.Decoder {
   @Override
   public void onEvent(SseEvent event) {
     if (event.data().trim().equals("[DONE]")) {
-      answer.complete(finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED : finishReason);
+      finish();
       return;
     }
     JsonNode chunk;
@@ -93,27 +90,7 @@ public final class OpenAiAnswerDecoder implements UpstreamHttpCall.Decoder {
   }
 
   @Override
-  public void onStreamEnd(boolean cutMidEvent) {
-    // Some compatible hosts omit `[DONE]`: a finish reason already received means the answer is whole.
-    if (finishReason != null && !cutMidEvent) {
-      answer.complete(finishReason);
-    } else {
-      answer.fail(UpstreamErrors.unreachable(provider, "the stream ended before the answer finished"));
-    }
-  }
-
-  @Override
-  public RouterError error(int httpStatus, MultiMap headers, Buffer body) {
-    JsonNode json;
-    try {
-      json = UpstreamHttpCall.parseJson(body);
-    } catch (IOException | RuntimeException notJson) {
-      return UpstreamErrors.fromHttp(provider, httpStatus, headers, UpstreamErrors.abbreviate(body.toString()), "");
-    }
-    return errorFrom(json, httpStatus, headers);
-  }
-
-  private RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
+  protected RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
     JsonNode error = json.path("error");
     String message = error.isTextual() ? error.asText()
         : error.path("message").asText(json.path("message").asText(json.path("detail").asText("")));

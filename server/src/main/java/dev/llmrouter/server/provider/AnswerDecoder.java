@@ -1,0 +1,56 @@
+package dev.llmrouter.server.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.pipeline.RouterError;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+
+/**
+ * What every adapter's decoder shares: the answer it writes to, how a stream that ends is judged (whole once the
+ * upstream said why it stopped, cut off otherwise), and how an HTTP error body is read (the provider's JSON through
+ * {@link #errorFrom}, anything else quoted).
+ */
+public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
+
+  protected final String provider;
+  protected final ChatEventStream answer;
+  /** Why the upstream stopped, once it said so; null until then. */
+  protected FinishReason finishReason;
+
+  protected AnswerDecoder(String provider, ChatEventStream answer) {
+    this.provider = provider;
+    this.answer = answer;
+  }
+
+  @Override
+  public void onStreamEnd(boolean cutMidEvent) {
+    // A stream may end without its closing marker (some hosts omit it): a known finish reason means it is whole.
+    if (finishReason != null && !cutMidEvent) {
+      finish();
+    } else {
+      answer.fail(UpstreamErrors.unreachable(provider, "the stream ended before the answer finished"));
+    }
+  }
+
+  /** Completes the answer; a decoder that holds events until the end emits them first. */
+  protected void finish() {
+    answer.complete(finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED : finishReason);
+  }
+
+  @Override
+  public RouterError error(int httpStatus, MultiMap headers, Buffer body) {
+    JsonNode json;
+    try {
+      json = UpstreamHttpCall.parseJson(body);
+    } catch (IOException | RuntimeException notJson) {
+      return UpstreamErrors.fromHttp(provider, httpStatus, headers, UpstreamErrors.abbreviate(body.toString()), "");
+    }
+    return errorFrom(json, httpStatus, headers);
+  }
+
+  /** Reads the provider's error JSON (from an error status, or found inside a 200 answer with a null headers). */
+  protected abstract RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers);
+}
