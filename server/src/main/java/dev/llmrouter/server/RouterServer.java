@@ -5,10 +5,14 @@ import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.llmrouter.server.api.CallMetadata;
 import dev.llmrouter.server.api.ChatGrpcService;
+import dev.llmrouter.server.api.ConverseService;
 import dev.llmrouter.server.api.ChatRequestValidator;
 import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.converse.SessionRegistry;
 import dev.llmrouter.server.pipeline.CassetteUsageLog;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.route.Router;
@@ -35,12 +39,16 @@ public final class RouterServer {
   /** Parsed cassettes kept in memory, by file size. */
   private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
 
+  private final Vertx vertx;
   private final HttpServer httpServer;
   private final Router router;
+  private final long sessionSweeper;
 
-  private RouterServer(HttpServer httpServer, Router router) {
+  private RouterServer(Vertx vertx, HttpServer httpServer, Router router, long sessionSweeper) {
+    this.vertx = vertx;
     this.httpServer = httpServer;
     this.router = router;
+    this.sessionSweeper = sessionSweeper;
   }
 
   /** Starts a server with the given config; port 0 picks a free port (see {@link #port()}). */
@@ -53,8 +61,15 @@ public final class RouterServer {
     ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.resilience(),
         config.cassettes().recordTiming(), usageLog);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
-    grpc.addService(new ChatGrpcService(pipeline, new ChatRequestValidator(router),
-        CassetteMode.parse(config.cassettes().mode()), config.cassettes().allowModeOverride()).service());
+    ChatRequestValidator validator = new ChatRequestValidator(router);
+    CallMetadata metadata = new CallMetadata(CassetteMode.parse(config.cassettes().mode()),
+        config.cassettes().allowModeOverride());
+    SessionRegistry sessions = new SessionRegistry(config.converse(), Ticker.systemTicker());
+    ConverseService converse = new ConverseService(vertx, pipeline, validator, metadata, config.converse(), sessions);
+    grpc.addService(new ChatGrpcService(pipeline, validator, metadata, converse).service());
+    // Expired sessions are dropped even when no call comes to look them up.
+    long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
+        id -> sessions.cleanUp());
     grpc.addService(new ModelGrpcService(router).service());
     HealthService health = HealthService.create(vertx);
     health.register(ChatServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
@@ -67,7 +82,7 @@ public final class RouterServer {
     HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
         .setHttp2ClearTextEnabled(true);
     return vertx.createHttpServer(options).requestHandler(grpc).listen()
-        .map(server -> new RouterServer(server, router));
+        .map(server -> new RouterServer(vertx, server, router, sweeper));
   }
 
   public int port() {
@@ -75,6 +90,7 @@ public final class RouterServer {
   }
 
   public Future<Void> close() {
+    vertx.cancelTimer(sessionSweeper);
     return httpServer.close().compose(v -> router.close());
   }
 }

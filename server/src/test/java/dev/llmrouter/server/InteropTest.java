@@ -95,9 +95,29 @@ class InteropTest {
     }
   }
 
-  /** Answers like OpenAI's chat completions: one JSON object, or SSE chunks when the request asks to stream. */
+  /**
+   * Answers like OpenAI's chat completions: one JSON object, or SSE chunks when the request asks to stream. Given
+   * tools and a user's question, it calls the first tool; given a tool's result, it answers with that result.
+   */
   private static void answerLikeOpenAi(HttpServerRequest request) {
     JsonObject body = new JsonObject(upstream.lastRequest().body());
+    JsonObject last = body.getJsonArray("messages").getJsonObject(body.getJsonArray("messages").size() - 1);
+    if (body.containsKey("tools") && last.getString("role").equals("user")) {
+      String tool = body.getJsonArray("tools").getJsonObject(0).getJsonObject("function").getString("name");
+      request.response().putHeader("content-type", "text/event-stream").end(
+          chunk("[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\","
+              + "\"function\":{\"name\":\"" + tool + "\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},"
+              + "\"finish_reason\":null}]")
+              + chunk("[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]") + "data: [DONE]\n\n");
+      return;
+    }
+    if (last.getString("role").equals("tool")) {
+      request.response().putHeader("content-type", "text/event-stream").end(
+          chunk("[{\"index\":0,\"delta\":{\"content\":\"The tool says: " + last.getString("content") + "\"},"
+              + "\"finish_reason\":null}]")
+              + chunk("[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]") + "data: [DONE]\n\n");
+      return;
+    }
     if (!body.getBoolean("stream", false)) {
       request.response().putHeader("content-type", "application/json").end("""
           {"id": "chatcmpl-interop", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o-mini",
@@ -203,6 +223,16 @@ class InteropTest {
   // ---- helpers
 
   /** Runs a command in the example folder, with a timeout, and captures what it printed. */
+  @Test
+  void nodeRunsALiveSessionWithAClientSideTool() {
+    Run run = run("node", "converse.js", address, MODEL, "What is the weather in Paris?");
+    assertEquals(0, run.exitCode(), run.toString());
+    assertTrue(run.stdout().contains("The tool says: Paris: 18C and sunny"), run.toString());
+    for (String event : List.of("\"sessionStarted\"", "\"toolCalls\"", "\"turnCompleted\"")) {
+      assertTrue(run.stderr().contains(event), "the session sent " + event + "\n" + run);
+    }
+  }
+
   private static Run run(String... command) {
     try {
       Process process = new ProcessBuilder(command).directory(EXAMPLE.toFile()).start();

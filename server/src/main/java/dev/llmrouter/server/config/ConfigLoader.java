@@ -71,7 +71,8 @@ public final class ConfigLoader {
   private RouterConfig load(String yaml) {
     ObjectNode root = readTree(yaml);
     checkKnownFields(root, "",
-        Set.of("listen", "max_message_bytes", "cassettes", "providers", "models", "retry", "circuit_breaker"));
+        Set.of("listen", "max_message_bytes", "cassettes", "providers", "models", "retry", "circuit_breaker",
+            "converse"));
 
     String listen = text(root, "/listen", "127.0.0.1:50051");
     String host = "127.0.0.1";
@@ -94,10 +95,12 @@ public final class ConfigLoader {
     List<ProviderConfig> providers = providers(root.path("providers"));
     List<AliasConfig> aliases = aliases(root.path("models"), providers);
     ResilienceConfig resilience = resilience(root);
+    ConverseConfig converse = converse(root.path("converse"));
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
-    return new RouterConfig(host, port, maxMessageBytes, cassettes, List.copyOf(providers), aliases, resilience);
+    return new RouterConfig(host, port, maxMessageBytes, cassettes, List.copyOf(providers), aliases, resilience,
+        converse);
   }
 
   private CassetteConfig cassettes(JsonNode section) {
@@ -193,6 +196,24 @@ public final class ConfigLoader {
           : AliasConfig.Strategy.FALLBACK, List.copyOf(targets)));
     }
     return List.copyOf(aliases);
+  }
+
+  private ConverseConfig converse(JsonNode section) {
+    ConverseConfig d = ConverseConfig.DEFAULT;
+    if (section.isObject()) {
+      checkKnownFields((ObjectNode) section, "/converse", Set.of("idle_timeout", "max_sessions", "max_steps",
+          "final_prompt"));
+    }
+    long maxSessions = section.path("max_sessions").asLong(d.maxSessions());
+    int maxSteps = section.path("max_steps").asInt(d.maxSteps());
+    if (maxSessions < 1) {
+      error("/converse/max_sessions", "must be at least 1");
+    }
+    if (maxSteps < 1) {
+      error("/converse/max_steps", "must be at least 1");
+    }
+    return new ConverseConfig(duration(section, "/converse/idle_timeout", d.idleTimeout()), maxSessions, maxSteps,
+        text(section, "/converse/final_prompt", d.finalPrompt()));
   }
 
   private ResilienceConfig resilience(ObjectNode root) {

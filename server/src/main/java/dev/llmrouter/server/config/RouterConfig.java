@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param providers the upstream deployments, by name
  * @param aliases model names that stand for several targets
  * @param resilience retries and circuit breaking
+ * @param converse live sessions
  */
 public record RouterConfig(
     String host,
@@ -21,7 +22,8 @@ public record RouterConfig(
     CassetteConfig cassettes,
     List<ProviderConfig> providers,
     List<AliasConfig> aliases,
-    ResilienceConfig resilience) {
+    ResilienceConfig resilience,
+    ConverseConfig converse) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
 
@@ -30,10 +32,10 @@ public record RouterConfig(
   }
 
   public RouterConfig withPort(int newPort) {
-    return new RouterConfig(host, newPort, maxMessageBytes, cassettes, providers, aliases, resilience);
+    return new RouterConfig(host, newPort, maxMessageBytes, cassettes, providers, aliases, resilience, converse);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
-    return new RouterConfig(host, port, maxMessageBytes, newCassettes, providers, aliases, resilience);
+    return new RouterConfig(host, port, maxMessageBytes, newCassettes, providers, aliases, resilience, converse);
   }
 }

@@ -13,8 +13,6 @@ import com.google.rpc.RetryInfo;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatServiceGrpc;
-import dev.llmrouter.api.v1.ConverseEvent;
-import dev.llmrouter.api.v1.ConverseRequest;
 import dev.llmrouter.api.v1.GenerationSettings;
 import dev.llmrouter.api.v1.ListModelsRequest;
 import dev.llmrouter.api.v1.Message;
@@ -139,17 +137,6 @@ class ChatServiceTest {
     requests.onCompleted();
     assertTrue(services.containsAll(List.of("llmrouter.v1.ChatService", "llmrouter.v1.ModelService",
         "grpc.health.v1.Health")), services.toString());
-  }
-
-  @Test
-  void converseAnswersUnimplementedWithAPointerToTheDocs() throws Exception {
-    CompletableFuture<ConverseEvent> answer = new CompletableFuture<>();
-    StreamObserver<ConverseRequest> requests = ChatServiceGrpc.newStub(router.channel()).converse(observer(answer));
-    requests.onNext(ConverseRequest.getDefaultInstance());
-    Throwable error = assertThrows(Exception.class, () -> answer.get(10, TimeUnit.SECONDS)).getCause();
-    Status status = Status.fromThrowable(error);
-    assertEquals(Status.Code.UNIMPLEMENTED, status.getCode());
-    assertTrue(status.getDescription().contains("README.md"), status.getDescription());
   }
 
   static Stream<Arguments> invalidRequests() {

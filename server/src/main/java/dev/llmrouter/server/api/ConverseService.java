@@ -1,0 +1,178 @@
+package dev.llmrouter.server.api;
+
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ConverseEvent;
+import dev.llmrouter.api.v1.ConverseRequest;
+import dev.llmrouter.api.v1.ConverseStart;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.server.config.ConverseConfig;
+import dev.llmrouter.server.converse.ConverseSession;
+import dev.llmrouter.server.converse.SessionRegistry;
+import dev.llmrouter.server.pipeline.CallOptions;
+import dev.llmrouter.server.pipeline.ChatPipeline;
+import dev.llmrouter.server.pipeline.RouterError;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * `ChatService.Converse`: one bidirectional stream per live session. The first message starts a session (or resumes
+ * one by id); then user turns, tool results and interrupts go to the {@link ConverseSession}, whose events are
+ * written back with back-pressure. A dropped stream leaves the session resumable; a client half-close ends it.
+ */
+public final class ConverseService {
+
+  private final Vertx vertx;
+  private final ChatPipeline pipeline;
+  private final ChatRequestValidator validator;
+  private final CallMetadata metadata;
+  private final ConverseConfig config;
+  private final SessionRegistry sessions;
+  private final Map<String, AtomicInteger> sessionsPerStart = new ConcurrentHashMap<>();
+
+  public ConverseService(Vertx vertx, ChatPipeline pipeline, ChatRequestValidator validator, CallMetadata metadata,
+      ConverseConfig config, SessionRegistry sessions) {
+    this.vertx = vertx;
+    this.pipeline = pipeline;
+    this.validator = validator;
+    this.metadata = metadata;
+    this.config = config;
+    this.sessions = sessions;
+  }
+
+  /** Handles one Converse stream. */
+  public void converse(GrpcServerRequest<ConverseRequest, ConverseEvent> call) {
+    GrpcServerResponse<ConverseRequest, ConverseEvent> response = call.response();
+    ConverseSession[] session = new ConverseSession[1];
+    ConverseSession.Output output = new ConverseSession.Output() {
+      @Override
+      public void send(ConverseEvent event) {
+        response.write(event);
+      }
+
+      @Override
+      public boolean isFull() {
+        return response.writeQueueFull();
+      }
+
+      @Override
+      public void whenDrained(Runnable action) {
+        // The client's requests wait too, so a flood of messages cannot outrun the answers.
+        call.pause();
+        response.drainHandler(v -> {
+          call.resume();
+          action.run();
+        });
+      }
+    };
+    call.handler(request -> {
+      try {
+        if (session[0] == null) {
+          session[0] = open(call, request);
+          sessions.add(session[0]);
+          ConverseSession opened = session[0];
+          opened.run(() -> opened.attach(output, request.getStart().getResumeSessionId().equals(opened.id())));
+          return;
+        }
+        ConverseSession current = session[0];
+        sessions.find(current.id()); // activity keeps the session from expiring
+        current.run(() -> dispatch(current, request));
+      } catch (RouterError e) {
+        GrpcErrors.end(response, e);
+      }
+    });
+    call.errorHandler(error -> {
+      if (session[0] != null) {
+        ConverseSession dropped = session[0];
+        dropped.run(() -> dropped.detach(output));
+      }
+    });
+    call.endHandler(v -> {
+      if (session[0] != null) {
+        ConverseSession ended = session[0];
+        sessions.remove(ended.id());
+        ended.close();
+      }
+      try {
+        response.end();
+      } catch (IllegalStateException alreadyEnded) {
+        // the stream failed before the client closed it
+      }
+    });
+  }
+
+  /** The session a stream's first message starts or resumes. */
+  private ConverseSession open(GrpcServerRequest<ConverseRequest, ConverseEvent> call, ConverseRequest first) {
+    if (!first.hasStart()) {
+      throw new RouterError(GrpcStatus.INVALID_ARGUMENT, "the first message of a Converse stream must be `start` "
+          + "(a new session's settings, or resume_session_id), not " + first.getRequestCase());
+    }
+    ConverseStart start = first.getStart();
+    if (!start.getResumeSessionId().isEmpty()) {
+      return sessions.find(start.getResumeSessionId()).orElseThrow(() -> new RouterError(GrpcStatus.NOT_FOUND,
+          "no session " + start.getResumeSessionId() + ": it ended, or expired after "
+              + config.idleTimeout().toSeconds() + " s without a stream (converse.idle_timeout)"));
+    }
+    validateStart(start);
+    CallOptions options = metadata.optionsOf(call.headers(), true, 0);
+    return new ConverseSession(sessionId(start, options), start, options, pipeline, config.maxSteps(),
+        config.finalPrompt(), vertx.getOrCreateContext());
+  }
+
+  // Checks the session's settings as the first request of the session would be checked.
+  private void validateStart(ConverseStart start) {
+    ChatRequest.Builder probe = ChatRequest.newBuilder().setModel(start.getModel()).addAllTools(start.getToolsList())
+        .setSettings(start.getSettings()).addMessages(Message.newBuilder().setRole(Role.ROLE_USER)
+            .addParts(Part.newBuilder().setText("-")));
+    if (start.hasResponseFormat()) {
+      probe.setResponseFormat(start.getResponseFormat());
+    }
+    validator.validate(probe.build());
+    if (start.getMaxSteps() < 0) {
+      throw new RouterError(GrpcStatus.INVALID_ARGUMENT, "start.max_steps must be 0 (the server default) or more");
+    }
+  }
+
+  /**
+   * A live session gets a random id. With cassettes, the id derives from the start message and how many sessions
+   * it started before in this process, so a recorded conversation replays with the same session id.
+   */
+  private String sessionId(ConverseStart start, CallOptions options) {
+    if (options.mode() == CassetteMode.OFF) {
+      return "sess_" + UUID.randomUUID().toString().replace("-", "");
+    }
+    String startKey = HexFormat.of().formatHex(sha256(start.toByteArray()));
+    int nth = sessionsPerStart.computeIfAbsent(startKey, k -> new AtomicInteger()).getAndIncrement();
+    return "sess_" + HexFormat.of().formatHex(sha256((startKey + ":" + nth).getBytes(StandardCharsets.UTF_8)))
+        .substring(0, 24);
+  }
+
+  private static void dispatch(ConverseSession session, ConverseRequest request) {
+    switch (request.getRequestCase()) {
+      case USER -> session.onUserMessage(request.getUser());
+      case TOOL_RESULTS -> session.onToolResults(request.getToolResults());
+      case INTERRUPT -> session.onInterrupt();
+      default -> session.onUnexpected(request.getRequestCase().name().toLowerCase());
+    }
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

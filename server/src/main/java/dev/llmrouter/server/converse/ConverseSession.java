@@ -1,0 +1,354 @@
+package dev.llmrouter.server.converse;
+
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.ConverseEvent;
+import dev.llmrouter.api.v1.ConverseStart;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.SessionStarted;
+import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.api.v1.ToolCall;
+import dev.llmrouter.api.v1.ToolCallsRequested;
+import dev.llmrouter.api.v1.ToolChoice;
+import dev.llmrouter.api.v1.ToolChoiceMode;
+import dev.llmrouter.api.v1.ToolResults;
+import dev.llmrouter.api.v1.TurnCompleted;
+import dev.llmrouter.api.v1.TurnError;
+import dev.llmrouter.api.v1.TurnStarted;
+import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.server.pipeline.CallOptions;
+import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.pipeline.ChatPipeline;
+import dev.llmrouter.server.pipeline.RouterError;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * One live conversation of `ChatService.Converse`. The session keeps the history and runs one turn at a time: each
+ * model call of a turn is an ordinary pipeline call (routing, retries and cassettes apply), and when the model asks
+ * for tools the turn waits for the client's results, then calls the model again. A turn ends with `turn_completed`
+ * or with a `turn_error` that leaves the session open.
+ *
+ * <p>Tool loop limits: at most `max_steps` model calls per turn, and at most `tool_budgets[name]` calls of a tool
+ * per turn (an exhausted tool is withdrawn and the model told so). When the steps, or every tool, run out, one last
+ * call without tools asks the model to sum up (the configured final prompt).
+ *
+ * <p>A session outlives its stream: {@link #detach} keeps it for a later {@link #attach}. Everything runs on the
+ * session's Vert.x context ({@link #run}), so its state needs no locking.
+ */
+public final class ConverseSession {
+
+  /** Where the session's events go: the stream attached to it. */
+  public interface Output {
+    void send(ConverseEvent event);
+
+    /** True while the stream's write queue is full: the session pauses its model call until {@link #whenDrained}. */
+    boolean isFull();
+
+    void whenDrained(Runnable action);
+  }
+
+  private enum State { IDLE, GENERATING, AWAITING_TOOL_RESULTS }
+
+  private final String id;
+  private final ConverseStart settings;
+  private final CallOptions options;
+  private final ChatPipeline pipeline;
+  private final int maxSteps;
+  private final String finalPrompt;
+  private final Context context;
+  private final List<Message> history = new ArrayList<>();
+  private final Set<Integer> interruptedMessages = new HashSet<>();
+  private Output output;
+  private State state = State.IDLE;
+  private int turn;
+  private int stepsThisTurn;
+  private final Map<String, Integer> toolCallsThisTurn = new HashMap<>();
+  private Usage turnUsage = Usage.getDefaultInstance();
+  private ChatEventStream running;
+  private StringBuilder partialText = new StringBuilder();
+  private List<ToolCall> pendingCalls = List.of();
+
+  /**
+   * @param options the cassette scope and mode of the stream that started the session, used for every model call
+   * @param defaultMaxSteps the steps per turn when the session sets none
+   */
+  public ConverseSession(String id, ConverseStart settings, CallOptions options, ChatPipeline pipeline,
+      int defaultMaxSteps, String finalPrompt, Context context) {
+    this.id = id;
+    this.settings = settings;
+    this.options = options;
+    this.pipeline = pipeline;
+    this.maxSteps = settings.getMaxSteps() > 0 ? settings.getMaxSteps() : defaultMaxSteps;
+    this.finalPrompt = finalPrompt;
+    this.context = context;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  /** Runs an action on the session's context (callers on another event loop hop over). */
+  public void run(Runnable action) {
+    if (Vertx.currentContext() == context) {
+      action.run();
+    } else {
+      context.runOnContext(v -> action.run());
+    }
+  }
+
+  /** Connects a stream; a stream already attached is replaced (it is the caller's to end). */
+  public void attach(Output newOutput, boolean resumed) {
+    output = newOutput;
+    send(ConverseEvent.newBuilder().setSessionStarted(SessionStarted.newBuilder().setSessionId(id)
+        .setResumed(resumed)).build());
+  }
+
+  /**
+   * The stream went away. A running model call is stopped (its partial answer kept, marked interrupted); a turn
+   * waiting for tool results keeps waiting, so a resumed stream can answer them.
+   */
+  public void detach(Output gone) {
+    if (output != gone) {
+      return;
+    }
+    if (state == State.GENERATING) {
+      interrupt();
+    }
+    output = null;
+  }
+
+  /** Ends the session for good: stops the running model call. */
+  public void close() {
+    run(() -> {
+      if (running != null) {
+        running.cancel();
+      }
+      output = null;
+      state = State.IDLE;
+    });
+  }
+
+  /** A user turn: runs the model on it, unless a turn is already running. */
+  public void onUserMessage(Message message) {
+    if (state != State.IDLE) {
+      turnError(GrpcStatus.FAILED_PRECONDITION, "turn " + turn + " is still running: wait for its turn_completed "
+          + "(or answer its tool calls), or send interrupt");
+      return;
+    }
+    turn++;
+    stepsThisTurn = 0;
+    toolCallsThisTurn.clear();
+    turnUsage = Usage.getDefaultInstance();
+    history.add(message.toBuilder().setRole(Role.ROLE_USER).build());
+    send(ConverseEvent.newBuilder().setTurnStarted(TurnStarted.newBuilder().setTurn(turn)).build());
+    callModel();
+  }
+
+  /** The client's answers to the tool calls of the running turn. */
+  public void onToolResults(ToolResults results) {
+    if (state != State.AWAITING_TOOL_RESULTS) {
+      turnError(GrpcStatus.FAILED_PRECONDITION, "no tool calls are waiting for results");
+      return;
+    }
+    Set<String> pending = pendingCalls.stream().map(ToolCall::getId).collect(Collectors.toSet());
+    Set<String> answered = results.getResultsList().stream().map(Message::getToolCallId).collect(Collectors.toSet());
+    if (!answered.equals(pending)) {
+      turnError(GrpcStatus.INVALID_ARGUMENT, "tool_results must answer exactly the calls " + pending + " (by "
+          + "tool_call_id), not " + answered);
+      return;
+    }
+    for (Message result : results.getResultsList()) {
+      history.add(result.toBuilder().setRole(Role.ROLE_TOOL).build());
+    }
+    pendingCalls.forEach(call -> toolCallsThisTurn.merge(call.getName(), 1, Integer::sum));
+    pendingCalls = List.of();
+    callModel();
+  }
+
+  /** A message that makes no sense in a running session (a second `start`, or an empty one). */
+  public void onUnexpected(String what) {
+    turnError(GrpcStatus.INVALID_ARGUMENT, "a session accepts user, tool_results and interrupt messages, not " + what);
+  }
+
+  /** Stops the running turn; the partial answer stays in the history, marked interrupted. */
+  public void onInterrupt() {
+    if (state == State.IDLE) {
+      turnError(GrpcStatus.FAILED_PRECONDITION, "no turn is running: there is nothing to interrupt");
+      return;
+    }
+    interrupt();
+  }
+
+  private void interrupt() {
+    if (state == State.GENERATING) {
+      running.cancel();
+    }
+    Message partial = Message.newBuilder().setRole(Role.ROLE_ASSISTANT)
+        .addParts(Part.newBuilder().setText(partialText.toString())).build();
+    if (state == State.AWAITING_TOOL_RESULTS) {
+      // The calls were never answered: the history keeps what was said, without them.
+      Message asked = history.remove(history.size() - 1);
+      partial = asked.toBuilder().clearToolCalls().build();
+      pendingCalls = List.of();
+    }
+    if (partial.getPartsCount() > 0 && !partial.getParts(0).getText().isEmpty() || partial.getPartsCount() > 1) {
+      interruptedMessages.add(history.size());
+      history.add(partial);
+    }
+    state = State.IDLE;
+    send(ConverseEvent.newBuilder().setTurnCompleted(TurnCompleted.newBuilder().setTurn(turn).setMessage(partial)
+        .setUsage(turnUsage).setInterrupted(true)).build());
+  }
+
+  /** Whether the history message at this position was cut short by an interrupt. */
+  public boolean isInterrupted(int historyIndex) {
+    return interruptedMessages.contains(historyIndex);
+  }
+
+  /** The conversation so far, oldest first. */
+  public List<Message> history() {
+    return List.copyOf(history);
+  }
+
+  private void callModel() {
+    stepsThisTurn++;
+    List<Tool> available = settings.getToolsList().stream()
+        .filter(tool -> toolCallsThisTurn.getOrDefault(tool.getName(), 0)
+            < settings.getToolBudgetsMap().getOrDefault(tool.getName(), Integer.MAX_VALUE))
+        .toList();
+    boolean toolsRanOut = settings.getToolsCount() > 0 && available.isEmpty();
+    boolean finalCall = stepsThisTurn > maxSteps || toolsRanOut;
+    ChatRequest request = request(finalCall ? List.of() : available, finalCall);
+    partialText = new StringBuilder();
+    try {
+      running = pipeline.start(request, options);
+    } catch (RouterError e) {
+      state = State.IDLE;
+      turnError(e.status(), e.getMessage());
+      return;
+    }
+    state = State.GENERATING;
+    ChatEventStream call = running;
+    call.handler(event -> onModelEvent(event, finalCall));
+    call.exceptionHandler(failure -> {
+      if (running == call && state == State.GENERATING) {
+        state = State.IDLE;
+        RouterError error = failure instanceof RouterError e ? e : new RouterError(GrpcStatus.INTERNAL,
+            failure.toString());
+        turnError(error.status(), error.getMessage());
+      }
+    });
+  }
+
+  private ChatRequest request(List<Tool> tools, boolean finalCall) {
+    ChatRequest.Builder request = ChatRequest.newBuilder().setModel(settings.getModel())
+        .setSettings(settings.getSettings()).putAllMetadata(settings.getMetadataMap());
+    if (settings.hasResponseFormat()) {
+      request.setResponseFormat(settings.getResponseFormat());
+    }
+    if (!settings.getSystemPrompt().isEmpty()) {
+      request.addMessages(Message.newBuilder().setRole(Role.ROLE_SYSTEM)
+          .addParts(Part.newBuilder().setText(settings.getSystemPrompt())));
+    }
+    request.addAllMessages(history);
+    List<String> withdrawn = settings.getToolsList().stream().map(Tool::getName)
+        .filter(name -> tools.stream().noneMatch(t -> t.getName().equals(name))).toList();
+    if (!finalCall && !withdrawn.isEmpty()) {
+      request.addMessages(Message.newBuilder().setRole(Role.ROLE_SYSTEM).addParts(Part.newBuilder().setText(
+          "These tools have used their budget for this request and are no longer available: "
+              + String.join(", ", withdrawn) + ".")));
+    }
+    if (finalCall) {
+      request.addMessages(Message.newBuilder().setRole(Role.ROLE_USER).addParts(Part.newBuilder().setText(finalPrompt)));
+    } else if (!tools.isEmpty()) {
+      request.addAllTools(tools);
+    }
+    if (finalCall && settings.getToolsCount() > 0) {
+      // Some providers need the declarations to read the history's tool calls: keep them, but forbid their use.
+      request.addAllTools(settings.getToolsList())
+          .setToolChoice(ToolChoice.newBuilder().setMode(ToolChoiceMode.TOOL_CHOICE_MODE_NONE));
+    }
+    return request.build();
+  }
+
+  private void onModelEvent(ChatEvent event, boolean finalCall) {
+    switch (event.getEventCase()) {
+      case TEXT_DELTA -> {
+        partialText.append(event.getTextDelta().getText());
+        send(ConverseEvent.newBuilder().setTextDelta(event.getTextDelta()).build());
+      }
+      case REASONING_DELTA -> send(ConverseEvent.newBuilder().setReasoningDelta(event.getReasoningDelta()).build());
+      case TOOL_CALL_DELTA -> send(ConverseEvent.newBuilder().setToolCallDelta(event.getToolCallDelta()).build());
+      case DONE -> onModelDone(event.getDone().getResponse(), finalCall);
+      default -> {
+        // start and usage: usage is summed from the complete response
+      }
+    }
+  }
+
+  private void onModelDone(ChatResponse response, boolean finalCall) {
+    turnUsage = add(turnUsage, response.getUsage());
+    history.add(response.getMessage());
+    if (response.getMessage().getToolCallsCount() > 0 && !finalCall) {
+      state = State.AWAITING_TOOL_RESULTS;
+      pendingCalls = response.getMessage().getToolCallsList();
+      send(ConverseEvent.newBuilder().setToolCalls(ToolCallsRequested.newBuilder().addAllToolCalls(pendingCalls))
+          .build());
+      return;
+    }
+    state = State.IDLE;
+    send(ConverseEvent.newBuilder().setTurnCompleted(TurnCompleted.newBuilder().setTurn(turn)
+        .setMessage(response.getMessage()).setFinishReason(response.getFinishReason()).setUsage(turnUsage))
+        .build());
+  }
+
+  private static Usage add(Usage sum, Usage more) {
+    Usage.Builder total = sum.toBuilder();
+    if (more.hasInputTokens()) {
+      total.setInputTokens(sum.getInputTokens() + more.getInputTokens());
+    }
+    if (more.hasOutputTokens()) {
+      total.setOutputTokens(sum.getOutputTokens() + more.getOutputTokens());
+    }
+    if (more.hasCachedInputTokens()) {
+      total.setCachedInputTokens(sum.getCachedInputTokens() + more.getCachedInputTokens());
+    }
+    if (more.hasReasoningTokens()) {
+      total.setReasoningTokens(sum.getReasoningTokens() + more.getReasoningTokens());
+    }
+    if (more.hasCostUsd()) {
+      total.setCostUsd(sum.getCostUsd() + more.getCostUsd());
+    }
+    return total.build();
+  }
+
+  private void turnError(GrpcStatus status, String message) {
+    send(ConverseEvent.newBuilder().setTurnError(TurnError.newBuilder().setTurn(turn).setCode(status.code)
+        .setMessage(message)).build());
+  }
+
+  /** Sends to the attached stream, pausing the running model call while the stream cannot take more. */
+  private void send(ConverseEvent event) {
+    if (output == null) {
+      return;
+    }
+    output.send(event);
+    if (output.isFull() && running != null && state == State.GENERATING) {
+      ChatEventStream paused = running;
+      paused.pause();
+      output.whenDrained(paused::resume);
+    }
+  }
+}

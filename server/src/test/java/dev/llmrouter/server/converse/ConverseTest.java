@@ -1,0 +1,350 @@
+package dev.llmrouter.server.converse;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.llmrouter.api.v1.ChatServiceGrpc;
+import dev.llmrouter.api.v1.ConverseEvent;
+import dev.llmrouter.api.v1.ConverseRequest;
+import dev.llmrouter.api.v1.ConverseStart;
+import dev.llmrouter.api.v1.Interrupt;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.api.v1.ToolCall;
+import dev.llmrouter.api.v1.ToolResults;
+import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.OpenAiWire;
+import dev.llmrouter.server.testing.RunningRouter;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Live sessions over `Converse`, through a real grpc-java bidirectional stream and the real router. */
+class ConverseTest {
+
+  private static final String FINAL_PROMPT = "Out of tools: sum up.";
+
+  @TempDir
+  Path cassettes;
+  private Vertx vertx;
+  private MockUpstream upstream;
+  private final List<RunningRouter> routers = new ArrayList<>();
+
+  @BeforeEach
+  void startUpstream() {
+    vertx = Vertx.vertx();
+    upstream = MockUpstream.start(vertx);
+  }
+
+  @AfterEach
+  void stopAll() throws Exception {
+    for (RunningRouter router : routers) {
+      router.close();
+    }
+    upstream.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  private RunningRouter router(String mode, String idleTimeout) {
+    RunningRouter router = RunningRouter.start(vertx, """
+        cassettes: { dir: "%s", mode: "%s" }
+        converse: { idle_timeout: %s, max_steps: 6, final_prompt: "%s" }
+        providers:
+          - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+        """.formatted(cassettes, mode, idleTimeout, FINAL_PROMPT, upstream.baseUrl()));
+    routers.add(router);
+    return router;
+  }
+
+  // ---- a scripted OpenAI upstream: it reads the conversation it is sent and answers accordingly
+
+  private static String chunk(String delta, String finish) {
+    return "data: {\"id\":\"c\",\"created\":7,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":" + delta
+        + ",\"finish_reason\":" + (finish == null ? "null" : "\"" + finish + "\"") + "}]}\n\n";
+  }
+
+  private static void answerText(HttpServerRequest r, String... pieces) {
+    StringBuilder body = new StringBuilder();
+    for (String piece : pieces) {
+      body.append(chunk("{\"content\":\"" + piece + "\"}", null));
+    }
+    r.response().putHeader("content-type", "text/event-stream")
+        .end(body + chunk("{}", "stop") + "data: [DONE]\n\n");
+  }
+
+  private static void answerToolCall(HttpServerRequest r, String name, String city) {
+    r.response().putHeader("content-type", "text/event-stream").end(
+        chunk("{\"tool_calls\":[{\"index\":0,\"id\":\"call_up_" + city + "\",\"type\":\"function\",\"function\":"
+            + "{\"name\":\"" + name + "\",\"arguments\":\"{\\\"city\\\":\\\"" + city + "\\\"}\"}}]}", null)
+            + chunk("{}", "tool_calls") + "data: [DONE]\n\n");
+  }
+
+  private static int toolResultsIn(HttpServerRequest r, MockUpstream upstream) {
+    int count = 0;
+    for (var message : OpenAiWire.read(upstream.lastRequest().body()).path("messages")) {
+      if (message.path("role").asText().equals("tool")) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  // ---- a grpc-java Converse stream
+
+  /** One Converse stream seen from the client. */
+  static final class Conversation implements StreamObserver<ConverseEvent> {
+    final LinkedBlockingQueue<ConverseEvent> events = new LinkedBlockingQueue<>();
+    final List<ConverseEvent> all = new ArrayList<>();
+    final CompletableFuture<Status> closed = new CompletableFuture<>();
+    StreamObserver<ConverseRequest> requests;
+
+    static Conversation open(RunningRouter router) {
+      Conversation conversation = new Conversation();
+      conversation.requests = ChatServiceGrpc.newStub(router.channel()).converse(conversation);
+      return conversation;
+    }
+
+    Conversation send(ConverseRequest request) {
+      requests.onNext(request);
+      return this;
+    }
+
+    Conversation user(String text) {
+      return send(ConverseRequest.newBuilder().setUser(Message.newBuilder().setRole(Role.ROLE_USER)
+          .addParts(Part.newBuilder().setText(text))).build());
+    }
+
+    /** Waits for the next event matching {@code wanted}, keeping every event in {@link #all}. */
+    ConverseEvent until(Predicate<ConverseEvent> wanted) throws InterruptedException {
+      while (true) {
+        ConverseEvent event = events.poll(10, TimeUnit.SECONDS);
+        if (event == null) {
+          throw new AssertionError("no matching event within 10 s; got " + all);
+        }
+        all.add(event);
+        if (wanted.test(event)) {
+          return event;
+        }
+      }
+    }
+
+    /** Answers each requested call with the text {@code result}. */
+    Conversation answer(ConverseEvent toolCalls, String result) {
+      ToolResults.Builder results = ToolResults.newBuilder();
+      for (ToolCall call : toolCalls.getToolCalls().getToolCallsList()) {
+        results.addResults(Message.newBuilder().setRole(Role.ROLE_TOOL).setToolCallId(call.getId())
+            .addParts(Part.newBuilder().setText(result)));
+      }
+      return send(ConverseRequest.newBuilder().setToolResults(results).build());
+    }
+
+    @Override
+    public void onNext(ConverseEvent value) {
+      events.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      closed.complete(Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      closed.complete(Status.OK);
+    }
+  }
+
+  private static ConverseRequest start(String... toolNames) {
+    ConverseStart.Builder start = ConverseStart.newBuilder().setModel("openai/gpt-4o-mini")
+        .setSystemPrompt("You are a weather assistant.");
+    for (String name : toolNames) {
+      start.addTools(Tool.newBuilder().setName(name).setParameters(Struct.newBuilder().putFields("type",
+          Value.newBuilder().setStringValue("object").build())));
+    }
+    return ConverseRequest.newBuilder().setStart(start).build();
+  }
+
+  // ---- the tests
+
+  /** Two tool round-trips in turn 1, then a second turn. */
+  private List<ConverseEvent> weatherConversation(RunningRouter router) throws InterruptedException {
+    Conversation c = Conversation.open(router).send(start("get_weather"));
+    c.until(ConverseEvent::hasSessionStarted);
+    c.user("Weather in Paris and Rome?");
+    c.answer(c.until(ConverseEvent::hasToolCalls), "18C");
+    c.answer(c.until(ConverseEvent::hasToolCalls), "24C");
+    c.until(ConverseEvent::hasTurnCompleted);
+    c.user("Thanks!");
+    c.until(ConverseEvent::hasTurnCompleted);
+    c.requests.onCompleted();
+    return c.all;
+  }
+
+  @Test
+  void aConversationWithToolRoundTripsRecordsAndReplaysEventForEvent() throws Exception {
+    upstream.answer(r -> {
+      int results = toolResultsIn(r, upstream);
+      boolean secondTurn = upstream.lastRequest().body().contains("Thanks!");
+      if (secondTurn) {
+        answerText(r, "You're ", "welcome.");
+      } else if (results < 2) {
+        answerToolCall(r, "get_weather", results == 0 ? "Paris" : "Rome");
+      } else {
+        answerText(r, "Paris: 18C, ", "Rome: 24C.");
+      }
+    });
+    List<ConverseEvent> recorded = weatherConversation(router("record", "10m"));
+    assertEquals(4, upstream.received().size(), "three model calls in turn 1, one in turn 2");
+    ConverseEvent last = recorded.get(recorded.size() - 1);
+    assertEquals("You're welcome.", last.getTurnCompleted().getMessage().getParts(0).getText());
+
+    upstream.close(); // replay needs no upstream
+    List<ConverseEvent> replayed = weatherConversation(router("replay", "10m"));
+    assertEquals(recorded.size(), replayed.size());
+    for (int i = 0; i < recorded.size(); i++) {
+      assertArrayEquals(recorded.get(i).toByteArray(), replayed.get(i).toByteArray(), "event " + i + ": "
+          + replayed.get(i));
+    }
+  }
+
+  @Test
+  void anInterruptStopsTheUpstreamKeepsThePartialTextAndTheNextTurnWorks() throws Exception {
+    upstream.answer(r -> {
+      if (upstream.received().size() == 1) {
+        HttpServerResponse response = r.response().setChunked(true).putHeader("content-type", "text/event-stream");
+        response.write(chunk("{\"content\":\"Once upon a time\"}", null)); // ...and then nothing more
+      } else {
+        answerText(r, "Sure.");
+      }
+    });
+    RunningRouter router = router("off", "10m");
+    Conversation c = Conversation.open(router).send(start());
+    c.until(ConverseEvent::hasSessionStarted);
+    c.user("Tell me a long story.");
+    assertEquals("Once upon a time", c.until(ConverseEvent::hasTextDelta).getTextDelta().getText());
+    long interruptedAt = System.nanoTime();
+    c.send(ConverseRequest.newBuilder().setInterrupt(Interrupt.getDefaultInstance()).build());
+    ConverseEvent done = c.until(ConverseEvent::hasTurnCompleted);
+    assertTrue(done.getTurnCompleted().getInterrupted());
+    assertEquals("Once upon a time", done.getTurnCompleted().getMessage().getParts(0).getText());
+    assertTrue(upstream.awaitAllConnectionsClosed(1, TimeUnit.SECONDS), "the upstream request was closed");
+    assertTrue(System.nanoTime() - interruptedAt < TimeUnit.SECONDS.toNanos(1));
+
+    c.user("Shorter, please.");
+    assertEquals("Sure.", c.until(ConverseEvent::hasTurnCompleted).getTurnCompleted().getMessage().getParts(0)
+        .getText());
+    assertTrue(upstream.lastRequest().body().contains("Once upon a time"), "the partial answer is in the history");
+    c.requests.onCompleted();
+    assertEquals(Status.Code.OK, c.closed.get(5, TimeUnit.SECONDS).getCode(), "a half-close ends the session");
+  }
+
+  @Test
+  void aUserMessageDuringARunningTurnIsATurnErrorAndTheStreamStaysOpen() throws Exception {
+    upstream.answer(r -> vertx.setTimer(300, t -> answerText(r, "Done.")));
+    Conversation c = Conversation.open(router("off", "10m")).send(start());
+    c.until(ConverseEvent::hasSessionStarted);
+    c.user("First");
+    c.user("Second, too early");
+    ConverseEvent error = c.until(ConverseEvent::hasTurnError);
+    assertEquals(Status.Code.FAILED_PRECONDITION.value(), error.getTurnError().getCode());
+    assertEquals("Done.", c.until(ConverseEvent::hasTurnCompleted).getTurnCompleted().getMessage().getParts(0)
+        .getText());
+    assertFalse(c.closed.isDone());
+    c.requests.onCompleted();
+  }
+
+  @Test
+  void anExhaustedToolBudgetTriggersTheFinalPrompt() throws Exception {
+    upstream.answer(r -> {
+      if (upstream.lastRequest().body().contains(FINAL_PROMPT)) {
+        answerText(r, "I searched once; the rest is left.");
+      } else {
+        answerToolCall(r, "search", "x");
+      }
+    });
+    Conversation c = Conversation.open(router("off", "10m")).send(ConverseRequest.newBuilder().setStart(
+        start("search").getStart().toBuilder().putToolBudgets("search", 1)).build());
+    c.until(ConverseEvent::hasSessionStarted);
+    c.user("Research this.");
+    c.answer(c.until(ConverseEvent::hasToolCalls), "a result");
+    ConverseEvent done = c.until(ConverseEvent::hasTurnCompleted);
+    assertEquals("I searched once; the rest is left.", done.getTurnCompleted().getMessage().getParts(0).getText());
+    assertEquals(2, upstream.received().size());
+    var last = OpenAiWire.read(upstream.lastRequest().body());
+    assertEquals("none", last.path("tool_choice").asText(), "the final call may not use tools");
+    c.requests.onCompleted();
+  }
+
+  @Test
+  void runningOutOfStepsTriggersTheFinalPrompt() throws Exception {
+    upstream.answer(r -> {
+      if (upstream.lastRequest().body().contains(FINAL_PROMPT)) {
+        answerText(r, "Summary after two steps.");
+      } else {
+        answerToolCall(r, "search", "x");
+      }
+    });
+    Conversation c = Conversation.open(router("off", "10m")).send(ConverseRequest.newBuilder().setStart(
+        start("search").getStart().toBuilder().setMaxSteps(2)).build());
+    c.until(ConverseEvent::hasSessionStarted);
+    c.user("Research this.");
+    c.answer(c.until(ConverseEvent::hasToolCalls), "r1");
+    c.answer(c.until(ConverseEvent::hasToolCalls), "r2");
+    ConverseEvent done = c.until(ConverseEvent::hasTurnCompleted);
+    assertEquals("Summary after two steps.", done.getTurnCompleted().getMessage().getParts(0).getText());
+    assertEquals(3, upstream.received().size(), "two steps, then the final call");
+    c.requests.onCompleted();
+  }
+
+  @Test
+  void aSessionResumesAfterItsStreamDropsAndExpiresWhenLeftIdle() throws Exception {
+    upstream.answer(r -> answerText(r, upstream.lastRequest().body().contains("my name is Ada") ? "Hello Ada."
+        : "Hi."));
+    RunningRouter router = router("off", "800ms");
+    Conversation first = Conversation.open(router).send(start());
+    String id = first.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
+    first.user("Hi, my name is Ada.");
+    first.until(ConverseEvent::hasTurnCompleted);
+    first.requests.onError(new RuntimeException("the client's network dropped"));
+
+    Conversation second = Conversation.open(router).send(ConverseRequest.newBuilder().setStart(
+        ConverseStart.newBuilder().setResumeSessionId(id)).build());
+    ConverseEvent resumed = second.until(ConverseEvent::hasSessionStarted);
+    assertTrue(resumed.getSessionStarted().getResumed());
+    assertEquals(id, resumed.getSessionStarted().getSessionId());
+    second.user("What is my name?");
+    second.until(ConverseEvent::hasTurnCompleted);
+    assertTrue(upstream.lastRequest().body().contains("my name is Ada"), "the history came along");
+    second.requests.onError(new RuntimeException("dropped again"));
+
+    Thread.sleep(2500); // past the idle timeout, and past a sweep
+    Conversation late = Conversation.open(router).send(ConverseRequest.newBuilder().setStart(
+        ConverseStart.newBuilder().setResumeSessionId(id)).build());
+    assertEquals(Status.Code.NOT_FOUND, late.closed.get(5, TimeUnit.SECONDS).getCode());
+  }
+
+  @Test
+  void aStreamMustStartWithStart() throws Exception {
+    Conversation c = Conversation.open(router("off", "10m")).user("Hello?");
+    assertEquals(Status.Code.INVALID_ARGUMENT, c.closed.get(5, TimeUnit.SECONDS).getCode());
+  }
+}
