@@ -5,6 +5,7 @@ import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
+import dev.llmrouter.server.admin.AdminHandler;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ChatRequestValidator;
 import dev.llmrouter.server.api.ModelGrpcService;
@@ -21,11 +22,13 @@ import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
  * The router as a running server: gRPC (HTTP/2), gRPC-Web and the standard health and reflection services, all on
- * one port.
+ * one port; and, when {@code admin_listen} is set, the admin HTTP listener with the live chat page.
  */
 public final class RouterServer {
 
@@ -36,10 +39,12 @@ public final class RouterServer {
   private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
 
   private final HttpServer httpServer;
+  private final Optional<HttpServer> adminServer;
   private final Router router;
 
-  private RouterServer(HttpServer httpServer, Router router) {
+  private RouterServer(HttpServer httpServer, Optional<HttpServer> adminServer, Router router) {
     this.httpServer = httpServer;
+    this.adminServer = adminServer;
     this.router = router;
   }
 
@@ -64,17 +69,36 @@ public final class RouterServer {
         () -> Future.succeededFuture(!deployment.breaker().isOpen())));
     grpc.addService(health);
     grpc.addService(ReflectionService.v1());
-    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
-        .setHttp2ClearTextEnabled(true);
-    return vertx.createHttpServer(options).requestHandler(grpc).listen()
-        .map(server -> new RouterServer(server, router));
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(true);
+    return listen(vertx.createHttpServer(options).requestHandler(grpc), config.host(), config.port())
+        .compose(server -> listenAdmin(vertx, config, grpc)
+            .map(admin -> new RouterServer(server, admin, router))
+            .onFailure(failure -> server.close()));
+  }
+
+  private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config, GrpcServer grpc) {
+    return config.adminListen()
+        .map(address -> listen(vertx.createHttpServer().requestHandler(new AdminHandler(vertx, grpc)), address.host(),
+            address.port()).map(Optional::of))
+        .orElse(Future.succeededFuture(Optional.empty()));
+  }
+
+  private static Future<HttpServer> listen(HttpServer server, String host, int port) {
+    return server.listen(port, host).recover(failure -> Future.failedFuture(
+        "cannot listen on " + host + ":" + port + ": " + failure.getMessage()));
   }
 
   public int port() {
     return httpServer.actualPort();
   }
 
+  /** The admin listener's port, when {@code admin_listen} is set. */
+  public OptionalInt adminPort() {
+    return adminServer.map(server -> OptionalInt.of(server.actualPort())).orElse(OptionalInt.empty());
+  }
+
   public Future<Void> close() {
-    return httpServer.close().compose(v -> router.close());
+    return Future.all(httpServer.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
+        .compose(v -> router.close());
   }
 }
