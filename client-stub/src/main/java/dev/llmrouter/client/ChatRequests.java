@@ -4,7 +4,10 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.Message;
 import java.util.List;
 
-/** Requests in one line: {@code ChatRequests.of("openai/gpt-4o-mini", Messages.system("Be brief."), Messages.user("Hi"))}. */
+/**
+ * Requests in one line:
+ * {@code ChatRequests.of("openai/gpt-4o-mini", Messages.system("Be brief."), Messages.user("Hi"))}.
+ */
 public final class ChatRequests {
 
   private ChatRequests() {
