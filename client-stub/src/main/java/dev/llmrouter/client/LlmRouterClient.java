@@ -74,8 +74,8 @@ public final class LlmRouterClient implements AutoCloseable {
   }
 
   /**
-   * Streams the answer to a request as an iterator of events, `start` first and `done` last; a failure is thrown
-   * by {@code hasNext()} or {@code next()}. Close the stream to stop reading early: that cancels the call.
+   * Streams the answer to a request as an iterator of events, {@code start} first and {@code done} last; a failure is
+   * thrown by {@code hasNext()} or {@code next()}. Close the stream to stop reading early: that cancels the call.
    */
   public ChatEventStream streamChat(ChatRequest request) {
     // A call belongs to the context it starts in: cancelling this context is how the stream cancels its call.
