@@ -41,13 +41,14 @@ public final class Main {
     RouterConfig started = config;
     RouterServer.start(vertx, config).onComplete(ar -> {
       if (ar.failed()) {
-        System.err.println("llm-router: cannot listen on " + started.host() + ":" + started.port() + ": "
-            + ar.cause().getMessage());
+        System.err.println("llm-router: " + ar.cause().getMessage());
         vertx.close();
         System.exit(1);
       }
       System.out.println("llm-router listening on " + started.host() + ":" + ar.result().port()
           + " (cassettes: " + started.cassettes().mode() + " over " + started.cassettes().dir() + ")");
+      started.adminListen().ifPresent(admin -> System.out.println("live chat page on http://" + admin.host() + ":"
+          + ar.result().adminPort().getAsInt() + "/"));
     });
   }
 

@@ -7,6 +7,7 @@ import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.llmrouter.server.api.CallMetadata;
+import dev.llmrouter.server.admin.AdminHandler;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
 import dev.llmrouter.server.api.ChatRequestValidator;
@@ -25,11 +26,13 @@ import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
  * The router as a running server: gRPC (HTTP/2), gRPC-Web and the standard health and reflection services, all on
- * one port.
+ * one port; and, when {@code admin_listen} is set, the admin HTTP listener with the live chat page.
  */
 public final class RouterServer {
 
@@ -41,12 +44,15 @@ public final class RouterServer {
 
   private final Vertx vertx;
   private final HttpServer httpServer;
+  private final Optional<HttpServer> adminServer;
   private final Router router;
   private final long sessionSweeper;
 
-  private RouterServer(Vertx vertx, HttpServer httpServer, Router router, long sessionSweeper) {
+  private RouterServer(Vertx vertx, HttpServer httpServer, Optional<HttpServer> adminServer, Router router,
+      long sessionSweeper) {
     this.vertx = vertx;
     this.httpServer = httpServer;
+    this.adminServer = adminServer;
     this.router = router;
     this.sessionSweeper = sessionSweeper;
   }
@@ -79,18 +85,37 @@ public final class RouterServer {
         () -> Future.succeededFuture(!deployment.breaker().isOpen())));
     grpc.addService(health);
     grpc.addService(ReflectionService.v1());
-    HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
-        .setHttp2ClearTextEnabled(true);
-    return vertx.createHttpServer(options).requestHandler(grpc).listen()
-        .map(server -> new RouterServer(vertx, server, router, sweeper));
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(true);
+    return listen(vertx.createHttpServer(options).requestHandler(grpc), config.host(), config.port())
+        .compose(server -> listenAdmin(vertx, config, grpc)
+            .map(admin -> new RouterServer(vertx, server, admin, router, sweeper))
+            .onFailure(failure -> server.close()));
+  }
+
+  private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config, GrpcServer grpc) {
+    return config.adminListen()
+        .map(address -> listen(vertx.createHttpServer().requestHandler(new AdminHandler(vertx, grpc)), address.host(),
+            address.port()).map(Optional::of))
+        .orElse(Future.succeededFuture(Optional.empty()));
+  }
+
+  private static Future<HttpServer> listen(HttpServer server, String host, int port) {
+    return server.listen(port, host).recover(failure -> Future.failedFuture(
+        "cannot listen on " + host + ":" + port + ": " + failure.getMessage()));
   }
 
   public int port() {
     return httpServer.actualPort();
   }
 
+  /** The admin listener's port, when {@code admin_listen} is set. */
+  public OptionalInt adminPort() {
+    return adminServer.map(server -> OptionalInt.of(server.actualPort())).orElse(OptionalInt.empty());
+  }
+
   public Future<Void> close() {
     vertx.cancelTimer(sessionSweeper);
-    return httpServer.close().compose(v -> router.close());
+    return Future.all(httpServer.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
+        .compose(v -> router.close());
   }
 }

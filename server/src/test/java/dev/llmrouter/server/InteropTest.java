@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.llmrouter.server.testing.ExternalProcess;
+import dev.llmrouter.server.testing.ExternalProcess.Run;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
 import io.vertx.core.Vertx;
@@ -13,18 +15,11 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +34,7 @@ class InteropTest {
   private static final Path EXAMPLE = Path.of("../client-stub/examples/node").toAbsolutePath().normalize();
   private static final Path PROTO = Path.of("../proto").toAbsolutePath().normalize();
   private static final String BUF = EXAMPLE.resolve("node_modules/.bin/buf").toString();
-  private static final long PROCESS_TIMEOUT_SECONDS = 60;
+  private static final Duration PROCESS_TIMEOUT = Duration.ofSeconds(60);
 
   private static final String MODEL = "openai/gpt-4o-mini";
   private static final List<String> DELTAS = List.of("Hello", " from the", " mock", " upstream.");
@@ -53,23 +48,14 @@ class InteropTest {
   private static RunningRouter router;
   private static String address;
 
-  /** What one external process did. */
-  private record Run(int exitCode, String stdout, String stderr) {
-    @Override
-    public String toString() {
-      return "exit code " + exitCode + "\n--- stdout:\n" + stdout + "\n--- stderr:\n" + stderr;
-    }
-  }
-
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(onPath("node"), "node is not on the PATH: skipping the Node and buf curl interop tests");
+    assumeTrue(ExternalProcess.onPath("node"),
+        "node is not on the PATH: skipping the Node and buf curl interop tests");
     if (!Files.exists(EXAMPLE.resolve("node_modules/.bin/buf"))) {
-      Process npm = new ProcessBuilder("npm", "ci").directory(EXAMPLE.toFile()).inheritIO().start();
-      if (!npm.waitFor(5, TimeUnit.MINUTES)) {
-        npm.destroyForcibly();
-      }
-      assertEquals(0, npm.waitFor(), "npm ci failed (or took more than 5 minutes) in " + EXAMPLE);
+      // Not inheritIO: a child that shares the test JVM's standard streams corrupts surefire's channel to it.
+      Run npm = ExternalProcess.run(EXAMPLE, Duration.ofMinutes(5), "npm", "ci");
+      assertEquals(0, npm.exitCode(), () -> "npm ci failed in " + EXAMPLE + ": " + npm);
     }
     vertx = Vertx.vertx();
     upstream = MockUpstream.start(vertx).answer(InteropTest::answerLikeOpenAi);
@@ -234,22 +220,7 @@ class InteropTest {
   }
 
   private static Run run(String... command) {
-    try {
-      Process process = new ProcessBuilder(command).directory(EXAMPLE.toFile()).start();
-      process.getOutputStream().close();
-      CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
-      CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
-      if (!process.waitFor(PROCESS_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor();
-        throw new AssertionError("timed out after " + PROCESS_TIMEOUT_SECONDS + " s: " + String.join(" ", command)
-            + "\n" + new Run(-1, stdout.get(5, TimeUnit.SECONDS), stderr.get(5, TimeUnit.SECONDS)));
-      }
-      return new Run(process.exitValue(), stdout.get(5, TimeUnit.SECONDS), stderr.get(5, TimeUnit.SECONDS));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot run " + String.join(" ", command), e);
-    }
+    return ExternalProcess.run(EXAMPLE, PROCESS_TIMEOUT, command);
   }
 
   private static JsonObject json(String text, Run run) {
@@ -258,18 +229,5 @@ class InteropTest {
     } catch (DecodeException e) {
       throw new AssertionError("not a JSON object: " + e.getMessage() + "\n" + run, e);
     }
-  }
-
-  private static String read(InputStream in) {
-    try (in) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static boolean onPath(String program) {
-    return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-        .anyMatch(dir -> !dir.isEmpty() && Files.isExecutable(Path.of(dir, program)));
   }
 }

@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * listen: 127.0.0.1:50051
+ * admin_listen: 127.0.0.1:9464
  * max_message_bytes: 16777216
  * cassettes: { dir: cassettes/recorded, mode: replay }
  * providers:
@@ -71,19 +72,12 @@ public final class ConfigLoader {
   private RouterConfig load(String yaml) {
     ObjectNode root = readTree(yaml);
     checkKnownFields(root, "",
-        Set.of("listen", "max_message_bytes", "cassettes", "providers", "models", "retry", "circuit_breaker",
-            "converse"));
+        Set.of("listen", "admin_listen", "max_message_bytes", "cassettes", "providers", "models", "retry",
+            "circuit_breaker", "converse"));
 
-    String listen = text(root, "/listen", "127.0.0.1:50051");
-    String host = "127.0.0.1";
-    int port = 50051;
-    int colon = listen.lastIndexOf(':');
-    if (colon <= 0) {
-      error("/listen", "must be host:port, for example 127.0.0.1:50051, not '" + listen + "'");
-    } else {
-      host = listen.substring(0, colon);
-      port = parsePort(listen.substring(colon + 1));
-    }
+    RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
+    Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
+        ? Optional.of(address(root, "/admin_listen", "")) : Optional.empty();
 
     long maxMessageBytes = root.has("max_message_bytes") ? root.get("max_message_bytes").asLong(-1)
         : RouterConfig.DEFAULT_MAX_MESSAGE_BYTES;
@@ -99,8 +93,8 @@ public final class ConfigLoader {
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
-    return new RouterConfig(host, port, maxMessageBytes, cassettes, List.copyOf(providers), aliases, resilience,
-        converse);
+    return new RouterConfig(listen.host(), listen.port(), maxMessageBytes, cassettes, List.copyOf(providers), aliases,
+        resilience, converse, adminListen);
   }
 
   private CassetteConfig cassettes(JsonNode section) {
@@ -433,7 +427,17 @@ public final class ConfigLoader {
     }
   }
 
-  private int parsePort(String text) {
+  private RouterConfig.Address address(JsonNode node, String pointer, String fallback) {
+    String value = text(node, pointer, fallback);
+    int colon = value.lastIndexOf(':');
+    if (colon <= 0) {
+      error(pointer, "must be host:port, for example 127.0.0.1:50051, not '" + value + "'");
+      return new RouterConfig.Address("127.0.0.1", 0);
+    }
+    return new RouterConfig.Address(value.substring(0, colon), parsePort(pointer, value.substring(colon + 1)));
+  }
+
+  private int parsePort(String pointer, String text) {
     try {
       int port = Integer.parseInt(text);
       if (port >= 0 && port <= 65535) {
@@ -442,7 +446,7 @@ public final class ConfigLoader {
     } catch (NumberFormatException ignored) {
       // reported below
     }
-    error("/listen", "port must be a number from 0 to 65535, not '" + text + "'");
+    error(pointer, "port must be a number from 0 to 65535, not '" + text + "'");
     return 0;
   }
 

@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param aliases model names that stand for several targets
  * @param resilience retries and circuit breaking
  * @param converse live sessions
+ * @param adminListen where the admin HTTP listener (the live chat page) listens; none when absent
  */
 public record RouterConfig(
     String host,
@@ -23,19 +24,26 @@ public record RouterConfig(
     List<ProviderConfig> providers,
     List<AliasConfig> aliases,
     ResilienceConfig resilience,
-    ConverseConfig converse) {
+    ConverseConfig converse,
+    Optional<Address> adminListen) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
+
+  /** A {@code host:port} to listen on; port 0 picks a free one. */
+  public record Address(String host, int port) {
+  }
 
   public Optional<ProviderConfig> provider(String name) {
     return providers.stream().filter(p -> p.name().equals(name)).findFirst();
   }
 
   public RouterConfig withPort(int newPort) {
-    return new RouterConfig(host, newPort, maxMessageBytes, cassettes, providers, aliases, resilience, converse);
+    return new RouterConfig(host, newPort, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
+        adminListen);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
-    return new RouterConfig(host, port, maxMessageBytes, newCassettes, providers, aliases, resilience, converse);
+    return new RouterConfig(host, port, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
+        adminListen);
   }
 }

@@ -60,6 +60,15 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theAdminListenerIsOffUnlessConfigured() {
+    assertEquals(Optional.empty(), parse("listen: 127.0.0.1:50051\n").adminListen());
+    assertEquals(Optional.of(new RouterConfig.Address("127.0.0.1", 9464)),
+        parse("admin_listen: 127.0.0.1:9464\n").adminListen());
+    assertTrue(error("admin_listen: 9464\n").contains("admin_listen (line 1): must be host:port"));
+    assertTrue(error("admin_listen: 127.0.0.1:http\n").contains("admin_listen (line 1): port must be a number"));
+  }
+
+  @Test
   void errorsNameTheFieldAndItsLine() {
     String message = error("""
         listen: 127.0.0.1:50051

@@ -44,6 +44,11 @@ public final class RunningRouter implements AutoCloseable {
     return server.port();
   }
 
+  /** The admin listener's port (the config must set {@code admin_listen}). */
+  public int adminPort() {
+    return server.adminPort().orElseThrow();
+  }
+
   public ManagedChannel channel() {
     return channel;
   }

@@ -1,0 +1,83 @@
+package dev.llmrouter.server.admin;
+
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.grpc.server.GrpcServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Map;
+
+/**
+ * The admin HTTP listener ({@code admin_listen}): serves the live chat page, the static files under {@code webroot/}
+ * on the classpath, and the page's gRPC-Web calls.
+ *
+ * <p>The page calls gRPC-Web on the origin it was loaded from: this listener hands those requests to the same
+ * {@link GrpcServer} as the main port, in process. That is simpler than proxying them to the main port, and it keeps
+ * CORS off the main port, where allowing cross-origin calls would let any web page the user opens call the router.
+ */
+public final class AdminHandler implements Handler<HttpServerRequest> {
+
+  private static final String WEBROOT = "webroot";
+  private static final Map<String, String> CONTENT_TYPES = Map.of(
+      "html", "text/html; charset=utf-8",
+      "js", "text/javascript; charset=utf-8",
+      "css", "text/css; charset=utf-8",
+      "svg", "image/svg+xml",
+      "png", "image/png",
+      "ico", "image/x-icon");
+
+  private final Vertx vertx;
+  private final GrpcServer grpc;
+
+  public AdminHandler(Vertx vertx, GrpcServer grpc) {
+    this.vertx = vertx;
+    this.grpc = grpc;
+  }
+
+  @Override
+  public void handle(HttpServerRequest request) {
+    String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
+    if (contentType != null && contentType.startsWith("application/grpc-web")) {
+      grpc.handle(request);
+    } else if (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD) {
+      serveFile(request);
+    } else {
+      request.response().setStatusCode(405).putHeader(HttpHeaders.ALLOW, "GET, HEAD").end();
+    }
+  }
+
+  private void serveFile(HttpServerRequest request) {
+    String path = request.path().equals("/") ? "/index.html" : request.path();
+    String extension = path.substring(path.lastIndexOf('.') + 1);
+    String contentType = CONTENT_TYPES.get(extension);
+    // Only files of known types, and no way out of the webroot.
+    if (contentType == null || path.contains("..") || path.contains("//") || path.contains("\\")) {
+      request.response().setStatusCode(404).end();
+      return;
+    }
+    vertx.executeBlocking(() -> read(WEBROOT + path)).onComplete(read -> {
+      if (read.failed() || read.result() == null) {
+        request.response().setStatusCode(read.failed() ? 500 : 404).end();
+        return;
+      }
+      request.response().putHeader(HttpHeaders.CONTENT_TYPE, contentType)
+          // The page is rebuilt with the router: always check for a newer one.
+          .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+          .end(read.result());
+    });
+  }
+
+  /** The resource's bytes, or null when there is none. */
+  private static Buffer read(String resource) {
+    try (InputStream in = AdminHandler.class.getClassLoader().getResourceAsStream(resource)) {
+      return in == null ? null : Buffer.buffer(in.readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
