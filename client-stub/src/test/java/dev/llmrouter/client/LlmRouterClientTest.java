@@ -157,18 +157,21 @@ class LlmRouterClientTest {
     assertEquals(ANSWER, response.getMessage().getParts(0).getText());
   }
 
-  // The router does not serve Converse yet: the session reports its UNIMPLEMENTED status to the handler.
   @Test
-  void converseReportsThatTheRouterDoesNotServeItYet() throws Exception {
-    CompletableFuture<StatusRuntimeException> failure = new CompletableFuture<>();
+  void converseRunsATurnOnALiveSession() throws Exception {
+    CompletableFuture<ConverseEvent> completed = new CompletableFuture<>();
     List<ConverseEvent> events = new CopyOnWriteArrayList<>();
     ConverseSession session = client.converse(ConverseStart.newBuilder().setModel(MODEL).build(),
-        EventHandler.of(events::add, failure::complete, () -> failure.completeExceptionally(new AssertionError())));
+        EventHandler.of(event -> {
+          events.add(event);
+          if (event.hasTurnCompleted()) {
+            completed.complete(event);
+          }
+        }, error -> completed.completeExceptionally(error), () -> { }));
     session.sendUser(PROMPT);
-    StatusRuntimeException error = failure.get(10, TimeUnit.SECONDS);
-    assertEquals(Status.Code.UNIMPLEMENTED, error.getStatus().getCode());
-    assertTrue(error.getStatus().getDescription().contains("StreamChat"), error::toString);
-    assertEquals(List.of(), events);
+    ConverseEvent done = completed.get(10, TimeUnit.SECONDS);
+    assertEquals(ANSWER, done.getTurnCompleted().getMessage().getParts(0).getText());
+    assertTrue(events.get(0).hasSessionStarted(), events::toString);
     session.close();
   }
 
