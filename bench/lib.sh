@@ -1,0 +1,209 @@
+# Shared parts of the benchmark scripts in bench/ (sourced, not run). The caller has `set -euo pipefail` and has done
+# `cd` to the repository root; it sets its own knobs and CHAT_JSON before sourcing.
+#
+# What it gives:
+#   prerequisites   require_jar, ensure_h2load, ensure_node_deps
+#   set-up          bench_workdir (WORK, with a cleanup trap), grpc_frame JSON OUT, print_setup TITLE,
+#                   start_router [router flags...] (ROUTER_PID, PORT)
+#   load            h2load_grpc, measured / measured_with (CPU accounting from /proc), check_replies
+#   reading         rps_of, total_of, succeeded_of, data_of, wall_s_of, percentiles
+# The CPU columns are explained in the header of bench/replay-throughput.sh.
+
+JAR=server/target/llm-router.jar
+NODE_DIR=client-stub/examples/node
+BUF=$NODE_DIR/node_modules/.bin/buf
+CHAT=llmrouter.v1.ChatService/Chat
+HEALTH=grpc.health.v1.Health/Check
+
+# ---- prerequisites -------------------------------------------------------------------------------------------------
+require_jar() {
+  if [ ! -f "$JAR" ]; then
+    echo "missing $JAR; build it first with:  mvn -B -q -DskipTests package" >&2
+    exit 1
+  fi
+}
+
+ensure_h2load() {
+  if ! command -v h2load >/dev/null; then
+    echo "installing h2load (nghttp2-client)..."
+    apt-get update -qq && apt-get install -y -qq nghttp2-client >/dev/null
+  fi
+}
+
+ensure_node_deps() {
+  if [ ! -d "$NODE_DIR/node_modules/protobufjs" ] || [ ! -x "$BUF" ]; then
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund)
+  fi
+}
+
+# bench_workdir: a temporary directory WORK, removed on exit with the router (and whatever the caller adds to
+# cleanup_extra, run first).
+bench_workdir() {
+  WORK=$(mktemp -d)
+  ROUTER_PID=
+  trap cleanup EXIT
+}
+cleanup_extra() { :; }
+cleanup() {
+  cleanup_extra || true
+  if [ -n "$ROUTER_PID" ]; then kill "$ROUTER_PID" 2>/dev/null || true; wait "$ROUTER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+
+# ---- request bodies: gRPC length-prefixed frames (flag 0, 4-byte big-endian length, protobuf bytes) ----------------
+# grpc_frame JSON OUT: the ChatRequest JSON as one framed message in file OUT.
+grpc_frame() {
+  local proto_dir=$PWD/proto
+  (cd "$NODE_DIR" && node -e '
+    const fs = require("node:fs"), path = require("node:path"), protobuf = require("protobufjs");
+    const [json, protoDir, out] = process.argv.slice(1);
+    const root = new protobuf.Root();
+    root.resolvePath = (origin, target) => path.resolve(protoDir, target); // google/protobuf/* are built into protobufjs
+    root.loadSync("llmrouter/v1/chat.proto");
+    const ChatRequest = root.lookupType("llmrouter.v1.ChatRequest");
+    const bytes = ChatRequest.encode(ChatRequest.fromObject(JSON.parse(json))).finish();
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(bytes.length, 1);
+    fs.writeFileSync(out, Buffer.concat([prefix, bytes]));
+  ' "$1" "$proto_dir" "$2")
+}
+
+# ---- CPU accounting ------------------------------------------------------------------------------------------------
+HZ=$(getconf CLK_TCK)
+
+# Machine-wide busy CPU time so far, in clock ticks (user, nice, system, irq, softirq, steal).
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+
+# Machine-wide CPU busy % over 2 s.
+cpu_busy_pct() {
+  local b0 b1
+  b0=$(machine_ticks); sleep 2; b1=$(machine_ticks)
+  echo $(((b1 - b0) * 100 / (2 * HZ * $(nproc))))
+}
+
+# CPU time (user+system, clock ticks) of each router thread so far, as "<stat file> <ticks>" lines. A thread's name
+# in /proc/.../stat may hold spaces, so fields are counted after its closing parenthesis.
+thread_ticks() {
+  awk '{ sub(/.*\) /, ""); print FILENAME, $12 + $13 }' /proc/"$ROUTER_PID"/task/*/stat 2>/dev/null || true
+}
+
+# CPU time (clock ticks) so far of the processes in EXTRA_PIDS (e.g. a mock upstream), summed; 0 if none.
+extra_ticks() {
+  local files=() pid
+  for pid in $EXTRA_PIDS; do files+=("/proc/$pid/stat"); done
+  if [ ${#files[@]} = 0 ]; then echo 0; return; fi
+  awk '{ sub(/.*\) /, ""); t += $12 + $13 } END { print t + 0 }' "${files[@]}" 2>/dev/null || echo 0
+}
+EXTRA_PIDS=
+
+# h2load_grpc OUT BODY RPC [h2load options...]: one h2load run of a unary gRPC call; its output goes to OUT.
+h2load_grpc() {
+  local out=$1 body=$2 rpc=$3
+  shift 3
+  h2load -H 'content-type: application/grpc' -H 'te: trailers' -d "$body" "$@" "http://127.0.0.1:$PORT/$rpc" >"$out"
+}
+
+# measured OUT BODY RPC [h2load options...]: h2load_grpc, plus where the CPU went meanwhile. Sets CPU_REQ_US (router
+# CPU per request) and the shares of one core ROUTER_PCT, BUSIEST_PCT (and BUSIEST_NAME, that thread's name),
+# H2LOAD_PCT, OTHER_PCT; with EXTRA_PIDS set, also EXTRA_REQ_US and EXTRA_PCT (those processes, then not in OTHER_PCT).
+measured() { measured_with h2load_grpc "$@"; }
+
+# measured_with RUN OUT [args...]: the same around any `RUN OUT [args...]` that runs h2load with its output to OUT.
+measured_with() {
+  local run=$1 out=$2 m0 m1 e0 e1 h2 wall total figures TIMEFORMAT='%U %S'
+  shift
+  thread_ticks >"$WORK/threads0.txt"; e0=$(extra_ticks); m0=$(machine_ticks)
+  { time "$run" "$@"; } 2>"$WORK/time.txt" # bash's `time` gives h2load's user and system CPU seconds
+  thread_ticks >"$WORK/threads1.txt"; e1=$(extra_ticks); m1=$(machine_ticks)
+  h2=$(awk 'END { print $1 + $2 }' "$WORK/time.txt")
+  wall=$(wall_s_of "$out"); total=$(total_of "$out")
+  figures=$(awk -v hz="$HZ" -v machine=$((m1 - m0)) -v extra=$((e1 - e0)) -v h2="$h2" -v wall="$wall" \
+    -v total="$total" '
+    FNR == NR { before[$1] = $2; next }
+    { d = $2 - before[$1]; router += d; if (d > busiest) { busiest = d; busiest_file = $1 } }
+    END {
+      other = machine / hz - router / hz - extra / hz - h2; if (other < 0) other = 0
+      printf "%.1f %.0f %.0f %.0f %.0f %.1f %.0f %s", router / hz * 1e6 / total, 100 * router / hz / wall,
+        100 * busiest / hz / wall, 100 * h2 / wall, 100 * other / wall, extra / hz * 1e6 / total,
+        100 * extra / hz / wall, busiest_file }' "$WORK/threads0.txt" "$WORK/threads1.txt")
+  read -r CPU_REQ_US ROUTER_PCT BUSIEST_PCT H2LOAD_PCT OTHER_PCT EXTRA_REQ_US EXTRA_PCT BUSIEST_STAT <<<"$figures"
+  BUSIEST_NAME=$(sed -n 's/^[0-9]* (\(.*\)) .*/\1/p' "${BUSIEST_STAT:-/dev/null}" 2>/dev/null || true)
+  if [ "$OTHER_PCT" -gt "$MAX_OTHER_PCT" ]; then MAX_OTHER_PCT=$OTHER_PCT; fi
+}
+MAX_OTHER_PCT=0
+
+# ---- reading h2load's output ---------------------------------------------------------------------------------------
+# Figures out of an h2load output: req/s, total, succeeded (2xx), DATA bytes, wall time in seconds.
+rps_of() { awk '/^finished in/ { print $4 }' "$1"; }
+total_of() { awk '/^requests:/ { print $2 }' "$1"; }
+succeeded_of() { awk '/^requests:/ { print $8 }' "$1"; }
+data_of() { sed -n 's/^traffic:.*(\([0-9]*\)) data.*/\1/p' "$1"; }
+wall_s_of() {
+  awk '/^finished in/ { v = $3; sub(/,$/, "", v)
+    if (v ~ /ms$/) { sub(/ms$/, "", v); v /= 1000 } else if (v ~ /us$/) { sub(/us$/, "", v); v /= 1e6 } else sub(/s$/, "", v)
+    print v }' "$1"
+}
+
+# percentiles LOG: "p50 p90 p99 p99.9 max" in ms, by nearest rank, from an h2load --log-file (columns: start time in
+# us since epoch, HTTP status, duration in us).
+percentiles() {
+  awk '{ print $3 }' "$1" | sort -n | awk '
+    { v[NR] = $1 }
+    function pct(q,  i) { i = int(q * NR); if (i < q * NR) i++; if (i < 1) i = 1; return v[i] / 1000 }
+    END { printf "%.3f %.3f %.3f %.3f %.3f", pct(0.5), pct(0.9), pct(0.99), pct(0.999), pct(1) }'
+}
+
+# check_replies OUT REPLY_BYTES NAME: counts the run's requests, and warns unless every request got HTTP 2xx with
+# exactly one full reply message.
+TOTAL_REQS=0
+TOTAL_FAILED=0
+BAD_RUNS=0
+check_replies() {
+  local total ok data
+  total=$(total_of "$1"); ok=$(succeeded_of "$1"); data=$(data_of "$1")
+  TOTAL_REQS=$((TOTAL_REQS + total)); TOTAL_FAILED=$((TOTAL_FAILED + total - ok))
+  if [ "$ok" != "$total" ] || [ "$data" != $((total * $2)) ]; then
+    echo "  WARNING $3: $ok/$total succeeded, $data DATA bytes (expected $((total * $2)) for all-OK replies)"
+    BAD_RUNS=$((BAD_RUNS + 1))
+  fi
+}
+
+# ---- the machine and the router ------------------------------------------------------------------------------------
+# print_setup TITLE: the header of a run (date, machine, jar), and how busy the CPU is before it starts (BUSY_BEFORE).
+print_setup() {
+  echo "== $1, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "machine: $(nproc) cores ($(uname -m)), $(java -version 2>&1 | head -1), $(h2load --version | head -1)"
+  echo "jar: $JAR, built $(date -u -r "$JAR" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$JAR" | cut -c1-12);" \
+    "tree: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- server cassettes proto 2>/dev/null || echo ' (modified)')"
+  BUSY_BEFORE=$(cpu_busy_pct)
+  echo "CPU busy before start: $BUSY_BEFORE% (should be ~0)"
+  if [ "$BUSY_BEFORE" -gt 20 ]; then
+    echo "WARNING: something else is using the CPU (a build?); the figures below are skewed by it:"
+    ps -eo pid,pcpu,comm --sort=-pcpu | sed -n '2,4p'
+  fi
+}
+
+# start_router [router flags...]: starts a private copy of the jar (so that a rebuild in this tree during the run cannot
+# pull it from under the JVM) with these flags, waits for its port (PORT) and for Health/Check to answer over HTTP/2.
+start_router() {
+  cp "$JAR" "$WORK/llm-router.jar"
+  java -jar "$WORK/llm-router.jar" "$@" >"$WORK/router.log" 2>&1 &
+  ROUTER_PID=$!
+  PORT=
+  for _ in $(seq 150); do
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/router.log")
+    [ -n "$PORT" ] && break
+    if ! kill -0 "$ROUTER_PID" 2>/dev/null; then echo "router did not start:" >&2; cat "$WORK/router.log" >&2; exit 1; fi
+    sleep 0.2
+  done
+  [ -n "$PORT" ] || { echo "router did not report its port in 30 s:" >&2; cat "$WORK/router.log" >&2; exit 1; }
+  echo "router: pid $ROUTER_PID, $(head -1 "$WORK/router.log")"
+
+  # Wait until Health/Check answers over HTTP/2.
+  printf '\0\0\0\0\0' >"$WORK/health.bin" # an empty HealthCheckRequest
+  for _ in $(seq 50); do
+    if h2load_grpc "$WORK/probe.txt" "$WORK/health.bin" "$HEALTH" -n 1 -c 1 2>/dev/null &&
+      [ "$(succeeded_of "$WORK/probe.txt")" = 1 ]; then break; fi
+    sleep 0.2
+  done
+}
