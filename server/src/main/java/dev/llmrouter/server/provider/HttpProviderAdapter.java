@@ -1,0 +1,51 @@
+package dev.llmrouter.server.provider;
+
+import dev.llmrouter.api.v1.Capabilities;
+import dev.llmrouter.server.config.ProviderConfig;
+import dev.llmrouter.server.pipeline.ChatEventStream;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+
+/**
+ * What every HTTP adapter shares: its deployment, the deployment's pooled client, its capabilities, and the POST of
+ * a mapped request through {@link UpstreamHttpCall}. An adapter adds only its wire format: path, headers, body and
+ * answer decoder.
+ */
+public abstract class HttpProviderAdapter implements ProviderAdapter {
+
+  /** What the adapters support today: all of it. */
+  protected static final Capabilities ALL_CAPABILITIES = Capabilities.newBuilder().setStreaming(true).setTools(true)
+      .setVision(true).setPdf(true).setReasoning(true).setStructuredOutput(true).build();
+
+  protected final ProviderConfig deployment;
+  private final HttpClient client;
+  private final Capabilities capabilities;
+
+  protected HttpProviderAdapter(HttpClient client, ProviderConfig deployment, Capabilities capabilities) {
+    this.client = client;
+    this.deployment = deployment;
+    this.capabilities = capabilities;
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return capabilities;
+  }
+
+  /** Headers with the deployment's key under {@code keyHeader} (as {@code keyPrefix + key}) when it has one. */
+  protected MultiMap headersWithKey(String keyHeader, String keyPrefix) {
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+    if (!deployment.apiKey().isEmpty()) {
+      headers.add(keyHeader, keyPrefix + deployment.apiKey());
+    }
+    return headers;
+  }
+
+  /** POSTs {@code body} to {@code base_url + pathAndQuery}; the answer arrives in {@code answer} via the decoder. */
+  protected void post(String pathAndQuery, MultiMap headers, String body, ChatEventStream answer,
+      UpstreamHttpCall.Decoder decoder) {
+    UpstreamHttpCall.post(client, deployment.name(), deployment.baseUrl() + pathAndQuery, headers,
+        Buffer.buffer(body), answer, decoder);
+  }
+}
