@@ -99,18 +99,28 @@ public final class ConverseService {
         dropped.run(() -> dropped.detach(output));
       }
     });
+    // A half-close ends the session once the running model call (if any) has answered: a client that sends its
+    // last message and closes, as `buf curl` does, still gets that answer.
     call.endHandler(v -> {
-      if (session[0] != null) {
-        ConverseSession ended = session[0];
-        sessions.remove(ended.id());
-        ended.close();
+      if (session[0] == null) {
+        endQuietly(response);
+        return;
       }
-      try {
-        response.end();
-      } catch (IllegalStateException alreadyEnded) {
-        // the stream failed before the client closed it
-      }
+      ConverseSession ending = session[0];
+      ending.run(() -> ending.whenNoModelCallRuns(() -> {
+        sessions.remove(ending.id());
+        ending.close();
+        endQuietly(response);
+      }));
     });
+  }
+
+  private static void endQuietly(GrpcServerResponse<ConverseRequest, ConverseEvent> response) {
+    try {
+      response.end();
+    } catch (IllegalStateException alreadyEnded) {
+      // the stream failed before the client closed it
+    }
   }
 
   /** The session a stream's first message starts or resumes. */

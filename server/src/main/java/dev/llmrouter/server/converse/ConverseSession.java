@@ -79,6 +79,7 @@ public final class ConverseSession {
   private ChatEventStream running;
   private StringBuilder partialText = new StringBuilder();
   private List<ToolCall> pendingCalls = List.of();
+  private Runnable afterModelCall;
 
   /**
    * @param options the cassette scope and mode of the stream that started the session, used for every model call
@@ -138,6 +139,20 @@ public final class ConverseSession {
       output = null;
       state = State.IDLE;
     });
+  }
+
+  /** Runs an action once no model call is running: now, or when the running one ends (a half-closed stream). */
+  public void whenNoModelCallRuns(Runnable action) {
+    afterModelCall = action;
+    modelCallEnded();
+  }
+
+  private void modelCallEnded() {
+    if (afterModelCall != null && state != State.GENERATING) {
+      Runnable action = afterModelCall;
+      afterModelCall = null;
+      action.run();
+    }
   }
 
   /** A user turn: runs the model on it, unless a turn is already running. */
@@ -210,6 +225,7 @@ public final class ConverseSession {
     state = State.IDLE;
     send(ConverseEvent.newBuilder().setTurnCompleted(TurnCompleted.newBuilder().setTurn(turn).setMessage(partial)
         .setUsage(turnUsage).setInterrupted(true)).build());
+    modelCallEnded();
   }
 
   /** Whether the history message at this position was cut short by an interrupt. */
@@ -237,6 +253,7 @@ public final class ConverseSession {
     } catch (RouterError e) {
       state = State.IDLE;
       turnError(e.status(), e.getMessage());
+      modelCallEnded();
       return;
     }
     state = State.GENERATING;
@@ -248,13 +265,18 @@ public final class ConverseSession {
         RouterError error = failure instanceof RouterError e ? e : new RouterError(GrpcStatus.INTERNAL,
             failure.toString());
         turnError(error.status(), error.getMessage());
+        modelCallEnded();
       }
     });
   }
 
   private ChatRequest request(List<Tool> tools, boolean finalCall) {
+    // Only what the session set: a Converse turn and the same Chat request share one cassette key.
     ChatRequest.Builder request = ChatRequest.newBuilder().setModel(settings.getModel())
-        .setSettings(settings.getSettings()).putAllMetadata(settings.getMetadataMap());
+        .putAllMetadata(settings.getMetadataMap());
+    if (settings.hasSettings()) {
+      request.setSettings(settings.getSettings());
+    }
     if (settings.hasResponseFormat()) {
       request.setResponseFormat(settings.getResponseFormat());
     }
@@ -306,12 +328,13 @@ public final class ConverseSession {
       pendingCalls = response.getMessage().getToolCallsList();
       send(ConverseEvent.newBuilder().setToolCalls(ToolCallsRequested.newBuilder().addAllToolCalls(pendingCalls))
           .build());
-      return;
+    } else {
+      state = State.IDLE;
+      send(ConverseEvent.newBuilder().setTurnCompleted(TurnCompleted.newBuilder().setTurn(turn)
+          .setMessage(response.getMessage()).setFinishReason(response.getFinishReason()).setUsage(turnUsage))
+          .build());
     }
-    state = State.IDLE;
-    send(ConverseEvent.newBuilder().setTurnCompleted(TurnCompleted.newBuilder().setTurn(turn)
-        .setMessage(response.getMessage()).setFinishReason(response.getFinishReason()).setUsage(turnUsage))
-        .build());
+    modelCallEnded();
   }
 
   private static Usage add(Usage sum, Usage more) {

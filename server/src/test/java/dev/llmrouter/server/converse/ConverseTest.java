@@ -343,6 +343,17 @@ class ConverseTest {
   }
 
   @Test
+  void aClientThatHalfClosesRightAfterItsQuestionStillGetsTheAnswer() throws Exception {
+    upstream.answer(r -> vertx.setTimer(200, t -> answerText(r, "Answered.")));
+    Conversation c = Conversation.open(router("off", "10m")).send(start());
+    c.user("One question, then I close.");
+    c.requests.onCompleted();
+    assertEquals("Answered.", c.until(ConverseEvent::hasTurnCompleted).getTurnCompleted().getMessage().getParts(0)
+        .getText());
+    assertEquals(Status.Code.OK, c.closed.get(5, TimeUnit.SECONDS).getCode());
+  }
+
+  @Test
   void aStreamMustStartWithStart() throws Exception {
     Conversation c = Conversation.open(router("off", "10m")).user("Hello?");
     assertEquals(Status.Code.INVALID_ARGUMENT, c.closed.get(5, TimeUnit.SECONDS).getCode());
