@@ -87,8 +87,10 @@ class RoutingTest {
       router.chat().chat(ask("a/m"));
     }
     List<String> keys = a.received().stream().map(r -> r.headers().get("authorization")).toList();
-    assertEquals(List.of("Bearer " + RunningRouter.TEST_KEY, "Bearer " + RunningRouter.TEST_KEY_2,
-        "Bearer " + RunningRouter.TEST_KEY, "Bearer " + RunningRouter.TEST_KEY_2), keys);
+    // Other tests have moved the rotation on: which key comes first depends on them, the alternation does not.
+    assertEquals(java.util.Set.of("Bearer " + RunningRouter.TEST_KEY, "Bearer " + RunningRouter.TEST_KEY_2),
+        java.util.Set.copyOf(keys.subList(0, 2)));
+    assertEquals(keys.subList(0, 2), keys.subList(2, 4), "the keys take turns: " + keys);
   }
 
   @Test
