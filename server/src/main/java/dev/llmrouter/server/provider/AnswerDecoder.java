@@ -1,9 +1,13 @@
 package dev.llmrouter.server.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.protobuf.Timestamp;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatStart;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.server.pipeline.ChatEventStream;
 import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.provider.sse.SseEvent;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
@@ -19,10 +23,30 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
   protected final ChatEventStream answer;
   /** Why the upstream stopped, once it said so; null until then. */
   protected FinishReason finishReason;
+  private boolean started;
 
   protected AnswerDecoder(String provider, ChatEventStream answer) {
     this.provider = provider;
     this.answer = answer;
+  }
+
+  /** The JSON data of a stream event; data that is not JSON fails the answer as malformed. */
+  protected JsonNode json(SseEvent event) {
+    try {
+      return UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
+    } catch (IOException e) {
+      throw UpstreamErrors.malformed(provider, "a stream event is not JSON: " + UpstreamErrors.abbreviate(event.data()));
+    }
+  }
+
+  /** Emits the answer's start event, once: providers repeat the id and model in every chunk. */
+  protected void start(String id, String model, Timestamp created) {
+    if (started) {
+      return;
+    }
+    started = true;
+    answer.emit(ChatEvent.newBuilder().setStart(ChatStart.newBuilder().setId(id).setModel(model).setCreated(created))
+        .build());
   }
 
   @Override

@@ -3,7 +3,6 @@ package dev.llmrouter.server.provider.anthropic.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
-import dev.llmrouter.api.v1.ChatStart;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.ReasoningDelta;
 import dev.llmrouter.api.v1.TextDelta;
@@ -13,11 +12,8 @@ import dev.llmrouter.server.pipeline.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.pipeline.RouterError;
 import dev.llmrouter.server.provider.UpstreamErrors;
-import dev.llmrouter.server.provider.UpstreamHttpCall;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import io.vertx.core.MultiMap;
-import io.vertx.core.buffer.Buffer;
-import java.io.IOException;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -32,7 +28,6 @@ import java.util.Set;
  */
 public final class AnthropicAnswerDecoder extends AnswerDecoder {
 
-  private boolean started;
   /** The usage reported by `message_start`; `message_delta` adds the output count (and may update the rest). */
   private JsonNode startUsage;
   /** Tool-call index by content-block index, for the streamed blocks that are tool calls. */
@@ -64,12 +59,7 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
 
   @Override
   public void onEvent(SseEvent event) {
-    JsonNode data;
-    try {
-      data = UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
-    } catch (IOException e) {
-      throw UpstreamErrors.malformed(provider, "a stream event is not JSON: " + UpstreamErrors.abbreviate(event.data()));
-    }
+    JsonNode data = json(event);
     // The `event:` line repeats the data's `type`; the data is what Anthropic documents as authoritative.
     switch (data.path("type").asText(event.type())) {
       case "message_start" -> {
@@ -128,15 +118,9 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
   }
 
   private void start(JsonNode message) {
-    if (started) {
-      return;
-    }
-    started = true;
     // Anthropic answers carry no creation time: the router stamps the moment the answer began.
-    answer.emit(ChatEvent.newBuilder().setStart(ChatStart.newBuilder()
-        .setId(message.path("id").asText(""))
-        .setModel(message.path("model").asText(""))
-        .setCreated(Timestamp.newBuilder().setSeconds(Instant.now().getEpochSecond()))).build());
+    start(message.path("id").asText(""), message.path("model").asText(""),
+        Timestamp.newBuilder().setSeconds(Instant.now().getEpochSecond()).build());
   }
 
   /** A whole text, thinking or redacted thinking block (other block types carry nothing for the caller). */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
-import dev.llmrouter.api.v1.ChatStart;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.ReasoningDelta;
 import dev.llmrouter.api.v1.TextDelta;
@@ -14,11 +13,8 @@ import dev.llmrouter.server.pipeline.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.pipeline.RouterError;
 import dev.llmrouter.server.provider.UpstreamErrors;
-import dev.llmrouter.server.provider.UpstreamHttpCall;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import io.vertx.core.MultiMap;
-import io.vertx.core.buffer.Buffer;
-import java.io.IOException;
 import java.util.Set;
 
 /**
@@ -31,7 +27,6 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
   private static final Set<String> BLOCKED = Set.of("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
       "IMAGE_SAFETY");
 
-  private boolean started;
   private int functionCalls;
   private String signature = "";
   private boolean signatureFromCall;
@@ -49,13 +44,7 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
 
   @Override
   public void onEvent(SseEvent event) {
-    JsonNode chunk;
-    try {
-      chunk = UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
-    } catch (IOException e) {
-      throw UpstreamErrors.malformed(provider,
-          "a stream chunk is not JSON: " + UpstreamErrors.abbreviate(event.data()));
-    }
+    JsonNode chunk = json(event);
     read(chunk);
   }
 
@@ -90,15 +79,9 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
   }
 
   private void start(JsonNode response) {
-    if (started) {
-      return;
-    }
-    started = true;
     // Gemini reports no creation time.
-    answer.emit(ChatEvent.newBuilder().setStart(ChatStart.newBuilder()
-        .setId(response.path("responseId").asText(""))
-        .setModel(response.path("modelVersion").asText(""))
-        .setCreated(Timestamp.getDefaultInstance())).build());
+    start(response.path("responseId").asText(""), response.path("modelVersion").asText(""),
+        Timestamp.getDefaultInstance());
   }
 
   /**

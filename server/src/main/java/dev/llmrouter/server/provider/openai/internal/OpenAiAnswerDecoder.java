@@ -3,7 +3,6 @@ package dev.llmrouter.server.provider.openai.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
-import dev.llmrouter.api.v1.ChatStart;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.ReasoningDelta;
 import dev.llmrouter.api.v1.RefusalDelta;
@@ -14,11 +13,8 @@ import dev.llmrouter.server.pipeline.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.pipeline.RouterError;
 import dev.llmrouter.server.provider.UpstreamErrors;
-import dev.llmrouter.server.provider.UpstreamHttpCall;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import io.vertx.core.MultiMap;
-import io.vertx.core.buffer.Buffer;
-import java.io.IOException;
 
 /**
  * Reads an OpenAI Chat Completions answer, whole (`chat.completion`) or streamed (`chat.completion.chunk` events
@@ -26,7 +22,6 @@ import java.io.IOException;
  */
 public final class OpenAiAnswerDecoder extends AnswerDecoder {
 
-  private boolean started;
 
   public OpenAiAnswerDecoder(String provider, ChatEventStream answer) {
     super(provider, answer);
@@ -58,13 +53,7 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
       finish();
       return;
     }
-    JsonNode chunk;
-    try {
-      chunk = UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
-    } catch (IOException e) {
-      throw UpstreamErrors.malformed(provider,
-          "a stream chunk is not JSON: " + UpstreamErrors.abbreviate(event.data()));
-    }
+    JsonNode chunk = json(event);
     failOnError(chunk);
     start(chunk);
     for (JsonNode choice : chunk.path("choices")) {
@@ -111,14 +100,8 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
   }
 
   private void start(JsonNode node) {
-    if (started) {
-      return;
-    }
-    started = true;
-    answer.emit(ChatEvent.newBuilder().setStart(ChatStart.newBuilder()
-        .setId(node.path("id").asText(""))
-        .setModel(node.path("model").asText(""))
-        .setCreated(Timestamp.newBuilder().setSeconds(node.path("created").asLong(0)))).build());
+    start(node.path("id").asText(""), node.path("model").asText(""),
+        Timestamp.newBuilder().setSeconds(node.path("created").asLong(0)).build());
   }
 
   // Compatible hosts that expose reasoning name the field `reasoning_content` (DeepSeek, vLLM) or `reasoning` (Groq).
