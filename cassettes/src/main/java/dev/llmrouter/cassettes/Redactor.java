@@ -105,7 +105,8 @@ public final class Redactor {
     return node.isTextual() ? TextNode.valueOf(redactText(node.textValue())) : node;
   }
 
-  private String redactText(String text) {
+  /** The text with every match of a secret pattern replaced (the field-name rules need JSON: see the others). */
+  public String redactText(String text) {
     String redacted = text;
     for (Pattern pattern : valuePatterns) {
       redacted = pattern.matcher(redacted).replaceAll(REPLACEMENT);

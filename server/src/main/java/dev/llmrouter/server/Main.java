@@ -4,6 +4,9 @@ import dev.llmrouter.server.config.CommandLine;
 import dev.llmrouter.server.config.ConfigException;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.observe.CallLog;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,7 +16,8 @@ import java.util.List;
 
 /**
  * `java -jar llm-router.jar`: reads the config and flags, then runs the router until stopped;
- * `java -jar llm-router.jar cassettes ...` runs a {@link CassetteCommand} instead.
+ * `java -jar llm-router.jar cassettes ...` runs a {@link CassetteCommand} instead, and `calls ...` a
+ * {@link CallsCommand}.
  */
 public final class Main {
 
@@ -23,6 +27,9 @@ public final class Main {
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("cassettes")) {
       System.exit(CassetteCommand.run(List.of(args).subList(1, args.length), System.out, System.err));
+    }
+    if (args.length > 0 && args[0].equals("calls")) {
+      System.exit(CallsCommand.run(List.of(args).subList(1, args.length), System.out, System.err));
     }
     RouterConfig config;
     try {
@@ -37,9 +44,10 @@ public final class Main {
       System.exit(2);
       return;
     }
-    Vertx vertx = Vertx.vertx();
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = RouterServer.instrumentedVertx(metrics);
     RouterConfig started = config;
-    RouterServer.start(vertx, config).onComplete(ar -> {
+    RouterServer.start(vertx, config, metrics).onComplete(ar -> {
       if (ar.failed()) {
         System.err.println("llm-router: " + ar.cause().getMessage());
         vertx.close();
@@ -47,8 +55,18 @@ public final class Main {
       }
       System.out.println("llm-router listening on " + started.host() + ":" + ar.result().port()
           + " (cassettes: " + started.cassettes().mode() + " over " + started.cassettes().dir() + ")");
-      started.adminListen().ifPresent(admin -> System.out.println("live chat page on http://" + admin.host() + ":"
-          + ar.result().adminPort().getAsInt() + "/"));
+      started.adminListen().ifPresent(admin -> {
+        String base = "http://" + admin.host() + ":" + ar.result().adminPort().getAsInt();
+        System.out.println("live chat page on " + base + "/, Prometheus metrics on " + base + "/metrics");
+      });
+      if (started.observability().callLog()) {
+        System.out.println("call log: " + Path.of(started.observability().dataDir(), CallLog.FILE_NAME)
+            + " (java -jar server/target/llm-router.jar calls list)");
+      }
+      // Stopped with Ctrl-C or SIGTERM: the queued call records are written before the JVM exits.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> ar.result().close().toCompletionStage()
+          .toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).exceptionally(e -> null)
+          .join()));
     });
   }
 

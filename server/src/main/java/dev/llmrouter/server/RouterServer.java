@@ -12,27 +12,38 @@ import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
 import dev.llmrouter.server.api.ChatRequestValidator;
 import dev.llmrouter.server.api.ModelGrpcService;
+import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.converse.SessionRegistry;
+import dev.llmrouter.server.observe.Observability;
+import dev.llmrouter.server.observe.RouterMetrics;
 import dev.llmrouter.server.pipeline.CassetteUsageLog;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.route.Router;
 import io.vertx.core.Future;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
  * The router as a running server: gRPC (HTTP/2), gRPC-Web and the standard health and reflection services, all on
- * one port; and, when {@code admin_listen} is set, the admin HTTP listener with the live chat page.
+ * one port; and, when {@code admin_listen} is set, the admin HTTP listener with the live chat page and the
+ * Prometheus metrics.
  */
 public final class RouterServer {
 
@@ -46,37 +57,70 @@ public final class RouterServer {
   private final HttpServer httpServer;
   private final Optional<HttpServer> adminServer;
   private final Router router;
+  private final Observability observability;
   private final long sessionSweeper;
 
   private RouterServer(Vertx vertx, HttpServer httpServer, Optional<HttpServer> adminServer, Router router,
-      long sessionSweeper) {
+      Observability observability, long sessionSweeper) {
     this.vertx = vertx;
     this.httpServer = httpServer;
     this.adminServer = adminServer;
     this.router = router;
+    this.observability = observability;
     this.sessionSweeper = sessionSweeper;
   }
 
-  /** Starts a server with the given config; port 0 picks a free port (see {@link #port()}). */
+  /**
+   * A Vert.x whose own metrics (HTTP server and client requests, connection pools) go to {@code registry}, through
+   * vertx-micrometer-metrics: start the router on it with {@link #start(Vertx, RouterConfig, PrometheusMeterRegistry)}
+   * so that one scrape shows them beside the router's.
+   */
+  public static Vertx instrumentedVertx(PrometheusMeterRegistry registry) {
+    return Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            // One name per registry: several routers in one JVM (tests) must not share Vert.x's registry table.
+            .setRegistryName("llm-router-" + System.identityHashCode(registry))))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+  }
+
+  /** Starts a server with a metrics registry of its own; port 0 picks a free port (see {@link #port()}). */
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config) {
+    return start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** Starts a server whose metrics go to {@code registry} (the one of {@link #instrumentedVertx}, typically). */
+  public static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry) {
     Router router = new Router(vertx, config);
     Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
         config.cassettes().redactFields());
+    Observability observability;
+    try {
+      observability = new Observability(config.observability(), new RouterMetrics(registry), redactor,
+          config.providers().stream().collect(Collectors.toMap(p -> p.name(), p -> p.type())),
+          model -> router.plan(model).isPresent());
+    } catch (IllegalStateException cannotOpen) {
+      return router.close().transform(v -> Future.failedFuture(cannotOpen.getMessage()));
+    }
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassettes().dir()), CASSETTE_CACHE_BYTES, redactor);
     CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
     ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.resilience(),
-        config.cassettes().recordTiming(), usageLog);
+        config.cassettes().recordTiming(), usageLog, observability);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
     ChatRequestValidator validator = new ChatRequestValidator(router);
     CallMetadata metadata = new CallMetadata(CassetteMode.parse(config.cassettes().mode()),
         config.cassettes().allowModeOverride());
     SessionRegistry sessions = new SessionRegistry(config.converse(), Ticker.systemTicker());
-    ConverseService converse = new ConverseService(vertx, pipeline, validator, metadata, config.converse(), sessions);
+    ConverseService converse = new ConverseService(vertx, pipeline, validator, metadata, config.converse(), sessions,
+        observability.metrics());
+    observability.metrics().gauge("llmrouter.open.sessions", "Converse sessions kept, attached to a stream or not",
+        sessions, SessionRegistry::size);
     grpc.addService(new ChatGrpcService(pipeline, validator, metadata, converse).service());
     // Expired sessions are dropped even when no call comes to look them up.
     long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
         id -> sessions.cleanUp());
     grpc.addService(new ModelGrpcService(router).service());
+    grpc.addService(new ObservabilityGrpcService(vertx, observability.queries()).service());
     HealthService health = HealthService.create(vertx);
     health.register(ChatServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
     health.register(ModelServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
@@ -87,16 +131,29 @@ public final class RouterServer {
     grpc.addService(ReflectionService.v1());
     HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(true);
     return listen(vertx.createHttpServer(options).requestHandler(grpc), config.host(), config.port())
-        .compose(server -> listenAdmin(vertx, config, grpc)
-            .map(admin -> new RouterServer(vertx, server, admin, router, sweeper))
-            .onFailure(failure -> server.close()));
+        .compose(server -> listenAdmin(vertx, config, grpc, registry)
+            .map(admin -> new RouterServer(vertx, server, admin, router, observability, sweeper))
+            .onFailure(failure -> server.close()))
+        .onFailure(failure -> {
+          vertx.cancelTimer(sweeper);
+          closeObservability(vertx, observability);
+        });
   }
 
-  private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config, GrpcServer grpc) {
+  private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config, GrpcServer grpc,
+      PrometheusMeterRegistry registry) {
     return config.adminListen()
-        .map(address -> listen(vertx.createHttpServer().requestHandler(new AdminHandler(vertx, grpc)), address.host(),
-            address.port()).map(Optional::of))
+        .map(address -> listen(vertx.createHttpServer().requestHandler(new AdminHandler(vertx, grpc, registry)),
+            address.host(), address.port()).map(Optional::of))
         .orElse(Future.succeededFuture(Optional.empty()));
+  }
+
+  /** Writes the queued call records and closes the call log, on a worker thread. */
+  private static Future<Void> closeObservability(Vertx vertx, Observability observability) {
+    return vertx.executeBlocking(() -> {
+      observability.close();
+      return null;
+    });
   }
 
   private static Future<HttpServer> listen(HttpServer server, String host, int port) {
@@ -116,6 +173,7 @@ public final class RouterServer {
   public Future<Void> close() {
     vertx.cancelTimer(sessionSweeper);
     return Future.all(httpServer.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
-        .compose(v -> router.close());
+        .compose(v -> router.close())
+        .compose(v -> closeObservability(vertx, observability));
   }
 }

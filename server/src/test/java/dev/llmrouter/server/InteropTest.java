@@ -145,8 +145,9 @@ class InteropTest {
     assertEquals(TEXT, response.getJsonObject("message").getJsonArray("parts").getJsonObject(0).getString("text"),
         run::toString);
     assertEquals("FINISH_REASON_STOP", response.getString("finishReason"), run::toString);
-    assertEquals(new JsonObject().put("inputTokens", "12").put("outputTokens", "5"), response.getJsonObject("usage"),
-        run::toString);
+    // gpt-4o-mini at the bundled prices: 12 x $0.15 + 5 x $0.60 per million tokens.
+    assertEquals(new JsonObject().put("inputTokens", "12").put("outputTokens", "5").put("costUsd", 4.8e-6),
+        response.getJsonObject("usage"), run::toString);
   }
 
   @Test

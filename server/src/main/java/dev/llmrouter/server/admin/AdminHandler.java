@@ -1,5 +1,6 @@
 package dev.llmrouter.server.admin;
 
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -13,8 +14,8 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 
 /**
- * The admin HTTP listener ({@code admin_listen}): serves the live chat page, the static files under {@code webroot/}
- * on the classpath, and the page's gRPC-Web calls.
+ * The admin HTTP listener ({@code admin_listen}): serves the Prometheus metrics on {@code /metrics}, the live chat
+ * page, the static files under {@code webroot/} on the classpath, and the page's gRPC-Web calls.
  *
  * <p>The page calls gRPC-Web on the origin it was loaded from: this listener hands those requests to the same
  * {@link GrpcServer} as the main port, in process. That is simpler than proxying them to the main port, and it keeps
@@ -33,10 +34,12 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
 
   private final Vertx vertx;
   private final GrpcServer grpc;
+  private final PrometheusMeterRegistry metrics;
 
-  public AdminHandler(Vertx vertx, GrpcServer grpc) {
+  public AdminHandler(Vertx vertx, GrpcServer grpc, PrometheusMeterRegistry metrics) {
     this.vertx = vertx;
     this.grpc = grpc;
+    this.metrics = metrics;
   }
 
   @Override
@@ -44,11 +47,25 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
     if (contentType != null && contentType.startsWith("application/grpc-web")) {
       grpc.handle(request);
-    } else if (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD) {
-      serveFile(request);
-    } else {
+    } else if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
       request.response().setStatusCode(405).putHeader(HttpHeaders.ALLOW, "GET, HEAD").end();
+    } else if (request.path().equals("/metrics")) {
+      serveMetrics(request);
+    } else {
+      serveFile(request);
     }
+  }
+
+  private void serveMetrics(HttpServerRequest request) {
+    // A scrape walks every meter: a worker thread's job.
+    vertx.executeBlocking(metrics::scrape, false).onComplete(scraped -> {
+      if (scraped.failed()) {
+        request.response().setStatusCode(500).end(scraped.cause().toString());
+        return;
+      }
+      request.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+          .end(scraped.result());
+    });
   }
 
   private void serveFile(HttpServerRequest request) {

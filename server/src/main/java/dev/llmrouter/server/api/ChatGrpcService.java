@@ -4,6 +4,7 @@ import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ChatServiceGrpcService;
+import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatEventStream;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.RouterError;
@@ -66,8 +67,16 @@ public final class ChatGrpcService {
   private Optional<ChatEventStream> start(GrpcServerRequest<ChatRequest, ?> call, ChatRequest request, boolean stream) {
     ChatEventStream answer;
     try {
-      validator.validate(request);
-      answer = pipeline.start(request, metadata.optionsOf(call.headers(), stream, call.timeout()));
+      CallOptions options = metadata.optionsOf(call.headers(), stream, call.timeout());
+      // Sent back so that a caller can link a later call to this one (x-parent-call-id) and find it in the log.
+      call.response().headers().set(CallMetadata.CALL_ID_HEADER, options.call().callId())
+          .set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
+      try {
+        validator.validate(request);
+      } catch (RouterError invalid) {
+        throw pipeline.refuse(request, options, invalid);
+      }
+      answer = pipeline.start(request, options);
     } catch (RouterError e) {
       GrpcErrors.end(call.response(), e);
       return Optional.empty();

@@ -11,6 +11,7 @@ import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.config.ConverseConfig;
 import dev.llmrouter.server.converse.ConverseSession;
 import dev.llmrouter.server.converse.SessionRegistry;
+import dev.llmrouter.server.observe.RouterMetrics;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.RouterError;
@@ -25,6 +26,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,22 +42,31 @@ public final class ConverseService {
   private final CallMetadata metadata;
   private final ConverseConfig config;
   private final SessionRegistry sessions;
+  private final RouterMetrics metrics;
   private final Map<String, AtomicInteger> sessionsPerStart = new ConcurrentHashMap<>();
 
   public ConverseService(Vertx vertx, ChatPipeline pipeline, ChatRequestValidator validator, CallMetadata metadata,
-      ConverseConfig config, SessionRegistry sessions) {
+      ConverseConfig config, SessionRegistry sessions, RouterMetrics metrics) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.validator = validator;
     this.metadata = metadata;
     this.config = config;
     this.sessions = sessions;
+    this.metrics = metrics;
   }
 
   /** Handles one Converse stream. */
   public void converse(GrpcServerRequest<ConverseRequest, ConverseEvent> call) {
     GrpcServerResponse<ConverseRequest, ConverseEvent> response = call.response();
     ConverseSession[] session = new ConverseSession[1];
+    metrics.streamOpened("Converse", 1);
+    AtomicBoolean open = new AtomicBoolean(true);
+    Runnable closed = () -> {
+      if (open.getAndSet(false)) {
+        metrics.streamOpened("Converse", -1);
+      }
+    };
     ConverseSession.Output output = new ConverseSession.Output() {
       @Override
       public void send(ConverseEvent event) {
@@ -91,9 +102,11 @@ public final class ConverseService {
         current.run(() -> dispatch(current, request));
       } catch (RouterError e) {
         GrpcErrors.end(response, e);
+        closed.run();
       }
     });
     call.errorHandler(error -> {
+      closed.run();
       if (session[0] != null) {
         ConverseSession dropped = session[0];
         dropped.run(() -> dropped.detach(output));
@@ -104,6 +117,7 @@ public final class ConverseService {
     call.endHandler(v -> {
       if (session[0] == null) {
         endQuietly(response);
+        closed.run();
         return;
       }
       ConverseSession ending = session[0];
@@ -111,6 +125,7 @@ public final class ConverseService {
         sessions.remove(ending.id());
         ending.close();
         endQuietly(response);
+        closed.run();
       }));
     });
   }
@@ -137,6 +152,7 @@ public final class ConverseService {
     }
     validateStart(start);
     CallOptions options = metadata.optionsOf(call.headers(), true, 0);
+    call.response().headers().set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
     return new ConverseSession(sessionId(start, options), start, options, pipeline, config.maxSteps(),
         config.finalPrompt(), vertx.getOrCreateContext());
   }

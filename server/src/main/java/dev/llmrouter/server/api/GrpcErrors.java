@@ -16,13 +16,10 @@ final class GrpcErrors {
   }
 
   static void end(GrpcServerResponse<?, ?> response, Throwable failure) {
-    RouterError error;
-    if (failure instanceof RouterError routerError) {
-      error = routerError;
-    } else {
+    if (!(failure instanceof RouterError)) {
       LOG.log(System.Logger.Level.ERROR, "unexpected failure", failure);
-      error = new RouterError(GrpcStatus.INTERNAL, "internal error: " + failure);
     }
+    RouterError error = RouterError.of(failure);
     Status details = Status.newBuilder().setCode(error.status().code).setMessage(error.getMessage())
         .addAllDetails(error.details()).build();
     try {

@@ -10,15 +10,18 @@ import java.util.Optional;
  * @param mode overrides `cassettes.mode`
  * @param cassetteDir overrides `cassettes.dir`
  * @param trackUsage the file listing the cassettes that answered, for `cassettes prune --unused`
+ * @param dataDir overrides `data_dir` (where the call log is kept)
  * @param help whether to print usage and exit
  */
 public record CommandLine(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
-    Optional<String> cassetteDir, Optional<String> trackUsage, boolean help) {
+    Optional<String> cassetteDir, Optional<String> trackUsage, Optional<String> dataDir,
+    boolean help) {
 
   public static final String USAGE = """
       usage: java -jar server/target/llm-router.jar [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]
-                                                    [--track-usage FILE]
+                                                    [--track-usage FILE] [--data-dir DIR]
              java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)
+             java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)
 
         --config FILE     YAML config (see README.md, "Configuration"); without it the router runs its
                           embedded default: replay mode over cassettes/recorded, on 127.0.0.1:50051
@@ -28,6 +31,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
         --track-usage FILE
                           append the path of each cassette that answers a call to FILE, once per cassette,
                           for `cassettes prune --unused --usage FILE`
+        --data-dir DIR    where the call log (DIR/calls.db) is kept; overrides `data_dir`
         --help            print this text
       """;
 
@@ -38,6 +42,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
     Optional<String> mode = Optional.empty();
     Optional<String> cassettes = Optional.empty();
     Optional<String> trackUsage = Optional.empty();
+    Optional<String> dataDir = Optional.empty();
     boolean help = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
@@ -53,6 +58,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
         }
         case "--cassettes" -> cassettes = Optional.of(value(args, ++i, flag));
         case "--track-usage" -> trackUsage = Optional.of(value(args, ++i, flag));
+        case "--data-dir" -> dataDir = Optional.of(value(args, ++i, flag));
         case "--port" -> {
           String value = value(args, ++i, flag);
           try {
@@ -68,7 +74,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
         default -> throw new ConfigException("unknown argument '" + flag + "'\n" + USAGE);
       }
     }
-    return new CommandLine(config, port, mode, cassettes, trackUsage, help);
+    return new CommandLine(config, port, mode, cassettes, trackUsage, dataDir, help);
   }
 
   /** Applies the flags over a loaded config. */
@@ -85,6 +91,9 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
     }
     if (trackUsage.isPresent()) {
       result = result.withCassettes(result.cassettes().withUsageFile(trackUsage.get()));
+    }
+    if (dataDir.isPresent()) {
+      result = result.withObservability(result.observability().withDataDir(dataDir.get()));
     }
     return result;
   }

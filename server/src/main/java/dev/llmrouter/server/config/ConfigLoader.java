@@ -14,9 +14,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -29,6 +31,10 @@ import java.util.regex.Pattern;
  * listen: 127.0.0.1:50051
  * admin_listen: 127.0.0.1:9464
  * max_message_bytes: 16777216
+ * data_dir: data
+ * call_log: { enabled: true, bodies: true, queue_size: 10000 }
+ * prices:
+ *   gpt-4o-mini: { input: 0.15, output: 0.60, cached_input: 0.075 }
  * cassettes: { dir: cassettes/recorded, mode: replay }
  * providers:
  *   - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
@@ -73,7 +79,7 @@ public final class ConfigLoader {
     ObjectNode root = readTree(yaml);
     checkKnownFields(root, "",
         Set.of("listen", "admin_listen", "max_message_bytes", "cassettes", "providers", "models", "retry",
-            "circuit_breaker", "converse"));
+            "circuit_breaker", "converse", "data_dir", "call_log", "prices"));
 
     RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
     Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
@@ -90,11 +96,12 @@ public final class ConfigLoader {
     List<AliasConfig> aliases = aliases(root.path("models"), providers);
     ResilienceConfig resilience = resilience(root);
     ConverseConfig converse = converse(root.path("converse"));
+    ObservabilityConfig observability = observability(root);
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
     return new RouterConfig(listen.host(), listen.port(), maxMessageBytes, cassettes, List.copyOf(providers), aliases,
-        resilience, converse, adminListen);
+        resilience, converse, adminListen, observability);
   }
 
   private CassetteConfig cassettes(JsonNode section) {
@@ -208,6 +215,85 @@ public final class ConfigLoader {
     }
     return new ConverseConfig(duration(section, "/converse/idle_timeout", d.idleTimeout()), maxSessions, maxSteps,
         text(section, "/converse/final_prompt", d.finalPrompt()));
+  }
+
+  private ObservabilityConfig observability(ObjectNode root) {
+    ObservabilityConfig d = ObservabilityConfig.DEFAULT;
+    JsonNode callLog = root.path("call_log");
+    if (callLog.isObject()) {
+      checkKnownFields((ObjectNode) callLog, "/call_log", Set.of("enabled", "bodies", "queue_size"));
+    } else if (!callLog.isMissingNode()) {
+      error("/call_log", "must be a mapping like { enabled: true, bodies: true, queue_size: 10000 }");
+    }
+    int queueSize = callLog.path("queue_size").asInt(d.callLogQueueSize());
+    if (queueSize < 1) {
+      error("/call_log/queue_size", "must be at least 1");
+    }
+    Map<String, ObservabilityConfig.ModelPrice> prices = new LinkedHashMap<>(BundledPrices.TABLE);
+    prices.putAll(prices(root.path("prices")));
+    return new ObservabilityConfig(text(root, "/data_dir", d.dataDir()),
+        callLog.has("enabled") ? flag(callLog, "/call_log/enabled") : d.callLog(),
+        callLog.has("bodies") ? flag(callLog, "/call_log/bodies") : d.callLogBodies(), queueSize,
+        Map.copyOf(prices));
+  }
+
+  /** The price table bundled as {@code llmrouter/prices.yaml}, read once, with the parser of `prices:`. */
+  private static final class BundledPrices {
+    static final Map<String, ObservabilityConfig.ModelPrice> TABLE = read();
+
+    private static Map<String, ObservabilityConfig.ModelPrice> read() {
+      ConfigLoader loader = new ConfigLoader(name -> null);
+      try (var in = ConfigLoader.class.getResourceAsStream("/llmrouter/prices.yaml")) {
+        Map<String, ObservabilityConfig.ModelPrice> prices =
+            loader.prices(loader.readTree(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)));
+        if (!loader.errors.isEmpty()) {
+          throw new IllegalStateException("the bundled llmrouter/prices.yaml is invalid: " + loader.errors);
+        }
+        return Map.copyOf(prices);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot read the bundled llmrouter/prices.yaml", e);
+      }
+    }
+  }
+
+  private Map<String, ObservabilityConfig.ModelPrice> prices(JsonNode section) {
+    Map<String, ObservabilityConfig.ModelPrice> prices = new LinkedHashMap<>();
+    if (section.isMissingNode()) {
+      return prices;
+    }
+    if (!section.isObject()) {
+      error("/prices", "must map model names to prices, like { gpt-4o-mini: { input: 0.15, output: 0.60 } }");
+      return prices;
+    }
+    section.fields().forEachRemaining(entry -> {
+      String at = "/prices/" + entry.getKey();
+      JsonNode price = entry.getValue();
+      if (!price.isObject()) {
+        error(at, "must be a mapping like { input: 0.15, output: 0.60, cached_input: 0.075 } (USD per million "
+            + "tokens)");
+        return;
+      }
+      checkKnownFields((ObjectNode) price, at, Set.of("input", "output", "cached_input"));
+      double input = pricePerMillion(price, at + "/input", true);
+      double output = pricePerMillion(price, at + "/output", true);
+      OptionalDouble cached = price.has("cached_input")
+          ? OptionalDouble.of(pricePerMillion(price, at + "/cached_input", false))
+          : OptionalDouble.empty();
+      prices.put(entry.getKey(), new ObservabilityConfig.ModelPrice(input, output, cached));
+    });
+    return prices;
+  }
+
+  private double pricePerMillion(JsonNode price, String pointer, boolean required) {
+    JsonNode value = price.path(pointer.substring(pointer.lastIndexOf('/') + 1));
+    if (value.isMissingNode() && !required) {
+      return 0;
+    }
+    if (!value.isNumber() || value.asDouble() < 0) {
+      error(pointer, "must be a price in US dollars per million tokens, a number at least 0");
+      return 0;
+    }
+    return value.asDouble();
   }
 
   private ResilienceConfig resilience(ObjectNode root) {

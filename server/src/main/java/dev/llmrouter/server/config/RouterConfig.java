@@ -14,7 +14,8 @@ import java.util.Optional;
  * @param aliases model names that stand for several targets
  * @param resilience retries and circuit breaking
  * @param converse live sessions
- * @param adminListen where the admin HTTP listener (the live chat page) listens; none when absent
+ * @param adminListen where the admin HTTP listener (the live chat page, metrics) listens; none when absent
+ * @param observability the call log and the price table
  */
 public record RouterConfig(
     String host,
@@ -25,7 +26,8 @@ public record RouterConfig(
     List<AliasConfig> aliases,
     ResilienceConfig resilience,
     ConverseConfig converse,
-    Optional<Address> adminListen) {
+    Optional<Address> adminListen,
+    ObservabilityConfig observability) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
 
@@ -39,11 +41,16 @@ public record RouterConfig(
 
   public RouterConfig withPort(int newPort) {
     return new RouterConfig(host, newPort, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen);
+        adminListen, observability);
+  }
+
+  public RouterConfig withObservability(ObservabilityConfig newObservability) {
+    return new RouterConfig(host, port, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
+        adminListen, newObservability);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
     return new RouterConfig(host, port, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
-        adminListen);
+        adminListen, observability);
   }
 }

@@ -1,5 +1,6 @@
 package dev.llmrouter.server.converse;
 
+import dev.llmrouter.api.v1.CallType;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
@@ -80,6 +81,8 @@ public final class ConverseSession {
   private StringBuilder partialText = new StringBuilder();
   private List<ToolCall> pendingCalls = List.of();
   private Runnable afterModelCall;
+  /** The call log's parent for the next model call: the turn's previous call, or what the stream's caller named. */
+  private String parentCallId = "";
 
   /**
    * @param options the cassette scope and mode of the stream that started the session, used for every model call
@@ -166,6 +169,7 @@ public final class ConverseSession {
     stepsThisTurn = 0;
     toolCallsThisTurn.clear();
     turnUsage = Usage.getDefaultInstance();
+    parentCallId = options.call().parentCallId();
     history.add(message.toBuilder().setRole(Role.ROLE_USER).build());
     send(ConverseEvent.newBuilder().setTurnStarted(TurnStarted.newBuilder().setTurn(turn)).build());
     callModel();
@@ -248,8 +252,11 @@ public final class ConverseSession {
     boolean finalCall = stepsThisTurn > maxSteps || toolsRanOut;
     ChatRequest request = request(finalCall ? List.of() : available, finalCall);
     partialText = new StringBuilder();
+    // Each model call is its own record in the call log, linked to the one before it in the turn.
+    CallOptions modelCall = options.withCall(options.call().next(CallType.CALL_TYPE_CONVERSE_TURN, parentCallId, id));
+    parentCallId = modelCall.call().callId();
     try {
-      running = pipeline.start(request, options);
+      running = pipeline.start(request, modelCall);
     } catch (RouterError e) {
       state = State.IDLE;
       turnError(e.status(), e.getMessage());
@@ -257,10 +264,10 @@ public final class ConverseSession {
       return;
     }
     state = State.GENERATING;
-    ChatEventStream call = running;
-    call.handler(event -> onModelEvent(event, finalCall));
-    call.exceptionHandler(failure -> {
-      if (running == call && state == State.GENERATING) {
+    ChatEventStream answer = running;
+    answer.handler(event -> onModelEvent(event, finalCall));
+    answer.exceptionHandler(failure -> {
+      if (running == answer && state == State.GENERATING) {
         state = State.IDLE;
         RouterError error = failure instanceof RouterError e ? e : new RouterError(GrpcStatus.INTERNAL,
             failure.toString());

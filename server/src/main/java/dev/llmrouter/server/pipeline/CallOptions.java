@@ -1,6 +1,7 @@
 package dev.llmrouter.server.pipeline;
 
 import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.server.observe.CallContext;
 
 /**
  * How one call runs, from the RPC and its metadata.
@@ -11,7 +12,13 @@ import dev.llmrouter.cassettes.CassetteMode;
  * @param mode the cassette mode (the server's, or `x-cassette-mode` where overrides are allowed)
  * @param pace how fast a hit is replayed (`x-cassette-pace`)
  * @param sequenced whether identical requests get successive takes (`x-cassette-take: sequence`)
+ * @param call the call's id, trace and who made it (`traceparent`, `x-trace-id`, `x-session-id`...)
  */
 public record CallOptions(boolean stream, long deadlineMillis, String scope, CassetteMode mode, ReplayPace pace,
-    boolean sequenced) {
+    boolean sequenced, CallContext call) {
+
+  /** The same options for another call. */
+  public CallOptions withCall(CallContext newCall) {
+    return new CallOptions(stream, deadlineMillis, scope, mode, pace, sequenced, newCall);
+  }
 }

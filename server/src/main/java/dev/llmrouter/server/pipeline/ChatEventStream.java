@@ -5,7 +5,10 @@ import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.FinishReason;
 import io.vertx.core.Handler;
 import io.vertx.core.streams.ReadStream;
+import io.vertx.grpc.common.GrpcStatus;
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * The events of one answer. A producer (a provider adapter, or a cassette) writes events with {@link #emit},
@@ -44,6 +47,8 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
   private final ArrayDeque<ChatEvent> queue = new ArrayDeque<>();
   private Upstream upstream = NO_UPSTREAM;
   private Runnable closeHandler = () -> { };
+  private UnaryOperator<ChatEvent> observeEvent = UnaryOperator.identity();
+  private Consumer<RouterError> observeEnd = error -> { };
   private Handler<ChatEvent> handler;
   private Handler<Void> endHandler;
   private Handler<Throwable> exceptionHandler;
@@ -71,6 +76,16 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
     this.closeHandler = handler;
   }
 
+  /**
+   * Watches the answer (for metrics, cost and the call log): {@code onEvent} sees each event as it is emitted and
+   * returns the event to deliver; {@code onEnd} runs once, with null after `done`, or with the failure, or with
+   * CANCELLED when the reader cancelled.
+   */
+  public void observe(UnaryOperator<ChatEvent> onEvent, Consumer<RouterError> onEnd) {
+    this.observeEvent = onEvent;
+    this.observeEnd = onEnd;
+  }
+
   /** True once the stream has ended, failed or been cancelled: the producer should stop. */
   public boolean isClosed() {
     return closed || done || failure != null;
@@ -81,11 +96,13 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
     if (isClosed()) {
       return;
     }
-    assembler.accept(event);
-    queue.add(event);
-    if (event.hasDone()) {
+    ChatEvent observed = observeEvent.apply(event);
+    assembler.accept(observed);
+    queue.add(observed);
+    if (observed.hasDone()) {
       done = true;
       closeHandler.run();
+      observeEnd.accept(null);
     }
     drain();
   }
@@ -103,6 +120,7 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
     failure = cause;
     upstream.cancel();
     closeHandler.run();
+    observeEnd.accept(RouterError.of(cause));
     drain();
   }
 
@@ -119,6 +137,7 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
     upstream.cancel();
     if (wasOpen) {
       closeHandler.run();
+      observeEnd.accept(new RouterError(GrpcStatus.CANCELLED, "the caller cancelled the call"));
     }
   }
 

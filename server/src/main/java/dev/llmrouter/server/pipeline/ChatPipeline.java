@@ -18,6 +18,8 @@ import dev.llmrouter.cassettes.ReplayMissException;
 import dev.llmrouter.cassettes.ResponseNormalizer;
 import dev.llmrouter.server.config.ProviderConfig;
 import dev.llmrouter.server.config.ResilienceConfig;
+import dev.llmrouter.server.observe.CallTracker;
+import dev.llmrouter.server.observe.Observability;
 import dev.llmrouter.server.route.Router;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -58,6 +60,7 @@ public final class ChatPipeline {
   private final ResilienceConfig resilience;
   private final boolean recordTiming;
   private final CassetteUsageLog usageLog;
+  private final Observability observability;
   private final Map<String, Future<Cassette>> recordingsInFlight = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> takeCounters = new ConcurrentHashMap<>();
   private final Cache<ByteString, CanonicalRequest> recentKeys = Caffeine.newBuilder()
@@ -67,15 +70,17 @@ public final class ChatPipeline {
    * @param resilience retries and circuit breaking for live calls
    * @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded`
    * @param usageLog where cassette hits are listed for `cassettes prune --unused`
+   * @param observability where each call is priced, counted and logged
    */
   public ChatPipeline(Vertx vertx, Router router, CassetteStore store, ResilienceConfig resilience,
-      boolean recordTiming, CassetteUsageLog usageLog) {
+      boolean recordTiming, CassetteUsageLog usageLog, Observability observability) {
     this.vertx = vertx;
     this.resilience = resilience;
     this.router = router;
     this.store = store;
     this.recordTiming = recordTiming;
     this.usageLog = usageLog;
+    this.observability = observability;
   }
 
   /**
@@ -84,11 +89,17 @@ public final class ChatPipeline {
    * @throws RouterError when the call cannot start
    */
   public ChatEventStream start(ChatRequest request, CallOptions options) {
-    List<Router.Target> plan = router.plan(request.getModel())
-        .orElseThrow(() -> new RouterError(GrpcStatus.INVALID_ARGUMENT, "unknown model " + request.getModel()));
+    CallTracker tracker = observability.begin(options.call(), request);
+    Optional<List<Router.Target>> planned = router.plan(request.getModel());
+    if (planned.isEmpty()) {
+      throw refused(tracker, new RouterError(GrpcStatus.INVALID_ARGUMENT, "unknown model " + request.getModel()));
+    }
+    List<Router.Target> plan = planned.get();
     ChatEventStream answer = new ChatEventStream();
+    answer.observe(tracker::onEvent, error -> tracker.onEnd(error == null ? GrpcStatus.OK : error.status(),
+        error == null ? "" : error.getMessage()));
     if (options.mode() == CassetteMode.OFF) {
-      UpstreamAttempts live = UpstreamAttempts.start(vertx, resilience, plan, request, options);
+      UpstreamAttempts live = UpstreamAttempts.start(vertx, resilience, plan, request, options, tracker::attempt);
       relay(live.events(), answer, e -> withOrigin(withProvider(e, live.servedBy()), origin(live,
           CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", "")));
       return answer;
@@ -99,12 +110,22 @@ public final class ChatPipeline {
         answer.fail(new RouterError(GrpcStatus.INTERNAL, "cannot compute the cassette key: " + keyed.cause()));
       } else if (options.mode() == CassetteMode.RECORD) {
         CanonicalRequest canonical = keyed.result();
-        record(request, canonical, plan, options, nextTake(options, canonical.key()), answer, context);
+        record(request, canonical, plan, options, nextTake(options, canonical.key()), answer, context, tracker);
       } else {
-        consult(request, keyed.result(), plan, options, answer, context);
+        consult(request, keyed.result(), plan, options, answer, context, tracker);
       }
     });
     return answer;
+  }
+
+  /** Logs a call refused before it started (an invalid request), and returns the error to end it with. */
+  public RouterError refuse(ChatRequest request, CallOptions options, RouterError error) {
+    return refused(observability.begin(options.call(), request), error);
+  }
+
+  private static RouterError refused(CallTracker tracker, RouterError error) {
+    tracker.onEnd(error.status(), error.getMessage());
+    return error;
   }
 
   /**
@@ -121,7 +142,7 @@ public final class ChatPipeline {
 
   /** Replay, auto and sequenced modes: replay a recorded take, or record it, or explain the miss. */
   private void consult(ChatRequest request, CanonicalRequest canonical, List<Router.Target> plan, CallOptions options,
-      ChatEventStream answer, Context context) {
+      ChatEventStream answer, Context context, CallTracker tracker) {
     lookup(options.scope(), canonical.key()).onComplete(found -> {
       if (answer.isClosed()) {
         return;
@@ -135,7 +156,7 @@ public final class ChatPipeline {
       if (cassette.isPresent() && take < cassette.get().takes().size()) {
         replay(cassette.get(), take, options, answer);
       } else if (options.mode() == CassetteMode.AUTO) {
-        record(request, canonical, plan, options, take, answer, context);
+        record(request, canonical, plan, options, take, answer, context, tracker);
       } else if (cassette.isPresent()) {
         answer.fail(new RouterError(GrpcStatus.FAILED_PRECONDITION, "the cassette "
             + store.pathOf(options.scope(), canonical.key()) + " has " + cassette.get().takes().size()
@@ -203,6 +224,7 @@ public final class ChatPipeline {
   }
 
   private void miss(String scope, CanonicalRequest canonical, ChatEventStream answer) {
+    observability.metrics().cassette("miss");
     vertx.executeBlocking(() -> ReplayMissException.of(scope, canonical, store.closest(scope, canonical.json())), false)
         .onComplete(ar -> answer.fail(ar.failed() ? corrupt(ar.cause()) : RouterError.withInfo(
             GrpcStatus.FAILED_PRECONDITION, ar.result().getMessage(), "CASSETTE_MISS",
@@ -214,7 +236,7 @@ public final class ChatPipeline {
    * the `done` event is delivered, so a caller that gets `done` can replay at once. A failed exchange writes nothing.
    */
   private void record(ChatRequest request, CanonicalRequest canonical, List<Router.Target> plan, CallOptions options,
-      int takeIndex, ChatEventStream answer, Context context) {
+      int takeIndex, ChatEventStream answer, Context context, CallTracker tracker) {
     String id = options.scope() + "/" + canonical.key();
     Promise<Cassette> recording = Promise.promise();
     // Sequenced requests are distinct takes; otherwise identical requests in flight share one recording.
@@ -235,7 +257,7 @@ public final class ChatPipeline {
     List<ChatEvent> take = new ArrayList<>();
     List<Long> offsets = new ArrayList<>();
     long startedAt = System.nanoTime();
-    UpstreamAttempts live = UpstreamAttempts.start(vertx, resilience, plan, request, options);
+    UpstreamAttempts live = UpstreamAttempts.start(vertx, resilience, plan, request, options, tracker::attempt);
     ChatEventStream upstream = live.events();
     upstream.exceptionHandler(failure -> {
       recording.tryFail(failure);

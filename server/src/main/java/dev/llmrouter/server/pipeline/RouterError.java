@@ -55,6 +55,12 @@ public final class RouterError extends RuntimeException {
     return new RouterError(status, message, details);
   }
 
+  /** The failure as a RouterError: itself, or INTERNAL naming an unexpected one. */
+  public static RouterError of(Throwable failure) {
+    return failure instanceof RouterError routerError ? routerError
+        : new RouterError(GrpcStatus.INTERNAL, "internal error: " + failure);
+  }
+
   public GrpcStatus status() {
     return status;
   }

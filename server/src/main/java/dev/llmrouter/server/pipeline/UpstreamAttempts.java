@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The upstream attempts of one call. Until the first event reaches the caller, a retryable failure (unreachable,
@@ -34,6 +35,8 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private final boolean stream;
   private final long deadlineNanos;
   private final ChatEventStream out = new ChatEventStream();
+  /** Told the deployment of each upstream request, for the metrics. */
+  private final Consumer<String> onAttempt;
   private int targetIndex;
   private int attemptsOnTarget;
   private int attempts;
@@ -44,8 +47,9 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private RouterError lastError;
 
   private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, List<Router.Target> targets, ChatRequest request,
-      CallOptions options) {
+      CallOptions options, Consumer<String> onAttempt) {
     this.vertx = vertx;
+    this.onAttempt = onAttempt;
     this.policy = policy;
     this.targets = targets;
     this.request = request;
@@ -56,8 +60,8 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
 
   /** Starts the first attempt; must be called on the caller's event-loop context. */
   static UpstreamAttempts start(Vertx vertx, ResilienceConfig policy, List<Router.Target> targets,
-      ChatRequest request, CallOptions options) {
-    UpstreamAttempts attempts = new UpstreamAttempts(vertx, policy, targets, request, options);
+      ChatRequest request, CallOptions options, Consumer<String> onAttempt) {
+    UpstreamAttempts attempts = new UpstreamAttempts(vertx, policy, targets, request, options, onAttempt);
     attempts.out.upstream(attempts);
     attempts.attempt();
     return attempts;
@@ -108,6 +112,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     }
     attempts++;
     attemptsOnTarget++;
+    onAttempt.accept(deployment.name());
     ChatEventStream attempt = new ChatEventStream();
     current = attempt;
     long timeoutMillis = deployment.config().timeout().toMillis();

@@ -67,7 +67,8 @@ class LiveChatPageTest {
     assertEquals("replayed from cassette", page.getString("origin"), page::encodePrettily);
     assertTrue(page.getString("model").matches("gpt-4o-mini\\S* · openai"), page::encodePrettily);
     assertTrue(page.getString("usage").matches("\\d+ in · \\d+ out"), page::encodePrettily);
-    assertEquals("cost n/a", page.getString("cost"), page::encodePrettily);
+    // gpt-4o-mini at the bundled prices: 13 x $0.15 + 19 x $0.60 per million tokens = $0.00001335.
+    assertEquals("$0.000013", page.getString("cost"), page::encodePrettily);
     assertEquals(new JsonArray().add("anthropic/claude-haiku-4-5").add("openai/gpt-4o-mini"),
         page.getJsonArray("models"), page::encodePrettily);
     assertEquals(new JsonArray(), page.getJsonArray("errors"), page::encodePrettily);

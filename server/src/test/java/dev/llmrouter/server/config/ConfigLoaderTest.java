@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
@@ -82,6 +83,37 @@ class ConfigLoaderTest {
     assertTrue(message.contains("providers.1.type (line 5): must be one of "
         + new TreeSet<>(ConfigLoader.PROVIDER_TYPES)), message);
     assertTrue(message.contains("providers.1.base_url (line 5)"), message);
+  }
+
+  @Test
+  void theCallLogIsOnByDefaultAndItsSettingsAndPricesAreChecked() {
+    ObservabilityConfig defaults = parse("listen: 127.0.0.1:50051\n").observability();
+    assertEquals("data", defaults.dataDir());
+    assertTrue(defaults.callLog() && defaults.callLogBodies());
+    ObservabilityConfig set = parse("""
+        data_dir: /var/lib/llm-router
+        call_log: { enabled: false, bodies: false, queue_size: 100 }
+        prices:
+          my-model: { input: 1.5, output: 3, cached_input: 0.5 }
+        """).observability();
+    assertEquals(new ObservabilityConfig("/var/lib/llm-router", false, false, 100, set.prices()), set);
+    assertEquals(new ObservabilityConfig.ModelPrice(1.5, 3, OptionalDouble.of(0.5)), set.prices().get("my-model"));
+    String message = error("""
+        call_log: { enabled: yes-please, queue_size: 0, body: true }
+        prices:
+          my-model: { input: -1, output: cheap, cache: 1 }
+          other: 5
+        """);
+    assertTrue(message.contains("call_log.enabled (line 1): must be true or false"), message);
+    assertTrue(message.contains("call_log.queue_size (line 1): must be at least 1"), message);
+    assertTrue(message.contains("call_log.body (line 1): unknown field"), message);
+    assertTrue(message.contains("prices.my-model.input (line 3): must be a price in US dollars per million tokens"),
+        message);
+    assertTrue(message.contains("prices.my-model.output (line 3)"), message);
+    assertTrue(message.contains("prices.my-model.cache (line 3): unknown field"), message);
+    assertTrue(message.contains("prices.other (line 4): must be a mapping"), message);
+    assertEquals("/srv/data", CommandLine.parse("--data-dir", "/srv/data").applyTo(parse("listen: 127.0.0.1:1\n"))
+        .observability().dataDir());
   }
 
   @Test

@@ -18,6 +18,7 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolResults;
+import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.RunningRouter;
@@ -106,71 +107,6 @@ class ConverseTest {
       }
     }
     return count;
-  }
-
-  // ---- a grpc-java Converse stream
-
-  /** One Converse stream seen from the client. */
-  static final class Conversation implements StreamObserver<ConverseEvent> {
-    final LinkedBlockingQueue<ConverseEvent> events = new LinkedBlockingQueue<>();
-    final List<ConverseEvent> all = new ArrayList<>();
-    final CompletableFuture<Status> closed = new CompletableFuture<>();
-    StreamObserver<ConverseRequest> requests;
-
-    static Conversation open(RunningRouter router) {
-      Conversation conversation = new Conversation();
-      conversation.requests = ChatServiceGrpc.newStub(router.channel()).converse(conversation);
-      return conversation;
-    }
-
-    Conversation send(ConverseRequest request) {
-      requests.onNext(request);
-      return this;
-    }
-
-    Conversation user(String text) {
-      return send(ConverseRequest.newBuilder().setUser(Message.newBuilder().setRole(Role.ROLE_USER)
-          .addParts(Part.newBuilder().setText(text))).build());
-    }
-
-    /** Waits for the next event matching {@code wanted}, keeping every event in {@link #all}. */
-    ConverseEvent until(Predicate<ConverseEvent> wanted) throws InterruptedException {
-      while (true) {
-        ConverseEvent event = events.poll(10, TimeUnit.SECONDS);
-        if (event == null) {
-          throw new AssertionError("no matching event within 10 s; got " + all);
-        }
-        all.add(event);
-        if (wanted.test(event)) {
-          return event;
-        }
-      }
-    }
-
-    /** Answers each requested call with the text {@code result}. */
-    Conversation answer(ConverseEvent toolCalls, String result) {
-      ToolResults.Builder results = ToolResults.newBuilder();
-      for (ToolCall call : toolCalls.getToolCalls().getToolCallsList()) {
-        results.addResults(Message.newBuilder().setRole(Role.ROLE_TOOL).setToolCallId(call.getId())
-            .addParts(Part.newBuilder().setText(result)));
-      }
-      return send(ConverseRequest.newBuilder().setToolResults(results).build());
-    }
-
-    @Override
-    public void onNext(ConverseEvent value) {
-      events.add(value);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      closed.complete(Status.fromThrowable(t));
-    }
-
-    @Override
-    public void onCompleted() {
-      closed.complete(Status.OK);
-    }
   }
 
   private static ConverseRequest start(String... toolNames) {

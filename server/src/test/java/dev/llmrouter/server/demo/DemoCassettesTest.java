@@ -235,9 +235,10 @@ class DemoCassettesTest {
   }
 
   @Test
-  void theEmbeddedDefaultReplaysTheReadmeCallsWithNoKeysAndNoNetwork() throws Exception {
+  void theEmbeddedDefaultReplaysTheReadmeCallsWithNoKeysAndNoNetwork(@TempDir Path dataDir) throws Exception {
     var defaults = ConfigLoader.embeddedDefault(name -> null);
-    var config = defaults.withPort(0).withCassettes(defaults.cassettes().withDir(SHIPPED.toString()));
+    var config = defaults.withPort(0).withCassettes(defaults.cassettes().withDir(SHIPPED.toString()))
+        .withObservability(defaults.observability().withDataDir(dataDir.toString()));
     RouterServer server = RouterServer.start(vertx, config).toCompletionStage().toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();

@@ -5,9 +5,16 @@ import dev.llmrouter.api.v1.ModelServiceGrpc;
 import dev.llmrouter.server.RouterServer;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.config.ObservabilityConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -22,10 +29,12 @@ public final class RunningRouter implements AutoCloseable {
   public static final String TEST_KEY_2 = "sk-test-second-fake-key-9876543210";
 
   private final RouterServer server;
+  private final Path dataDir;
   private final ManagedChannel channel;
 
-  private RunningRouter(RouterServer server) {
+  private RunningRouter(RouterServer server, Path dataDir) {
     this.server = server;
+    this.dataDir = dataDir;
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
         .maxInboundMessageSize(64 * 1024 * 1024).build();
   }
@@ -35,9 +44,32 @@ public final class RunningRouter implements AutoCloseable {
     return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2", TEST_KEY_2)::get));
   }
 
-  /** Starts the router with the given config, for settings YAML cannot carry (listen is forced as above). */
+  /**
+   * Starts the router with the given config, for settings YAML cannot carry (listen is forced as above). Unless the
+   * config names a data_dir, the call log goes to a new temporary folder (see {@link #dataDir()}).
+   */
   public static RunningRouter start(Vertx vertx, RouterConfig config) {
-    return new RunningRouter(MockUpstream.await(RouterServer.start(vertx, config.withPort(0))));
+    return start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** As above, with the metrics in {@code registry} (Vert.x's too when {@code vertx} is instrumented with it). */
+  public static RunningRouter start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry) {
+    RouterConfig started = config.withPort(0);
+    if (config.observability().dataDir().equals(ObservabilityConfig.DEFAULT.dataDir())) {
+      try {
+        started = started.withObservability(config.observability().withDataDir(
+            Files.createTempDirectory("llmrouter-data").toString()));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    Path dataDir = Path.of(started.observability().dataDir());
+    return new RunningRouter(MockUpstream.await(RouterServer.start(vertx, started, registry)), dataDir);
+  }
+
+  /** The router's data_dir: the call log is {@code calls.db} in it. */
+  public Path dataDir() {
+    return dataDir;
   }
 
   public int port() {

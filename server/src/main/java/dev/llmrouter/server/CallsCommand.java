@@ -1,0 +1,297 @@
+package dev.llmrouter.server;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.JsonFormat;
+import com.google.protobuf.util.Timestamps;
+import dev.llmrouter.api.v1.CallFilter;
+import dev.llmrouter.api.v1.CallNode;
+import dev.llmrouter.api.v1.CallRecord;
+import dev.llmrouter.api.v1.GetUsageResponse;
+import dev.llmrouter.api.v1.ListCallsResponse;
+import dev.llmrouter.api.v1.UsageGrouping;
+import dev.llmrouter.api.v1.UsageRow;
+import dev.llmrouter.api.v1.UsageTotals;
+import dev.llmrouter.server.config.ConfigException;
+import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.config.ObservabilityConfig;
+import dev.llmrouter.server.observe.CallLog;
+import dev.llmrouter.server.observe.CallQueries;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+
+/**
+ * `java -jar llm-router.jar calls ...`: reads the call log with the same queries as `ObservabilityService`.
+ * Exit codes: 0 done, 1 nothing found (or no call log), 2 the command line is wrong.
+ */
+public final class CallsCommand {
+
+  public static final String USAGE = """
+      usage: java -jar server/target/llm-router.jar calls COMMAND [--data-dir DIR | --config FILE] [--json]
+
+        list              the newest calls first: start time, id, RPC, status, model, provider, tokens in/out,
+                          cost, latency, trace. Filters (all must match):
+                            --trace ID  --session ID  --user ID  --model NAME  --provider NAME  --status STATUS
+                            --tag TAG  --since TIME  --until TIME
+                          --limit N (default 20, at most 1000)
+        trace ID          the calls of a trace as a tree, each under the call it follows
+        usage             calls, tokens and cost, in total and grouped --by provider,model,upstream_model,tag
+                          (default provider,model), over --since TIME and --until TIME
+        --data-dir DIR    the router's data_dir (default: %s); the call log is DIR/calls.db
+        --config FILE     read data_dir from the router's config instead
+        --json            print protobuf JSON, one object per line, instead of a table
+        --help            print this text
+
+        TIME is an ISO-8601 instant (2026-11-23T10:00:00Z) or an age: 30m, 2h, 7d.
+      """.formatted(ObservabilityConfig.DEFAULT.dataDir());
+
+  private static final int OK = 0;
+  private static final int NOT_FOUND = 1;
+  private static final int BAD_USAGE = 2;
+  private static final Set<String> FILTERS = Set.of("--trace", "--session", "--user", "--model", "--provider",
+      "--status", "--tag", "--since", "--until", "--limit", "--by", "--data-dir", "--config");
+  private static final JsonFormat.Printer JSON = JsonFormat.printer().omittingInsignificantWhitespace();
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Map<String, String> options = new HashMap<>();
+  private final List<String> operands = new ArrayList<>();
+  private boolean json;
+
+  private CallsCommand(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  /** Runs one command (the arguments after `calls`) and returns its exit code. */
+  public static int run(List<String> args, PrintStream out, PrintStream err) {
+    return new CallsCommand(out, err).run(args);
+  }
+
+  private int run(List<String> args) {
+    try {
+      parse(args);
+      if (options.containsKey("--help") || operands.isEmpty()) {
+        out.print(USAGE);
+        return operands.isEmpty() && !options.containsKey("--help") ? BAD_USAGE : OK;
+      }
+      CallQueries log = new CallQueries(dataDir().resolve(CallLog.FILE_NAME));
+      return switch (operands.get(0)) {
+        case "list" -> list(log);
+        case "trace" -> trace(log);
+        case "usage" -> usage(log);
+        default -> throw new ConfigException("unknown command '" + operands.get(0) + "'; expected list, trace or "
+            + "usage");
+      };
+    } catch (ConfigException | IllegalArgumentException e) {
+      err.println("calls: " + e.getMessage());
+      return BAD_USAGE;
+    } catch (NoSuchElementException e) {
+      err.println("calls: " + e.getMessage());
+      return NOT_FOUND;
+    } catch (SQLException | IOException e) {
+      err.println("calls: cannot read the call log: " + e.getMessage());
+      return NOT_FOUND;
+    }
+  }
+
+  private void parse(List<String> args) {
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      if (arg.equals("--json")) {
+        json = true;
+      } else if (arg.equals("--help") || arg.equals("-h")) {
+        options.put("--help", "");
+      } else if (FILTERS.contains(arg)) {
+        if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
+          throw new ConfigException(arg + " needs a value");
+        }
+        options.put(arg, args.get(++i));
+      } else if (arg.startsWith("-")) {
+        throw new ConfigException("unknown flag '" + arg + "'\n" + USAGE);
+      } else {
+        operands.add(arg);
+      }
+    }
+  }
+
+  private Path dataDir() throws IOException {
+    if (options.containsKey("--data-dir")) {
+      return Path.of(options.get("--data-dir"));
+    }
+    if (options.containsKey("--config")) {
+      Path file = Path.of(options.get("--config"));
+      return Path.of(ConfigLoader.parse(Files.readString(file), System::getenv).observability().dataDir());
+    }
+    return Path.of(ObservabilityConfig.DEFAULT.dataDir());
+  }
+
+  private int list(CallQueries log) throws SQLException {
+    CallFilter.Builder filter = CallFilter.newBuilder()
+        .setTraceId(option("--trace")).setSessionId(option("--session")).setUserId(option("--user"))
+        .setModel(option("--model")).setProvider(option("--provider")).setStatus(option("--status"))
+        .setTag(option("--tag"));
+    timeRange(filter);
+    int limit = integer("--limit", 20);
+    ListCallsResponse page = log.list(filter.build(), limit, "");
+    if (json) {
+      page.getCallsList().forEach(call -> out.println(json(call)));
+      return OK;
+    }
+    if (page.getCallsCount() == 0) {
+      out.println("no calls match");
+      return NOT_FOUND;
+    }
+    out.printf("%-24s %-16s %-10s %-18s %-34s %-10s %13s %10s %9s  %s%n", "START (UTC)", "ID", "RPC", "STATUS",
+        "MODEL", "PROVIDER", "TOKENS IN/OUT", "COST USD", "LATENCY", "TRACE");
+    for (CallRecord call : page.getCallsList()) {
+      out.println(line(call, ""));
+    }
+    if (!page.getNextPageToken().isEmpty()) {
+      out.println("(more: raise --limit, or narrow with --since/--until)");
+    }
+    return OK;
+  }
+
+  private int trace(CallQueries log) throws SQLException {
+    if (operands.size() != 2) {
+      throw new ConfigException("trace takes one trace id: calls trace ID");
+    }
+    List<CallNode> roots = log.trace(operands.get(1)).getRootsList();
+    if (json) {
+      roots.forEach(root -> out.println(json(root)));
+      return OK;
+    }
+    out.println("trace " + operands.get(1));
+    roots.forEach(root -> printTree(root, "  "));
+    return OK;
+  }
+
+  private void printTree(CallNode node, String indent) {
+    out.println(line(node.getCall(), indent));
+    node.getChildrenList().forEach(child -> printTree(child, indent + "  "));
+  }
+
+  private int usage(CallQueries log) throws SQLException {
+    List<UsageGrouping> groups = new ArrayList<>();
+    for (String by : option("--by").isEmpty() ? List.of("provider", "model") : List.of(option("--by").split(","))) {
+      try {
+        groups.add(UsageGrouping.valueOf("USAGE_GROUPING_" + by.trim().toUpperCase(Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("--by takes provider, model, upstream_model and tag, not '" + by + "'");
+      }
+    }
+    GetUsageResponse usage = log.usage(timeRange(CallFilter.newBuilder()).build(), groups);
+    if (json) {
+      out.println(json(usage));
+      return OK;
+    }
+    out.printf("%-44s %7s %7s %12s %12s %12s %12s%n", "GROUP", "CALLS", "FAILED", "INPUT TOK", "OUTPUT TOK",
+        "COST USD", "REPLAYED USD");
+    for (UsageRow row : usage.getRowsList()) {
+      List<String> names = new ArrayList<>();
+      for (String name : List.of(row.getProvider(), row.getModel(), row.getUpstreamModel(), row.getTag())) {
+        if (!name.isEmpty()) {
+          names.add(name);
+        }
+      }
+      out.println(totalsLine(names.isEmpty() ? "(none)" : String.join(" ", names), row.getTotals()));
+    }
+    out.println(totalsLine("TOTAL", usage.getTotal()));
+    if (usage.getTotal().getUnpricedCalls() > 0) {
+      out.println(usage.getTotal().getUnpricedCalls() + " calls have no price: add their models under `prices:`");
+    }
+    return OK;
+  }
+
+  private static String totalsLine(String group, UsageTotals t) {
+    return String.format(Locale.ROOT, "%-44s %7d %7d %12d %12d %12.6f %12.6f", group, t.getCalls(),
+        t.getFailedCalls(), t.getInputTokens(), t.getOutputTokens(), t.getCostUsd(), t.getReplayedCostUsd());
+  }
+
+  private static String line(CallRecord call, String indent) {
+    String tokens = call.getUsage().hasInputTokens() || call.getUsage().hasOutputTokens()
+        ? call.getUsage().getInputTokens() + "/" + call.getUsage().getOutputTokens() : "-";
+    String cost = call.getUsage().hasCostUsd() ? String.format(Locale.ROOT, "%.6f", call.getUsage().getCostUsd())
+        : "-";
+    String rpc = switch (call.getCallType()) {
+      case CALL_TYPE_STREAM -> "stream";
+      case CALL_TYPE_CONVERSE_TURN -> "converse";
+      default -> "chat";
+    };
+    String start = Instant.ofEpochMilli(Timestamps.toMillis(call.getStartTime())).toString();
+    return String.format(Locale.ROOT, "%-24s %-16s %-10s %-18s %-34s %-10s %13s %10s %7.1fms  %s",
+        indent + start, call.getId(), rpc, call.getStatus(), call.getModel(), call.getProvider(), tokens, cost,
+        Durations.toNanos(call.getLatency()) / 1e6, call.getTraceId());
+  }
+
+  /** Sets the start and end times of --since and --until on the filter. */
+  private CallFilter.Builder timeRange(CallFilter.Builder filter) {
+    if (options.containsKey("--since")) {
+      filter.setStartTime(time("--since"));
+    }
+    if (options.containsKey("--until")) {
+      filter.setEndTime(time("--until"));
+    }
+    return filter;
+  }
+
+  private String option(String name) {
+    return options.getOrDefault(name, "");
+  }
+
+  private int integer(String name, int fallback) {
+    String value = option(name);
+    try {
+      return value.isEmpty() ? fallback : Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new ConfigException(name + " must be a whole number, not '" + value + "'");
+    }
+  }
+
+  /** An ISO-8601 instant, or an age before now (30m, 2h, 7d). */
+  private Timestamp time(String name) {
+    String value = option(name);
+    java.util.regex.Matcher age = java.util.regex.Pattern.compile("(\\d+)([smhd])").matcher(value);
+    if (age.matches()) {
+      long amount = Long.parseLong(age.group(1));
+      Duration ago = switch (age.group(2)) {
+        case "s" -> Duration.ofSeconds(amount);
+        case "m" -> Duration.ofMinutes(amount);
+        case "h" -> Duration.ofHours(amount);
+        default -> Duration.ofDays(amount);
+      };
+      return Timestamps.fromMillis(Instant.now().minus(ago).toEpochMilli());
+    }
+    try {
+      Instant instant = Instant.parse(value);
+      return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+    } catch (DateTimeParseException e) {
+      throw new ConfigException(name + " must be an ISO-8601 instant like 2026-11-23T10:00:00Z or an age like 30m, "
+          + "2h, 7d; not '" + value + "'");
+    }
+  }
+
+  private static String json(MessageOrBuilder message) {
+    try {
+      return JSON.print(message);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

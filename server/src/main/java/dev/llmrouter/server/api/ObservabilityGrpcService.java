@@ -1,0 +1,92 @@
+package dev.llmrouter.server.api;
+
+import dev.llmrouter.api.v1.CallFilter;
+import dev.llmrouter.api.v1.GetTraceRequest;
+import dev.llmrouter.api.v1.GetUsageRequest;
+import dev.llmrouter.api.v1.ListCallsRequest;
+import dev.llmrouter.api.v1.ObservabilityServiceGrpcService;
+import dev.llmrouter.server.observe.CallQueries;
+import dev.llmrouter.server.pipeline.RouterError;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.Service;
+import java.sql.SQLException;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+
+/**
+ * `llmrouter.v1.ObservabilityService`: the call log's queries, run on worker threads (SQLite blocks). With the call
+ * log off, every RPC fails with FAILED_PRECONDITION saying how to turn it on.
+ */
+public final class ObservabilityGrpcService {
+
+  private final Vertx vertx;
+  private final Optional<CallQueries> queries;
+
+  public ObservabilityGrpcService(Vertx vertx, Optional<CallQueries> queries) {
+    this.vertx = vertx;
+    this.queries = queries;
+  }
+
+  public Service service() {
+    return Service.service(ObservabilityServiceGrpcService.SERVICE_NAME,
+            ObservabilityServiceGrpcService.SERVICE_DESCRIPTOR)
+        .bind(ObservabilityServiceGrpcService.ListCalls, call -> answer(call, (ListCallsRequest request) ->
+            log -> log.list(request.getFilter(), request.getPageSize(), request.getPageToken())))
+        .bind(ObservabilityServiceGrpcService.GetTrace, call -> answer(call, (GetTraceRequest request) ->
+            log -> log.trace(request.getTraceId())))
+        .bind(ObservabilityServiceGrpcService.GetUsage, call -> answer(call, (GetUsageRequest request) ->
+            log -> log.usage(rangeOf(request), request.getGroupByList())))
+        .build();
+  }
+
+  /** A query against the call log. */
+  private interface Query<T> {
+    T run(CallQueries log) throws SQLException;
+  }
+
+  private <Q, A> void answer(GrpcServerRequest<Q, A> call, Function<Q, Query<A>> query) {
+    call.handler(request -> {
+      if (queries.isEmpty()) {
+        GrpcErrors.end(call.response(), new RouterError(GrpcStatus.FAILED_PRECONDITION, "the call log is off on "
+            + "this router: set call_log.enabled: true in its config"));
+        return;
+      }
+      Callable<A> work = () -> query.apply(request).run(queries.get());
+      vertx.executeBlocking(work, false).onComplete(done -> {
+        if (done.succeeded()) {
+          call.response().end(done.result());
+        } else {
+          GrpcErrors.end(call.response(), errorOf(done.cause()));
+        }
+      });
+    });
+  }
+
+  private static CallFilter rangeOf(GetUsageRequest request) {
+    CallFilter.Builder range = CallFilter.newBuilder();
+    if (request.hasStartTime()) {
+      range.setStartTime(request.getStartTime());
+    }
+    if (request.hasEndTime()) {
+      range.setEndTime(request.getEndTime());
+    }
+    return range.build();
+  }
+
+  private static RouterError errorOf(Throwable failure) {
+    if (failure instanceof IllegalArgumentException invalid) {
+      return new RouterError(GrpcStatus.INVALID_ARGUMENT, invalid.getMessage());
+    }
+    if (failure instanceof NoSuchElementException missing) {
+      return new RouterError(GrpcStatus.NOT_FOUND, missing.getMessage());
+    }
+    if (failure instanceof SQLException sql) {
+      return new RouterError(GrpcStatus.UNAVAILABLE, "the call log cannot be read: " + sql.getMessage());
+    }
+    return RouterError.of(failure);
+  }
+}

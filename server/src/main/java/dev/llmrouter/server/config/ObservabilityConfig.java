@@ -1,0 +1,33 @@
+package dev.llmrouter.server.config;
+
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * Where calls are logged and what they cost: `data_dir`, `call_log:` and `prices:`.
+ *
+ * @param dataDir the folder of the router's own files; the call log is {@code <dataDir>/calls.db}
+ * @param callLog whether model calls are logged
+ * @param callLogBodies whether the log keeps system prompts, messages, tools and answers (off for privacy)
+ * @param callLogQueueSize how many records may wait for the writer; beyond that new ones are dropped and counted
+ * @param prices prices by model name, added to and overriding the bundled defaults
+ */
+public record ObservabilityConfig(String dataDir, boolean callLog, boolean callLogBodies, int callLogQueueSize,
+    Map<String, ModelPrice> prices) {
+
+  public static final ObservabilityConfig DEFAULT = new ObservabilityConfig("data", true, true, 10_000, Map.of());
+
+  /**
+   * What one model costs, in US dollars per million tokens.
+   *
+   * @param input per million input tokens that were not read from the prompt cache
+   * @param output per million output tokens (reasoning included)
+   * @param cachedInput per million input tokens read from the prompt cache; the input price when absent
+   */
+  public record ModelPrice(double input, double output, OptionalDouble cachedInput) {
+  }
+
+  public ObservabilityConfig withDataDir(String newDataDir) {
+    return new ObservabilityConfig(newDataDir, callLog, callLogBodies, callLogQueueSize, prices);
+  }
+}

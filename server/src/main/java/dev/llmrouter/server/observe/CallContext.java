@@ -1,0 +1,44 @@
+package dev.llmrouter.server.observe;
+
+import dev.llmrouter.api.v1.CallType;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Who made a model call and how it links to others, from call metadata: the call log keeps it with the call.
+ *
+ * @param callId this call's id: 16 lowercase hex digits, the form of a W3C span id
+ * @param type the RPC that made the call
+ * @param traceId the trace the call belongs to (given by the caller, or generated)
+ * @param parentCallId the call this one follows; empty when none
+ * @param sessionId the caller's session (or the Converse session); empty when none
+ * @param userId the end user; empty when none
+ * @param tags the call's tags
+ * @param metadata free metadata
+ */
+public record CallContext(String callId, CallType type, String traceId, String parentCallId, String sessionId,
+    String userId, List<String> tags, Map<String, String> metadata) {
+
+  /** A call with no metadata: a new trace of its own. */
+  public static CallContext unlinked(CallType type) {
+    return new CallContext(newCallId(), type, newTraceId(), "", "", "", List.of(), Map.of());
+  }
+
+  /** Another call of the same trace, session, user and tags, following {@code parent}. */
+  public CallContext next(CallType nextType, String parent, String session) {
+    return new CallContext(newCallId(), nextType, traceId, parent, session, userId, tags, metadata);
+  }
+
+  /** A new call id: 8 random bytes in hex, like a W3C span id. */
+  public static String newCallId() {
+    return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong() | 1L);
+  }
+
+  /** A new trace id: 16 random bytes in hex, like a W3C trace id. */
+  public static String newTraceId() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    return HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong() | 1L);
+  }
+}

@@ -1,0 +1,172 @@
+package dev.llmrouter.server.observe;
+
+import dev.llmrouter.api.v1.CallRecord;
+import dev.llmrouter.cassettes.Redactor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The call log's writer: records are queued by the event loop ({@link #append}, which never blocks) and written to
+ * SQLite by one thread of its own, in batches of up to {@value #BATCH} per transaction. When the queue is full a
+ * record is dropped and counted: the call it describes has succeeded already and must not wait for the disk.
+ */
+public final class CallLog implements AutoCloseable {
+
+  /** The file name of the call log under the data directory. */
+  public static final String FILE_NAME = "calls.db";
+
+  private static final int BATCH = 512;
+  private static final System.Logger LOG = System.getLogger("llmrouter");
+
+  private final Path file;
+  private final Redactor redactor;
+  private final BlockingQueue<CallRecord> queue;
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong written = new AtomicLong();
+  private final Connection connection;
+  private final Thread writer;
+  private volatile boolean closing;
+
+  private CallLog(Path file, Redactor redactor, int queueSize, Connection connection) {
+    this.file = file;
+    this.redactor = redactor;
+    this.queue = new ArrayBlockingQueue<>(queueSize);
+    this.connection = connection;
+    this.writer = new Thread(this::writeUntilClosed, "llmrouter-call-log");
+    writer.setDaemon(true);
+  }
+
+  /**
+   * Opens (or creates) {@code <dataDir>/calls.db} and starts the writer.
+   *
+   * @throws IllegalStateException naming the file when it cannot be opened
+   */
+  public static CallLog open(Path dataDir, int queueSize, Redactor redactor) {
+    Path file = dataDir.resolve(FILE_NAME);
+    try {
+      Files.createDirectories(dataDir);
+      Connection connection = CallQueries.connect(file);
+      try (Statement statement = connection.createStatement()) {
+        // WAL lets `calls list` and the query RPCs read while the writer writes; NORMAL syncs at checkpoints only.
+        statement.execute("PRAGMA journal_mode = WAL");
+        statement.execute("PRAGMA synchronous = NORMAL");
+        for (String ddl : CallTable.SCHEMA) {
+          statement.execute(ddl);
+        }
+        statement.execute("PRAGMA user_version = " + CallTable.SCHEMA_VERSION);
+      }
+      connection.setAutoCommit(false);
+      CallLog log = new CallLog(file, redactor, queueSize, connection);
+      log.writer.start();
+      return log;
+    } catch (IOException | SQLException e) {
+      throw new IllegalStateException("cannot open the call log " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  /** Queues a record for writing; drops and counts it when the queue is full. Never blocks. */
+  public void append(CallRecord record) {
+    if (closing || !queue.offer(record)) {
+      dropped.incrementAndGet();
+    }
+  }
+
+  /** Records dropped because the queue was full (or the log was closing). */
+  public long dropped() {
+    return dropped.get();
+  }
+
+  /** Records written so far. */
+  public long written() {
+    return written.get();
+  }
+
+  /** Records waiting for the writer. */
+  public int queued() {
+    return queue.size();
+  }
+
+  /** Writes what is queued, then stops the writer and closes the database. Blocks: call it off the event loop. */
+  @Override
+  public void close() {
+    closing = true;
+    writer.interrupt();
+    try {
+      writer.join(TimeUnit.SECONDS.toMillis(30));
+      connection.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (SQLException e) {
+      LOG.log(System.Logger.Level.WARNING, "closing the call log " + file + ": " + e.getMessage());
+    }
+  }
+
+  private void writeUntilClosed() {
+    List<CallRecord> batch = new ArrayList<>(BATCH);
+    try (PreparedStatement insertCall = connection.prepareStatement(CallTable.INSERT_CALL);
+        PreparedStatement insertTag = connection.prepareStatement(CallTable.INSERT_TAG)) {
+      while (!closing || !queue.isEmpty()) {
+        CallRecord first;
+        try {
+          first = closing ? queue.poll() : queue.take();
+        } catch (InterruptedException e) {
+          continue; // closing: write what is left
+        }
+        if (first == null) {
+          break;
+        }
+        batch.add(first);
+        queue.drainTo(batch, BATCH - 1);
+        write(batch, insertCall, insertTag);
+        batch.clear();
+      }
+    } catch (SQLException e) {
+      LOG.log(System.Logger.Level.ERROR, "the call log " + file + " stopped: " + e.getMessage(), e);
+    }
+  }
+
+  private void write(List<CallRecord> batch, PreparedStatement insertCall, PreparedStatement insertTag) {
+    try {
+      for (CallRecord record : batch) {
+        CallTable.bind(insertCall, record, redactor);
+        insertCall.addBatch();
+        for (String tag : record.getTagsList()) {
+          insertTag.setString(1, tag);
+          insertTag.setString(2, record.getId());
+          insertTag.addBatch();
+        }
+      }
+      insertCall.executeBatch();
+      insertTag.executeBatch();
+      connection.commit();
+      written.addAndGet(batch.size());
+    } catch (SQLException | RuntimeException e) {
+      // One bad batch must not stop the log: it is reported and dropped.
+      dropped.addAndGet(batch.size());
+      LOG.log(System.Logger.Level.ERROR, "cannot write " + batch.size() + " records to the call log " + file + ": "
+          + e.getMessage(), e);
+      try {
+        insertCall.clearBatch();
+        insertTag.clearBatch();
+        connection.rollback();
+      } catch (SQLException ignored) {
+        // the next batch starts a new transaction anyway
+      }
+    }
+  }
+}

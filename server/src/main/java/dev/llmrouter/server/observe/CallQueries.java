@@ -1,0 +1,287 @@
+package dev.llmrouter.server.observe;
+
+import com.google.protobuf.util.Timestamps;
+import dev.llmrouter.api.v1.CallFilter;
+import dev.llmrouter.api.v1.CallNode;
+import dev.llmrouter.api.v1.CallRecord;
+import dev.llmrouter.api.v1.GetTraceResponse;
+import dev.llmrouter.api.v1.GetUsageResponse;
+import dev.llmrouter.api.v1.ListCallsResponse;
+import dev.llmrouter.api.v1.UsageGrouping;
+import dev.llmrouter.api.v1.UsageRow;
+import dev.llmrouter.api.v1.UsageTotals;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+
+/**
+ * Reads the call log: the queries behind `ObservabilityService` and `calls list|trace|usage`. Each query opens its
+ * own connection (SQLite in WAL mode lets it read while the writer writes) and blocks: run it off the event loop.
+ */
+public final class CallQueries {
+
+  public static final int DEFAULT_PAGE_SIZE = 50;
+  public static final int MAX_PAGE_SIZE = 1000;
+
+  private final Path file;
+
+  public CallQueries(Path file) {
+    this.file = file;
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  static Connection connect(Path file) throws SQLException {
+    return DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+  }
+
+  /**
+   * One page of calls, newest first.
+   *
+   * @throws IllegalArgumentException when the page size or token is invalid
+   */
+  public ListCallsResponse list(CallFilter filter, int pageSize, String pageToken) throws SQLException {
+    if (pageSize < 0 || pageSize > MAX_PAGE_SIZE) {
+      throw new IllegalArgumentException("page_size must be from 0 (the default, " + DEFAULT_PAGE_SIZE + ") to "
+          + MAX_PAGE_SIZE + ", not " + pageSize);
+    }
+    int size = pageSize == 0 ? DEFAULT_PAGE_SIZE : pageSize;
+    Where where = Where.of(filter);
+    if (!pageToken.isEmpty()) {
+      PageToken after = PageToken.parse(pageToken);
+      where.add("(start_ms < ? OR (start_ms = ? AND id < ?))", after.startMillis(), after.startMillis(), after.id());
+    }
+    List<CallRecord> calls = select("SELECT * FROM calls" + where.sql() + " ORDER BY start_ms DESC, id DESC LIMIT ?",
+        where.withParameter(size + 1));
+    ListCallsResponse.Builder page = ListCallsResponse.newBuilder().addAllCalls(calls.subList(0,
+        Math.min(size, calls.size())));
+    if (calls.size() > size) {
+      CallRecord last = calls.get(size - 1);
+      page.setNextPageToken(new PageToken(Timestamps.toMillis(last.getStartTime()), last.getId()).encode());
+    }
+    return page.build();
+  }
+
+  /**
+   * Every call of a trace, as a tree by parent call id; a call whose parent is not in the trace is a root.
+   *
+   * @throws NoSuchElementException when the trace has no call
+   */
+  public GetTraceResponse trace(String traceId) throws SQLException {
+    if (traceId.isEmpty()) {
+      throw new IllegalArgumentException("trace_id is required");
+    }
+    List<CallRecord> calls = select("SELECT * FROM calls WHERE trace_id = ? ORDER BY start_ms, id",
+        List.of(traceId));
+    if (calls.isEmpty()) {
+      throw new NoSuchElementException("the call log has no call with trace id " + traceId);
+    }
+    Map<String, List<CallRecord>> children = new LinkedHashMap<>();
+    Map<String, CallRecord> byId = new LinkedHashMap<>();
+    calls.forEach(call -> byId.put(call.getId(), call));
+    List<CallRecord> roots = new ArrayList<>();
+    for (CallRecord call : calls) {
+      if (!call.getParentCallId().isEmpty() && byId.containsKey(call.getParentCallId())
+          && !call.getParentCallId().equals(call.getId())) {
+        children.computeIfAbsent(call.getParentCallId(), id -> new ArrayList<>()).add(call);
+      } else {
+        roots.add(call);
+      }
+    }
+    GetTraceResponse.Builder trace = GetTraceResponse.newBuilder().setTraceId(traceId);
+    roots.forEach(root -> trace.addRoots(node(root, children)));
+    return trace.build();
+  }
+
+  private static CallNode node(CallRecord call, Map<String, List<CallRecord>> children) {
+    CallNode.Builder node = CallNode.newBuilder().setCall(call);
+    children.getOrDefault(call.getId(), List.of()).forEach(child -> node.addChildren(node(child, children)));
+    return node.build();
+  }
+
+  /** Totals over the time range of {@code range} (its other fields are ignored), grouped as asked. */
+  public GetUsageResponse usage(CallFilter range, List<UsageGrouping> groupBy) throws SQLException {
+    CallFilter.Builder times = CallFilter.newBuilder();
+    if (range.hasStartTime()) {
+      times.setStartTime(range.getStartTime());
+    }
+    if (range.hasEndTime()) {
+      times.setEndTime(range.getEndTime());
+    }
+    Where where = Where.of(times.build());
+    List<String> columns = new ArrayList<>();
+    for (UsageGrouping grouping : groupBy) {
+      String column = switch (grouping) {
+        case USAGE_GROUPING_PROVIDER -> "calls.provider";
+        case USAGE_GROUPING_MODEL -> "calls.model";
+        case USAGE_GROUPING_UPSTREAM_MODEL -> "calls.upstream_model";
+        case USAGE_GROUPING_TAG -> "call_tags.tag";
+        default -> throw new IllegalArgumentException("group_by holds an unknown grouping: " + grouping);
+      };
+      if (!columns.contains(column)) {
+        columns.add(column);
+      }
+    }
+    GetUsageResponse.Builder usage = GetUsageResponse.newBuilder();
+    try (Connection connection = connectExisting()) {
+      usage.setTotal(totals(connection, List.of(), where).get(0).getTotals());
+      if (!columns.isEmpty()) {
+        usage.addAllRows(totals(connection, columns, where));
+      }
+    }
+    return usage.build();
+  }
+
+  private static List<UsageRow> totals(Connection connection, List<String> columns, Where where)
+      throws SQLException {
+    String groups = String.join(", ", columns);
+    String sql = "SELECT " + (columns.isEmpty() ? "" : groups + ", ")
+        + "COUNT(*), SUM(status <> 'OK'), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), "
+        + "SUM(reasoning_tokens), TOTAL(cost_usd), "
+        + "SUM(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)), "
+        + "SUM(cassette_outcome = 'hit'), TOTAL(CASE WHEN cassette_outcome = 'hit' THEN cost_usd END) FROM calls"
+        + (columns.contains("call_tags.tag") ? " LEFT JOIN call_tags ON call_tags.call_id = calls.id" : "")
+        + where.sql() + (columns.isEmpty() ? "" : " GROUP BY " + groups + " ORDER BY " + (columns.size() + 7)
+        + " DESC, " + groups);
+    List<UsageRow> rows = new ArrayList<>();
+    try (PreparedStatement statement = connection.prepareStatement(sql)) {
+      bind(statement, where.parameters);
+      try (ResultSet row = statement.executeQuery()) {
+        while (row.next()) {
+          UsageRow.Builder group = UsageRow.newBuilder();
+          int i = 0;
+          for (String column : columns) {
+            String value = row.getString(++i);
+            String text = value == null ? "" : value;
+            switch (column) {
+              case "calls.provider" -> group.setProvider(text);
+              case "calls.model" -> group.setModel(text);
+              case "calls.upstream_model" -> group.setUpstreamModel(text);
+              default -> group.setTag(text);
+            }
+          }
+          group.setTotals(UsageTotals.newBuilder().setCalls(row.getLong(++i)).setFailedCalls(row.getLong(++i))
+              .setInputTokens(row.getLong(++i)).setOutputTokens(row.getLong(++i))
+              .setCachedInputTokens(row.getLong(++i)).setReasoningTokens(row.getLong(++i))
+              .setCostUsd(row.getDouble(++i)).setUnpricedCalls(row.getLong(++i)).setReplayedCalls(row.getLong(++i))
+              .setReplayedCostUsd(row.getDouble(++i)));
+          rows.add(group.build());
+        }
+      }
+    }
+    return rows;
+  }
+
+  private List<CallRecord> select(String sql, List<Object> parameters) throws SQLException {
+    List<CallRecord> calls = new ArrayList<>();
+    try (Connection connection = connectExisting(); PreparedStatement statement = connection.prepareStatement(sql)) {
+      bind(statement, parameters);
+      try (ResultSet row = statement.executeQuery()) {
+        while (row.next()) {
+          calls.add(CallTable.read(row));
+        }
+      }
+    }
+    return calls;
+  }
+
+  /** A connection to the call log, which must exist: opening a missing file would create an empty one. */
+  private Connection connectExisting() throws SQLException {
+    if (!Files.exists(file)) {
+      throw new NoSuchElementException("there is no call log at " + file + " yet: it is created when the router "
+          + "starts with the call log on");
+    }
+    return connect(file);
+  }
+
+  private static void bind(PreparedStatement statement, List<Object> parameters) throws SQLException {
+    for (int i = 0; i < parameters.size(); i++) {
+      statement.setObject(i + 1, parameters.get(i));
+    }
+  }
+
+  /** A WHERE clause and its parameters, built from a filter. */
+  private static final class Where {
+    private final List<String> conditions = new ArrayList<>();
+    private final List<Object> parameters = new ArrayList<>();
+
+    static Where of(CallFilter filter) {
+      Where where = new Where();
+      if (!filter.getTraceId().isEmpty()) {
+        where.add("trace_id = ?", filter.getTraceId());
+      }
+      if (!filter.getSessionId().isEmpty()) {
+        where.add("session_id = ?", filter.getSessionId());
+      }
+      if (!filter.getUserId().isEmpty()) {
+        where.add("user_id = ?", filter.getUserId());
+      }
+      if (!filter.getModel().isEmpty()) {
+        where.add("(model = ? OR upstream_model = ?)", filter.getModel(), filter.getModel());
+      }
+      if (!filter.getProvider().isEmpty()) {
+        where.add("(provider = ? OR provider_type = ?)", filter.getProvider(), filter.getProvider());
+      }
+      if (!filter.getStatus().isEmpty()) {
+        where.add("status = ?", filter.getStatus());
+      }
+      if (!filter.getTag().isEmpty()) {
+        where.add("EXISTS (SELECT 1 FROM call_tags t WHERE t.call_id = calls.id AND t.tag = ?)", filter.getTag());
+      }
+      if (filter.hasStartTime()) {
+        where.add("start_ms >= ?", Timestamps.toMillis(filter.getStartTime()));
+      }
+      if (filter.hasEndTime()) {
+        where.add("start_ms < ?", Timestamps.toMillis(filter.getEndTime()));
+      }
+      return where;
+    }
+
+    void add(String condition, Object... values) {
+      conditions.add(condition);
+      parameters.addAll(List.of(values));
+    }
+
+    String sql() {
+      return conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions);
+    }
+
+    List<Object> withParameter(Object extra) {
+      List<Object> all = new ArrayList<>(parameters);
+      all.add(extra);
+      return all;
+    }
+  }
+
+  /** Where the next page starts: after this call in newest-first order. Opaque to callers. */
+  private record PageToken(long startMillis, String id) {
+    String encode() {
+      return Base64.getUrlEncoder().withoutPadding().encodeToString((startMillis + ":" + id)
+          .getBytes(StandardCharsets.UTF_8));
+    }
+
+    static PageToken parse(String token) {
+      try {
+        String text = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+        int colon = text.indexOf(':');
+        return new PageToken(Long.parseLong(text.substring(0, colon)), text.substring(colon + 1));
+      } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+        throw new IllegalArgumentException("page_token is not one this router returned: pass next_page_token of "
+            + "the previous page unchanged");
+      }
+    }
+  }
+}

@@ -1,0 +1,168 @@
+package dev.llmrouter.server.observe;
+
+import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.Timestamps;
+import dev.llmrouter.api.v1.CallRecord;
+import dev.llmrouter.api.v1.CallType;
+import dev.llmrouter.api.v1.CassetteOutcome;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Origin;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Usage;
+import io.vertx.grpc.common.GrpcStatus;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Follows one model call from its start to its end, on the call's event loop: prices its usage as the events pass
+ * (so `usage.cost_usd` reaches the caller), and at the end hands one {@link CallRecord} to the metrics and the call
+ * log. Cheap on purpose: the record keeps references to the request's messages; the JSON and SQL happen on the call
+ * log's own thread.
+ */
+public final class CallTracker {
+
+  private final Observability observability;
+  private final CallContext context;
+  private final ChatRequest request;
+  private final Instant startTime = Instant.now();
+  private final long startNanos = System.nanoTime();
+  private long firstEventNanos = -1;
+  private String provider = "";
+  private String upstreamModel = "";
+  private Origin origin = Origin.getDefaultInstance();
+  private Usage usage = Usage.getDefaultInstance();
+  private ChatResponse response;
+  private int attempts;
+  /** The deployment of the last upstream request: the provider of a call that failed before it started. */
+  private String attempted = "";
+  private boolean ended;
+
+  CallTracker(Observability observability, CallContext context, ChatRequest request) {
+    this.observability = observability;
+    this.context = context;
+    this.request = request;
+    if (context.type() == CallType.CALL_TYPE_STREAM) {
+      observability.metrics().streamOpened("StreamChat", 1);
+    }
+  }
+
+  public CallContext context() {
+    return context;
+  }
+
+  /** An upstream request is about to be sent to this deployment (a retry when it is not the first). */
+  public void attempt(String deployment) {
+    attempts++;
+    attempted = deployment;
+    observability.metrics().upstreamAttempt(deployment, attempts > 1);
+  }
+
+  /** Sees an event on its way to the caller; returns it with its cost filled in. */
+  public ChatEvent onEvent(ChatEvent event) {
+    if (firstEventNanos < 0) {
+      firstEventNanos = System.nanoTime();
+    }
+    switch (event.getEventCase()) {
+      case START -> {
+        provider = event.getStart().getProvider();
+        upstreamModel = event.getStart().getModel();
+        origin = event.getStart().getOrigin();
+      }
+      case USAGE -> {
+        usage = observability.prices().withCost(provider, upstreamModel, event.getUsage());
+        return usage.equals(event.getUsage()) ? event : event.toBuilder().setUsage(usage).build();
+      }
+      case DONE -> {
+        ChatResponse answer = event.getDone().getResponse();
+        provider = answer.getProvider();
+        upstreamModel = answer.getModel();
+        origin = answer.getOrigin();
+        usage = observability.prices().withCost(provider, upstreamModel, answer.getUsage());
+        response = usage.equals(answer.getUsage()) ? answer : answer.toBuilder().setUsage(usage).build();
+        return response == answer ? event : event.toBuilder().setDone(event.getDone().toBuilder()
+            .setResponse(response)).build();
+      }
+      default -> {
+      }
+    }
+    return event;
+  }
+
+  /** The call ended: OK after its `done` event, or with the status it failed with. Only the first end counts. */
+  public void onEnd(GrpcStatus status, String errorMessage) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    long endNanos = System.nanoTime();
+    Duration latency = Duration.ofNanos(endNanos - startNanos);
+    Duration timeToFirstEvent = firstEventNanos < 0 ? null : Duration.ofNanos(firstEventNanos - startNanos);
+    if (context.type() == CallType.CALL_TYPE_STREAM) {
+      observability.metrics().streamOpened("StreamChat", -1);
+    }
+    if (origin.getCassette() == CassetteOutcome.CASSETTE_OUTCOME_HIT) {
+      observability.metrics().cassette("hit");
+    } else if (origin.getCassette() == CassetteOutcome.CASSETTE_OUTCOME_RECORDED && status == GrpcStatus.OK) {
+      observability.metrics().cassette("recorded");
+    }
+    observability.metrics().call(context.type(), observability.modelLabel(request.getModel()), status.name(),
+        latency, timeToFirstEvent, usage);
+    if (!observability.logsCalls()) {
+      return;
+    }
+    String answeredBy = provider.isEmpty() ? attempted : provider;
+    CallRecord.Builder record = CallRecord.newBuilder()
+        .setId(context.callId())
+        .setCallType(context.type())
+        .setStatus(status.name())
+        .setProvider(answeredBy)
+        .setProviderType(observability.providerType(answeredBy))
+        .setModel(request.getModel())
+        .setUpstreamModel(upstreamModel)
+        .setUsage(usage)
+        .setStartTime(Timestamps.fromNanos(startTime.getEpochSecond() * 1_000_000_000L + startTime.getNano()))
+        .setLatency(Durations.fromNanos(latency.toNanos()))
+        .setAttempts(attempts)
+        .setCassetteOutcome(origin.getCassette())
+        .setCassetteKey(origin.getCassetteKey())
+        .setTraceId(context.traceId())
+        .setParentCallId(context.parentCallId())
+        .setSessionId(context.sessionId())
+        .setUserId(context.userId())
+        .addAllTags(context.tags())
+        .putAllMetadata(context.metadata())
+        .setErrorMessage(errorMessage == null ? "" : errorMessage);
+    if (timeToFirstEvent != null) {
+      record.setTimeToFirstEvent(Durations.fromNanos(timeToFirstEvent.toNanos()));
+    }
+    if (request.hasToolChoice()) {
+      record.setToolChoice(request.getToolChoice());
+    }
+    if (response != null) {
+      record.setFinishReason(response.getFinishReason());
+    }
+    if (observability.logsBodies()) {
+      StringBuilder system = new StringBuilder();
+      for (Message message : request.getMessagesList()) {
+        if (message.getRole() != Role.ROLE_SYSTEM) {
+          record.addMessages(message);
+          continue;
+        }
+        for (Part part : message.getPartsList()) {
+          if (part.hasText()) {
+            system.append(system.length() == 0 ? "" : "\n\n").append(part.getText());
+          }
+        }
+      }
+      record.setSystemPrompt(system.toString()).addAllTools(request.getToolsList());
+      if (response != null) {
+        record.setResponseMessage(response.getMessage());
+      }
+    }
+    observability.log(record.build());
+  }
+}

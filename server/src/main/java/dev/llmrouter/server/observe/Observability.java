@@ -1,0 +1,96 @@
+package dev.llmrouter.server.observe;
+
+import dev.llmrouter.api.v1.CallRecord;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.cassettes.Redactor;
+import dev.llmrouter.server.config.ObservabilityConfig;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * What the router knows about its calls: the metrics, the price table and the call log, and the
+ * {@link CallTracker} that feeds them for each model call.
+ */
+public final class Observability implements AutoCloseable {
+
+  private final RouterMetrics metrics;
+  private final PriceTable prices;
+  private final Optional<CallLog> callLog;
+  private final Path callLogFile;
+  private final boolean bodies;
+  private final Map<String, String> providerTypes;
+  private final Predicate<String> knownModel;
+
+  /**
+   * @param providerTypes the provider type of each provider name from config
+   * @param knownModel whether a model name resolves to a route; other names are `unknown` in metric labels, so a
+   *     caller sending random names cannot grow the series without bound
+   */
+  public Observability(ObservabilityConfig config, RouterMetrics metrics, Redactor redactor,
+      Map<String, String> providerTypes, Predicate<String> knownModel) {
+    this.metrics = metrics;
+    this.prices = new PriceTable(config.prices());
+    this.callLogFile = Path.of(config.dataDir()).resolve(CallLog.FILE_NAME);
+    this.callLog = config.callLog()
+        ? Optional.of(CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(), redactor))
+        : Optional.empty();
+    this.bodies = config.callLogBodies();
+    this.providerTypes = Map.copyOf(providerTypes);
+    this.knownModel = knownModel;
+    callLog.ifPresent(log -> {
+      metrics.functionCounter("llmrouter.call.log.dropped", "Call records dropped because the call log's queue was "
+          + "full", log, CallLog::dropped);
+      metrics.gauge("llmrouter.call.log.queued", "Call records waiting to be written", log, CallLog::queued);
+    });
+  }
+
+  /** Starts following one model call. Call on the call's event loop. */
+  public CallTracker begin(CallContext context, ChatRequest request) {
+    return new CallTracker(this, context, request);
+  }
+
+  public RouterMetrics metrics() {
+    return metrics;
+  }
+
+  public PriceTable prices() {
+    return prices;
+  }
+
+  /** The call log's queries, when the call log is on. */
+  public Optional<CallQueries> queries() {
+    return callLog.map(log -> new CallQueries(callLogFile));
+  }
+
+  public Optional<CallLog> callLog() {
+    return callLog;
+  }
+
+  boolean logsCalls() {
+    return callLog.isPresent();
+  }
+
+  boolean logsBodies() {
+    return bodies;
+  }
+
+  void log(CallRecord record) {
+    callLog.ifPresent(log -> log.append(record));
+  }
+
+  String providerType(String provider) {
+    return providerTypes.getOrDefault(provider, "");
+  }
+
+  String modelLabel(String model) {
+    return knownModel.test(model) ? model : "unknown";
+  }
+
+  /** Writes the queued call records and closes the call log. Blocks: call it off the event loop. */
+  @Override
+  public void close() {
+    callLog.ifPresent(CallLog::close);
+  }
+}

@@ -1,0 +1,133 @@
+package dev.llmrouter.server.observe;
+
+import dev.llmrouter.api.v1.CallType;
+import dev.llmrouter.api.v1.Usage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The router's own Prometheus series (Vert.x's HTTP and pool series come from vertx-micrometer-metrics on the same
+ * registry). Meters are looked up once per label set and kept, so counting on the event loop stays cheap.
+ */
+public final class RouterMetrics {
+
+  /** Latency buckets: from a replayed answer (well under a millisecond) to a long reasoning call. */
+  private static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5),
+      Duration.ofMillis(25), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+      Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
+      Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(120)};
+
+  /** The most distinct `model` labels kept; later names count under `other`, so the series stay bounded. */
+  static final int MAX_MODEL_LABELS = 200;
+
+  private final MeterRegistry registry;
+  private final Set<String> modelLabels = ConcurrentHashMap.newKeySet();
+  private final Map<String, Object> meters = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
+
+  public RouterMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The RPC name of a call type, as the `rpc` label says it. */
+  static String rpcOf(CallType type) {
+    return switch (type) {
+      case CALL_TYPE_STREAM -> "StreamChat";
+      case CALL_TYPE_CONVERSE_TURN -> "Converse";
+      default -> "Chat";
+    };
+  }
+
+  /** One finished model call: count, latency, time to first event, tokens and cost. */
+  void call(CallType type, String modelName, String status, Duration latency, Duration timeToFirstEvent,
+      Usage usage) {
+    String rpc = rpcOf(type);
+    String model = modelLabels.contains(modelName) || modelLabels.size() < MAX_MODEL_LABELS
+        && modelLabels.add(modelName) ? modelName : "other";
+    counter("llmrouter.requests", "Model calls, by RPC, model (as called) and gRPC status",
+        "rpc", rpc, "model", model, "status", status).increment();
+    timer("llmrouter.request.duration", "From the start of a model call to its end", rpc, model).record(latency);
+    if (timeToFirstEvent != null) {
+      timer("llmrouter.time.to.first.event", "From the start of a model call to its first event", rpc, model)
+          .record(timeToFirstEvent);
+    }
+    tokens(model, "input", usage.getInputTokens());
+    tokens(model, "output", usage.getOutputTokens());
+    tokens(model, "cached_input", usage.getCachedInputTokens());
+    tokens(model, "reasoning", usage.getReasoningTokens());
+    if (usage.hasCostUsd()) {
+      counter("llmrouter.cost.usd", "Cost of model calls in US dollars, from the price table, by model",
+          "model", model).increment(usage.getCostUsd());
+    }
+  }
+
+  /** A cassette outcome: `hit`, `miss` or `recorded`. */
+  public void cassette(String outcome) {
+    counter("llmrouter.cassette.outcomes", "Cassette hits, misses and recordings", "outcome", outcome).increment();
+  }
+
+  /** One upstream request to a deployment; a retry when it is not the call's first. */
+  void upstreamAttempt(String deployment, boolean retry) {
+    counter("llmrouter.upstream.attempts", "Upstream requests sent, by provider", "provider", deployment)
+        .increment();
+    if (retry) {
+      counter("llmrouter.upstream.retries", "Upstream requests that retried or fell back, by provider",
+          "provider", deployment).increment();
+    }
+  }
+
+  /** A stream of this RPC opened ({@code +1}) or closed ({@code -1}). */
+  public void streamOpened(String rpc, int delta) {
+    openStreams.computeIfAbsent(rpc, name -> {
+      AtomicInteger open = new AtomicInteger();
+      Gauge.builder("llmrouter.open.streams", open, AtomicInteger::get).description("Open streams, by RPC")
+          .tag("rpc", name).register(registry);
+      return open;
+    }).addAndGet(delta);
+  }
+
+  /** A gauge read from {@code source} at each scrape. */
+  public <T> void gauge(String name, String description, T source, ToDoubleFunction<T> value) {
+    Gauge.builder(name, source, value).description(description).register(registry);
+  }
+
+  /** A counter read from {@code source} at each scrape. */
+  public <T> void functionCounter(String name, String description, T source, ToDoubleFunction<T> value) {
+    FunctionCounter.builder(name, source, value).description(description).register(registry);
+  }
+
+  private void tokens(String model, String kind, long count) {
+    if (count > 0) {
+      counter("llmrouter.tokens", "Tokens of model calls, by model and kind", "model", model, "kind", kind)
+          .increment(count);
+    }
+  }
+
+  private Counter counter(String name, String description, String... tags) {
+    return meter(name, tags, () -> Counter.builder(name).description(description).tags(tags).register(registry));
+  }
+
+  private Timer timer(String name, String description, String rpc, String model) {
+    return meter(name, new String[] {rpc, model}, () -> Timer.builder(name).description(description)
+        .tags("rpc", rpc, "model", model).serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
+  }
+
+  @SuppressWarnings("unchecked")
+  private <M> M meter(String name, String[] tags, Supplier<M> create) {
+    return (M) meters.computeIfAbsent(name + '\0' + String.join("\0", tags), key -> create.get());
+  }
+}

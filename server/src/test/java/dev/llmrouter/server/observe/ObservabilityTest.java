@@ -1,0 +1,568 @@
+package dev.llmrouter.server.observe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.llmrouter.api.v1.CallFilter;
+import dev.llmrouter.api.v1.CallNode;
+import dev.llmrouter.api.v1.CallRecord;
+import dev.llmrouter.api.v1.CallType;
+import dev.llmrouter.api.v1.CassetteOutcome;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.ChatServiceGrpc;
+import dev.llmrouter.api.v1.ConverseEvent;
+import dev.llmrouter.api.v1.ConverseRequest;
+import dev.llmrouter.api.v1.ConverseStart;
+import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.api.v1.GetTraceRequest;
+import dev.llmrouter.api.v1.GetTraceResponse;
+import dev.llmrouter.api.v1.GetUsageRequest;
+import dev.llmrouter.api.v1.GetUsageResponse;
+import dev.llmrouter.api.v1.ListCallsRequest;
+import dev.llmrouter.api.v1.ListCallsResponse;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.ObservabilityServiceGrpc;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.api.v1.UsageGrouping;
+import dev.llmrouter.api.v1.UsageRow;
+import dev.llmrouter.server.CallsCommand;
+import dev.llmrouter.server.RouterServer;
+import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.testing.Conversation;
+import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RunningRouter;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The call log, usage and cost, and the metrics, end to end: the real router (on a Vert.x instrumented with
+ * vertx-micrometer-metrics) in front of a local OpenAI-compatible upstream, called with grpc-java; the log read back
+ * through `ObservabilityService`, the `calls` command and the SQLite file itself; the metrics scraped over HTTP.
+ */
+class ObservabilityTest {
+
+  /** The price the tests configure for `gpt-test` (US dollars per million tokens). */
+  private static final String PRICES = "prices: { gpt-test: { input: 2.0, output: 10.0, cached_input: 0.5 } }";
+  private static final String TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+  private static final String CALLER_SPAN = "00f067aa0ba902b7";
+
+  @TempDir
+  Path cassettes;
+  private PrometheusMeterRegistry registry;
+  private Vertx vertx;
+  private MockUpstream upstream;
+  private final List<RunningRouter> routers = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    vertx = RouterServer.instrumentedVertx(registry);
+    upstream = MockUpstream.start(vertx);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (RunningRouter router : routers) {
+      router.close();
+    }
+    upstream.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private RunningRouter router(String mode, String extraYaml) {
+    RunningRouter router = RunningRouter.start(vertx, ConfigLoader.parse("""
+        admin_listen: 127.0.0.1:0
+        cassettes: { dir: "%s", mode: "%s", allow_mode_override: true }
+        %s
+        providers:
+          - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+        %s
+        """.formatted(cassettes, mode, PRICES, upstream.baseUrl(), extraYaml),
+        Map.of("TEST_API_KEY", RunningRouter.TEST_KEY)::get), registry);
+    routers.add(router);
+    return router;
+  }
+
+  // ---- what the upstream answers: OpenAI Chat Completions, JSON or SSE, with usage
+
+  private static String usageJson(int prompt, int cached, int completion) {
+    return "{\"prompt_tokens\":" + prompt + ",\"completion_tokens\":" + completion + ",\"total_tokens\":"
+        + (prompt + completion) + ",\"prompt_tokens_details\":{\"cached_tokens\":" + cached + "}}";
+  }
+
+  /** A text answer, as JSON or (when the router asked to stream) as SSE with the usage in the last chunk. */
+  private static void answerText(HttpServerRequest r, String body, String text, int prompt, int cached,
+      int completion) {
+    String model = body.contains("gpt-other") ? "gpt-other" : "gpt-test-2025-01-01";
+    if (!body.contains("\"stream\":true")) {
+      r.response().putHeader("content-type", "application/json").end("{\"id\":\"chatcmpl-1\",\"object\":"
+          + "\"chat.completion\",\"created\":1,\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"message\":"
+          + "{\"role\":\"assistant\",\"content\":\"" + text + "\"},\"finish_reason\":\"stop\"}],\"usage\":"
+          + usageJson(prompt, cached, completion) + "}");
+      return;
+    }
+    String head = "data: {\"id\":\"c\",\"created\":1,\"model\":\"" + model + "\",\"choices\":[";
+    r.response().putHeader("content-type", "text/event-stream").end(
+        head + "{\"index\":0,\"delta\":{\"content\":\"" + text + "\"},\"finish_reason\":null}]}\n\n"
+            + head + "{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+            + head + "],\"usage\":" + usageJson(prompt, cached, completion) + "}\n\n"
+            + "data: [DONE]\n\n");
+  }
+
+  private static void answerToolCall(HttpServerRequest r) {
+    String head = "data: {\"id\":\"c\",\"created\":1,\"model\":\"gpt-test-2025-01-01\",\"choices\":[";
+    r.response().putHeader("content-type", "text/event-stream").end(
+        head + "{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\","
+            + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},"
+            + "\"finish_reason\":null}]}\n\n"
+            + head + "{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
+            + head + "],\"usage\":" + usageJson(50, 0, 10) + "}\n\n" + "data: [DONE]\n\n");
+  }
+
+  /** Answers every request with text and the given usage. */
+  private void upstreamAnswers(int prompt, int cached, int completion) {
+    upstream.answer(r -> answerText(r, upstream.lastRequest().body(), "Hello.", prompt, cached, completion));
+  }
+
+  // ---- calling the router
+
+  private static ChatRequest ask(String model, String text) {
+    return ChatRequest.newBuilder().setModel(model).addMessages(Message.newBuilder().setRole(Role.ROLE_USER)
+        .addParts(Part.newBuilder().setText(text))).build();
+  }
+
+  private static Metadata headers(String... namesAndValues) {
+    Metadata headers = new Metadata();
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      headers.put(Metadata.Key.of(namesAndValues[i], Metadata.ASCII_STRING_MARSHALLER), namesAndValues[i + 1]);
+    }
+    return headers;
+  }
+
+  /** A Chat with call metadata; returns the response headers (x-call-id, x-trace-id). */
+  private static Metadata chat(RunningRouter router, ChatRequest request, String... namesAndValues) {
+    AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
+    ChatServiceGrpc.newBlockingStub(router.channel())
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers(namesAndValues)),
+            MetadataUtils.newCaptureMetadataInterceptor(responseHeaders, new AtomicReference<>()))
+        .chat(request);
+    return responseHeaders.get();
+  }
+
+  private static String header(Metadata headers, String name) {
+    return headers.get(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER));
+  }
+
+  private static ObservabilityServiceGrpc.ObservabilityServiceBlockingStub calls(RunningRouter router) {
+    return ObservabilityServiceGrpc.newBlockingStub(router.channel());
+  }
+
+  /** The calls matching {@code filter}, once the writer has written at least {@code count} of them. */
+  private static List<CallRecord> awaitCalls(RunningRouter router, CallFilter filter, int count)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      List<CallRecord> found = calls(router).listCalls(ListCallsRequest.newBuilder().setFilter(filter)
+          .setPageSize(1000).build()).getCallsList();
+      if (found.size() >= count || System.nanoTime() > deadline) {
+        assertEquals(count, found.size(), "calls matching " + filter);
+        return found;
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  private static List<String> ids(List<CallRecord> calls) {
+    return calls.stream().map(CallRecord::getId).toList();
+  }
+
+  // ---- the tests
+
+  @Test
+  void aConverseTurnWithAToolRoundTripIsLoggedAsLinkedCallsOfOneTrace() throws Exception {
+    RunningRouter router = router("off", "");
+    upstream.answer(r -> {
+      if (upstream.lastRequest().body().contains("\"role\":\"tool\"")) {
+        answerText(r, upstream.lastRequest().body(), "It is 18C in Paris.", 80, 0, 12);
+      } else {
+        answerToolCall(r);
+      }
+    });
+    Conversation c = Conversation.open(router, headers("traceparent", "00-" + TRACE + "-" + CALLER_SPAN + "-01",
+        "x-user-id", "alice", "x-tags", "weather,beta"));
+    c.send(ConverseRequest.newBuilder().setStart(ConverseStart.newBuilder().setModel("openai/gpt-test")
+        .setSystemPrompt("You are a weather assistant.").addTools(Tool.newBuilder().setName("get_weather")
+            .setParameters(Struct.newBuilder().putFields("type", Value.newBuilder().setStringValue("object")
+                .build())))).build());
+    String session = c.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
+    c.user("Weather in Paris?");
+    c.answer(c.until(ConverseEvent::hasToolCalls), "18C");
+    c.until(ConverseEvent::hasTurnCompleted);
+    c.requests.onCompleted();
+    assertEquals(Status.Code.OK, c.closed.get(10, TimeUnit.SECONDS).getCode());
+
+    awaitCalls(router, CallFilter.newBuilder().setTraceId(TRACE).build(), 2);
+    GetTraceResponse trace = calls(router).getTrace(GetTraceRequest.newBuilder().setTraceId(TRACE).build());
+    assertEquals(1, trace.getRootsCount(), trace.toString());
+    CallNode root = trace.getRoots(0);
+    assertEquals(1, root.getChildrenCount(), "the call after the tool result follows the one that asked for it");
+    CallRecord asked = root.getCall();
+    CallRecord answered = root.getChildren(0).getCall();
+
+    assertEquals(CALLER_SPAN, asked.getParentCallId(), "the first call follows the caller's span (traceparent)");
+    assertEquals(asked.getId(), answered.getParentCallId());
+    for (CallRecord call : List.of(asked, answered)) {
+      assertEquals(CallType.CALL_TYPE_CONVERSE_TURN, call.getCallType());
+      assertEquals("OK", call.getStatus());
+      assertEquals(session, call.getSessionId());
+      assertEquals("alice", call.getUserId());
+      assertEquals(List.of("weather", "beta"), call.getTagsList());
+      assertEquals("openai", call.getProvider());
+      assertEquals("openai", call.getProviderType());
+      assertEquals("openai/gpt-test", call.getModel());
+      assertEquals("gpt-test-2025-01-01", call.getUpstreamModel());
+      assertEquals("You are a weather assistant.", call.getSystemPrompt());
+      assertEquals("get_weather", call.getTools(0).getName());
+      assertEquals(1, call.getAttempts());
+      assertEquals(CassetteOutcome.CASSETTE_OUTCOME_LIVE, call.getCassetteOutcome());
+      assertTrue(call.hasTimeToFirstEvent() && call.hasLatency(), call.toString());
+    }
+    assertEquals(FinishReason.FINISH_REASON_TOOL_CALLS, asked.getFinishReason());
+    assertEquals("get_weather", asked.getResponseMessage().getToolCalls(0).getName());
+    assertEquals(1, asked.getMessagesCount(), "the user's question (the system prompt is kept apart)");
+    assertEquals(FinishReason.FINISH_REASON_STOP, answered.getFinishReason());
+    assertEquals("It is 18C in Paris.", answered.getResponseMessage().getParts(0).getText());
+    assertEquals(Role.ROLE_TOOL, answered.getMessages(answered.getMessagesCount() - 1).getRole(),
+        "the second call was sent the tool result");
+    // gpt-test: 50 x $2 + 10 x $10 per million, then 80 x $2 + 12 x $10 per million.
+    assertEquals(200e-6, asked.getUsage().getCostUsd(), 1e-12);
+    assertEquals(280e-6, answered.getUsage().getCostUsd(), 1e-12);
+
+    // The same trace from the command line, and the file itself is plain SQLite.
+    String printed = runCalls(0, "trace", TRACE, "--data-dir", router.dataDir().toString());
+    List<String> lines = printed.lines().toList();
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("  2") && l.contains(asked.getId())), printed);
+    assertTrue(lines.stream().anyMatch(l -> l.startsWith("    2") && l.contains(answered.getId())),
+        "the second call is printed under the first:\n" + printed);
+    try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + router.dataDir().resolve("calls.db"));
+        Statement query = db.createStatement()) {
+      var row = query.executeQuery("SELECT call_type, status, finish_reason, cost_usd FROM calls WHERE id = '"
+          + answered.getId() + "'");
+      assertTrue(row.next());
+      assertEquals("converse_turn", row.getString(1));
+      assertEquals("OK", row.getString(2));
+      assertEquals("stop", row.getString(3));
+      assertEquals(280e-6, row.getDouble(4), 1e-12);
+    }
+  }
+
+  @Test
+  void chatCallsLinkByHeaderAndAreFoundByEveryFilterPageByPage() throws Exception {
+    RunningRouter router = router("off", "");
+    upstream.answer(r -> {
+      if (upstream.lastRequest().body().contains("please fail")) {
+        r.response().setStatusCode(400).putHeader("content-type", "application/json")
+            .end("{\"error\":{\"message\":\"bad request from the test\",\"type\":\"invalid_request_error\"}}");
+      } else {
+        answerText(r, upstream.lastRequest().body(), "Hello.", 10, 0, 5);
+      }
+    });
+    Metadata first = chat(router, ask("openai/gpt-test", "one"), "x-user-id", "alice", "x-tags", "a,b",
+        "x-call-meta-team", "search");
+    String firstId = header(first, "x-call-id");
+    String trace = header(first, "x-trace-id");
+    assertTrue(firstId.matches("[0-9a-f]{16}") && trace.matches("[0-9a-f]{32}"), firstId + " " + trace);
+    chat(router, ask("openai/gpt-test", "two"), "x-trace-id", trace, "x-parent-call-id", firstId,
+        "x-user-id", "alice", "x-tags", "b");
+    chat(router, ask("openai/gpt-other", "three"), "x-user-id", "bob", "x-session-id", "s-42", "x-tags", "c");
+    StatusRuntimeException failed = assertThrows(StatusRuntimeException.class,
+        () -> chat(router, ask("openai/gpt-test", "please fail"), "x-user-id", "bob"));
+    assertEquals(Status.Code.INVALID_ARGUMENT, failed.getStatus().getCode());
+
+    List<CallRecord> all = awaitCalls(router, CallFilter.getDefaultInstance(), 4);
+    List<String> newestFirst = ids(all);
+    CallRecord one = all.get(3);
+    CallRecord two = all.get(2);
+    CallRecord three = all.get(1);
+    CallRecord four = all.get(0);
+    assertEquals(firstId, one.getId());
+    assertEquals(Map.of("team", "search"), one.getMetadataMap());
+    assertEquals("INVALID_ARGUMENT", four.getStatus());
+    assertTrue(four.getErrorMessage().contains("bad request from the test"), four.getErrorMessage());
+    assertFalse(four.hasResponseMessage());
+
+    GetTraceResponse tree = calls(router).getTrace(GetTraceRequest.newBuilder().setTraceId(trace).build());
+    assertEquals(List.of(firstId), tree.getRootsList().stream().map(n -> n.getCall().getId()).toList());
+    assertEquals(two.getId(), tree.getRoots(0).getChildren(0).getCall().getId());
+
+    Map<CallFilter, List<String>> expected = Map.of(
+        CallFilter.newBuilder().setUserId("alice").build(), List.of(two.getId(), one.getId()),
+        CallFilter.newBuilder().setTag("b").build(), List.of(two.getId(), one.getId()),
+        CallFilter.newBuilder().setTag("a").build(), List.of(one.getId()),
+        CallFilter.newBuilder().setModel("openai/gpt-other").build(), List.of(three.getId()),
+        CallFilter.newBuilder().setModel("gpt-test-2025-01-01").build(), List.of(two.getId(), one.getId()),
+        CallFilter.newBuilder().setProvider("openai").setUserId("bob").build(), List.of(four.getId(), three.getId()),
+        CallFilter.newBuilder().setStatus("INVALID_ARGUMENT").build(), List.of(four.getId()),
+        CallFilter.newBuilder().setSessionId("s-42").build(), List.of(three.getId()),
+        CallFilter.newBuilder().setTraceId(trace).build(), List.of(two.getId(), one.getId()),
+        CallFilter.newBuilder().setStartTime(three.getStartTime()).build(), List.of(four.getId(), three.getId()));
+    for (Map.Entry<CallFilter, List<String>> filter : expected.entrySet()) {
+      assertEquals(filter.getValue(), ids(calls(router).listCalls(ListCallsRequest.newBuilder()
+          .setFilter(filter.getKey()).build()).getCallsList()), filter.getKey().toString());
+    }
+    assertEquals(List.of(), ids(calls(router).listCalls(ListCallsRequest.newBuilder()
+        .setFilter(CallFilter.newBuilder().setEndTime(one.getStartTime())).build()).getCallsList()));
+
+    // Page by page, each call once, in the same order.
+    List<String> paged = new ArrayList<>();
+    String token = "";
+    int pages = 0;
+    do {
+      ListCallsResponse page = calls(router).listCalls(ListCallsRequest.newBuilder().setPageSize(3)
+          .setPageToken(token).build());
+      paged.addAll(ids(page.getCallsList()));
+      token = page.getNextPageToken();
+      pages++;
+    } while (!token.isEmpty());
+    assertEquals(newestFirst, paged);
+    assertEquals(2, pages);
+
+    StatusRuntimeException badToken = assertThrows(StatusRuntimeException.class, () -> calls(router)
+        .listCalls(ListCallsRequest.newBuilder().setPageToken("not-a-token!").build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, badToken.getStatus().getCode());
+    assertTrue(badToken.getStatus().getDescription().contains("next_page_token"), badToken.getMessage());
+    assertEquals(Status.Code.INVALID_ARGUMENT, assertThrows(StatusRuntimeException.class, () -> calls(router)
+        .listCalls(ListCallsRequest.newBuilder().setPageSize(5000).build())).getStatus().getCode());
+    assertEquals(Status.Code.NOT_FOUND, assertThrows(StatusRuntimeException.class, () -> calls(router)
+        .getTrace(GetTraceRequest.newBuilder().setTraceId("no-such-trace").build())).getStatus().getCode());
+    StatusRuntimeException badHeader = assertThrows(StatusRuntimeException.class,
+        () -> chat(router, ask("openai/gpt-test", "x"), "x-trace-id", "has spaces in it"));
+    assertEquals(Status.Code.INVALID_ARGUMENT, badHeader.getStatus().getCode());
+    assertTrue(badHeader.getStatus().getDescription().contains("x-trace-id"), badHeader.getMessage());
+
+    String listed = runCalls(0, "list", "--user", "alice", "--data-dir", router.dataDir().toString());
+    assertTrue(listed.contains(one.getId()) && listed.contains(two.getId()) && !listed.contains(three.getId()),
+        listed);
+  }
+
+  @Test
+  void costIsTokensTimesThePricesOnEveryResponseAndInTheUsageTotals() throws Exception {
+    RunningRouter router = router("auto", "");
+    upstreamAnswers(1000, 400, 200);
+    // 600 uncached input x $2 + 400 cached x $0.50 + 200 output x $10, per million tokens.
+    double cost = (600 * 2.0 + 400 * 0.5 + 200 * 10.0) / 1_000_000;
+
+    ChatResponse recorded = router.chat().chat(ask("openai/gpt-test", "price me"));
+    assertEquals(CassetteOutcome.CASSETTE_OUTCOME_RECORDED, recorded.getOrigin().getCassette());
+    assertEquals(cost, recorded.getUsage().getCostUsd(), 1e-12);
+    ChatResponse replayed = router.chat().chat(ask("openai/gpt-test", "price me"));
+    assertEquals(CassetteOutcome.CASSETTE_OUTCOME_HIT, replayed.getOrigin().getCassette());
+    assertEquals(recorded.getUsage(), replayed.getUsage(), "a replay costs what the recording did");
+    assertFalse(Files.readString(Files.list(cassettes.resolve("default")).findFirst().orElseThrow())
+        .contains("costUsd"), "the cassette keeps tokens, not prices: a price change needs no re-recording");
+
+    List<ChatEvent> events = new ArrayList<>();
+    router.chat().streamChat(ask("openai/gpt-test", "stream me")).forEachRemaining(events::add);
+    ChatEvent usage = events.stream().filter(ChatEvent::hasUsage).findFirst().orElseThrow();
+    assertEquals(cost, usage.getUsage().getCostUsd(), 1e-12);
+    assertEquals(usage.getUsage(), events.get(events.size() - 1).getDone().getResponse().getUsage());
+
+    ChatResponse unpriced = router.chat().chat(ask("openai/gpt-other", "no price"));
+    assertFalse(unpriced.getUsage().hasCostUsd(), "no price, no cost: " + unpriced.getUsage());
+
+    awaitCalls(router, CallFilter.getDefaultInstance(), 4);
+    GetUsageResponse totals = calls(router).getUsage(GetUsageRequest.newBuilder()
+        .addGroupBy(UsageGrouping.USAGE_GROUPING_UPSTREAM_MODEL).build());
+    assertEquals(4, totals.getTotal().getCalls());
+    assertEquals(4000, totals.getTotal().getInputTokens());
+    assertEquals(800, totals.getTotal().getOutputTokens());
+    assertEquals(1600, totals.getTotal().getCachedInputTokens());
+    assertEquals(3 * cost, totals.getTotal().getCostUsd(), 1e-12);
+    assertEquals(1, totals.getTotal().getUnpricedCalls());
+    assertEquals(1, totals.getTotal().getReplayedCalls());
+    assertEquals(cost, totals.getTotal().getReplayedCostUsd(), 1e-12);
+    UsageRow top = totals.getRows(0);
+    assertEquals("gpt-test-2025-01-01", top.getUpstreamModel());
+    assertEquals(3, top.getTotals().getCalls());
+    assertEquals("gpt-other", totals.getRows(1).getUpstreamModel());
+
+    String printed = runCalls(0, "usage", "--by", "upstream_model", "--data-dir", router.dataDir().toString());
+    assertTrue(printed.contains("gpt-test-2025-01-01") && printed.contains(String.format("%.6f", 3 * cost)),
+        printed);
+  }
+
+  @Test
+  void metricsTextHasEverySeriesAfterTraffic() throws Exception {
+    RunningRouter router = router("auto", "");
+    // The first attempt fails with 503 and is retried.
+    upstream.script(r -> r.response().setStatusCode(503).end("{\"error\":{\"message\":\"overloaded\"}}"),
+        r -> answerText(r, upstream.lastRequest().body(), "Hello.", 10, 0, 5));
+    router.chat().chat(ask("openai/gpt-test", "recorded after a retry"));
+    upstreamAnswers(10, 0, 5);
+    router.chat().chat(ask("openai/gpt-test", "recorded after a retry"));
+    router.chat().streamChat(ask("openai/gpt-test", "streamed")).forEachRemaining(e -> { });
+    assertThrows(StatusRuntimeException.class, () -> ChatServiceGrpc.newBlockingStub(router.channel())
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers("x-cassette-mode", "replay")))
+        .chat(ask("openai/gpt-test", "never recorded")));
+    Conversation open = Conversation.open(router).send(ConverseRequest.newBuilder().setStart(
+        ConverseStart.newBuilder().setModel("openai/gpt-test")).build());
+    open.until(ConverseEvent::hasSessionStarted);
+
+    String metrics = scrape(router);
+    for (String line : List.of(
+        "llmrouter_requests_total{model=\"openai/gpt-test\",rpc=\"Chat\",status=\"OK\"} 2.0",
+        "llmrouter_requests_total{model=\"openai/gpt-test\",rpc=\"StreamChat\",status=\"OK\"} 1.0",
+        "llmrouter_requests_total{model=\"openai/gpt-test\",rpc=\"Chat\",status=\"FAILED_PRECONDITION\"} 1.0",
+        "llmrouter_request_duration_seconds_count{model=\"openai/gpt-test\",rpc=\"Chat\"} 3",
+        "llmrouter_time_to_first_event_seconds_count{model=\"openai/gpt-test\",rpc=\"StreamChat\"} 1",
+        "llmrouter_tokens_total{kind=\"input\",model=\"openai/gpt-test\"} 30.0",
+        "llmrouter_tokens_total{kind=\"output\",model=\"openai/gpt-test\"} 15.0",
+        "llmrouter_cassette_outcomes_total{outcome=\"hit\"} 1.0",
+        "llmrouter_cassette_outcomes_total{outcome=\"miss\"} 1.0",
+        "llmrouter_cassette_outcomes_total{outcome=\"recorded\"} 2.0",
+        "llmrouter_upstream_attempts_total{provider=\"openai\"} 3.0",
+        "llmrouter_upstream_retries_total{provider=\"openai\"} 1.0",
+        "llmrouter_open_streams{rpc=\"Converse\"} 1.0",
+        "llmrouter_open_sessions 1.0",
+        "llmrouter_call_log_dropped_total 0.0")) {
+      assertTrue(metrics.contains(line + "\n"), line + " in\n" + metrics);
+    }
+    // 3 x (10 x $2 + 5 x $10) per million.
+    String cost = metrics.lines().filter(l -> l.startsWith("llmrouter_cost_usd_total{model=\"openai/gpt-test\"} "))
+        .findFirst().orElseThrow(() -> new AssertionError("no cost series in\n" + metrics));
+    assertEquals(3 * 70e-6, Double.parseDouble(cost.substring(cost.indexOf(' ') + 1)), 1e-12);
+    for (String series : List.of("llmrouter_request_duration_seconds_bucket{model=\"openai/gpt-test\",rpc=\"Chat\",le=",
+        "llmrouter_time_to_first_event_seconds_bucket{", "vertx_http_server_requests_total{",
+        "vertx_http_client_requests_total{")) {
+      assertTrue(metrics.contains(series), series + " in\n" + metrics);
+    }
+
+    open.requests.onCompleted();
+    open.closed.get(10, TimeUnit.SECONDS);
+    String after = scrape(router);
+    assertTrue(after.contains("llmrouter_open_streams{rpc=\"Converse\"} 0.0\n"), after);
+  }
+
+  @Test
+  void bodiesCanBeLeftOutAndSecretsNeverReachTheFile() throws Exception {
+    upstreamAnswers(10, 0, 5);
+    String secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789";
+    RunningRouter withBodies = router("off", "");
+    withBodies.chat().chat(ask("openai/gpt-test", "my key is " + secret));
+    CallRecord logged = awaitCalls(withBodies, CallFilter.getDefaultInstance(), 1).get(0);
+    assertEquals("my key is [REDACTED]", logged.getMessages(0).getParts(0).getText());
+    withBodies.close();
+    routers.remove(withBodies);
+    for (Path file : List.of(withBodies.dataDir().resolve("calls.db"), withBodies.dataDir().resolve("calls.db-wal"))) {
+      if (Files.exists(file)) {
+        assertFalse(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains(secret), file.toString());
+      }
+    }
+
+    RunningRouter withoutBodies = router("off", "call_log: { bodies: false }");
+    withoutBodies.chat().chat(ChatRequest.newBuilder(ask("openai/gpt-test", "private question"))
+        .addMessages(0, Message.newBuilder().setRole(Role.ROLE_SYSTEM).addParts(Part.newBuilder().setText("secret")))
+        .build());
+    CallRecord bare = awaitCalls(withoutBodies, CallFilter.getDefaultInstance(), 1).get(0);
+    assertEquals(0, bare.getMessagesCount());
+    assertEquals("", bare.getSystemPrompt());
+    assertFalse(bare.hasResponseMessage());
+    assertEquals(15, bare.getUsage().getInputTokens() + bare.getUsage().getOutputTokens(), "the counts stay");
+  }
+
+  @Test
+  void whenTheWriterFallsBehindCallsStillSucceedAndTheDropsAreCounted() throws Exception {
+    RunningRouter router = router("off", "call_log: { queue_size: 1 }");
+    upstreamAnswers(10, 0, 5);
+    router.chat().chat(ask("openai/gpt-test", "warm up"));
+    awaitCalls(router, CallFilter.getDefaultInstance(), 1);
+    int calls = 20;
+    try (Connection lock = DriverManager.getConnection("jdbc:sqlite:" + router.dataDir().resolve("calls.db"));
+        Statement statement = lock.createStatement()) {
+      // Holding the write lock stalls the writer: the queue (one record) fills and the rest are dropped.
+      statement.execute("BEGIN EXCLUSIVE");
+      for (int i = 0; i < calls; i++) {
+        assertEquals("Hello.", router.chat().chat(ask("openai/gpt-test", "call " + i)).getMessage().getParts(0)
+            .getText());
+      }
+      statement.execute("COMMIT");
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long dropped;
+    long written;
+    do {
+      Thread.sleep(20);
+      dropped = (long) registry.get("llmrouter.call.log.dropped").functionCounter().count();
+      written = calls(router).listCalls(ListCallsRequest.newBuilder().setPageSize(1000).build()).getCallsCount() - 1;
+    } while (dropped + written < calls && System.nanoTime() < deadline);
+    assertEquals(calls, dropped + written, "every record is written or counted as dropped");
+    assertTrue(dropped >= calls - 2, "at most one record waits in the queue, one in the writer: " + dropped);
+    assertTrue(scrape(router).contains("llmrouter_call_log_dropped_total " + dropped + ".0\n"));
+  }
+
+  @Test
+  void theCallsCommandExplainsWhatIsWrong() {
+    assertTrue(runCalls(1, "list", "--data-dir", cassettes.resolve("nowhere").toString())
+        .contains("there is no call log at"));
+    assertTrue(runCalls(2, "list", "--since", "yesterday").contains("--since must be"));
+    assertTrue(runCalls(2, "usage", "--by", "colour").contains("--by takes"));
+    assertTrue(runCalls(2, "list", "--bogus").contains("unknown flag '--bogus'"));
+    assertTrue(runCalls(0, "--help").contains("usage: java -jar server/target/llm-router.jar calls"));
+  }
+
+  // ---- helpers
+
+  /** Runs `calls ARGS...`, checks its exit code, and returns what it printed (stdout and stderr). */
+  private static String runCalls(int exitCode, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+    int code = CallsCommand.run(List.of(args), print, print);
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertEquals(exitCode, code, printed);
+    return printed;
+  }
+
+  private static String scrape(RunningRouter router) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + router.adminPort() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode());
+    assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("text/plain"));
+    return response.body();
+  }
+}
