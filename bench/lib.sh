@@ -4,7 +4,8 @@
 # What it gives:
 #   prerequisites   require_jar, ensure_h2load, ensure_node_deps
 #   set-up          bench_workdir (WORK, with a cleanup trap), grpc_frame JSON OUT, print_setup TITLE,
-#                   start_router [router flags...] (ROUTER_PID, PORT)
+#                   start_router [router flags...] (ROUTER_PID, PORT, ADMIN_PORT), free_port,
+#                   start_mock_upstream (nginx answering MOCK_REPLY: MOCK_PORT, NGINX_PID, EXTRA_PIDS), check_live
 #   load            h2load_grpc, measured / measured_with (CPU accounting from /proc), check_replies
 #   reading         rps_of, total_of, succeeded_of, data_of, wall_s_of, percentiles
 # The CPU columns are explained in the header of bench/replay-throughput.sh.
@@ -36,18 +37,28 @@ ensure_node_deps() {
   fi
 }
 
-# bench_workdir: a temporary directory WORK, removed on exit with the router (and whatever the caller adds to
-# cleanup_extra, run first).
+# bench_workdir: a temporary directory WORK, removed on exit with the routers and the mock upstream.
 bench_workdir() {
   WORK=$(mktemp -d)
   ROUTER_PID=
   trap cleanup EXIT
 }
-cleanup_extra() { :; }
 cleanup() {
-  cleanup_extra || true
-  if [ -n "$ROUTER_PID" ]; then kill "$ROUTER_PID" 2>/dev/null || true; wait "$ROUTER_PID" 2>/dev/null || true; fi
+  stop_mock_upstream
+  local pid
+  for pid in $ROUTER_PIDS; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
+}
+ROUTER_PIDS=
+NGINX_PID=
+stop_mock_upstream() { # TERM to nginx's master (fast shutdown), which stops the worker
+  if [ -n "$NGINX_PID" ]; then
+    kill "$NGINX_PID" 2>/dev/null || true
+    for _ in $(seq 50); do # gone, or a zombie waiting for init to reap it
+      [ "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$NGINX_PID/stat" 2>/dev/null || echo Z)" = Z ] && break
+      sleep 0.1
+    done
+  fi
 }
 
 # ---- request bodies: gRPC length-prefixed frames (flag 0, 4-byte big-endian length, protobuf bytes) ----------------
@@ -185,19 +196,24 @@ print_setup() {
 
 # start_router [router flags...]: starts a private copy of the jar (so that a rebuild in this tree during the run cannot
 # pull it from under the JVM) with these flags, waits for its port (PORT) and for Health/Check to answer over HTTP/2.
+# Several routers may run: each call sets ROUTER_PID, PORT, ADMIN_PORT (when admin_listen is set) and ROUTER_LOG anew.
 start_router() {
-  cp "$JAR" "$WORK/llm-router.jar"
-  java -jar "$WORK/llm-router.jar" "$@" >"$WORK/router.log" 2>&1 &
+  # One copy for every router: overwriting a jar that a running JVM reads would break that JVM.
+  [ -f "$WORK/llm-router.jar" ] || cp "$JAR" "$WORK/llm-router.jar"
+  ROUTER_LOG=$(mktemp "$WORK/router-XXXX.log")
+  java -jar "$WORK/llm-router.jar" "$@" >"$ROUTER_LOG" 2>&1 &
   ROUTER_PID=$!
+  ROUTER_PIDS="$ROUTER_PIDS $ROUTER_PID"
   PORT=
   for _ in $(seq 150); do
-    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/router.log")
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$ROUTER_LOG")
     [ -n "$PORT" ] && break
-    if ! kill -0 "$ROUTER_PID" 2>/dev/null; then echo "router did not start:" >&2; cat "$WORK/router.log" >&2; exit 1; fi
+    if ! kill -0 "$ROUTER_PID" 2>/dev/null; then echo "router did not start:" >&2; cat "$ROUTER_LOG" >&2; exit 1; fi
     sleep 0.2
   done
-  [ -n "$PORT" ] || { echo "router did not report its port in 30 s:" >&2; cat "$WORK/router.log" >&2; exit 1; }
-  echo "router: pid $ROUTER_PID, $(head -1 "$WORK/router.log")"
+  [ -n "$PORT" ] || { echo "router did not report its port in 30 s:" >&2; cat "$ROUTER_LOG" >&2; exit 1; }
+  ADMIN_PORT=$(sed -n 's/.*metrics on http:\/\/127\.0\.0\.1:\([0-9]*\)\/metrics.*/\1/p' "$ROUTER_LOG")
+  echo "router: pid $ROUTER_PID, $(head -1 "$ROUTER_LOG")"
 
   # Wait until Health/Check answers over HTTP/2.
   printf '\0\0\0\0\0' >"$WORK/health.bin" # an empty HealthCheckRequest
@@ -206,4 +222,77 @@ start_router() {
       [ "$(succeeded_of "$WORK/probe.txt")" = 1 ]; then break; fi
     sleep 0.2
   done
+}
+
+# check_live: prints the reason and returns 1 unless Chat of CHAT_JSON on PORT is gRPC OK, answered live, with
+# MOCK_TEXT (the mock upstream's answer).
+check_live() {
+  local reply
+  if ! reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge -d "$CHAT_JSON" "http://127.0.0.1:$PORT/$CHAT" 2>&1); then
+    echo "Chat failed (not gRPC OK): $reply"; return 1
+  fi
+  if ! grep -q '"cassette": "CASSETTE_OUTCOME_LIVE"' <<<"$reply" || ! grep -qF "\"text\": \"$MOCK_TEXT\"" <<<"$reply"; then
+    echo "Chat is not the mock's live answer: $reply"; return 1
+  fi
+}
+
+# free_port: a port free on 127.0.0.1 right now.
+free_port() {
+  node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
+}
+
+# start_mock_upstream: a mock OpenAI upstream, nginx (apt-installed if missing) from a generated config in WORK, one
+# worker, on a free port (MOCK_PORT); POST /v1/chat/completions returns MOCK_REPLY from memory. Its processes go to
+# EXTRA_PIDS (counted in their own CPU columns). Checks with curl that it answers UPSTREAM_JSON with MOCK_REPLY.
+start_mock_upstream() {
+  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    echo "installing nginx (nginx-light)..."
+    apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
+  fi
+  NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+  printf '%s' "$UPSTREAM_JSON" >"$WORK/upstream.json"
+  mkdir -p "$WORK/nginx"
+  for attempt in 1 2 3 4 5; do
+    MOCK_PORT=$(free_port)
+    cat >"$WORK/nginx/nginx.conf" <<EOF
+daemon on;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000000; # the router's pooled connections and h2load's stay open for the whole run
+  keepalive_timeout 300s;
+  client_body_temp_path $WORK/nginx/body;
+  server {
+    listen 127.0.0.1:$MOCK_PORT;
+    location = /v1/chat/completions {
+      default_type application/json;
+      return 200 '$MOCK_REPLY';
+    }
+  }
+}
+EOF
+    if "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" 2>"$WORK/nginx/start.log"; then
+      for _ in $(seq 50); do [ -s "$WORK/nginx/nginx.pid" ] && break; sleep 0.1; done
+      NGINX_PID=$(cat "$WORK/nginx/nginx.pid")
+      break
+    fi
+    if [ "$attempt" = 5 ]; then
+      echo "nginx did not start:" >&2; cat "$WORK/nginx/start.log" "$WORK/nginx/error.log" >&2 2>/dev/null; exit 1
+    fi
+  done
+  NGINX_WORKER=
+  for _ in $(seq 50); do
+    NGINX_WORKER=$(pgrep -P "$NGINX_PID" | head -1) && [ -n "$NGINX_WORKER" ] && break
+    sleep 0.1
+  done
+  EXTRA_PIDS="$NGINX_PID $NGINX_WORKER" # counted in the nginx columns, not in "other"
+  if ! mock_reply=$(curl -sS --fail -X POST -H 'content-type: application/json' --data-binary "@$WORK/upstream.json" \
+    "http://127.0.0.1:$MOCK_PORT/v1/chat/completions") || [ "$mock_reply" != "$MOCK_REPLY" ]; then
+    echo "the mock does not answer as expected: $mock_reply" >&2; exit 1
+  fi
+  echo "mock: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), master pid $NGINX_PID, worker pid $NGINX_WORKER," \
+    "127.0.0.1:$MOCK_PORT; curl POST /v1/chat/completions: HTTP 200, ${#mock_reply} bytes"
 }

@@ -71,33 +71,13 @@ MOCK_REPLY='{"id":"chatcmpl-mock","object":"chat.completion","created":170000000
 # ---- prerequisites -------------------------------------------------------------------------------------------------
 require_jar
 ensure_h2load
-if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-  echo "installing nginx (nginx-light)..."
-  apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 ensure_node_deps
 bench_workdir
 
-NGINX_PID=
-cleanup_extra() { # stop the mock: TERM to its master (fast shutdown), which stops the worker
-  if [ -n "$NGINX_PID" ]; then
-    kill "$NGINX_PID" 2>/dev/null || true
-    for _ in $(seq 50); do # gone, or a zombie waiting for init to reap it
-      [ "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$NGINX_PID/stat" 2>/dev/null || echo Z)" = Z ] && break
-      sleep 0.1
-    done
-  fi
-}
-
 # ---- request bodies ------------------------------------------------------------------------------------------------
 grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
-printf '%s' "$UPSTREAM_JSON" >"$WORK/upstream.json"
 
 # ---- helpers -------------------------------------------------------------------------------------------------------
-free_port() { # a port free on 127.0.0.1 right now
-  node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
-}
 
 # h2load_direct OUT [h2load options...]: one h2load run against the mock, HTTP/1.1 keep-alive; its output goes to OUT.
 h2load_direct() {
@@ -112,50 +92,7 @@ mean() { awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
 # ---- start the mock ------------------------------------------------------------------------------------------------
 print_setup "llm-router live proxy overhead benchmark"
 
-mkdir -p "$WORK/nginx"
-for attempt in 1 2 3 4 5; do
-  MOCK_PORT=$(free_port)
-  cat >"$WORK/nginx/nginx.conf" <<EOF
-daemon on;
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000000; # the router's pooled connections and h2load's stay open for the whole run
-  keepalive_timeout 300s;
-  client_body_temp_path $WORK/nginx/body;
-  server {
-    listen 127.0.0.1:$MOCK_PORT;
-    location = /v1/chat/completions {
-      default_type application/json;
-      return 200 '$MOCK_REPLY';
-    }
-  }
-}
-EOF
-  if "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" 2>"$WORK/nginx/start.log"; then
-    for _ in $(seq 50); do [ -s "$WORK/nginx/nginx.pid" ] && break; sleep 0.1; done
-    NGINX_PID=$(cat "$WORK/nginx/nginx.pid")
-    break
-  fi
-  if [ "$attempt" = 5 ]; then
-    echo "nginx did not start:" >&2; cat "$WORK/nginx/start.log" "$WORK/nginx/error.log" >&2 2>/dev/null; exit 1
-  fi
-done
-NGINX_WORKER=
-for _ in $(seq 50); do
-  NGINX_WORKER=$(pgrep -P "$NGINX_PID" | head -1) && [ -n "$NGINX_WORKER" ] && break
-  sleep 0.1
-done
-EXTRA_PIDS="$NGINX_PID $NGINX_WORKER" # counted in the nginx columns, not in "other"
-if ! mock_reply=$(curl -sS --fail -X POST -H 'content-type: application/json' --data-binary "@$WORK/upstream.json" \
-  "http://127.0.0.1:$MOCK_PORT/v1/chat/completions") || [ "$mock_reply" != "$MOCK_REPLY" ]; then
-  echo "the mock does not answer as expected: $mock_reply" >&2; exit 1
-fi
-echo "mock: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), master pid $NGINX_PID, worker pid $NGINX_WORKER," \
-  "127.0.0.1:$MOCK_PORT; curl POST /v1/chat/completions: HTTP 200, ${#mock_reply} bytes"
+start_mock_upstream
 
 # ---- start the router, live over the mock --------------------------------------------------------------------------
 cat >"$WORK/router.yaml" <<EOF
@@ -167,15 +104,6 @@ EOF
 start_router --config "$WORK/router.yaml" --port 0
 
 # ---- correctness first: Chat must be answered live by the mock, gRPC OK --------------------------------------------
-check_live() { # prints the reason and returns 1 unless Chat is gRPC OK, live, with the mock's text
-  local reply
-  if ! reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge -d "$CHAT_JSON" "http://127.0.0.1:$PORT/$CHAT" 2>&1); then
-    echo "Chat failed (not gRPC OK): $reply"; return 1
-  fi
-  if ! grep -q '"cassette": "CASSETTE_OUTCOME_LIVE"' <<<"$reply" || ! grep -qF "\"text\": \"$MOCK_TEXT\"" <<<"$reply"; then
-    echo "Chat is not the mock's live answer: $reply"; return 1
-  fi
-}
 if ! why=$(check_live); then echo "$why" >&2; exit 1; fi
 echo "check: Chat is gRPC OK, origin CASSETTE_OUTCOME_LIVE, text: \"$MOCK_TEXT\""
 

@@ -6,7 +6,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.llmrouter.api.v1.ChatEvent;
+import com.google.protobuf.Message;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -25,18 +26,29 @@ public final class Redactor {
 
   public static final String REPLACEMENT = "[REDACTED]";
 
-  private static final List<Pattern> DEFAULT_VALUE_PATTERNS = List.of(
+  /**
+   * A secret pattern, and a lowercase text without which it cannot match (compared ignoring case); the text is
+   * looked for first, because a plain search costs much less than the pattern's.
+   */
+  private record ValueRule(Pattern pattern, String mustContain) {
+    boolean mayMatch(String lowercase) {
+      return mustContain == null || lowercase.contains(mustContain);
+    }
+  }
+
+  private static final List<ValueRule> DEFAULT_VALUE_RULES = List.of(
       // OpenAI keys (sk-..., sk-proj-...) and Anthropic keys (sk-ant-...).
-      Pattern.compile("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}"),
+      new ValueRule(Pattern.compile("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}"), "sk-"),
       // Google API keys.
-      Pattern.compile("(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}"),
+      new ValueRule(Pattern.compile("(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}"), "aiza"),
       // Bearer tokens; the token must hold a digit or an inner separator, so prose ("the bearer of") survives.
-      Pattern.compile("(?i)\\bbearer\\s+(?=[a-z0-9._~+/-]*[0-9._~+/-][a-z0-9])[a-z0-9._~+/-]*[a-z0-9]=*"));
+      new ValueRule(Pattern.compile(
+          "(?i)\\bbearer\\s+(?=[a-z0-9._~+/-]*[0-9._~+/-][a-z0-9])[a-z0-9._~+/-]*[a-z0-9]=*"), "bearer"));
 
   private static final List<String> SECRET_FIELD_NAME_PARTS =
       List.of("api_key", "apikey", "api-key", "secret", "password", "authorization");
 
-  private final List<Pattern> valuePatterns;
+  private final List<ValueRule> valueRules;
   private final Set<String> userFieldNames;
 
   /**
@@ -44,9 +56,9 @@ public final class Redactor {
    * @param userFieldNames extra field names (matched whole, ignoring case) whose values are replaced
    */
   public Redactor(List<Pattern> userValuePatterns, List<String> userFieldNames) {
-    List<Pattern> patterns = new ArrayList<>(DEFAULT_VALUE_PATTERNS);
-    patterns.addAll(userValuePatterns);
-    this.valuePatterns = List.copyOf(patterns);
+    List<ValueRule> rules = new ArrayList<>(DEFAULT_VALUE_RULES);
+    userValuePatterns.forEach(pattern -> rules.add(new ValueRule(pattern, null)));
+    this.valueRules = List.copyOf(rules);
     this.userFieldNames = userFieldNames.stream()
         .map(name -> name.toLowerCase(Locale.ROOT))
         .collect(Collectors.toUnmodifiableSet());
@@ -65,25 +77,46 @@ public final class Redactor {
   /** The cassette with its canonical request and every event redacted; the key stays as it was. */
   public Cassette redact(Cassette cassette) {
     List<Cassette.Take> takes = cassette.takes().stream()
-        .map(take -> new Cassette.Take(take.events().stream().map(this::redact).toList(),
+        .map(take -> new Cassette.Take(take.events().stream().map(event -> redact(event)).toList(),
             take.offsetsMillis()))
         .toList();
     return new Cassette(cassette.formatVersion(), cassette.key(), redact(cassette.request()),
         cassette.servedBy(), takes);
   }
 
-  private ChatEvent redact(ChatEvent event) {
-    ObjectNode json = Json.toTree(event);
+  /**
+   * A redacted copy of a protobuf message, by the same rules as its JSON form; the message itself when nothing in it
+   * can match a rule (its bytes hold none of the texts the rules need), which is the cheap common case.
+   */
+  @SuppressWarnings("unchecked")
+  public <M extends Message> M redact(M message) {
+    if (!mayHoldSecret(message)) {
+      return message;
+    }
+    ObjectNode json = Json.toTree(message);
     ObjectNode redacted = redact(json);
     if (redacted.equals(json)) {
-      return event;
+      return message;
     }
     try {
-      return Json.fromTree(redacted, ChatEvent.newBuilder()).build();
+      return (M) Json.fromTree(redacted, message.newBuilderForType()).build();
     } catch (InvalidProtocolBufferException e) {
       // Only a non-string proto field with a secret-looking name could get here; the API has none.
-      throw new IllegalStateException("redacting a ChatEvent made it invalid: " + e.getMessage(), e);
+      throw new IllegalStateException("redacting a " + message.getDescriptorForType().getName() + " made it invalid: "
+          + e.getMessage(), e);
     }
+  }
+
+  /** False when no rule can match: every value rule's text and every secret field name are absent from the bytes. */
+  private boolean mayHoldSecret(Message message) {
+    if (valueRules.stream().anyMatch(rule -> rule.mustContain() == null)) {
+      return true; // a user pattern: no cheap test
+    }
+    // Strings and map keys are in the encoding as they are; field names are not. Latin-1 keeps ASCII as is.
+    String bytes = message.toByteString().toString(StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+    return valueRules.stream().anyMatch(rule -> bytes.contains(rule.mustContain()))
+        || SECRET_FIELD_NAME_PARTS.stream().anyMatch(bytes::contains) || bytes.contains("token")
+        || userFieldNames.stream().anyMatch(bytes::contains);
   }
 
   private JsonNode redactNode(JsonNode node) {
@@ -107,9 +140,12 @@ public final class Redactor {
 
   /** The text with every match of a secret pattern replaced (the field-name rules need JSON: see the others). */
   public String redactText(String text) {
+    String lowercase = text.toLowerCase(Locale.ROOT);
     String redacted = text;
-    for (Pattern pattern : valuePatterns) {
-      redacted = pattern.matcher(redacted).replaceAll(REPLACEMENT);
+    for (ValueRule rule : valueRules) {
+      if (rule.mayMatch(lowercase)) {
+        redacted = rule.pattern().matcher(redacted).replaceAll(REPLACEMENT);
+      }
     }
     return redacted;
   }

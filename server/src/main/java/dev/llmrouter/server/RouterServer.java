@@ -35,7 +35,6 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
@@ -97,8 +96,7 @@ public final class RouterServer {
     Observability observability;
     try {
       observability = new Observability(config.observability(), new RouterMetrics(registry), redactor,
-          config.providers().stream().collect(Collectors.toMap(p -> p.name(), p -> p.type())),
-          model -> router.plan(model).isPresent());
+          config.providers().stream().collect(Collectors.toMap(p -> p.name(), p -> p.type())));
     } catch (IllegalStateException cannotOpen) {
       return router.close().transform(v -> Future.failedFuture(cannotOpen.getMessage()));
     }

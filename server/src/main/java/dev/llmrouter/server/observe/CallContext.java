@@ -36,9 +36,13 @@ public record CallContext(String callId, CallType type, String traceId, String p
     return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong() | 1L);
   }
 
-  /** A new trace id: 16 random bytes in hex, like a W3C trace id. */
+  /**
+   * A new trace id in the form of a W3C trace id (32 hex digits): the time in milliseconds (6 bytes), then 10 random
+   * bytes. Ids that grow with time keep the call log's trace index appending instead of writing all over it.
+   */
   public static String newTraceId() {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    return HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong() | 1L);
+    String millis = HexFormat.of().toHexDigits(System.currentTimeMillis()).substring(4);
+    return millis + HexFormat.of().toHexDigits((short) random.nextInt()) + HexFormat.of().toHexDigits(random.nextLong());
   }
 }

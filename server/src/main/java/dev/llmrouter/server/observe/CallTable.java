@@ -1,12 +1,9 @@
 package dev.llmrouter.server.observe;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.Durations;
-import com.google.protobuf.util.JsonFormat;
 import com.google.protobuf.util.Timestamps;
 import dev.llmrouter.api.v1.CallRecord;
 import dev.llmrouter.api.v1.CallType;
@@ -26,7 +23,13 @@ import java.util.Map;
 /**
  * The `calls` and `call_tags` tables of the call log: the schema, and a {@link CallRecord} to a row and back. Enums
  * are stored by their short lowercase name (`stream`, `stop`, `hit`), times as ISO-8601 text plus epoch milliseconds,
- * bodies as protobuf JSON, so the file reads well in the `sqlite3` shell.
+ * so the file reads well in the `sqlite3` shell. The bodies (system prompt, messages, tools, tool choice, answer) are
+ * one protobuf BLOB, a `CallRecord` holding only them: printing them as JSON cost the writer more than SQLite did
+ * (docs/benchmarks.md); `calls list --json` and `ListCalls` show them.
+ *
+ * <p>Indexes are few and mostly grow at their end (start time; generated trace ids begin with the time): an index on a
+ * random key would dirty a page per row of each batch, which the benchmark showed to be the writer's main cost. Call
+ * ids are random, so they have none; nothing looks a call up by its id alone.
  */
 final class CallTable {
 
@@ -35,7 +38,7 @@ final class CallTable {
 
   static final List<String> SCHEMA = List.of("""
       CREATE TABLE IF NOT EXISTS calls (
-        id TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
         start_time TEXT NOT NULL,
         start_ms INTEGER NOT NULL,
         call_type TEXT NOT NULL,
@@ -62,31 +65,27 @@ final class CallTable {
         tags TEXT,
         metadata TEXT,
         error_message TEXT,
-        system_prompt TEXT,
-        messages TEXT,
-        tools TEXT,
-        tool_choice TEXT,
-        response_message TEXT
+        bodies BLOB
       )""",
-      "CREATE TABLE IF NOT EXISTS call_tags (tag TEXT NOT NULL, call_id TEXT NOT NULL, PRIMARY KEY (tag, call_id))",
+      "CREATE TABLE IF NOT EXISTS call_tags (tag TEXT NOT NULL, call_id TEXT NOT NULL)",
       "CREATE INDEX IF NOT EXISTS calls_by_start ON calls (start_ms, id)",
       "CREATE INDEX IF NOT EXISTS calls_by_trace ON calls (trace_id, start_ms)",
-      "CREATE INDEX IF NOT EXISTS calls_by_session ON calls (session_id, start_ms)",
-      "CREATE INDEX IF NOT EXISTS calls_by_user ON calls (user_id, start_ms)",
+      // Partial: most calls have no session or user, and an entry per such call would cost every insert.
+      "CREATE INDEX IF NOT EXISTS calls_by_session ON calls (session_id, start_ms) WHERE session_id IS NOT NULL",
+      "CREATE INDEX IF NOT EXISTS calls_by_user ON calls (user_id, start_ms) WHERE user_id IS NOT NULL",
+      "CREATE INDEX IF NOT EXISTS call_tags_by_tag ON call_tags (tag)",
       "CREATE INDEX IF NOT EXISTS call_tags_by_call ON call_tags (call_id)");
 
-  static final String INSERT_CALL = "INSERT OR REPLACE INTO calls (id, start_time, start_ms, call_type, status, "
+  static final String INSERT_CALL = "INSERT INTO calls (id, start_time, start_ms, call_type, status, "
       + "provider, provider_type, model, upstream_model, finish_reason, input_tokens, output_tokens, "
       + "cached_input_tokens, reasoning_tokens, cost_usd, latency_ms, time_to_first_event_ms, attempts, "
       + "cassette_outcome, cassette_key, trace_id, parent_call_id, session_id, user_id, tags, metadata, "
-      + "error_message, system_prompt, messages, tools, tool_choice, response_message) "
-      + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      + "error_message, bodies) "
+      + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-  static final String INSERT_TAG = "INSERT OR IGNORE INTO call_tags (tag, call_id) VALUES (?, ?)";
+  static final String INSERT_TAG = "INSERT INTO call_tags (tag, call_id) VALUES (?, ?)";
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final JsonFormat.Printer PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
-  private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
 
   private CallTable() {
   }
@@ -133,11 +132,15 @@ final class CallTable {
     insert.setString(++i, r.getTagsCount() == 0 ? null : String.join(",", r.getTagsList()));
     insert.setString(++i, r.getMetadataCount() == 0 ? null : metadataJson(r.getMetadataMap(), redactor));
     insert.setString(++i, emptyToNull(redactor.redactText(r.getErrorMessage())));
-    insert.setString(++i, emptyToNull(redactor.redactText(r.getSystemPrompt())));
-    insert.setString(++i, r.getMessagesCount() == 0 ? null : redactor.redactText(jsonArray(r.getMessagesList())));
-    insert.setString(++i, r.getToolsCount() == 0 ? null : redactor.redactText(jsonArray(r.getToolsList())));
-    insert.setString(++i, r.hasToolChoice() ? json(r.getToolChoice()) : null);
-    insert.setString(++i, r.hasResponseMessage() ? redactor.redactText(json(r.getResponseMessage())) : null);
+    CallRecord.Builder bodies = CallRecord.newBuilder().setSystemPrompt(r.getSystemPrompt())
+        .addAllMessages(r.getMessagesList()).addAllTools(r.getToolsList());
+    if (r.hasToolChoice()) {
+      bodies.setToolChoice(r.getToolChoice());
+    }
+    if (r.hasResponseMessage()) {
+      bodies.setResponseMessage(r.getResponseMessage());
+    }
+    insert.setBytes(++i, redactor.redact(bodies.build()).toByteArray());
   }
 
   /** Reads the row {@code row} is on; it must select every column of `calls`. */
@@ -157,8 +160,7 @@ final class CallTable {
         .setParentCallId(nullToEmpty(row.getString("parent_call_id")))
         .setSessionId(nullToEmpty(row.getString("session_id")))
         .setUserId(nullToEmpty(row.getString("user_id")))
-        .setErrorMessage(nullToEmpty(row.getString("error_message")))
-        .setSystemPrompt(nullToEmpty(row.getString("system_prompt")));
+        .setErrorMessage(nullToEmpty(row.getString("error_message")));
     // The ISO text keeps the nanoseconds that the milliseconds column (for ordering and ranges) drops.
     r.setStartTime(Timestamps.fromNanos(nanosOf(Instant.parse(row.getString("start_time")))));
     String finish = row.getString("finish_reason");
@@ -203,22 +205,12 @@ final class CallTable {
       if (metadata != null) {
         JSON.readTree(metadata).fields().forEachRemaining(e -> r.putMetadata(e.getKey(), e.getValue().asText()));
       }
-      for (JsonNode message : array(row.getString("messages"))) {
-        PARSER.merge(message.toString(), r.addMessagesBuilder());
-      }
-      for (JsonNode tool : array(row.getString("tools"))) {
-        PARSER.merge(tool.toString(), r.addToolsBuilder());
-      }
-      String toolChoice = row.getString("tool_choice");
-      if (toolChoice != null) {
-        PARSER.merge(toolChoice, r.getToolChoiceBuilder());
-      }
-      String response = row.getString("response_message");
-      if (response != null) {
-        PARSER.merge(response, r.getResponseMessageBuilder());
+      byte[] bodies = row.getBytes("bodies");
+      if (bodies != null) {
+        r.mergeFrom(bodies);
       }
     } catch (InvalidProtocolBufferException | com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new SQLException("call " + r.getId() + " has a body that is not valid JSON: " + e.getMessage(), e);
+      throw new SQLException("call " + r.getId() + " has unreadable metadata or bodies: " + e.getMessage(), e);
     }
     return r.build();
   }
@@ -227,30 +219,10 @@ final class CallTable {
     return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
   }
 
-  private static Iterable<JsonNode> array(String json) throws com.fasterxml.jackson.core.JsonProcessingException {
-    return json == null ? List.of() : JSON.readTree(json);
-  }
-
   private static String metadataJson(Map<String, String> metadata, Redactor redactor) {
     ObjectNode object = JSON.createObjectNode();
     metadata.forEach(object::put);
     return redactor.redact(object).toString();
-  }
-
-  private static String jsonArray(List<? extends MessageOrBuilder> messages) {
-    StringBuilder out = new StringBuilder("[");
-    for (MessageOrBuilder message : messages) {
-      out.append(out.length() == 1 ? "" : ",").append(json(message));
-    }
-    return out.append(']').toString();
-  }
-
-  private static String json(MessageOrBuilder message) {
-    try {
-      return PRINTER.print(message);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("cannot print " + message.getClass().getSimpleName() + " as JSON", e);
-    }
   }
 
   private static String shortName(String enumName, String prefix) {

@@ -37,6 +37,7 @@ public final class CallTracker {
   private Usage usage = Usage.getDefaultInstance();
   private ChatResponse response;
   private int attempts;
+  private boolean routed;
   /** The deployment of the last upstream request: the provider of a call that failed before it started. */
   private String attempted = "";
   private boolean ended;
@@ -52,6 +53,11 @@ public final class CallTracker {
 
   public CallContext context() {
     return context;
+  }
+
+  /** The model resolved to a route: its name is a metric label (an unknown name is counted as `unknown`). */
+  public void routed() {
+    routed = true;
   }
 
   /** An upstream request is about to be sent to this deployment (a retry when it is not the first). */
@@ -109,8 +115,8 @@ public final class CallTracker {
     } else if (origin.getCassette() == CassetteOutcome.CASSETTE_OUTCOME_RECORDED && status == GrpcStatus.OK) {
       observability.metrics().cassette("recorded");
     }
-    observability.metrics().call(context.type(), observability.modelLabel(request.getModel()), status.name(),
-        latency, timeToFirstEvent, usage);
+    observability.metrics().call(context.type(), routed ? request.getModel() : "unknown", status.name(), latency,
+        timeToFirstEvent, usage);
     if (!observability.logsCalls()) {
       return;
     }

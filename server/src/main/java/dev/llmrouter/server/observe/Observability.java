@@ -7,7 +7,6 @@ import dev.llmrouter.server.config.ObservabilityConfig;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Predicate;
 
 /**
  * What the router knows about its calls: the metrics, the price table and the call log, and the
@@ -21,15 +20,10 @@ public final class Observability implements AutoCloseable {
   private final Path callLogFile;
   private final boolean bodies;
   private final Map<String, String> providerTypes;
-  private final Predicate<String> knownModel;
 
-  /**
-   * @param providerTypes the provider type of each provider name from config
-   * @param knownModel whether a model name resolves to a route; other names are `unknown` in metric labels, so a
-   *     caller sending random names cannot grow the series without bound
-   */
+  /** @param providerTypes the provider type of each provider name from config */
   public Observability(ObservabilityConfig config, RouterMetrics metrics, Redactor redactor,
-      Map<String, String> providerTypes, Predicate<String> knownModel) {
+      Map<String, String> providerTypes) {
     this.metrics = metrics;
     this.prices = new PriceTable(config.prices());
     this.callLogFile = Path.of(config.dataDir()).resolve(CallLog.FILE_NAME);
@@ -38,7 +32,6 @@ public final class Observability implements AutoCloseable {
         : Optional.empty();
     this.bodies = config.callLogBodies();
     this.providerTypes = Map.copyOf(providerTypes);
-    this.knownModel = knownModel;
     callLog.ifPresent(log -> {
       metrics.functionCounter("llmrouter.call.log.dropped", "Call records dropped because the call log's queue was "
           + "full", log, CallLog::dropped);
@@ -82,10 +75,6 @@ public final class Observability implements AutoCloseable {
 
   String providerType(String provider) {
     return providerTypes.getOrDefault(provider, "");
-  }
-
-  String modelLabel(String model) {
-    return knownModel.test(model) ? model : "unknown";
   }
 
   /** Writes the queued call records and closes the call log. Blocks: call it off the event loop. */

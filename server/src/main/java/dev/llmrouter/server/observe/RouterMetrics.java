@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -32,7 +31,8 @@ public final class RouterMetrics {
 
   private final MeterRegistry registry;
   private final Set<String> modelLabels = ConcurrentHashMap.newKeySet();
-  private final Map<String, Object> meters = new ConcurrentHashMap<>();
+  private final Map<String, Counter> meters = new ConcurrentHashMap<>();
+  private final Map<String, CallMeters> callMeters = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
 
   public RouterMetrics(MeterRegistry registry) {
@@ -58,20 +58,54 @@ public final class RouterMetrics {
     String rpc = rpcOf(type);
     String model = modelLabels.contains(modelName) || modelLabels.size() < MAX_MODEL_LABELS
         && modelLabels.add(modelName) ? modelName : "other";
-    counter("llmrouter.requests", "Model calls, by RPC, model (as called) and gRPC status",
-        "rpc", rpc, "model", model, "status", status).increment();
-    timer("llmrouter.request.duration", "From the start of a model call to its end", rpc, model).record(latency);
+    CallMeters meters = callMeters.computeIfAbsent(rpc + '\0' + model, key -> new CallMeters(rpc, model));
+    meters.requests.computeIfAbsent(status, code -> Counter.builder("llmrouter.requests")
+        .description("Model calls, by RPC, model (as called) and gRPC status")
+        .tags("rpc", rpc, "model", model, "status", code).register(registry)).increment();
+    meters.duration.record(latency);
     if (timeToFirstEvent != null) {
-      timer("llmrouter.time.to.first.event", "From the start of a model call to its first event", rpc, model)
-          .record(timeToFirstEvent);
+      meters.timeToFirstEvent.record(timeToFirstEvent);
     }
-    tokens(model, "input", usage.getInputTokens());
-    tokens(model, "output", usage.getOutputTokens());
-    tokens(model, "cached_input", usage.getCachedInputTokens());
-    tokens(model, "reasoning", usage.getReasoningTokens());
+    meters.inputTokens.increment(usage.getInputTokens());
+    meters.outputTokens.increment(usage.getOutputTokens());
+    meters.cachedInputTokens.increment(usage.getCachedInputTokens());
+    meters.reasoningTokens.increment(usage.getReasoningTokens());
     if (usage.hasCostUsd()) {
-      counter("llmrouter.cost.usd", "Cost of model calls in US dollars, from the price table, by model",
-          "model", model).increment(usage.getCostUsd());
+      meters.cost.increment(usage.getCostUsd());
+    }
+  }
+
+  /** The meters of one RPC and model, made once. */
+  private final class CallMeters {
+    final Map<String, Counter> requests = new ConcurrentHashMap<>();
+    final Timer duration;
+    final Timer timeToFirstEvent;
+    final Counter inputTokens;
+    final Counter outputTokens;
+    final Counter cachedInputTokens;
+    final Counter reasoningTokens;
+    final Counter cost;
+
+    CallMeters(String rpc, String model) {
+      duration = timer("llmrouter.request.duration", "From the start of a model call to its end", rpc, model);
+      timeToFirstEvent = timer("llmrouter.time.to.first.event", "From the start of a model call to its first event",
+          rpc, model);
+      inputTokens = tokens(model, "input");
+      outputTokens = tokens(model, "output");
+      cachedInputTokens = tokens(model, "cached_input");
+      reasoningTokens = tokens(model, "reasoning");
+      cost = Counter.builder("llmrouter.cost.usd").description("Cost of model calls in US dollars, from the price "
+          + "table, by model").tag("model", model).register(registry);
+    }
+
+    private Timer timer(String name, String description, String rpc, String model) {
+      return Timer.builder(name).description(description).tags("rpc", rpc, "model", model)
+          .serviceLevelObjectives(LATENCY_BUCKETS).register(registry);
+    }
+
+    private Counter tokens(String model, String kind) {
+      return Counter.builder("llmrouter.tokens").description("Tokens of model calls, by model and kind")
+          .tags("model", model, "kind", kind).register(registry);
     }
   }
 
@@ -110,24 +144,8 @@ public final class RouterMetrics {
     FunctionCounter.builder(name, source, value).description(description).register(registry);
   }
 
-  private void tokens(String model, String kind, long count) {
-    if (count > 0) {
-      counter("llmrouter.tokens", "Tokens of model calls, by model and kind", "model", model, "kind", kind)
-          .increment(count);
-    }
-  }
-
   private Counter counter(String name, String description, String... tags) {
-    return meter(name, tags, () -> Counter.builder(name).description(description).tags(tags).register(registry));
-  }
-
-  private Timer timer(String name, String description, String rpc, String model) {
-    return meter(name, new String[] {rpc, model}, () -> Timer.builder(name).description(description)
-        .tags("rpc", rpc, "model", model).serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
-  }
-
-  @SuppressWarnings("unchecked")
-  private <M> M meter(String name, String[] tags, Supplier<M> create) {
-    return (M) meters.computeIfAbsent(name + '\0' + String.join("\0", tags), key -> create.get());
+    return meters.computeIfAbsent(name + '\0' + String.join("\0", tags),
+        key -> Counter.builder(name).description(description).tags(tags).register(registry));
   }
 }

@@ -95,6 +95,7 @@ public final class ChatPipeline {
       throw refused(tracker, new RouterError(GrpcStatus.INVALID_ARGUMENT, "unknown model " + request.getModel()));
     }
     List<Router.Target> plan = planned.get();
+    tracker.routed();
     ChatEventStream answer = new ChatEventStream();
     answer.observe(tracker::onEvent, error -> tracker.onEnd(error == null ? GrpcStatus.OK : error.status(),
         error == null ? "" : error.getMessage()));

@@ -486,13 +486,14 @@ class ObservabilityTest {
     withBodies.chat().chat(ask("openai/gpt-test", "my key is " + secret));
     CallRecord logged = awaitCalls(withBodies, CallFilter.getDefaultInstance(), 1).get(0);
     assertEquals("my key is [REDACTED]", logged.getMessages(0).getParts(0).getText());
-    withBodies.close();
-    routers.remove(withBodies);
+    int filesChecked = 0;
     for (Path file : List.of(withBodies.dataDir().resolve("calls.db"), withBodies.dataDir().resolve("calls.db-wal"))) {
       if (Files.exists(file)) {
+        filesChecked++;
         assertFalse(new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1).contains(secret), file.toString());
       }
     }
+    assertTrue(filesChecked > 0, "the call log is on disk");
 
     RunningRouter withoutBodies = router("off", "call_log: { bodies: false }");
     withoutBodies.chat().chat(ChatRequest.newBuilder(ask("openai/gpt-test", "private question"))
@@ -531,7 +532,9 @@ class ObservabilityTest {
       written = calls(router).listCalls(ListCallsRequest.newBuilder().setPageSize(1000).build()).getCallsCount() - 1;
     } while (dropped + written < calls && System.nanoTime() < deadline);
     assertEquals(calls, dropped + written, "every record is written or counted as dropped");
-    assertTrue(dropped >= calls - 2, "at most one record waits in the queue, one in the writer: " + dropped);
+    // While the writer waits for the lock it holds one batch (its first record, and the one it drained from the
+    // queue), and the queue one more record: everything else was dropped.
+    assertTrue(dropped >= calls - 3, "at most 3 records could wait: " + dropped + " dropped");
     assertTrue(scrape(router).contains("llmrouter_call_log_dropped_total " + dropped + ".0\n"));
   }
 

@@ -15,8 +15,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * The real router on a free port, configured from YAML, with a grpc-java channel (grpc-netty) to call it.
@@ -30,11 +32,13 @@ public final class RunningRouter implements AutoCloseable {
 
   private final RouterServer server;
   private final Path dataDir;
+  private final boolean temporaryDataDir;
   private final ManagedChannel channel;
 
-  private RunningRouter(RouterServer server, Path dataDir) {
+  private RunningRouter(RouterServer server, Path dataDir, boolean temporaryDataDir) {
     this.server = server;
     this.dataDir = dataDir;
+    this.temporaryDataDir = temporaryDataDir;
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
         .maxInboundMessageSize(64 * 1024 * 1024).build();
   }
@@ -55,7 +59,8 @@ public final class RunningRouter implements AutoCloseable {
   /** As above, with the metrics in {@code registry} (Vert.x's too when {@code vertx} is instrumented with it). */
   public static RunningRouter start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry) {
     RouterConfig started = config.withPort(0);
-    if (config.observability().dataDir().equals(ObservabilityConfig.DEFAULT.dataDir())) {
+    boolean temporary = config.observability().dataDir().equals(ObservabilityConfig.DEFAULT.dataDir());
+    if (temporary) {
       try {
         started = started.withObservability(config.observability().withDataDir(
             Files.createTempDirectory("llmrouter-data").toString()));
@@ -64,7 +69,7 @@ public final class RunningRouter implements AutoCloseable {
       }
     }
     Path dataDir = Path.of(started.observability().dataDir());
-    return new RunningRouter(MockUpstream.await(RouterServer.start(vertx, started, registry)), dataDir);
+    return new RunningRouter(MockUpstream.await(RouterServer.start(vertx, started, registry)), dataDir, temporary);
   }
 
   /** The router's data_dir: the call log is {@code calls.db} in it. */
@@ -101,5 +106,12 @@ public final class RunningRouter implements AutoCloseable {
   public void close() throws InterruptedException {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     MockUpstream.await(server.close());
+    if (temporaryDataDir) {
+      try (Stream<Path> files = Files.walk(dataDir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 }
