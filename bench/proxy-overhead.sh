@@ -97,6 +97,7 @@ start_mock_upstream
 # ---- start the router, live over the mock --------------------------------------------------------------------------
 cat >"$WORK/router.yaml" <<EOF
 listen: 127.0.0.1:0
+data_dir: "$WORK/data"
 cassettes: { mode: "off" }
 providers:
   - { name: mock, type: openai, base_url: "http://127.0.0.1:$MOCK_PORT/v1" }

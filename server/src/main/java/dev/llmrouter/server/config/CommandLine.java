@@ -11,15 +11,16 @@ import java.util.Optional;
  * @param cassetteDir overrides `cassettes.dir`
  * @param trackUsage the file listing the cassettes that answered, for `cassettes prune --unused`
  * @param dataDir overrides `data_dir` (where the call log is kept)
+ * @param callLog overrides `call_log.enabled`
  * @param help whether to print usage and exit
  */
 public record CommandLine(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
     Optional<String> cassetteDir, Optional<String> trackUsage, Optional<String> dataDir,
-    boolean help) {
+    Optional<Boolean> callLog, boolean help) {
 
   public static final String USAGE = """
       usage: java -jar server/target/llm-router.jar [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]
-                                                    [--track-usage FILE] [--data-dir DIR]
+                                                    [--track-usage FILE] [--data-dir DIR] [--call-log on|off]
              java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)
              java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)
 
@@ -32,6 +33,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
                           append the path of each cassette that answers a call to FILE, once per cassette,
                           for `cassettes prune --unused --usage FILE`
         --data-dir DIR    where the call log (DIR/calls.db) is kept; overrides `data_dir`
+        --call-log on|off log every model call, or not; overrides `call_log.enabled`
         --help            print this text
       """;
 
@@ -43,6 +45,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
     Optional<String> cassettes = Optional.empty();
     Optional<String> trackUsage = Optional.empty();
     Optional<String> dataDir = Optional.empty();
+    Optional<Boolean> callLog = Optional.empty();
     boolean help = false;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
@@ -59,6 +62,13 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
         case "--cassettes" -> cassettes = Optional.of(value(args, ++i, flag));
         case "--track-usage" -> trackUsage = Optional.of(value(args, ++i, flag));
         case "--data-dir" -> dataDir = Optional.of(value(args, ++i, flag));
+        case "--call-log" -> {
+          String value = value(args, ++i, flag);
+          if (!value.matches("on|off")) {
+            throw new ConfigException("--call-log must be on or off, not '" + value + "'");
+          }
+          callLog = Optional.of(value.equals("on"));
+        }
         case "--port" -> {
           String value = value(args, ++i, flag);
           try {
@@ -74,7 +84,7 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
         default -> throw new ConfigException("unknown argument '" + flag + "'\n" + USAGE);
       }
     }
-    return new CommandLine(config, port, mode, cassettes, trackUsage, dataDir, help);
+    return new CommandLine(config, port, mode, cassettes, trackUsage, dataDir, callLog, help);
   }
 
   /** Applies the flags over a loaded config. */
@@ -94,6 +104,9 @@ public record CommandLine(Optional<String> configFile, Optional<Integer> port, O
     }
     if (dataDir.isPresent()) {
       result = result.withObservability(result.observability().withDataDir(dataDir.get()));
+    }
+    if (callLog.isPresent()) {
+      result = result.withObservability(result.observability().withCallLog(callLog.get()));
     }
     return result;
   }

@@ -27,6 +27,10 @@ public record ObservabilityConfig(String dataDir, boolean callLog, boolean callL
   public record ModelPrice(double input, double output, OptionalDouble cachedInput) {
   }
 
+  public ObservabilityConfig withCallLog(boolean enabled) {
+    return new ObservabilityConfig(dataDir, enabled, callLogBodies, callLogQueueSize, prices);
+  }
+
   public ObservabilityConfig withDataDir(String newDataDir) {
     return new ObservabilityConfig(newDataDir, callLog, callLogBodies, callLogQueueSize, prices);
   }

@@ -32,6 +32,7 @@ public final class RouterMetrics {
   private final MeterRegistry registry;
   private final Set<String> modelLabels = ConcurrentHashMap.newKeySet();
   private final Map<String, Counter> meters = new ConcurrentHashMap<>();
+  private final Map<String, Counter> cassetteOutcomes = new ConcurrentHashMap<>();
   private final Map<String, CallMeters> callMeters = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
 
@@ -111,7 +112,8 @@ public final class RouterMetrics {
 
   /** A cassette outcome: `hit`, `miss` or `recorded`. */
   public void cassette(String outcome) {
-    counter("llmrouter.cassette.outcomes", "Cassette hits, misses and recordings", "outcome", outcome).increment();
+    cassetteOutcomes.computeIfAbsent(outcome, name -> Counter.builder("llmrouter.cassette.outcomes")
+        .description("Cassette hits, misses and recordings").tag("outcome", name).register(registry)).increment();
   }
 
   /** One upstream request to a deployment; a retry when it is not the call's first. */

@@ -112,8 +112,12 @@ class ConfigLoaderTest {
     assertTrue(message.contains("prices.my-model.output (line 3)"), message);
     assertTrue(message.contains("prices.my-model.cache (line 3): unknown field"), message);
     assertTrue(message.contains("prices.other (line 4): must be a mapping"), message);
-    assertEquals("/srv/data", CommandLine.parse("--data-dir", "/srv/data").applyTo(parse("listen: 127.0.0.1:1\n"))
-        .observability().dataDir());
+    ObservabilityConfig flagged = CommandLine.parse("--data-dir", "/srv/data", "--call-log", "off")
+        .applyTo(parse("listen: 127.0.0.1:1\n")).observability();
+    assertEquals("/srv/data", flagged.dataDir());
+    assertFalse(flagged.callLog());
+    assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--call-log", "maybe")).getMessage()
+        .contains("--call-log must be on or off"));
   }
 
   @Test
