@@ -32,6 +32,7 @@ public final class CallLog implements AutoCloseable {
   public static final String FILE_NAME = "calls.db";
 
   private static final int BATCH = 1024;
+  private static final int ROWS_PER_INSERT = 32;
   private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   private static final System.Logger LOG = System.getLogger("llmrouter");
 
@@ -131,7 +132,8 @@ public final class CallLog implements AutoCloseable {
 
   private void writeUntilClosed() {
     List<CallRecord> batch = new ArrayList<>(BATCH);
-    try (PreparedStatement insertCall = connection.prepareStatement(CallTable.INSERT_CALL);
+    try (PreparedStatement insertRows = connection.prepareStatement(CallTable.insertCalls(ROWS_PER_INSERT));
+        PreparedStatement insertRow = connection.prepareStatement(CallTable.insertCalls(1));
         PreparedStatement insertTag = connection.prepareStatement(CallTable.INSERT_TAG)) {
       while (!closing || !queue.isEmpty()) {
         CallRecord first;
@@ -148,7 +150,7 @@ public final class CallLog implements AutoCloseable {
         }
         batch.add(first);
         queue.drainTo(batch, BATCH - 1);
-        write(batch, insertCall, insertTag);
+        write(batch, insertRows, insertRow, insertTag);
         batch.clear();
       }
     } catch (SQLException e) {
@@ -156,19 +158,29 @@ public final class CallLog implements AutoCloseable {
     }
   }
 
-  private void write(List<CallRecord> batch, PreparedStatement insertCall, PreparedStatement insertTag) {
+  /** One transaction: the rows {@value #ROWS_PER_INSERT} to a statement, the rest one by one, then the tags. */
+  private void write(List<CallRecord> batch, PreparedStatement insertRows, PreparedStatement insertRow,
+      PreparedStatement insertTag) {
     try {
+      int full = batch.size() - batch.size() % ROWS_PER_INSERT;
+      for (int start = 0; start < full; start += ROWS_PER_INSERT) {
+        int parameter = 1;
+        for (CallRecord record : batch.subList(start, start + ROWS_PER_INSERT)) {
+          parameter = CallTable.bind(insertRows, parameter, record, redactor);
+        }
+        insertRows.executeUpdate();
+      }
+      for (CallRecord record : batch.subList(full, batch.size())) {
+        CallTable.bind(insertRow, 1, record, redactor);
+        insertRow.executeUpdate();
+      }
       for (CallRecord record : batch) {
-        CallTable.bind(insertCall, record, redactor);
-        insertCall.addBatch();
         for (String tag : record.getTagsList()) {
           insertTag.setString(1, tag);
           insertTag.setString(2, record.getId());
-          insertTag.addBatch();
+          insertTag.executeUpdate();
         }
       }
-      insertCall.executeBatch();
-      insertTag.executeBatch();
       connection.commit();
       written.addAndGet(batch.size());
     } catch (SQLException | RuntimeException e) {
@@ -177,8 +189,6 @@ public final class CallLog implements AutoCloseable {
       LOG.log(System.Logger.Level.ERROR, "cannot write " + batch.size() + " records to the call log " + file + ": "
           + e.getMessage(), e);
       try {
-        insertCall.clearBatch();
-        insertTag.clearBatch();
         connection.rollback();
       } catch (SQLException ignored) {
         // the next batch starts a new transaction anyway
