@@ -88,11 +88,18 @@ public final class Redactor {
    * A redacted copy of a protobuf message, by the same rules as its JSON form; the message itself when nothing in it
    * can match a rule (its bytes hold none of the texts the rules need), which is the cheap common case.
    */
-  @SuppressWarnings("unchecked")
   public <M extends Message> M redact(M message) {
-    if (!mayHoldSecret(message)) {
-      return message;
-    }
+    return mayHoldSecret(message.toByteArray()) ? redactAsJson(message) : message;
+  }
+
+  /** The bytes of the message redacted: serialized once when nothing in it can match a rule (the common case). */
+  public byte[] redactToBytes(Message message) {
+    byte[] bytes = message.toByteArray();
+    return mayHoldSecret(bytes) ? redactAsJson(message).toByteArray() : bytes;
+  }
+
+  @SuppressWarnings("unchecked")
+  private <M extends Message> M redactAsJson(M message) {
     ObjectNode json = Json.toTree(message);
     ObjectNode redacted = redact(json);
     if (redacted.equals(json)) {
@@ -108,12 +115,12 @@ public final class Redactor {
   }
 
   /** False when no rule can match: every value rule's text and every secret field name are absent from the bytes. */
-  private boolean mayHoldSecret(Message message) {
+  private boolean mayHoldSecret(byte[] encoded) {
     if (valueRules.stream().anyMatch(rule -> rule.mustContain() == null)) {
       return true; // a user pattern: no cheap test
     }
     // Strings and map keys are in the encoding as they are; field names are not. Latin-1 keeps ASCII as is.
-    String bytes = message.toByteString().toString(StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
+    String bytes = new String(encoded, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
     return valueRules.stream().anyMatch(rule -> bytes.contains(rule.mustContain()))
         || SECRET_FIELD_NAME_PARTS.stream().anyMatch(bytes::contains) || bytes.contains("token")
         || userFieldNames.stream().anyMatch(bytes::contains);

@@ -65,7 +65,7 @@ final class CallTable {
         details BLOB
       )""",
       "CREATE TABLE IF NOT EXISTS call_tags (tag TEXT NOT NULL, call_id TEXT NOT NULL)",
-      "CREATE INDEX IF NOT EXISTS calls_by_start ON calls (start_ms, id)",
+      "CREATE INDEX IF NOT EXISTS calls_by_start ON calls (start_ms)",
       "CREATE INDEX IF NOT EXISTS calls_by_trace ON calls (trace_id, start_ms)",
       // Partial: most calls have no session or user, and an entry per such call would cost every insert.
       "CREATE INDEX IF NOT EXISTS calls_by_session ON calls (session_id, start_ms) WHERE session_id IS NOT NULL",
@@ -120,7 +120,7 @@ final class CallTable {
     insert.setString(i++, emptyToNull(r.getSessionId()));
     insert.setString(i++, emptyToNull(r.getUserId()));
     insert.setString(i++, emptyToNull(redactor.redactText(r.getErrorMessage())));
-    insert.setBytes(i++, redactor.redact(details(r)).toByteArray());
+    insert.setBytes(i++, redactor.redactToBytes(details(r)));
     return i;
   }
 
