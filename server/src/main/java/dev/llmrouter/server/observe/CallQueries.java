@@ -24,6 +24,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Properties;
+import org.sqlite.SQLiteConfig;
 
 /**
  * Reads the call log: the queries behind `ObservabilityService` and `calls list|trace|usage`. Each query opens its
@@ -45,7 +47,10 @@ public final class CallQueries {
   }
 
   static Connection connect(Path file) throws SQLException {
-    return DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+    Properties options = new Properties();
+    // Otherwise the driver runs a second query after every INSERT, for getGeneratedKeys(), which nothing here uses.
+    options.setProperty(SQLiteConfig.Pragma.JDBC_GET_GENERATED_KEYS.pragmaName, "false");
+    return DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), options);
   }
 
   /**

@@ -14,8 +14,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The `calls` and `call_tags` tables of the call log: the schema, and a {@link CallRecord} to a row and back.
@@ -75,6 +77,12 @@ final class CallTable {
 
   static final String INSERT_TAG = "INSERT INTO call_tags (tag, call_id) VALUES (?, ?)";
 
+  // The short names enums are stored by (`stream`, `stop`, `hit`); the unspecified values are NULL.
+  private static final Map<CallType, String> CALL_TYPES = shortNames(CallType.class, "CALL_TYPE_");
+  private static final Map<FinishReason, String> FINISH_REASONS = shortNames(FinishReason.class, "FINISH_REASON_");
+  private static final Map<CassetteOutcome, String> CASSETTE_OUTCOMES =
+      shortNames(CassetteOutcome.class, "CASSETTE_OUTCOME_");
+
   private CallTable() {
   }
 
@@ -95,14 +103,13 @@ final class CallTable {
     int i = first;
     insert.setString(i++, r.getId());
     insert.setLong(i++, Timestamps.toMillis(r.getStartTime()));
-    insert.setString(i++, shortName(r.getCallType().name(), "CALL_TYPE_"));
+    insert.setString(i++, CALL_TYPES.get(r.getCallType()));
     insert.setString(i++, r.getStatus());
     insert.setString(i++, emptyToNull(r.getProvider()));
     insert.setString(i++, emptyToNull(r.getProviderType()));
     insert.setString(i++, emptyToNull(r.getModel()));
     insert.setString(i++, emptyToNull(r.getUpstreamModel()));
-    insert.setString(i++, r.getFinishReason() == FinishReason.FINISH_REASON_UNSPECIFIED ? null
-        : shortName(r.getFinishReason().name(), "FINISH_REASON_"));
+    insert.setString(i++, FINISH_REASONS.get(r.getFinishReason()));
     Usage usage = r.getUsage();
     setLong(insert, i++, usage.hasInputTokens(), usage.getInputTokens());
     setLong(insert, i++, usage.hasOutputTokens(), usage.getOutputTokens());
@@ -114,8 +121,7 @@ final class CallTable {
       insert.setNull(i++, Types.REAL);
     }
     insert.setDouble(i++, Durations.toNanos(r.getLatency()) / 1e6);
-    insert.setString(i++, r.getCassetteOutcome() == CassetteOutcome.CASSETTE_OUTCOME_UNSPECIFIED ? null
-        : shortName(r.getCassetteOutcome().name(), "CASSETTE_OUTCOME_"));
+    insert.setString(i++, CASSETTE_OUTCOMES.get(r.getCassetteOutcome()));
     insert.setString(i++, r.getTraceId());
     insert.setString(i++, emptyToNull(r.getSessionId()));
     insert.setString(i++, emptyToNull(r.getUserId()));
@@ -197,8 +203,14 @@ final class CallTable {
     return r.build();
   }
 
-  private static String shortName(String enumName, String prefix) {
-    return enumName.substring(prefix.length()).toLowerCase(Locale.ROOT);
+  private static <E extends Enum<E>> Map<E, String> shortNames(Class<E> type, String prefix) {
+    Map<E, String> names = new EnumMap<>(type);
+    for (E value : type.getEnumConstants()) {
+      if (!value.name().endsWith("_UNSPECIFIED") && !value.name().equals("UNRECOGNIZED")) {
+        names.put(value, value.name().substring(prefix.length()).toLowerCase(Locale.ROOT));
+      }
+    }
+    return names;
   }
 
   private static void setLong(PreparedStatement insert, int index, boolean present, long value) throws SQLException {
