@@ -1,5 +1,5 @@
 # Shared parts of the benchmark scripts in bench/ (sourced, not run). The caller has `set -euo pipefail` and has done
-# `cd` to the repository root; it sets its own knobs and CHAT_JSON before sourcing.
+# `cd` to the repository root; it sets its own knobs, and CHAT_JSON (the Chat it sends) before using the helpers.
 #
 # What it gives:
 #   prerequisites   require_jar, ensure_h2load, ensure_node_deps
@@ -240,6 +240,13 @@ check_live() {
 free_port() {
   node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
 }
+
+# The live path's Chat, through a mock OpenAI upstream: the request, the body the router sends upstream for it
+# (OpenAiRequestMapper, byte for byte), and the mock's fixed answer.
+MOCK_CHAT_JSON='{"model": "mock/gpt-4o-mini", "messages": [{"role": "ROLE_USER", "parts": [{"text": "Hi"}]}]}'
+UPSTREAM_JSON='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"stream":false}'
+MOCK_TEXT='Hello from the mock.'
+MOCK_REPLY='{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"'$MOCK_TEXT'"},"finish_reason":"stop"}],"usage":{"prompt_tokens":8,"completion_tokens":5,"total_tokens":13}}'
 
 # start_mock_upstream: a mock OpenAI upstream, nginx (apt-installed if missing) from a generated config in WORK, one
 # worker, on a free port (MOCK_PORT); POST /v1/chat/completions returns MOCK_REPLY from memory. Its processes go to

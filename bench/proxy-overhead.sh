@@ -59,14 +59,9 @@ LAT_CONNS=${LAT_CONNS:-"10 1"}
 LAT_SECONDS=${LAT_SECONDS:-10}
 MAX_SHARE=${MAX_SHARE:-0.8}
 
-CHAT_JSON='{"model": "mock/gpt-4o-mini", "messages": [{"role": "ROLE_USER", "parts": [{"text": "Hi"}]}]}'
-# The body the router sends upstream for CHAT_JSON (OpenAiRequestMapper), byte for byte: the direct path sends it too.
-UPSTREAM_JSON='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"stream":false}'
-MOCK_TEXT='Hello from the mock.'
-MOCK_REPLY='{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"'$MOCK_TEXT'"},"finish_reason":"stop"}],"usage":{"prompt_tokens":8,"completion_tokens":5,"total_tokens":13}}'
-
 # shellcheck source=bench/lib.sh
-. bench/lib.sh # JAR, BUF, CHAT, HEALTH; the helpers (prerequisites, CPU accounting, h2load output, router start)
+. bench/lib.sh # JAR, BUF, CHAT, HEALTH, the mock's request and answer; the helpers
+CHAT_JSON=$MOCK_CHAT_JSON
 
 # ---- prerequisites -------------------------------------------------------------------------------------------------
 require_jar
