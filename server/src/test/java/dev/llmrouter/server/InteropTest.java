@@ -207,9 +207,26 @@ class InteropTest {
     assertTrue(run.stderr().contains("model: is required"), run::toString);
   }
 
-  // ---- helpers
+  @Test
+  void bufCurlFindsACallInTheCallLogThroughReflection() throws InterruptedException {
+    Run chat = run(BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-H", "x-user-id: interop-user",
+        "-d", REQUEST.formatted(MODEL), "http://" + address + "/llmrouter.v1.ChatService/Chat");
+    assertEquals(0, chat.exitCode(), chat::toString);
+    Run calls = null;
+    for (int attempt = 0; attempt < 20; attempt++) { // the call log writes in batches, within about 50 ms
+      calls = run(BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge",
+          "-d", "{\"filter\": {\"userId\": \"interop-user\"}}",
+          "http://" + address + "/llmrouter.v1.ObservabilityService/ListCalls");
+      if (calls.exitCode() != 0 || calls.stdout().contains("interop-user")) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    assertEquals(0, calls.exitCode(), calls::toString);
+    assertTrue(calls.stdout().contains("\"userId\": \"interop-user\""), calls::toString);
+    assertTrue(calls.stdout().contains("\"callType\": \"CALL_TYPE_CHAT\""), calls::toString);
+  }
 
-  /** Runs a command in the example folder, with a timeout, and captures what it printed. */
   @Test
   void nodeRunsALiveSessionWithAClientSideTool() {
     Run run = run("node", "converse.js", address, MODEL, "What is the weather in Paris?");
@@ -220,6 +237,9 @@ class InteropTest {
     }
   }
 
+  // ---- helpers
+
+  /** Runs a command in the example folder, with a timeout, and captures what it printed. */
   private static Run run(String... command) {
     return ExternalProcess.run(EXAMPLE, PROCESS_TIMEOUT, command);
   }

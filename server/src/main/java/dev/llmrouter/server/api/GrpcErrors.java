@@ -2,7 +2,6 @@ package dev.llmrouter.server.api;
 
 import com.google.rpc.Status;
 import dev.llmrouter.server.pipeline.RouterError;
-import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

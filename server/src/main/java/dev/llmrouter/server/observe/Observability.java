@@ -57,10 +57,6 @@ public final class Observability implements AutoCloseable {
     return callLog.map(log -> new CallQueries(callLogFile));
   }
 
-  public Optional<CallLog> callLog() {
-    return callLog;
-  }
-
   boolean logsCalls() {
     return callLog.isPresent();
   }
