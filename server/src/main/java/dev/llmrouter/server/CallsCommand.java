@@ -157,7 +157,7 @@ public final class CallsCommand {
       out.println("no calls match");
       return NOT_FOUND;
     }
-    out.printf("%-24s %-16s %-10s %-18s %-34s %-10s %13s %10s %9s  %s%n", "START (UTC)", "ID", "RPC", "STATUS",
+    out.printf("%-24s %-16s %-10s %-19s %-34s %-10s %13s %10s %9s  %s%n", "START (UTC)", "ID", "RPC", "STATUS",
         "MODEL", "PROVIDER", "TOKENS IN/OUT", "COST USD", "LATENCY", "TRACE");
     for (CallRecord call : page.getCallsList()) {
       out.println(line(call, ""));
@@ -235,7 +235,7 @@ public final class CallsCommand {
       default -> "chat";
     };
     String start = Instant.ofEpochMilli(Timestamps.toMillis(call.getStartTime())).toString();
-    return String.format(Locale.ROOT, "%-24s %-16s %-10s %-18s %-34s %-10s %13s %10s %7.1fms  %s",
+    return String.format(Locale.ROOT, "%-24s %-16s %-10s %-19s %-34s %-10s %13s %10s %7.1fms  %s",
         indent + start, call.getId(), rpc, call.getStatus(), call.getModel(), call.getProvider(), tokens, cost,
         Durations.toNanos(call.getLatency()) / 1e6, call.getTraceId());
   }
