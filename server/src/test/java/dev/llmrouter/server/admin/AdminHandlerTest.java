@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 class AdminHandlerTest {
 
   private static Vertx vertx;
+  private static Vertx clientVertx;
   private static RunningRouter router;
   private static HttpClient http;
 
@@ -37,12 +38,14 @@ class AdminHandlerTest {
         providers:
           - { name: openai, type: openai, base_url: "http://127.0.0.1:9/v1", models: [gpt-4o-mini] }
         """);
-    http = vertx.createHttpClient();
+    // A client of its own, as a browser would be (see TransportsTest.grpcWebOverHttp11IsServedOnTheSamePort).
+    clientVertx = Vertx.vertx();
+    http = clientVertx.createHttpClient();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    http.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    clientVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     router.close();
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }

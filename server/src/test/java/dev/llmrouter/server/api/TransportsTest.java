@@ -93,7 +93,10 @@ class TransportsTest {
 
   @Test
   void grpcWebOverHttp11IsServedOnTheSamePort() throws Exception {
-    HttpClient http = vertx.createHttpClient();
+    // A client of its own, as a browser would be: an HTTP/1.1 client sharing the router's event loop hung about once
+    // in 4000 calls (never with separate instances, nor with curl); see the issue 8 note.
+    Vertx clientVertx = Vertx.vertx();
+    HttpClient http = clientVertx.createHttpClient();
     try {
       byte[] message = ListModelsRequest.getDefaultInstance().toByteArray();
       Buffer frame = Buffer.buffer().appendByte((byte) 0).appendInt(message.length).appendBytes(message);
@@ -111,7 +114,7 @@ class TransportsTest {
       assertEquals(2, models.getModelsCount());
       assertTrue(body.toString().contains("grpc-status:0"), "the trailer frame carries status OK");
     } finally {
-      await(http.close());
+      await(clientVertx.close());
     }
   }
 
