@@ -50,6 +50,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 ROUTER_PIDS=
+ROUTERS_STARTED=0
 NGINX_PID=
 stop_mock_upstream() { # TERM to nginx's master (fast shutdown), which stops the worker
   if [ -n "$NGINX_PID" ]; then
@@ -200,7 +201,8 @@ print_setup() {
 start_router() {
   # One copy for every router: overwriting a jar that a running JVM reads would break that JVM.
   [ -f "$WORK/llm-router.jar" ] || cp "$JAR" "$WORK/llm-router.jar"
-  ROUTER_LOG=$(mktemp "$WORK/router-XXXX.log")
+  ROUTERS_STARTED=$((ROUTERS_STARTED + 1))
+  ROUTER_LOG="$WORK/router-$ROUTERS_STARTED.log"
   java -jar "$WORK/llm-router.jar" "$@" >"$ROUTER_LOG" 2>&1 &
   ROUTER_PID=$!
   ROUTER_PIDS="$ROUTER_PIDS $ROUTER_PID"

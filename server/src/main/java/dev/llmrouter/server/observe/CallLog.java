@@ -40,7 +40,6 @@ public final class CallLog implements AutoCloseable {
   private final Redactor redactor;
   private final BlockingQueue<CallRecord> queue;
   private final AtomicLong dropped = new AtomicLong();
-  private final AtomicLong written = new AtomicLong();
   private final Connection connection;
   private final Thread writer;
   private volatile boolean closing;
@@ -103,11 +102,6 @@ public final class CallLog implements AutoCloseable {
   /** Records dropped because the queue was full (or the log was closing). */
   public long dropped() {
     return dropped.get();
-  }
-
-  /** Records written so far. */
-  public long written() {
-    return written.get();
   }
 
   /** Records waiting for the writer. */
@@ -182,7 +176,6 @@ public final class CallLog implements AutoCloseable {
         }
       }
       connection.commit();
-      written.addAndGet(batch.size());
     } catch (SQLException | RuntimeException e) {
       // One bad batch must not stop the log: it is reported and dropped.
       dropped.addAndGet(batch.size());

@@ -42,10 +42,6 @@ public final class CallQueries {
     this.file = file;
   }
 
-  public Path file() {
-    return file;
-  }
-
   static Connection connect(Path file) throws SQLException {
     Properties options = new Properties();
     // Otherwise the driver runs a second query after every INSERT, for getGeneratedKeys(), which nothing here uses.
@@ -117,16 +113,9 @@ public final class CallQueries {
     return node.build();
   }
 
-  /** Totals over the time range of {@code range} (its other fields are ignored), grouped as asked. */
-  public GetUsageResponse usage(CallFilter range, List<UsageGrouping> groupBy) throws SQLException {
-    CallFilter.Builder times = CallFilter.newBuilder();
-    if (range.hasStartTime()) {
-      times.setStartTime(range.getStartTime());
-    }
-    if (range.hasEndTime()) {
-      times.setEndTime(range.getEndTime());
-    }
-    Where where = Where.of(times.build());
+  /** Totals over the calls matching {@code filter} (a time range, for the RPC and the command line), grouped. */
+  public GetUsageResponse usage(CallFilter filter, List<UsageGrouping> groupBy) throws SQLException {
+    Where where = Where.of(filter);
     List<String> columns = new ArrayList<>();
     for (UsageGrouping grouping : groupBy) {
       String column = switch (grouping) {

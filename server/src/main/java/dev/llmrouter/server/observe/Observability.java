@@ -17,7 +17,6 @@ public final class Observability implements AutoCloseable {
   private final RouterMetrics metrics;
   private final PriceTable prices;
   private final Optional<CallLog> callLog;
-  private final Path callLogFile;
   private final boolean bodies;
   private final Map<String, String> providerTypes;
 
@@ -26,7 +25,6 @@ public final class Observability implements AutoCloseable {
       Map<String, String> providerTypes) {
     this.metrics = metrics;
     this.prices = new PriceTable(config.prices());
-    this.callLogFile = Path.of(config.dataDir()).resolve(CallLog.FILE_NAME);
     this.callLog = config.callLog()
         ? Optional.of(CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(), redactor))
         : Optional.empty();
@@ -54,7 +52,7 @@ public final class Observability implements AutoCloseable {
 
   /** The call log's queries, when the call log is on. */
   public Optional<CallQueries> queries() {
-    return callLog.map(log -> new CallQueries(callLogFile));
+    return callLog.map(log -> new CallQueries(log.file()));
   }
 
   boolean logsCalls() {

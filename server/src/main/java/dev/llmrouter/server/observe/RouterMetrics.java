@@ -31,17 +31,17 @@ public final class RouterMetrics {
 
   private final MeterRegistry registry;
   private final Set<String> modelLabels = ConcurrentHashMap.newKeySet();
-  private final Map<String, Counter> meters = new ConcurrentHashMap<>();
-  private final Map<String, Counter> cassetteOutcomes = new ConcurrentHashMap<>();
+  private final LabelledCounter cassetteOutcomes =
+      new LabelledCounter("llmrouter.cassette.outcomes", "Cassette hits, misses and recordings", "outcome");
+  private final LabelledCounter upstreamAttempts =
+      new LabelledCounter("llmrouter.upstream.attempts", "Upstream requests sent, by provider", "provider");
+  private final LabelledCounter upstreamRetries = new LabelledCounter("llmrouter.upstream.retries",
+      "Upstream requests that retried or fell back, by provider", "provider");
   private final Map<String, CallMeters> callMeters = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
 
   public RouterMetrics(MeterRegistry registry) {
     this.registry = registry;
-  }
-
-  public MeterRegistry registry() {
-    return registry;
   }
 
   /** The RPC name of a call type, as the `rpc` label says it. */
@@ -112,17 +112,14 @@ public final class RouterMetrics {
 
   /** A cassette outcome: `hit`, `miss` or `recorded`. */
   public void cassette(String outcome) {
-    cassetteOutcomes.computeIfAbsent(outcome, name -> Counter.builder("llmrouter.cassette.outcomes")
-        .description("Cassette hits, misses and recordings").tag("outcome", name).register(registry)).increment();
+    cassetteOutcomes.of(outcome).increment();
   }
 
   /** One upstream request to a deployment; a retry when it is not the call's first. */
   void upstreamAttempt(String deployment, boolean retry) {
-    counter("llmrouter.upstream.attempts", "Upstream requests sent, by provider", "provider", deployment)
-        .increment();
+    upstreamAttempts.of(deployment).increment();
     if (retry) {
-      counter("llmrouter.upstream.retries", "Upstream requests that retried or fell back, by provider",
-          "provider", deployment).increment();
+      upstreamRetries.of(deployment).increment();
     }
   }
 
@@ -146,8 +143,22 @@ public final class RouterMetrics {
     FunctionCounter.builder(name, source, value).description(description).register(registry);
   }
 
-  private Counter counter(String name, String description, String... tags) {
-    return meters.computeIfAbsent(name + '\0' + String.join("\0", tags),
-        key -> Counter.builder(name).description(description).tags(tags).register(registry));
+  /** A counter with one label, its meter per label value made once. */
+  private final class LabelledCounter {
+    private final String name;
+    private final String description;
+    private final String label;
+    private final Map<String, Counter> byValue = new ConcurrentHashMap<>();
+
+    LabelledCounter(String name, String description, String label) {
+      this.name = name;
+      this.description = description;
+      this.label = label;
+    }
+
+    Counter of(String value) {
+      return byValue.computeIfAbsent(value,
+          v -> Counter.builder(name).description(description).tag(label, v).register(registry));
+    }
   }
 }
