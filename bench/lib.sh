@@ -203,6 +203,7 @@ start_router() {
   [ -f "$WORK/llm-router.jar" ] || cp "$JAR" "$WORK/llm-router.jar"
   ROUTERS_STARTED=$((ROUTERS_STARTED + 1))
   ROUTER_LOG="$WORK/router-$ROUTERS_STARTED.log"
+  : >"$ROUTER_LOG" # the background job below opens it only once it runs
   java -jar "$WORK/llm-router.jar" "$@" >"$ROUTER_LOG" 2>&1 &
   ROUTER_PID=$!
   ROUTER_PIDS="$ROUTER_PIDS $ROUTER_PID"

@@ -50,6 +50,8 @@ public final class Redactor {
 
   private final List<ValueRule> valueRules;
   private final Set<String> userFieldNames;
+  /** Lowercase texts of which a message must hold one to hold a secret; null when a user pattern allows no test. */
+  private final List<String> secretTexts;
 
   /**
    * @param userValuePatterns extra patterns; every match inside a string value is replaced
@@ -62,6 +64,11 @@ public final class Redactor {
     this.userFieldNames = userFieldNames.stream()
         .map(name -> name.toLowerCase(Locale.ROOT))
         .collect(Collectors.toUnmodifiableSet());
+    List<String> texts = new ArrayList<>(SECRET_FIELD_NAME_PARTS);
+    texts.add("token");
+    texts.addAll(this.userFieldNames);
+    valueRules.forEach(rule -> texts.add(rule.mustContain()));
+    this.secretTexts = texts.contains(null) ? null : List.copyOf(texts);
   }
 
   /** Only the default rules. */
@@ -114,16 +121,19 @@ public final class Redactor {
     }
   }
 
-  /** False when no rule can match: every value rule's text and every secret field name are absent from the bytes. */
+  /** False when no rule can match: the bytes hold none of the texts a rule needs. Runs for every call logged. */
   private boolean mayHoldSecret(byte[] encoded) {
-    if (valueRules.stream().anyMatch(rule -> rule.mustContain() == null)) {
-      return true; // a user pattern: no cheap test
+    if (secretTexts == null) {
+      return true;
     }
     // Strings and map keys are in the encoding as they are; field names are not. Latin-1 keeps ASCII as is.
     String bytes = new String(encoded, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
-    return valueRules.stream().anyMatch(rule -> bytes.contains(rule.mustContain()))
-        || SECRET_FIELD_NAME_PARTS.stream().anyMatch(bytes::contains) || bytes.contains("token")
-        || userFieldNames.stream().anyMatch(bytes::contains);
+    for (String text : secretTexts) {
+      if (bytes.contains(text)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private JsonNode redactNode(JsonNode node) {

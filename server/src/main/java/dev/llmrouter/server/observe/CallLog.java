@@ -11,34 +11,40 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The call log's writer: records are queued by the event loop ({@link #append}, which never blocks) and written to
- * SQLite by one thread of its own, in batches of up to {@value #BATCH} per transaction. When the queue is full a
- * record is dropped and counted: the call it describes has succeeded already and must not wait for the disk.
+ * SQLite by one thread of its own. When the queue is full a record is dropped and counted: the call it describes has
+ * succeeded already and must not wait for the disk.
  *
- * <p>The writer lets a batch gather (until {@value #BATCH} records wait, or {@code LINGER} has passed) before it writes:
- * a transaction costs a few pages of WAL whatever its size, and one per handful of records doubled the writer's CPU
- * per record in the benchmark.
+ * <p>The writer's pace was set by the benchmark (docs/benchmarks.md). It inserts what has come every {@code TICK}, in
+ * short turns: a long one shared a core with an event loop, which then waited for it. It commits every {@code COMMIT}:
+ * a transaction costs a few pages of WAL whatever its size, and one per handful of records doubled its CPU per record.
+ * Only its own clock wakes it: a wake-up from an event loop put it on that event loop's core.
  */
 public final class CallLog implements AutoCloseable {
 
   /** The file name of the call log under the data directory. */
   public static final String FILE_NAME = "calls.db";
 
-  private static final int BATCH = 1024;
   private static final int ROWS_PER_INSERT = 32;
-  private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+  private static final long COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   private static final System.Logger LOG = System.getLogger("llmrouter");
 
   private final Path file;
   private final Redactor redactor;
-  private final BlockingQueue<CallRecord> queue;
+  // Lock-free, with its bound kept beside it: a lock shared by the event loops and the writer cost the event loops
+  // more than all their other call log work (docs/benchmarks.md).
+  private final Queue<CallRecord> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final int queueSize;
   private final AtomicLong dropped = new AtomicLong();
   private final Connection connection;
   private final Thread writer;
@@ -47,7 +53,7 @@ public final class CallLog implements AutoCloseable {
   private CallLog(Path file, Redactor redactor, int queueSize, Connection connection) {
     this.file = file;
     this.redactor = redactor;
-    this.queue = new ArrayBlockingQueue<>(queueSize);
+    this.queueSize = queueSize;
     this.connection = connection;
     this.writer = new Thread(this::writeUntilClosed, "llmrouter-call-log");
     writer.setDaemon(true);
@@ -92,10 +98,11 @@ public final class CallLog implements AutoCloseable {
 
   /** Queues a record for writing; drops and counts it when the queue is full. Never blocks. */
   public void append(CallRecord record) {
-    if (closing || !queue.offer(record)) {
+    if (closing || queued.incrementAndGet() > queueSize) {
+      queued.decrementAndGet();
       dropped.incrementAndGet();
-    } else if (queue.size() >= BATCH) {
-      LockSupport.unpark(writer); // a full batch is waiting: no need to linger
+    } else {
+      queue.offer(record);
     }
   }
 
@@ -106,14 +113,14 @@ public final class CallLog implements AutoCloseable {
 
   /** Records waiting for the writer. */
   public int queued() {
-    return queue.size();
+    return queued.get();
   }
 
   /** Writes what is queued, then stops the writer and closes the database. Blocks: call it off the event loop. */
   @Override
   public void close() {
     closing = true;
-    writer.interrupt();
+    LockSupport.unpark(writer);
     try {
       writer.join(TimeUnit.SECONDS.toMillis(30));
       connection.close();
@@ -125,67 +132,84 @@ public final class CallLog implements AutoCloseable {
   }
 
   private void writeUntilClosed() {
-    List<CallRecord> batch = new ArrayList<>(BATCH);
+    List<CallRecord> pending = new ArrayList<>(); // taken from the queue, not inserted yet
+    int uncommitted = 0; // inserted in the open transaction
+    long transactionStart = 0;
     try (PreparedStatement insertRows = connection.prepareStatement(CallTable.insertCalls(ROWS_PER_INSERT));
         PreparedStatement insertRow = connection.prepareStatement(CallTable.insertCalls(1));
         PreparedStatement insertTag = connection.prepareStatement(CallTable.INSERT_TAG)) {
-      while (!closing || !queue.isEmpty()) {
-        CallRecord first;
+      boolean last = false;
+      while (!last) {
+        last = closing;
+        boolean idle = pending.isEmpty() && uncommitted == 0;
+        if (!last) {
+          LockSupport.parkNanos(this, idle ? COMMIT_NANOS : TICK_NANOS); // close() cuts it short
+        }
+        int taken = 0;
+        for (CallRecord record = queue.poll(); record != null; record = queue.poll()) {
+          pending.add(record);
+          taken++;
+        }
+        queued.addAndGet(-taken);
+        if (idle) {
+          transactionStart = System.nanoTime();
+        }
+        boolean commit = last || System.nanoTime() - transactionStart >= COMMIT_NANOS;
+        // Between commits, whole statements only: the rest waits for the next turn.
+        List<CallRecord> rows = pending.subList(0, commit ? pending.size()
+            : pending.size() - pending.size() % ROWS_PER_INSERT);
         try {
-          first = closing ? queue.poll() : queue.take();
-        } catch (InterruptedException e) {
-          continue; // closing: write what is left
+          insert(rows, insertRows, insertRow, insertTag);
+          uncommitted += rows.size();
+          rows.clear();
+          if (commit && uncommitted > 0) {
+            connection.commit();
+            uncommitted = 0;
+          }
+        } catch (SQLException | RuntimeException e) {
+          uncommitted = rollBack(uncommitted + rows.size(), e);
+          rows.clear();
         }
-        if (first == null) {
-          break;
-        }
-        if (!closing && queue.size() < BATCH - 1) {
-          LockSupport.parkNanos(this, LINGER_NANOS); // until a batch is full (see append) or the linger is over
-        }
-        batch.add(first);
-        queue.drainTo(batch, BATCH - 1);
-        write(batch, insertRows, insertRow, insertTag);
-        batch.clear();
       }
     } catch (SQLException e) {
       LOG.log(System.Logger.Level.ERROR, "the call log " + file + " stopped: " + e.getMessage(), e);
     }
   }
 
-  /** One transaction: the rows {@value #ROWS_PER_INSERT} to a statement, the rest one by one, then the tags. */
-  private void write(List<CallRecord> batch, PreparedStatement insertRows, PreparedStatement insertRow,
-      PreparedStatement insertTag) {
-    try {
-      int full = batch.size() - batch.size() % ROWS_PER_INSERT;
-      for (int start = 0; start < full; start += ROWS_PER_INSERT) {
-        int parameter = 1;
-        for (CallRecord record : batch.subList(start, start + ROWS_PER_INSERT)) {
-          parameter = CallTable.bind(insertRows, parameter, record, redactor);
-        }
-        insertRows.executeUpdate();
+  /** The rows {@value #ROWS_PER_INSERT} to a statement, the rest one by one, then their tags. */
+  private void insert(List<CallRecord> rows, PreparedStatement insertRows, PreparedStatement insertRow,
+      PreparedStatement insertTag) throws SQLException {
+    int full = rows.size() - rows.size() % ROWS_PER_INSERT;
+    for (int start = 0; start < full; start += ROWS_PER_INSERT) {
+      int parameter = 1;
+      for (CallRecord record : rows.subList(start, start + ROWS_PER_INSERT)) {
+        parameter = CallTable.bind(insertRows, parameter, record, redactor);
       }
-      for (CallRecord record : batch.subList(full, batch.size())) {
-        CallTable.bind(insertRow, 1, record, redactor);
-        insertRow.executeUpdate();
-      }
-      for (CallRecord record : batch) {
-        for (String tag : record.getTagsList()) {
-          insertTag.setString(1, tag);
-          insertTag.setString(2, record.getId());
-          insertTag.executeUpdate();
-        }
-      }
-      connection.commit();
-    } catch (SQLException | RuntimeException e) {
-      // One bad batch must not stop the log: it is reported and dropped.
-      dropped.addAndGet(batch.size());
-      LOG.log(System.Logger.Level.ERROR, "cannot write " + batch.size() + " records to the call log " + file + ": "
-          + e.getMessage(), e);
-      try {
-        connection.rollback();
-      } catch (SQLException ignored) {
-        // the next batch starts a new transaction anyway
+      insertRows.executeUpdate();
+    }
+    for (CallRecord record : rows.subList(full, rows.size())) {
+      CallTable.bind(insertRow, 1, record, redactor);
+      insertRow.executeUpdate();
+    }
+    for (CallRecord record : rows) {
+      for (String tag : record.getTagsList()) {
+        insertTag.setString(1, tag);
+        insertTag.setString(2, record.getId());
+        insertTag.executeUpdate();
       }
     }
+  }
+
+  /** One bad transaction must not stop the log: its records are reported and dropped. Returns 0, the rows now open. */
+  private int rollBack(int records, Exception e) {
+    dropped.addAndGet(records);
+    LOG.log(System.Logger.Level.ERROR, "cannot write " + records + " records to the call log " + file + ": "
+        + e.getMessage(), e);
+    try {
+      connection.rollback();
+    } catch (SQLException ignored) {
+      // the next insert starts a new transaction anyway
+    }
+    return 0;
   }
 }

@@ -24,8 +24,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Properties;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteOpenMode;
 
 /**
  * Reads the call log: the queries behind `ObservabilityService` and `calls list|trace|usage`. Each query opens its
@@ -42,11 +42,14 @@ public final class CallQueries {
     this.file = file;
   }
 
+  /** A connection for one thread at a time, as each here is. */
   static Connection connect(Path file) throws SQLException {
-    Properties options = new Properties();
+    SQLiteConfig config = new SQLiteConfig();
     // Otherwise the driver runs a second query after every INSERT, for getGeneratedKeys(), which nothing here uses.
-    options.setProperty(SQLiteConfig.Pragma.JDBC_GET_GENERATED_KEYS.pragmaName, "false");
-    return DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), options);
+    config.setGetGeneratedKeys(false);
+    // No mutex around every SQLite call (one per bound value): a connection is never shared between threads.
+    config.setOpenMode(SQLiteOpenMode.NOMUTEX);
+    return DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), config.toProperties());
   }
 
   /**

@@ -135,7 +135,10 @@ final class CallTable {
     CallRecord.Builder details = CallRecord.newBuilder().setStartTime(r.getStartTime())
         .setSystemPrompt(r.getSystemPrompt()).addAllMessages(r.getMessagesList()).addAllTools(r.getToolsList())
         .setAttempts(r.getAttempts()).setCassetteKey(r.getCassetteKey()).setParentCallId(r.getParentCallId())
-        .addAllTags(r.getTagsList()).putAllMetadata(r.getMetadataMap());
+        .addAllTags(r.getTagsList());
+    if (r.getMetadataCount() > 0) {
+      details.putAllMetadata(r.getMetadataMap()); // costs even when empty
+    }
     if (r.hasToolChoice()) {
       details.setToolChoice(r.getToolChoice());
     }
