@@ -3,9 +3,6 @@ package dev.llmrouter.client.testing;
 import dev.llmrouter.server.RouterServer;
 import dev.llmrouter.server.config.ConfigLoader;
 import io.vertx.core.Vertx;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -26,21 +23,13 @@ public final class LocalRouter implements AutoCloseable {
   public static LocalRouter start(Vertx vertx, String mode, Path cassettes, String upstreamBaseUrl) {
     String yaml = """
         listen: 127.0.0.1:0
-        data_dir: "%s"
+        call_log: { enabled: false }  # the client tests read no call log: no data dir to clean up
         cassettes: { dir: "%s", mode: "%s" }
         providers:
           - { name: openai, type: openai, base_url: "%s", api_key: "${OPENAI_API_KEY}", models: [gpt-4o-mini] }
-        """.formatted(temporaryDataDir(), cassettes, mode, upstreamBaseUrl);
+        """.formatted(cassettes, mode, upstreamBaseUrl);
     return new LocalRouter(Await.await(RouterServer.start(vertx,
         ConfigLoader.parse(yaml, Map.of("OPENAI_API_KEY", "sk-test-not-a-real-key")::get))));
-  }
-
-  private static Path temporaryDataDir() {
-    try {
-      return Files.createTempDirectory("llmrouter-data");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /** The router's {@code host:port}. */
