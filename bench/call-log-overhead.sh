@@ -16,9 +16,11 @@
 #      records it dropped (llmrouter_call_log_dropped_total from its /metrics): every call must be one or the other.
 #
 # How to read it: as in proxy-overhead.sh (the CPU columns are shares of ONE core over the run; "router/req" is the
-# router process's CPU time per request). "writer" is the call log's own thread (JSON, redaction and SQLite inserts,
-# in batches): the CPU the call log adds beside the event loop. On 2 cores shared with h2load and nginx, that thread
-# competes with them, so the loss measured here is an upper bound for a machine with a core to spare.
+# router process's CPU time per request). "writer" is the call log's own thread (redaction check, serialization and
+# SQLite inserts): the CPU the call log adds beside the event loop. On 2 cores shared with h2load and nginx, that thread
+# competes with them, so the loss measured here is an upper bound for a machine with a core to spare. "waiting" is the
+# busiest thread's (the event loop's) time spent ready to run but waiting for a core (/proc/.../schedstat), as a share
+# of the run: what the writer takes from the event loop when the scheduler puts both on one core.
 #
 # Usage:   bench/call-log-overhead.sh
 # Knobs:   N=100000 CONNS=4 STREAMS=16 ROUNDS=3 WARMUP=100000 RATE=2000 LAT_SECONDS=10
@@ -95,6 +97,10 @@ for _ in 1 2 3; do
   done
 done
 
+run_queue_waits() { # "<stat file> <ns>": how long each router thread has waited for a core so far
+  local f
+  for f in /proc/"$ROUTER_PID"/task/*/schedstat; do echo "${f%schedstat}stat $(cut -d' ' -f2 "$f")"; done
+}
 writer_ticks() { # ticks of the writer thread in a threads file of measured_with
   awk -v f="$WRITER_STAT" '$1 == f { print $2 }' "$1"
 }
@@ -104,14 +110,18 @@ mean() { awk '{ s += $1 } END { printf "%.0f", s / NR }'; }
 echo
 echo "== 1. max throughput, closed loop, -n $N -c $CONNS -m $STREAMS -t 1; off and on alternating, $ROUNDS rounds"
 echo "   (CPU columns: % of one core over the run)"
-printf '%-5s %-4s %9s %6s %7s %10s %7s %8s %7s %6s %7s %6s\n' \
-  round log "req/s" failed "wall s" "router/req" router busiest writer nginx h2load other
+printf '%-5s %-4s %9s %6s %7s %10s %7s %8s %8s %7s %6s %7s %6s\n' \
+  round log "req/s" failed "wall s" "router/req" router busiest waiting writer nginx h2load other
 : >"$WORK/tp-off.txt"; : >"$WORK/tp-on.txt"
 for round in $(seq "$ROUNDS"); do
   for log in off on; do
     use_router "$log"
     out="$WORK/tp-$log-$round.txt"
+    run_queue_waits >"$WORK/waits0.txt"
     measured "$out" "$WORK/chat.bin" "$CHAT" -n "$N" -c "$CONNS" -m "$STREAMS" -t 1
+    run_queue_waits >"$WORK/waits1.txt"
+    waiting=$(awk -v f="$BUSIEST_STAT" -v wall="$(wall_s_of "$out")" '$1 == f { ns[FILENAME] = $2 }
+      END { printf "%.0f%%", 100 * (ns[ARGV[2]] - ns[ARGV[1]]) / 1e9 / wall }' "$WORK/waits0.txt" "$WORK/waits1.txt")
     check_replies "$out" "$CHAT_REPLY_BYTES" "round $round $log"
     writer="-"
     if [ "$log" = on ]; then
@@ -121,9 +131,9 @@ for round in $(seq "$ROUNDS"); do
     fi
     rps=$(rps_of "$out")
     echo "$rps" >>"$WORK/tp-$log.txt"
-    printf '%-5s %-4s %9.0f %6d %7.2f %8.1fus %6d%% %7d%% %7s %5d%% %6d%% %5d%%\n' "$round" "$log" "$rps" \
+    printf '%-5s %-4s %9.0f %6d %7.2f %8.1fus %6d%% %7d%% %8s %7s %5d%% %6d%% %5d%%\n' "$round" "$log" "$rps" \
       $(($(total_of "$out") - $(succeeded_of "$out"))) "$(wall_s_of "$out")" "$CPU_REQ_US" "$ROUTER_PCT" \
-      "$BUSIEST_PCT" "$writer" "$EXTRA_PCT" "$H2LOAD_PCT" "$OTHER_PCT"
+      "$BUSIEST_PCT" "$waiting" "$writer" "$EXTRA_PCT" "$H2LOAD_PCT" "$OTHER_PCT"
   done
 done
 OFF_RPS=$(mean <"$WORK/tp-off.txt")
