@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  * admin_listen: 127.0.0.1:9464
  * max_message_bytes: 16777216
  * data_dir: data
- * call_log: { enabled: true, bodies: true, queue_size: 10000 }
+ * call_log: { enabled: true, bodies: true, queue_size: 10000, retention: 30d }
  * prices:
  *   gpt-4o-mini: { input: 0.15, output: 0.60, cached_input: 0.075 }
  * cassettes: { dir: cassettes/recorded, mode: replay }
@@ -221,19 +221,24 @@ public final class ConfigLoader {
     ObservabilityConfig d = ObservabilityConfig.DEFAULT;
     JsonNode callLog = root.path("call_log");
     if (callLog.isObject()) {
-      checkKnownFields((ObjectNode) callLog, "/call_log", Set.of("enabled", "bodies", "queue_size"));
+      checkKnownFields((ObjectNode) callLog, "/call_log", Set.of("enabled", "bodies", "queue_size", "retention"));
     } else if (!callLog.isMissingNode()) {
-      error("/call_log", "must be a mapping like { enabled: true, bodies: true, queue_size: 10000 }");
+      error("/call_log", "must be a mapping like { enabled: true, bodies: true, queue_size: 10000, retention: 30d }");
     }
     int queueSize = callLog.path("queue_size").asInt(d.callLogQueueSize());
     if (queueSize < 1) {
       error("/call_log/queue_size", "must be at least 1");
     }
+    Optional<Duration> retention = callLog.has("retention")
+        ? Optional.ofNullable(duration(callLog, "/call_log/retention", null)) : d.callLogRetention();
+    if (retention.isPresent() && (retention.get().isNegative() || retention.get().isZero())) {
+      error("/call_log/retention", "must be a duration like 30d or 12h");
+    }
     Map<String, ObservabilityConfig.ModelPrice> prices = new LinkedHashMap<>(BundledPrices.TABLE);
     prices.putAll(prices(root.path("prices")));
     return new ObservabilityConfig(text(root, "/data_dir", d.dataDir()),
         callLog.has("enabled") ? flag(callLog, "/call_log/enabled") : d.callLog(),
-        callLog.has("bodies") ? flag(callLog, "/call_log/bodies") : d.callLogBodies(), queueSize,
+        callLog.has("bodies") ? flag(callLog, "/call_log/bodies") : d.callLogBodies(), queueSize, retention,
         Map.copyOf(prices));
   }
 
@@ -496,19 +501,21 @@ public final class ConfigLoader {
     if (value.isEmpty()) {
       return fallback;
     }
-    Matcher m = Pattern.compile("(\\d+)(ms|s|m)").matcher(value);
+    Matcher m = Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(value);
     if (m.matches()) {
       long amount = Long.parseLong(m.group(1));
       return switch (m.group(2)) {
         case "ms" -> Duration.ofMillis(amount);
         case "s" -> Duration.ofSeconds(amount);
-        default -> Duration.ofMinutes(amount);
+        case "m" -> Duration.ofMinutes(amount);
+        case "h" -> Duration.ofHours(amount);
+        default -> Duration.ofDays(amount);
       };
     }
     try {
       return Duration.parse(value);
     } catch (DateTimeParseException e) {
-      error(pointer, "must be a duration like 30s, 500ms or 2m, not '" + value + "'");
+      error(pointer, "must be a duration like 30s, 500ms, 2m, 12h or 30d, not '" + value + "'");
       return fallback;
     }
   }

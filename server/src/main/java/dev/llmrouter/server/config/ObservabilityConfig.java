@@ -1,6 +1,8 @@
 package dev.llmrouter.server.config;
 
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
@@ -10,12 +12,14 @@ import java.util.OptionalDouble;
  * @param callLog whether model calls are logged
  * @param callLogBodies whether the log keeps system prompts, messages, tools and answers (off for privacy)
  * @param callLogQueueSize how many records may wait for the writer; beyond that new ones are dropped and counted
+ * @param callLogRetention how long calls are kept; empty to keep them all
  * @param prices prices by model name, added to and overriding the bundled defaults
  */
 public record ObservabilityConfig(String dataDir, boolean callLog, boolean callLogBodies, int callLogQueueSize,
-    Map<String, ModelPrice> prices) {
+    Optional<Duration> callLogRetention, Map<String, ModelPrice> prices) {
 
-  public static final ObservabilityConfig DEFAULT = new ObservabilityConfig("data", true, true, 10_000, Map.of());
+  public static final ObservabilityConfig DEFAULT =
+      new ObservabilityConfig("data", true, true, 10_000, Optional.empty(), Map.of());
 
   /**
    * What one model costs, in US dollars per million tokens.
@@ -28,10 +32,10 @@ public record ObservabilityConfig(String dataDir, boolean callLog, boolean callL
   }
 
   public ObservabilityConfig withCallLog(boolean enabled) {
-    return new ObservabilityConfig(dataDir, enabled, callLogBodies, callLogQueueSize, prices);
+    return new ObservabilityConfig(dataDir, enabled, callLogBodies, callLogQueueSize, callLogRetention, prices);
   }
 
   public ObservabilityConfig withDataDir(String newDataDir) {
-    return new ObservabilityConfig(newDataDir, callLog, callLogBodies, callLogQueueSize, prices);
+    return new ObservabilityConfig(newDataDir, callLog, callLogBodies, callLogQueueSize, callLogRetention, prices);
   }
 }

@@ -9,8 +9,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,9 @@ import java.util.concurrent.locks.LockSupport;
  * short turns: a long one shared a core with an event loop, which then waited for it. It commits every {@code COMMIT}:
  * a transaction costs a few pages of WAL whatever its size, and one per handful of records doubled its CPU per record.
  * Only its own clock wakes it: a wake-up from an event loop put it on that event loop's core.
+ *
+ * <p>With a retention, it also removes the calls older than that: at start and every {@code PRUNE_EVERY}, in chunks of
+ * {@value #PRUNE_CHUNK} calls between its turns, so that a large backlog never holds the new records up for long.
  */
 public final class CallLog implements AutoCloseable {
 
@@ -36,6 +41,8 @@ public final class CallLog implements AutoCloseable {
   private static final int ROWS_PER_INSERT = 32;
   private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   private static final long COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  private static final long PRUNE_EVERY_NANOS = TimeUnit.MINUTES.toNanos(10);
+  private static final int PRUNE_CHUNK = 10_000;
   private static final System.Logger LOG = System.getLogger("llmrouter");
 
   private final Path file;
@@ -45,15 +52,18 @@ public final class CallLog implements AutoCloseable {
   private final Queue<CallRecord> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final int queueSize;
+  private final Optional<Duration> retention;
+  private long prunedInPass;
   private final AtomicLong dropped = new AtomicLong();
   private final Connection connection;
   private final Thread writer;
   private volatile boolean closing;
 
-  private CallLog(Path file, Redactor redactor, int queueSize, Connection connection) {
+  private CallLog(Path file, Redactor redactor, int queueSize, Optional<Duration> retention, Connection connection) {
     this.file = file;
     this.redactor = redactor;
     this.queueSize = queueSize;
+    this.retention = retention;
     this.connection = connection;
     this.writer = new Thread(this::writeUntilClosed, "llmrouter-call-log");
     writer.setDaemon(true);
@@ -62,9 +72,10 @@ public final class CallLog implements AutoCloseable {
   /**
    * Opens (or creates) {@code <dataDir>/calls.db} and starts the writer.
    *
+   * @param retention how long calls are kept; empty to keep them all
    * @throws IllegalStateException naming the file when it cannot be opened
    */
-  public static CallLog open(Path dataDir, int queueSize, Redactor redactor) {
+  public static CallLog open(Path dataDir, int queueSize, Optional<Duration> retention, Redactor redactor) {
     Path file = dataDir.resolve(FILE_NAME);
     try {
       Files.createDirectories(dataDir);
@@ -84,7 +95,7 @@ public final class CallLog implements AutoCloseable {
         statement.execute("PRAGMA user_version = " + CallTable.SCHEMA_VERSION);
       }
       connection.setAutoCommit(false);
-      CallLog log = new CallLog(file, redactor, queueSize, connection);
+      CallLog log = new CallLog(file, redactor, queueSize, retention, connection);
       log.writer.start();
       return log;
     } catch (IOException | SQLException e) {
@@ -111,7 +122,7 @@ public final class CallLog implements AutoCloseable {
     return dropped.get();
   }
 
-  /** Records waiting for the writer. */
+  /** Records waiting for the writer: in the queue, or taken from it but not inserted yet. */
   public int queued() {
     return queued.get();
   }
@@ -135,9 +146,12 @@ public final class CallLog implements AutoCloseable {
     List<CallRecord> pending = new ArrayList<>(); // taken from the queue, not inserted yet
     int uncommitted = 0; // inserted in the open transaction
     long transactionStart = 0;
+    long nextPrune = System.nanoTime();
     try (PreparedStatement insertRows = connection.prepareStatement(CallTable.insertCalls(ROWS_PER_INSERT));
         PreparedStatement insertRow = connection.prepareStatement(CallTable.insertCalls(1));
-        PreparedStatement insertTag = connection.prepareStatement(CallTable.INSERT_TAG)) {
+        PreparedStatement insertTag = connection.prepareStatement(CallTable.INSERT_TAG);
+        PreparedStatement deleteTags = connection.prepareStatement(CallTable.DELETE_TAGS);
+        PreparedStatement deleteCalls = connection.prepareStatement(CallTable.DELETE_CALLS)) {
       boolean last = false;
       while (!last) {
         last = closing;
@@ -145,12 +159,9 @@ public final class CallLog implements AutoCloseable {
         if (!last) {
           LockSupport.parkNanos(this, idle ? COMMIT_NANOS : TICK_NANOS); // close() cuts it short
         }
-        int taken = 0;
         for (CallRecord record = queue.poll(); record != null; record = queue.poll()) {
           pending.add(record);
-          taken++;
         }
-        queued.addAndGet(-taken);
         if (idle) {
           transactionStart = System.nanoTime();
         }
@@ -158,17 +169,21 @@ public final class CallLog implements AutoCloseable {
         // Between commits, whole statements only: the rest waits for the next turn.
         List<CallRecord> rows = pending.subList(0, commit ? pending.size()
             : pending.size() - pending.size() % ROWS_PER_INSERT);
+        int inserting = rows.size();
         try {
           insert(rows, insertRows, insertRow, insertTag);
-          uncommitted += rows.size();
-          rows.clear();
+          uncommitted += inserting;
           if (commit && uncommitted > 0) {
             connection.commit();
             uncommitted = 0;
           }
         } catch (SQLException | RuntimeException e) {
-          uncommitted = rollBack(uncommitted + rows.size(), e);
-          rows.clear();
+          uncommitted = rollBack(uncommitted + inserting, e);
+        }
+        rows.clear();
+        queued.addAndGet(-inserting); // counted until now, so that queue_size bounds what waits in memory
+        if (retention.isPresent() && uncommitted == 0 && !last && System.nanoTime() - nextPrune >= 0) {
+          nextPrune = System.nanoTime() + (prune(deleteTags, deleteCalls) ? 0 : PRUNE_EVERY_NANOS);
         }
       }
     } catch (SQLException e) {
@@ -200,16 +215,46 @@ public final class CallLog implements AutoCloseable {
     }
   }
 
+  /** Removes up to {@value #PRUNE_CHUNK} of the calls older than the retention; true when there may be more. */
+  private boolean prune(PreparedStatement deleteTags, PreparedStatement deleteCalls) {
+    long before = System.currentTimeMillis() - retention.orElseThrow().toMillis();
+    try {
+      for (PreparedStatement delete : List.of(deleteTags, deleteCalls)) {
+        delete.setLong(1, before);
+        delete.setInt(2, PRUNE_CHUNK);
+      }
+      deleteTags.executeUpdate();
+      int calls = deleteCalls.executeUpdate();
+      connection.commit();
+      prunedInPass += calls;
+      if (calls < PRUNE_CHUNK && prunedInPass > 0) {
+        LOG.log(System.Logger.Level.INFO, "call log: removed " + prunedInPass + " calls older than "
+            + retention.orElseThrow() + " from " + file);
+        prunedInPass = 0;
+      }
+      return calls == PRUNE_CHUNK;
+    } catch (SQLException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot remove old calls from the call log " + file + " (next try in "
+          + TimeUnit.NANOSECONDS.toMinutes(PRUNE_EVERY_NANOS) + " minutes): " + e.getMessage());
+      rollBackQuietly();
+      return false;
+    }
+  }
+
   /** One bad transaction must not stop the log: its records are reported and dropped. Returns 0, the rows now open. */
   private int rollBack(int records, Exception e) {
     dropped.addAndGet(records);
     LOG.log(System.Logger.Level.ERROR, "cannot write " + records + " records to the call log " + file + ": "
         + e.getMessage(), e);
+    rollBackQuietly();
+    return 0;
+  }
+
+  private void rollBackQuietly() {
     try {
       connection.rollback();
     } catch (SQLException ignored) {
-      // the next insert starts a new transaction anyway
+      // the next statement starts a new transaction anyway
     }
-    return 0;
   }
 }

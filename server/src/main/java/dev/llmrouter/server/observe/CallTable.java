@@ -77,6 +77,14 @@ final class CallTable {
 
   static final String INSERT_TAG = "INSERT INTO call_tags (tag, call_id) VALUES (?, ?)";
 
+  /** The tags of the oldest calls started before a time (epoch ms), at most so many calls: run before DELETE_CALLS. */
+  static final String DELETE_TAGS = "DELETE FROM call_tags WHERE call_id IN"
+      + " (SELECT id FROM calls WHERE start_ms < ?1 ORDER BY start_ms, rowid LIMIT ?2)";
+
+  /** The oldest calls started before a time (epoch ms), at most so many: the same calls as DELETE_TAGS. */
+  static final String DELETE_CALLS = "DELETE FROM calls WHERE rowid IN"
+      + " (SELECT rowid FROM calls WHERE start_ms < ?1 ORDER BY start_ms, rowid LIMIT ?2)";
+
   // The short names enums are stored by (`stream`, `stop`, `hit`); the unspecified values are NULL.
   private static final Map<CallType, String> CALL_TYPES = shortNames(CallType.class, "CALL_TYPE_");
   private static final Map<FinishReason, String> FINISH_REASONS = shortNames(FinishReason.class, "FINISH_REASON_");

@@ -26,7 +26,8 @@ public final class Observability implements AutoCloseable {
     this.metrics = metrics;
     this.prices = new PriceTable(config.prices());
     this.callLog = config.callLog()
-        ? Optional.of(CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(), redactor))
+        ? Optional.of(CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(), config.callLogRetention(),
+            redactor))
         : Optional.empty();
     this.bodies = config.callLogBodies();
     this.providerTypes = Map.copyOf(providerTypes);

@@ -90,16 +90,20 @@ class ConfigLoaderTest {
     ObservabilityConfig defaults = parse("listen: 127.0.0.1:50051\n").observability();
     assertEquals("data", defaults.dataDir());
     assertTrue(defaults.callLog() && defaults.callLogBodies());
+    assertEquals(Optional.empty(), defaults.callLogRetention());
     ObservabilityConfig set = parse("""
         data_dir: /var/lib/llm-router
-        call_log: { enabled: false, bodies: false, queue_size: 100 }
+        call_log: { enabled: false, bodies: false, queue_size: 100, retention: 30d }
         prices:
           my-model: { input: 1.5, output: 3, cached_input: 0.5 }
         """).observability();
-    assertEquals(new ObservabilityConfig("/var/lib/llm-router", false, false, 100, set.prices()), set);
+    assertEquals(new ObservabilityConfig("/var/lib/llm-router", false, false, 100, Optional.of(Duration.ofDays(30)),
+        set.prices()), set);
+    assertEquals(Optional.of(Duration.ofHours(12)),
+        parse("call_log: { retention: 12h }\n").observability().callLogRetention());
     assertEquals(new ObservabilityConfig.ModelPrice(1.5, 3, OptionalDouble.of(0.5)), set.prices().get("my-model"));
     String message = error("""
-        call_log: { enabled: yes-please, queue_size: 0, body: true }
+        call_log: { enabled: yes-please, queue_size: 0, body: true, retention: forever }
         prices:
           my-model: { input: -1, output: cheap, cache: 1 }
           other: 5
@@ -107,6 +111,10 @@ class ConfigLoaderTest {
     assertTrue(message.contains("call_log.enabled (line 1): must be true or false"), message);
     assertTrue(message.contains("call_log.queue_size (line 1): must be at least 1"), message);
     assertTrue(message.contains("call_log.body (line 1): unknown field"), message);
+    assertTrue(message.contains("call_log.retention (line 1): must be a duration like 30s, 500ms, 2m, 12h or 30d, "
+        + "not 'forever'"), message);
+    assertTrue(error("call_log: { retention: 0d }\n").contains("call_log.retention (line 1): must be a duration like "
+        + "30d or 12h"));
     assertTrue(message.contains("prices.my-model.input (line 3): must be a price in US dollars per million tokens"),
         message);
     assertTrue(message.contains("prices.my-model.output (line 3)"), message);
