@@ -19,10 +19,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
- * The call log's writer: records are queued by the event loop ({@link #append}, which never blocks) and written to
- * SQLite by one thread of its own. When the queue is full a record is dropped and counted: the call it describes has
+ * The call log's writer: records are queued by the event loop ({@link #append}, which never blocks), then made and
+ * written to SQLite by one thread of its own. When the queue is full a record is dropped and counted: the call it describes has
  * succeeded already and must not wait for the disk.
  *
  * <p>The writer's pace was set by the benchmark (docs/benchmarks.md). It inserts what has come every {@code TICK}, in
@@ -49,7 +50,7 @@ public final class CallLog implements AutoCloseable {
   private final Redactor redactor;
   // Lock-free, with its bound kept beside it: a lock shared by the event loops and the writer cost the event loops
   // more than all their other call log work (docs/benchmarks.md).
-  private final Queue<CallRecord> queue = new ConcurrentLinkedQueue<>();
+  private final Queue<Supplier<CallRecord>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final int queueSize;
   private final Optional<Duration> retention;
@@ -107,8 +108,11 @@ public final class CallLog implements AutoCloseable {
     return file;
   }
 
-  /** Queues a record for writing; drops and counts it when the queue is full. Never blocks. */
-  public void append(CallRecord record) {
+  /**
+   * Queues a record for writing; drops and counts it when the queue is full. Never blocks. The record is made on the
+   * writer's thread: {@code record} must read only what no longer changes.
+   */
+  public void append(Supplier<CallRecord> record) {
     if (closing || queued.incrementAndGet() > queueSize) {
       queued.decrementAndGet();
       dropped.incrementAndGet();
@@ -159,8 +163,14 @@ public final class CallLog implements AutoCloseable {
         if (!last) {
           LockSupport.parkNanos(this, idle ? COMMIT_NANOS : TICK_NANOS); // close() cuts it short
         }
-        for (CallRecord record = queue.poll(); record != null; record = queue.poll()) {
-          pending.add(record);
+        for (Supplier<CallRecord> record = queue.poll(); record != null; record = queue.poll()) {
+          try {
+            pending.add(record.get());
+          } catch (RuntimeException e) { // a bug: reported and counted, never fatal to the log
+            queued.decrementAndGet();
+            dropped.incrementAndGet();
+            LOG.log(System.Logger.Level.ERROR, "cannot make a call record: " + e.getMessage(), e);
+          }
         }
         if (idle) {
           transactionStart = System.nanoTime();

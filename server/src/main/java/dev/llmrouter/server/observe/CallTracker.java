@@ -19,9 +19,9 @@ import java.time.Instant;
 
 /**
  * Follows one model call from its start to its end, on the call's event loop: prices its usage as the events pass
- * (so `usage.cost_usd` reaches the caller), and at the end hands one {@link CallRecord} to the metrics and the call
- * log. Cheap on purpose: the record keeps references to the request's messages; the JSON and SQL happen on the call
- * log's own thread.
+ * (so `usage.cost_usd` reaches the caller), and at the end counts it in the metrics and hands itself to the call log,
+ * whose own thread makes the {@link CallRecord} of it: the event loop is the router's bottleneck, the writer's core
+ * has time to spare (docs/benchmarks.md). Once ended it changes no more.
  */
 public final class CallTracker {
 
@@ -41,6 +41,9 @@ public final class CallTracker {
   /** The deployment of the last upstream request: the provider of a call that failed before it started. */
   private String attempted = "";
   private boolean ended;
+  private GrpcStatus status;
+  private String errorMessage;
+  private long endNanos;
 
   CallTracker(Observability observability, CallContext context, ChatRequest request) {
     this.observability = observability;
@@ -69,6 +72,9 @@ public final class CallTracker {
 
   /** Sees an event on its way to the caller; returns it with its cost filled in. */
   public ChatEvent onEvent(ChatEvent event) {
+    if (ended) {
+      return event; // the call log's thread may be reading this tracker
+    }
     if (firstEventNanos < 0) {
       firstEventNanos = System.nanoTime();
     }
@@ -104,9 +110,9 @@ public final class CallTracker {
       return;
     }
     ended = true;
-    long endNanos = System.nanoTime();
-    Duration latency = Duration.ofNanos(endNanos - startNanos);
-    Duration timeToFirstEvent = firstEventNanos < 0 ? null : Duration.ofNanos(firstEventNanos - startNanos);
+    this.status = status;
+    this.errorMessage = errorMessage == null ? "" : errorMessage;
+    endNanos = System.nanoTime();
     if (context.type() == CallType.CALL_TYPE_STREAM) {
       observability.metrics().streamOpened("StreamChat", -1);
     }
@@ -115,11 +121,14 @@ public final class CallTracker {
     } else if (origin.getCassette() == CassetteOutcome.CASSETTE_OUTCOME_RECORDED && status == GrpcStatus.OK) {
       observability.metrics().cassette("recorded");
     }
-    observability.metrics().call(context.type(), routed ? request.getModel() : "unknown", status.name(), latency,
-        timeToFirstEvent, usage);
-    if (!observability.logsCalls()) {
-      return;
-    }
+    observability.metrics().call(context.type(), routed ? request.getModel() : "unknown", status.name(),
+        Duration.ofNanos(endNanos - startNanos), firstEventNanos < 0 ? null : Duration.ofNanos(firstEventNanos
+        - startNanos), usage);
+    observability.log(this::record);
+  }
+
+  /** The call log's record of the ended call; called on the call log's thread. */
+  private CallRecord record() {
     String answeredBy = provider.isEmpty() ? attempted : provider;
     CallRecord.Builder record = CallRecord.newBuilder()
         .setId(context.callId())
@@ -131,7 +140,7 @@ public final class CallTracker {
         .setUpstreamModel(upstreamModel)
         .setUsage(usage)
         .setStartTime(Timestamps.fromNanos(startTime.getEpochSecond() * 1_000_000_000L + startTime.getNano()))
-        .setLatency(Durations.fromNanos(latency.toNanos()))
+        .setLatency(Durations.fromNanos(endNanos - startNanos))
         .setAttempts(attempts)
         .setCassetteOutcome(origin.getCassette())
         .setCassetteKey(origin.getCassetteKey())
@@ -141,9 +150,9 @@ public final class CallTracker {
         .setUserId(context.userId())
         .addAllTags(context.tags())
         .putAllMetadata(context.metadata())
-        .setErrorMessage(errorMessage == null ? "" : errorMessage);
-    if (timeToFirstEvent != null) {
-      record.setTimeToFirstEvent(Durations.fromNanos(timeToFirstEvent.toNanos()));
+        .setErrorMessage(errorMessage);
+    if (firstEventNanos >= 0) {
+      record.setTimeToFirstEvent(Durations.fromNanos(firstEventNanos - startNanos));
     }
     if (request.hasToolChoice()) {
       record.setToolChoice(request.getToolChoice());
@@ -169,6 +178,6 @@ public final class CallTracker {
         record.setResponseMessage(response.getMessage());
       }
     }
-    observability.log(record.build());
+    return record.build();
   }
 }

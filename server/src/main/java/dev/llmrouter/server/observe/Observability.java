@@ -7,6 +7,7 @@ import dev.llmrouter.server.config.ObservabilityConfig;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * What the router knows about its calls: the metrics, the price table and the call log, and the
@@ -56,15 +57,12 @@ public final class Observability implements AutoCloseable {
     return callLog.map(log -> new CallQueries(log.file()));
   }
 
-  boolean logsCalls() {
-    return callLog.isPresent();
-  }
-
   boolean logsBodies() {
     return bodies;
   }
 
-  void log(CallRecord record) {
+  /** Queues a call for the call log, when it is on; {@code record} is called on the call log's thread. */
+  void log(Supplier<CallRecord> record) {
     callLog.ifPresent(log -> log.append(record));
   }
 
