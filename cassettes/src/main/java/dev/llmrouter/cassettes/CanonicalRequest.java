@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * The canonical form of a {@link ChatRequest} and its cassette key: everything that shapes the answer (model as the
@@ -29,7 +28,6 @@ public final class CanonicalRequest {
   /** Integral doubles up to 2^53 are exact as longs; beyond that a double is kept as a double. */
   private static final double LARGEST_EXACT_INTEGER = 0x1p53;
   private static final List<String> BINARY_PART_KINDS = List.of("image", "document");
-  private static final Pattern KEY = Pattern.compile("[0-9a-f]{64}");
 
   private final ObjectNode json;
   private final String key;
@@ -70,7 +68,16 @@ public final class CanonicalRequest {
 
   /** Whether the text has the form of a key: 64 lowercase hex characters. */
   static boolean isKey(String text) {
-    return KEY.matcher(text).matches();
+    if (text.length() != 64) {
+      return false;
+    }
+    for (int i = 0; i < text.length(); i++) { // a loop, not a regular expression: this runs on every lookup
+      char c = text.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override

@@ -16,7 +16,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -29,8 +28,6 @@ public final class CassetteStore {
   public static final String DEFAULT_SCOPE = "default";
 
   private static final int MAX_SCOPE_LENGTH = 200;
-  private static final Pattern SCOPE_CHARACTERS = Pattern.compile("[A-Za-z0-9._/-]+");
-  private static final Pattern WINDOWS_DRIVE = Pattern.compile("^[A-Za-z]:");
   private static final String SCOPE_RULE = "a scope is a relative folder path of letters, digits, '.', '_', '-' "
       + "and '/' separators, at most " + MAX_SCOPE_LENGTH + " characters";
   private static final String CASSETTE_SUFFIX = ".json";
@@ -73,11 +70,17 @@ public final class CassetteStore {
     if (scope.length() > MAX_SCOPE_LENGTH) {
       throw invalidScope(scope, "it has " + scope.length() + " characters");
     }
-    if (scope.startsWith("/") || scope.startsWith("\\") || WINDOWS_DRIVE.matcher(scope).find()) {
+    boolean windowsDrive = scope.length() >= 2 && scope.charAt(1) == ':' && Character.isLetter(scope.charAt(0));
+    if (scope.startsWith("/") || scope.startsWith("\\") || windowsDrive) {
       throw invalidScope(scope, "it is an absolute path");
     }
-    if (!SCOPE_CHARACTERS.matcher(scope).matches()) {
-      throw invalidScope(scope, "it holds a character other than letters, digits, '.', '_', '-' and '/'");
+    // A loop, not a regular expression: this runs on every cassette lookup.
+    for (int i = 0; i < scope.length(); i++) {
+      char c = scope.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+          || c == '/')) {
+        throw invalidScope(scope, "it holds a character other than letters, digits, '.', '_', '-' and '/'");
+      }
     }
     for (String folder : scope.split("/", -1)) {
       if (folder.isEmpty() || folder.equals(".") || folder.equals("..")) {
