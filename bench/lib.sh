@@ -8,6 +8,7 @@
 #                   start_mock_upstream (nginx answering MOCK_REPLY: MOCK_PORT, NGINX_PID, EXTRA_PIDS), check_live
 #   load            h2load_grpc, measured / measured_with (CPU accounting from /proc), check_replies
 #   reading         rps_of, total_of, succeeded_of, data_of, wall_s_of, percentiles
+#   summary         print_run_checks WIDTH WHO
 # The CPU columns are explained in the header of bench/replay-throughput.sh.
 
 JAR=server/target/llm-router.jar
@@ -305,4 +306,18 @@ EOF
   fi
   echo "mock: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), master pid $NGINX_PID, worker pid $NGINX_WORKER," \
     "127.0.0.1:$MOCK_PORT; curl POST /v1/chat/completions: HTTP 200, ${#mock_reply} bytes"
+}
+
+# ---- summary -------------------------------------------------------------------------------------------------------
+# print_run_checks WIDTH WHO: the summary lines that say whether the run can be trusted (failed requests, bad replies,
+# CPU used by something else), labels padded to WIDTH; WHO names what was meant to use the CPU.
+print_run_checks() {
+  local width=$1 who=$2
+  printf "  %-${width}s %s\n" \
+    "failed requests (not HTTP 2xx), all runs" "$TOTAL_FAILED / $TOTAL_REQS ($(awk -v f="$TOTAL_FAILED" -v t="$TOTAL_REQS" 'BEGIN { printf "%.4f%%", 100 * f / t }'))" \
+    "runs with a failed or non-OK reply" "$BAD_RUNS" \
+    "CPU busy before start; max 'other' in a run" "$BUSY_BEFORE%; $MAX_OTHER_PCT% of a core"
+  if [ "$MAX_OTHER_PCT" -gt 15 ]; then
+    echo "WARNING: something besides $who used the CPU during a run (see 'other'): rerun when idle."
+  fi
 }

@@ -232,11 +232,5 @@ for rc in $DONE; do
     echo "  WARNING: the router did not keep up with $rate req/s over $conns conns (${ACHIEVED[router-$rc]} req/s)"
   fi
 done
-printf '  %-54s %s\n' \
-  "failed requests (not HTTP 2xx), all runs" "$TOTAL_FAILED / $TOTAL_REQS ($(awk -v f="$TOTAL_FAILED" -v t="$TOTAL_REQS" 'BEGIN { printf "%.4f%%", 100 * f / t }'))" \
-  "runs with a failed or non-OK reply" "$BAD_RUNS" \
-  "CPU busy before start; max 'other' in a run" "$BUSY_BEFORE%; $MAX_OTHER_PCT% of a core"
-if [ "$MAX_OTHER_PCT" -gt 15 ]; then
-  echo "WARNING: something besides the router, nginx and h2load used the CPU during a run (see 'other'): rerun when idle."
-fi
+print_run_checks 54 "the router, nginx and h2load"
 [ "$BAD_RUNS" = 0 ]

@@ -170,11 +170,5 @@ for streams in $LAT_STREAMS; do
     "${P50[chat-$streams]} / ${P99[chat-$streams]} ms   (goal p99 < 1 ms: $(verdict "$(awk -v p="${P99[chat-$streams]}" 'BEGIN { print (p < 1) }')"))" \
     "  Health/Check, same setting: p50 / p99" "${P50[health-$streams]} / ${P99[health-$streams]} ms"
 done
-printf '  %-44s %s\n' \
-  "failed requests (not HTTP 2xx), all runs" "$TOTAL_FAILED / $TOTAL_REQS ($(awk -v f="$TOTAL_FAILED" -v t="$TOTAL_REQS" 'BEGIN { printf "%.4f%%", 100 * f / t }'))" \
-  "runs with a failed or non-OK reply" "$BAD_RUNS" \
-  "CPU busy before start; max 'other' in a run" "$BUSY_BEFORE%; $MAX_OTHER_PCT% of a core"
-if [ "$MAX_OTHER_PCT" -gt 15 ]; then
-  echo "WARNING: something besides the router and h2load used the CPU during a run (see 'other'): rerun when idle."
-fi
+print_run_checks 44 "the router and h2load"
 [ "$BAD_RUNS" = 0 ]
