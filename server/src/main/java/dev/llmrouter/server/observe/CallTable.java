@@ -18,6 +18,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.LongConsumer;
 
 /**
  * The `calls` and `call_tags` tables of the call log: the schema, and a {@link CallRecord} to a row and back.
@@ -183,22 +184,10 @@ final class CallTable {
       r.setCassetteOutcome(CassetteOutcome.valueOf("CASSETTE_OUTCOME_" + outcome.toUpperCase(Locale.ROOT)));
     }
     Usage.Builder usage = r.getUsageBuilder();
-    long input = row.getLong("input_tokens");
-    if (!row.wasNull()) {
-      usage.setInputTokens(input);
-    }
-    long output = row.getLong("output_tokens");
-    if (!row.wasNull()) {
-      usage.setOutputTokens(output);
-    }
-    long cached = row.getLong("cached_input_tokens");
-    if (!row.wasNull()) {
-      usage.setCachedInputTokens(cached);
-    }
-    long reasoning = row.getLong("reasoning_tokens");
-    if (!row.wasNull()) {
-      usage.setReasoningTokens(reasoning);
-    }
+    readLong(row, "input_tokens", usage::setInputTokens);
+    readLong(row, "output_tokens", usage::setOutputTokens);
+    readLong(row, "cached_input_tokens", usage::setCachedInputTokens);
+    readLong(row, "reasoning_tokens", usage::setReasoningTokens);
     double cost = row.getDouble("cost_usd");
     if (!row.wasNull()) {
       usage.setCostUsd(cost);
@@ -212,6 +201,14 @@ final class CallTable {
       throw new SQLException("call " + r.getId() + " has unreadable details: " + e.getMessage(), e);
     }
     return r.build();
+  }
+
+  /** Hands the column's value to {@code set}, unless it is NULL (an absent count, not zero). */
+  private static void readLong(ResultSet row, String column, LongConsumer set) throws SQLException {
+    long value = row.getLong(column);
+    if (!row.wasNull()) {
+      set.accept(value);
+    }
   }
 
   private static <E extends Enum<E>> Map<E, String> shortNames(Class<E> type, String prefix) {
