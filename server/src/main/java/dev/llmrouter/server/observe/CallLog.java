@@ -157,13 +157,20 @@ public final class CallLog implements AutoCloseable {
         PreparedStatement deleteTags = connection.prepareStatement(CallTable.DELETE_TAGS);
         PreparedStatement deleteCalls = connection.prepareStatement(CallTable.DELETE_CALLS)) {
       boolean last = false;
+      boolean tookAny = false; // in the last turn
       while (!last) {
         last = closing;
-        boolean idle = pending.isEmpty() && uncommitted == 0;
-        if (!last) {
-          LockSupport.parkNanos(this, idle ? COMMIT_NANOS : TICK_NANOS); // close() cuts it short
+        boolean empty = pending.isEmpty() && uncommitted == 0;
+        if (empty) {
+          transactionStart = System.nanoTime(); // a transaction's clock starts with the wait its first records came in
         }
+        if (!last) {
+          // Idle, the writer waits a whole commit interval; while records come, one turn.
+          LockSupport.parkNanos(this, empty && !tookAny ? COMMIT_NANOS : TICK_NANOS); // close() cuts it short
+        }
+        tookAny = false;
         for (Supplier<CallRecord> record = queue.poll(); record != null; record = queue.poll()) {
+          tookAny = true;
           try {
             pending.add(record.get());
           } catch (RuntimeException e) { // a bug: reported and counted, never fatal to the log
@@ -171,9 +178,6 @@ public final class CallLog implements AutoCloseable {
             dropped.incrementAndGet();
             LOG.log(System.Logger.Level.ERROR, "cannot make a call record: " + e.getMessage(), e);
           }
-        }
-        if (idle) {
-          transactionStart = System.nanoTime();
         }
         boolean commit = last || System.nanoTime() - transactionStart >= COMMIT_NANOS;
         // Between commits, whole statements only: the rest waits for the next turn.
