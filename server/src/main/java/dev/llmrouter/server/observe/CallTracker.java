@@ -93,7 +93,9 @@ public final class CallTracker {
         provider = answer.getProvider();
         upstreamModel = answer.getModel();
         origin = answer.getOrigin();
-        usage = observability.prices().withCost(provider, upstreamModel, answer.getUsage());
+        // A response assembled from the events seen here has its usage priced already; one that came whole has not.
+        usage = answer.getUsage().hasCostUsd() ? answer.getUsage()
+            : observability.prices().withCost(provider, upstreamModel, answer.getUsage());
         response = usage.equals(answer.getUsage()) ? answer : answer.toBuilder().setUsage(usage).build();
         return response == answer ? event : event.toBuilder().setDone(event.getDone().toBuilder()
             .setResponse(response)).build();
