@@ -22,8 +22,12 @@ public enum CassetteMode {
         return mode;
       }
     }
-    String valid = Arrays.stream(values()).map(CassetteMode::externalName).collect(Collectors.joining(", "));
-    throw new IllegalArgumentException("unknown cassette mode \"" + name + "\"; valid modes: " + valid);
+    throw new IllegalArgumentException("unknown cassette mode \"" + name + "\"; valid modes: " + names());
+  }
+
+  /** The names {@link #parse} accepts, comma-separated: {@code replay, record, auto, off}. */
+  public static String names() {
+    return Arrays.stream(values()).map(CassetteMode::externalName).collect(Collectors.joining(", "));
   }
 
   /** The lower-case name that {@link #parse} accepts. */

@@ -16,10 +16,10 @@ import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.converse.SessionRegistry;
 import dev.llmrouter.server.observe.Observability;
-import dev.llmrouter.server.observe.RouterMetrics;
+import dev.llmrouter.server.observe.CallMetrics;
 import dev.llmrouter.server.pipeline.CassetteUsageLog;
 import dev.llmrouter.server.pipeline.ChatPipeline;
-import dev.llmrouter.server.route.Router;
+import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.core.Future;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -56,16 +56,16 @@ public final class RouterServer {
   private final Vertx vertx;
   private final HttpServer httpServer;
   private final Optional<HttpServer> adminServer;
-  private final Router router;
+  private final RoutePlanner routes;
   private final Observability observability;
   private final long sessionSweeper;
 
-  private RouterServer(Vertx vertx, HttpServer httpServer, Optional<HttpServer> adminServer, Router router,
+  private RouterServer(Vertx vertx, HttpServer httpServer, Optional<HttpServer> adminServer, RoutePlanner routes,
       Observability observability, long sessionSweeper) {
     this.vertx = vertx;
     this.httpServer = httpServer;
     this.adminServer = adminServer;
-    this.router = router;
+    this.routes = routes;
     this.observability = observability;
     this.sessionSweeper = sessionSweeper;
   }
@@ -94,22 +94,22 @@ public final class RouterServer {
 
   /** Starts a server whose metrics go to {@code registry} (the one of {@link #instrumentedVertx}, typically). */
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry) {
-    Router router = new Router(vertx, config);
+    RoutePlanner routes = new RoutePlanner(vertx, config);
     Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
         config.cassettes().redactFields());
     Observability observability;
     try {
-      observability = new Observability(config.observability(), new RouterMetrics(registry), redactor,
+      observability = new Observability(config.observability(), new CallMetrics(registry), redactor,
           config.providers().stream().collect(Collectors.toMap(p -> p.name(), p -> p.type())));
     } catch (IllegalStateException cannotOpen) {
-      return router.close().transform(v -> Future.failedFuture(cannotOpen.getMessage()));
+      return routes.close().transform(v -> Future.failedFuture(cannotOpen.getMessage()));
     }
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassettes().dir()), CASSETTE_CACHE_BYTES, redactor);
     CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
-    ChatPipeline pipeline = new ChatPipeline(vertx, router, cassettes, config.resilience(),
+    ChatPipeline pipeline = new ChatPipeline(vertx, routes, cassettes, config.resilience(),
         config.cassettes().recordTiming(), usageLog, observability);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
-    ChatRequestValidator validator = new ChatRequestValidator(router);
+    ChatRequestValidator validator = new ChatRequestValidator(routes);
     CallMetadata metadata = new CallMetadata(CassetteMode.parse(config.cassettes().mode()),
         config.cassettes().allowModeOverride());
     SessionRegistry sessions = new SessionRegistry(config.converse(), Ticker.systemTicker());
@@ -121,20 +121,20 @@ public final class RouterServer {
     // Expired sessions are dropped even when no call comes to look them up.
     long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
         id -> sessions.cleanUp());
-    grpc.addService(new ModelGrpcService(router).service());
+    grpc.addService(new ModelGrpcService(routes).service());
     grpc.addService(new ObservabilityGrpcService(vertx, observability.queries()).service());
     HealthService health = HealthService.create(vertx);
     health.register(ChatServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
     health.register(ModelServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
     // Each deployment reports NOT_SERVING while its circuit breaker is open.
-    router.deployments().forEach(deployment -> health.register(DEPLOYMENT_HEALTH_PREFIX + deployment.name(),
+    routes.deployments().forEach(deployment -> health.register(DEPLOYMENT_HEALTH_PREFIX + deployment.name(),
         () -> Future.succeededFuture(!deployment.breaker().isOpen())));
     grpc.addService(health);
     grpc.addService(ReflectionService.v1());
     HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(true);
     return listen(vertx.createHttpServer(options).requestHandler(grpc), config.host(), config.port())
         .compose(server -> listenAdmin(vertx, config, grpc, registry)
-            .map(admin -> new RouterServer(vertx, server, admin, router, observability, sweeper))
+            .map(admin -> new RouterServer(vertx, server, admin, routes, observability, sweeper))
             .onFailure(failure -> server.close()))
         .onFailure(failure -> {
           vertx.cancelTimer(sweeper);
@@ -175,7 +175,7 @@ public final class RouterServer {
   public Future<Void> close() {
     vertx.cancelTimer(sessionSweeper);
     return Future.all(httpServer.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
-        .compose(v -> router.close())
+        .compose(v -> routes.close())
         .compose(v -> closeObservability(vertx, observability));
   }
 }

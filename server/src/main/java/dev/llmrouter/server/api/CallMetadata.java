@@ -7,7 +7,7 @@ import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.server.observe.CallContext;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ReplayPace;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.MultiMap;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.ArrayList;
@@ -66,7 +66,7 @@ public final class CallMetadata {
     this.allowModeOverride = allowModeOverride;
   }
 
-  /** @throws RouterError naming the bad header */
+  /** @throws CallError naming the bad header */
   public CallOptions optionsOf(MultiMap headers, boolean stream, long deadlineMillis) {
     String scope = headers.get(SCOPE_HEADER);
     try {
@@ -78,7 +78,7 @@ public final class CallMetadata {
     String requestedMode = headers.get(MODE_HEADER);
     if (requestedMode != null) {
       if (!allowModeOverride) {
-        throw new RouterError(GrpcStatus.FAILED_PRECONDITION, "this router does not let callers choose the cassette "
+        throw new CallError(GrpcStatus.FAILED_PRECONDITION, "this router does not let callers choose the cassette "
             + "mode (" + MODE_HEADER + ": " + requestedMode + "); it runs in " + defaultMode.externalName()
             + " mode. Set cassettes.allow_mode_override: true in its config to allow it");
       }
@@ -183,8 +183,8 @@ public final class CallMetadata {
     return value.length() <= 40 ? value : value.substring(0, 40) + "...";
   }
 
-  private static RouterError badHeader(String header, String description) {
-    return RouterError.badRequest(BadRequest.newBuilder().addFieldViolations(BadRequest.FieldViolation.newBuilder()
+  private static CallError badHeader(String header, String description) {
+    return CallError.badRequest(BadRequest.newBuilder().addFieldViolations(BadRequest.FieldViolation.newBuilder()
         .setField(header).setDescription(description)).build());
   }
 }

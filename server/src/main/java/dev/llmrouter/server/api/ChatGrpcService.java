@@ -5,9 +5,9 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ChatServiceGrpcService;
 import dev.llmrouter.server.pipeline.CallOptions;
-import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.pipeline.ChatPipeline;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.CallError;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.Service;
@@ -73,11 +73,11 @@ public final class ChatGrpcService {
           .set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
       try {
         validator.validate(request);
-      } catch (RouterError invalid) {
+      } catch (CallError invalid) {
         throw pipeline.refuse(request, options, invalid);
       }
       answer = pipeline.start(request, options);
-    } catch (RouterError e) {
+    } catch (CallError e) {
       GrpcErrors.end(call.response(), e);
       return Optional.empty();
     }

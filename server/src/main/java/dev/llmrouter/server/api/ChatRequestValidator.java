@@ -11,9 +11,9 @@ import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
-import dev.llmrouter.server.pipeline.RouterError;
-import dev.llmrouter.server.provider.ProtoJson;
-import dev.llmrouter.server.route.Router;
+import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.route.RoutePlanner;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -23,13 +23,13 @@ import java.util.Set;
  */
 public final class ChatRequestValidator {
 
-  private final Router router;
+  private final RoutePlanner routes;
 
-  public ChatRequestValidator(Router router) {
-    this.router = router;
+  public ChatRequestValidator(RoutePlanner routes) {
+    this.routes = routes;
   }
 
-  /** @throws RouterError INVALID_ARGUMENT listing every violation */
+  /** @throws CallError INVALID_ARGUMENT listing every violation */
   public void validate(ChatRequest request) {
     BadRequest.Builder violations = BadRequest.newBuilder();
     model(request.getModel(), violations);
@@ -66,16 +66,16 @@ public final class ChatRequestValidator {
     }
     settings(request.getSettings(), violations);
     if (violations.getFieldViolationsCount() > 0) {
-      throw RouterError.badRequest(violations.build());
+      throw CallError.badRequest(violations.build());
     }
   }
 
   private void model(String model, BadRequest.Builder violations) {
     if (model.isEmpty()) {
       add(violations, "model", "is required, as <provider>/<model> (for example openai/gpt-4o-mini)");
-    } else if (router.plan(model).isEmpty()) {
+    } else if (routes.plan(model).isEmpty()) {
       add(violations, "model", "'" + model + "' names no configured provider or alias; use <provider>/<model> or an "
-          + "alias, with one of " + router.names());
+          + "alias, with one of " + routes.names());
     }
   }
 

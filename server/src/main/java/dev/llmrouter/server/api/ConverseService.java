@@ -11,10 +11,10 @@ import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.config.ConverseConfig;
 import dev.llmrouter.server.converse.ConverseSession;
 import dev.llmrouter.server.converse.SessionRegistry;
-import dev.llmrouter.server.observe.RouterMetrics;
+import dev.llmrouter.server.observe.CallMetrics;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -42,11 +42,11 @@ public final class ConverseService {
   private final CallMetadata metadata;
   private final ConverseConfig config;
   private final SessionRegistry sessions;
-  private final RouterMetrics metrics;
+  private final CallMetrics metrics;
   private final Map<String, AtomicInteger> sessionsPerStart = new ConcurrentHashMap<>();
 
   public ConverseService(Vertx vertx, ChatPipeline pipeline, ChatRequestValidator validator, CallMetadata metadata,
-      ConverseConfig config, SessionRegistry sessions, RouterMetrics metrics) {
+      ConverseConfig config, SessionRegistry sessions, CallMetrics metrics) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.validator = validator;
@@ -100,7 +100,7 @@ public final class ConverseService {
         ConverseSession current = session[0];
         sessions.find(current.id()); // activity keeps the session from expiring
         current.run(() -> dispatch(current, request));
-      } catch (RouterError e) {
+      } catch (CallError e) {
         GrpcErrors.end(response, e);
         closed.run();
       }
@@ -141,12 +141,12 @@ public final class ConverseService {
   /** The session a stream's first message starts or resumes. */
   private ConverseSession open(GrpcServerRequest<ConverseRequest, ConverseEvent> call, ConverseRequest first) {
     if (!first.hasStart()) {
-      throw new RouterError(GrpcStatus.INVALID_ARGUMENT, "the first message of a Converse stream must be `start` "
+      throw new CallError(GrpcStatus.INVALID_ARGUMENT, "the first message of a Converse stream must be `start` "
           + "(a new session's settings, or resume_session_id), not " + first.getRequestCase());
     }
     ConverseStart start = first.getStart();
     if (!start.getResumeSessionId().isEmpty()) {
-      return sessions.find(start.getResumeSessionId()).orElseThrow(() -> new RouterError(GrpcStatus.NOT_FOUND,
+      return sessions.find(start.getResumeSessionId()).orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND,
           "no session " + start.getResumeSessionId() + ": it ended, or expired after "
               + config.idleTimeout().toSeconds() + " s without a stream (converse.idle_timeout)"));
     }
@@ -167,7 +167,7 @@ public final class ConverseService {
     }
     validator.validate(probe.build());
     if (start.getMaxSteps() < 0) {
-      throw new RouterError(GrpcStatus.INVALID_ARGUMENT, "start.max_steps must be 0 (the server default) or more");
+      throw new CallError(GrpcStatus.INVALID_ARGUMENT, "start.max_steps must be 0 (the server default) or more");
     }
   }
 

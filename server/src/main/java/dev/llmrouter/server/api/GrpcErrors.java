@@ -1,7 +1,7 @@
 package dev.llmrouter.server.api;
 
 import com.google.rpc.Status;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.CallError;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -15,10 +15,10 @@ final class GrpcErrors {
   }
 
   static void end(GrpcServerResponse<?, ?> response, Throwable failure) {
-    if (!(failure instanceof RouterError)) {
+    if (!(failure instanceof CallError)) {
       LOG.log(System.Logger.Level.ERROR, "unexpected failure", failure);
     }
-    RouterError error = RouterError.of(failure);
+    CallError error = CallError.of(failure);
     Status details = Status.newBuilder().setCode(error.status().code).setMessage(error.getMessage())
         .addAllDetails(error.details()).build();
     try {

@@ -3,17 +3,17 @@ package dev.llmrouter.server.api;
 import dev.llmrouter.api.v1.ListModelsRequest;
 import dev.llmrouter.api.v1.ListModelsResponse;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
-import dev.llmrouter.server.route.Router;
+import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.Service;
 
 /** `llmrouter.v1.ModelService`: the models configured on the router. */
 public final class ModelGrpcService {
 
-  private final Router router;
+  private final RoutePlanner routes;
 
-  public ModelGrpcService(Router router) {
-    this.router = router;
+  public ModelGrpcService(RoutePlanner routes) {
+    this.routes = routes;
   }
 
   public Service service() {
@@ -24,6 +24,6 @@ public final class ModelGrpcService {
 
   private void listModels(GrpcServerRequest<ListModelsRequest, ListModelsResponse> call) {
     call.handler(request -> call.response().end(
-        ListModelsResponse.newBuilder().addAllModels(router.models(request.getProvider())).build()));
+        ListModelsResponse.newBuilder().addAllModels(routes.models(request.getProvider())).build()));
   }
 }

@@ -6,7 +6,7 @@ import dev.llmrouter.api.v1.GetUsageRequest;
 import dev.llmrouter.api.v1.ListCallsRequest;
 import dev.llmrouter.api.v1.ObservabilityServiceGrpcService;
 import dev.llmrouter.server.observe.CallQueries;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -51,7 +51,7 @@ public final class ObservabilityGrpcService {
   private <Q, A> void answer(GrpcServerRequest<Q, A> call, Function<Q, Query<A>> query) {
     call.handler(request -> {
       if (queries.isEmpty()) {
-        GrpcErrors.end(call.response(), new RouterError(GrpcStatus.FAILED_PRECONDITION, "the call log is off on "
+        GrpcErrors.end(call.response(), new CallError(GrpcStatus.FAILED_PRECONDITION, "the call log is off on "
             + "this router: set call_log.enabled: true in its config"));
         return;
       }
@@ -77,16 +77,16 @@ public final class ObservabilityGrpcService {
     return range.build();
   }
 
-  private static RouterError errorOf(Throwable failure) {
+  private static CallError errorOf(Throwable failure) {
     if (failure instanceof IllegalArgumentException invalid) {
-      return new RouterError(GrpcStatus.INVALID_ARGUMENT, invalid.getMessage());
+      return new CallError(GrpcStatus.INVALID_ARGUMENT, invalid.getMessage());
     }
     if (failure instanceof NoSuchElementException missing) {
-      return new RouterError(GrpcStatus.NOT_FOUND, missing.getMessage());
+      return new CallError(GrpcStatus.NOT_FOUND, missing.getMessage());
     }
     if (failure instanceof SQLException sql) {
-      return new RouterError(GrpcStatus.UNAVAILABLE, "the call log cannot be read: " + sql.getMessage());
+      return new CallError(GrpcStatus.UNAVAILABLE, "the call log cannot be read: " + sql.getMessage());
     }
-    return RouterError.of(failure);
+    return CallError.of(failure);
   }
 }

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.ProviderTypes;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -42,10 +45,6 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
 
-  /** Provider types that have an adapter. */
-  public static final Set<String> PROVIDER_TYPES = Set.of("openai", "anthropic", "gemini");
-
-  private static final Set<String> MODES = Set.of("replay", "record", "auto", "off");
   private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
   private static final Pattern WHOLE_ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
@@ -119,8 +118,10 @@ public final class ConfigLoader {
     // YAML 1.1 reads a bare `off` as the boolean false.
     String mode = section.path("mode").isBoolean() && !section.path("mode").asBoolean() ? "off"
         : text(section, "/cassettes/mode", defaults.mode());
-    if (!MODES.contains(mode)) {
-      error("/cassettes/mode", "must be one of replay, record, auto, off, not '" + mode + "'");
+    try {
+      CassetteMode.parse(mode);
+    } catch (IllegalArgumentException unknown) {
+      error("/cassettes/mode", "must be one of " + CassetteMode.names() + ", not '" + mode + "'");
     }
     JsonNode redact = section.path("redact");
     if (redact.isObject()) {
@@ -352,8 +353,8 @@ public final class ConfigLoader {
         error(at + "/name", "'" + name + "' is defined twice");
       }
       String type = required(node, at + "/type");
-      if (!type.isEmpty() && !PROVIDER_TYPES.contains(type)) {
-        error(at + "/type", "must be one of " + new java.util.TreeSet<>(PROVIDER_TYPES) + ", not '" + type + "'");
+      if (!type.isEmpty() && !ProviderTypes.names().contains(type)) {
+        error(at + "/type", "must be one of " + ProviderTypes.names() + ", not '" + type + "'");
       }
       String baseUrl = required(node, at + "/base_url");
       if (!baseUrl.isEmpty() && !baseUrl.matches("https?://[^\\s/]+.*")) {

@@ -1,5 +1,6 @@
 package dev.llmrouter.server.config;
 
+import dev.llmrouter.server.provider.ProviderConfig;
 import java.util.List;
 import java.util.Optional;
 

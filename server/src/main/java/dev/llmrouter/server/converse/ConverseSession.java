@@ -21,9 +21,9 @@ import dev.llmrouter.api.v1.TurnError;
 import dev.llmrouter.api.v1.TurnStarted;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.pipeline.CallOptions;
-import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.pipeline.ChatPipeline;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
@@ -257,7 +257,7 @@ public final class ConverseSession {
     parentCallId = modelCall.call().callId();
     try {
       running = pipeline.start(request, modelCall);
-    } catch (RouterError e) {
+    } catch (CallError e) {
       state = State.IDLE;
       turnError(e.status(), e.getMessage());
       modelCallEnded();
@@ -269,7 +269,7 @@ public final class ConverseSession {
     answer.exceptionHandler(failure -> {
       if (running == answer && state == State.GENERATING) {
         state = State.IDLE;
-        RouterError error = failure instanceof RouterError e ? e : new RouterError(GrpcStatus.INTERNAL,
+        CallError error = failure instanceof CallError e ? e : new CallError(GrpcStatus.INTERNAL,
             failure.toString());
         turnError(error.status(), error.getMessage());
         modelCallEnded();

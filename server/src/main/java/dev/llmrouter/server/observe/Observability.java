@@ -15,14 +15,14 @@ import java.util.function.Supplier;
  */
 public final class Observability implements AutoCloseable {
 
-  private final RouterMetrics metrics;
+  private final CallMetrics metrics;
   private final PriceTable prices;
   private final Optional<CallLog> callLog;
   private final boolean bodies;
   private final Map<String, String> providerTypes;
 
   /** @param providerTypes the provider type of each provider name from config */
-  public Observability(ObservabilityConfig config, RouterMetrics metrics, Redactor redactor,
+  public Observability(ObservabilityConfig config, CallMetrics metrics, Redactor redactor,
       Map<String, String> providerTypes) {
     this.metrics = metrics;
     this.prices = new PriceTable(config.prices());
@@ -44,7 +44,7 @@ public final class Observability implements AutoCloseable {
     return new CallTracker(this, context, request);
   }
 
-  public RouterMetrics metrics() {
+  public CallMetrics metrics() {
     return metrics;
   }
 

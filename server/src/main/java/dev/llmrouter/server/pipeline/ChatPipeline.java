@@ -1,5 +1,7 @@
 package dev.llmrouter.server.pipeline;
 
+import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.answer.CallError;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.ByteString;
@@ -16,11 +18,11 @@ import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.CorruptCassetteException;
 import dev.llmrouter.cassettes.ReplayMissException;
 import dev.llmrouter.cassettes.ResponseNormalizer;
-import dev.llmrouter.server.config.ProviderConfig;
+import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.observe.CallTracker;
 import dev.llmrouter.server.observe.Observability;
-import dev.llmrouter.server.route.Router;
+import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -55,7 +57,7 @@ public final class ChatPipeline {
   private static final long KEY_CACHE_BYTES = 32L * 1024 * 1024;
 
   private final Vertx vertx;
-  private final Router router;
+  private final RoutePlanner routes;
   private final CassetteStore store;
   private final ResilienceConfig resilience;
   private final boolean recordTiming;
@@ -72,11 +74,11 @@ public final class ChatPipeline {
    * @param usageLog where cassette hits are listed for `cassettes prune --unused`
    * @param observability where each call is priced, counted and logged
    */
-  public ChatPipeline(Vertx vertx, Router router, CassetteStore store, ResilienceConfig resilience,
+  public ChatPipeline(Vertx vertx, RoutePlanner routes, CassetteStore store, ResilienceConfig resilience,
       boolean recordTiming, CassetteUsageLog usageLog, Observability observability) {
     this.vertx = vertx;
     this.resilience = resilience;
-    this.router = router;
+    this.routes = routes;
     this.store = store;
     this.recordTiming = recordTiming;
     this.usageLog = usageLog;
@@ -86,15 +88,15 @@ public final class ChatPipeline {
   /**
    * Starts one answer. Must be called on the caller's event-loop context; everything after runs there too.
    *
-   * @throws RouterError when the call cannot start
+   * @throws CallError when the call cannot start
    */
   public ChatEventStream start(ChatRequest request, CallOptions options) {
     CallTracker tracker = observability.begin(options.call(), request);
-    Optional<List<Router.Target>> planned = router.plan(request.getModel());
+    Optional<List<RoutePlanner.Target>> planned = routes.plan(request.getModel());
     if (planned.isEmpty()) {
-      throw refused(tracker, new RouterError(GrpcStatus.INVALID_ARGUMENT, "unknown model " + request.getModel()));
+      throw refused(tracker, new CallError(GrpcStatus.INVALID_ARGUMENT, "unknown model " + request.getModel()));
     }
-    List<Router.Target> plan = planned.get();
+    List<RoutePlanner.Target> plan = planned.get();
     tracker.routed();
     ChatEventStream answer = new ChatEventStream();
     answer.observe(tracker::onEvent, error -> tracker.onEnd(error == null ? GrpcStatus.OK : error.status(),
@@ -108,7 +110,7 @@ public final class ChatPipeline {
     Context context = vertx.getOrCreateContext();
     canonicalForm(request).onComplete(keyed -> {
       if (keyed.failed()) {
-        answer.fail(new RouterError(GrpcStatus.INTERNAL, "cannot compute the cassette key: " + keyed.cause()));
+        answer.fail(new CallError(GrpcStatus.INTERNAL, "cannot compute the cassette key: " + keyed.cause()));
       } else if (options.mode() == CassetteMode.RECORD) {
         CanonicalRequest canonical = keyed.result();
         record(request, canonical, plan, options, nextTake(options, canonical.key()), answer, context, tracker);
@@ -120,11 +122,11 @@ public final class ChatPipeline {
   }
 
   /** Logs a call refused before it started (an invalid request), and returns the error to end it with. */
-  public RouterError refuse(ChatRequest request, CallOptions options, RouterError error) {
+  public CallError refuse(ChatRequest request, CallOptions options, CallError error) {
     return refused(observability.begin(options.call(), request), error);
   }
 
-  private static RouterError refused(CallTracker tracker, RouterError error) {
+  private static CallError refused(CallTracker tracker, CallError error) {
     tracker.onEnd(error.status(), error.getMessage());
     return error;
   }
@@ -142,7 +144,7 @@ public final class ChatPipeline {
   }
 
   /** Replay, auto and sequenced modes: replay a recorded take, or record it, or explain the miss. */
-  private void consult(ChatRequest request, CanonicalRequest canonical, List<Router.Target> plan, CallOptions options,
+  private void consult(ChatRequest request, CanonicalRequest canonical, List<RoutePlanner.Target> plan, CallOptions options,
       ChatEventStream answer, Context context, CallTracker tracker) {
     lookup(options.scope(), canonical.key()).onComplete(found -> {
       if (answer.isClosed()) {
@@ -159,7 +161,7 @@ public final class ChatPipeline {
       } else if (options.mode() == CassetteMode.AUTO) {
         record(request, canonical, plan, options, take, answer, context, tracker);
       } else if (cassette.isPresent()) {
-        answer.fail(new RouterError(GrpcStatus.FAILED_PRECONDITION, "the cassette "
+        answer.fail(new CallError(GrpcStatus.FAILED_PRECONDITION, "the cassette "
             + store.pathOf(options.scope(), canonical.key()) + " has " + cassette.get().takes().size()
             + " take(s); this is identical request number " + (take + 1) + " of the sequence. Record the missing "
             + "takes with --mode record (or auto) and x-cassette-take: sequence"));
@@ -198,7 +200,7 @@ public final class ChatPipeline {
       return;
     }
     if (options.pace().recorded() && recorded.offsetsMillis().size() != events.size()) {
-      answer.fail(new RouterError(GrpcStatus.FAILED_PRECONDITION, "x-cassette-pace: recorded needs per-event timing, "
+      answer.fail(new CallError(GrpcStatus.FAILED_PRECONDITION, "x-cassette-pace: recorded needs per-event timing, "
           + "and " + store.pathOf(options.scope(), cassette.key()) + " has none: re-record it with "
           + "cassettes.record_timing: true"));
       return;
@@ -227,7 +229,7 @@ public final class ChatPipeline {
   private void miss(String scope, CanonicalRequest canonical, ChatEventStream answer) {
     observability.metrics().cassette("miss");
     vertx.executeBlocking(() -> ReplayMissException.of(scope, canonical, store.closest(scope, canonical.json())), false)
-        .onComplete(ar -> answer.fail(ar.failed() ? corrupt(ar.cause()) : RouterError.withInfo(
+        .onComplete(ar -> answer.fail(ar.failed() ? corrupt(ar.cause()) : CallError.withInfo(
             GrpcStatus.FAILED_PRECONDITION, ar.result().getMessage(), "CASSETTE_MISS",
             Map.of("cassette_key", canonical.key(), "cassette_scope", scope), null)));
   }
@@ -236,7 +238,7 @@ public final class ChatPipeline {
    * Calls upstream while relaying to the caller, with ids and timestamps normalised, and writes the cassette before
    * the `done` event is delivered, so a caller that gets `done` can replay at once. A failed exchange writes nothing.
    */
-  private void record(ChatRequest request, CanonicalRequest canonical, List<Router.Target> plan, CallOptions options,
+  private void record(ChatRequest request, CanonicalRequest canonical, List<RoutePlanner.Target> plan, CallOptions options,
       int takeIndex, ChatEventStream answer, Context context, CallTracker tracker) {
     String id = options.scope() + "/" + canonical.key();
     Promise<Cassette> recording = Promise.promise();
@@ -289,7 +291,7 @@ public final class ChatPipeline {
         return cassette;
       }, false).onComplete(written -> {
         if (written.failed()) {
-          RouterError error = new RouterError(GrpcStatus.INTERNAL, "the answer arrived but its cassette could not be "
+          CallError error = new CallError(GrpcStatus.INTERNAL, "the answer arrived but its cassette could not be "
               + "written to " + store.pathOf(options.scope(), canonical.key()) + ": " + written.cause().getMessage());
           recording.tryFail(error);
           answer.fail(error);
@@ -333,24 +335,24 @@ public final class ChatPipeline {
     };
   }
 
-  private static RouterError corrupt(Throwable cause) {
+  private static CallError corrupt(Throwable cause) {
     if (cause instanceof CorruptCassetteException corrupt) {
-      return RouterError.withInfo(GrpcStatus.FAILED_PRECONDITION, corrupt.getMessage()
+      return CallError.withInfo(GrpcStatus.FAILED_PRECONDITION, corrupt.getMessage()
           + " (fix or delete the file, or re-record it with --mode record)", "CASSETTE_CORRUPT",
           Map.of("path", corrupt.path().toString()), null);
     }
     if (cause instanceof IllegalArgumentException badScope) {
-      return new RouterError(GrpcStatus.INVALID_ARGUMENT, badScope.getMessage());
+      return new CallError(GrpcStatus.INVALID_ARGUMENT, badScope.getMessage());
     }
-    return cause instanceof RouterError routerError ? routerError
-        : new RouterError(GrpcStatus.INTERNAL, "cassette lookup failed: " + cause);
+    return cause instanceof CallError routerError ? routerError
+        : new CallError(GrpcStatus.INTERNAL, "cassette lookup failed: " + cause);
   }
 
   /**
    * Names the deployment that answered, and marks reasoning signatures with its provider type: another provider's
    * adapter drops them rather than sending a signature it cannot verify.
    */
-  private static ChatEvent withProvider(ChatEvent event, Router.Target servedBy) {
+  private static ChatEvent withProvider(ChatEvent event, RoutePlanner.Target servedBy) {
     ProviderConfig deployment = servedBy.deployment().config();
     return switch (event.getEventCase()) {
       case START -> event.toBuilder().setStart(event.getStart().toBuilder().setProvider(deployment.name())).build();

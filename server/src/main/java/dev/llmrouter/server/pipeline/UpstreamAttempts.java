@@ -1,5 +1,7 @@
 package dev.llmrouter.server.pipeline;
 
+import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.answer.CallError;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
@@ -8,7 +10,7 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.route.Deployment;
-import dev.llmrouter.server.route.Router;
+import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.ArrayList;
@@ -30,7 +32,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
 
   private final Vertx vertx;
   private final ResilienceConfig policy;
-  private final List<Router.Target> targets;
+  private final List<RoutePlanner.Target> targets;
   private final ChatRequest request;
   private final boolean stream;
   private final long deadlineNanos;
@@ -43,10 +45,10 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private ChatEventStream current;
   private long retryTimer = -1;
   private boolean started;
-  private Router.Target servedBy;
-  private RouterError lastError;
+  private RoutePlanner.Target servedBy;
+  private CallError lastError;
 
-  private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, List<Router.Target> targets, ChatRequest request,
+  private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, List<RoutePlanner.Target> targets, ChatRequest request,
       CallOptions options, Consumer<String> onAttempt) {
     this.vertx = vertx;
     this.onAttempt = onAttempt;
@@ -59,7 +61,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   }
 
   /** Starts the first attempt; must be called on the caller's event-loop context. */
-  static UpstreamAttempts start(Vertx vertx, ResilienceConfig policy, List<Router.Target> targets,
+  static UpstreamAttempts start(Vertx vertx, ResilienceConfig policy, List<RoutePlanner.Target> targets,
       ChatRequest request, CallOptions options, Consumer<String> onAttempt) {
     UpstreamAttempts attempts = new UpstreamAttempts(vertx, policy, targets, request, options, onAttempt);
     attempts.out.upstream(attempts);
@@ -73,7 +75,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   }
 
   /** The target that answered (known once the first event arrived). */
-  Router.Target servedBy() {
+  RoutePlanner.Target servedBy() {
     return servedBy;
   }
 
@@ -87,24 +89,24 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     if (out.isClosed()) {
       return;
     }
-    Router.Target target = targets.get(targetIndex);
+    RoutePlanner.Target target = targets.get(targetIndex);
     Deployment deployment = target.deployment();
     String missingKey = deployment.missingKeyVariable();
     if (missingKey != null) {
-      lastError = new RouterError(GrpcStatus.FAILED_PRECONDITION, "provider " + deployment.name()
+      lastError = new CallError(GrpcStatus.FAILED_PRECONDITION, "provider " + deployment.name()
           + " has no API key: set " + missingKey + " in the router's environment and restart it");
       nextTarget();
       return;
     }
     if (!deployment.breaker().allowsCall()) {
-      lastError = RouterError.withInfo(GrpcStatus.UNAVAILABLE, deployment.name() + " is skipped: its circuit breaker "
+      lastError = CallError.withInfo(GrpcStatus.UNAVAILABLE, deployment.name() + " is skipped: its circuit breaker "
           + "is open after repeated failures", "CIRCUIT_OPEN", Map.of("deployment", deployment.name()), null);
       nextTarget();
       return;
     }
     if (!deployment.tryAcquire()) {
       deployment.breaker().release();
-      lastError = RouterError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, deployment.name() + " already has "
+      lastError = CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, deployment.name() + " already has "
           + deployment.config().maxConcurrency() + " calls in flight (max_concurrency)", "DEPLOYMENT_BUSY",
           Map.of("deployment", deployment.name()), null);
       nextTarget();
@@ -138,8 +140,8 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   }
 
   private void onFailure(Deployment deployment, Throwable failure, boolean callerDeadlineFirst) {
-    RouterError error = failure instanceof RouterError routerError ? routerError
-        : new RouterError(GrpcStatus.INTERNAL, "internal error: " + failure);
+    CallError error = failure instanceof CallError routerError ? routerError
+        : new CallError(GrpcStatus.INTERNAL, "internal error: " + failure);
     boolean upstreamFault = isUpstreamFault(error);
     if (upstreamFault) {
       deployment.breaker().failure();
@@ -178,7 +180,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   }
 
   // Full jitter below an exponential ceiling; never sooner than the upstream's Retry-After.
-  private long backoffMillis(RouterError error) {
+  private long backoffMillis(CallError error) {
     long ceiling = Math.min(policy.maxBackoff().toMillis(),
         policy.initialBackoff().toMillis() << Math.min(20, attemptsOnTarget - 1));
     long jitter = ThreadLocalRandom.current().nextLong(ceiling + 1);
@@ -190,12 +192,12 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   }
 
   /** Failures that say the deployment is in trouble, not the request: worth another attempt, and the breaker's. */
-  private static boolean isUpstreamFault(RouterError error) {
+  private static boolean isUpstreamFault(CallError error) {
     return error.status() == GrpcStatus.UNAVAILABLE || error.status() == GrpcStatus.RESOURCE_EXHAUSTED
         || error.status() == GrpcStatus.DEADLINE_EXCEEDED;
   }
 
-  private static long retryAfterMillis(RouterError error) {
+  private static long retryAfterMillis(CallError error) {
     for (Any detail : error.details()) {
       if (detail.is(RetryInfo.class)) {
         try {
@@ -210,7 +212,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   }
 
   /** The error with the deployment and the attempts so far in its ErrorInfo. */
-  private RouterError withAttempts(RouterError error, String deployment) {
+  private CallError withAttempts(CallError error, String deployment) {
     List<Any> details = new ArrayList<>();
     boolean hasInfo = false;
     for (Any detail : error.details()) {
@@ -226,10 +228,10 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
       details.add(detail);
     }
     if (!hasInfo) {
-      details.add(Any.pack(ErrorInfo.newBuilder().setDomain(RouterError.DOMAIN).setReason(error.status().name())
+      details.add(Any.pack(ErrorInfo.newBuilder().setDomain(CallError.DOMAIN).setReason(error.status().name())
           .putMetadata("deployment", deployment).putMetadata("attempts", Integer.toString(attempts)).build()));
     }
-    return new RouterError(error.status(), error.getMessage(), details);
+    return new CallError(error.status(), error.getMessage(), details);
   }
 
   @Override

@@ -5,8 +5,8 @@ import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatStart;
 import dev.llmrouter.api.v1.FinishReason;
-import dev.llmrouter.server.pipeline.ChatEventStream;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -65,7 +65,7 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
   }
 
   @Override
-  public RouterError error(int httpStatus, MultiMap headers, Buffer body) {
+  public CallError error(int httpStatus, MultiMap headers, Buffer body) {
     JsonNode json;
     try {
       json = UpstreamHttpCall.parseJson(body);
@@ -76,5 +76,5 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
   }
 
   /** Reads the provider's error JSON (from an error status, or found inside a 200 answer with a null headers). */
-  protected abstract RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers);
+  protected abstract CallError errorFrom(JsonNode json, int httpStatus, MultiMap headers);
 }

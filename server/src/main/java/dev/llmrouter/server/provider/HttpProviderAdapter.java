@@ -1,8 +1,8 @@
 package dev.llmrouter.server.provider;
 
 import dev.llmrouter.api.v1.Capabilities;
-import dev.llmrouter.server.config.ProviderConfig;
-import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.answer.ChatEventStream;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;

@@ -2,7 +2,7 @@ package dev.llmrouter.server.provider;
 
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.answer.ChatEventStream;
 
 /**
  * Speaks one provider's wire format for one deployment: maps a {@link ChatRequest} to the provider's HTTP call and
@@ -15,7 +15,7 @@ public interface ProviderAdapter {
 
   /**
    * Sends one request upstream and writes the answer into {@code answer}: a start event, deltas, usage, then
-   * {@link ChatEventStream#complete} — or {@link ChatEventStream#fail} with a {@code RouterError}. The adapter
+   * {@link ChatEventStream#complete} — or {@link ChatEventStream#fail} with a {@code CallError}. The adapter
    * connects its flow control with {@link ChatEventStream#upstream} so the reader can pause or cancel it.
    *
    * @param upstreamModel the model name to send to the provider

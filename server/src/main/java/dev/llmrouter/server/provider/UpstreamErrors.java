@@ -1,6 +1,6 @@
 package dev.llmrouter.server.provider;
 
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.MultiMap;
 import io.vertx.grpc.common.GrpcStatus;
 import java.time.Duration;
@@ -29,7 +29,7 @@ public final class UpstreamErrors {
    * @param message the provider's own error message
    * @param code the provider's error code or type, empty when none
    */
-  public static RouterError fromHttp(String provider, int httpStatus, MultiMap headers, String message, String code) {
+  public static CallError fromHttp(String provider, int httpStatus, MultiMap headers, String message, String code) {
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("provider", provider);
     metadata.put("upstream_status", Integer.toString(httpStatus));
@@ -39,45 +39,45 @@ public final class UpstreamErrors {
     String text = provider + " answered HTTP " + httpStatus + ": " + message;
     String lower = (code + " " + message).toLowerCase(Locale.ROOT);
     if (httpStatus == 401 || httpStatus == 403) {
-      return RouterError.withInfo(GrpcStatus.FAILED_PRECONDITION, text
+      return CallError.withInfo(GrpcStatus.FAILED_PRECONDITION, text
           + " (the router's credentials for " + provider + " were refused; check its api_key)", "UPSTREAM_AUTH_FAILED",
           metadata, null);
     }
     if (httpStatus == 404) {
-      return RouterError.withInfo(GrpcStatus.NOT_FOUND, text, "UPSTREAM_NOT_FOUND", metadata, null);
+      return CallError.withInfo(GrpcStatus.NOT_FOUND, text, "UPSTREAM_NOT_FOUND", metadata, null);
     }
     if (httpStatus == 429) {
-      return RouterError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, text, "UPSTREAM_RATE_LIMITED", metadata,
+      return CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, text, "UPSTREAM_RATE_LIMITED", metadata,
           retryAfter(headers));
     }
     if (httpStatus == 408 || httpStatus == 504) {
-      return RouterError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, text, "UPSTREAM_TIMEOUT", metadata, null);
+      return CallError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, text, "UPSTREAM_TIMEOUT", metadata, null);
     }
     if (httpStatus >= 500 || httpStatus == 409) {
-      return RouterError.withInfo(GrpcStatus.UNAVAILABLE, text, "UPSTREAM_UNAVAILABLE", metadata, null);
+      return CallError.withInfo(GrpcStatus.UNAVAILABLE, text, "UPSTREAM_UNAVAILABLE", metadata, null);
     }
     if (lower.contains("context_length") || lower.contains("context length") || lower.contains("too many tokens")
         || lower.contains("maximum context")) {
-      return RouterError.withInfo(GrpcStatus.INVALID_ARGUMENT, text, "CONTEXT_LENGTH_EXCEEDED", metadata, null);
+      return CallError.withInfo(GrpcStatus.INVALID_ARGUMENT, text, "CONTEXT_LENGTH_EXCEEDED", metadata, null);
     }
-    return RouterError.withInfo(GrpcStatus.INVALID_ARGUMENT, text, "UPSTREAM_INVALID_REQUEST", metadata, null);
+    return CallError.withInfo(GrpcStatus.INVALID_ARGUMENT, text, "UPSTREAM_INVALID_REQUEST", metadata, null);
   }
 
   /** The upstream could not be reached, or its connection broke. */
-  public static RouterError unreachable(String provider, String what) {
-    return RouterError.withInfo(GrpcStatus.UNAVAILABLE, provider + ": " + what, "UPSTREAM_UNAVAILABLE",
+  public static CallError unreachable(String provider, String what) {
+    return CallError.withInfo(GrpcStatus.UNAVAILABLE, provider + ": " + what, "UPSTREAM_UNAVAILABLE",
         Map.of("provider", provider), null);
   }
 
   /** The upstream answered something the adapter cannot read. */
-  public static RouterError malformed(String provider, String what) {
-    return RouterError.withInfo(GrpcStatus.UNAVAILABLE, provider + " sent a malformed answer: " + what,
+  public static CallError malformed(String provider, String what) {
+    return CallError.withInfo(GrpcStatus.UNAVAILABLE, provider + " sent a malformed answer: " + what,
         "UPSTREAM_MALFORMED_RESPONSE", Map.of("provider", provider), null);
   }
 
   /** The caller's deadline (or the deployment's timeout) passed before the upstream finished. */
-  public static RouterError deadline(String provider, long millis) {
-    return RouterError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, provider + " did not finish within " + millis
+  public static CallError deadline(String provider, long millis) {
+    return CallError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, provider + " did not finish within " + millis
         + " ms; the upstream request was aborted", "UPSTREAM_TIMEOUT", Map.of("provider", provider), null);
   }
 

@@ -1,8 +1,9 @@
 package dev.llmrouter.server.provider;
 
+import dev.llmrouter.server.answer.ProtoJson;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.llmrouter.server.pipeline.ChatEventStream;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import dev.llmrouter.server.provider.sse.SseParser;
 import io.vertx.core.MultiMap;
@@ -33,7 +34,7 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
     void onStreamEnd(boolean cutMidEvent);
 
     /** Reads an HTTP error answer into the error the caller sees. */
-    RouterError error(int httpStatus, MultiMap headers, Buffer body);
+    CallError error(int httpStatus, MultiMap headers, Buffer body);
   }
 
   private final String provider;
@@ -117,7 +118,7 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
     try {
       step.run();
     } catch (IOException | RuntimeException e) {
-      if (e instanceof RouterError routerError) {
+      if (e instanceof CallError routerError) {
         answer.fail(routerError);
       } else {
         answer.fail(UpstreamErrors.malformed(provider, e.getMessage()));

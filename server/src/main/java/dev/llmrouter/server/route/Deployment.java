@@ -1,7 +1,7 @@
 package dev.llmrouter.server.route;
 
 import dev.llmrouter.api.v1.Capabilities;
-import dev.llmrouter.server.config.ProviderConfig;
+import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,5 +1,7 @@
 package dev.llmrouter.server.config;
 
+import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.ProviderTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 class ConfigLoaderTest {
@@ -81,7 +82,7 @@ class ConfigLoaderTest {
     assertTrue(message.contains("cassettes.mode (line 2): must be one of replay, record, auto, off"), message);
     assertTrue(message.contains("providers.1.name (line 5)"), message);
     assertTrue(message.contains("providers.1.type (line 5): must be one of "
-        + new TreeSet<>(ConfigLoader.PROVIDER_TYPES)), message);
+        + ProviderTypes.names()), message);
     assertTrue(message.contains("providers.1.base_url (line 5)"), message);
   }
 

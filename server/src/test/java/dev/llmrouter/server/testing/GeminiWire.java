@@ -24,7 +24,7 @@ import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
 import dev.llmrouter.api.v1.ToolChoiceMode;
 import dev.llmrouter.api.v1.Usage;
-import dev.llmrouter.server.provider.ProtoJson;
+import dev.llmrouter.server.answer.ProtoJson;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;

@@ -1,9 +1,9 @@
 package dev.llmrouter.server.provider.anthropic;
 
 import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.server.config.ProviderConfig;
-import dev.llmrouter.server.pipeline.ChatEventStream;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.anthropic.internal.AnthropicAnswerDecoder;
 import dev.llmrouter.server.provider.anthropic.internal.AnthropicRequestMapper;
@@ -24,7 +24,7 @@ public final class AnthropicAdapter extends HttpProviderAdapter {
     String body;
     try {
       body = AnthropicRequestMapper.toRequestBody(request, upstreamModel, stream).toString();
-    } catch (RouterError notExpressible) {
+    } catch (CallError notExpressible) {
       answer.fail(notExpressible); // the request asks for something Anthropic cannot do
       return;
     }

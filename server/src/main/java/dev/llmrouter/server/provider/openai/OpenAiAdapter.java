@@ -1,8 +1,8 @@
 package dev.llmrouter.server.provider.openai;
 
 import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.server.config.ProviderConfig;
-import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.openai.internal.OpenAiAnswerDecoder;
 import dev.llmrouter.server.provider.openai.internal.OpenAiRequestMapper;

@@ -8,9 +8,9 @@ import dev.llmrouter.api.v1.ReasoningDelta;
 import dev.llmrouter.api.v1.TextDelta;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
-import dev.llmrouter.server.pipeline.ChatEventStream;
+import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
-import dev.llmrouter.server.pipeline.RouterError;
+import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import io.vertx.core.MultiMap;
@@ -85,7 +85,7 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
   }
 
   @Override
-  protected RouterError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
+  protected CallError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
     JsonNode error = json.path("error");
     String message = error.path("message").asText("");
     return UpstreamErrors.fromHttp(provider, httpStatus, headers,

@@ -17,8 +17,8 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
-import dev.llmrouter.server.pipeline.RouterError;
-import dev.llmrouter.server.provider.ProtoJson;
+import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.answer.ProtoJson;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -208,7 +208,7 @@ public final class AnthropicRequestMapper {
     try {
       return ProtoJson.MAPPER.readTree(call.getArgumentsJson());
     } catch (JsonProcessingException e) {
-      throw new RouterError(GrpcStatus.INVALID_ARGUMENT, "tool call " + call.getId() + " has arguments that are not"
+      throw new CallError(GrpcStatus.INVALID_ARGUMENT, "tool call " + call.getId() + " has arguments that are not"
           + " JSON: " + e.getOriginalMessage());
     }
   }
@@ -275,7 +275,7 @@ public final class AnthropicRequestMapper {
     switch (format.getType()) {
       case RESPONSE_FORMAT_TYPE_JSON_SCHEMA -> body.putObject("output_config").putObject("format")
           .put("type", "json_schema").set("schema", ProtoJson.toJson(format.getSchema()));
-      case RESPONSE_FORMAT_TYPE_JSON_OBJECT -> throw new RouterError(GrpcStatus.INVALID_ARGUMENT,
+      case RESPONSE_FORMAT_TYPE_JSON_OBJECT -> throw new CallError(GrpcStatus.INVALID_ARGUMENT,
           "anthropic has no JSON object mode: use RESPONSE_FORMAT_TYPE_JSON_SCHEMA with a schema");
       default -> {
       }

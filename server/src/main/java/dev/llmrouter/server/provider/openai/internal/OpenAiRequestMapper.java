@@ -11,7 +11,7 @@ import dev.llmrouter.api.v1.ResponseFormat;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
-import dev.llmrouter.server.provider.ProtoJson;
+import dev.llmrouter.server.answer.ProtoJson;
 import java.util.Base64;
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package dev.llmrouter.server.provider;
+package dev.llmrouter.server.answer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

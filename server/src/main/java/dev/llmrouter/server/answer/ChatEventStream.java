@@ -1,4 +1,4 @@
-package dev.llmrouter.server.pipeline;
+package dev.llmrouter.server.answer;
 
 import dev.llmrouter.api.v1.ChatDone;
 import dev.llmrouter.api.v1.ChatEvent;
@@ -48,7 +48,7 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
   private Upstream upstream = NO_UPSTREAM;
   private Runnable closeHandler = () -> { };
   private UnaryOperator<ChatEvent> observeEvent = UnaryOperator.identity();
-  private Consumer<RouterError> observeEnd = error -> { };
+  private Consumer<CallError> observeEnd = error -> { };
   private Handler<ChatEvent> handler;
   private Handler<Void> endHandler;
   private Handler<Throwable> exceptionHandler;
@@ -81,7 +81,7 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
    * returns the event to deliver; {@code onEnd} runs once, with null after `done`, or with the failure, or with
    * CANCELLED when the reader cancelled.
    */
-  public void observe(UnaryOperator<ChatEvent> onEvent, Consumer<RouterError> onEnd) {
+  public void observe(UnaryOperator<ChatEvent> onEvent, Consumer<CallError> onEnd) {
     this.observeEvent = onEvent;
     this.observeEnd = onEnd;
   }
@@ -120,7 +120,7 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
     failure = cause;
     upstream.cancel();
     closeHandler.run();
-    observeEnd.accept(RouterError.of(cause));
+    observeEnd.accept(CallError.of(cause));
     drain();
   }
 
@@ -137,7 +137,7 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
     upstream.cancel();
     if (wasOpen) {
       closeHandler.run();
-      observeEnd.accept(new RouterError(GrpcStatus.CANCELLED, "the caller cancelled the call"));
+      observeEnd.accept(new CallError(GrpcStatus.CANCELLED, "the caller cancelled the call"));
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.llmrouter.server.pipeline;
+package dev.llmrouter.server.answer;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
@@ -14,7 +14,7 @@ import java.util.Map;
  * A call that failed with a gRPC status: the status, a message that says what to fix, and the rich error details
  * (`google.rpc.BadRequest`, `ErrorInfo`, `RetryInfo`) sent in `grpc-status-details-bin`.
  */
-public final class RouterError extends RuntimeException {
+public final class CallError extends RuntimeException {
 
   /** The `ErrorInfo.domain` of every error the router raises. */
   public static final String DOMAIN = "llmrouter.dev";
@@ -22,28 +22,28 @@ public final class RouterError extends RuntimeException {
   private final GrpcStatus status;
   private final List<Any> details;
 
-  public RouterError(GrpcStatus status, String message, List<Any> details) {
+  public CallError(GrpcStatus status, String message, List<Any> details) {
     super(message, null, false, false);
     this.status = status;
     this.details = List.copyOf(details);
   }
 
-  public RouterError(GrpcStatus status, String message) {
+  public CallError(GrpcStatus status, String message) {
     this(status, message, List.of());
   }
 
   /** INVALID_ARGUMENT naming each bad field. */
-  public static RouterError badRequest(BadRequest violations) {
+  public static CallError badRequest(BadRequest violations) {
     StringBuilder message = new StringBuilder("invalid request: ");
     for (int i = 0; i < violations.getFieldViolationsCount(); i++) {
       BadRequest.FieldViolation v = violations.getFieldViolations(i);
       message.append(i == 0 ? "" : "; ").append(v.getField()).append(": ").append(v.getDescription());
     }
-    return new RouterError(GrpcStatus.INVALID_ARGUMENT, message.toString(), List.of(Any.pack(violations)));
+    return new CallError(GrpcStatus.INVALID_ARGUMENT, message.toString(), List.of(Any.pack(violations)));
   }
 
   /** An error with an ErrorInfo, plus a RetryInfo when the caller should wait before trying again. */
-  public static RouterError withInfo(GrpcStatus status, String message, String reason, Map<String, String> metadata,
+  public static CallError withInfo(GrpcStatus status, String message, String reason, Map<String, String> metadata,
       java.time.Duration retryDelay) {
     List<Any> details = new ArrayList<>();
     details.add(Any.pack(ErrorInfo.newBuilder().setReason(reason).setDomain(DOMAIN).putAllMetadata(metadata).build()));
@@ -52,13 +52,13 @@ public final class RouterError extends RuntimeException {
           .setRetryDelay(Duration.newBuilder().setSeconds(retryDelay.getSeconds()).setNanos(retryDelay.getNano()))
           .build()));
     }
-    return new RouterError(status, message, details);
+    return new CallError(status, message, details);
   }
 
-  /** The failure as a RouterError: itself, or INTERNAL naming an unexpected one. */
-  public static RouterError of(Throwable failure) {
-    return failure instanceof RouterError routerError ? routerError
-        : new RouterError(GrpcStatus.INTERNAL, "internal error: " + failure);
+  /** The failure as a CallError: itself, or INTERNAL naming an unexpected one. */
+  public static CallError of(Throwable failure) {
+    return failure instanceof CallError routerError ? routerError
+        : new CallError(GrpcStatus.INTERNAL, "internal error: " + failure);
   }
 
   public GrpcStatus status() {

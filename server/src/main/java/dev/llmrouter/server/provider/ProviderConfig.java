@@ -1,4 +1,4 @@
-package dev.llmrouter.server.config;
+package dev.llmrouter.server.provider;
 
 import java.time.Duration;
 import java.util.List;

@@ -2,17 +2,12 @@ package dev.llmrouter.server.route;
 
 import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.config.AliasConfig;
-import dev.llmrouter.server.config.ProviderConfig;
+import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.config.RouterConfig;
-import dev.llmrouter.server.provider.ProviderAdapter;
-import dev.llmrouter.server.provider.gemini.GeminiAdapter;
-import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
-import dev.llmrouter.server.provider.openai.OpenAiAdapter;
+import dev.llmrouter.server.provider.ProviderTypes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -26,7 +21,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * model may itself contain slashes: `groq/openai/gpt-oss-120b`), or an alias from config whose targets are tried in
  * order (`fallback`) or drawn by weight (`weighted`). Each deployment has one pooled HTTP client.
  */
-public final class Router {
+public final class RoutePlanner {
 
   /** One place a call may go: a deployment and the model name to send it. */
   public record Target(Deployment deployment, String upstreamModel) {
@@ -36,28 +31,15 @@ public final class Router {
   private final Map<String, AliasConfig> aliases = new LinkedHashMap<>();
   private final List<HttpClient> clients = new ArrayList<>();
 
-  public Router(Vertx vertx, RouterConfig config) {
+  public RoutePlanner(Vertx vertx, RouterConfig config) {
     for (ProviderConfig deployment : config.providers()) {
-      HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
-          .setConnectTimeout(10_000).setDecompressionSupported(true), new PoolOptions().setHttp1MaxSize(64));
-      clients.add(client);
-      List<ProviderAdapter> adaptersByKey = deployment.apiKeys().stream().filter(k -> !k.value().isEmpty())
-          .map(key -> adapter(client, deployment.withOnlyKey(key))).toList();
-      deployments.put(deployment.name(), new Deployment(deployment,
-          adaptersByKey.isEmpty() ? List.of(adapter(client, deployment)) : adaptersByKey,
+      ProviderTypes.Connection connection = ProviderTypes.connect(vertx, deployment);
+      clients.add(connection.client());
+      deployments.put(deployment.name(), new Deployment(deployment, connection.adaptersByKey(),
           new CircuitBreaker(config.resilience().breakerFailureThreshold(), config.resilience().breakerCoolDown(),
               System::nanoTime)));
     }
     config.aliases().forEach(alias -> aliases.put(alias.alias(), alias));
-  }
-
-  private static ProviderAdapter adapter(HttpClient client, ProviderConfig deployment) {
-    return switch (deployment.type()) {
-      case "openai" -> new OpenAiAdapter(client, deployment);
-      case "gemini" -> new GeminiAdapter(client, deployment);
-      case "anthropic" -> new AnthropicAdapter(client, deployment);
-      default -> throw new IllegalArgumentException("no adapter for provider type " + deployment.type());
-    };
   }
 
   /** The names a caller may use as a model prefix or alias, for error messages. */

@@ -18,7 +18,7 @@ import java.util.function.ToDoubleFunction;
  * The router's own Prometheus series (Vert.x's HTTP and pool series come from vertx-micrometer-metrics on the same
  * registry). Meters are looked up once per label set and kept, so counting on the event loop stays cheap.
  */
-public final class RouterMetrics {
+public final class CallMetrics {
 
   /** Latency buckets: from a replayed answer (well under a millisecond) to a long reasoning call. */
   private static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5),
@@ -40,7 +40,7 @@ public final class RouterMetrics {
   private final Map<String, CallMeters> callMeters = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
 
-  public RouterMetrics(MeterRegistry registry) {
+  public CallMetrics(MeterRegistry registry) {
     this.registry = registry;
   }
 

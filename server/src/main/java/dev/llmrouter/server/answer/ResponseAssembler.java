@@ -1,4 +1,4 @@
-package dev.llmrouter.server.pipeline;
+package dev.llmrouter.server.answer;
 
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatResponse;
