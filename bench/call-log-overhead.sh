@@ -43,14 +43,8 @@ LAT_SECONDS=${LAT_SECONDS:-10}
 CHAT_JSON=$MOCK_CHAT_JSON
 
 # ---- prerequisites -------------------------------------------------------------------------------------------------
-require_jar
-ensure_h2load
-ensure_node_deps
-if ! command -v sqlite3 >/dev/null; then
-  echo "installing sqlite3..."
-  apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null
-fi
-bench_workdir
+bench_prelude
+ensure_tool sqlite3 sqlite3
 grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
 
 print_setup "llm-router call log overhead benchmark (live proxy path)"
@@ -91,8 +85,7 @@ echo "warm-up: 3 x $WARMUP requests on each router, alternating"
 for _ in 1 2 3; do
   for log in off on; do
     use_router "$log"
-    h2load_grpc "$WORK/warm.txt" "$WORK/chat.bin" "$CHAT" -n "$WARMUP" -c "$CONNS" -m "$STREAMS" -t 1
-    check_replies "$WORK/warm.txt" "$CHAT_REPLY_BYTES" "warm-up $log"
+    warm_up_grpc "$log" "$WORK/chat.bin" "$CHAT" "$CHAT_REPLY_BYTES"
     [ "$log" = on ] && SENT_ON=$((SENT_ON + $(total_of "$WORK/warm.txt")))
   done
 done

@@ -2,11 +2,13 @@
 # `cd` to the repository root; it sets its own knobs, and CHAT_JSON (the Chat it sends) before using the helpers.
 #
 # What it gives:
-#   prerequisites   require_jar, ensure_h2load, ensure_node_deps
+#   prerequisites   bench_prelude (the jar, h2load and the Node example's dependencies, then bench_workdir),
+#                   ensure_tool COMMAND PACKAGE
 #   set-up          bench_workdir (WORK, with a cleanup trap), grpc_frame JSON OUT, print_setup TITLE,
 #                   start_router [router flags...] (ROUTER_PID, PORT, ADMIN_PORT), free_port,
 #                   start_mock_upstream (nginx answering MOCK_REPLY: MOCK_PORT, NGINX_PID, EXTRA_PIDS), check_live
-#   load            h2load_grpc, measured / measured_with (CPU accounting from /proc), check_replies
+#   load            h2load_grpc, warm_up_grpc LABEL BODY RPC REPLY_BYTES, measured / measured_with (CPU accounting
+#                   from /proc), check_replies
 #   reading         rps_of, total_of, succeeded_of, data_of, wall_s_of, percentiles
 #   summary         print_run_checks WIDTH WHO
 # The CPU columns are explained in the header of bench/replay-throughput.sh.
@@ -25,10 +27,11 @@ require_jar() {
   fi
 }
 
-ensure_h2load() {
-  if ! command -v h2load >/dev/null; then
-    echo "installing h2load (nghttp2-client)..."
-    apt-get update -qq && apt-get install -y -qq nghttp2-client >/dev/null
+# ensure_tool COMMAND PACKAGE: installs Debian's PACKAGE when COMMAND is missing (on PATH or in /usr/sbin).
+ensure_tool() {
+  if ! command -v "$1" >/dev/null && [ ! -x "/usr/sbin/$1" ]; then
+    echo "installing $1 ($2)..."
+    apt-get update -qq && apt-get install -y -qq "$2" >/dev/null
   fi
 }
 
@@ -36,6 +39,15 @@ ensure_node_deps() {
   if [ ! -d "$NODE_DIR/node_modules/protobufjs" ] || [ ! -x "$BUF" ]; then
     (cd "$NODE_DIR" && npm ci --no-audit --no-fund)
   fi
+}
+
+# bench_prelude: what every benchmark needs before it starts: the jar, h2load, the Node example's dependencies (buf,
+# protobufjs) and a work directory.
+bench_prelude() {
+  require_jar
+  ensure_tool h2load nghttp2-client
+  ensure_node_deps
+  bench_workdir
 }
 
 # bench_workdir: a temporary directory WORK, removed on exit with the routers and the mock upstream.
@@ -114,6 +126,13 @@ h2load_grpc() {
   local out=$1 body=$2 rpc=$3
   shift 3
   h2load -H 'content-type: application/grpc' -H 'te: trailers' -d "$body" "$@" "http://127.0.0.1:$PORT/$rpc" >"$out"
+}
+
+# warm_up_grpc LABEL BODY RPC REPLY_BYTES: one JIT warm-up run, WARMUP requests over CONNS x STREAMS, its replies
+# checked. Until the JIT has compiled the hot paths, CPU per request is ~1.5x higher: callers warm up 3 times.
+warm_up_grpc() {
+  h2load_grpc "$WORK/warm.txt" "$2" "$3" -n "$WARMUP" -c "$CONNS" -m "$STREAMS" -t 1
+  check_replies "$WORK/warm.txt" "$4" "warm-up $1"
 }
 
 # measured OUT BODY RPC [h2load options...]: h2load_grpc, plus where the CPU went meanwhile. Sets CPU_REQ_US (router
@@ -256,10 +275,7 @@ MOCK_REPLY='{"id":"chatcmpl-mock","object":"chat.completion","created":170000000
 # worker, on a free port (MOCK_PORT); POST /v1/chat/completions returns MOCK_REPLY from memory. Its processes go to
 # EXTRA_PIDS (counted in their own CPU columns). Checks with curl that it answers UPSTREAM_JSON with MOCK_REPLY.
 start_mock_upstream() {
-  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-    echo "installing nginx (nginx-light)..."
-    apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null
-  fi
+  ensure_tool nginx nginx-light
   NGINX=$(command -v nginx || echo /usr/sbin/nginx)
   printf '%s' "$UPSTREAM_JSON" >"$WORK/upstream.json"
   mkdir -p "$WORK/nginx"

@@ -64,10 +64,7 @@ MAX_SHARE=${MAX_SHARE:-0.8}
 CHAT_JSON=$MOCK_CHAT_JSON
 
 # ---- prerequisites -------------------------------------------------------------------------------------------------
-require_jar
-ensure_h2load
-ensure_node_deps
-bench_workdir
+bench_prelude
 
 # ---- request bodies ------------------------------------------------------------------------------------------------
 grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
@@ -118,10 +115,8 @@ echo "warm-up: 3 x $WARMUP requests on each path (and of Health/Check), alternat
 for _ in 1 2 3; do
   h2load_direct "$WORK/warm.txt" -n "$WARMUP" -c "$DIRECT_CONNS" -m 1 -t 1
   check_replies "$WORK/warm.txt" "$MOCK_REPLY_BYTES" "warm-up direct"
-  h2load_grpc "$WORK/warm.txt" "$WORK/chat.bin" "$CHAT" -n "$WARMUP" -c "$CONNS" -m "$STREAMS" -t 1
-  check_replies "$WORK/warm.txt" "$CHAT_REPLY_BYTES" "warm-up router"
-  h2load_grpc "$WORK/warm.txt" "$WORK/health.bin" "$HEALTH" -n "$WARMUP" -c "$CONNS" -m "$STREAMS" -t 1
-  check_replies "$WORK/warm.txt" "$HEALTH_REPLY_BYTES" "warm-up Health/Check"
+  warm_up_grpc router "$WORK/chat.bin" "$CHAT" "$CHAT_REPLY_BYTES"
+  warm_up_grpc Health/Check "$WORK/health.bin" "$HEALTH" "$HEALTH_REPLY_BYTES"
 done
 
 # ---- 1. max throughput, alternating ---------------------------------------------------------------------------------

@@ -57,10 +57,7 @@ CHAT_JSON='{"model": "openai/gpt-4o-mini", "messages": [{"role": "ROLE_USER", "p
 . bench/lib.sh # JAR, BUF, CHAT, HEALTH; the helpers below (prerequisites, CPU accounting, h2load output, router start)
 
 # ---- prerequisites -------------------------------------------------------------------------------------------------
-require_jar
-ensure_h2load
-ensure_node_deps
-bench_workdir
+bench_prelude
 
 # ---- request bodies: gRPC length-prefixed frames --------------------------------------------------------------------
 grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
@@ -88,13 +85,10 @@ HEALTH_REPLY_BYTES=$(data_of "$WORK/one.txt")
 echo "check: one OK reply is $CHAT_REPLY_BYTES DATA bytes for Chat, $HEALTH_REPLY_BYTES for Health/Check"
 
 # ---- warm-up (JIT) -------------------------------------------------------------------------------------------------
-# Until the JIT has compiled the hot paths, CPU per request is ~1.5x higher: warm up well.
 echo "warm-up: 3 x $WARMUP requests of each RPC, alternating"
 for _ in 1 2 3; do
-  h2load_grpc "$WORK/warm.txt" "$WORK/chat.bin" "$CHAT" -n "$WARMUP" -c "$CONNS" -m "$STREAMS" -t 1
-  check_replies "$WORK/warm.txt" "$CHAT_REPLY_BYTES" "warm-up Chat"
-  h2load_grpc "$WORK/warm.txt" "$WORK/health.bin" "$HEALTH" -n "$WARMUP" -c "$CONNS" -m "$STREAMS" -t 1
-  check_replies "$WORK/warm.txt" "$HEALTH_REPLY_BYTES" "warm-up Health/Check"
+  warm_up_grpc Chat "$WORK/chat.bin" "$CHAT" "$CHAT_REPLY_BYTES"
+  warm_up_grpc Health/Check "$WORK/health.bin" "$HEALTH" "$HEALTH_REPLY_BYTES"
 done
 
 # ---- 1. max throughput, alternating ---------------------------------------------------------------------------------

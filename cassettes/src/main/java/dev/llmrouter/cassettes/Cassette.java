@@ -52,10 +52,5 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Served
             + " events: give one offset per event, or none");
       }
     }
-
-    /** A take without timing. */
-    public Take(List<ChatEvent> events) {
-      this(events, List.of());
-    }
   }
 }

@@ -20,8 +20,8 @@ import java.util.stream.Stream;
 
 /**
  * Cassette files under one directory, laid out as {@code <dir>/<scope>/<first 16 hex of key>.json}, so a lookup is
- * one path and no index. Parsed cassettes are cached, bounded by their file sizes; the cache trusts itself until
- * {@link #invalidate()}. Returned cassettes are shared with the cache: do not modify their request.
+ * one path and no index. Parsed cassettes are cached, bounded by their file sizes; the cache trusts itself (a file
+ * changed behind its back is read again only by a new store). Returned cassettes are shared with the cache: do not modify their request.
  */
 public final class CassetteStore {
 
@@ -171,11 +171,6 @@ public final class CassetteStore {
       }
     }
     return Optional.ofNullable(closest);
-  }
-
-  /** Forgets every parsed cassette, so the next loads read the files again. */
-  public void invalidate() {
-    cache.invalidateAll();
   }
 
   private Optional<Cassette> loadFile(Path file) throws CorruptCassetteException {

@@ -54,7 +54,7 @@ final class Fixtures {
 
   static Cassette cassette(ChatRequest request, List<ChatEvent> events) {
     return Cassette.of(CanonicalRequest.of(request), new Cassette.ServedBy("openai", "gpt-4o-mini"),
-        List.of(new Cassette.Take(events)));
+        List.of(new Cassette.Take(events, List.of())));
   }
 
   static Cassette sampleCassette() {

@@ -10,7 +10,6 @@ import dev.llmrouter.server.api.CallMetadata;
 import dev.llmrouter.server.admin.AdminHandler;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
-import dev.llmrouter.server.api.ChatRequestValidator;
 import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
@@ -19,6 +18,7 @@ import dev.llmrouter.server.observe.Observability;
 import dev.llmrouter.server.observe.CallMetrics;
 import dev.llmrouter.server.pipeline.CassetteUsageLog;
 import dev.llmrouter.server.pipeline.ChatPipeline;
+import dev.llmrouter.server.pipeline.ChatRequestValidator;
 import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.core.Future;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -106,10 +106,10 @@ public final class RouterServer {
     }
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassettes().dir()), CASSETTE_CACHE_BYTES, redactor);
     CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
-    ChatPipeline pipeline = new ChatPipeline(vertx, routes, cassettes, config.resilience(),
+    ChatRequestValidator validator = new ChatRequestValidator(routes);
+    ChatPipeline pipeline = new ChatPipeline(vertx, validator, cassettes, config.resilience(),
         config.cassettes().recordTiming(), usageLog, observability);
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
-    ChatRequestValidator validator = new ChatRequestValidator(routes);
     CallMetadata metadata = new CallMetadata(CassetteMode.parse(config.cassettes().mode()),
         config.cassettes().allowModeOverride());
     SessionRegistry sessions = new SessionRegistry(config.converse(), Ticker.systemTicker());
@@ -117,7 +117,7 @@ public final class RouterServer {
         observability.metrics());
     observability.metrics().gauge("llmrouter.open.sessions", "Converse sessions kept, attached to a stream or not",
         sessions, SessionRegistry::size);
-    grpc.addService(new ChatGrpcService(pipeline, validator, metadata, converse).service());
+    grpc.addService(new ChatGrpcService(pipeline, metadata, converse).service());
     // Expired sessions are dropped even when no call comes to look them up.
     long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
         id -> sessions.cleanUp());

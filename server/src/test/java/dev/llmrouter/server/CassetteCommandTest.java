@@ -70,7 +70,7 @@ class CassetteCommandTest {
         ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(answer)).build(),
         ChatEvent.newBuilder().setDone(ChatDone.newBuilder().setResponse(response)).build());
     Cassette cassette = Cassette.of(CanonicalRequest.of(request),
-        new Cassette.ServedBy("openai", "gpt-4o-mini-2024-07-18"), List.of(new Cassette.Take(events)));
+        new Cassette.ServedBy("openai", "gpt-4o-mini-2024-07-18"), List.of(new Cassette.Take(events, List.of())));
     store().write(scope, cassette);
     return cassette.key();
   }

@@ -126,6 +126,34 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
 
   // ---- reader side
 
+  /** Passes every event to {@code to}, transformed, with {@code to}'s flow control and cancel coming back here. */
+  public void relayTo(ChatEventStream to, UnaryOperator<ChatEvent> transform) {
+    exceptionHandler(to::fail);
+    handler(event -> to.emit(transform.apply(event)));
+    to.upstream(asUpstream());
+  }
+
+  /** This stream as the upstream of another: pausing, resuming or cancelling that one does it to this one. */
+  public Upstream asUpstream() {
+    ChatEventStream source = this;
+    return new Upstream() {
+      @Override
+      public void pause() {
+        source.pause();
+      }
+
+      @Override
+      public void resume() {
+        source.resume();
+      }
+
+      @Override
+      public void cancel() {
+        source.cancel();
+      }
+    };
+  }
+
   /** Aborts the producer (its upstream request is closed); no more events or end are delivered. */
   public void cancel() {
     if (closed) {

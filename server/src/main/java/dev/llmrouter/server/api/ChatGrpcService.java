@@ -15,20 +15,17 @@ import java.util.Optional;
 
 /**
  * `llmrouter.v1.ChatService`: `Chat` folds the pipeline's events into one response, `StreamChat` writes them as
- * they come with back-pressure. Both validate first, stop the upstream when the caller cancels, and end with the
+ * they come with back-pressure. Both stop the upstream when the caller cancels, and end with the
  * mapped status when the answer fails.
  */
 public final class ChatGrpcService {
 
   private final ChatPipeline pipeline;
-  private final ChatRequestValidator validator;
   private final CallMetadata metadata;
   private final ConverseService converse;
 
-  public ChatGrpcService(ChatPipeline pipeline, ChatRequestValidator validator, CallMetadata metadata,
-      ConverseService converse) {
+  public ChatGrpcService(ChatPipeline pipeline, CallMetadata metadata, ConverseService converse) {
     this.pipeline = pipeline;
-    this.validator = validator;
     this.metadata = metadata;
     this.converse = converse;
   }
@@ -71,11 +68,6 @@ public final class ChatGrpcService {
       // Sent back so that a caller can link a later call to this one (x-parent-call-id) and find it in the log.
       call.response().headers().set(CallMetadata.CALL_ID_HEADER, options.call().callId())
           .set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
-      try {
-        validator.validate(request);
-      } catch (CallError invalid) {
-        throw pipeline.refuse(request, options, invalid);
-      }
       answer = pipeline.start(request, options);
     } catch (CallError e) {
       GrpcErrors.end(call.response(), e);

@@ -14,6 +14,7 @@ import dev.llmrouter.server.converse.SessionRegistry;
 import dev.llmrouter.server.observe.CallMetrics;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
+import dev.llmrouter.server.pipeline.ChatRequestValidator;
 import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;

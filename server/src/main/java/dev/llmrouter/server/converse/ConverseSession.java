@@ -29,7 +29,6 @@ import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -70,7 +69,6 @@ public final class ConverseSession {
   private final String finalPrompt;
   private final Context context;
   private final List<Message> history = new ArrayList<>();
-  private final Set<Integer> interruptedMessages = new HashSet<>();
   private Output output;
   private State state = State.IDLE;
   private int turn;
@@ -223,23 +221,12 @@ public final class ConverseSession {
       pendingCalls = List.of();
     }
     if (partial.getPartsCount() > 0 && !partial.getParts(0).getText().isEmpty() || partial.getPartsCount() > 1) {
-      interruptedMessages.add(history.size());
       history.add(partial);
     }
     state = State.IDLE;
     send(ConverseEvent.newBuilder().setTurnCompleted(TurnCompleted.newBuilder().setTurn(turn).setMessage(partial)
         .setUsage(turnUsage).setInterrupted(true)).build());
     modelCallEnded();
-  }
-
-  /** Whether the history message at this position was cut short by an interrupt. */
-  public boolean isInterrupted(int historyIndex) {
-    return interruptedMessages.contains(historyIndex);
-  }
-
-  /** The conversation so far, oldest first. */
-  public List<Message> history() {
-    return List.copyOf(history);
   }
 
   private void callModel() {

@@ -21,11 +21,6 @@ import java.util.concurrent.ThreadLocalRandom;
 public record CallContext(String callId, CallType type, String traceId, String parentCallId, String sessionId,
     String userId, List<String> tags, Map<String, String> metadata) {
 
-  /** A call with no metadata: a new trace of its own. */
-  public static CallContext unlinked(CallType type) {
-    return new CallContext(newCallId(), type, newTraceId(), "", "", "", List.of(), Map.of());
-  }
-
   /** Another call of the same trace, session, user and tags, following {@code parent}. */
   public CallContext next(CallType nextType, String parent, String session) {
     return new CallContext(newCallId(), nextType, traceId, parent, session, userId, tags, metadata);

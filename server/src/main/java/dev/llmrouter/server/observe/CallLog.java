@@ -26,10 +26,9 @@ import java.util.function.Supplier;
  * written to SQLite by one thread of its own. When the queue is full a record is dropped and counted: the call it describes has
  * succeeded already and must not wait for the disk.
  *
- * <p>The writer's pace was set by the benchmark (docs/benchmarks.md). It inserts what has come every {@code TICK}, in
- * short turns: a long one shared a core with an event loop, which then waited for it. It commits every {@code COMMIT}:
- * a transaction costs a few pages of WAL whatever its size, and one per handful of records doubled its CPU per record.
- * Only its own clock wakes it: a wake-up from an event loop put it on that event loop's core.
+ * <p>The writer inserts what has come every {@code TICK}, in short turns, so it never holds a core an event loop
+ * needs for long. It commits every {@code COMMIT}, since a transaction costs a few pages of WAL whatever its size. Only
+ * its own clock wakes it, so the scheduler does not move it onto the core of the event loop that woke it.
  *
  * <p>With a retention, it also removes the calls older than that: at start and every {@code PRUNE_EVERY}, in chunks of
  * {@value #PRUNE_CHUNK} calls between its turns, so that a large backlog never holds the new records up for long.
@@ -48,8 +47,7 @@ public final class CallLog implements AutoCloseable {
 
   private final Path file;
   private final Redactor redactor;
-  // Lock-free, with its bound kept beside it: a lock shared by the event loops and the writer cost the event loops
-  // more than all their other call log work (docs/benchmarks.md).
+  // Lock-free, with its bound kept beside it: event loops must never wait for the writer.
   private final Queue<Supplier<CallRecord>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final int queueSize;
@@ -87,8 +85,7 @@ public final class CallLog implements AutoCloseable {
         // WAL lets `calls list` and the query RPCs read while the writer writes; NORMAL syncs at checkpoints only.
         statement.execute("PRAGMA journal_mode = WAL");
         statement.execute("PRAGMA synchronous = NORMAL");
-        // 4 MiB of page cache: inserts touch the ends of the indexes only; a 64 MiB cache crowded the CPU caches that
-        // the event loop shares, and cost twice the throughput in the benchmark (docs/benchmarks.md).
+        // A small page cache: inserts touch the ends of the indexes only, and the CPU caches are the event loop's too.
         statement.execute("PRAGMA cache_size = -4096");
         for (String ddl : CallTable.SCHEMA) {
           statement.execute(ddl);

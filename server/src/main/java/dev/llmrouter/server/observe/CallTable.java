@@ -27,8 +27,7 @@ import java.util.function.LongConsumer;
  * outcome, trace, session, user (enums by their short lowercase name: `stream`, `stop`, `hit`; the start as epoch
  * milliseconds). Everything else (the prompts and the answer, tags, metadata, parent call, time to first event,
  * attempts, cassette key, the start to the nanosecond) is the `details` BLOB: a protobuf `CallRecord` holding just
- * those fields, which `calls list --json` and `ListCalls` show. The benchmark set this split: each bound column costs
- * the writer time on every row, and JSON bodies cost it more than SQLite did (docs/benchmarks.md).
+ * those fields, which `calls list --json` and `ListCalls` show: each bound column costs the writer time on every row.
  *
  * <p>Indexes are few and grow at their end (start time; generated trace ids begin with the time): an index on a random
  * key dirties a page per row. Call ids are random, so they have none; nothing looks a call up by its id alone.

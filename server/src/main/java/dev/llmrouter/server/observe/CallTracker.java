@@ -21,7 +21,7 @@ import java.time.Instant;
  * Follows one model call from its start to its end, on the call's event loop: prices its usage as the events pass
  * (so `usage.cost_usd` reaches the caller), and at the end counts it in the metrics and hands itself to the call log,
  * whose own thread makes the {@link CallRecord} of it: the event loop is the router's bottleneck, the writer's core
- * has time to spare (docs/benchmarks.md). Once ended it changes no more.
+ * has time to spare. Once ended it changes no more.
  */
 public final class CallTracker {
 
@@ -52,10 +52,6 @@ public final class CallTracker {
     if (context.type() == CallType.CALL_TYPE_STREAM) {
       observability.metrics().streamOpened("StreamChat", 1);
     }
-  }
-
-  public CallContext context() {
-    return context;
   }
 
   /** The model resolved to a route: its name is a metric label (an unknown name is counted as `unknown`). */

@@ -1,4 +1,4 @@
-package dev.llmrouter.server.api;
+package dev.llmrouter.server.pipeline;
 
 import com.google.protobuf.Struct;
 import com.google.rpc.BadRequest.FieldViolation;

@@ -1,4 +1,4 @@
-package dev.llmrouter.server.api;
+package dev.llmrouter.server.pipeline;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,11 +15,13 @@ import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ProtoJson;
 import dev.llmrouter.server.route.RoutePlanner;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
- * Checks a request before anything is sent upstream. Every problem is reported at once, each naming its field
- * (`messages[2].tool_call_id`), in a `google.rpc.BadRequest` under INVALID_ARGUMENT.
+ * Checks a request before anything is sent upstream, and plans its targets on the way. Every problem is reported at
+ * once, each naming its field (`messages[2].tool_call_id`), in a `google.rpc.BadRequest` under INVALID_ARGUMENT.
  */
 public final class ChatRequestValidator {
 
@@ -29,10 +31,13 @@ public final class ChatRequestValidator {
     this.routes = routes;
   }
 
-  /** @throws CallError INVALID_ARGUMENT listing every violation */
-  public void validate(ChatRequest request) {
+  /**
+   * @return the targets of the request's model, in the order to try them
+   * @throws CallError INVALID_ARGUMENT listing every violation
+   */
+  public List<RoutePlanner.Target> validate(ChatRequest request) {
     BadRequest.Builder violations = BadRequest.newBuilder();
-    model(request.getModel(), violations);
+    Optional<List<RoutePlanner.Target>> plan = model(request.getModel(), violations);
     if (request.getMessagesCount() == 0) {
       add(violations, "messages", "at least one message is required");
     }
@@ -68,15 +73,20 @@ public final class ChatRequestValidator {
     if (violations.getFieldViolationsCount() > 0) {
       throw CallError.badRequest(violations.build());
     }
+    return plan.orElseThrow();
   }
 
-  private void model(String model, BadRequest.Builder violations) {
+  private Optional<List<RoutePlanner.Target>> model(String model, BadRequest.Builder violations) {
     if (model.isEmpty()) {
       add(violations, "model", "is required, as <provider>/<model> (for example openai/gpt-4o-mini)");
-    } else if (routes.plan(model).isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<List<RoutePlanner.Target>> plan = routes.plan(model);
+    if (plan.isEmpty()) {
       add(violations, "model", "'" + model + "' names no configured provider or alias; use <provider>/<model> or an "
           + "alias, with one of " + routes.names());
     }
+    return plan;
   }
 
   private static void message(Message message, String at, BadRequest.Builder violations) {

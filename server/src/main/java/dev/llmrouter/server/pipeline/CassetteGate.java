@@ -1,0 +1,286 @@
+package dev.llmrouter.server.pipeline;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.google.protobuf.ByteString;
+import dev.llmrouter.api.v1.CassetteOutcome;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.Origin;
+import dev.llmrouter.cassettes.CanonicalRequest;
+import dev.llmrouter.cassettes.Cassette;
+import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.cassettes.CassetteStore;
+import dev.llmrouter.cassettes.CorruptCassetteException;
+import dev.llmrouter.cassettes.ReplayMissException;
+import dev.llmrouter.cassettes.ResponseNormalizer;
+import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.observe.CallMetrics;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The cassette layer between a call and its upstream, in `replay`, `record` and `auto` mode: it keys the request,
+ * replays a recorded take (paced when asked), records a live answer, or explains a miss.
+ *
+ * <ul>
+ *   <li>`replay`: a hit replays the recorded events; a miss fails with FAILED_PRECONDITION explaining the miss.</li>
+ *   <li>`record`: live, ids and timestamps normalised, the exchange written once it completed.</li>
+ *   <li>`auto`: replay on a hit, record on a miss.</li>
+ * </ul>
+ * Identical requests recorded at the same time share one upstream call: the first records, the others replay it.
+ * Disk work (reading, writing, the closest cassette of a miss) runs on worker threads.
+ */
+final class CassetteGate {
+
+  /** Requests at least this large are hashed on a worker thread. */
+  private static final int LARGE_REQUEST_BYTES = 256 * 1024;
+  /** Memory for the keys of recent requests (weighed at 8 times their size, for the canonical JSON they keep). */
+  private static final long KEY_CACHE_BYTES = 32L * 1024 * 1024;
+
+  private final Vertx vertx;
+  private final CassetteStore store;
+  private final boolean recordTiming;
+  private final CassetteUsageLog usageLog;
+  private final CallMetrics metrics;
+  private final Map<String, Future<Cassette>> recordingsInFlight = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> takeCounters = new ConcurrentHashMap<>();
+  private final Cache<ByteString, CanonicalRequest> recentKeys = Caffeine.newBuilder()
+      .maximumWeight(KEY_CACHE_BYTES).weigher((ByteString bytes, CanonicalRequest key) -> bytes.size() * 8).build();
+
+  /**
+   * @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded`
+   * @param usageLog where cassette hits are listed for `cassettes prune --unused`
+   */
+  CassetteGate(Vertx vertx, CassetteStore store, boolean recordTiming, CassetteUsageLog usageLog,
+      CallMetrics metrics) {
+    this.vertx = vertx;
+    this.store = store;
+    this.recordTiming = recordTiming;
+    this.usageLog = usageLog;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Answers a call through the cassettes into {@code answer}; {@code live} starts the upstream call when the answer
+   * must come from the provider. Must be called on the caller's event-loop context; everything after runs there too.
+   */
+  void answer(ChatRequest request, CallOptions options, Supplier<UpstreamAttempts> live, ChatEventStream answer) {
+    Context context = vertx.getOrCreateContext();
+    canonicalForm(request).onComplete(keyed -> {
+      if (keyed.failed()) {
+        answer.fail(new CallError(GrpcStatus.INTERNAL, "cannot compute the cassette key: " + keyed.cause()));
+      } else if (options.mode() == CassetteMode.RECORD) {
+        CanonicalRequest canonical = keyed.result();
+        record(canonical, options, nextTake(options, canonical.key()), live, answer, context);
+      } else {
+        consult(keyed.result(), options, live, answer, context);
+      }
+    });
+  }
+
+  /**
+   * The cassette key of a request. A request seen before (the same bytes: CI replays the same requests over and
+   * over) is looked up instead of canonicalised again; hashing a large one (images, documents) happens off the event
+   * loop.
+   */
+  private Future<CanonicalRequest> canonicalForm(ChatRequest request) {
+    if (request.getSerializedSize() >= LARGE_REQUEST_BYTES) {
+      return vertx.executeBlocking(() -> CanonicalRequest.of(request), false);
+    }
+    return Future.succeededFuture(recentKeys.get(request.toByteString(), bytes -> CanonicalRequest.of(request)));
+  }
+
+  /** Replay and auto modes: replay a recorded take, or record it, or explain the miss. */
+  private void consult(CanonicalRequest canonical, CallOptions options, Supplier<UpstreamAttempts> live,
+      ChatEventStream answer, Context context) {
+    lookup(options.scope(), canonical.key()).onComplete(found -> {
+      if (answer.isClosed()) {
+        return;
+      }
+      if (found.failed()) {
+        answer.fail(corrupt(found.cause()));
+        return;
+      }
+      int take = nextTake(options, canonical.key());
+      Optional<Cassette> cassette = found.result();
+      if (cassette.isPresent() && take < cassette.get().takes().size()) {
+        replay(cassette.get(), take, options, answer);
+      } else if (options.mode() == CassetteMode.AUTO) {
+        record(canonical, options, take, live, answer, context);
+      } else if (cassette.isPresent()) {
+        answer.fail(new CallError(GrpcStatus.FAILED_PRECONDITION, "the cassette "
+            + store.pathOf(options.scope(), canonical.key()) + " has " + cassette.get().takes().size()
+            + " take(s); this is identical request number " + (take + 1) + " of the sequence. Record the missing "
+            + "takes with --mode record (or auto) and x-cassette-take: sequence"));
+      } else {
+        miss(options.scope(), canonical, answer);
+      }
+    });
+  }
+
+  /** A cassette from memory when it is cached, otherwise read from disk on a worker thread. */
+  private Future<Optional<Cassette>> lookup(String scope, String key) {
+    Optional<Cassette> cached = store.cached(scope, key);
+    if (cached.isPresent()) {
+      return Future.succeededFuture(cached);
+    }
+    return vertx.executeBlocking(() -> store.load(scope, key), false);
+  }
+
+  /** Which take of a cassette this call gets: the first, or the next of its sequence when sequencing is on. */
+  private int nextTake(CallOptions options, String key) {
+    if (!options.sequenced()) {
+      return 0;
+    }
+    return takeCounters.computeIfAbsent(options.scope() + "/" + key, k -> new AtomicInteger()).getAndIncrement();
+  }
+
+  private void replay(Cassette cassette, int take, CallOptions options, ChatEventStream answer) {
+    Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT)
+        .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
+        .setDeployment(cassette.servedBy().provider()).build();
+    usageLog.hit(options.scope(), cassette.key());
+    Cassette.Take recorded = cassette.takes().get(take);
+    List<ChatEvent> events = recorded.events().stream().map(e -> Provenance.withOrigin(e, origin)).toList();
+    if (!options.pace().isPaced()) {
+      events.forEach(answer::emit);
+      return;
+    }
+    if (options.pace().recorded() && recorded.offsetsMillis().size() != events.size()) {
+      answer.fail(new CallError(GrpcStatus.FAILED_PRECONDITION, "x-cassette-pace: recorded needs per-event timing, "
+          + "and " + store.pathOf(options.scope(), cassette.key()) + " has none: re-record it with "
+          + "cassettes.record_timing: true"));
+      return;
+    }
+    emitPaced(events, options.pace().recorded() ? recorded.offsetsMillis() : null, options.pace().gapMillis(), 0,
+        answer);
+  }
+
+  /** Emits event {@code i} at its recorded offset (or after a fixed gap), then schedules the next. */
+  private void emitPaced(List<ChatEvent> events, List<Long> offsets, long gap, int i, ChatEventStream answer) {
+    if (i == events.size() || answer.isClosed()) {
+      return;
+    }
+    long delay = offsets == null ? (i == 0 ? 0 : gap) : offsets.get(i) - (i == 0 ? 0 : offsets.get(i - 1));
+    Runnable emitNext = () -> {
+      answer.emit(events.get(i));
+      emitPaced(events, offsets, gap, i + 1, answer);
+    };
+    if (delay <= 0) {
+      emitNext.run();
+    } else {
+      vertx.setTimer(delay, t -> emitNext.run());
+    }
+  }
+
+  private void miss(String scope, CanonicalRequest canonical, ChatEventStream answer) {
+    metrics.cassette("miss");
+    vertx.executeBlocking(() -> ReplayMissException.of(scope, canonical, store.closest(scope, canonical.json())), false)
+        .onComplete(ar -> answer.fail(ar.failed() ? corrupt(ar.cause()) : CallError.withInfo(
+            GrpcStatus.FAILED_PRECONDITION, ar.result().getMessage(), "CASSETTE_MISS",
+            Map.of("cassette_key", canonical.key(), "cassette_scope", scope), null)));
+  }
+
+  /**
+   * Calls upstream while relaying to the caller, with ids and timestamps normalised, and writes the cassette before
+   * the `done` event is delivered, so a caller that gets `done` can replay at once. A failed exchange writes nothing.
+   */
+  private void record(CanonicalRequest canonical, CallOptions options, int takeIndex, Supplier<UpstreamAttempts> live,
+      ChatEventStream answer, Context context) {
+    String id = options.scope() + "/" + canonical.key();
+    Promise<Cassette> recording = Promise.promise();
+    // Sequenced requests are distinct takes; otherwise identical requests in flight share one recording.
+    Future<Cassette> leader = options.sequenced() ? null : recordingsInFlight.putIfAbsent(id, recording.future());
+    if (leader != null) {
+      leader.onComplete(ar -> context.runOnContext(v -> {
+        if (ar.succeeded()) {
+          replay(ar.result(), 0, options, answer);
+        } else {
+          answer.fail(ar.cause());
+        }
+      }));
+      return;
+    }
+    if (!options.sequenced()) {
+      recording.future().onComplete(ar -> recordingsInFlight.remove(id));
+    }
+    List<ChatEvent> take = new ArrayList<>();
+    List<Long> offsets = new ArrayList<>();
+    long startedAt = System.nanoTime();
+    UpstreamAttempts attempts = live.get();
+    ChatEventStream upstream = attempts.events();
+    upstream.exceptionHandler(failure -> {
+      recording.tryFail(failure);
+      answer.fail(failure);
+    });
+    upstream.handler(event -> {
+      ChatEvent stored = Provenance.withProvider(ResponseNormalizer.normalize(event, canonical.key()),
+          attempts.servedBy());
+      Origin origin = Provenance.ofLive(attempts, CassetteOutcome.CASSETTE_OUTCOME_RECORDED, canonical.key(),
+          options.scope());
+      take.add(stored);
+      offsets.add((System.nanoTime() - startedAt) / 1_000_000);
+      if (!event.hasDone()) {
+        answer.emit(Provenance.withOrigin(stored, origin));
+        return;
+      }
+      Cassette.Take recorded = new Cassette.Take(take, recordTiming ? offsets : List.of());
+      Cassette.ServedBy servedBy = new Cassette.ServedBy(attempts.servedBy().deployment().name(),
+          event.getDone().getResponse().getModel());
+      vertx.executeBlocking(() -> write(canonical, options.scope(), takeIndex, servedBy, recorded), false)
+          .onComplete(written -> {
+            if (written.failed()) {
+              CallError error = new CallError(GrpcStatus.INTERNAL, "the answer arrived but its cassette could not "
+                  + "be written to " + store.pathOf(options.scope(), canonical.key()) + ": "
+                  + written.cause().getMessage());
+              recording.tryFail(error);
+              answer.fail(error);
+            } else {
+              recording.tryComplete(written.result());
+              answer.emit(Provenance.withOrigin(stored, origin));
+            }
+          });
+    });
+    answer.upstream(upstream.asUpstream());
+  }
+
+  /** Writes a recorded take (on a worker thread); a later take of a sequence keeps the earlier ones. */
+  private Cassette write(CanonicalRequest canonical, String scope, int takeIndex, Cassette.ServedBy servedBy,
+      Cassette.Take recorded) throws IOException, CorruptCassetteException {
+    List<Cassette.Take> takes = new ArrayList<>();
+    if (takeIndex > 0) {
+      store.load(scope, canonical.key()).ifPresent(existing ->
+          takes.addAll(existing.takes().subList(0, Math.min(takeIndex, existing.takes().size()))));
+    }
+    takes.add(recorded);
+    Cassette cassette = Cassette.of(canonical, servedBy, takes);
+    store.write(scope, cassette);
+    return cassette;
+  }
+
+  private static CallError corrupt(Throwable cause) {
+    if (cause instanceof CorruptCassetteException corrupt) {
+      return CallError.withInfo(GrpcStatus.FAILED_PRECONDITION, corrupt.getMessage()
+          + " (fix or delete the file, or re-record it with --mode record)", "CASSETTE_CORRUPT",
+          Map.of("path", corrupt.path().toString()), null);
+    }
+    if (cause instanceof IllegalArgumentException badScope) {
+      return new CallError(GrpcStatus.INVALID_ARGUMENT, badScope.getMessage());
+    }
+    return cause instanceof CallError error ? error
+        : new CallError(GrpcStatus.INTERNAL, "cassette lookup failed: " + cause);
+  }
+}

@@ -1,0 +1,52 @@
+package dev.llmrouter.server.pipeline;
+
+import dev.llmrouter.api.v1.CassetteOutcome;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.Origin;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.route.RoutePlanner;
+
+/** Where an answer came from, stamped on its `start` and `done` events: the deployment and the {@link Origin}. */
+final class Provenance {
+
+  private Provenance() {
+  }
+
+  /** The origin of an answer the upstream gave (live, or recorded under a cassette key and scope). */
+  static Origin ofLive(UpstreamAttempts live, CassetteOutcome outcome, String key, String scope) {
+    return Origin.newBuilder().setCassette(outcome).setCassetteKey(key).setCassetteScope(scope)
+        .setDeployment(live.servedBy().deployment().name()).setAttempts(live.attempts()).build();
+  }
+
+  static ChatEvent withOrigin(ChatEvent event, Origin origin) {
+    return switch (event.getEventCase()) {
+      case START -> event.toBuilder().setStart(event.getStart().toBuilder().setOrigin(origin)).build();
+      case DONE -> event.toBuilder().setDone(event.getDone().toBuilder().setResponse(
+          event.getDone().getResponse().toBuilder().setOrigin(origin))).build();
+      default -> event;
+    };
+  }
+
+  /**
+   * Names the deployment that answered, and marks reasoning signatures with its provider type: another provider's
+   * adapter drops them rather than sending a signature it cannot verify.
+   */
+  static ChatEvent withProvider(ChatEvent event, RoutePlanner.Target servedBy) {
+    ProviderConfig deployment = servedBy.deployment().config();
+    return switch (event.getEventCase()) {
+      case START -> event.toBuilder().setStart(event.getStart().toBuilder().setProvider(deployment.name())).build();
+      case DONE -> {
+        ChatResponse.Builder response = event.getDone().getResponse().toBuilder().setProvider(deployment.name());
+        for (Part.Builder part : response.getMessageBuilder().getPartsBuilderList()) {
+          if (part.hasReasoning() && !part.getReasoning().getSignature().isEmpty()) {
+            part.getReasoningBuilder().setProvider(deployment.type());
+          }
+        }
+        yield event.toBuilder().setDone(event.getDone().toBuilder().setResponse(response)).build();
+      }
+      default -> event;
+    };
+  }
+}
