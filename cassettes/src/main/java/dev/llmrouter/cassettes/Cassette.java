@@ -42,8 +42,10 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Served
    *
    * @param offsetsMillis when each event arrived, in milliseconds from the start of the call; empty unless
    *     timing was recorded, otherwise one offset per event
+   * @param redacted whether secrets were redacted from the events when written: a replay differs from what the
+   *     provider sent
    */
-  public record Take(List<ChatEvent> events, List<Long> offsetsMillis) {
+  public record Take(List<ChatEvent> events, List<Long> offsetsMillis, boolean redacted) {
     public Take {
       events = List.copyOf(events);
       offsetsMillis = List.copyOf(offsetsMillis);
@@ -51,6 +53,11 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Served
         throw new IllegalArgumentException(offsetsMillis.size() + " offsets for " + events.size()
             + " events: give one offset per event, or none");
       }
+    }
+
+    /** A take as the provider sent it. */
+    public Take(List<ChatEvent> events, List<Long> offsetsMillis) {
+      this(events, offsetsMillis, false);
     }
   }
 }

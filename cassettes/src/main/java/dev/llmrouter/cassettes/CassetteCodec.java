@@ -55,6 +55,9 @@ public final class CassetteCodec {
         ArrayNode offsets = takeNode.putArray("offsets_ms");
         take.offsetsMillis().forEach(offsets::add);
       }
+      if (take.redacted()) {
+        takeNode.put("redacted", true);
+      }
     }
     try {
       return (PRETTY_WRITER.writeValueAsString(root) + "\n").getBytes(StandardCharsets.UTF_8);
@@ -137,7 +140,11 @@ public final class CassetteCodec {
               + events.size() + " events");
         }
       }
-      return new Cassette.Take(events, offsets);
+      JsonNode redacted = take.path("redacted");
+      if (!redacted.isMissingNode() && !redacted.isBoolean()) {
+        throw corrupt("\"" + at + ".redacted\" is not true or false: " + redacted);
+      }
+      return new Cassette.Take(events, offsets, redacted.asBoolean(false));
     }
 
     private ChatEvent event(JsonNode event, String at) throws CorruptCassetteException {

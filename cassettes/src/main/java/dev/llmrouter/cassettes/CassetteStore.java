@@ -115,13 +115,21 @@ public final class CassetteStore {
         .filter(cassette -> cassette.key().equals(key));
   }
 
-  /** Redacts the cassette, then atomically replaces its file (one writer per key) and the cache entry. */
+  /**
+   * Redacts the cassette, then atomically replaces its file (one writer per key) and the cache entry. Never writes
+   * through a symbolic link that leads out of the cassette folder.
+   */
   public void write(String scope, Cassette cassette) throws IOException {
     Path file = pathOf(scope, cassette.key());
     Cassette redacted = redactor.redact(cassette);
     byte[] bytes = CassetteCodec.write(redacted);
     synchronized (writeLocks[Math.floorMod(file.hashCode(), WRITE_LOCK_STRIPES)]) {
       Files.createDirectories(file.getParent());
+      Path realFolder = file.getParent().toRealPath();
+      if (!realFolder.startsWith(dir.toRealPath())) {
+        throw new IOException("refusing to write " + file + ": its folder is a link to " + realFolder
+            + ", outside the cassette folder " + dir);
+      }
       // The temp file sits next to the target, so the move is a rename; ".tmp" keeps it out of list().
       Path temp = file.resolveSibling(file.getFileName() + "." + UUID.randomUUID() + ".tmp");
       try {

@@ -1,5 +1,6 @@
 package dev.llmrouter.cassettes;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -7,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
+import dev.llmrouter.api.v1.ChatEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -14,36 +16,75 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Removes secrets before a cassette is written. The default rules always apply; user rules add to them. A value
- * matching a secret pattern has the match replaced by {@value #REPLACEMENT}; a field whose name looks like a secret
- * has its whole value replaced. Content without secrets comes out unchanged, so re-recording stays byte-identical.
+ * Removes secrets before a cassette or a call record is written. The default rules always apply; user rules add to
+ * them. A value matching a secret pattern has the match replaced by {@value #REPLACEMENT} (the patterns follow
+ * gitleaks' rules for the common providers); a field whose name looks like a secret has its value replaced, except
+ * where the name is a JSON-schema property being defined (`"properties": {"api_key": {"type": "string"}}`); a
+ * string that holds a JSON object or array (a tool call's `arguments_json`) is redacted as JSON. Content without
+ * secrets comes out unchanged, so re-recording stays byte-identical.
  */
 public final class Redactor {
 
   public static final String REPLACEMENT = "[REDACTED]";
 
   /**
-   * A secret pattern, and a lowercase text without which it cannot match (compared ignoring case); the text is
-   * looked for first, because a plain search costs much less than the pattern's.
+   * A secret pattern, and lowercase texts of which the value must hold one for it to match (compared ignoring case);
+   * the texts are looked for first, because a plain search costs much less than the pattern's. Where the pattern
+   * has a group named {@code secret}, only that group is replaced (the name before it stays readable).
    */
-  private record ValueRule(Pattern pattern, String mustContain) {
+  private record ValueRule(Pattern pattern, List<String> mustContainOne) {
     boolean mayMatch(String lowercase) {
-      return mustContain == null || lowercase.contains(mustContain);
+      return mustContainOne == null || mustContainOne.stream().anyMatch(lowercase::contains);
     }
+
+    String redact(String text) {
+      if (!pattern.pattern().contains("(?<secret>")) {
+        return pattern.matcher(text).replaceAll(REPLACEMENT);
+      }
+      Matcher match = pattern.matcher(text);
+      StringBuilder redacted = new StringBuilder();
+      while (match.find()) {
+        match.appendReplacement(redacted, Matcher.quoteReplacement(text.substring(match.start(), match.start("secret"))
+            + REPLACEMENT + text.substring(match.end("secret"), match.end())));
+      }
+      return match.appendTail(redacted).toString();
+    }
+  }
+
+  private static ValueRule rule(String pattern, String... mustContainOne) {
+    return new ValueRule(Pattern.compile(pattern), List.of(mustContainOne));
   }
 
   private static final List<ValueRule> DEFAULT_VALUE_RULES = List.of(
       // OpenAI keys (sk-..., sk-proj-...) and Anthropic keys (sk-ant-...).
-      new ValueRule(Pattern.compile("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}"), "sk-"),
+      rule("(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}", "sk-"),
       // Google API keys.
-      new ValueRule(Pattern.compile("(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}"), "aiza"),
+      rule("(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}", "aiza"),
+      // AWS access key ids.
+      rule("(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}(?![A-Za-z0-9])",
+          "a3t", "akia", "asia", "abia", "acca"),
+      // GitHub tokens: classic (ghp_, gho_, ghu_, ghs_, ghr_) and fine-grained (github_pat_).
+      rule("(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,})",
+          "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+      // Slack tokens.
+      rule("(?<![A-Za-z0-9])xox[baprs]-[A-Za-z0-9-]{10,}", "xox"),
+      // Stripe secret and restricted keys.
+      rule("(?<![A-Za-z0-9])[rs]k_(?:live|test)_[A-Za-z0-9]{16,}", "_live_", "_test_"),
+      // JSON web tokens.
+      rule("(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,}\\.eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}", "eyj"),
+      // PEM private keys, whole.
+      rule("-----BEGIN[A-Z ]* PRIVATE KEY-----[\\s\\S]*?-----END[A-Z ]* PRIVATE KEY-----", "private key"),
       // Bearer tokens; the token must hold a digit or an inner separator, so prose ("the bearer of") survives.
-      new ValueRule(Pattern.compile(
-          "(?i)\\bbearer\\s+(?=[a-z0-9._~+/-]*[0-9._~+/-][a-z0-9])[a-z0-9._~+/-]*[a-z0-9]=*"), "bearer"));
+      rule("(?i)\\bbearer\\s+(?=[a-z0-9._~+/-]*[0-9._~+/-][a-z0-9])[a-z0-9._~+/-]*[a-z0-9]=*", "bearer"),
+      // `password=hunter2`, `api_key: "k3y..."` in text: the value must hold a digit or a symbol, so prose survives.
+      rule("(?i)\\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|client[_-]?secret|auth[_-]?token"
+          + "|access[_-]?token)[\"']?\\s*[:=]\\s*[\"']?(?<secret>(?=[^\\s\"']*[0-9_!@#$%^&*+/=-])[^\\s\"',;]{6,})",
+          "pass", "pwd", "secret", "key", "token"));
 
   private static final List<String> SECRET_FIELD_NAME_PARTS =
       List.of("api_key", "apikey", "api-key", "secret", "password", "authorization");
@@ -67,8 +108,9 @@ public final class Redactor {
     List<String> texts = new ArrayList<>(SECRET_FIELD_NAME_PARTS);
     texts.add("token");
     texts.addAll(this.userFieldNames);
-    valueRules.forEach(rule -> texts.add(rule.mustContain()));
-    this.secretTexts = texts.contains(null) ? null : List.copyOf(texts);
+    boolean everyRuleHasTexts = valueRules.stream().allMatch(rule -> rule.mustContainOne() != null);
+    valueRules.stream().filter(rule -> rule.mustContainOne() != null).forEach(rule -> texts.addAll(rule.mustContainOne()));
+    this.secretTexts = everyRuleHasTexts ? List.copyOf(texts) : null;
   }
 
   /** Only the default rules. */
@@ -78,15 +120,18 @@ public final class Redactor {
 
   /** A redacted deep copy. */
   public ObjectNode redact(ObjectNode json) {
-    return (ObjectNode) redactNode(json);
+    return (ObjectNode) redactNode(json, false);
   }
 
-  /** The cassette with its canonical request and every event redacted; the key stays as it was. */
+  /**
+   * The cassette with its canonical request and every event redacted; the key stays as it was. A take whose events
+   * had to change is marked {@link Cassette.Take#redacted()}: its replay is not what the provider sent.
+   */
   public Cassette redact(Cassette cassette) {
-    List<Cassette.Take> takes = cassette.takes().stream()
-        .map(take -> new Cassette.Take(take.events().stream().map(event -> redact(event)).toList(),
-            take.offsetsMillis()))
-        .toList();
+    List<Cassette.Take> takes = cassette.takes().stream().map(take -> {
+      List<ChatEvent> events = take.events().stream().map(event -> redact(event)).toList();
+      return new Cassette.Take(events, take.offsetsMillis(), take.redacted() || !events.equals(take.events()));
+    }).toList();
     return new Cassette(cassette.formatVersion(), cassette.key(), redact(cassette.request()),
         cassette.servedBy(), takes);
   }
@@ -123,36 +168,62 @@ public final class Redactor {
 
   /** False when no rule can match: the bytes hold none of the texts a rule needs. Runs for every call logged. */
   private boolean mayHoldSecret(byte[] encoded) {
+    // Strings and map keys are in the encoding as they are; field names are not. Latin-1 keeps ASCII as is.
+    return mayHoldSecret(new String(encoded, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT));
+  }
+
+  private boolean mayHoldSecret(String lowercase) {
     if (secretTexts == null) {
       return true;
     }
-    // Strings and map keys are in the encoding as they are; field names are not. Latin-1 keeps ASCII as is.
-    String bytes = new String(encoded, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
     for (String text : secretTexts) {
-      if (bytes.contains(text)) {
+      if (lowercase.contains(text)) {
         return true;
       }
     }
     return false;
   }
 
-  private JsonNode redactNode(JsonNode node) {
+  /** @param definesSchemaProperties whether the node is a JSON schema's `properties`, whose keys name no values */
+  private JsonNode redactNode(JsonNode node, boolean definesSchemaProperties) {
     if (node.isObject()) {
       ObjectNode copy = JsonNodeFactory.instance.objectNode();
       for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
         Map.Entry<String, JsonNode> field = fields.next();
-        boolean secret = isSecretFieldName(field.getKey()) && !field.getValue().isNull();
-        copy.set(field.getKey(), secret ? TextNode.valueOf(REPLACEMENT) : redactNode(field.getValue()));
+        boolean secret = !definesSchemaProperties && isSecretFieldName(field.getKey()) && !field.getValue().isNull();
+        copy.set(field.getKey(), secret ? TextNode.valueOf(REPLACEMENT)
+            : redactNode(field.getValue(), field.getKey().equals("properties") && field.getValue().isObject()));
       }
       return copy;
     }
     if (node.isArray()) {
       ArrayNode copy = JsonNodeFactory.instance.arrayNode();
-      node.forEach(element -> copy.add(redactNode(element)));
+      node.forEach(element -> copy.add(redactNode(element, false)));
       return copy;
     }
     // Other value nodes are immutable, so sharing them still makes a deep copy.
-    return node.isTextual() ? TextNode.valueOf(redactText(node.textValue())) : node;
+    return node.isTextual() ? TextNode.valueOf(redactString(node.textValue())) : node;
+  }
+
+  /** A string value: JSON inside it (a tool call's arguments) is redacted as JSON, other text by the patterns. */
+  private String redactString(String text) {
+    String lowercase = text.toLowerCase(Locale.ROOT);
+    if (!mayHoldSecret(lowercase)) {
+      return text;
+    }
+    String stripped = text.strip();
+    if (stripped.startsWith("{") || stripped.startsWith("[")) {
+      try {
+        JsonNode inner = Json.MAPPER.readTree(stripped);
+        if (inner != null && inner.isContainerNode()) {
+          JsonNode redacted = redactNode(inner, false);
+          return redacted.equals(inner) ? text : Json.MAPPER.writeValueAsString(redacted);
+        }
+      } catch (JsonProcessingException notJson) {
+        // Text that merely starts like JSON: the patterns below apply.
+      }
+    }
+    return redactText(text);
   }
 
   /** The text with every match of a secret pattern replaced (the field-name rules need JSON: see the others). */
@@ -161,7 +232,7 @@ public final class Redactor {
     String redacted = text;
     for (ValueRule rule : valueRules) {
       if (rule.mayMatch(lowercase)) {
-        redacted = rule.pattern().matcher(redacted).replaceAll(REPLACEMENT);
+        redacted = rule.redact(redacted);
       }
     }
     return redacted;

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.GenerationSettings;
 import dev.llmrouter.api.v1.Role;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +52,20 @@ class CassetteStoreTest {
     assertTrue(Files.isRegularFile(file));
     assertEquals(Optional.of(cassette), store.load("MyTest/testHello", cassette.key()));
     assertEquals(Optional.of(cassette), store().load("MyTest/testHello", cassette.key()));
+  }
+
+  @Test
+  void aScopeFolderThatLinksOutOfTheCassetteFolderIsNotWrittenThrough(@TempDir Path outside) throws Exception {
+    Files.createDirectories(dir);
+    Files.createSymbolicLink(dir.resolve("linked"), outside);
+    Cassette cassette = sampleCassette();
+
+    IOException refused = assertThrows(IOException.class, () -> store().write("linked", cassette));
+
+    assertTrue(refused.getMessage().contains("outside the cassette folder"), refused.getMessage());
+    try (Stream<Path> written = Files.list(outside)) {
+      assertEquals(0, written.count(), "nothing was written through the link");
+    }
   }
 
   @Test

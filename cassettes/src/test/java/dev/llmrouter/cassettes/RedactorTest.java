@@ -16,6 +16,7 @@ import com.google.protobuf.Value;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.GenerationSettings;
+import dev.llmrouter.api.v1.Tool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -105,6 +106,61 @@ class RedactorTest {
 
     assertEquals(cassette, redacted);
     assertArrayEquals(CassetteCodec.write(cassette), CassetteCodec.write(redacted));
+  }
+
+  @Test
+  void commonSecretsInTextAndSecretFieldsInsideJsonStringsAreRedacted() throws Exception {
+    String aws = "AKIA" + "IOSFODNN7EXAMPLE";
+    String github = "ghp_" + "a".repeat(36);
+    ObjectNode json = (ObjectNode) Json.MAPPER.readTree("""
+        {"text": "aws %s, gh %s, and password=hunter2! then slack xoxb-1234567890-abcdef",
+         "argumentsJson": "{\\"city\\": \\"Paris\\", \\"token\\": \\"s3cr3t-value\\"}",
+         "prose": "the password: please choose one; api key rotation is monthly"}""".formatted(aws, github));
+
+    ObjectNode redacted = Redactor.defaults().redact(json);
+
+    assertEquals("aws [REDACTED], gh [REDACTED], and password=[REDACTED] then slack [REDACTED]",
+        redacted.get("text").textValue());
+    assertEquals("{\"city\":\"Paris\",\"token\":\"[REDACTED]\"}", redacted.get("argumentsJson").textValue());
+    assertEquals(json.get("prose"), redacted.get("prose"), "prose without a secret-looking value survives");
+  }
+
+  @Test
+  void toolSchemasThatDefineSecretNamedPropertiesAreNotTouched(@TempDir Path dir) throws Exception {
+    Struct schema = Struct.newBuilder().putFields("type", text("object")).putFields("properties", Value.newBuilder()
+        .setStructValue(Struct.newBuilder()
+            .putFields("api_key", Value.newBuilder().setStructValue(Struct.newBuilder()
+                .putFields("type", text("string")).putFields("description", text("The caller's key"))).build())
+            .putFields("token", Value.newBuilder().setStructValue(Struct.newBuilder()
+                .putFields("type", text("string"))).build())).build())
+        .build();
+    ChatRequest request = userRequest("Call the API").toBuilder().addTools(Tool.newBuilder()
+        .setName("call_api").setParameters(schema)).build();
+    CanonicalRequest canonical = CanonicalRequest.of(request);
+    CassetteStore store = new CassetteStore(dir, 1 << 20, Redactor.defaults());
+
+    store.write("default", cassette(request, answer("Done.")));
+
+    Cassette written = CassetteCodec.read(Files.readAllBytes(store.pathOf("default", canonical.key())),
+        store.pathOf("default", canonical.key()));
+    assertEquals(canonical.json(), written.request(), "the recorded schema is the one sent, so it re-keys");
+  }
+
+  @Test
+  void anAnswerThatHadToBeRedactedIsMarkedSoItsReplayIsVisiblyNotTheLiveOne(@TempDir Path dir) throws Exception {
+    CassetteStore store = new CassetteStore(dir, 1 << 20, Redactor.defaults());
+    Cassette echoed = cassette(userRequest("What was my key?"), answer("Your key is " + OPENAI_KEY));
+    Cassette clean = cassette(userRequest("Hi"), answer("Hello!"));
+
+    store.write("default", echoed);
+    store.write("default", clean);
+
+    Path echoedFile = store.pathOf("default", echoed.key());
+    assertTrue(Files.readString(echoedFile).contains("\"redacted\": true"));
+    assertTrue(CassetteCodec.read(Files.readAllBytes(echoedFile), echoedFile).takes().get(0).redacted());
+    Path cleanFile = store.pathOf("default", clean.key());
+    assertFalse(Files.readString(cleanFile).contains("redacted"));
+    assertFalse(CassetteCodec.read(Files.readAllBytes(cleanFile), cleanFile).takes().get(0).redacted());
   }
 
   private static Value text(String value) {

@@ -149,11 +149,11 @@ final class CassetteGate {
   }
 
   private void replay(Cassette cassette, int take, CallOptions options, ChatEventStream answer) {
+    Cassette.Take recorded = cassette.takes().get(take);
     Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT)
         .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
-        .setDeployment(cassette.servedBy().provider()).build();
+        .setDeployment(cassette.servedBy().provider()).setRedacted(recorded.redacted()).build();
     usageLog.hit(options.scope(), cassette.key());
-    Cassette.Take recorded = cassette.takes().get(take);
     List<ChatEvent> events = recorded.events().stream().map(e -> Provenance.withOrigin(e, origin)).toList();
     if (!options.pace().isPaced()) {
       events.forEach(answer::emit);

@@ -184,6 +184,23 @@ class CassetteRecordReplayTest {
   }
 
   @Test
+  void anAnswerEchoingASecretIsRedactedInItsCassetteAndItsReplaySaysSo() throws Exception {
+    String key = "sk-proj-" + "Z".repeat(40);
+    upstreamAnswers(chunk("{\"role\":\"assistant\",\"content\":\"Your key is " + key + "\"}", null)
+        + chunk("{}", "\"stop\"") + "data: [DONE]\n\n");
+    ChatRequest request = ask("Which key did I give you?");
+
+    ChatResponse live = router("record").chat().chat(request);
+    ChatResponse replayed = router("replay").chat().chat(request);
+
+    assertEquals("Your key is " + key, live.getMessage().getParts(0).getText(), "the live caller gets the answer");
+    assertFalse(live.getOrigin().getRedacted());
+    assertEquals("Your key is [REDACTED]", replayed.getMessage().getParts(0).getText());
+    assertTrue(replayed.getOrigin().getRedacted(), "the replay says it is not what the provider sent");
+    assertFalse(Files.readString(files().get(0)).contains(key));
+  }
+
+  @Test
   void chatRecordedThenReplayedIsByteIdenticalAndSharesTheStreamsCassette() {
     upstreamAnswers(TEXT_STREAM);
     ChatRequest request = ask("Say hello in French");
