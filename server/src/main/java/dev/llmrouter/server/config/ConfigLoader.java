@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  * admin_listen: 127.0.0.1:9464
  * max_message_bytes: 16777216
  * data_dir: data
- * call_log: { enabled: true, bodies: true, queue_size: 10000, retention: 30d }
+ * call_log: { enabled: true, bodies: true, queue_size: 10000, retention: 30d, max_body_bytes: 1048576 }
  * prices:
  *   gpt-4o-mini: { input: 0.15, output: 0.60, cached_input: 0.075 }
  * cassettes: { dir: cassettes/recorded, mode: replay }
@@ -222,7 +222,8 @@ public final class ConfigLoader {
     ObservabilityConfig d = ObservabilityConfig.DEFAULT;
     JsonNode callLog = root.path("call_log");
     if (callLog.isObject()) {
-      checkKnownFields((ObjectNode) callLog, "/call_log", Set.of("enabled", "bodies", "queue_size", "retention"));
+      checkKnownFields((ObjectNode) callLog, "/call_log",
+          Set.of("enabled", "bodies", "queue_size", "retention", "max_body_bytes"));
     } else if (!callLog.isMissingNode()) {
       error("/call_log", "must be a mapping like { enabled: true, bodies: true, queue_size: 10000, retention: 30d }");
     }
@@ -235,12 +236,16 @@ public final class ConfigLoader {
     if (retention.isPresent() && (retention.get().isNegative() || retention.get().isZero())) {
       error("/call_log/retention", "must be a duration like 30d or 12h");
     }
+    int maxBodyBytes = callLog.path("max_body_bytes").asInt(d.callLogMaxBodyBytes());
+    if (maxBodyBytes < 1) {
+      error("/call_log/max_body_bytes", "must be at least 1");
+    }
     Map<String, ObservabilityConfig.ModelPrice> prices = new LinkedHashMap<>(BundledPrices.TABLE);
     prices.putAll(prices(root.path("prices")));
     return new ObservabilityConfig(text(root, "/data_dir", d.dataDir()),
         callLog.has("enabled") ? flag(callLog, "/call_log/enabled") : d.callLog(),
         callLog.has("bodies") ? flag(callLog, "/call_log/bodies") : d.callLogBodies(), queueSize, retention,
-        Map.copyOf(prices));
+        maxBodyBytes, Map.copyOf(prices));
   }
 
   /** The price table bundled as {@code llmrouter/prices.yaml}, read once, with the parser of `prices:`. */

@@ -13,13 +13,15 @@ import java.util.OptionalDouble;
  * @param callLogBodies whether the log keeps system prompts, messages, tools and answers (off for privacy)
  * @param callLogQueueSize how many records may wait for the writer; beyond that new ones are dropped and counted
  * @param callLogRetention how long calls are kept; empty to keep them all
+ * @param callLogMaxBodyBytes the most bytes of prompts and answer one record keeps; beyond it text is cut and
+ *     images and documents are left out, and the record says so
  * @param prices prices by model name, added to and overriding the bundled defaults
  */
 public record ObservabilityConfig(String dataDir, boolean callLog, boolean callLogBodies, int callLogQueueSize,
-    Optional<Duration> callLogRetention, Map<String, ModelPrice> prices) {
+    Optional<Duration> callLogRetention, int callLogMaxBodyBytes, Map<String, ModelPrice> prices) {
 
   public static final ObservabilityConfig DEFAULT =
-      new ObservabilityConfig("data", true, true, 10_000, Optional.empty(), Map.of());
+      new ObservabilityConfig("data", true, true, 10_000, Optional.empty(), 1 << 20, Map.of());
 
   /**
    * What one model costs, in US dollars per million tokens.
@@ -32,10 +34,12 @@ public record ObservabilityConfig(String dataDir, boolean callLog, boolean callL
   }
 
   public ObservabilityConfig withCallLog(boolean enabled) {
-    return new ObservabilityConfig(dataDir, enabled, callLogBodies, callLogQueueSize, callLogRetention, prices);
+    return new ObservabilityConfig(dataDir, enabled, callLogBodies, callLogQueueSize, callLogRetention,
+        callLogMaxBodyBytes, prices);
   }
 
   public ObservabilityConfig withDataDir(String newDataDir) {
-    return new ObservabilityConfig(newDataDir, callLog, callLogBodies, callLogQueueSize, callLogRetention, prices);
+    return new ObservabilityConfig(newDataDir, callLog, callLogBodies, callLogQueueSize, callLogRetention,
+        callLogMaxBodyBytes, prices);
   }
 }

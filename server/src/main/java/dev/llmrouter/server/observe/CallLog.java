@@ -5,6 +5,8 @@ import dev.llmrouter.cassettes.Redactor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -13,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +47,8 @@ public final class CallLog implements AutoCloseable {
   private static final long PRUNE_EVERY_NANOS = TimeUnit.MINUTES.toNanos(10);
   private static final int PRUNE_CHUNK = 10_000;
   private static final System.Logger LOG = System.getLogger("llmrouter");
+  private static final Set<PosixFilePermission> OWNER_ONLY_FOLDER = PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
 
   private final Path file;
   private final Redactor redactor;
@@ -69,7 +74,8 @@ public final class CallLog implements AutoCloseable {
   }
 
   /**
-   * Opens (or creates) {@code <dataDir>/calls.db} and starts the writer.
+   * Opens (or creates) {@code <dataDir>/calls.db} and starts the writer. The file (and SQLite's WAL beside it, which
+   * takes its permissions) is readable by the router's user only, as is a data folder it creates: prompts are private.
    *
    * @param retention how long calls are kept; empty to keep them all
    * @throws IllegalStateException naming the file when it cannot be opened
@@ -77,7 +83,13 @@ public final class CallLog implements AutoCloseable {
   public static CallLog open(Path dataDir, int queueSize, Optional<Duration> retention, Redactor redactor) {
     Path file = dataDir.resolve(FILE_NAME);
     try {
-      Files.createDirectories(dataDir);
+      if (!Files.isDirectory(dataDir)) {
+        Files.createDirectories(dataDir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FOLDER));
+      }
+      if (!Files.exists(file)) {
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
+      }
+      Files.setPosixFilePermissions(file, OWNER_ONLY_FILE);
       Connection connection = CallQueries.connect(file);
       try (Statement statement = connection.createStatement()) {
         // Larger pages: fewer WAL frames per batch (takes effect on a new file only).

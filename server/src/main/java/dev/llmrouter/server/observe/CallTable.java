@@ -143,7 +143,7 @@ final class CallTable {
     CallRecord.Builder details = CallRecord.newBuilder().setStartTime(r.getStartTime())
         .setSystemPrompt(r.getSystemPrompt()).addAllMessages(r.getMessagesList()).addAllTools(r.getToolsList())
         .setAttempts(r.getAttempts()).setCassetteKey(r.getCassetteKey()).setParentCallId(r.getParentCallId())
-        .addAllTags(r.getTagsList());
+        .addAllTags(r.getTagsList()).setBodiesTruncated(r.getBodiesTruncated());
     if (r.getMetadataCount() > 0) {
       details.putAllMetadata(r.getMetadataMap()); // costs even when empty
     }

@@ -175,6 +175,7 @@ public final class CallTracker {
       if (response != null) {
         record.setResponseMessage(response.getMessage());
       }
+      record.setBodiesTruncated(BodyCap.fit(record, observability.maxBodyBytes()));
     }
     return record.build();
   }

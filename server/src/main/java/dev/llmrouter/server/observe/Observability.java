@@ -19,6 +19,7 @@ public final class Observability implements AutoCloseable {
   private final PriceTable prices;
   private final Optional<CallLog> callLog;
   private final boolean bodies;
+  private final int maxBodyBytes;
   private final Map<String, String> providerTypes;
 
   /** @param providerTypes the provider type of each provider name from config */
@@ -31,6 +32,7 @@ public final class Observability implements AutoCloseable {
             redactor))
         : Optional.empty();
     this.bodies = config.callLogBodies();
+    this.maxBodyBytes = config.callLogMaxBodyBytes();
     this.providerTypes = Map.copyOf(providerTypes);
     callLog.ifPresent(log -> {
       metrics.functionCounter("llmrouter.call.log.dropped", "Call records dropped because the call log's queue was "
@@ -59,6 +61,10 @@ public final class Observability implements AutoCloseable {
 
   boolean logsBodies() {
     return bodies;
+  }
+
+  int maxBodyBytes() {
+    return maxBodyBytes;
   }
 
   /** Queues a call for the call log, when it is on; {@code record} is called on the call log's thread. */

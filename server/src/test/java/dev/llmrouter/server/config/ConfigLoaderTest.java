@@ -94,12 +94,12 @@ class ConfigLoaderTest {
     assertEquals(Optional.empty(), defaults.callLogRetention());
     ObservabilityConfig set = parse("""
         data_dir: /var/lib/llm-router
-        call_log: { enabled: false, bodies: false, queue_size: 100, retention: 30d }
+        call_log: { enabled: false, bodies: false, queue_size: 100, retention: 30d, max_body_bytes: 4096 }
         prices:
           my-model: { input: 1.5, output: 3, cached_input: 0.5 }
         """).observability();
     assertEquals(new ObservabilityConfig("/var/lib/llm-router", false, false, 100, Optional.of(Duration.ofDays(30)),
-        set.prices()), set);
+        4096, set.prices()), set);
     assertEquals(Optional.of(Duration.ofHours(12)),
         parse("call_log: { retention: 12h }\n").observability().callLogRetention());
     assertEquals(new ObservabilityConfig.ModelPrice(1.5, 3, OptionalDouble.of(0.5)), set.prices().get("my-model"));

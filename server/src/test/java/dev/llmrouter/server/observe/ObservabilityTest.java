@@ -57,6 +57,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.nio.file.attribute.PosixFilePermissions;
+import com.google.protobuf.ByteString;
+import dev.llmrouter.api.v1.Image;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -506,6 +509,43 @@ class ObservabilityTest {
     assertEquals("", bare.getSystemPrompt());
     assertFalse(bare.hasResponseMessage());
     assertEquals(15, bare.getUsage().getInputTokens() + bare.getUsage().getOutputTokens(), "the counts stay");
+  }
+
+  @Test
+  void theCallLogIsReadableByTheRoutersUserOnly() throws Exception {
+    String yaml = "data_dir: \"" + cassettes.resolve("fresh/data") + "\"";
+    RunningRouter router = router("off", yaml);
+    upstreamAnswers(10, 0, 5);
+    router.chat().chat(ask("openai/gpt-test", "a private question"));
+    awaitCalls(router, CallFilter.getDefaultInstance(), 1);
+
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(router.dataDir())));
+    try (var files = Files.list(router.dataDir())) {
+      for (Path file : files.toList()) {
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)), file.toString());
+      }
+    }
+  }
+
+  @Test
+  void bodiesLargerThanTheCapAreCutAndTheRecordSaysSo() throws Exception {
+    upstreamAnswers(10, 0, 5);
+    RunningRouter router = router("off", "call_log: { max_body_bytes: 2000 }");
+    ChatRequest large = ChatRequest.newBuilder(ask("openai/gpt-test", "x".repeat(50_000))).addMessages(Message
+        .newBuilder().setRole(Role.ROLE_USER).addParts(Part.newBuilder().setImage(Image.newBuilder()
+            .setMimeType("image/png").setData(ByteString.copyFrom(new byte[100_000]))))).build();
+    router.chat().chat(large);
+    router.chat().chat(ask("openai/gpt-test", "small"));
+
+    List<CallRecord> logged = awaitCalls(router, CallFilter.getDefaultInstance(), 2);
+    CallRecord cut = logged.get(1);
+    assertTrue(cut.getBodiesTruncated());
+    String text = cut.getMessages(0).getParts(0).getText();
+    assertTrue(text.length() < 2000 && text.endsWith("more characters left out: call_log.max_body_bytes]"), text);
+    assertEquals("image/png", cut.getMessages(1).getParts(0).getImage().getMimeType());
+    assertTrue(cut.getMessages(1).getParts(0).getImage().getData().isEmpty(), "the image data is left out");
+    assertFalse(logged.get(0).getBodiesTruncated());
+    assertEquals("small", logged.get(0).getMessages(0).getParts(0).getText());
   }
 
   @Test
