@@ -140,8 +140,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   }
 
   private void onFailure(Deployment deployment, Throwable failure, boolean callerDeadlineFirst) {
-    CallError error = failure instanceof CallError routerError ? routerError
-        : new CallError(GrpcStatus.INTERNAL, "internal error: " + failure);
+    CallError error = CallError.of(failure);
     boolean upstreamFault = isUpstreamFault(error);
     if (upstreamFault) {
       deployment.breaker().failure();
