@@ -26,7 +26,7 @@ import java.util.function.LongConsumer;
  * <p>What a query filters or sums on has a column of its own: status, provider, model, tokens, cost, latency, cassette
  * outcome, trace, session, user (enums by their short lowercase name: `stream`, `stop`, `hit`; the start as epoch
  * milliseconds). Everything else (the prompts and the answer, tags, metadata, parent call, time to first event,
- * attempts, cassette key, the start to the nanosecond) is the `details` BLOB: a protobuf `CallRecord` holding just
+ * attempts, cassette key, dropped settings, the start to the nanosecond) is the `details` BLOB: a protobuf `CallRecord` holding just
  * those fields, which `calls list --json` and `ListCalls` show. The benchmark set this split: each bound column costs
  * the writer time on every row, and JSON bodies cost it more than SQLite did (docs/benchmarks.md).
  *
@@ -144,7 +144,7 @@ final class CallTable {
     CallRecord.Builder details = CallRecord.newBuilder().setStartTime(r.getStartTime())
         .setSystemPrompt(r.getSystemPrompt()).addAllMessages(r.getMessagesList()).addAllTools(r.getToolsList())
         .setAttempts(r.getAttempts()).setCassetteKey(r.getCassetteKey()).setParentCallId(r.getParentCallId())
-        .addAllTags(r.getTagsList());
+        .addAllTags(r.getTagsList()).addAllDroppedSettings(r.getDroppedSettingsList());
     if (r.getMetadataCount() > 0) {
       details.putAllMetadata(r.getMetadataMap()); // costs even when empty
     }

@@ -306,7 +306,8 @@ public final class ChatPipeline {
 
   private static Origin origin(UpstreamAttempts live, CassetteOutcome outcome, String key, String scope) {
     return Origin.newBuilder().setCassette(outcome).setCassetteKey(key).setCassetteScope(scope)
-        .setDeployment(live.servedBy().deployment().name()).setAttempts(live.attempts()).build();
+        .setDeployment(live.servedBy().deployment().name()).setAttempts(live.attempts())
+        .addAllDroppedSettings(live.droppedSettings()).build();
   }
 
   /** Passes every event of {@code from} to {@code to}, transformed, with flow control and cancel going back. */

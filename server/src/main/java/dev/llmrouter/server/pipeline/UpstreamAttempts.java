@@ -6,8 +6,10 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
+import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.server.config.ResilienceConfig;
+import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.route.Deployment;
 import dev.llmrouter.server.route.RoutePlanner;
@@ -27,6 +29,11 @@ import java.util.function.Consumer;
  * limit moves to the next target at once when there is one. Caller errors (400, 404...) are never retried. After the
  * first event, a failure ends the stream with its status after the events already sent. Every attempt is bounded by
  * the deployment's timeout, all of them by the caller's deadline; a cancel stops the attempt and any retry to come.
+ *
+ * <p>Before any of that, a target whose model cannot honour what the request asks (its declared capabilities) is
+ * skipped, unless the only obstacles are settings that the request or the deployment's config allows dropping: then
+ * it is sent the request without them. A skip sends nothing and is no failure of the deployment; when no target can
+ * serve the call, it fails with INVALID_ARGUMENT naming what the first target could not honour.
  */
 final class UpstreamAttempts implements ChatEventStream.Upstream {
 
@@ -47,6 +54,9 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private boolean started;
   private RoutePlanner.Target servedBy;
   private CallError lastError;
+  /** Why the first target that cannot serve the request was skipped; the call's error when no target can. */
+  private CallError refusal;
+  private List<String> droppedSettings = List.of();
 
   private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, List<RoutePlanner.Target> targets, ChatRequest request,
       CallOptions options, Consumer<String> onAttempt) {
@@ -84,6 +94,11 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     return attempts;
   }
 
+  /** The settings left out of the request sent to the target that answered (known once the first event arrived). */
+  List<String> droppedSettings() {
+    return droppedSettings;
+  }
+
   private void attempt() {
     retryTimer = -1;
     if (out.isClosed()) {
@@ -91,6 +106,11 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     }
     RoutePlanner.Target target = targets.get(targetIndex);
     Deployment deployment = target.deployment();
+    ChatRequest honourable = honourableBy(target);
+    if (honourable == null) {
+      nextTarget();
+      return;
+    }
     String missingKey = deployment.missingKeyVariable();
     if (missingKey != null) {
       lastError = new CallError(GrpcStatus.FAILED_PRECONDITION, "provider " + deployment.name()
@@ -136,7 +156,29 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
       out.emit(event);
     });
     attempt.exceptionHandler(failure -> onFailure(deployment, failure, callerDeadlineFirst));
-    deployment.nextAdapter().chat(request, target.upstreamModel(), stream, attempt);
+    deployment.nextAdapter().chat(honourable, target.upstreamModel(), stream, attempt);
+  }
+
+  /**
+   * The request as {@code target} can honour it: itself, or without the settings its model lacks when dropping them
+   * is allowed (they become {@link #droppedSettings}); null when the target cannot serve it.
+   */
+  private ChatRequest honourableBy(RoutePlanner.Target target) {
+    Deployment deployment = target.deployment();
+    Capabilities capabilities = deployment.capabilities(target.upstreamModel());
+    List<String> features = CapabilityCheck.unsupportedFeatures(request, capabilities);
+    List<String> settings = CapabilityCheck.unsupportedSettings(request, capabilities);
+    boolean mayDrop = request.getDropUnsupportedSettings() || deployment.config().dropUnsupportedSettings();
+    if (features.isEmpty() && (settings.isEmpty() || mayDrop)) {
+      droppedSettings = settings;
+      return settings.isEmpty() ? request : CapabilityCheck.withoutSettings(request, settings);
+    }
+    if (refusal == null) {
+      List<String> unsupported = new ArrayList<>(features);
+      unsupported.addAll(mayDrop ? List.of() : settings);
+      refusal = CapabilityCheck.refusal(deployment.name(), target.upstreamModel(), unsupported, features.isEmpty());
+    }
+    return null;
   }
 
   private void onFailure(Deployment deployment, Throwable failure, boolean callerDeadlineFirst) {
@@ -172,7 +214,8 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     targetIndex++;
     attemptsOnTarget = 0;
     if (targetIndex >= targets.size()) {
-      out.fail(lastError);
+      // A target that was tried, or could not be, says more than one that cannot honour the request.
+      out.fail(lastError != null ? lastError : refusal);
     } else {
       attempt();
     }
