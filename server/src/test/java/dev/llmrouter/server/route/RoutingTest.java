@@ -160,6 +160,11 @@ class RoutingTest {
     assertEquals("UNSUPPORTED_SETTING", info.getReason());
     assertEquals(Map.of("provider", "a", "model", "o3", "settings", "settings.temperature"), info.getMetadataMap());
     assertTrue(a.received().isEmpty() && b.received().isEmpty(), "nothing is sent upstream");
+    for (int i = 0; i < 10; i++) {
+      assertThrows(StatusRuntimeException.class, () -> router.chat().chat(withTemperature(ask("a/o3"))));
+    }
+    assertEquals("a", router.chat().chat(ask("a/m")).getOrigin().getDeployment(),
+        "refusals are no failures of the deployment: its circuit breaker stays closed");
   }
 
   @Test
