@@ -22,6 +22,10 @@ import java.util.TreeSet;
  * caller named it, messages, tools, tool choice, parallel tool calls, response format, settings) and nothing else
  * (not the metadata). Object keys are sorted, numbers have one form, tool-call ids are renumbered and binary data is
  * replaced by its sha256, so equivalent requests get the same key.
+ *
+ * <p>`drop_unsupported_settings` is in the key when true (and, like every unset field, absent when false, so keys
+ * recorded before it existed stand): it changes what is sent upstream, and a replay must not answer a request that
+ * live would refuse for a setting the model cannot honour.
  */
 public final class CanonicalRequest {
 

@@ -141,6 +141,17 @@ class CanonicalRequestTest {
   }
 
   @Test
+  void theOptInToDropUnsupportedSettingsIsInTheKeyOnlyWhenSet() {
+    ChatRequest plain = userRequest("Hi");
+
+    assertEquals(CanonicalRequest.of(plain).key(),
+        CanonicalRequest.of(plain.toBuilder().setDropUnsupportedSettings(false).build()).key());
+    CanonicalRequest dropping = CanonicalRequest.of(plain.toBuilder().setDropUnsupportedSettings(true).build());
+    assertNotEquals(CanonicalRequest.of(plain).key(), dropping.key());
+    assertTrue(dropping.json().path("drop_unsupported_settings").asBoolean());
+  }
+
+  @Test
   void jsonIsACopy() {
     CanonicalRequest canonical = CanonicalRequest.of(userRequest("Hi"));
 

@@ -349,7 +349,8 @@ public final class ConfigLoader {
         continue;
       }
       checkKnownFields((ObjectNode) node, at,
-          Set.of("name", "type", "base_url", "api_key", "api_keys", "models", "timeout", "max_concurrency"));
+          Set.of("name", "type", "base_url", "api_key", "api_keys", "models", "timeout", "max_concurrency",
+              "drop_unsupported_settings"));
       String name = required(node, at + "/name");
       if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9_-]*")) {
         error(at + "/name", "must be lower-case letters, digits, '-' or '_' (it prefixes model names), not '" + name + "'");
@@ -380,7 +381,7 @@ public final class ConfigLoader {
         error(at + "/max_concurrency", "must be 0 (no limit) or more");
       }
       providers.add(new ProviderConfig(name, type, stripTrailingSlash(baseUrl), List.copyOf(keys),
-          List.copyOf(models), timeout, maxConcurrency));
+          List.copyOf(models), timeout, maxConcurrency, flag(node, at + "/drop_unsupported_settings")));
     }
     return providers;
   }

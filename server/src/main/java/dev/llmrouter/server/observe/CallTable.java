@@ -26,8 +26,9 @@ import java.util.function.LongConsumer;
  * <p>What a query filters or sums on has a column of its own: status, provider, model, tokens, cost, latency, cassette
  * outcome, trace, session, user (enums by their short lowercase name: `stream`, `stop`, `hit`; the start as epoch
  * milliseconds). Everything else (the prompts and the answer, tags, metadata, parent call, time to first event,
- * attempts, cassette key, the start to the nanosecond) is the `details` BLOB: a protobuf `CallRecord` holding just
- * those fields, which `calls list --json` and `ListCalls` show: each bound column costs the writer time on every row.
+ * attempts, cassette key, dropped settings, the start to the nanosecond) is the `details` BLOB: a protobuf
+ * `CallRecord` holding just those fields, which `calls list --json` and `ListCalls` show: each bound column costs the
+ * writer time on every row.
  *
  * <p>Indexes are few and grow at their end (start time; generated trace ids begin with the time): an index on a random
  * key dirties a page per row. Call ids are random, so they have none; nothing looks a call up by its id alone.
@@ -143,7 +144,8 @@ final class CallTable {
     CallRecord.Builder details = CallRecord.newBuilder().setStartTime(r.getStartTime())
         .setSystemPrompt(r.getSystemPrompt()).addAllMessages(r.getMessagesList()).addAllTools(r.getToolsList())
         .setAttempts(r.getAttempts()).setCassetteKey(r.getCassetteKey()).setParentCallId(r.getParentCallId())
-        .addAllTags(r.getTagsList()).setBodiesTruncated(r.getBodiesTruncated());
+        .addAllTags(r.getTagsList()).addAllDroppedSettings(r.getDroppedSettingsList())
+        .setBodiesTruncated(r.getBodiesTruncated());
     if (r.getMetadataCount() > 0) {
       details.putAllMetadata(r.getMetadataMap()); // costs even when empty
     }

@@ -142,6 +142,7 @@ public final class CallTracker {
         .setAttempts(attempts)
         .setCassetteOutcome(origin.getCassette())
         .setCassetteKey(origin.getCassetteKey())
+        .addAllDroppedSettings(origin.getDroppedSettingsList())
         .setTraceId(context.traceId())
         .setParentCallId(context.parentCallId())
         .setSessionId(context.sessionId())

@@ -77,16 +77,17 @@ final class CassetteGate {
    * Answers a call through the cassettes into {@code answer}; {@code live} starts the upstream call when the answer
    * must come from the provider. Must be called on the caller's event-loop context; everything after runs there too.
    */
-  void answer(ChatRequest request, CallOptions options, Supplier<UpstreamAttempts> live, ChatEventStream answer) {
+  void answer(ChatRequest request, CallOptions options, CallPlan plan, Supplier<UpstreamAttempts> live,
+      ChatEventStream answer) {
     Context context = vertx.getOrCreateContext();
     canonicalForm(request).onComplete(keyed -> {
       if (keyed.failed()) {
         answer.fail(new CallError(GrpcStatus.INTERNAL, "cannot compute the cassette key: " + keyed.cause()));
       } else if (options.mode() == CassetteMode.RECORD) {
         CanonicalRequest canonical = keyed.result();
-        record(canonical, options, nextTake(options, canonical.key()), live, answer, context);
+        record(canonical, options, plan, nextTake(options, canonical.key()), live, answer, context);
       } else {
-        consult(keyed.result(), options, live, answer, context);
+        consult(keyed.result(), options, plan, live, answer, context);
       }
     });
   }
@@ -104,8 +105,8 @@ final class CassetteGate {
   }
 
   /** Replay and auto modes: replay a recorded take, or record it, or explain the miss. */
-  private void consult(CanonicalRequest canonical, CallOptions options, Supplier<UpstreamAttempts> live,
-      ChatEventStream answer, Context context) {
+  private void consult(CanonicalRequest canonical, CallOptions options, CallPlan plan,
+      Supplier<UpstreamAttempts> live, ChatEventStream answer, Context context) {
     lookup(options.scope(), canonical.key()).onComplete(found -> {
       if (answer.isClosed()) {
         return;
@@ -117,9 +118,9 @@ final class CassetteGate {
       int take = nextTake(options, canonical.key());
       Optional<Cassette> cassette = found.result();
       if (cassette.isPresent() && take < cassette.get().takes().size()) {
-        replay(cassette.get(), take, options, answer);
+        replay(cassette.get(), take, options, plan, answer);
       } else if (options.mode() == CassetteMode.AUTO) {
-        record(canonical, options, take, live, answer, context);
+        record(canonical, options, plan, take, live, answer, context);
       } else if (cassette.isPresent()) {
         answer.fail(new CallError(GrpcStatus.FAILED_PRECONDITION, "the cassette "
             + store.pathOf(options.scope(), canonical.key()) + " has " + cassette.get().takes().size()
@@ -148,11 +149,12 @@ final class CassetteGate {
     return takeCounters.computeIfAbsent(options.scope() + "/" + key, k -> new AtomicInteger()).getAndIncrement();
   }
 
-  private void replay(Cassette cassette, int take, CallOptions options, ChatEventStream answer) {
+  private void replay(Cassette cassette, int take, CallOptions options, CallPlan plan, ChatEventStream answer) {
     Cassette.Take recorded = cassette.takes().get(take);
     Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT)
         .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
-        .setDeployment(cassette.servedBy().provider()).setRedacted(recorded.redacted()).build();
+        .setDeployment(cassette.servedBy().provider()).setRedacted(recorded.redacted())
+        .addAllDroppedSettings(plan.droppedFor(cassette.servedBy().provider())).build();
     usageLog.hit(options.scope(), cassette.key());
     List<ChatEvent> events = recorded.events().stream().map(e -> Provenance.withOrigin(e, origin)).toList();
     if (!options.pace().isPaced()) {
@@ -198,8 +200,8 @@ final class CassetteGate {
    * Calls upstream while relaying to the caller, with ids and timestamps normalised, and writes the cassette before
    * the `done` event is delivered, so a caller that gets `done` can replay at once. A failed exchange writes nothing.
    */
-  private void record(CanonicalRequest canonical, CallOptions options, int takeIndex, Supplier<UpstreamAttempts> live,
-      ChatEventStream answer, Context context) {
+  private void record(CanonicalRequest canonical, CallOptions options, CallPlan plan, int takeIndex,
+      Supplier<UpstreamAttempts> live, ChatEventStream answer, Context context) {
     String id = options.scope() + "/" + canonical.key();
     Promise<Cassette> recording = Promise.promise();
     // Sequenced requests are distinct takes; otherwise identical requests in flight share one recording.
@@ -207,7 +209,7 @@ final class CassetteGate {
     if (leader != null) {
       leader.onComplete(ar -> context.runOnContext(v -> {
         if (ar.succeeded()) {
-          replay(ar.result(), 0, options, answer);
+          replay(ar.result(), 0, options, plan, answer);
         } else {
           answer.fail(ar.cause());
         }

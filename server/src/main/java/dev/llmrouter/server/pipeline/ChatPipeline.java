@@ -9,10 +9,8 @@ import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.observe.CallTracker;
 import dev.llmrouter.server.observe.Observability;
-import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
-import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -51,9 +49,9 @@ public final class ChatPipeline {
    */
   public ChatEventStream start(ChatRequest request, CallOptions options) {
     CallTracker tracker = observability.begin(options.call(), request);
-    List<RoutePlanner.Target> plan;
+    CallPlan plan;
     try {
-      plan = validator.validate(request);
+      plan = CallPlan.of(request, validator.validate(request));
     } catch (CallError refused) {
       tracker.onEnd(refused.status(), refused.getMessage());
       throw refused;
@@ -62,15 +60,14 @@ public final class ChatPipeline {
     ChatEventStream answer = new ChatEventStream();
     answer.observe(tracker::onEvent, error -> tracker.onEnd(error == null ? GrpcStatus.OK : error.status(),
         error == null ? "" : error.getMessage()));
-    Supplier<UpstreamAttempts> live = () ->
-        UpstreamAttempts.start(vertx, resilience, plan, request, options, tracker::attempt);
+    Supplier<UpstreamAttempts> live = () -> UpstreamAttempts.start(vertx, resilience, plan, options, tracker::attempt);
     if (options.mode() == CassetteMode.OFF) {
       UpstreamAttempts attempts = live.get();
       attempts.events().relayTo(answer, event -> Provenance.withOrigin(
           Provenance.withProvider(event, attempts.servedBy()),
           Provenance.ofLive(attempts, CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", "")));
     } else {
-      gate.answer(request, options, live, answer);
+      gate.answer(request, options, plan, live, answer);
     }
     return answer;
   }

@@ -17,7 +17,8 @@ final class Provenance {
   /** The origin of an answer the upstream gave (live, or recorded under a cassette key and scope). */
   static Origin ofLive(UpstreamAttempts live, CassetteOutcome outcome, String key, String scope) {
     return Origin.newBuilder().setCassette(outcome).setCassetteKey(key).setCassetteScope(scope)
-        .setDeployment(live.servedBy().deployment().name()).setAttempts(live.attempts()).build();
+        .setDeployment(live.servedBy().deployment().name()).setAttempts(live.attempts())
+        .addAllDroppedSettings(live.droppedSettings()).build();
   }
 
   static ChatEvent withOrigin(ChatEvent event, Origin origin) {

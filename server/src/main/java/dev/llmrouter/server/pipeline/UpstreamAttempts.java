@@ -6,7 +6,6 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
-import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.route.Deployment;
@@ -27,13 +26,13 @@ import java.util.function.Consumer;
  * limit moves to the next target at once when there is one. Caller errors (400, 404...) are never retried. After the
  * first event, a failure ends the stream with its status after the events already sent. Every attempt is bounded by
  * the deployment's timeout, all of them by the caller's deadline; a cancel stops the attempt and any retry to come.
+ * Each target is sent the request as its model can honour it ({@link CallPlan}).
  */
 final class UpstreamAttempts implements ChatEventStream.Upstream {
 
   private final Vertx vertx;
   private final ResilienceConfig policy;
-  private final List<RoutePlanner.Target> targets;
-  private final ChatRequest request;
+  private final List<CallPlan.Step> steps;
   private final boolean stream;
   private final long deadlineNanos;
   private final ChatEventStream out = new ChatEventStream();
@@ -45,25 +44,24 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private ChatEventStream current;
   private long retryTimer = -1;
   private boolean started;
-  private RoutePlanner.Target servedBy;
+  private CallPlan.Step servedBy;
   private CallError lastError;
 
-  private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, List<RoutePlanner.Target> targets, ChatRequest request,
-      CallOptions options, Consumer<String> onAttempt) {
+  private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, CallPlan plan, CallOptions options,
+      Consumer<String> onAttempt) {
     this.vertx = vertx;
     this.onAttempt = onAttempt;
     this.policy = policy;
-    this.targets = targets;
-    this.request = request;
+    this.steps = plan.steps();
     this.stream = options.stream();
     this.deadlineNanos = options.deadlineMillis() > 0
         ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.deadlineMillis()) : 0;
   }
 
   /** Starts the first attempt; must be called on the caller's event-loop context. */
-  static UpstreamAttempts start(Vertx vertx, ResilienceConfig policy, List<RoutePlanner.Target> targets,
-      ChatRequest request, CallOptions options, Consumer<String> onAttempt) {
-    UpstreamAttempts attempts = new UpstreamAttempts(vertx, policy, targets, request, options, onAttempt);
+  static UpstreamAttempts start(Vertx vertx, ResilienceConfig policy, CallPlan plan, CallOptions options,
+      Consumer<String> onAttempt) {
+    UpstreamAttempts attempts = new UpstreamAttempts(vertx, policy, plan, options, onAttempt);
     attempts.out.upstream(attempts);
     attempts.attempt();
     return attempts;
@@ -76,7 +74,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
 
   /** The target that answered (known once the first event arrived). */
   RoutePlanner.Target servedBy() {
-    return servedBy;
+    return servedBy.target();
   }
 
   /** How many upstream requests were sent so far. */
@@ -84,13 +82,18 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     return attempts;
   }
 
+  /** The settings left out of the request sent to the target that answered (known once the first event arrived). */
+  List<String> droppedSettings() {
+    return servedBy.droppedSettings();
+  }
+
   private void attempt() {
     retryTimer = -1;
     if (out.isClosed()) {
       return;
     }
-    RoutePlanner.Target target = targets.get(targetIndex);
-    Deployment deployment = target.deployment();
+    CallPlan.Step step = steps.get(targetIndex);
+    Deployment deployment = step.target().deployment();
     String missingKey = deployment.missingKeyVariable();
     if (missingKey != null) {
       lastError = new CallError(GrpcStatus.FAILED_PRECONDITION, "provider " + deployment.name()
@@ -128,7 +131,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     attempt.handler(event -> {
       if (!started) {
         started = true;
-        servedBy = target;
+        servedBy = step;
       }
       if (event.hasDone()) {
         deployment.breaker().success();
@@ -136,12 +139,11 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
       out.emit(event);
     });
     attempt.exceptionHandler(failure -> onFailure(deployment, failure, callerDeadlineFirst));
-    deployment.nextAdapter().chat(request, target.upstreamModel(), stream, attempt);
+    deployment.nextAdapter().chat(step.request(), step.target().upstreamModel(), stream, attempt);
   }
 
   private void onFailure(Deployment deployment, Throwable failure, boolean callerDeadlineFirst) {
-    CallError error = failure instanceof CallError routerError ? routerError
-        : new CallError(GrpcStatus.INTERNAL, "internal error: " + failure);
+    CallError error = CallError.of(failure);
     boolean upstreamFault = isUpstreamFault(error);
     if (upstreamFault) {
       deployment.breaker().failure();
@@ -155,7 +157,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
       return;
     }
     boolean rateLimited = error.status() == GrpcStatus.RESOURCE_EXHAUSTED;
-    if (rateLimited && targetIndex + 1 < targets.size()) {
+    if (rateLimited && targetIndex + 1 < steps.size()) {
       nextTarget();
       return;
     }
@@ -172,7 +174,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private void nextTarget() {
     targetIndex++;
     attemptsOnTarget = 0;
-    if (targetIndex >= targets.size()) {
+    if (targetIndex >= steps.size()) {
       out.fail(lastError);
     } else {
       attempt();

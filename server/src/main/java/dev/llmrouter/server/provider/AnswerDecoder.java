@@ -75,6 +75,16 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
     return errorFrom(json, httpStatus, headers);
   }
 
-  /** Reads the provider's error JSON (from an error status, or found inside a 200 answer with a null headers). */
-  protected abstract CallError errorFrom(JsonNode json, int httpStatus, MultiMap headers);
+  /**
+   * Reads the provider's error JSON (from an error status, or found inside a 200 answer with a null headers) in the
+   * shape Anthropic and Gemini share, `{"error": {"message": ..., "type" | "status": <code>}}`; OpenAI's looser
+   * shapes override it.
+   */
+  protected CallError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
+    JsonNode error = json.path("error");
+    String message = error.path("message").asText("");
+    return UpstreamErrors.fromHttp(provider, httpStatus, headers,
+        message.isEmpty() ? UpstreamErrors.abbreviate(json.toString()) : message,
+        error.path("type").asText(error.path("status").asText("")));
+  }
 }

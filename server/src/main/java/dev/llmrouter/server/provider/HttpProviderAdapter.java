@@ -1,36 +1,22 @@
 package dev.llmrouter.server.provider;
 
-import dev.llmrouter.api.v1.Capabilities;
-import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.answer.ChatEventStream;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 
 /**
- * What every HTTP adapter shares: its deployment, the deployment's pooled client, its capabilities, and the POST of
- * a mapped request through {@link UpstreamHttpCall}. An adapter adds only its wire format: path, headers, body and
- * answer decoder.
+ * What every HTTP adapter shares: its deployment, the deployment's pooled client, and the POST of a mapped request
+ * through {@link UpstreamHttpCall}. An adapter adds only its wire format: path, headers, body and answer decoder.
  */
 public abstract class HttpProviderAdapter implements ProviderAdapter {
 
-  /** What the adapters support today: all of it. */
-  protected static final Capabilities ALL_CAPABILITIES = Capabilities.newBuilder().setStreaming(true).setTools(true)
-      .setVision(true).setPdf(true).setReasoning(true).setStructuredOutput(true).build();
-
   protected final ProviderConfig deployment;
   private final HttpClient client;
-  private final Capabilities capabilities;
 
-  protected HttpProviderAdapter(HttpClient client, ProviderConfig deployment, Capabilities capabilities) {
+  protected HttpProviderAdapter(HttpClient client, ProviderConfig deployment) {
     this.client = client;
     this.deployment = deployment;
-    this.capabilities = capabilities;
-  }
-
-  @Override
-  public Capabilities capabilities() {
-    return capabilities;
   }
 
   /** Headers with the deployment's key under {@code keyHeader} (as {@code keyPrefix + key}) when it has one. */

@@ -1,17 +1,14 @@
 package dev.llmrouter.server.provider;
 
-import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.server.answer.ChatEventStream;
 
 /**
  * Speaks one provider's wire format for one deployment: maps a {@link ChatRequest} to the provider's HTTP call and
- * its answer (JSON or server-sent events) back to events. This is the whole contract an adapter fulfils.
+ * its answer (JSON or server-sent events) back to events. What each model can honour through it, the adapter declares
+ * in its type's entry of {@link ProviderTypes}: a request reaches {@link #chat} only with what that declares.
  */
 public interface ProviderAdapter {
-
-  /** What this adapter supports; reported by ListModels and used by tests to pick the cases that apply. */
-  Capabilities capabilities();
 
   /**
    * Sends one request upstream and writes the answer into {@code answer}: a start event, deltas, usage, then

@@ -13,6 +13,8 @@ import java.util.List;
  * @param models the upstream models listed by ListModels (any model name may still be called)
  * @param timeout the longest one upstream attempt may take
  * @param maxConcurrency the most calls in flight to this deployment at once, 0 for no limit
+ * @param dropUnsupportedSettings whether a setting the model cannot honour is left out of every call to this
+ *     deployment instead of refusing the call (as a request's own `drop_unsupported_settings` does)
  */
 public record ProviderConfig(
     String name,
@@ -21,7 +23,8 @@ public record ProviderConfig(
     List<ApiKey> apiKeys,
     List<String> models,
     Duration timeout,
-    int maxConcurrency) {
+    int maxConcurrency,
+    boolean dropUnsupportedSettings) {
 
   /**
    * One API key.
@@ -43,7 +46,8 @@ public record ProviderConfig(
 
   /** The same deployment with only one of its keys. */
   public ProviderConfig withOnlyKey(ApiKey key) {
-    return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, maxConcurrency);
+    return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, maxConcurrency,
+        dropUnsupportedSettings);
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.llmrouter.server.provider;
 
+import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
@@ -12,16 +13,24 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
- * The provider types the router speaks, and the one place that lists them: config validation, ListModels and the
- * conformance suite read it. A type builds the adapters of a deployment: one per API key, all over the deployment's
- * pooled HTTP client.
+ * The provider types the router speaks, and the one place that lists them: config validation, ListModels, the
+ * capability check of each call and the conformance suite read it. A type builds the adapters of a deployment (one
+ * per API key, all over the deployment's pooled HTTP client) and says what each model can honour through them.
  */
 public final class ProviderTypes {
 
-  private static final Map<String, BiFunction<HttpClient, ProviderConfig, ProviderAdapter>> ADAPTERS = new TreeMap<>(
-      Map.of("openai", OpenAiAdapter::new, "anthropic", AnthropicAdapter::new, "gemini", GeminiAdapter::new));
+  /** One type: how its adapter is built, and what its adapter declares each upstream model can honour. */
+  private record Type(BiFunction<HttpClient, ProviderConfig, ProviderAdapter> adapter,
+      Function<String, Capabilities> capabilities) {
+  }
+
+  private static final Map<String, Type> TYPES = new TreeMap<>(Map.of(
+      "openai", new Type(OpenAiAdapter::new, OpenAiAdapter::capabilities),
+      "anthropic", new Type(AnthropicAdapter::new, AnthropicAdapter::capabilities),
+      "gemini", new Type(GeminiAdapter::new, GeminiAdapter::capabilities)));
 
   /** A deployment's adapters (one per key with a value; the keys take turns) and the client they share. */
   public record Connection(List<ProviderAdapter> adaptersByKey, HttpClient client) {
@@ -32,19 +41,29 @@ public final class ProviderTypes {
 
   /** The type names, sorted. */
   public static Set<String> names() {
-    return ADAPTERS.keySet();
+    return TYPES.keySet();
+  }
+
+  /** What {@code upstreamModel} can honour through the adapter of a known type (see {@link #names()}). */
+  public static Capabilities capabilities(String type, String upstreamModel) {
+    return typeOf(type).capabilities().apply(upstreamModel);
   }
 
   /** Opens a deployment of a known type (see {@link #names()}). */
   public static Connection connect(Vertx vertx, ProviderConfig deployment) {
-    BiFunction<HttpClient, ProviderConfig, ProviderAdapter> adapter = ADAPTERS.get(deployment.type());
-    if (adapter == null) {
-      throw new IllegalArgumentException("no adapter for provider type " + deployment.type());
-    }
+    BiFunction<HttpClient, ProviderConfig, ProviderAdapter> adapter = typeOf(deployment.type()).adapter();
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
         .setConnectTimeout(10_000).setDecompressionSupported(true), new PoolOptions().setHttp1MaxSize(64));
     List<ProviderAdapter> byKey = deployment.apiKeys().stream().filter(k -> !k.value().isEmpty())
         .map(key -> adapter.apply(client, deployment.withOnlyKey(key))).toList();
     return new Connection(byKey.isEmpty() ? List.of(adapter.apply(client, deployment)) : byKey, client);
+  }
+
+  private static Type typeOf(String name) {
+    Type type = TYPES.get(name);
+    if (type == null) {
+      throw new IllegalArgumentException("no adapter for provider type " + name);
+    }
+    return type;
   }
 }

@@ -3,6 +3,7 @@ package dev.llmrouter.server.route;
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
+import dev.llmrouter.server.provider.ProviderTypes;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -36,9 +37,9 @@ public final class Deployment {
     return breaker;
   }
 
-  /** What the deployment's adapter supports. */
-  public Capabilities capabilities() {
-    return adaptersByKey.get(0).capabilities();
+  /** What {@code upstreamModel} can honour through this deployment's adapter. */
+  public Capabilities capabilities(String upstreamModel) {
+    return ProviderTypes.capabilities(config.type(), upstreamModel);
   }
 
   /** The adapter for the next call: the keys take turns. */

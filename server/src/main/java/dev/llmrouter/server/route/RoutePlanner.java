@@ -102,14 +102,16 @@ public final class RoutePlanner {
       }
       for (String upstreamModel : config.models()) {
         models.add(Model.newBuilder().setName(config.name() + "/" + upstreamModel).setProvider(config.name())
-            .setProviderType(config.type()).setUpstreamModel(upstreamModel).setCapabilities(deployment.capabilities())
+            .setProviderType(config.type()).setUpstreamModel(upstreamModel).setCapabilities(deployment.capabilities(upstreamModel))
             .setAvailable(!deployment.breaker().isOpen()).build());
       }
     }
     if (providerFilter.isEmpty()) {
       for (AliasConfig alias : aliases.values()) {
         List<Target> targets = alias.targets().stream().map(t -> target(t.model()).orElseThrow()).toList();
-        models.add(Model.newBuilder().setName(alias.alias()).setCapabilities(targets.get(0).deployment().capabilities())
+        Target first = targets.get(0);
+        models.add(Model.newBuilder().setName(alias.alias())
+            .setCapabilities(first.deployment().capabilities(first.upstreamModel()))
             .addAllTargets(alias.targets().stream().map(AliasConfig.Target::model).toList())
             .setStrategy(alias.strategy().name().toLowerCase(java.util.Locale.ROOT))
             .setAvailable(targets.stream().anyMatch(t -> !t.deployment().breaker().isOpen())).build());

@@ -1,6 +1,7 @@
 package dev.llmrouter.server.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,7 +13,6 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.api.v1.ChatServiceGrpc;
 import dev.llmrouter.api.v1.GenerationSettings;
 import dev.llmrouter.api.v1.ListModelsRequest;
 import dev.llmrouter.api.v1.Message;
@@ -80,7 +80,7 @@ class ChatServiceTest {
         retry: { max_attempts: 1 }
         circuit_breaker: { failure_threshold: 1000 }
         providers:
-          - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini, gpt-4o] }
+          - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini, gpt-4o, o3-mini] }
           - { name: keyless, type: openai, base_url: "%1$s/v1", api_key: "${UNSET_KEY_VARIABLE}", models: [m] }
           - { name: offline, type: openai, base_url: "http://127.0.0.1:9/v1", models: [m] }
         """);
@@ -107,13 +107,17 @@ class ChatServiceTest {
   @Test
   void listModelsReportsConfiguredModelsWithCapabilities() {
     List<Model> models = router.models().listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
-    assertEquals(List.of("keyless/m", "offline/m", "openai/gpt-4o", "openai/gpt-4o-mini"),
+    assertEquals(List.of("keyless/m", "offline/m", "openai/gpt-4o", "openai/gpt-4o-mini", "openai/o3-mini"),
         models.stream().map(Model::getName).toList());
     Model mini = models.get(3);
     assertEquals("openai", mini.getProviderType());
     assertEquals("gpt-4o-mini", mini.getUpstreamModel());
     assertTrue(mini.getCapabilities().getStreaming() && mini.getCapabilities().getTools());
-    assertEquals(2, router.models().listModels(ListModelsRequest.newBuilder().setProvider("openai").build())
+    assertTrue(mini.getCapabilities().getSettingsList().contains("settings.temperature"));
+    // Capabilities are the model's: OpenAI's reasoning models take no temperature.
+    assertFalse(models.get(4).getCapabilities().getSettingsList().contains("settings.temperature"));
+    assertTrue(models.get(4).getCapabilities().getSettingsList().contains("settings.reasoning_effort"));
+    assertEquals(3, router.models().listModels(ListModelsRequest.newBuilder().setProvider("openai").build())
         .getModelsCount());
   }
 

@@ -35,7 +35,7 @@ class ConfigLoaderTest {
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1/, api_key: "${OPENAI_API_KEY}",
               models: [gpt-4o-mini], timeout: 30s }
-          - { name: local, type: openai, base_url: http://127.0.0.1:11434/v1 }
+          - { name: local, type: openai, base_url: http://127.0.0.1:11434/v1, drop_unsupported_settings: true }
         """);
     assertEquals("10.0.0.5", config.host());
     assertEquals(6000, config.port());
@@ -48,6 +48,8 @@ class ConfigLoaderTest {
     assertEquals(List.of("gpt-4o-mini"), openai.models());
     assertEquals(Duration.ofSeconds(30), openai.timeout());
     assertEquals("", config.provider("local").orElseThrow().apiKey());
+    assertFalse(openai.dropUnsupportedSettings(), "unsupported settings are refused unless config says otherwise");
+    assertTrue(config.provider("local").orElseThrow().dropUnsupportedSettings());
     assertFalse(openai.toString().contains("sk-from-env"), "the key is never printed");
   }
 
@@ -77,13 +79,14 @@ class ConfigLoaderTest {
         cassettes: { dir: x, mode: replay-all }
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1 }
-          - { name: Bad Name, type: cohere, base_url: "ftp://x" }
+          - { name: Bad Name, type: cohere, base_url: "ftp://x", drop_unsupported_settings: "yes" }
         """);
     assertTrue(message.contains("cassettes.mode (line 2): must be one of replay, record, auto, off"), message);
     assertTrue(message.contains("providers.1.name (line 5)"), message);
     assertTrue(message.contains("providers.1.type (line 5): must be one of "
         + ProviderTypes.names()), message);
     assertTrue(message.contains("providers.1.base_url (line 5)"), message);
+    assertTrue(message.contains("providers.1.drop_unsupported_settings (line 5): must be true or false"), message);
   }
 
   @Test

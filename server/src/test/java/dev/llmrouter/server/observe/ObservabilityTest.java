@@ -20,6 +20,7 @@ import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
 import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.api.v1.GenerationSettings;
 import dev.llmrouter.api.v1.GetTraceRequest;
 import dev.llmrouter.api.v1.GetTraceResponse;
 import dev.llmrouter.api.v1.GetUsageRequest;
@@ -429,6 +430,18 @@ class ObservabilityTest {
     String printed = runCalls(0, "usage", "--by", "upstream_model", "--data-dir", router.dataDir().toString());
     assertTrue(printed.contains("gpt-test-2025-01-01") && printed.contains(String.format("%.6f", 3 * cost)),
         printed);
+  }
+
+  @Test
+  void theCallLogNamesTheSettingsDroppedForTheModel() throws Exception {
+    RunningRouter router = router("off", "");
+    upstreamAnswers(10, 0, 2);
+    ChatRequest request = ask("openai/o3-mini", "cool down").toBuilder().setDropUnsupportedSettings(true)
+        .setSettings(GenerationSettings.newBuilder().setTemperature(0.2).setSeed(7)).build();
+
+    assertEquals(List.of("settings.temperature"), router.chat().chat(request).getOrigin().getDroppedSettingsList());
+    CallRecord logged = awaitCalls(router, CallFilter.getDefaultInstance(), 1).get(0);
+    assertEquals(List.of("settings.temperature"), logged.getDroppedSettingsList());
   }
 
   @Test

@@ -184,6 +184,25 @@ class CassetteRecordReplayTest {
   }
 
   @Test
+  void aSettingTheModelCannotHonourIsRefusedInReplayAsLiveAndADroppedOneIsNamedByTheReplay() {
+    ChatRequest warm = ask("Think warmly").toBuilder().setModel("openai/o3")
+        .setSettings(GenerationSettings.newBuilder().setTemperature(0.5)).build();
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+        () -> router("replay").chat().chat(warm));
+    assertEquals(Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode(), "not a cassette miss");
+    assertTrue(refused.getStatus().getDescription().contains("settings.temperature"));
+
+    upstreamAnswers(TEXT_STREAM);
+    ChatRequest dropping = warm.toBuilder().setDropUnsupportedSettings(true).build();
+    ChatResponse live = router("record").chat().chat(dropping);
+    ChatResponse replayed = router("replay").chat().chat(dropping);
+
+    assertEquals(List.of("settings.temperature"), live.getOrigin().getDroppedSettingsList());
+    assertEquals(CassetteOutcome.CASSETTE_OUTCOME_HIT, replayed.getOrigin().getCassette());
+    assertEquals(List.of("settings.temperature"), replayed.getOrigin().getDroppedSettingsList());
+  }
+
+  @Test
   void anAnswerEchoingASecretIsRedactedInItsCassetteAndItsReplaySaysSo() throws Exception {
     String key = "sk-proj-" + "Z".repeat(40);
     upstreamAnswers(chunk("{\"role\":\"assistant\",\"content\":\"Your key is " + key + "\"}", null)

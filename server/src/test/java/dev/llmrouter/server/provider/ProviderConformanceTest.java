@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.ReasoningEffort;
+import dev.llmrouter.api.v1.ResponseFormat;
+import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.testing.GeminiWire;
@@ -21,12 +25,15 @@ import dev.llmrouter.server.testing.WireExchange;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -41,6 +48,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * traffic, and this project's own samples) is served byte for byte by a local upstream, through the real router,
  * with `Chat` and with `StreamChat`. The answer must equal what the recording says, and the request the adapter
  * sent must equal the recorded one.
+ *
+ * <p>The negative cases are switched by what each adapter declares of the exchange's model: a setting it cannot
+ * honour is refused with INVALID_ARGUMENT naming it and the provider, and nothing is sent; with dropping allowed the
+ * recorded exchange goes through unchanged (the setting left out) and the answer's origin names what was dropped.
  */
 class ProviderConformanceTest {
 
@@ -67,10 +78,61 @@ class ProviderConformanceTest {
     setup.close();
   }
 
+  /** A value a caller would give each setting. */
+  private static final Map<String, UnaryOperator<ChatRequest.Builder>> SETTING_VALUES = Map.of(
+      CapabilityCheck.TEMPERATURE, r -> r.setSettings(r.getSettings().toBuilder().setTemperature(0.5)),
+      CapabilityCheck.TOP_P, r -> r.setSettings(r.getSettings().toBuilder().setTopP(0.9)),
+      CapabilityCheck.MAX_OUTPUT_TOKENS, r -> r.setSettings(r.getSettings().toBuilder().setMaxOutputTokens(100)),
+      CapabilityCheck.STOP_SEQUENCES, r -> r.setSettings(r.getSettings().toBuilder().addStopSequences("END")),
+      CapabilityCheck.SEED, r -> r.setSettings(r.getSettings().toBuilder().setSeed(42)),
+      CapabilityCheck.PRESENCE_PENALTY, r -> r.setSettings(r.getSettings().toBuilder().setPresencePenalty(0.5)),
+      CapabilityCheck.FREQUENCY_PENALTY, r -> r.setSettings(r.getSettings().toBuilder().setFrequencyPenalty(0.5)),
+      CapabilityCheck.REASONING_EFFORT, r -> r.setSettings(r.getSettings().toBuilder()
+          .setReasoningEffort(ReasoningEffort.REASONING_EFFORT_LOW)),
+      CapabilityCheck.PARALLEL_TOOL_CALLS, r -> r.setParallelToolCalls(false));
+
   static Stream<Arguments> exchanges() {
-    return WIRES.stream().flatMap(wire -> wire.folders().stream()
+    return WIRES.stream().flatMap(wire -> exchangesOf(wire).map(exchange -> Arguments.of(wire, exchange)));
+  }
+
+  private static Stream<WireExchange> exchangesOf(ProviderWire wire) {
+    return wire.folders().stream()
         .flatMap(folder -> Stream.concat(WireExchange.own(folder).stream(), WireExchange.shared(folder).stream()))
-        .map(exchange -> Arguments.of(wire, exchange)));
+        .filter(wire::speaks);
+  }
+
+  /**
+   * For each wire and each setting some exchange's model cannot honour: the first such exchange whose request sets
+   * nothing else its model lacks, a successful one when there is one (so that the answer's origin can be checked).
+   */
+  static Stream<Arguments> unsupportedSettings() {
+    assertEquals(Set.copyOf(CapabilityCheck.SETTINGS), SETTING_VALUES.keySet(), "every setting has a test value");
+    return WIRES.stream().flatMap(wire -> CapabilityCheck.SETTINGS.stream().flatMap(setting -> exchangesOf(wire)
+        .filter(exchange -> {
+          ChatRequest request = wire.requestFor(exchange);
+          Capabilities capabilities = capabilitiesOf(wire, request);
+          return !capabilities.getSettingsList().contains(setting)
+              && CapabilityCheck.unsupportedSettings(request, capabilities).isEmpty();
+        })
+        .sorted(Comparator.comparing(exchange -> wire.statusOf(exchange) != 200)).limit(1)
+        .map(exchange -> Arguments.of(wire, setting, exchange))));
+  }
+
+  /** For each wire whose exchanges' models lack a JSON object mode: its first successful exchange. */
+  static Stream<Arguments> withoutJsonObjectMode() {
+    return WIRES.stream().flatMap(wire -> exchangesOf(wire)
+        .filter(exchange -> wire.statusOf(exchange) == 200
+            && !capabilitiesOf(wire, wire.requestFor(exchange)).getJsonObject())
+        .limit(1).map(exchange -> Arguments.of(wire, exchange)));
+  }
+
+  private static Capabilities capabilitiesOf(ProviderWire wire, ChatRequest request) {
+    return ProviderTypes.capabilities(wire.type(), request.getModel().substring(request.getModel().indexOf('/') + 1));
+  }
+
+  @Test
+  void everyProviderTypeHasAWire() {
+    assertEquals(ProviderTypes.names(), WIRES.stream().map(ProviderWire::type).collect(Collectors.toSet()));
   }
 
   @Test
@@ -118,6 +180,57 @@ class ProviderConformanceTest {
           "tool-call deltas join to the tool calls");
     }
     wire.assertSent(exchange, setup.upstream().lastRequest(), true);
+  }
+
+  @ParameterizedTest(name = "{0} refuses {1}: {2}")
+  @MethodSource("unsupportedSettings")
+  void anUnsupportedSettingIsRefusedNamingItAndTheProvider(ProviderWire wire, String setting, WireExchange exchange) {
+    int sentBefore = setup.upstream().received().size();
+    ChatRequest request = SETTING_VALUES.get(setting).apply(wire.requestFor(exchange).toBuilder()).build();
+    StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
+        () -> setup.router().chat().chat(request));
+    assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode(), error.getMessage());
+    String provider = wire.providerFor(exchange);
+    assertTrue(error.getStatus().getDescription().startsWith(provider + " cannot honour " + setting + " "),
+        error.getStatus().getDescription());
+    assertEquals(sentBefore, setup.upstream().received().size(), "nothing is sent upstream");
+  }
+
+  @ParameterizedTest(name = "{0} drops {1}: {2}")
+  @MethodSource("unsupportedSettings")
+  void withDroppingAllowedTheSettingIsLeftOutAndTheOriginSaysSo(ProviderWire wire, String setting,
+      WireExchange exchange) {
+    ChatRequest request = SETTING_VALUES.get(setting).apply(serve(wire, exchange).toBuilder())
+        .setDropUnsupportedSettings(true).build();
+    if (wire.statusOf(exchange) != 200) {
+      assertFailsLikeRecording(wire, exchange, () -> setup.router().chat().chat(request));
+    } else {
+      ChatResponse answer = setup.router().chat().chat(request);
+      assertAnswerEqualsRecording(wire, exchange, answer);
+      assertEquals(List.of(setting), answer.getOrigin().getDroppedSettingsList());
+      List<ChatEvent> events = new ArrayList<>();
+      setup.router().chat().streamChat(request).forEachRemaining(events::add);
+      assertEquals(List.of(setting), events.get(0).getStart().getOrigin().getDroppedSettingsList());
+      assertEquals(List.of(setting), events.get(events.size() - 1).getDone().getResponse().getOrigin()
+          .getDroppedSettingsList());
+    }
+    // The recorded request, which does not have the setting: it was left out.
+    wire.assertSent(exchange, setup.upstream().lastRequest(), wire.statusOf(exchange) == 200);
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("withoutJsonObjectMode")
+  void aResponseFormatTheModelLacksIsRefusedEvenWithDroppingAllowed(ProviderWire wire, WireExchange exchange) {
+    int sentBefore = setup.upstream().received().size();
+    ChatRequest request = wire.requestFor(exchange).toBuilder().setDropUnsupportedSettings(true)
+        .setResponseFormat(ResponseFormat.newBuilder().setType(ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_OBJECT))
+        .build();
+    StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
+        () -> setup.router().chat().chat(request));
+    assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode(), error.getMessage());
+    assertTrue(error.getStatus().getDescription().startsWith(wire.providerFor(exchange) + " cannot honour "
+        + "response_format"), error.getStatus().getDescription());
+    assertEquals(sentBefore, setup.upstream().received().size(), "nothing is sent upstream");
   }
 
   private static ChatRequest serve(ProviderWire wire, WireExchange exchange) {

@@ -33,7 +33,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Golden files of the exact JSON each adapter sends upstream for a fixed set of requests (system prompt, multi-turn
  * with tool calls and results, images, structured output, thinking, every setting), switched by the adapter's
- * declared capabilities. Rewrite them after an intended change with `-Dllmrouter.golden.rewrite=true`.
+ * declared capabilities; the settings a model cannot honour are dropped (`dropUnsupportedSettings`), so a golden
+ * shows what is sent of them. Rewrite them after an intended change with `-Dllmrouter.golden.rewrite=true`.
  */
 class RequestGoldenTest {
 
@@ -66,7 +67,8 @@ class RequestGoldenTest {
              {"role": "ROLE_USER", "parts": [{"text": "Which is warmer?"}]}],
            "tools": [{"name": "get_weather", "description": "Current weather for a city.",
                       "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}],
-           "toolChoice": {"mode": "TOOL_CHOICE_MODE_AUTO"}, "parallelToolCalls": true}
+           "toolChoice": {"mode": "TOOL_CHOICE_MODE_AUTO"}, "parallelToolCalls": true,
+           "dropUnsupportedSettings": true}
           """),
       new Case("images", Capabilities::getVision, """
           {"messages": [{"role": "ROLE_USER", "parts": [{"text": "Compare these."},
@@ -92,7 +94,8 @@ class RequestGoldenTest {
           {"messages": [{"role": "ROLE_USER", "parts": [{"text": "Name a colour."}]}],
            "settings": {"temperature": 0.7, "topP": 0.9, "maxOutputTokens": 64, "stopSequences": ["END"], "seed": 42,
                         "presencePenalty": 0.5, "frequencyPenalty": -0.5,
-                        "providerOptions": {"user": "golden-test"}}}
+                        "providerOptions": {"user": "golden-test"}},
+           "dropUnsupportedSettings": true}
           """));
 
   private static RouterWithUpstream setup;

@@ -1,16 +1,19 @@
 package dev.llmrouter.server.route;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.ErrorInfo;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.GenerationSettings;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.RunningRouter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -27,7 +30,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** How calls spread: API keys in turn, weighted aliases, and `max_concurrency` overflowing to the next target. */
+/**
+ * How calls spread: API keys in turn, weighted aliases, `max_concurrency` overflowing to the next target, and targets
+ * whose model cannot honour a setting skipped for one that can.
+ */
 class RoutingTest {
 
   private static final String OK_JSON = "{\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
@@ -50,6 +56,8 @@ class RoutingTest {
           - { name: a, type: openai, base_url: "%s/v1", api_keys: ["${TEST_API_KEY}", "${TEST_API_KEY_2}"],
               max_concurrency: 1 }
           - { name: b, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+          - { name: lenient, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}",
+              drop_unsupported_settings: true }
         models:
           - alias: mostly-a
             strategy: weighted
@@ -59,6 +67,10 @@ class RoutingTest {
             targets: [{ model: a/m, weight: 1 }, { model: b/m, weight: 1 }]
           - alias: a-then-b
             targets: [{ model: a/m }, { model: b/m }]
+          - alias: reasoning-then-chat
+            targets: [{ model: a/o3 }, { model: b/m }]
+          - alias: reasoning-only
+            targets: [{ model: a/o3 }, { model: b/o4-mini }]
         """.formatted(a.baseUrl(), b.baseUrl()));
   }
 
@@ -124,5 +136,45 @@ class RoutingTest {
     } finally {
       callers.shutdownNow();
     }
+  }
+
+  @Test
+  void aTargetThatCannotHonourASettingIsSkippedForOneThatCan() {
+    ChatRequest warm = withTemperature(ask("reasoning-then-chat"));
+    ChatResponse answer = router.chat().chat(warm);
+    assertEquals("b", answer.getOrigin().getDeployment());
+    assertEquals(List.of(), answer.getOrigin().getDroppedSettingsList());
+    assertTrue(a.received().isEmpty(), "o3 takes no temperature: a is never called");
+    assertEquals(0.5, OpenAiWire.read(b.lastRequest().body()).path("temperature").asDouble());
+  }
+
+  @Test
+  void whenNoTargetCanHonourASettingTheCallIsRefusedNamingItAndNothingIsSent() throws Exception {
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+        () -> router.chat().chat(withTemperature(ask("reasoning-only"))));
+    assertEquals(Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode());
+    assertTrue(refused.getStatus().getDescription().startsWith("a cannot honour settings.temperature with model o3"),
+        refused.getStatus().getDescription());
+    ErrorInfo info = StatusProto.fromThrowable(refused).getDetailsList().stream().filter(d -> d.is(ErrorInfo.class))
+        .findFirst().orElseThrow().unpack(ErrorInfo.class);
+    assertEquals("UNSUPPORTED_SETTING", info.getReason());
+    assertEquals(Map.of("provider", "a", "model", "o3", "settings", "settings.temperature"), info.getMetadataMap());
+    assertTrue(a.received().isEmpty() && b.received().isEmpty(), "nothing is sent upstream");
+    for (int i = 0; i < 10; i++) {
+      assertThrows(StatusRuntimeException.class, () -> router.chat().chat(withTemperature(ask("a/o3"))));
+    }
+    assertEquals("a", router.chat().chat(ask("a/m")).getOrigin().getDeployment(),
+        "refusals are no failures of the deployment: its circuit breaker stays closed");
+  }
+
+  @Test
+  void aProviderConfiguredToDropUnsupportedSettingsSendsTheCallWithoutThem() {
+    ChatResponse answer = router.chat().chat(withTemperature(ask("lenient/o3")));
+    assertEquals(List.of("settings.temperature"), answer.getOrigin().getDroppedSettingsList());
+    assertFalse(OpenAiWire.read(a.lastRequest().body()).has("temperature"));
+  }
+
+  private static ChatRequest withTemperature(ChatRequest request) {
+    return request.toBuilder().setSettings(GenerationSettings.newBuilder().setTemperature(0.5)).build();
   }
 }

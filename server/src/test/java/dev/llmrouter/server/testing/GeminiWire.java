@@ -60,6 +60,11 @@ public final class GeminiWire implements ProviderWire {
   }
 
   @Override
+  public boolean speaks(WireExchange exchange) {
+    return exchange.path().endsWith(":generateContent") || exchange.path().endsWith(":streamGenerateContent");
+  }
+
+  @Override
   public String providersYaml(String baseUrl) {
     return "  - { name: gemini, type: gemini, base_url: \"%s\", api_key: \"${TEST_API_KEY}\" }\n".formatted(baseUrl);
   }

@@ -48,6 +48,11 @@ public final class OpenAiWire implements ProviderWire {
     return List.of("openai-chat", "groq");
   }
 
+  @Override
+  public boolean speaks(WireExchange exchange) {
+    return exchange.path().endsWith("/chat/completions");
+  }
+
   // One deployment per path prefix of the corpus: OpenAI itself, and Groq's OpenAI-compatible API.
   @Override
   public String providersYaml(String baseUrl) {
@@ -251,8 +256,8 @@ public final class OpenAiWire implements ProviderWire {
     if (body.has("top_p")) {
       s.setTopP(body.path("top_p").asDouble());
     }
-    if (body.has("max_completion_tokens")) {
-      s.setMaxOutputTokens(body.path("max_completion_tokens").asInt());
+    if (body.has("max_completion_tokens") || body.has("max_tokens")) {
+      s.setMaxOutputTokens(body.path("max_completion_tokens").asInt(body.path("max_tokens").asInt()));
     }
     body.path("stop").forEach(stop -> s.addStopSequences(stop.asText()));
     if (body.has("seed")) {
@@ -275,11 +280,15 @@ public final class OpenAiWire implements ProviderWire {
   /**
    * A request body reduced to what must match between a recorded request and the adapter's: without the stream
    * flags (they follow the RPC), `n` (the router never asks for several choices), empty tool descriptions and
-   * `content: null` beside tool calls (both mean "none").
+   * `content: null` beside tool calls (both mean "none"), and with `max_tokens` spelt `max_completion_tokens`: OpenAI
+   * deprecated the first for the second, which means the same and is the only one reasoning models accept.
    */
   private static ObjectNode comparable(JsonNode body) {
     ObjectNode copy = body.deepCopy();
     copy.remove(List.of("stream", "stream_options", "n"));
+    if (copy.has("max_tokens") && !copy.has("max_completion_tokens")) {
+      copy.set("max_completion_tokens", copy.remove("max_tokens"));
+    }
     for (JsonNode m : copy.path("messages")) {
       if (m.path("content").isNull()) {
         ((ObjectNode) m).remove("content");

@@ -24,6 +24,12 @@ public interface ProviderWire {
   /** The folders of recorded exchanges: this project's own samples and the shared corpus use the same names. */
   List<String> folders();
 
+  /**
+   * Whether an exchange is a call of the endpoint the adapter speaks: the corpus also holds the provider's other
+   * endpoints (token counting), which no chat request produces.
+   */
+  boolean speaks(WireExchange exchange);
+
   /** The `providers:` entries this wire needs, pointing at the mock upstream's base URL. */
   String providersYaml(String baseUrl);
 

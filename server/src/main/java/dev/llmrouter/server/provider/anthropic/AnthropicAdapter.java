@@ -1,6 +1,8 @@
 package dev.llmrouter.server.provider.anthropic;
 
+import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.answer.CallError;
@@ -16,7 +18,22 @@ public final class AnthropicAdapter extends HttpProviderAdapter {
   static final String API_VERSION = "2023-06-01";
 
   public AnthropicAdapter(HttpClient client, ProviderConfig deployment) {
-    super(client, deployment, ALL_CAPABILITIES);
+    super(client, deployment);
+  }
+
+  /**
+   * Messages has no seed, no presence or frequency penalty and no schema-less JSON mode. Extended thinking (reasoning
+   * effort, reasoning output) came with Claude 3.7: the earlier models have none.
+   */
+  public static Capabilities capabilities(String upstreamModel) {
+    Capabilities.Builder capabilities = CapabilityCheck.without(CapabilityCheck.everything().setJsonObject(false),
+        CapabilityCheck.SEED, CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY);
+    boolean thinks = !upstreamModel.startsWith("claude-2") && !upstreamModel.startsWith("claude-instant")
+        && (!upstreamModel.startsWith("claude-3-") || upstreamModel.startsWith("claude-3-7"));
+    if (!thinks) {
+      CapabilityCheck.without(capabilities.setReasoning(false), CapabilityCheck.REASONING_EFFORT);
+    }
+    return capabilities.build();
   }
 
   @Override

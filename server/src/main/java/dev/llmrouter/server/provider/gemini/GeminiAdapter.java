@@ -1,6 +1,8 @@
 package dev.llmrouter.server.provider.gemini;
 
+import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
@@ -15,7 +17,26 @@ import io.vertx.core.http.HttpClient;
 public final class GeminiAdapter extends HttpProviderAdapter {
 
   public GeminiAdapter(HttpClient client, ProviderConfig deployment) {
-    super(client, deployment, ALL_CAPABILITIES);
+    super(client, deployment);
+  }
+
+  /**
+   * Gemini has no switch for parallel function calls. Presence and frequency penalties are enabled on the Gemini 2.0
+   * models only (the others answer HTTP 400 "Penalty is not enabled"); thinking came with 2.5 (and 2.0's thinking
+   * preview), so the earlier models take no reasoning effort.
+   */
+  public static Capabilities capabilities(String upstreamModel) {
+    Capabilities.Builder capabilities = CapabilityCheck.without(CapabilityCheck.everything(),
+        CapabilityCheck.PARALLEL_TOOL_CALLS);
+    boolean gemini2 = upstreamModel.startsWith("gemini-2.0");
+    if (!gemini2) {
+      CapabilityCheck.without(capabilities, CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY);
+    }
+    boolean thinks = !upstreamModel.startsWith("gemini-1.") && (!gemini2 || upstreamModel.contains("thinking"));
+    if (!thinks) {
+      CapabilityCheck.without(capabilities.setReasoning(false), CapabilityCheck.REASONING_EFFORT);
+    }
+    return capabilities.build();
   }
 
   @Override

@@ -10,10 +10,8 @@ import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
-import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.sse.SseEvent;
-import io.vertx.core.MultiMap;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -82,14 +80,6 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
         // `ping` and event types added later carry nothing the caller needs.
       }
     }
-  }
-
-  @Override
-  protected CallError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
-    JsonNode error = json.path("error");
-    String message = error.path("message").asText("");
-    return UpstreamErrors.fromHttp(provider, httpStatus, headers,
-        message.isEmpty() ? UpstreamErrors.abbreviate(json.toString()) : message, error.path("type").asText(""));
   }
 
   /** An `error` object in a 200 answer or stream: the upstream failed after it started, with the status it names. */

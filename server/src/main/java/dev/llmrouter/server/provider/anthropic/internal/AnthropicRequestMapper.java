@@ -13,6 +13,7 @@ import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Reasoning;
 import dev.llmrouter.api.v1.ReasoningEffort;
 import dev.llmrouter.api.v1.ResponseFormat;
+import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
@@ -213,7 +214,7 @@ public final class AnthropicRequestMapper {
     }
   }
 
-  // Anthropic has no seed nor presence/frequency penalties: those settings are not sent.
+  // Seed and the penalties, which Anthropic lacks, were refused or dropped before: the adapter declares none.
   private static void settings(GenerationSettings s, ObjectNode body) {
     if (s.hasTemperature()) {
       body.put("temperature", s.getTemperature());
@@ -270,15 +271,14 @@ public final class AnthropicRequestMapper {
     }
   }
 
-  /** A JSON schema goes to `output_config.format` (structured outputs); Anthropic has no schema-less JSON mode. */
+  /**
+   * A JSON schema goes to `output_config.format` (structured outputs). Anthropic has no schema-less JSON mode: the
+   * adapter declares none, so such a request is refused before it gets here.
+   */
   private static void responseFormat(ResponseFormat format, ObjectNode body) {
-    switch (format.getType()) {
-      case RESPONSE_FORMAT_TYPE_JSON_SCHEMA -> body.putObject("output_config").putObject("format")
-          .put("type", "json_schema").set("schema", ProtoJson.toJson(format.getSchema()));
-      case RESPONSE_FORMAT_TYPE_JSON_OBJECT -> throw new CallError(GrpcStatus.INVALID_ARGUMENT,
-          "anthropic has no JSON object mode: use RESPONSE_FORMAT_TYPE_JSON_SCHEMA with a schema");
-      default -> {
-      }
+    if (format.getType() == ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA) {
+      body.putObject("output_config").putObject("format").put("type", "json_schema")
+          .set("schema", ProtoJson.toJson(format.getSchema()));
     }
   }
 }

@@ -11,10 +11,7 @@ import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
-import dev.llmrouter.server.answer.CallError;
-import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.sse.SseEvent;
-import io.vertx.core.MultiMap;
 import java.util.Set;
 
 /**
@@ -46,15 +43,6 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
   public void onEvent(SseEvent event) {
     JsonNode chunk = json(event);
     read(chunk);
-  }
-
-  // Gemini's error shape: `{"error": {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED"}}`.
-  @Override
-  protected CallError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
-    JsonNode error = json.path("error");
-    String message = error.path("message").asText("");
-    return UpstreamErrors.fromHttp(provider, httpStatus, headers,
-        message.isEmpty() ? UpstreamErrors.abbreviate(json.toString()) : message, error.path("status").asText(""));
   }
 
   /** One response, or one partial response of a stream. */
