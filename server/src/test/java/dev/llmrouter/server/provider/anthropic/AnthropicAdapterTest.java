@@ -20,11 +20,7 @@ class AnthropicAdapterTest {
 
   @Test
   void aJsonObjectFormatIsRefusedWithoutAnUpstreamCall() throws Exception {
-    try (RouterWithUpstream setup = RouterWithUpstream.start("""
-        cassettes: { mode: "off" }
-        providers:
-          - { name: anthropic, type: anthropic, base_url: "%1$s", api_key: "${TEST_API_KEY}" }
-        """)) {
+    try (RouterWithUpstream setup = RouterWithUpstream.oneProvider("anthropic")) {
       ChatRequest request = ChatRequest.newBuilder().setModel("anthropic/claude-sonnet-4-5")
           .addMessages(Message.newBuilder().setRole(Role.ROLE_USER).addParts(Part.newBuilder().setText("JSON please")))
           .setResponseFormat(ResponseFormat.newBuilder().setType(ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_OBJECT))
