@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -188,13 +189,15 @@ class ConverseTest {
 
   @Test
   void aUserMessageDuringARunningTurnIsATurnErrorAndTheStreamStaysOpen() throws Exception {
-    upstream.answer(r -> vertx.setTimer(300, t -> answerText(r, "Done.")));
+    CompletableFuture<HttpServerRequest> held = new CompletableFuture<>();
+    upstream.answer(held::complete); // the first turn runs until the test has seen the second message refused
     Conversation c = Conversation.open(router("off")).send(start());
     c.until(ConverseEvent::hasSessionStarted);
     c.user("First");
     c.user("Second, too early");
     ConverseEvent error = c.until(ConverseEvent::hasTurnError);
     assertEquals(Status.Code.FAILED_PRECONDITION.value(), error.getTurnError().getCode());
+    answerText(held.get(10, TimeUnit.SECONDS), "Done.");
     assertEquals("Done.", c.until(ConverseEvent::hasTurnCompleted).getTurnCompleted().getMessage().getParts(0)
         .getText());
     assertFalse(c.closed.isDone());
