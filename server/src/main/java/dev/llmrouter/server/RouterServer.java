@@ -94,7 +94,13 @@ public final class RouterServer {
 
   /** Starts a server whose metrics go to {@code registry} (the one of {@link #instrumentedVertx}, typically). */
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry) {
-    RoutePlanner routes = new RoutePlanner(vertx, config);
+    return start(vertx, config, registry, Ticker.systemTicker());
+  }
+
+  /** As above, with {@code clock} timing circuit cool-downs and session expiry: tests pass one they move by hand. */
+  public static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
+      Ticker clock) {
+    RoutePlanner routes = new RoutePlanner(vertx, config, clock::read);
     Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
         config.cassettes().redactFields());
     Observability observability;
@@ -112,7 +118,7 @@ public final class RouterServer {
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
     CallMetadata metadata = new CallMetadata(CassetteMode.parse(config.cassettes().mode()),
         config.cassettes().allowModeOverride());
-    SessionRegistry sessions = new SessionRegistry(config.converse(), Ticker.systemTicker());
+    SessionRegistry sessions = new SessionRegistry(config.converse(), clock);
     ConverseService converse = new ConverseService(vertx, pipeline, validator, metadata, config.converse(), sessions,
         observability.metrics());
     observability.metrics().gauge("llmrouter.open.sessions", "Converse sessions kept, attached to a stream or not",

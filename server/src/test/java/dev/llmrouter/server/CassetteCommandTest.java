@@ -21,6 +21,7 @@ import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.RunningRouter;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
@@ -28,6 +29,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
@@ -280,11 +282,9 @@ class CassetteCommandTest {
 
       assertEquals(CassetteOutcome.CASSETTE_OUTCOME_HIT, first.getOrigin().getCassette());
       String expected = "default/" + shortKey(key) + ".json\n";
-      long deadline = System.nanoTime() + 5_000_000_000L;
-      while (!(Files.exists(usage) && Files.readString(usage).equals(expected)) && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertEquals(expected, Files.readString(usage));
+      String listed = Await.poll(Duration.ofSeconds(5), () -> Files.exists(usage) ? Files.readString(usage) : "",
+          expected::equals);
+      assertEquals(expected, listed);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get();
     }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
 
 /**
  * Maps a model name to the targets that may serve it. A model is `<provider name>/<upstream model>` (the upstream
@@ -31,13 +32,14 @@ public final class RoutePlanner {
   private final Map<String, AliasConfig> aliases = new LinkedHashMap<>();
   private final List<HttpClient> clients = new ArrayList<>();
 
-  public RoutePlanner(Vertx vertx, RouterConfig config) {
+  /** @param nanoClock the time source of the circuit breakers' cool-downs, in nanoseconds */
+  public RoutePlanner(Vertx vertx, RouterConfig config, LongSupplier nanoClock) {
     for (ProviderConfig deployment : config.providers()) {
       ProviderTypes.Connection connection = ProviderTypes.connect(vertx, deployment);
       clients.add(connection.client());
       deployments.put(deployment.name(), new Deployment(deployment, connection.adaptersByKey(),
           new CircuitBreaker(config.resilience().breakerFailureThreshold(), config.resilience().breakerCoolDown(),
-              System::nanoTime)));
+              nanoClock)));
     }
     config.aliases().forEach(alias -> aliases.put(alias.alias(), alias));
   }

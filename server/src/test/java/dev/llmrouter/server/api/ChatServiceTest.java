@@ -23,6 +23,7 @@ import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
+import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
@@ -42,12 +43,14 @@ import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -304,6 +307,7 @@ class ChatServiceTest {
   void aSlowReaderPausesTheUpstreamAndStillGetsEveryEvent() throws Exception {
     int total = 40_000;
     AtomicInteger written = new AtomicInteger();
+    AtomicBoolean parked = new AtomicBoolean();
     String filler = "x".repeat(200);
     upstream.answer(r -> {
       HttpServerResponse response = r.response().setChunked(true).putHeader("content-type", "text/event-stream");
@@ -314,7 +318,11 @@ class ChatServiceTest {
             written.incrementAndGet();
           }
           if (written.get() < total) {
-            response.drainHandler(v -> pump());
+            parked.set(true);
+            response.drainHandler(v -> {
+              parked.set(false);
+              pump();
+            });
           } else {
             response.end(LAST_CHUNK);
           }
@@ -351,7 +359,15 @@ class ChatServiceTest {
       }
     });
     assertTrue(firstEvent.await(10, TimeUnit.SECONDS));
-    Thread.sleep(1500);
+    // The reader takes no more: the upstream comes to a standstill, parked on its full write queue and written
+    // nothing for 20 looks in a row (its drain never comes), or, were the router to read on, writes everything.
+    int[] standstill = {0, -1};
+    Await.until(Duration.ofSeconds(30), () -> {
+      int now = written.get();
+      standstill[0] = parked.get() && now == standstill[1] ? standstill[0] + 1 : 0;
+      standstill[1] = now;
+      return standstill[0] >= 20 || now == total;
+    });
     int writtenWhilePaused = written.get();
     assertTrue(writtenWhilePaused < total, "the upstream was paused while the reader did not read");
     call[0].request(Integer.MAX_VALUE);

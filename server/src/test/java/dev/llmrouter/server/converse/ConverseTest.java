@@ -13,6 +13,7 @@ import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.Interrupt;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.server.testing.Conversation;
+import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.RunningRouter;
@@ -21,8 +22,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,6 +42,7 @@ class ConverseTest {
   private Vertx vertx;
   private MockUpstream upstream;
   private final List<RunningRouter> routers = new ArrayList<>();
+  private final ManualClock clock = new ManualClock();
 
   @BeforeEach
   void startUpstream() {
@@ -55,13 +59,13 @@ class ConverseTest {
     vertx.close().toCompletionStage().toCompletableFuture().get();
   }
 
-  private RunningRouter router(String mode, String idleTimeout) {
+  private RunningRouter router(String mode) {
     RunningRouter router = RunningRouter.start(vertx, """
         cassettes: { dir: "%s", mode: "%s" }
-        converse: { idle_timeout: %s, max_steps: 6, final_prompt: "%s" }
+        converse: { idle_timeout: 10m, max_steps: 6, final_prompt: "%s" }
         providers:
           - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
-        """.formatted(cassettes, mode, idleTimeout, FINAL_PROMPT, upstream.baseUrl()));
+        """.formatted(cassettes, mode, FINAL_PROMPT, upstream.baseUrl()), clock);
     routers.add(router);
     return router;
   }
@@ -138,13 +142,13 @@ class ConverseTest {
         answerText(r, "Paris: 18C, ", "Rome: 24C.");
       }
     });
-    List<ConverseEvent> recorded = weatherConversation(router("record", "10m"));
+    List<ConverseEvent> recorded = weatherConversation(router("record"));
     assertEquals(4, upstream.received().size(), "three model calls in turn 1, one in turn 2");
     ConverseEvent last = recorded.get(recorded.size() - 1);
     assertEquals("You're welcome.", last.getTurnCompleted().getMessage().getParts(0).getText());
 
     upstream.close(); // replay needs no upstream
-    List<ConverseEvent> replayed = weatherConversation(router("replay", "10m"));
+    List<ConverseEvent> replayed = weatherConversation(router("replay"));
     assertEquals(recorded.size(), replayed.size());
     for (int i = 0; i < recorded.size(); i++) {
       assertArrayEquals(recorded.get(i).toByteArray(), replayed.get(i).toByteArray(), "event " + i + ": "
@@ -162,7 +166,7 @@ class ConverseTest {
         answerText(r, "Sure.");
       }
     });
-    RunningRouter router = router("off", "10m");
+    RunningRouter router = router("off");
     Conversation c = Conversation.open(router).send(start());
     c.until(ConverseEvent::hasSessionStarted);
     c.user("Tell me a long story.");
@@ -185,13 +189,15 @@ class ConverseTest {
 
   @Test
   void aUserMessageDuringARunningTurnIsATurnErrorAndTheStreamStaysOpen() throws Exception {
-    upstream.answer(r -> vertx.setTimer(300, t -> answerText(r, "Done.")));
-    Conversation c = Conversation.open(router("off", "10m")).send(start());
+    CompletableFuture<HttpServerRequest> held = new CompletableFuture<>();
+    upstream.answer(held::complete); // the first turn runs until the test has seen the second message refused
+    Conversation c = Conversation.open(router("off")).send(start());
     c.until(ConverseEvent::hasSessionStarted);
     c.user("First");
     c.user("Second, too early");
     ConverseEvent error = c.until(ConverseEvent::hasTurnError);
     assertEquals(Status.Code.FAILED_PRECONDITION.value(), error.getTurnError().getCode());
+    answerText(held.get(10, TimeUnit.SECONDS), "Done.");
     assertEquals("Done.", c.until(ConverseEvent::hasTurnCompleted).getTurnCompleted().getMessage().getParts(0)
         .getText());
     assertFalse(c.closed.isDone());
@@ -207,7 +213,7 @@ class ConverseTest {
         answerToolCall(r, "search", "x");
       }
     });
-    Conversation c = Conversation.open(router("off", "10m")).send(ConverseRequest.newBuilder().setStart(
+    Conversation c = Conversation.open(router("off")).send(ConverseRequest.newBuilder().setStart(
         start("search").getStart().toBuilder().putToolBudgets("search", 1)).build());
     c.until(ConverseEvent::hasSessionStarted);
     c.user("Research this.");
@@ -229,7 +235,7 @@ class ConverseTest {
         answerToolCall(r, "search", "x");
       }
     });
-    Conversation c = Conversation.open(router("off", "10m")).send(ConverseRequest.newBuilder().setStart(
+    Conversation c = Conversation.open(router("off")).send(ConverseRequest.newBuilder().setStart(
         start("search").getStart().toBuilder().setMaxSteps(2)).build());
     c.until(ConverseEvent::hasSessionStarted);
     c.user("Research this.");
@@ -245,7 +251,7 @@ class ConverseTest {
   void aSessionResumesAfterItsStreamDropsAndExpiresWhenLeftIdle() throws Exception {
     upstream.answer(r -> answerText(r, upstream.lastRequest().body().contains("my name is Ada") ? "Hello Ada."
         : "Hi."));
-    RunningRouter router = router("off", "800ms");
+    RunningRouter router = router("off");
     Conversation first = Conversation.open(router).send(start());
     String id = first.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
     first.user("Hi, my name is Ada.");
@@ -262,7 +268,7 @@ class ConverseTest {
     assertTrue(upstream.lastRequest().body().contains("my name is Ada"), "the history came along");
     second.requests.onError(new RuntimeException("dropped again"));
 
-    Thread.sleep(2500); // past the idle timeout, and past a sweep
+    clock.advance(Duration.ofMinutes(10).plusSeconds(1));
     Conversation late = Conversation.open(router).send(ConverseRequest.newBuilder().setStart(
         ConverseStart.newBuilder().setResumeSessionId(id)).build());
     assertEquals(Status.Code.NOT_FOUND, late.closed.get(5, TimeUnit.SECONDS).getCode());
@@ -271,7 +277,7 @@ class ConverseTest {
   @Test
   void aClientThatHalfClosesRightAfterItsQuestionStillGetsTheAnswer() throws Exception {
     upstream.answer(r -> vertx.setTimer(200, t -> answerText(r, "Answered.")));
-    Conversation c = Conversation.open(router("off", "10m")).send(start());
+    Conversation c = Conversation.open(router("off")).send(start());
     c.user("One question, then I close.");
     c.requests.onCompleted();
     assertEquals("Answered.", c.until(ConverseEvent::hasTurnCompleted).getTurnCompleted().getMessage().getParts(0)
@@ -281,7 +287,7 @@ class ConverseTest {
 
   @Test
   void aStreamMustStartWithStart() throws Exception {
-    Conversation c = Conversation.open(router("off", "10m")).user("Hello?");
+    Conversation c = Conversation.open(router("off")).user("Hello?");
     assertEquals(Status.Code.INVALID_ARGUMENT, c.closed.get(5, TimeUnit.SECONDS).getCode());
   }
 }

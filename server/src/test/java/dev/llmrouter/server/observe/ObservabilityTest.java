@@ -37,6 +37,7 @@ import dev.llmrouter.api.v1.UsageRow;
 import dev.llmrouter.server.CallsCommand;
 import dev.llmrouter.server.RouterServer;
 import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
@@ -200,17 +201,11 @@ class ObservabilityTest {
 
   /** The calls matching {@code filter}, once the writer has written at least {@code count} of them. */
   private static List<CallRecord> awaitCalls(RunningRouter router, CallFilter filter, int count)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      List<CallRecord> found = calls(router).listCalls(ListCallsRequest.newBuilder().setFilter(filter)
-          .setPageSize(1000).build()).getCallsList();
-      if (found.size() >= count || System.nanoTime() > deadline) {
-        assertEquals(count, found.size(), "calls matching " + filter);
-        return found;
-      }
-      Thread.sleep(20);
-    }
+      throws Exception {
+    List<CallRecord> found = Await.poll(Duration.ofSeconds(10), () -> calls(router).listCalls(ListCallsRequest
+        .newBuilder().setFilter(filter).setPageSize(1000).build()).getCallsList(), calls -> calls.size() >= count);
+    assertEquals(count, found.size(), "calls matching " + filter);
+    return found;
   }
 
   private static List<String> ids(List<CallRecord> calls) {
@@ -578,14 +573,12 @@ class ObservabilityTest {
       }
       statement.execute("COMMIT");
     }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    long dropped;
-    long written;
-    do {
-      Thread.sleep(20);
-      dropped = (long) registry.get("llmrouter.call.log.dropped").functionCounter().count();
-      written = calls(router).listCalls(ListCallsRequest.newBuilder().setPageSize(1000).build()).getCallsCount() - 1;
-    } while (dropped + written < calls && System.nanoTime() < deadline);
+    long[] droppedAndWritten = Await.poll(Duration.ofSeconds(10), () -> new long[] {
+        (long) registry.get("llmrouter.call.log.dropped").functionCounter().count(),
+        calls(router).listCalls(ListCallsRequest.newBuilder().setPageSize(1000).build()).getCallsCount() - 1},
+        seen -> seen[0] + seen[1] >= calls);
+    long dropped = droppedAndWritten[0];
+    long written = droppedAndWritten[1];
     assertEquals(calls, dropped + written, "every record is written or counted as dropped");
     // While the writer waits for the lock, the record it holds still counts against queue_size (1), so nearly every
     // other record is dropped.
@@ -612,12 +605,9 @@ class ObservabilityTest {
     }
 
     RunningRouter second = router("off", yaml); // its writer removes old calls as it starts
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    List<CallRecord> left;
-    do {
-      Thread.sleep(20);
-      left = calls(second).listCalls(ListCallsRequest.newBuilder().setPageSize(10).build()).getCallsList();
-    } while (left.size() > 1 && System.nanoTime() < deadline);
+    List<CallRecord> left = Await.poll(Duration.ofSeconds(10),
+        () -> calls(second).listCalls(ListCallsRequest.newBuilder().setPageSize(10).build()).getCallsList(),
+        calls -> calls.size() <= 1);
     assertEquals(List.of(newId), ids(left));
     assertEquals(0, calls(second).listCalls(ListCallsRequest.newBuilder()
         .setFilter(CallFilter.newBuilder().setTag("old")).build()).getCallsCount());

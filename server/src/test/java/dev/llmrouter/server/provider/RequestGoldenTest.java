@@ -1,6 +1,8 @@
 package dev.llmrouter.server.provider;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +17,8 @@ import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.ProviderWire;
 import dev.llmrouter.server.testing.RouterWithUpstream;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -126,13 +130,14 @@ class RequestGoldenTest {
         .setProvider(wire.type()).build()).getModelsList().stream().map(Model::getCapabilities).findFirst().orElseThrow();
     assumeTrue(goldenCase.needs().test(capabilities), wire.type() + " does not declare what " + goldenCase + " needs");
     setup.upstream().reply(500, "application/json", "{\"error\":{\"message\":\"golden test: not answered\"}}");
+    setup.upstream().received().clear();
     ChatRequest.Builder request = ChatRequest.newBuilder().setModel(wire.type() + "/golden-model");
     JsonFormat.parser().merge(goldenCase.requestJson().replace("%1$s", wire.type()), request);
-    try {
-      setup.router().chat().chat(request.build());
-    } catch (RuntimeException expected) {
-      // the upstream's answer does not matter here, only what the adapter sent
-    }
+    // The upstream's 500 comes back as UNAVAILABLE; any other failure is the router refusing the request.
+    StatusRuntimeException failure = assertThrows(StatusRuntimeException.class,
+        () -> setup.router().chat().chat(request.build()));
+    assertEquals(Status.Code.UNAVAILABLE, failure.getStatus().getCode(), failure::toString);
+    assertEquals(1, setup.upstream().received().size(), "one request reached the upstream");
     MockUpstream.Received sent = setup.upstream().lastRequest();
     ObjectNode actual = JSON.createObjectNode().put("path", sent.uri());
     actual.set("body", JSON.readTree(sent.body()));
@@ -142,7 +147,9 @@ class RequestGoldenTest {
       Files.createDirectories(file.getParent());
       Files.writeString(file, actualText);
     }
-    assumeTrue(Files.exists(file) || REWRITE, "no golden yet: run with -Dllmrouter.golden.rewrite=true");
+    assertTrue(Files.exists(file), () -> "no golden file " + file + ": create it with mvn -pl server -am test "
+        + "-Dtest=RequestGoldenTest -Dsurefire.failIfNoSpecifiedTests=false -Dllmrouter.golden.rewrite=true, "
+        + "then review and commit it");
     JsonNode golden = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
     assertEquals(JSON.writeValueAsString(golden) + "\n", actualText, file + " differs");
   }

@@ -1,5 +1,6 @@
 package dev.llmrouter.server.route;
 
+import static dev.llmrouter.server.testing.TwoUpstreams.ask;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,13 +13,13 @@ import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ListModelsRequest;
-import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Model;
-import dev.llmrouter.api.v1.Part;
-import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.server.RouterServer;
+import dev.llmrouter.server.testing.Await;
+import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
+import dev.llmrouter.server.testing.TwoUpstreams;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -30,6 +31,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -50,11 +52,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class FaultInjectionTest {
 
-  private static final String OK_JSON = "{\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
-      + "\"message\":{\"content\":\"fine\"},\"finish_reason\":\"stop\"}]}";
   private static final String CHUNK = "data: {\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
       + "\"delta\":{\"content\":\"%s\"},\"finish_reason\":null}]}\n\n";
 
+  private static TwoUpstreams setup;
   private static Vertx vertx;
   private static MockUpstream a;
   private static MockUpstream b;
@@ -62,16 +63,13 @@ class FaultInjectionTest {
 
   @BeforeAll
   static void start() {
-    vertx = Vertx.vertx();
-    a = MockUpstream.start(vertx);
-    b = MockUpstream.start(vertx);
-    router = RunningRouter.start(vertx, """
+    setup = TwoUpstreams.start("""
         cassettes: { mode: "off" }
         retry: { max_attempts: 3, initial_backoff: 10ms, max_backoff: 50ms }
         circuit_breaker: { failure_threshold: 1000 }
         providers:
-          - { name: a, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
-          - { name: b, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+          - { name: a, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}" }
+          - { name: b, type: openai, base_url: "%2$s/v1", api_key: "${TEST_API_KEY}" }
           - { name: refused, type: openai, base_url: "http://127.0.0.1:9/v1" }
         models:
           - alias: ab
@@ -79,7 +77,11 @@ class FaultInjectionTest {
             targets: [{ model: a/m }, { model: b/m }]
           - alias: refused-then-a
             targets: [{ model: refused/m }, { model: a/m }]
-        """.formatted(a.baseUrl(), b.baseUrl()));
+        """);
+    vertx = setup.vertx();
+    a = setup.a();
+    b = setup.b();
+    router = setup.router();
     // A first call through each upstream warms the JVM, so the deadline rows measure the router, not class loading.
     a.script(ok());
     b.script(ok());
@@ -89,27 +91,18 @@ class FaultInjectionTest {
 
   @AfterAll
   static void stop() throws Exception {
-    router.close();
-    a.close();
-    b.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get();
+    setup.close();
   }
 
   @BeforeEach
   void reset() {
-    a.received().clear();
-    b.received().clear();
+    setup.forgetRequests();
   }
 
   @AfterEach
   void noUpstreamRequestIsLeftOpen() {
     assertTrue(a.awaitNoRequestInFlight(2, TimeUnit.SECONDS), "a request to upstream a was left open");
     assertTrue(b.awaitNoRequestInFlight(2, TimeUnit.SECONDS), "a request to upstream b was left open");
-  }
-
-  private static ChatRequest ask(String model) {
-    return ChatRequest.newBuilder().setModel(model).addMessages(Message.newBuilder().setRole(Role.ROLE_USER)
-        .addParts(Part.newBuilder().setText("Hello"))).build();
   }
 
   private static Consumer<HttpServerRequest> status(int code, String retryAfter) {
@@ -123,7 +116,7 @@ class FaultInjectionTest {
   }
 
   private static Consumer<HttpServerRequest> ok() {
-    return r -> r.response().putHeader("content-type", "application/json").end(OK_JSON);
+    return r -> r.response().putHeader("content-type", "application/json").end(TwoUpstreams.OK_JSON);
   }
 
   /** Opens an event stream, writes {@code chunks}, then does {@code then} with the response. */
@@ -312,9 +305,10 @@ class FaultInjectionTest {
 
   @Test
   void aCallerCancelDuringTheRetryWaitStopsEveryLaterAttempt() throws Exception {
-    a.script(status(429, "1"), ok());
+    a.script(status(429, "1"), status(429, "1"), ok());
+    ChatRequest cancelled = ask("a/m").toBuilder().setModel("a/cancelled").build();
     Context.CancellableContext context = Context.current().withCancellation();
-    context.run(() -> router.chatAsync().chat(ask("a/m"), new io.grpc.stub.StreamObserver<>() {
+    context.run(() -> router.chatAsync().chat(cancelled, new io.grpc.stub.StreamObserver<>() {
       @Override
       public void onNext(ChatResponse value) {
       }
@@ -327,25 +321,26 @@ class FaultInjectionTest {
       public void onCompleted() {
       }
     }));
-    long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (a.received().isEmpty() && System.nanoTime() < waitUntil) {
-      Thread.sleep(10);
-    }
+    assertTrue(Await.until(Duration.ofSeconds(5), () -> !a.received().isEmpty()), "the first attempt reached a");
     context.cancel(null);
-    Thread.sleep(1500);
-    assertEquals(1, a.received().size(), "no attempt after the caller cancelled");
+    // A later call on the same channel (so on the same router event loop), rate-limited alike: its retry timer is due
+    // after the cancelled call's would be, so once it is answered, that retry would have reached the upstream.
+    assertEquals("fine", router.chat().chat(ask("a/m")).getMessage().getParts(0).getText());
+    assertEquals(1, a.received().stream().filter(r -> r.body().contains("\"cancelled\"")).count(),
+        "no attempt after the caller cancelled");
   }
 
   @Test
   void aFailingDeploymentOpensItsCircuitIsSkippedAndRecoversAfterAProbe() throws Exception {
+    ManualClock clock = new ManualClock();
     try (MockUpstream flaky = MockUpstream.start(vertx)) {
       RunningRouter breaking = RunningRouter.start(vertx, """
           cassettes: { mode: "off" }
           retry: { max_attempts: 1 }
-          circuit_breaker: { failure_threshold: 2, cool_down: 700ms }
+          circuit_breaker: { failure_threshold: 2, cool_down: 30s }
           providers:
             - { name: flaky, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [m] }
-          """.formatted(flaky.baseUrl()));
+          """.formatted(flaky.baseUrl()), clock);
       try {
         flaky.script(status(500, null));
         for (int i = 0; i < 2; i++) {
@@ -360,7 +355,7 @@ class FaultInjectionTest {
             .check(HealthCheckRequest.newBuilder().setService(RouterServer.DEPLOYMENT_HEALTH_PREFIX + "flaky")
                 .build()).getStatus());
 
-        Thread.sleep(800);
+        clock.advance(Duration.ofSeconds(30));
         flaky.script(ok());
         assertEquals("fine", breaking.chat().chat(ask("flaky/m")).getMessage().getParts(0).getText(),
             "after the cool-down one probe goes through");

@@ -1,5 +1,7 @@
 package dev.llmrouter.server.route;
 
+import static dev.llmrouter.server.testing.TwoUpstreams.OK_JSON;
+import static dev.llmrouter.server.testing.TwoUpstreams.ask;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,22 +11,22 @@ import com.google.rpc.ErrorInfo;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.GenerationSettings;
-import dev.llmrouter.api.v1.Message;
-import dev.llmrouter.api.v1.Part;
-import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.RunningRouter;
+import dev.llmrouter.server.testing.TwoUpstreams;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
-import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,26 +38,20 @@ import org.junit.jupiter.api.Test;
  */
 class RoutingTest {
 
-  private static final String OK_JSON = "{\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
-      + "\"message\":{\"content\":\"fine\"},\"finish_reason\":\"stop\"}]}";
-
-  private static Vertx vertx;
+  private static TwoUpstreams setup;
   private static MockUpstream a;
   private static MockUpstream b;
   private static RunningRouter router;
 
   @BeforeAll
   static void start() {
-    vertx = Vertx.vertx();
-    a = MockUpstream.start(vertx);
-    b = MockUpstream.start(vertx);
-    router = RunningRouter.start(vertx, """
+    setup = TwoUpstreams.start("""
         cassettes: { mode: "off" }
         retry: { max_attempts: 1 }
         providers:
-          - { name: a, type: openai, base_url: "%s/v1", api_keys: ["${TEST_API_KEY}", "${TEST_API_KEY_2}"],
+          - { name: a, type: openai, base_url: "%1$s/v1", api_keys: ["${TEST_API_KEY}", "${TEST_API_KEY_2}"],
               max_concurrency: 1 }
-          - { name: b, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+          - { name: b, type: openai, base_url: "%2$s/v1", api_key: "${TEST_API_KEY}" }
           - { name: lenient, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}",
               drop_unsupported_settings: true }
         models:
@@ -71,26 +67,22 @@ class RoutingTest {
             targets: [{ model: a/o3 }, { model: b/m }]
           - alias: reasoning-only
             targets: [{ model: a/o3 }, { model: b/o4-mini }]
-        """.formatted(a.baseUrl(), b.baseUrl()));
+        """);
+    a = setup.a();
+    b = setup.b();
+    router = setup.router();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    router.close();
-    a.close();
-    b.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get();
+    setup.close();
   }
 
   @BeforeEach
   void reset() {
-    a.reply(200, "application/json", OK_JSON).received().clear();
-    b.reply(200, "application/json", OK_JSON).received().clear();
-  }
-
-  private static ChatRequest ask(String model) {
-    return ChatRequest.newBuilder().setModel(model).addMessages(Message.newBuilder().setRole(Role.ROLE_USER)
-        .addParts(Part.newBuilder().setText("Hello"))).build();
+    a.reply(200, "application/json", OK_JSON);
+    b.reply(200, "application/json", OK_JSON);
+    setup.forgetRequests();
   }
 
   @Test
@@ -119,18 +111,18 @@ class RoutingTest {
 
   @Test
   void callsBeyondMaxConcurrencyGoToTheNextTargetOrFailFast() throws Exception {
-    a.answer(r -> vertx.setTimer(500, t -> r.response().putHeader("content-type", "application/json").end(OK_JSON)));
+    CompletableFuture<HttpServerRequest> held = new CompletableFuture<>();
+    a.answer(held::complete); // a keeps its one call in flight until the test has made the others
     ExecutorService callers = Executors.newFixedThreadPool(2);
     try {
       Future<ChatResponse> first = callers.submit(() -> router.chat().chat(ask("a-then-b")));
-      while (a.received().isEmpty()) {
-        Thread.sleep(5);
-      }
+      held.get(10, TimeUnit.SECONDS);
       assertEquals("b", router.chat().chat(ask("a-then-b")).getOrigin().getDeployment(), "a is full: b serves");
       StatusRuntimeException busy = assertThrows(StatusRuntimeException.class, () -> router.chat().chat(ask("a/m")));
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, busy.getStatus().getCode());
       assertEquals("DEPLOYMENT_BUSY", StatusProto.fromThrowable(busy).getDetails(0).unpack(ErrorInfo.class)
           .getReason());
+      held.get().response().putHeader("content-type", "application/json").end(OK_JSON);
       assertEquals("a", first.get().getOrigin().getDeployment());
       assertEquals(1, a.received().size(), "a never had two calls at once");
     } finally {

@@ -1,14 +1,15 @@
 package dev.llmrouter.server.testing;
 
-import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -42,7 +43,7 @@ public final class MockUpstream implements AutoCloseable {
     });
     server.requestHandler(request -> {
       requestsInFlight.incrementAndGet();
-      java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+      AtomicBoolean finished = new AtomicBoolean();
       Runnable finish = () -> {
         if (finished.compareAndSet(false, true)) {
           requestsInFlight.decrementAndGet();
@@ -58,7 +59,7 @@ public final class MockUpstream implements AutoCloseable {
 
   public static MockUpstream start(Vertx vertx) {
     MockUpstream upstream = new MockUpstream(vertx);
-    await(upstream.server.listen(0, "127.0.0.1"));
+    Await.result(upstream.server.listen(0, "127.0.0.1"));
     return upstream;
   }
 
@@ -98,19 +99,7 @@ public final class MockUpstream implements AutoCloseable {
 
   /** Waits until no request is being answered: each has ended or lost its connection. */
   public boolean awaitNoRequestInFlight(long timeout, TimeUnit unit) {
-    long deadline = System.nanoTime() + unit.toNanos(timeout);
-    while (requestsInFlight.get() > 0) {
-      if (System.nanoTime() > deadline) {
-        return false;
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return true;
+    return Await.until(Duration.ofNanos(unit.toNanos(timeout)), () -> requestsInFlight.get() == 0);
   }
 
   /** Waits until every connection opened so far has been closed. */
@@ -125,14 +114,6 @@ public final class MockUpstream implements AutoCloseable {
 
   @Override
   public void close() {
-    await(server.close());
-  }
-
-  static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    Await.result(server.close());
   }
 }

@@ -18,6 +18,15 @@ public record RouterWithUpstream(Vertx vertx, MockUpstream upstream, RunningRout
     return new RouterWithUpstream(vertx, upstream, RunningRouter.start(vertx, yaml.formatted(upstream.baseUrl())));
   }
 
+  /** The router with one provider of {@code type}, also named {@code type}, in front of the upstream; no cassettes. */
+  public static RouterWithUpstream oneProvider(String type) {
+    return start("""
+        cassettes: { mode: "off" }
+        providers:
+          - { name: %1$s, type: %1$s, base_url: "%%1$s", api_key: "${TEST_API_KEY}" }
+        """.formatted(type));
+  }
+
   @Override
   public void close() throws Exception {
     router.close();

@@ -1,5 +1,6 @@
 package dev.llmrouter.server.testing;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import dev.llmrouter.api.v1.ChatServiceGrpc;
 import dev.llmrouter.api.v1.ModelServiceGrpc;
 import dev.llmrouter.server.RouterServer;
@@ -45,7 +46,13 @@ public final class RunningRouter implements AutoCloseable {
 
   /** Starts the router with the given YAML (listen is forced to a free loopback port). */
   public static RunningRouter start(Vertx vertx, String yaml) {
-    return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2", TEST_KEY_2)::get));
+    return start(vertx, yaml, Ticker.systemTicker());
+  }
+
+  /** As above, with {@code clock} timing circuit cool-downs and session expiry. */
+  public static RunningRouter start(Vertx vertx, String yaml, Ticker clock) {
+    return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2", TEST_KEY_2)::get),
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock);
   }
 
   /**
@@ -58,6 +65,12 @@ public final class RunningRouter implements AutoCloseable {
 
   /** As above, with the metrics in {@code registry} (Vert.x's too when {@code vertx} is instrumented with it). */
   public static RunningRouter start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry) {
+    return start(vertx, config, registry, Ticker.systemTicker());
+  }
+
+  /** As above, with {@code clock} timing circuit cool-downs and session expiry. */
+  public static RunningRouter start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
+      Ticker clock) {
     RouterConfig started = config.withPort(0);
     boolean temporary = config.observability().dataDir().equals(ObservabilityConfig.DEFAULT.dataDir());
     if (temporary) {
@@ -69,7 +82,7 @@ public final class RunningRouter implements AutoCloseable {
       }
     }
     Path dataDir = Path.of(started.observability().dataDir());
-    return new RunningRouter(MockUpstream.await(RouterServer.start(vertx, started, registry)), dataDir, temporary);
+    return new RunningRouter(Await.result(RouterServer.start(vertx, started, registry, clock)), dataDir, temporary);
   }
 
   /** The router's data_dir: the call log is {@code calls.db} in it. */
@@ -105,7 +118,7 @@ public final class RunningRouter implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    MockUpstream.await(server.close());
+    Await.result(server.close());
     if (temporaryDataDir) {
       try (Stream<Path> files = Files.walk(dataDir)) {
         files.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());

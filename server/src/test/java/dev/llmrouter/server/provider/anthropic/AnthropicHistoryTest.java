@@ -35,11 +35,7 @@ class AnthropicHistoryTest {
 
   @BeforeAll
   static void start() {
-    setup = RouterWithUpstream.start("""
-        cassettes: { mode: "off" }
-        providers:
-          - { name: anthropic, type: anthropic, base_url: "%1$s", api_key: "${TEST_API_KEY}" }
-        """);
+    setup = RouterWithUpstream.oneProvider("anthropic");
   }
 
   @AfterAll

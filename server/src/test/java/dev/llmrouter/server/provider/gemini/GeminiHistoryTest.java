@@ -33,11 +33,7 @@ class GeminiHistoryTest {
 
   @BeforeAll
   static void start() {
-    setup = RouterWithUpstream.start("""
-        cassettes: { mode: "off" }
-        providers:
-          - { name: gemini, type: gemini, base_url: "%1$s", api_key: "${TEST_API_KEY}" }
-        """);
+    setup = RouterWithUpstream.oneProvider("gemini");
   }
 
   @AfterAll

@@ -27,11 +27,7 @@ class GeminiStreamEndTest {
 
   @BeforeAll
   static void start() {
-    setup = RouterWithUpstream.start("""
-        cassettes: { mode: "off" }
-        providers:
-          - { name: gemini, type: gemini, base_url: "%1$s", api_key: "${TEST_API_KEY}" }
-        """);
+    setup = RouterWithUpstream.oneProvider("gemini");
   }
 
   @AfterAll

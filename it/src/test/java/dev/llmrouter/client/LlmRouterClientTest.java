@@ -11,11 +11,10 @@ import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.Model;
-import dev.llmrouter.client.testing.LocalRouter;
-import dev.llmrouter.client.testing.OpenAiStandIn;
+import dev.llmrouter.server.testing.OpenAiAnswerTable;
+import dev.llmrouter.server.testing.RouterWithUpstream;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -31,35 +30,38 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The client against the real router (cassettes in `auto` mode) in front of an OpenAI stand-in. */
+/** The client against the real router (cassettes in `auto` mode) in front of a mock OpenAI upstream. */
 class LlmRouterClientTest {
 
   private static final String MODEL = "openai/gpt-4o-mini";
   private static final String PROMPT = "What is the capital of France?";
   private static final String ANSWER = "The capital of France is Paris.";
 
-  private static Vertx vertx;
-  private static OpenAiStandIn upstream;
-  private static LocalRouter router;
+  private static RouterWithUpstream setup;
   private LlmRouterClient client;
 
   @BeforeAll
   static void startRouter(@TempDir Path cassettes) {
-    vertx = Vertx.vertx();
-    upstream = OpenAiStandIn.start(vertx, Map.of(PROMPT, ANSWER));
-    router = LocalRouter.start(vertx, "auto", cassettes, upstream.baseUrl());
+    setup = RouterWithUpstream.start("""
+        cassettes: { dir: "%s", mode: auto }
+        providers:
+          - { name: openai, type: openai, base_url: "%%1$s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini] }
+        """.formatted(cassettes));
+    OpenAiAnswerTable.answer(setup.upstream(), Map.of(PROMPT, ANSWER));
   }
 
   @AfterAll
   static void stopRouter() throws Exception {
-    router.close();
-    upstream.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    setup.close();
+  }
+
+  private static String target() {
+    return "127.0.0.1:" + setup.router().port();
   }
 
   @BeforeEach
   void connect() {
-    client = LlmRouterClient.builder().target(router.target()).build();
+    client = LlmRouterClient.builder().target(target()).build();
   }
 
   @AfterEach
@@ -90,11 +92,11 @@ class LlmRouterClientTest {
   @Test
   void closingAStreamEarlyCancelsTheCallUpToTheUpstream() {
     try (ChatEventStream stream = client.streamChat(ChatRequests.of(MODEL,
-        Messages.user(OpenAiStandIn.STALLING_PROMPT)))) {
+        Messages.user(OpenAiAnswerTable.STALLING_PROMPT)))) {
       assertTrue(stream.next().hasStart());
       assertEquals("Well, ", stream.next().getTextDelta().getText());
     }
-    assertTrue(upstream.awaitStalledAnswersClosed(Duration.ofSeconds(10)), "the router dropped the upstream call");
+    assertTrue(setup.upstream().awaitNoRequestInFlight(10, TimeUnit.SECONDS), "the router dropped the upstream call");
   }
 
   @Test
@@ -126,17 +128,17 @@ class LlmRouterClientTest {
 
   @Test
   void theDefaultDeadlineBoundsEveryCall() {
-    try (LlmRouterClient hasty = LlmRouterClient.builder().target(router.target())
+    try (LlmRouterClient hasty = LlmRouterClient.builder().target(target())
         .defaultDeadline(Duration.ofMillis(300)).build()) {
       StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
-          () -> hasty.chat(ChatRequests.of(MODEL, Messages.user(OpenAiStandIn.STALLING_PROMPT))));
+          () -> hasty.chat(ChatRequests.of(MODEL, Messages.user(OpenAiAnswerTable.STALLING_PROMPT))));
       assertEquals(Status.Code.DEADLINE_EXCEEDED, error.getStatus().getCode());
     }
   }
 
   @Test
   void defaultMetadataReachesTheRouter() {
-    try (LlmRouterClient scoped = LlmRouterClient.builder().target(router.target())
+    try (LlmRouterClient scoped = LlmRouterClient.builder().target(target())
         .metadata("x-cassette-scope", "client-test").build()) {
       ChatResponse response = scoped.chat(ChatRequests.of(MODEL, Messages.system("Be brief."), Messages.user(PROMPT)));
       assertEquals("client-test", response.getOrigin().getCassetteScope());

@@ -3,8 +3,9 @@ package dev.llmrouter.client.junit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.llmrouter.client.testing.LocalRouter;
-import dev.llmrouter.client.testing.OpenAiStandIn;
+import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.OpenAiAnswerTable;
+import dev.llmrouter.server.testing.RunningRouter;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -26,8 +27,8 @@ import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
- * Runs {@link CassetteScopeExample} as a service's CI would: once against the real router recording from a
- * stand-in upstream, then again against a router replaying, with the upstream stopped.
+ * Runs {@link CassetteScopeExample} as a service's CI would: once against the real router recording from a mock
+ * upstream, then again against a router replaying, with the upstream stopped.
  */
 class CassetteScopeExtensionTest {
 
@@ -45,18 +46,18 @@ class CassetteScopeExtensionTest {
   }
 
   @Test
-  void eachTestMethodRecordsIntoAndReplaysFromItsOwnCassetteFolder(@TempDir Path cassettes) throws IOException {
-    OpenAiStandIn upstream = OpenAiStandIn.start(vertx, Map.of(
+  void eachTestMethodRecordsIntoAndReplaysFromItsOwnCassetteFolder(@TempDir Path cassettes) throws Exception {
+    MockUpstream upstream = OpenAiAnswerTable.answer(MockUpstream.start(vertx), Map.of(
         CassetteScopeExample.REVIEW, CassetteScopeExample.SUMMARY,
         CassetteScopeExample.QUESTION, CassetteScopeExample.ANSWER));
-    try (upstream; LocalRouter recording = LocalRouter.start(vertx, "record", cassettes, upstream.baseUrl())) {
+    try (upstream; RunningRouter recording = router("record", cassettes, upstream.baseUrl())) {
       runExampleAgainst(recording);
-      assertEquals(2, upstream.requests());
+      assertEquals(2, upstream.received().size());
     }
     assertEquals(List.of("CassetteScopeExample/answersWithItsOwnChannel", "CassetteScopeExample/summarizesAReview"),
         foldersWithCassettes(cassettes));
 
-    try (LocalRouter replaying = LocalRouter.start(vertx, "replay", cassettes, upstream.baseUrl())) {
+    try (RunningRouter replaying = router("replay", cassettes, upstream.baseUrl())) {
       runExampleAgainst(replaying);
     }
   }
@@ -69,8 +70,17 @@ class CassetteScopeExtensionTest {
         + "environment variable) to the host:port of the router")), failures::toString);
   }
 
-  private static void runExampleAgainst(LocalRouter router) {
-    System.setProperty(CassetteScopeExtension.TARGET_VARIABLE, router.target());
+  /** The real router with one OpenAI provider, `openai`, reached at {@code upstreamBaseUrl}. */
+  private RunningRouter router(String mode, Path cassettes, String upstreamBaseUrl) {
+    return RunningRouter.start(vertx, """
+        cassettes: { dir: "%s", mode: %s }
+        providers:
+          - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini] }
+        """.formatted(cassettes, mode, upstreamBaseUrl));
+  }
+
+  private static void runExampleAgainst(RunningRouter router) {
+    System.setProperty(CassetteScopeExtension.TARGET_VARIABLE, "127.0.0.1:" + router.port());
     TestExecutionSummary summary = runExample();
     StringWriter failures = new StringWriter();
     summary.printFailuresTo(new PrintWriter(failures), 20);

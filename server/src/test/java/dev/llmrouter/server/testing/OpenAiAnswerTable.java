@@ -1,89 +1,52 @@
-package dev.llmrouter.client.testing;
+package dev.llmrouter.server.testing;
 
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
- * A small OpenAI Chat Completions stand-in on a free loopback port: it answers each prompt (the last message's
+ * A {@link MockUpstream} behaviour that speaks OpenAI Chat Completions: it answers each prompt (the last message's
  * text) from a table, as one JSON object, or as server-sent chunks of one word each when the request streams.
  */
-public final class OpenAiStandIn implements AutoCloseable {
+public final class OpenAiAnswerTable implements Consumer<HttpServerRequest> {
 
   /** A prompt never answered (streamed: one word, then nothing) until the call is dropped: for cancel tests. */
   public static final String STALLING_PROMPT = "Take your time.";
+  /** The answer to a prompt the table does not hold. */
+  private static final String UNKNOWN = "I do not know.";
 
-  private final HttpServer server;
+  private final MockUpstream upstream;
   private final Map<String, String> answers;
-  private final AtomicInteger requests = new AtomicInteger();
-  private final List<CompletableFuture<Void>> stalledAnswers = new CopyOnWriteArrayList<>();
 
-  private OpenAiStandIn(Vertx vertx, Map<String, String> answers) {
+  private OpenAiAnswerTable(MockUpstream upstream, Map<String, String> answers) {
+    this.upstream = upstream;
     this.answers = answers;
-    this.server = vertx.createHttpServer().requestHandler(request -> request.body().onSuccess(body -> {
-      requests.incrementAndGet();
-      answer(request, body.toJsonObject());
-    }));
   }
 
-  /** Starts a stand-in that answers the prompts of this table, and the {@link #STALLING_PROMPT}. */
-  public static OpenAiStandIn start(Vertx vertx, Map<String, String> answers) {
-    OpenAiStandIn upstream = new OpenAiStandIn(vertx, answers);
-    Await.await(upstream.server.listen(0, "127.0.0.1"));
-    return upstream;
-  }
-
-  public String baseUrl() {
-    return "http://127.0.0.1:" + server.actualPort() + "/v1";
-  }
-
-  /** How many requests reached the stand-in. */
-  public int requests() {
-    return requests.get();
-  }
-
-  /** Waits until the router has dropped every call with the {@link #STALLING_PROMPT} so far. */
-  public boolean awaitStalledAnswersClosed(Duration timeout) {
-    try {
-      CompletableFuture.allOf(stalledAnswers.toArray(CompletableFuture[]::new))
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return true;
-    } catch (Exception e) {
-      return false;
-    }
+  /** Has {@code upstream} answer the prompts of this table, and stall on the {@link #STALLING_PROMPT}. */
+  public static MockUpstream answer(MockUpstream upstream, Map<String, String> answers) {
+    return upstream.answer(new OpenAiAnswerTable(upstream, answers));
   }
 
   @Override
-  public void close() {
-    Await.await(server.close());
-  }
-
-  private void answer(HttpServerRequest request, JsonObject body) {
+  public void accept(HttpServerRequest request) {
+    // MockUpstream records a request just before it hands it here, on the same thread.
+    JsonObject body = new JsonObject(upstream.lastRequest().body());
     JsonArray messages = body.getJsonArray("messages");
     String prompt = text(messages.getJsonObject(messages.size() - 1));
     boolean stream = body.getBoolean("stream", false);
     HttpServerResponse response = request.response();
     if (prompt.equals(STALLING_PROMPT)) {
-      CompletableFuture<Void> closed = new CompletableFuture<>();
-      stalledAnswers.add(closed);
-      response.closeHandler(v -> closed.complete(null));
       if (stream) {
         response.setChunked(true).putHeader("content-type", "text/event-stream")
             .write(sse(chunk(body, choice(new JsonObject().put("content", "Well, "), null))));
       }
       return;
     }
-    String answer = answers.getOrDefault(prompt, "I do not know.");
+    String answer = answers.getOrDefault(prompt, UNKNOWN);
     if (!stream) {
       response.putHeader("content-type", "application/json").end(new JsonObject()
           .put("id", "chatcmpl-stand-in").put("object", "chat.completion").put("created", 1700000000)

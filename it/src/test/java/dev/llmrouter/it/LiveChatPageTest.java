@@ -1,4 +1,4 @@
-package dev.llmrouter.server.admin;
+package dev.llmrouter.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,13 +20,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The live chat page in headless Chromium (client-stub/web/test/drive-page.mjs, with playwright-core), served by the
+ * The live chat page in headless Chromium (server/web/test/drive-page.mjs, with playwright-core), served by the
  * admin listener of a router replaying the demo cassettes: a question typed in, the answer streamed back over
  * gRPC-Web. Installs Debian's chromium package when /usr/bin/chromium is missing. Screenshots go to target/.
  */
 class LiveChatPageTest {
 
-  private static final Path WEB = Path.of("../client-stub/web").toAbsolutePath().normalize();
+  private static final Path WEB = Path.of("../server/web").toAbsolutePath().normalize();
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Duration BROWSER_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration APT_TIMEOUT = Duration.ofMinutes(15);

@@ -1,4 +1,4 @@
-package dev.llmrouter.server;
+package dev.llmrouter.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.ExternalProcess;
 import dev.llmrouter.server.testing.ExternalProcess.Run;
 import dev.llmrouter.server.testing.MockUpstream;
@@ -208,20 +209,15 @@ class InteropTest {
   }
 
   @Test
-  void bufCurlFindsACallInTheCallLogThroughReflection() throws InterruptedException {
+  void bufCurlFindsACallInTheCallLogThroughReflection() throws Exception {
     Run chat = run(BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-H", "x-user-id: interop-user",
         "-d", REQUEST.formatted(MODEL), "http://" + address + "/llmrouter.v1.ChatService/Chat");
     assertEquals(0, chat.exitCode(), chat::toString);
-    Run calls = null;
-    for (int attempt = 0; attempt < 20; attempt++) { // the call log writes in batches, within about 50 ms
-      calls = run(BUF, "curl", "--protocol", "grpc", "--http2-prior-knowledge",
-          "-d", "{\"filter\": {\"userId\": \"interop-user\"}}",
-          "http://" + address + "/llmrouter.v1.ObservabilityService/ListCalls");
-      if (calls.exitCode() != 0 || calls.stdout().contains("interop-user")) {
-        break;
-      }
-      Thread.sleep(100);
-    }
+    // The call log writes in batches, within about 50 ms.
+    Run calls = Await.poll(Duration.ofSeconds(10), () -> run(BUF, "curl", "--protocol", "grpc",
+        "--http2-prior-knowledge", "-d", "{\"filter\": {\"userId\": \"interop-user\"}}",
+        "http://" + address + "/llmrouter.v1.ObservabilityService/ListCalls"),
+        listed -> listed.exitCode() != 0 || listed.stdout().contains("interop-user"));
     assertEquals(0, calls.exitCode(), calls::toString);
     assertTrue(calls.stdout().contains("\"userId\": \"interop-user\""), calls::toString);
     assertTrue(calls.stdout().contains("\"callType\": \"CALL_TYPE_CHAT\""), calls::toString);

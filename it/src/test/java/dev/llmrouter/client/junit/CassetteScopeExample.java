@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * {@code CassetteScopeExample/<method>/}.
  *
  * <p>Not run on its own (its name does not end in Test): {@link CassetteScopeExtensionTest} runs it twice, first
- * against a router recording from a stand-in upstream, then against a router replaying with the upstream gone.
+ * against a router recording from a mock upstream, then against a router replaying with the upstream gone.
  */
 @CassetteScoped
 class CassetteScopeExample {

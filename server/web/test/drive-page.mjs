@@ -1,6 +1,6 @@
 // Drives the live chat page in headless Chromium (Debian's /usr/bin/chromium, through playwright-core): asks one
 // question, waits for the streamed answer to end, takes a screenshot, and prints what the page shows as JSON.
-// Run by LiveChatPageTest in the server module.
+// Run by LiveChatPageTest in the it module.
 //
 //   node test/drive-page.mjs <page url> <question> <screenshot.png>
 import { chromium } from "playwright-core";
