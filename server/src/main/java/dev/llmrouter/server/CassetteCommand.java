@@ -3,16 +3,16 @@ package dev.llmrouter.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.Role;
-import dev.llmrouter.cassettes.CanonicalRequest;
 import dev.llmrouter.cassettes.Cassette;
 import dev.llmrouter.cassettes.CassetteCodec;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.CassetteStore.CassetteSummary;
+import dev.llmrouter.cassettes.CassetteUsageFile;
+import dev.llmrouter.cassettes.CassetteVerifier;
 import dev.llmrouter.cassettes.CorruptCassetteException;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.server.config.ConfigException;
 import dev.llmrouter.server.config.CassetteConfig;
-import dev.llmrouter.server.pipeline.CassetteUsageLog;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -173,7 +173,7 @@ public final class CassetteCommand {
   /** `provider/model  first user text`, or why the file cannot be read. */
   private static String describe(Path file) {
     try {
-      Cassette cassette = read(file);
+      Cassette cassette = CassetteCodec.readFile(file);
       return cassette.servedBy().provider() + "/" + cassette.servedBy().model() + "  "
           + firstUserText(cassette.request());
     } catch (CorruptCassetteException e) {
@@ -227,60 +227,13 @@ public final class CassetteCommand {
     return OK;
   }
 
-  /** A line of the verify report; a warning does not fail the run. */
-  private record Finding(boolean isProblem, String line) {
-
-    static Finding problem(String kind, Path file, String detail) {
-      return new Finding(true, kind + " " + file + ": " + detail);
-    }
-
-    static Finding warning(String kind, Path file, String detail) {
-      return new Finding(false, kind + " " + file + ": " + detail);
-    }
-  }
-
   private int verify(CassetteStore store, Arguments arguments) {
     arguments.expect(0, Set.of());
-    List<CassetteSummary> cassettes = store.list(null);
-    int problems = 0;
-    int warnings = 0;
-    for (CassetteSummary summary : cassettes) {
-      for (Finding finding : check(summary)) {
-        out.println(finding.line());
-        if (finding.isProblem()) {
-          problems++;
-        } else {
-          warnings++;
-        }
-      }
-    }
-    out.println("verified " + cassettes.size() + " cassettes, " + problems + " problems, " + warnings + " warnings");
-    return problems == 0 ? OK : FAILED;
-  }
-
-  /** Parses a cassette file, recomputes its key from its stored request and checks the file is named after it. */
-  private static List<Finding> check(CassetteSummary summary) {
-    Path file = summary.path();
-    Cassette cassette;
-    try {
-      cassette = read(file);
-    } catch (CorruptCassetteException e) {
-      return List.of(Finding.problem("CORRUPT", file, e.problem()));
-    }
-    List<Finding> findings = new ArrayList<>();
-    // The key was computed before redaction, so a redacted request cannot give it back.
-    if (cassette.request().toString().contains(Redactor.REPLACEMENT)) {
-      findings.add(Finding.warning("REDACTED", file, "key cannot be recomputed because the request was redacted"));
-    } else {
-      String computed = CanonicalRequest.keyOf(cassette.request());
-      if (!computed.equals(cassette.key())) {
-        findings.add(Finding.problem("KEY MISMATCH", file, "stored " + cassette.key() + " computed " + computed));
-      }
-    }
-    if (!cassette.key().substring(0, SHORT_KEY_LENGTH).equals(summary.shortKey())) {
-      findings.add(Finding.problem("MISPLACED", file, "file name does not match key"));
-    }
-    return findings;
+    CassetteVerifier.Report report = CassetteVerifier.verify(store);
+    report.findings().forEach(finding -> out.println(finding.line()));
+    out.println("verified " + report.cassettes() + " cassettes, " + report.problems() + " problems, "
+        + report.warnings() + " warnings");
+    return report.problems() == 0 ? OK : FAILED;
   }
 
   private int prune(CassetteStore store, Arguments arguments) throws IOException {
@@ -293,12 +246,12 @@ public final class CassetteCommand {
     if (!Files.isRegularFile(usageFile)) {
       throw new ConfigException("usage file " + usageFile + " does not exist");
     }
-    Set<String> used = CassetteUsageLog.entriesIn(usageFile);
+    Set<String> used = CassetteUsageFile.entriesIn(usageFile);
     boolean dryRun = arguments.has("--dry-run");
     List<CassetteSummary> cassettes = store.list(null);
     int deleted = 0;
     for (CassetteSummary summary : cassettes) {
-      if (used.contains(CassetteUsageLog.entryOf(summary.scope(), summary.path()))) {
+      if (used.contains(CassetteUsageFile.entryOf(summary.scope(), summary.path()))) {
         continue;
       }
       if (!dryRun) {
@@ -310,13 +263,5 @@ public final class CassetteCommand {
     out.println((dryRun ? "would delete " : "deleted ") + deleted + " of " + cassettes.size() + " cassettes, kept "
         + (cassettes.size() - deleted));
     return OK;
-  }
-
-  private static Cassette read(Path file) throws CorruptCassetteException {
-    try {
-      return CassetteCodec.read(Files.readAllBytes(file), file);
-    } catch (IOException e) {
-      throw new CorruptCassetteException(file, "cannot be read: " + e, e);
-    }
   }
 }
