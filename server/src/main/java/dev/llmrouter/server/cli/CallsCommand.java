@@ -52,10 +52,8 @@ public final class CallsCommand {
   private static final Flag UNTIL = Flag.withValue("--until", "TIME", "only calls started before TIME");
   private static final Syntax LIST = new Syntax("calls list", "[FILTERS] [--limit N] " + LOG_SYNOPSIS, """
       the newest calls first: start time, id, RPC, status, model, provider, tokens in/out,
-      cost, latency, trace. Filters (all must match):
-        --trace ID  --session ID  --user ID  --model NAME  --provider NAME  --status STATUS
-        --tag TAG  --since TIME  --until TIME
-      --limit N (default 20, at most 1000)""", List.of(), List.of(
+      cost, latency, trace; FILTERS by trace, session, user, model, provider, status, tag
+      and time all must match""", List.of(), List.of(
           Flag.withValue("--trace", "ID", "only the calls of this trace"),
           Flag.withValue("--session", "ID", "only the calls of this session"),
           Flag.withValue("--user", "ID", "only the calls of this end user"),
