@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
+import java.util.stream.Stream;
 
 /**
  * `java -jar llm-router.jar calls ...`: reads the call log with the same queries as `ObservabilityService`.
@@ -45,6 +46,7 @@ public final class CallsCommand {
       "read data_dir from the router's config instead");
   private static final Flag JSON_OUTPUT = Flag.toggle("--json",
       "print protobuf JSON, one object per line, instead of a table");
+  private static final List<Flag> LOG_FLAGS = List.of(DATA_DIR, CONFIG, JSON_OUTPUT);
   private static final String LOG_SYNOPSIS = "[--data-dir DIR | --config FILE] [--json]";
   private static final Flag SINCE = Flag.withValue("--since", "TIME", """
       only calls started at TIME or later: an ISO-8601 instant (2026-11-23T10:00:00Z)
@@ -53,7 +55,7 @@ public final class CallsCommand {
   private static final Syntax LIST = new Syntax("calls list", "[FILTERS] [--limit N] " + LOG_SYNOPSIS, """
       the newest calls first: start time, id, RPC, status, model, provider, tokens in/out,
       cost, latency, trace; FILTERS by trace, session, user, model, provider, status, tag
-      and time all must match""", List.of(), List.of(
+      and time all must match""", List.of(), withLogFlags(
           Flag.withValue("--trace", "ID", "only the calls of this trace"),
           Flag.withValue("--session", "ID", "only the calls of this session"),
           Flag.withValue("--user", "ID", "only the calls of this end user"),
@@ -62,24 +64,20 @@ public final class CallsCommand {
           Flag.withValue("--status", "STATUS", "only calls that ended with this status, such as OK"),
           Flag.withValue("--tag", "TAG", "only calls with this tag"),
           SINCE, UNTIL,
-          Flag.withValue("--limit", "N", "at most N calls (default 20, at most 1000)"),
-          DATA_DIR, CONFIG, JSON_OUTPUT));
+          Flag.withValue("--limit", "N", "at most N calls (default 20, at most 1000)")));
   private static final Syntax TRACE = new Syntax("calls trace", "ID " + LOG_SYNOPSIS,
-      "the calls of a trace as a tree, each under the call it follows", List.of("ID"),
-      List.of(DATA_DIR, CONFIG, JSON_OUTPUT));
+      "the calls of a trace as a tree, each under the call it follows", List.of("ID"), LOG_FLAGS);
   private static final Syntax USAGE_TOTALS = new Syntax("calls usage", "[--by GROUPS] [--since TIME] [--until TIME] "
       + LOG_SYNOPSIS, """
       calls, tokens and cost, in total and grouped --by provider,model,upstream_model,tag
-      (default provider,model), over --since TIME and --until TIME""", List.of(), List.of(
+      (default provider,model), over --since TIME and --until TIME""", List.of(), withLogFlags(
           Flag.withValue("--by", "GROUPS", """
               group by provider, model, upstream_model and tag, comma-separated
               (default provider,model)"""),
-          SINCE, UNTIL, DATA_DIR, CONFIG, JSON_OUTPUT));
+          SINCE, UNTIL));
   private static final CommandGroup COMMANDS = new CommandGroup(
-      new Syntax("calls", "COMMAND " + LOG_SYNOPSIS, "", List.of("COMMAND"), List.of(DATA_DIR, CONFIG, JSON_OUTPUT)),
+      new Syntax("calls", "COMMAND " + LOG_SYNOPSIS, "", List.of("COMMAND"), LOG_FLAGS),
       List.of(LIST, TRACE, USAGE_TOTALS));
-
-  public static final String USAGE = COMMANDS.usage();
 
   private static final int OK = 0;
   private static final int NOT_FOUND = 1;
@@ -95,6 +93,11 @@ public final class CallsCommand {
     this.syntax = choice.syntax();
     this.arguments = choice.arguments();
     this.json = arguments.has(JSON_OUTPUT.name());
+  }
+
+  /** A subcommand's own flags, then the flags that say where the call log is and how to print it. */
+  private static List<Flag> withLogFlags(Flag... flags) {
+    return Stream.concat(Stream.of(flags), LOG_FLAGS.stream()).toList();
   }
 
   /** Runs one command (the arguments after `calls`) and returns its exit code. */

@@ -51,6 +51,7 @@ public final class CassetteCommand {
       new Syntax("cassettes", "COMMAND [--cassettes DIR]", "", List.of("COMMAND"), List.of(DIR)),
       List.of(LIST, SHOW, VERIFY, PRUNE));
 
+  /** What `cassettes --help` prints. */
   public static final String USAGE = COMMANDS.usage();
 
   private static final int OK = 0;

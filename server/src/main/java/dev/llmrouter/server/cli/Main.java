@@ -1,6 +1,8 @@
 package dev.llmrouter.server.cli;
 
+import java.io.PrintStream;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * `java -jar llm-router.jar`: the first word picks the command, `cassettes` ({@link CassetteCommand}) or `calls`
@@ -12,12 +14,16 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    List<String> arguments = List.of(args);
-    List<String> afterCommand = arguments.subList(Math.min(1, arguments.size()), arguments.size());
-    switch (arguments.isEmpty() ? "" : arguments.get(0)) {
-      case "cassettes" -> System.exit(CassetteCommand.run(afterCommand, System.out, System.err));
-      case "calls" -> System.exit(CallsCommand.run(afterCommand, System.out, System.err));
-      default -> ServeCommand.run(arguments, System.out, System.err).ifPresent(System::exit);
-    }
+    run(List.of(args), System.out, System.err).ifPresent(System::exit);
+  }
+
+  /** Runs the command the arguments name: its exit code, or empty while the router runs. */
+  static OptionalInt run(List<String> args, PrintStream out, PrintStream err) {
+    List<String> afterCommand = args.subList(Math.min(1, args.size()), args.size());
+    return switch (args.isEmpty() ? "" : args.get(0)) {
+      case "cassettes" -> OptionalInt.of(CassetteCommand.run(afterCommand, out, err));
+      case "calls" -> OptionalInt.of(CallsCommand.run(afterCommand, out, err));
+      default -> ServeCommand.run(args, out, err);
+    };
   }
 }

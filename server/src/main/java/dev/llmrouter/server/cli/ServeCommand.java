@@ -49,8 +49,6 @@ public final class ServeCommand {
              java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)""", "",
       List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG));
 
-  public static final String USAGE = SYNTAX.usage();
-
   private static final int OK = 0;
   private static final int CANNOT_START = 1;
   private static final int BAD_CONFIG = 2;
@@ -69,12 +67,12 @@ public final class ServeCommand {
    * @param dataDir overrides `data_dir` (where the call log is kept)
    * @param callLog overrides `call_log.enabled`
    */
-  public record Flags(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
+  record Flags(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
       Optional<String> cassetteDir, Optional<String> trackUsage, Optional<String> dataDir,
       Optional<Boolean> callLog) {
 
     /** @throws UsageException naming the bad flag or value */
-    public static Flags parse(String... args) {
+    static Flags parse(String... args) {
       return of(SYNTAX.parse(List.of(args)));
     }
 
@@ -113,7 +111,7 @@ public final class ServeCommand {
     }
 
     /** Applies the flags over a loaded config. */
-    public RouterConfig applyTo(RouterConfig config) {
+    RouterConfig applyTo(RouterConfig config) {
       RouterConfig result = config;
       if (port.isPresent()) {
         result = result.withPort(port.get());
@@ -162,7 +160,7 @@ public final class ServeCommand {
     try {
       Arguments arguments = SYNTAX.parse(args);
       if (arguments.help()) {
-        out.print(USAGE);
+        out.print(SYNTAX.usage());
         return OptionalInt.of(OK);
       }
       Flags flags = Flags.of(arguments);

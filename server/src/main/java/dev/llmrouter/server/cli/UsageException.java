@@ -3,7 +3,7 @@ package dev.llmrouter.server.cli;
 import java.io.PrintStream;
 
 /** The command line is wrong: the command prints one line naming the problem, with a hint to its help, and exits 2. */
-public final class UsageException extends RuntimeException {
+final class UsageException extends RuntimeException {
 
   static final int EXIT_CODE = 2;
 

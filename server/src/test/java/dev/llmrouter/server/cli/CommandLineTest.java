@@ -12,30 +12,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** `--help` and usage errors of every command and subcommand, as `Main` dispatches them. */
+/** `--help` and usage errors of every command and subcommand. */
 class CommandLineTest {
 
   private record Run(int exitCode, String out, String err) {
   }
 
-  /** Runs what `Main` runs for these arguments, short of starting a router. */
+  /** Runs what `java -jar llm-router.jar ARGUMENTS` runs; none of them starts a router. */
   private static Run run(String arguments) {
-    List<String> args = arguments.isEmpty() ? List.of() : List.of(arguments.split(" "));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
-    PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
-    List<String> afterCommand = args.isEmpty() ? List.of() : args.subList(1, args.size());
-    int exitCode = switch (args.isEmpty() ? "" : args.get(0)) {
-      case "cassettes" -> CassetteCommand.run(afterCommand, outStream, errStream);
-      case "calls" -> CallsCommand.run(afterCommand, outStream, errStream);
-      default -> {
-        OptionalInt code = ServeCommand.run(args, outStream, errStream);
-        assertTrue(code.isPresent(), "the router was started by: " + arguments);
-        yield code.getAsInt();
-      }
-    };
-    return new Run(exitCode, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    OptionalInt exitCode = Main.run(List.of(arguments.split(" ")), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertTrue(exitCode.isPresent(), "the router was started by: " + arguments);
+    return new Run(exitCode.getAsInt(), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @ParameterizedTest
@@ -86,29 +76,31 @@ class CommandLineTest {
   }
 
   @ParameterizedTest
-  @CsvSource(delimiter = '|', textBlock = """
-      --bogus                   | llm-router: unknown flag '--bogus' (see `java -jar server/target/llm-router.jar --help`)
-      --port                    | llm-router: --port needs a value: --port N (see `java -jar server/target/llm-router.jar --help`)
-      --mode live               | llm-router: --mode must be replay, record, auto or off, not 'live' (see `java -jar server/target/llm-router.jar --help`)
-      serve                     | llm-router: unexpected argument 'serve' (see `java -jar server/target/llm-router.jar --help`)
-      cassettes                 | llm-router cassettes: missing COMMAND (see `java -jar server/target/llm-router.jar cassettes --help`)
-      cassettes rewind          | llm-router cassettes: unknown command 'rewind'; expected list, show, verify, prune (see `java -jar server/target/llm-router.jar cassettes --help`)
-      cassettes --cassettes     | llm-router cassettes: --cassettes needs a value: --cassettes DIR (see `java -jar server/target/llm-router.jar cassettes --help`)
-      cassettes --cassettes d list | llm-router cassettes: the COMMAND comes first: cassettes list ... (see `java -jar server/target/llm-router.jar cassettes --help`)
-      cassettes show            | llm-router cassettes show: missing KEY (see `java -jar server/target/llm-router.jar cassettes show --help`)
-      cassettes list --dry-run  | llm-router cassettes list: unknown flag '--dry-run' (see `java -jar server/target/llm-router.jar cassettes list --help`)
-      cassettes prune --usage   | llm-router cassettes prune: --usage needs a value: --usage FILE (see `java -jar server/target/llm-router.jar cassettes prune --help`)
-      calls                     | llm-router calls: missing COMMAND (see `java -jar server/target/llm-router.jar calls --help`)
-      calls trace               | llm-router calls trace: missing ID (see `java -jar server/target/llm-router.jar calls trace --help`)
-      calls trace a b           | llm-router calls trace: unexpected argument 'b' (see `java -jar server/target/llm-router.jar calls trace --help`)
-      calls usage --limit 5     | llm-router calls usage: unknown flag '--limit' (see `java -jar server/target/llm-router.jar calls usage --help`)
-      calls list --since        | llm-router calls list: --since needs a value: --since TIME (see `java -jar server/target/llm-router.jar calls list --help`)
+  @CsvSource(delimiter = '|', ignoreLeadingAndTrailingWhitespace = true, textBlock = """
+      --bogus                      |                 | unknown flag '--bogus'
+      --port                       |                 | --port needs a value: --port N
+      --mode live                  |                 | --mode must be replay, record, auto or off, not 'live'
+      serve                        |                 | unexpected argument 'serve'
+      cassettes                    | cassettes       | missing COMMAND
+      cassettes rewind             | cassettes       | unknown command 'rewind'; expected list, show, verify, prune
+      cassettes --cassettes        | cassettes       | --cassettes needs a value: --cassettes DIR
+      cassettes --cassettes d list | cassettes       | the COMMAND comes first: cassettes list ...
+      cassettes show               | cassettes show  | missing KEY
+      cassettes list --dry-run     | cassettes list  | unknown flag '--dry-run'
+      cassettes prune --usage      | cassettes prune | --usage needs a value: --usage FILE
+      calls                        | calls           | missing COMMAND
+      calls trace                  | calls trace     | missing ID
+      calls trace a b              | calls trace     | unexpected argument 'b'
+      calls usage --limit 5        | calls usage     | unknown flag '--limit'
+      calls list --since           | calls list      | --since needs a value: --since TIME
       """)
-  void aUsageErrorExitsWithTwoAndOneLineNamingTheProblemAndTheHelp(String arguments, String line) {
+  void aUsageErrorExitsWithTwoAndOneLineNamingTheProblemAndTheHelp(String arguments, String command, String problem) {
+    String typed = command == null ? "" : " " + command;
     Run run = run(arguments);
 
     assertEquals(2, run.exitCode());
     assertEquals("", run.out());
-    assertEquals(line + "\n", run.err());
+    assertEquals("llm-router" + typed + ": " + problem + " (see `java -jar server/target/llm-router.jar" + typed
+        + " --help`)\n", run.err());
   }
 }
