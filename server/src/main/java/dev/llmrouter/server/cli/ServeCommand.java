@@ -42,11 +42,13 @@ public final class ServeCommand {
       "where the call log (DIR/calls.db) is kept; overrides `data_dir`");
   private static final Flag CALL_LOG = Flag.withValue("--call-log", "on|off",
       "log every model call, or not; overrides `call_log.enabled`");
-  private static final Syntax SYNTAX = new Syntax("", """
-      [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]
-                                                    [--track-usage FILE] [--data-dir DIR] [--call-log on|off]
-             java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)
-             java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)""", "",
+  /** Spaces as wide as the usage line up to its flags, and up to the jar: the next lines align under them. */
+  private static final String UNDER_FLAGS = " ".repeat(("usage: " + Syntax.JAR + " ").length());
+  private static final String UNDER_JAR = " ".repeat("usage: ".length());
+  private static final Syntax SYNTAX = new Syntax("", "[--config FILE] [--port N] [--mode MODE] [--cassettes DIR]\n"
+      + UNDER_FLAGS + "[--track-usage FILE] [--data-dir DIR] [--call-log on|off]\n"
+      + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune ...  (see `cassettes --help`)\n"
+      + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)", "",
       List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG));
 
   private static final int OK = 0;

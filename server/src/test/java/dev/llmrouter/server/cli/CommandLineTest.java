@@ -63,6 +63,19 @@ class CommandLineTest {
   }
 
   @Test
+  void theRoutersHelpListsItsFlagsAndTheOtherCommands() {
+    List<String> lines = run("--help").out().lines().toList();
+
+    assertEquals(List.of(
+        "usage: java -jar server/target/llm-router.jar [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]",
+        "                                              [--track-usage FILE] [--data-dir DIR] [--call-log on|off]",
+        "       java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)",
+        "       java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)",
+        ""), lines.subList(0, 5));
+    assertTrue(lines.contains("  --call-log on|off log every model call, or not; overrides `call_log.enabled`"));
+  }
+
+  @Test
   void theGroupsHelpListsItsSubcommands() {
     String cassettes = run("cassettes --help").out();
     String calls = run("calls --help").out();
