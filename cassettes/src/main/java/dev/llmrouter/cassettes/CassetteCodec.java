@@ -14,6 +14,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.llmrouter.api.v1.ChatEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,6 +69,15 @@ public final class CassetteCodec {
 
   public static Cassette read(byte[] bytes, Path pathForErrors) throws CorruptCassetteException {
     return new Reader(pathForErrors).cassette(bytes);
+  }
+
+  /** Reads and parses one cassette file; a file that cannot be read is as unusable as a corrupt one. */
+  public static Cassette readFile(Path file) throws CorruptCassetteException {
+    try {
+      return read(Files.readAllBytes(file), file);
+    } catch (IOException e) {
+      throw new CorruptCassetteException(file, "cannot be read: " + e, e);
+    }
   }
 
   /** Reads one file, naming the file and the offending field in every error. */

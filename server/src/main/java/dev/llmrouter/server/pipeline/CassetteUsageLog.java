@@ -1,21 +1,18 @@
 package dev.llmrouter.server.pipeline;
 
 import dev.llmrouter.cassettes.CassetteStore;
+import dev.llmrouter.cassettes.CassetteUsageFile;
 import io.vertx.core.Vertx;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * The cassettes that answered calls (`--track-usage FILE`), so `cassettes prune --unused` can delete the others.
- * Each cassette is appended to the file as `<scope>/<short key>.json`, one a line, on its first hit only. A file that
- * exists is appended to, so several runs add up. Without a file, hits are not tracked.
+ * Each cassette is appended to the {@link CassetteUsageFile} on its first hit only, off the event loop. Without a
+ * file, hits are not tracked.
  */
 public final class CassetteUsageLog {
 
@@ -32,24 +29,12 @@ public final class CassetteUsageLog {
     this.usageFile = usageFile;
   }
 
-  /** The line that stands for a cassette file of a scope: its path relative to the cassette folder. */
-  public static String entryOf(String scope, Path cassetteFile) {
-    return scope + "/" + cassetteFile.getFileName();
-  }
-
-  /** The cassettes listed in a usage file. */
-  public static Set<String> entriesIn(Path usageFile) throws IOException {
-    try (Stream<String> lines = Files.lines(usageFile)) {
-      return lines.map(String::strip).filter(line -> !line.isEmpty()).collect(Collectors.toUnmodifiableSet());
-    }
-  }
-
   /** Notes that the cassette of a key answered a call; may be called on the event loop. */
   public void hit(String scope, String key) {
     if (usageFile.isEmpty()) {
       return;
     }
-    String entry = entryOf(scope, store.pathOf(scope, key));
+    String entry = CassetteUsageFile.entryOf(scope, store.pathOf(scope, key));
     if (!appended.add(entry)) {
       return;
     }
@@ -61,7 +46,8 @@ public final class CassetteUsageLog {
   }
 
   /** One writer at a time, so concurrent hits never interleave their lines. */
-  private synchronized Path append(String entry) throws IOException {
-    return Files.writeString(usageFile.get(), entry + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  private synchronized Void append(String entry) throws IOException {
+    CassetteUsageFile.append(usageFile.get(), entry);
+    return null;
   }
 }

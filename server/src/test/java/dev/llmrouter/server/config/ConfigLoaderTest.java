@@ -124,12 +124,6 @@ class ConfigLoaderTest {
     assertTrue(message.contains("prices.my-model.output (line 3)"), message);
     assertTrue(message.contains("prices.my-model.cache (line 3): unknown field"), message);
     assertTrue(message.contains("prices.other (line 4): must be a mapping"), message);
-    ObservabilityConfig flagged = CommandLine.parse("--data-dir", "/srv/data", "--call-log", "off")
-        .applyTo(parse("listen: 127.0.0.1:1\n")).observability();
-    assertEquals("/srv/data", flagged.dataDir());
-    assertFalse(flagged.callLog());
-    assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--call-log", "maybe")).getMessage()
-        .contains("--call-log must be on or off"));
   }
 
   @Test
@@ -160,21 +154,5 @@ class ConfigLoaderTest {
     assertTrue(error("listen: ${NOPE}:1\n").contains("environment variable NOPE is not set"));
     assertTrue(error("listen: [\n").contains("not valid YAML"));
     assertTrue(error("listen: localhost\n").contains("listen (line 1): must be host:port"));
-  }
-
-  @Test
-  void commandLineFlagsOverrideTheFile() {
-    CommandLine flags = CommandLine.parse("--port", "0", "--mode", "auto", "--cassettes", "/tmp/c",
-        "--track-usage", "/tmp/used.txt");
-    RouterConfig config = flags.applyTo(parse("listen: 127.0.0.1:7000\n"));
-    assertEquals(0, config.port());
-    assertEquals("auto", config.cassettes().mode());
-    assertEquals("/tmp/c", config.cassettes().dir());
-    assertEquals(Optional.of("/tmp/used.txt"), config.cassettes().usageFile());
-    assertEquals(Optional.empty(), parse("listen: 127.0.0.1:7000\n").cassettes().usageFile());
-    assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--mode", "live")).getMessage()
-        .contains("--mode must be replay, record, auto or off"));
-    assertTrue(assertThrows(ConfigException.class, () -> CommandLine.parse("--port", "http")).getMessage()
-        .contains("--port must be a number"));
   }
 }

@@ -1,4 +1,4 @@
-package dev.llmrouter.server;
+package dev.llmrouter.server.cli;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
@@ -14,6 +14,7 @@ import dev.llmrouter.api.v1.ListCallsResponse;
 import dev.llmrouter.api.v1.UsageGrouping;
 import dev.llmrouter.api.v1.UsageRow;
 import dev.llmrouter.api.v1.UsageTotals;
+import dev.llmrouter.server.cli.CommandGroup.Choice;
 import dev.llmrouter.server.config.ConfigException;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.ObservabilityConfig;
@@ -28,12 +29,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * `java -jar llm-router.jar calls ...`: reads the call log with the same queries as `ObservabilityService`.
@@ -41,101 +40,103 @@ import java.util.Set;
  */
 public final class CallsCommand {
 
-  public static final String USAGE = """
-      usage: java -jar server/target/llm-router.jar calls COMMAND [--data-dir DIR | --config FILE] [--json]
-
-        list              the newest calls first: start time, id, RPC, status, model, provider, tokens in/out,
-                          cost, latency, trace. Filters (all must match):
-                            --trace ID  --session ID  --user ID  --model NAME  --provider NAME  --status STATUS
-                            --tag TAG  --since TIME  --until TIME
-                          --limit N (default 20, at most 1000)
-        trace ID          the calls of a trace as a tree, each under the call it follows
-        usage             calls, tokens and cost, in total and grouped --by provider,model,upstream_model,tag
-                          (default provider,model), over --since TIME and --until TIME
-        --data-dir DIR    the router's data_dir (default: %s); the call log is DIR/calls.db
-        --config FILE     read data_dir from the router's config instead
-        --json            print protobuf JSON, one object per line, instead of a table
-        --help            print this text
-
-        TIME is an ISO-8601 instant (2026-11-23T10:00:00Z) or an age: 30m, 2h, 7d.
-      """.formatted(ObservabilityConfig.DEFAULT.dataDir());
+  private static final Flag DATA_DIR = Flag.withValue("--data-dir", "DIR",
+      "the router's data_dir (default: " + ObservabilityConfig.DEFAULT.dataDir() + "); the call log is DIR/calls.db");
+  private static final Flag CONFIG = Flag.withValue("--config", "FILE",
+      "read data_dir from the router's config instead");
+  private static final Flag JSON_OUTPUT = Flag.toggle("--json",
+      "print protobuf JSON, one object per line, instead of a table");
+  private static final List<Flag> LOG_FLAGS = List.of(DATA_DIR, CONFIG, JSON_OUTPUT);
+  private static final String LOG_SYNOPSIS = "[--data-dir DIR | --config FILE] [--json]";
+  private static final Flag SINCE = Flag.withValue("--since", "TIME", """
+      only calls started at TIME or later: an ISO-8601 instant (2026-11-23T10:00:00Z)
+      or an age (30m, 2h, 7d)""");
+  private static final Flag UNTIL = Flag.withValue("--until", "TIME", "only calls started before TIME");
+  private static final Syntax LIST = new Syntax("calls list", "[FILTERS] [--limit N] " + LOG_SYNOPSIS, """
+      the newest calls first: start time, id, RPC, status, model, provider, tokens in/out,
+      cost, latency, trace; FILTERS by trace, session, user, model, provider, status, tag
+      and time all must match""", List.of(), withLogFlags(
+          Flag.withValue("--trace", "ID", "only the calls of this trace"),
+          Flag.withValue("--session", "ID", "only the calls of this session"),
+          Flag.withValue("--user", "ID", "only the calls of this end user"),
+          Flag.withValue("--model", "NAME", "only calls to this model, as called or as answered"),
+          Flag.withValue("--provider", "NAME", "only calls to this provider, by name or type"),
+          Flag.withValue("--status", "STATUS", "only calls that ended with this status, such as OK"),
+          Flag.withValue("--tag", "TAG", "only calls with this tag"),
+          SINCE, UNTIL,
+          Flag.withValue("--limit", "N", "at most N calls (default 20, at most 1000)")));
+  private static final Syntax TRACE = new Syntax("calls trace", "ID " + LOG_SYNOPSIS,
+      "the calls of a trace as a tree, each under the call it follows", List.of("ID"), LOG_FLAGS);
+  private static final Syntax USAGE_TOTALS = new Syntax("calls usage", "[--by GROUPS] [--since TIME] [--until TIME] "
+      + LOG_SYNOPSIS, """
+      calls, tokens and cost, in total and grouped --by provider,model,upstream_model,tag
+      (default provider,model), over --since TIME and --until TIME""", List.of(), withLogFlags(
+          Flag.withValue("--by", "GROUPS", """
+              group by provider, model, upstream_model and tag, comma-separated
+              (default provider,model)"""),
+          SINCE, UNTIL));
+  private static final CommandGroup COMMANDS = new CommandGroup(
+      new Syntax("calls", "COMMAND " + LOG_SYNOPSIS, "", List.of("COMMAND"), LOG_FLAGS),
+      List.of(LIST, TRACE, USAGE_TOTALS));
 
   private static final int OK = 0;
   private static final int NOT_FOUND = 1;
-  private static final int BAD_USAGE = 2;
-  private static final Set<String> FILTERS = Set.of("--trace", "--session", "--user", "--model", "--provider",
-      "--status", "--tag", "--since", "--until", "--limit", "--by", "--data-dir", "--config");
   private static final JsonFormat.Printer JSON = JsonFormat.printer().omittingInsignificantWhitespace();
 
   private final PrintStream out;
-  private final PrintStream err;
-  private final Map<String, String> options = new HashMap<>();
-  private final List<String> operands = new ArrayList<>();
-  private boolean json;
+  private final Syntax syntax;
+  private final Arguments arguments;
+  private final boolean json;
 
-  private CallsCommand(PrintStream out, PrintStream err) {
+  private CallsCommand(PrintStream out, Choice choice) {
     this.out = out;
-    this.err = err;
+    this.syntax = choice.syntax();
+    this.arguments = choice.arguments();
+    this.json = arguments.has(JSON_OUTPUT.name());
+  }
+
+  /** A subcommand's own flags, then the flags that say where the call log is and how to print it. */
+  private static List<Flag> withLogFlags(Flag... flags) {
+    return Stream.concat(Stream.of(flags), LOG_FLAGS.stream()).toList();
   }
 
   /** Runs one command (the arguments after `calls`) and returns its exit code. */
   public static int run(List<String> args, PrintStream out, PrintStream err) {
-    return new CallsCommand(out, err).run(args);
-  }
-
-  private int run(List<String> args) {
     try {
-      parse(args);
-      if (options.containsKey("--help") || operands.isEmpty()) {
-        out.print(USAGE);
-        return operands.isEmpty() && !options.containsKey("--help") ? BAD_USAGE : OK;
+      Choice choice = COMMANDS.choose(args);
+      if (choice.arguments().help()) {
+        out.print(COMMANDS.usageOf(choice));
+        return OK;
       }
-      CallQueries log = new CallQueries(dataDir().resolve(CallLog.FILE_NAME));
-      return switch (operands.get(0)) {
-        case "list" -> list(log);
-        case "trace" -> trace(log);
-        case "usage" -> usage(log);
-        default -> throw new ConfigException("unknown command '" + operands.get(0) + "'; expected list, trace or "
-            + "usage");
+      CallsCommand command = new CallsCommand(out, choice);
+      CallQueries log = new CallQueries(command.dataDir().resolve(CallLog.FILE_NAME));
+      return switch (choice.name()) {
+        case "list" -> command.list(log);
+        case "trace" -> command.trace(log);
+        case "usage" -> command.usage(log);
+        default -> throw new IllegalStateException("no such calls command: " + choice.name());
       };
+    } catch (UsageException e) {
+      return e.report(err);
     } catch (ConfigException | IllegalArgumentException e) {
-      err.println("calls: " + e.getMessage());
-      return BAD_USAGE;
+      // A bad config file, or a value the call log refuses such as --limit 5000: the command line needs fixing.
+      err.println("llm-router calls: " + e.getMessage());
+      return UsageException.EXIT_CODE;
     } catch (NoSuchElementException e) {
-      err.println("calls: " + e.getMessage());
+      err.println("llm-router calls: " + e.getMessage());
       return NOT_FOUND;
     } catch (SQLException | IOException e) {
-      err.println("calls: cannot read the call log: " + e.getMessage());
+      err.println("llm-router calls: cannot read the call log: " + e.getMessage());
       return NOT_FOUND;
-    }
-  }
-
-  private void parse(List<String> args) {
-    for (int i = 0; i < args.size(); i++) {
-      String arg = args.get(i);
-      if (arg.equals("--json")) {
-        json = true;
-      } else if (arg.equals("--help") || arg.equals("-h")) {
-        options.put("--help", "");
-      } else if (FILTERS.contains(arg)) {
-        if (i + 1 >= args.size() || args.get(i + 1).startsWith("--")) {
-          throw new ConfigException(arg + " needs a value");
-        }
-        options.put(arg, args.get(++i));
-      } else if (arg.startsWith("-")) {
-        throw new ConfigException("unknown flag '" + arg + "'\n" + USAGE);
-      } else {
-        operands.add(arg);
-      }
     }
   }
 
   private Path dataDir() throws IOException {
-    if (options.containsKey("--data-dir")) {
-      return Path.of(options.get("--data-dir"));
+    if (arguments.has(DATA_DIR.name())) {
+      return Path.of(option(DATA_DIR.name()));
     }
-    if (options.containsKey("--config")) {
-      Path file = Path.of(options.get("--config"));
+    if (arguments.has(CONFIG.name())) {
+      Path file = Path.of(option(CONFIG.name()));
       return Path.of(ConfigLoader.parse(Files.readString(file), System::getenv).observability().dataDir());
     }
     return Path.of(ObservabilityConfig.DEFAULT.dataDir());
@@ -169,15 +170,13 @@ public final class CallsCommand {
   }
 
   private int trace(CallQueries log) throws SQLException {
-    if (operands.size() != 2) {
-      throw new ConfigException("trace takes one trace id: calls trace ID");
-    }
-    List<CallNode> roots = log.trace(operands.get(1)).getRootsList();
+    String traceId = arguments.operands().get(0);
+    List<CallNode> roots = log.trace(traceId).getRootsList();
     if (json) {
       roots.forEach(root -> out.println(json(root)));
       return OK;
     }
-    out.println("trace " + operands.get(1));
+    out.println("trace " + traceId);
     roots.forEach(root -> printTree(root, "  "));
     return OK;
   }
@@ -193,7 +192,7 @@ public final class CallsCommand {
       try {
         groups.add(UsageGrouping.valueOf("USAGE_GROUPING_" + by.trim().toUpperCase(Locale.ROOT)));
       } catch (IllegalArgumentException e) {
-        throw new ConfigException("--by takes provider, model, upstream_model and tag, not '" + by + "'");
+        throw syntax.error("--by takes provider, model, upstream_model and tag, not '" + by + "'");
       }
     }
     GetUsageResponse usage = log.usage(timeRange(CallFilter.newBuilder()).build(), groups);
@@ -242,17 +241,17 @@ public final class CallsCommand {
 
   /** Sets the start and end times of --since and --until on the filter. */
   private CallFilter.Builder timeRange(CallFilter.Builder filter) {
-    if (options.containsKey("--since")) {
+    if (arguments.has("--since")) {
       filter.setStartTime(time("--since"));
     }
-    if (options.containsKey("--until")) {
+    if (arguments.has("--until")) {
       filter.setEndTime(time("--until"));
     }
     return filter;
   }
 
   private String option(String name) {
-    return options.getOrDefault(name, "");
+    return arguments.value(name).orElse("");
   }
 
   private int integer(String name, int fallback) {
@@ -260,7 +259,7 @@ public final class CallsCommand {
     try {
       return value.isEmpty() ? fallback : Integer.parseInt(value);
     } catch (NumberFormatException e) {
-      throw new ConfigException(name + " must be a whole number, not '" + value + "'");
+      throw syntax.error(name + " must be a whole number, not '" + value + "'");
     }
   }
 
@@ -282,7 +281,7 @@ public final class CallsCommand {
       Instant instant = Instant.parse(value);
       return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
     } catch (DateTimeParseException e) {
-      throw new ConfigException(name + " must be an ISO-8601 instant like 2026-11-23T10:00:00Z or an age like 30m, "
+      throw syntax.error(name + " must be an ISO-8601 instant like 2026-11-23T10:00:00Z or an age like 30m, "
           + "2h, 7d; not '" + value + "'");
     }
   }

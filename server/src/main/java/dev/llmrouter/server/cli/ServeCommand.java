@@ -1,0 +1,201 @@
+package dev.llmrouter.server.cli;
+
+import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.server.RouterServer;
+import dev.llmrouter.server.config.ConfigException;
+import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.observe.CallLog;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * `java -jar llm-router.jar [flags]`: reads the config file, applies the flags over it, and runs the router until
+ * the JVM is stopped. Exit codes: 1 the router cannot start, 2 the command line or the config file is wrong.
+ */
+public final class ServeCommand {
+
+  private static final Flag CONFIG = Flag.withValue("--config", "FILE", """
+      YAML config (see README.md, "Configuration"); without it the router runs its
+      embedded default: replay mode over cassettes/recorded, on 127.0.0.1:50051""");
+  private static final Flag PORT = Flag.withValue("--port", "N",
+      "listen on port N (0 picks a free port); overrides `listen`");
+  private static final Flag MODE = Flag.withValue("--mode", "MODE",
+      "cassette mode: replay, record, auto or off; overrides `cassettes.mode`");
+  private static final Flag CASSETTES = Flag.withValue("--cassettes", "DIR",
+      "cassette folder; overrides `cassettes.dir`");
+  private static final Flag TRACK_USAGE = Flag.withValue("--track-usage", "FILE", """
+      append the path of each cassette that answers a call to FILE, once per cassette,
+      for `cassettes prune --unused --usage FILE`""");
+  private static final Flag DATA_DIR = Flag.withValue("--data-dir", "DIR",
+      "where the call log (DIR/calls.db) is kept; overrides `data_dir`");
+  private static final Flag CALL_LOG = Flag.withValue("--call-log", "on|off",
+      "log every model call, or not; overrides `call_log.enabled`");
+  /** Spaces as wide as the usage line up to its flags, and up to the jar: the next lines align under them. */
+  private static final String UNDER_FLAGS = " ".repeat(("usage: " + Syntax.JAR + " ").length());
+  private static final String UNDER_JAR = " ".repeat("usage: ".length());
+  private static final Syntax SYNTAX = new Syntax("", "[--config FILE] [--port N] [--mode MODE] [--cassettes DIR]\n"
+      + UNDER_FLAGS + "[--track-usage FILE] [--data-dir DIR] [--call-log on|off]\n"
+      + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune ...  (see `cassettes --help`)\n"
+      + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)", "",
+      List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG));
+
+  private static final int OK = 0;
+  private static final int CANNOT_START = 1;
+  private static final int BAD_CONFIG = 2;
+
+  private ServeCommand() {
+  }
+
+  /**
+   * The flags, which override the config file.
+   *
+   * @param configFile the YAML config, or empty for the embedded default
+   * @param port overrides the port of `listen`
+   * @param mode overrides `cassettes.mode`
+   * @param cassetteDir overrides `cassettes.dir`
+   * @param trackUsage the file listing the cassettes that answered, for `cassettes prune --unused`
+   * @param dataDir overrides `data_dir` (where the call log is kept)
+   * @param callLog overrides `call_log.enabled`
+   */
+  record Flags(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
+      Optional<String> cassetteDir, Optional<String> trackUsage, Optional<String> dataDir,
+      Optional<Boolean> callLog) {
+
+    /** @throws UsageException naming the bad flag or value */
+    static Flags parse(String... args) {
+      return of(SYNTAX.parse(List.of(args)));
+    }
+
+    private static Flags of(Arguments arguments) {
+      return new Flags(arguments.value(CONFIG.name()), arguments.value(PORT.name()).map(Flags::port),
+          arguments.value(MODE.name()).map(Flags::mode), arguments.value(CASSETTES.name()),
+          arguments.value(TRACK_USAGE.name()), arguments.value(DATA_DIR.name()),
+          arguments.value(CALL_LOG.name()).map(Flags::callLog));
+    }
+
+    private static int port(String value) {
+      try {
+        int number = Integer.parseInt(value);
+        if (number >= 0 && number <= 65535) {
+          return number;
+        }
+      } catch (NumberFormatException e) {
+        // Reported below, as for a number out of range.
+      }
+      throw SYNTAX.error("--port must be a number from 0 to 65535, not '" + value + "'");
+    }
+
+    private static String mode(String value) {
+      try {
+        return CassetteMode.parse(value).externalName();
+      } catch (IllegalArgumentException e) {
+        throw SYNTAX.error("--mode must be replay, record, auto or off, not '" + value + "'");
+      }
+    }
+
+    private static boolean callLog(String value) {
+      if (!value.equals("on") && !value.equals("off")) {
+        throw SYNTAX.error("--call-log must be on or off, not '" + value + "'");
+      }
+      return value.equals("on");
+    }
+
+    /** Applies the flags over a loaded config. */
+    RouterConfig applyTo(RouterConfig config) {
+      RouterConfig result = config;
+      if (port.isPresent()) {
+        result = result.withPort(port.get());
+      }
+      if (mode.isPresent()) {
+        result = result.withCassettes(result.cassettes().withMode(mode.get()));
+      }
+      if (cassetteDir.isPresent()) {
+        result = result.withCassettes(result.cassettes().withDir(cassetteDir.get()));
+      }
+      if (trackUsage.isPresent()) {
+        result = result.withCassettes(result.cassettes().withUsageFile(trackUsage.get()));
+      }
+      if (dataDir.isPresent()) {
+        result = result.withObservability(result.observability().withDataDir(dataDir.get()));
+      }
+      if (callLog.isPresent()) {
+        result = result.withObservability(result.observability().withCallLog(callLog.get()));
+      }
+      return result;
+    }
+
+    /** The config file, or the embedded default without {@code --config}. */
+    private RouterConfig load() {
+      if (configFile.isEmpty()) {
+        return ConfigLoader.embeddedDefault(System::getenv);
+      }
+      Path file = Path.of(configFile.get());
+      try {
+        return ConfigLoader.parse(Files.readString(file), System::getenv);
+      } catch (NoSuchFileException e) {
+        throw new ConfigException("config file " + file + " does not exist");
+      } catch (IOException e) {
+        throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * Starts the router and returns once it listens.
+   *
+   * @return the exit code when the router does not run (help, or a problem), empty while it runs
+   */
+  static OptionalInt run(List<String> args, PrintStream out, PrintStream err) {
+    RouterConfig config;
+    try {
+      Arguments arguments = SYNTAX.parse(args);
+      if (arguments.help()) {
+        out.print(SYNTAX.usage());
+        return OptionalInt.of(OK);
+      }
+      Flags flags = Flags.of(arguments);
+      config = flags.applyTo(flags.load());
+    } catch (UsageException e) {
+      return OptionalInt.of(e.report(err));
+    } catch (ConfigException e) {
+      err.println("llm-router: " + e.getMessage());
+      return OptionalInt.of(BAD_CONFIG);
+    }
+    PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = RouterServer.instrumentedVertx(metrics);
+    RouterServer server;
+    try {
+      server = RouterServer.start(vertx, config, metrics).toCompletionStage().toCompletableFuture().join();
+    } catch (CompletionException e) {
+      err.println("llm-router: " + e.getCause().getMessage());
+      vertx.close();
+      return OptionalInt.of(CANNOT_START);
+    }
+    out.println("llm-router listening on " + config.host() + ":" + server.port()
+        + " (cassettes: " + config.cassettes().mode() + " over " + config.cassettes().dir() + ")");
+    config.adminListen().ifPresent(admin -> {
+      String base = "http://" + admin.host() + ":" + server.adminPort().getAsInt();
+      out.println("live chat page on " + base + "/, Prometheus metrics on " + base + "/metrics");
+    });
+    if (config.observability().callLog()) {
+      out.println("call log: " + Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
+          + " (java -jar server/target/llm-router.jar calls list)");
+    }
+    // Stopped with Ctrl-C or SIGTERM: the queued call records are written before the JVM exits.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> server.close().toCompletionStage()
+        .toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join()));
+    return OptionalInt.empty();
+  }
+}
