@@ -22,6 +22,7 @@ class ArchitectureTest {
 
   @ArchTest
   static final ArchRule LAYERS_DEPEND_ONE_WAY = layeredArchitecture().consideringOnlyDependenciesInLayers()
+      .layer("cli").definedBy("dev.llmrouter.server.cli..")
       .layer("server").definedBy("dev.llmrouter.server")
       .layer("api").definedBy("dev.llmrouter.server.api..", "dev.llmrouter.server.admin..")
       .layer("converse").definedBy("dev.llmrouter.server.converse..")
@@ -31,6 +32,7 @@ class ArchitectureTest {
       .layer("config").definedBy("dev.llmrouter.server.config..")
       .layer("provider").definedBy("dev.llmrouter.server.provider..")
       .layer("answer").definedBy("dev.llmrouter.server.answer..")
+      .whereLayer("cli").mayNotBeAccessedByAnyLayer()
       .whereLayer("server").mayOnlyAccessLayers("api", "converse", "pipeline", "route", "observe", "config",
           "provider", "answer")
       .whereLayer("api").mayOnlyAccessLayers("converse", "pipeline", "route", "observe", "config", "provider",
