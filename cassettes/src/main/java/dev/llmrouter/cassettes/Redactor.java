@@ -39,7 +39,15 @@ public final class Redactor {
    */
   private record ValueRule(Pattern pattern, List<String> mustContainOne) {
     boolean mayMatch(String lowercase) {
-      return mustContainOne == null || mustContainOne.stream().anyMatch(lowercase::contains);
+      if (mustContainOne == null) {
+        return true;
+      }
+      for (String text : mustContainOne) {
+        if (lowercase.contains(text)) {
+          return true;
+        }
+      }
+      return false;
     }
 
     String redact(String text) {
@@ -228,6 +236,9 @@ public final class Redactor {
 
   /** The text with every match of a secret pattern replaced (the field-name rules need JSON: see the others). */
   public String redactText(String text) {
+    if (text.isEmpty()) {
+      return text;
+    }
     String lowercase = text.toLowerCase(Locale.ROOT);
     String redacted = text;
     for (ValueRule rule : valueRules) {

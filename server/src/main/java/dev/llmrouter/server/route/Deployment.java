@@ -1,5 +1,7 @@
 package dev.llmrouter.server.route;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
@@ -18,6 +20,8 @@ public final class Deployment {
   private final CircuitBreaker breaker;
   private final AtomicInteger nextKey = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
+  // Asked on every call; model names come from callers, so the memory is bounded.
+  private final Cache<String, Capabilities> capabilitiesByModel = Caffeine.newBuilder().maximumSize(1_000).build();
 
   Deployment(ProviderConfig config, List<ProviderAdapter> adaptersByKey, CircuitBreaker breaker) {
     this.config = config;
@@ -39,7 +43,7 @@ public final class Deployment {
 
   /** What {@code upstreamModel} can honour through this deployment's adapter. */
   public Capabilities capabilities(String upstreamModel) {
-    return ProviderTypes.capabilities(config.type(), upstreamModel);
+    return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config.type(), model));
   }
 
   /** The adapter for the next call: the keys take turns. */
