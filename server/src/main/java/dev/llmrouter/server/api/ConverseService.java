@@ -17,6 +17,7 @@ import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
 import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -33,7 +34,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * `ChatService.Converse`: one bidirectional stream per live session. The first message starts a session (or resumes
  * one by id); then user turns, tool results and interrupts go to the {@link ConverseSession}, whose events are
- * written back with back-pressure. A dropped stream leaves the session resumable; a client half-close ends it.
+ * written back with back-pressure. A dropped or cancelled stream leaves the session resumable; a client half-close
+ * ends it.
  */
 public final class ConverseService {
 
@@ -115,7 +117,10 @@ public final class ConverseService {
     });
     // A half-close ends the session once the running model call (if any) has answered: a client that sends its
     // last message and closes, as `buf curl` does, still gets that answer.
-    call.endHandler(v -> {
+    call.endHandler(v -> afterFramesInFlight(call, () -> {
+      if (!open.get()) {
+        return; // the half-close was part of a cancel: the session stays resumable
+      }
       if (session[0] == null) {
         endQuietly(response);
         closed.run();
@@ -128,7 +133,21 @@ public final class ConverseService {
         endQuietly(response);
         closed.run();
       }));
-    });
+    }));
+  }
+
+  /**
+   * Runs {@code action} once every frame the client sent before now has been read: after a PING round trip, since
+   * the client answers the PING after what it sent earlier. grpc-js cancels a call with a half-close (END_STREAM)
+   * followed by RST_STREAM; waiting for the PING's answer lets that reset arrive, so a cancel is not taken for a
+   * half-close, whatever the client library.
+   */
+  private static void afterFramesInFlight(GrpcServerRequest<?, ?> call, Runnable action) {
+    try {
+      call.connection().ping(Buffer.buffer(new byte[8])).onComplete(answered -> action.run());
+    } catch (UnsupportedOperationException http1) {
+      action.run(); // gRPC-Web over HTTP/1.1: no PING, and no reset to wait for
+    }
   }
 
   private static void endQuietly(GrpcServerResponse<ConverseRequest, ConverseEvent> response) {

@@ -280,6 +280,18 @@ class ConverseTest {
   }
 
   @Test
+  void aHalfCloseEndsTheSession() throws Exception {
+    RunningRouter router = router("off", "10m");
+    Conversation c = Conversation.open(router).send(start());
+    String id = c.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
+    c.requests.onCompleted();
+    assertEquals(Status.Code.OK, c.closed.get(5, TimeUnit.SECONDS).getCode());
+    Conversation resumed = Conversation.open(router).send(ConverseRequest.newBuilder().setStart(
+        ConverseStart.newBuilder().setResumeSessionId(id)).build());
+    assertEquals(Status.Code.NOT_FOUND, resumed.closed.get(5, TimeUnit.SECONDS).getCode());
+  }
+
+  @Test
   void aStreamMustStartWithStart() throws Exception {
     Conversation c = Conversation.open(router("off", "10m")).user("Hello?");
     assertEquals(Status.Code.INVALID_ARGUMENT, c.closed.get(5, TimeUnit.SECONDS).getCode());
