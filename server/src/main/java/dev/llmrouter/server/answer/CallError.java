@@ -19,6 +19,9 @@ public final class CallError extends RuntimeException {
   /** The `ErrorInfo.domain` of every error the router raises. */
   public static final String DOMAIN = "llmrouter.dev";
 
+  /** The most characters of a caller's value that an error message quotes back. */
+  public static final int QUOTED_CHARS = 64;
+
   private final GrpcStatus status;
   private final List<Any> details;
 
@@ -59,6 +62,15 @@ public final class CallError extends RuntimeException {
   public static CallError of(Throwable failure) {
     return failure instanceof CallError routerError ? routerError
         : new CallError(GrpcStatus.INTERNAL, "internal error: " + failure);
+  }
+
+  /**
+   * A caller's value as an error message quotes it: cut to {@value #QUOTED_CHARS} characters, so that an error never
+   * sends a caller's kilobytes back in `grpc-message` (a header, which clients limit).
+   */
+  public static String quote(String value) {
+    return value.length() <= QUOTED_CHARS ? "'" + value + "'"
+        : "'" + value.substring(0, QUOTED_CHARS) + "...' (" + value.length() + " characters)";
   }
 
   public GrpcStatus status() {

@@ -1,6 +1,7 @@
 package dev.llmrouter.server.api;
 
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatServiceGrpcService;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
 import dev.llmrouter.api.v1.ConverseStart;
@@ -91,7 +92,14 @@ public final class ConverseService {
         });
       }
     };
-    call.handler(request -> {
+    Runnable dropped = () -> {
+      closed.run();
+      if (session[0] != null) {
+        ConverseSession left = session[0];
+        left.run(() -> left.detach(output));
+      }
+    };
+    RequestMessages.each(call, ChatServiceGrpcService.Converse, request -> {
       try {
         if (session[0] == null) {
           session[0] = open(call, request);
@@ -107,14 +115,8 @@ public final class ConverseService {
         GrpcErrors.end(response, e);
         closed.run();
       }
-    });
-    call.errorHandler(error -> {
-      closed.run();
-      if (session[0] != null) {
-        ConverseSession dropped = session[0];
-        dropped.run(() -> dropped.detach(output));
-      }
-    });
+    }, dropped);
+    call.errorHandler(error -> dropped.run());
     // A half-close ends the session once the running model call (if any) has answered: a client that sends its
     // last message and closes, as `buf curl` does, still gets that answer.
     call.endHandler(v -> afterFramesInFlight(call, () -> {
