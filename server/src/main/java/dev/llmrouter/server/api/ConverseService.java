@@ -1,5 +1,7 @@
 package dev.llmrouter.server.api;
 
+import com.google.rpc.BadRequest;
+import com.google.rpc.BadRequest.FieldViolation;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatServiceGrpcService;
 import dev.llmrouter.api.v1.ConverseEvent;
@@ -8,6 +10,7 @@ import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.config.ConverseConfig;
 import dev.llmrouter.server.converse.ConverseSession;
@@ -27,10 +30,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 /**
  * `ChatService.Converse`: one bidirectional stream per live session. The first message starts a session (or resumes
@@ -169,7 +174,7 @@ public final class ConverseService {
     ConverseStart start = first.getStart();
     if (!start.getResumeSessionId().isEmpty()) {
       return sessions.find(start.getResumeSessionId()).orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND,
-          "no session " + start.getResumeSessionId() + ": it ended, or expired after "
+          "no session " + CallError.quote(start.getResumeSessionId()) + ": it ended, or expired after "
               + config.idleTimeout().toSeconds() + " s without a stream (converse.idle_timeout)"));
     }
     validateStart(start);
@@ -190,6 +195,21 @@ public final class ConverseService {
     validator.validate(probe.build());
     if (start.getMaxSteps() < 0) {
       throw new CallError(GrpcStatus.INVALID_ARGUMENT, "start.max_steps must be 0 (the server default) or more");
+    }
+    BadRequest.Builder violations = BadRequest.newBuilder();
+    Set<String> declared = start.getToolsList().stream().map(Tool::getName).collect(Collectors.toSet());
+    start.getToolBudgetsMap().forEach((tool, budget) -> {
+      String field = "start.tool_budgets[" + CallError.quote(tool) + "]";
+      if (!declared.contains(tool)) {
+        violations.addFieldViolations(FieldViolation.newBuilder().setField(field)
+            .setDescription("names no tool of start.tools"));
+      } else if (budget < 0) {
+        violations.addFieldViolations(FieldViolation.newBuilder().setField(field)
+            .setDescription("must be 0 or more, not " + budget));
+      }
+    });
+    if (violations.getFieldViolationsCount() > 0) {
+      throw CallError.badRequest(violations.build());
     }
   }
 

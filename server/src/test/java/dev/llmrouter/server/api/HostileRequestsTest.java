@@ -15,6 +15,7 @@ import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.server.testing.RouterWithUpstream;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -274,5 +275,27 @@ class HostileRequestsTest {
     assertFalse(e.getStatus().getCode() == Status.Code.OK, e::toString);
     assertEquals("seen", setup.router().chat().chat(hello()).getMessage().getParts(0).getText(),
         "the connection still serves calls");
+  }
+
+  @Test
+  void aToolMessageMustAnswerAnEarlierCall() {
+    ChatRequest request = hello().toBuilder()
+        .addMessages(Message.newBuilder().setRole(Role.ROLE_ASSISTANT).addToolCalls(ToolCall.newBuilder()
+            .setId("call_1").setName("get_weather").setArgumentsJson("{}")))
+        .addMessages(Message.newBuilder().setRole(Role.ROLE_TOOL).setToolCallId("call_2")
+            .addParts(Part.newBuilder().setText("18C"))).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> setup.router().chat().chat(request));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("messages[2].tool_call_id: 'call_2' answers no tool call"),
+        e::toString);
+  }
+
+  @Test
+  void aHugeEchoedValueIsCutInTheMessage() {
+    ChatRequest request = hello().toBuilder().setModel("x".repeat(10 * 1024)).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> setup.router().chat().chat(request));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("...' (10240 characters)"), e::toString);
+    assertTrue(e.getStatus().getDescription().length() < 1100, e::toString);
   }
 }
