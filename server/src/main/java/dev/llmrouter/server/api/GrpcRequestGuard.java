@@ -65,8 +65,8 @@ public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
 
   /** Ends the call with a status, as headers when nothing was sent yet (trailers-only), as trailers otherwise. */
   private static void refuse(HttpServerRequest request, GrpcStatus status, String message) {
-    LOG.log(System.Logger.Level.WARNING, "gRPC call " + CallError.quote(request.path()) + " refused: " + status
-        + " " + message);
+    LOG.log(System.Logger.Level.WARNING, "gRPC call " + CallError.quote(request.path()) + " refused: "
+        + status.name() + " " + message);
     HttpServerResponse response = request.response();
     if (response.ended()) {
       return;

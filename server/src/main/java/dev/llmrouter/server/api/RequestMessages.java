@@ -2,6 +2,7 @@ package dev.llmrouter.server.api;
 
 import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.grpc.common.CodecException;
 import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcStatus;
@@ -26,11 +27,19 @@ final class RequestMessages {
 
   /**
    * A unary request (also the request of a server-streaming call): exactly one message, handled once the client
-   * has half-closed, as gRPC runs such methods; a second message, or none, ends the call with INVALID_ARGUMENT.
+   * has half-closed, as gRPC runs such methods; a second message, or none, ends the call with INVALID_ARGUMENT, and
+   * a request still incomplete at the call's deadline with DEADLINE_EXCEEDED.
    */
   static <Req> void unary(GrpcServerRequest<Req, ?> call, ServiceMethod<Req, ?> method, Handler<Req> handler) {
     List<Req> received = new ArrayList<>(1);
     boolean[] refused = new boolean[1];
+    Vertx vertx = Vertx.currentContext().owner();
+    long deadline = call.timeout() <= 0 ? -1 : vertx.setTimer(call.timeout(), id -> {
+      if (!refused[0]) {
+        refused[0] = true;
+        refuse(call, method, GrpcStatus.DEADLINE_EXCEEDED, "the deadline passed before the request was complete");
+      }
+    });
     call.messageHandler(message -> {
       if (refused[0]) {
         return;
@@ -43,6 +52,7 @@ final class RequestMessages {
       decode(call, method, message).ifPresentOrElse(received::add, () -> refused[0] = true);
     });
     call.endHandler(v -> {
+      vertx.cancelTimer(deadline);
       if (refused[0]) {
         return;
       }
@@ -85,8 +95,13 @@ final class RequestMessages {
   }
 
   private static void refuse(GrpcServerRequest<?, ?> call, ServiceMethod<?, ?> method, String message) {
-    LOG.log(System.Logger.Level.WARNING, "gRPC call " + method.fullMethodName() + " refused: INVALID_ARGUMENT "
+    refuse(call, method, GrpcStatus.INVALID_ARGUMENT, message);
+  }
+
+  private static void refuse(GrpcServerRequest<?, ?> call, ServiceMethod<?, ?> method, GrpcStatus status,
+      String message) {
+    LOG.log(System.Logger.Level.WARNING, "gRPC call " + method.fullMethodName() + " refused: " + status.name() + " "
         + message);
-    GrpcErrors.end(call.response(), new CallError(GrpcStatus.INVALID_ARGUMENT, message));
+    GrpcErrors.end(call.response(), new CallError(status, message));
   }
 }

@@ -27,6 +27,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
@@ -36,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -115,13 +118,19 @@ class HostileRequestsTest {
   }
 
   private static Answer post(String path, Buffer body, String... headers) throws Exception {
+    return exchange(path, request -> request.send(body), headers);
+  }
+
+  /** A request sent by {@code sender}, which returns the response to come. */
+  private static Answer exchange(String path, Function<HttpClientRequest, Future<HttpClientResponse>> sender,
+      String... headers) throws Exception {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
         .setPort(setup.router().port()).setURI(path).putHeader("content-type", "application/grpc")
         .putHeader("te", "trailers").putHeader("grpc-timeout", "5S");
     for (int i = 0; i < headers.length; i += 2) {
       options.putHeader(headers[i], headers[i + 1]);
     }
-    Future<Answer> answer = http2.request(options).compose(request -> request.send(body)).compose(response ->
+    Future<Answer> answer = http2.request(options).compose(sender).compose(response ->
         response.body().map(ignored -> {
           MultiMap status = response.trailers().contains("grpc-status") ? response.trailers() : response.headers();
           String message = status.get("grpc-message");
@@ -209,6 +218,14 @@ class HostileRequestsTest {
   void aMessageShorterThanItsHeaderSaysIsInternal() throws Exception {
     Buffer tenOfHundred = Buffer.buffer().appendByte((byte) 0).appendInt(100).appendBytes(new byte[10]);
     assertRefused(post(CHAT, tenOfHundred), Status.Code.INTERNAL, "declared 100 bytes and sent 10");
+  }
+
+  @Test
+  void aMessageThatStopsHalfWayEndsAtTheCallsDeadline() throws Exception {
+    Buffer tenOfHundred = Buffer.buffer().appendByte((byte) 0).appendInt(100).appendBytes(new byte[10]);
+    Answer answer = exchange(CHAT, request -> request.setChunked(true).write(tenOfHundred).compose(v -> request.response()),
+        "grpc-timeout", "200m"); // and the request never ends
+    assertRefused(answer, Status.Code.DEADLINE_EXCEEDED, "before the request was complete");
   }
 
   @Test
