@@ -38,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
@@ -117,12 +118,12 @@ class HostileRequestsTest {
   private record Answer(int httpStatus, MultiMap headers, String grpcStatus, String grpcMessage) {
   }
 
-  private static Answer post(String path, Buffer body, String... headers) throws Exception {
+  private Answer post(String path, Buffer body, String... headers) throws Exception {
     return exchange(path, request -> request.send(body), headers);
   }
 
   /** A request sent by {@code sender}, which returns the response to come. */
-  private static Answer exchange(String path, Function<HttpClientRequest, Future<HttpClientResponse>> sender,
+  private Answer exchange(String path, Function<HttpClientRequest, Future<HttpClientResponse>> sender,
       String... headers) throws Exception {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
         .setPort(setup.router().port()).setURI(path).putHeader("content-type", "application/grpc")
@@ -137,7 +138,12 @@ class HostileRequestsTest {
           return new Answer(response.statusCode(), response.headers(), status.get("grpc-status"),
               message == null ? null : URLDecoder.decode(message.replace("+", "%2B"), StandardCharsets.UTF_8));
         }));
-    return answer.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try {
+      return answer.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("no answer within 10 s; the router logged " + logged.stream()
+          .map(LogRecord::getMessage).toList() + " and threw " + unhandled, e);
+    }
   }
 
   private static Buffer frame(int flags, byte[] payload) {
