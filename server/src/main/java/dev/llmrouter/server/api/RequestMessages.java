@@ -40,6 +40,11 @@ final class RequestMessages {
         refuse(call, method, GrpcStatus.DEADLINE_EXCEEDED, "the deadline passed before the request was complete");
       }
     });
+    // A stream reset before the request is complete (a cancel, or a refusal of GrpcRequestGuard) leaves nothing to do.
+    call.errorHandler(error -> {
+      refused[0] = true;
+      vertx.cancelTimer(deadline);
+    });
     call.messageHandler(message -> {
       if (refused[0]) {
         return;

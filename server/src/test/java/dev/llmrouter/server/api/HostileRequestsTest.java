@@ -21,7 +21,9 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -64,6 +66,7 @@ class HostileRequestsTest {
   private static RouterWithUpstream setup;
   private static Vertx clientVertx;
   private static HttpClient http2;
+  private static Context clientContext;
   private final List<LogRecord> logged = new CopyOnWriteArrayList<>();
   private final List<Throwable> unhandled = new CopyOnWriteArrayList<>();
   private final Handler capture = new Handler() {
@@ -92,6 +95,7 @@ class HostileRequestsTest {
     clientVertx = Vertx.vertx();
     http2 = clientVertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
         .setHttp2ClearTextUpgrade(false));
+    clientContext = clientVertx.getOrCreateContext();
   }
 
   @AfterAll
@@ -131,15 +135,17 @@ class HostileRequestsTest {
     for (int i = 0; i < headers.length; i += 2) {
       options.putHeader(headers[i], headers[i + 1]);
     }
-    Future<Answer> answer = http2.request(options).compose(sender).compose(response ->
+    // Sent from the client's event loop, so that the response's handlers are set before its frames are read.
+    Promise<Answer> answer = Promise.promise();
+    clientContext.runOnContext(v -> http2.request(options).compose(sender).compose(response ->
         response.body().map(ignored -> {
           MultiMap status = response.trailers().contains("grpc-status") ? response.trailers() : response.headers();
           String message = status.get("grpc-message");
           return new Answer(response.statusCode(), response.headers(), status.get("grpc-status"),
               message == null ? null : URLDecoder.decode(message.replace("+", "%2B"), StandardCharsets.UTF_8));
-        }));
+        })).onComplete(answer));
     try {
-      return answer.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      return answer.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       throw new AssertionError("no answer within 10 s; the router logged " + logged.stream()
           .map(LogRecord::getMessage).toList() + " and threw " + unhandled, e);
