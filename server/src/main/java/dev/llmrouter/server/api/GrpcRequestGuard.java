@@ -71,8 +71,8 @@ public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
     if (response.ended()) {
       return;
     }
-    var metadata = response.headWritten() ? response.trailers() : response.putHeader(HttpHeaders.CONTENT_TYPE,
-        "application/grpc").headers();
+    var metadata = response.headWritten() ? response.trailers()
+        : response.putHeader(HttpHeaders.CONTENT_TYPE, request.getHeader(HttpHeaders.CONTENT_TYPE)).headers();
     metadata.set("grpc-status", String.valueOf(status.code)).set("grpc-message", GrpcErrors.percentEncode(message));
     response.end();
   }
