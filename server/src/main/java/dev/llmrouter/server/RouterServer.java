@@ -10,6 +10,7 @@ import dev.llmrouter.server.api.CallMetadata;
 import dev.llmrouter.server.admin.AdminHandler;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
+import dev.llmrouter.server.api.GrpcRequestGuard;
 import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
@@ -21,14 +22,17 @@ import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
 import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
+import io.vertx.grpc.server.GrpcProtocol;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -49,6 +53,9 @@ public final class RouterServer {
 
   /** The health service name of a deployment: this prefix and its name from config. */
   public static final String DEPLOYMENT_HEALTH_PREFIX = "llmrouter.deployment.";
+
+  /** The largest request headers (HTTP/2 header list, or HTTP/1.1 head), 8 times Vert.x's 8 KiB default. */
+  public static final int MAX_HEADER_BYTES = 64 * 1024;
 
   /** Parsed cassettes kept in memory, by file size. */
   private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
@@ -115,7 +122,10 @@ public final class RouterServer {
     ChatRequestValidator validator = new ChatRequestValidator(routes);
     ChatPipeline pipeline = new ChatPipeline(vertx, validator, cassettes, config.resilience(),
         config.cassettes().recordTiming(), usageLog, observability);
-    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes()));
+    // No JSON transcoding: a request with `content-type: application/json` gets 415 rather than 500.
+    GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes())
+        .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
+    GrpcRequestGuard guarded = new GrpcRequestGuard(grpc, config.maxMessageBytes());
     CallMetadata metadata = new CallMetadata(CassetteMode.parse(config.cassettes().mode()),
         config.cassettes().allowModeOverride());
     SessionRegistry sessions = new SessionRegistry(config.converse(), clock);
@@ -137,9 +147,11 @@ public final class RouterServer {
         () -> Future.succeededFuture(!deployment.breaker().isOpen())));
     grpc.addService(health);
     grpc.addService(ReflectionService.v1());
-    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(true);
-    return listen(vertx.createHttpServer(options).requestHandler(grpc), config.host(), config.port())
-        .compose(server -> listenAdmin(vertx, config, grpc, registry)
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(true)
+        .setMaxHeaderSize(MAX_HEADER_BYTES);
+    options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
+    return listen(vertx.createHttpServer(options).requestHandler(guarded), config.host(), config.port())
+        .compose(server -> listenAdmin(vertx, config, guarded, registry)
             .map(admin -> new RouterServer(vertx, server, admin, routes, observability, sweeper))
             .onFailure(failure -> server.close()))
         .onFailure(failure -> {
@@ -148,8 +160,8 @@ public final class RouterServer {
         });
   }
 
-  private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config, GrpcServer grpc,
-      PrometheusMeterRegistry registry) {
+  private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config,
+      Handler<HttpServerRequest> grpc, PrometheusMeterRegistry registry) {
     return config.adminListen()
         .map(address -> listen(vertx.createHttpServer().requestHandler(new AdminHandler(vertx, grpc, registry)),
             address.host(), address.port()).map(Optional::of))

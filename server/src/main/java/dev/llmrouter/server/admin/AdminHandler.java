@@ -7,7 +7,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.grpc.server.GrpcServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -33,10 +32,10 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
       "ico", "image/x-icon");
 
   private final Vertx vertx;
-  private final GrpcServer grpc;
+  private final Handler<HttpServerRequest> grpc;
   private final PrometheusMeterRegistry metrics;
 
-  public AdminHandler(Vertx vertx, GrpcServer grpc, PrometheusMeterRegistry metrics) {
+  public AdminHandler(Vertx vertx, Handler<HttpServerRequest> grpc, PrometheusMeterRegistry metrics) {
     this.vertx = vertx;
     this.grpc = grpc;
     this.metrics = metrics;

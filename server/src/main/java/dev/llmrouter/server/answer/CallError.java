@@ -19,6 +19,10 @@ public final class CallError extends RuntimeException {
   /** The `ErrorInfo.domain` of every error the router raises. */
   public static final String DOMAIN = "llmrouter.dev";
 
+  /** The most characters of a caller's value that an error message quotes back. */
+  public static final int QUOTED_CHARS = 64;
+  private static final int DESCRIPTION_CHARS = 512;
+
   private final GrpcStatus status;
   private final List<Any> details;
 
@@ -34,12 +38,24 @@ public final class CallError extends RuntimeException {
 
   /** INVALID_ARGUMENT naming each bad field. */
   public static CallError badRequest(BadRequest violations) {
+    violations = bounded(violations);
     StringBuilder message = new StringBuilder("invalid request: ");
     for (int i = 0; i < violations.getFieldViolationsCount(); i++) {
       BadRequest.FieldViolation v = violations.getFieldViolations(i);
       message.append(i == 0 ? "" : "; ").append(v.getField()).append(": ").append(v.getDescription());
     }
     return new CallError(GrpcStatus.INVALID_ARGUMENT, message.toString(), List.of(Any.pack(violations)));
+  }
+
+  /** The violations with descriptions of at most {@value #DESCRIPTION_CHARS} characters, whatever they quote. */
+  private static BadRequest bounded(BadRequest violations) {
+    BadRequest.Builder bounded = violations.toBuilder();
+    for (BadRequest.FieldViolation.Builder violation : bounded.getFieldViolationsBuilderList()) {
+      if (violation.getDescription().length() > DESCRIPTION_CHARS) {
+        violation.setDescription(violation.getDescription().substring(0, DESCRIPTION_CHARS) + "...");
+      }
+    }
+    return bounded.build();
   }
 
   /** An error with an ErrorInfo, plus a RetryInfo when the caller should wait before trying again. */
@@ -59,6 +75,15 @@ public final class CallError extends RuntimeException {
   public static CallError of(Throwable failure) {
     return failure instanceof CallError routerError ? routerError
         : new CallError(GrpcStatus.INTERNAL, "internal error: " + failure);
+  }
+
+  /**
+   * A caller's value as an error message quotes it: cut to {@value #QUOTED_CHARS} characters, so that an error never
+   * sends a caller's kilobytes back in `grpc-message` (a header, which clients limit).
+   */
+  public static String quote(String value) {
+    return value.length() <= QUOTED_CHARS ? "'" + value + "'"
+        : "'" + value.substring(0, QUOTED_CHARS) + "...' (" + value.length() + " characters)";
   }
 
   public GrpcStatus status() {

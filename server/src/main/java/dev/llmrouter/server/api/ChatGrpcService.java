@@ -39,26 +39,28 @@ public final class ChatGrpcService {
   }
 
   private void chat(GrpcServerRequest<ChatRequest, ChatResponse> call) {
-    call.handler(request -> start(call, request, false).ifPresent(answer -> answer.handler(event -> {
-      if (event.hasDone()) {
-        call.response().end(event.getDone().getResponse());
-      }
-    })));
+    RequestMessages.unary(call, ChatServiceGrpcService.Chat, request -> start(call, request, false)
+        .ifPresent(answer -> answer.handler(event -> {
+          if (event.hasDone()) {
+            call.response().end(event.getDone().getResponse());
+          }
+        })));
   }
 
   private void streamChat(GrpcServerRequest<ChatRequest, ChatEvent> call) {
     GrpcServerResponse<ChatRequest, ChatEvent> response = call.response();
-    call.handler(request -> start(call, request, true).ifPresent(answer -> answer.handler(event -> {
-      if (event.hasDone()) {
-        response.end(event);
-        return;
-      }
-      response.write(event);
-      if (response.writeQueueFull()) {
-        answer.pause();
-        response.drainHandler(v -> answer.resume());
-      }
-    })));
+    RequestMessages.unary(call, ChatServiceGrpcService.StreamChat, request -> start(call, request, true)
+        .ifPresent(answer -> answer.handler(event -> {
+          if (event.hasDone()) {
+            response.end(event);
+            return;
+          }
+          response.write(event);
+          if (response.writeQueueFull()) {
+            answer.pause();
+            response.drainHandler(v -> answer.resume());
+          }
+        })));
   }
 
   private Optional<ChatEventStream> start(GrpcServerRequest<ChatRequest, ?> call, ChatRequest request, boolean stream) {

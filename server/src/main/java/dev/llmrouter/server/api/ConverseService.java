@@ -1,12 +1,16 @@
 package dev.llmrouter.server.api;
 
+import com.google.rpc.BadRequest;
+import com.google.rpc.BadRequest.FieldViolation;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatServiceGrpcService;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
 import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.config.ConverseConfig;
 import dev.llmrouter.server.converse.ConverseSession;
@@ -17,6 +21,7 @@ import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
 import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
@@ -25,15 +30,18 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 /**
  * `ChatService.Converse`: one bidirectional stream per live session. The first message starts a session (or resumes
  * one by id); then user turns, tool results and interrupts go to the {@link ConverseSession}, whose events are
- * written back with back-pressure. A dropped stream leaves the session resumable; a client half-close ends it.
+ * written back with back-pressure. A dropped or cancelled stream leaves the session resumable; a client half-close
+ * ends it.
  */
 public final class ConverseService {
 
@@ -89,7 +97,14 @@ public final class ConverseService {
         });
       }
     };
-    call.handler(request -> {
+    Runnable dropped = () -> {
+      closed.run();
+      if (session[0] != null) {
+        ConverseSession left = session[0];
+        left.run(() -> left.detach(output));
+      }
+    };
+    RequestMessages.each(call, ChatServiceGrpcService.Converse, request -> {
       try {
         if (session[0] == null) {
           session[0] = open(call, request);
@@ -105,17 +120,14 @@ public final class ConverseService {
         GrpcErrors.end(response, e);
         closed.run();
       }
-    });
-    call.errorHandler(error -> {
-      closed.run();
-      if (session[0] != null) {
-        ConverseSession dropped = session[0];
-        dropped.run(() -> dropped.detach(output));
-      }
-    });
+    }, dropped);
+    call.errorHandler(error -> dropped.run());
     // A half-close ends the session once the running model call (if any) has answered: a client that sends its
     // last message and closes, as `buf curl` does, still gets that answer.
-    call.endHandler(v -> {
+    call.endHandler(v -> afterFramesInFlight(call, () -> {
+      if (!open.get()) {
+        return; // the half-close was part of a cancel: the session stays resumable
+      }
       if (session[0] == null) {
         endQuietly(response);
         closed.run();
@@ -128,7 +140,21 @@ public final class ConverseService {
         endQuietly(response);
         closed.run();
       }));
-    });
+    }));
+  }
+
+  /**
+   * Runs {@code action} once every frame the client sent before now has been read: after a PING round trip, since
+   * the client answers the PING after what it sent earlier. grpc-js cancels a call with a half-close (END_STREAM)
+   * followed by RST_STREAM; waiting for the PING's answer lets that reset arrive, so a cancel is not taken for a
+   * half-close, whatever the client library.
+   */
+  private static void afterFramesInFlight(GrpcServerRequest<?, ?> call, Runnable action) {
+    try {
+      call.connection().ping(Buffer.buffer(new byte[8])).onComplete(answered -> action.run());
+    } catch (UnsupportedOperationException http1) {
+      action.run(); // gRPC-Web over HTTP/1.1: no PING, and no reset to wait for
+    }
   }
 
   private static void endQuietly(GrpcServerResponse<ConverseRequest, ConverseEvent> response) {
@@ -148,7 +174,7 @@ public final class ConverseService {
     ConverseStart start = first.getStart();
     if (!start.getResumeSessionId().isEmpty()) {
       return sessions.find(start.getResumeSessionId()).orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND,
-          "no session " + start.getResumeSessionId() + ": it ended, or expired after "
+          "no session " + CallError.quote(start.getResumeSessionId()) + ": it ended, or expired after "
               + config.idleTimeout().toSeconds() + " s without a stream (converse.idle_timeout)"));
     }
     validateStart(start);
@@ -169,6 +195,21 @@ public final class ConverseService {
     validator.validate(probe.build());
     if (start.getMaxSteps() < 0) {
       throw new CallError(GrpcStatus.INVALID_ARGUMENT, "start.max_steps must be 0 (the server default) or more");
+    }
+    BadRequest.Builder violations = BadRequest.newBuilder();
+    Set<String> declared = start.getToolsList().stream().map(Tool::getName).collect(Collectors.toSet());
+    start.getToolBudgetsMap().forEach((tool, budget) -> {
+      String field = "start.tool_budgets[" + CallError.quote(tool) + "]";
+      if (!declared.contains(tool)) {
+        violations.addFieldViolations(FieldViolation.newBuilder().setField(field)
+            .setDescription("names no tool of start.tools"));
+      } else if (budget < 0) {
+        violations.addFieldViolations(FieldViolation.newBuilder().setField(field)
+            .setDescription("must be 0 or more, not " + budget));
+      }
+    });
+    if (violations.getFieldViolationsCount() > 0) {
+      throw CallError.badRequest(violations.build());
     }
   }
 

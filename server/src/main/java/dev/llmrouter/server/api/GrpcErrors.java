@@ -10,6 +10,7 @@ import java.util.Base64;
 final class GrpcErrors {
 
   private static final System.Logger LOG = System.getLogger("llmrouter");
+  private static final int MESSAGE_CHARS = 1024;
 
   private GrpcErrors() {
   }
@@ -19,18 +20,24 @@ final class GrpcErrors {
       LOG.log(System.Logger.Level.ERROR, "unexpected failure", failure);
     }
     CallError error = CallError.of(failure);
-    Status details = Status.newBuilder().setCode(error.status().code).setMessage(error.getMessage())
+    String message = bounded(error.getMessage());
+    Status details = Status.newBuilder().setCode(error.status().code).setMessage(message)
         .addAllDetails(error.details()).build();
     try {
       response.status(error.status());
       // Set here rather than with statusMessage(): Vert.x escapes ':' and '/' too, which grpc-js leaves escaped.
-      response.trailers().set("grpc-message", percentEncode(error.getMessage()));
+      response.trailers().set("grpc-message", percentEncode(message));
       response.trailers().set("grpc-status-details-bin",
           Base64.getEncoder().withoutPadding().encodeToString(details.toByteArray()));
       response.end();
     } catch (IllegalStateException alreadyEnded) {
       // The call was cancelled or has ended: there is no one left to tell.
     }
+  }
+
+  /** A message of at most {@value #MESSAGE_CHARS} characters: `grpc-message` is a header, which clients limit. */
+  private static String bounded(String message) {
+    return message.length() <= MESSAGE_CHARS ? message : message.substring(0, MESSAGE_CHARS) + "...";
   }
 
   /** The gRPC spec's encoding of `grpc-message`: UTF-8, with bytes outside printable ASCII and '%' escaped. */

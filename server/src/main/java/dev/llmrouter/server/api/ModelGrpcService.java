@@ -23,7 +23,7 @@ public final class ModelGrpcService {
   }
 
   private void listModels(GrpcServerRequest<ListModelsRequest, ListModelsResponse> call) {
-    call.handler(request -> call.response().end(
+    RequestMessages.unary(call, ModelServiceGrpcService.ListModels, request -> call.response().end(
         ListModelsResponse.newBuilder().addAllModels(routes.models(request.getProvider())).build()));
   }
 }

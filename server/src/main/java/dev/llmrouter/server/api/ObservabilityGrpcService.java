@@ -1,14 +1,14 @@
 package dev.llmrouter.server.api;
 
 import dev.llmrouter.api.v1.CallFilter;
-import dev.llmrouter.api.v1.GetTraceRequest;
 import dev.llmrouter.api.v1.GetUsageRequest;
-import dev.llmrouter.api.v1.ListCallsRequest;
 import dev.llmrouter.api.v1.ObservabilityServiceGrpcService;
 import dev.llmrouter.server.observe.CallQueries;
 import dev.llmrouter.server.answer.CallError;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.Service;
 import java.sql.SQLException;
@@ -34,12 +34,12 @@ public final class ObservabilityGrpcService {
   public Service service() {
     return Service.service(ObservabilityServiceGrpcService.SERVICE_NAME,
             ObservabilityServiceGrpcService.SERVICE_DESCRIPTOR)
-        .bind(ObservabilityServiceGrpcService.ListCalls, call -> answer(call, (ListCallsRequest request) ->
-            log -> log.list(request.getFilter(), request.getPageSize(), request.getPageToken())))
-        .bind(ObservabilityServiceGrpcService.GetTrace, call -> answer(call, (GetTraceRequest request) ->
-            log -> log.trace(request.getTraceId())))
-        .bind(ObservabilityServiceGrpcService.GetUsage, call -> answer(call, (GetUsageRequest request) ->
-            log -> log.usage(rangeOf(request), request.getGroupByList())))
+        .bind(ObservabilityServiceGrpcService.ListCalls, answer(ObservabilityServiceGrpcService.ListCalls,
+            request -> log -> log.list(request.getFilter(), request.getPageSize(), request.getPageToken())))
+        .bind(ObservabilityServiceGrpcService.GetTrace, answer(ObservabilityServiceGrpcService.GetTrace,
+            request -> log -> log.trace(request.getTraceId())))
+        .bind(ObservabilityServiceGrpcService.GetUsage, answer(ObservabilityServiceGrpcService.GetUsage,
+            request -> log -> log.usage(rangeOf(request), request.getGroupByList())))
         .build();
   }
 
@@ -48,8 +48,9 @@ public final class ObservabilityGrpcService {
     T run(CallQueries log) throws SQLException;
   }
 
-  private <Q, A> void answer(GrpcServerRequest<Q, A> call, Function<Q, Query<A>> query) {
-    call.handler(request -> {
+  /** The handler of a query RPC: runs the query its request describes on a worker thread, and answers. */
+  private <Q, A> Handler<GrpcServerRequest<Q, A>> answer(ServiceMethod<Q, A> method, Function<Q, Query<A>> query) {
+    return call -> RequestMessages.unary(call, method, request -> {
       if (queries.isEmpty()) {
         GrpcErrors.end(call.response(), new CallError(GrpcStatus.FAILED_PRECONDITION, "the call log is off on "
             + "this router: set call_log.enabled: true in its config"));

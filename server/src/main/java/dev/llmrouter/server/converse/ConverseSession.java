@@ -156,8 +156,17 @@ public final class ConverseSession {
     }
   }
 
-  /** A user turn: runs the model on it, unless a turn is already running. */
+  /** A user turn: runs the model on it, unless a turn is already running or the message is no user turn. */
   public void onUserMessage(Message message) {
+    if (message.getRole() != Role.ROLE_USER && message.getRole() != Role.ROLE_UNSPECIFIED) {
+      turnError(GrpcStatus.INVALID_ARGUMENT, "user.role: a user turn has role ROLE_USER (or none), not "
+          + message.getRole());
+      return;
+    }
+    if (message.getPartsCount() == 0) {
+      turnError(GrpcStatus.INVALID_ARGUMENT, "user.parts: a user turn needs at least one part");
+      return;
+    }
     if (state != State.IDLE) {
       turnError(GrpcStatus.FAILED_PRECONDITION, "turn " + turn + " is still running: wait for its turn_completed "
           + "(or answer its tool calls), or send interrupt");

@@ -41,17 +41,26 @@ public final class ChatRequestValidator {
     if (request.getMessagesCount() == 0) {
       add(violations, "messages", "at least one message is required");
     }
+    Set<String> toolCallIds = new HashSet<>();
     for (int i = 0; i < request.getMessagesCount(); i++) {
-      message(request.getMessages(i), "messages[" + i + "]", violations);
+      Message message = request.getMessages(i);
+      message(message, "messages[" + i + "]", violations);
+      message.getToolCallsList().forEach(call -> toolCallIds.add(call.getId()));
+      if (message.getRole() == Role.ROLE_TOOL && !message.getToolCallId().isEmpty()
+          && !toolCallIds.contains(message.getToolCallId())) {
+        add(violations, "messages[" + i + "].tool_call_id", CallError.quote(message.getToolCallId())
+            + " answers no tool call of an earlier assistant message");
+      }
     }
     Set<String> toolNames = new HashSet<>();
     for (int i = 0; i < request.getToolsCount(); i++) {
       Tool tool = request.getTools(i);
       String at = "tools[" + i + "]";
       if (!tool.getName().matches("[a-zA-Z0-9_-]{1,64}")) {
-        add(violations, at + ".name", "must be 1 to 64 letters, digits, '_' or '-', not '" + tool.getName() + "'");
+        add(violations, at + ".name", "must be 1 to 64 letters, digits, '_' or '-', not "
+            + CallError.quote(tool.getName()));
       } else if (!toolNames.add(tool.getName())) {
-        add(violations, at + ".name", "'" + tool.getName() + "' is declared twice");
+        add(violations, at + ".name", CallError.quote(tool.getName()) + " is declared twice");
       }
       if (tool.hasParameters()) {
         JsonSchemaCheck.problem(tool.getParameters(), at + ".parameters")
@@ -59,7 +68,8 @@ public final class ChatRequestValidator {
       }
     }
     if (request.getToolChoice().hasToolName() && !toolNames.contains(request.getToolChoice().getToolName())) {
-      add(violations, "tool_choice.tool_name", "names no declared tool: '" + request.getToolChoice().getToolName() + "'");
+      add(violations, "tool_choice.tool_name", "names no declared tool: "
+          + CallError.quote(request.getToolChoice().getToolName()));
     }
     if (request.getResponseFormat().getType() == ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA) {
       if (!request.getResponseFormat().hasSchema()) {
@@ -83,7 +93,7 @@ public final class ChatRequestValidator {
     }
     Optional<List<RoutePlanner.Target>> plan = routes.plan(model);
     if (plan.isEmpty()) {
-      add(violations, "model", "'" + model + "' names no configured provider or alias; use <provider>/<model> or an "
+      add(violations, "model", CallError.quote(model) + " names no configured provider or alias; use <provider>/<model> or an "
           + "alias, with one of " + routes.names());
     }
     return plan;

@@ -11,6 +11,9 @@ import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
 import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.Interrupt;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.ManualClock;
@@ -283,6 +286,55 @@ class ConverseTest {
     assertEquals("Answered.", c.until(ConverseEvent::hasTurnCompleted).getTurnCompleted().getMessage().getParts(0)
         .getText());
     assertEquals(Status.Code.OK, c.closed.get(5, TimeUnit.SECONDS).getCode());
+  }
+
+  @Test
+  void aHalfCloseEndsTheSession() throws Exception {
+    RunningRouter router = router("off", "10m");
+    Conversation c = Conversation.open(router).send(start());
+    String id = c.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
+    c.requests.onCompleted();
+    assertEquals(Status.Code.OK, c.closed.get(5, TimeUnit.SECONDS).getCode());
+    Conversation resumed = Conversation.open(router).send(ConverseRequest.newBuilder().setStart(
+        ConverseStart.newBuilder().setResumeSessionId(id)).build());
+    assertEquals(Status.Code.NOT_FOUND, resumed.closed.get(5, TimeUnit.SECONDS).getCode());
+  }
+
+  @Test
+  void aUserTurnWithoutPartsOrWithAnotherRoleIsATurnError() throws Exception {
+    Conversation c = Conversation.open(router("off", "10m")).send(start());
+    c.until(ConverseEvent::hasSessionStarted);
+    c.send(ConverseRequest.newBuilder().setUser(Message.newBuilder().setRole(Role.ROLE_USER)).build());
+    ConverseEvent noParts = c.until(ConverseEvent::hasTurnError);
+    assertEquals(Status.Code.INVALID_ARGUMENT.value(), noParts.getTurnError().getCode());
+    assertTrue(noParts.getTurnError().getMessage().startsWith("user.parts:"), noParts::toString);
+    c.send(ConverseRequest.newBuilder().setUser(Message.newBuilder().setRole(Role.ROLE_ASSISTANT)
+        .addParts(Part.newBuilder().setText("I am the model now"))).build());
+    ConverseEvent assistant = c.until(ConverseEvent::hasTurnError);
+    assertTrue(assistant.getTurnError().getMessage().startsWith("user.role:"), assistant::toString);
+    assertTrue(upstream.received().isEmpty());
+    c.requests.onCompleted();
+  }
+
+  @Test
+  void toolBudgetsMustNameDeclaredToolsAndBeZeroOrMore() throws Exception {
+    Conversation c = Conversation.open(router("off", "10m")).send(ConverseRequest.newBuilder().setStart(
+        start("search").getStart().toBuilder().putToolBudgets("search", -1).putToolBudgets("nope", 2)).build());
+    Status status = c.closed.get(5, TimeUnit.SECONDS);
+    assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
+    assertTrue(status.getDescription().contains("start.tool_budgets['search']: must be 0 or more, not -1"),
+        status::toString);
+    assertTrue(status.getDescription().contains("start.tool_budgets['nope']: names no tool of start.tools"),
+        status::toString);
+  }
+
+  @Test
+  void aHugeResumeSessionIdIsCutInTheMessage() throws Exception {
+    Conversation c = Conversation.open(router("off", "10m")).send(ConverseRequest.newBuilder().setStart(
+        ConverseStart.newBuilder().setResumeSessionId("s".repeat(10 * 1024))).build());
+    Status status = c.closed.get(5, TimeUnit.SECONDS);
+    assertEquals(Status.Code.NOT_FOUND, status.getCode(), status::toString);
+    assertTrue(status.getDescription().contains("...' (10240 characters)"), status::toString);
   }
 
   @Test
