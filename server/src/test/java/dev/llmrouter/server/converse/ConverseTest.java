@@ -290,7 +290,7 @@ class ConverseTest {
 
   @Test
   void aHalfCloseEndsTheSession() throws Exception {
-    RunningRouter router = router("off", "10m");
+    RunningRouter router = router("off");
     Conversation c = Conversation.open(router).send(start());
     String id = c.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
     c.requests.onCompleted();
@@ -302,7 +302,7 @@ class ConverseTest {
 
   @Test
   void aUserTurnWithoutPartsOrWithAnotherRoleIsATurnError() throws Exception {
-    Conversation c = Conversation.open(router("off", "10m")).send(start());
+    Conversation c = Conversation.open(router("off")).send(start());
     c.until(ConverseEvent::hasSessionStarted);
     c.send(ConverseRequest.newBuilder().setUser(Message.newBuilder().setRole(Role.ROLE_USER)).build());
     ConverseEvent noParts = c.until(ConverseEvent::hasTurnError);
@@ -318,7 +318,7 @@ class ConverseTest {
 
   @Test
   void toolBudgetsMustNameDeclaredToolsAndBeZeroOrMore() throws Exception {
-    Conversation c = Conversation.open(router("off", "10m")).send(ConverseRequest.newBuilder().setStart(
+    Conversation c = Conversation.open(router("off")).send(ConverseRequest.newBuilder().setStart(
         start("search").getStart().toBuilder().putToolBudgets("search", -1).putToolBudgets("nope", 2)).build());
     Status status = c.closed.get(5, TimeUnit.SECONDS);
     assertEquals(Status.Code.INVALID_ARGUMENT, status.getCode());
@@ -330,7 +330,7 @@ class ConverseTest {
 
   @Test
   void aHugeResumeSessionIdIsCutInTheMessage() throws Exception {
-    Conversation c = Conversation.open(router("off", "10m")).send(ConverseRequest.newBuilder().setStart(
+    Conversation c = Conversation.open(router("off")).send(ConverseRequest.newBuilder().setStart(
         ConverseStart.newBuilder().setResumeSessionId("s".repeat(10 * 1024))).build());
     Status status = c.closed.get(5, TimeUnit.SECONDS);
     assertEquals(Status.Code.NOT_FOUND, status.getCode(), status::toString);

@@ -1,4 +1,4 @@
-package dev.llmrouter.server;
+package dev.llmrouter.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
