@@ -26,11 +26,12 @@ public final class UpstreamErrors {
 
   /**
    * The HTTP status each error type or code stands for, as providers name them in their error bodies: Anthropic's
-   * error types, OpenAI's types and codes, Google's RPC statuses. Read when an error inside a 200 answer names no status.
+   * error types, OpenAI's types and codes, Google's RPC statuses. Read when an error inside a 200 answer names no
+   * status.
    */
   private static final Map<String, Integer> HTTP_STATUS_OF_ERROR_TYPE = Map.ofEntries(
-      Map.entry("invalid_request_error", 400), Map.entry("invalid_argument", 400), Map.entry("failed_precondition", 400),
-      Map.entry("context_length_exceeded", 400), Map.entry("tool_use_failed", 400),
+      Map.entry("invalid_request_error", 400), Map.entry("invalid_argument", 400),
+      Map.entry("failed_precondition", 400), Map.entry("context_length_exceeded", 400), Map.entry("tool_use_failed", 400),
       Map.entry("authentication_error", 401), Map.entry("invalid_api_key", 401), Map.entry("unauthenticated", 401),
       Map.entry("billing_error", 402),
       Map.entry("permission_error", 403), Map.entry("permission_denied", 403),
