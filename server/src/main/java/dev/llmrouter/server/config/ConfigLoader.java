@@ -509,19 +509,20 @@ public final class ConfigLoader {
       return fallback;
     }
     Matcher m = Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(value);
-    if (m.matches()) {
-      long amount = Long.parseLong(m.group(1));
-      return switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(amount);
-        case "s" -> Duration.ofSeconds(amount);
-        case "m" -> Duration.ofMinutes(amount);
-        case "h" -> Duration.ofHours(amount);
-        default -> Duration.ofDays(amount);
-      };
-    }
     try {
+      if (m.matches()) {
+        long amount = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(amount);
+          case "s" -> Duration.ofSeconds(amount);
+          case "m" -> Duration.ofMinutes(amount);
+          case "h" -> Duration.ofHours(amount);
+          default -> Duration.ofDays(amount);
+        };
+      }
       return Duration.parse(value);
-    } catch (DateTimeParseException e) {
+    } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
+      // An amount too large for a long or a Duration is a config error too (inputs kept in ConfigLoaderFuzzTest).
       error(pointer, "must be a duration like 30s, 500ms, 2m, 12h or 30d, not '" + value + "'");
       return fallback;
     }

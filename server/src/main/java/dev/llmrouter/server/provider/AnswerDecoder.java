@@ -1,29 +1,51 @@
 package dev.llmrouter.server.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatStart;
 import dev.llmrouter.api.v1.FinishReason;
-import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
 /**
- * What every adapter's decoder shares: the answer it writes to, how a stream that ends is judged (whole once the
- * upstream said why it stopped, cut off otherwise), and how an HTTP error body is read (the provider's JSON through
- * {@link #errorFrom}, anything else quoted).
+ * What every adapter's decoder shares: the answer it writes to, and the rules of a whole answer, so that no adapter
+ * passes on (or lets the cassettes record) a degenerate one.
+ *
+ * <ul>
+ *   <li>An answer is whole when it named itself (an id or a model), said why it stopped, and holds content (text,
+ *   reasoning, a refusal or a tool call) unless its finish reason explains why it holds none (length, content
+ *   filter). Anything less is a malformed answer ({@link UpstreamErrors#malformed}).</li>
+ *   <li>The start event and usage are held until the first content, so a degenerate answer fails before its first
+ *   event reaches the caller, where the attempt can still be retried.</li>
+ *   <li>An error the provider reports inside a 200 answer is mapped by the status or type it names
+ *   ({@link UpstreamErrors#inAnswer}); an HTTP error body through {@link #messageOf} and {@link #codeOf}, a body
+ *   that is not JSON quoted.</li>
+ * </ul>
  */
 public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
 
+  /** Finish reasons that explain an answer without content. */
+  private static final Set<FinishReason> EMPTY_ALLOWED = Set.of(FinishReason.FINISH_REASON_LENGTH,
+      FinishReason.FINISH_REASON_CONTENT_FILTER);
+
   protected final String provider;
-  protected final ChatEventStream answer;
-  /** Why the upstream stopped, once it said so; null until then. */
+  private final ChatEventStream answer;
+  /** Why the upstream stopped, once it said so (unspecified for a reason the router does not know); null until then. */
   protected FinishReason finishReason;
-  private boolean started;
+  /** The answer's start, once a response named its id or model; null until then. */
+  private ChatStart start;
+  /** The events that wait for the first content: the start and usage. */
+  private final List<ChatEvent> held = new ArrayList<>();
+  private boolean hasContent;
 
   protected AnswerDecoder(String provider, ChatEventStream answer) {
     this.provider = provider;
@@ -39,14 +61,45 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
     }
   }
 
-  /** Emits the answer's start event, once: providers repeat the id and model in every chunk. */
+  /** The data of an `error` event: its JSON, or (a host that sends plain text) an error object quoting it. */
+  protected JsonNode errorData(SseEvent event) {
+    try {
+      return UpstreamHttpCall.parseJson(Buffer.buffer(event.data()));
+    } catch (IOException notJson) {
+      return JsonNodeFactory.instance.objectNode().set("error", JsonNodeFactory.instance.objectNode()
+          .put("message", UpstreamErrors.abbreviate(event.data())));
+    }
+  }
+
+  /** Records the answer's start from the first response that names its id or model: providers repeat them. */
   protected void start(String id, String model, Timestamp created) {
-    if (started) {
+    if (start == null && (!id.isEmpty() || !model.isEmpty())) {
+      start = ChatStart.newBuilder().setId(id).setModel(model).setCreated(created).build();
+    }
+  }
+
+  /** Emits an event of the answer; the start and usage wait until the first content. */
+  protected void emit(ChatEvent event) {
+    if (!hasContent && !isContent(event)) {
+      held.add(event);
       return;
     }
-    started = true;
-    answer.emit(ChatEvent.newBuilder().setStart(ChatStart.newBuilder().setId(id).setModel(model).setCreated(created))
-        .build());
+    if (!hasContent) {
+      hasContent = true;
+      release();
+    }
+    answer.emit(event);
+  }
+
+  private static boolean isContent(ChatEvent event) {
+    return event.hasTextDelta() || event.hasReasoningDelta() || event.hasRefusalDelta() || event.hasToolCallDelta();
+  }
+
+  // The start (blank when no response named the answer before its first content), then what waited for it.
+  private void release() {
+    answer.emit(ChatEvent.newBuilder().setStart(start == null ? ChatStart.getDefaultInstance() : start).build());
+    held.forEach(answer::emit);
+    held.clear();
   }
 
   @Override
@@ -59,9 +112,36 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
     }
   }
 
-  /** Completes the answer; a decoder that holds events until the end emits them first. */
-  protected void finish() {
-    answer.complete(finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED : finishReason);
+  /** Completes the answer when it is whole (see the class comment), or fails it as malformed, naming what it lacks. */
+  protected final void finish() {
+    List<String> missing = new ArrayList<>();
+    if (start == null) {
+      missing.add("a start (no id or model)");
+    }
+    if (!hasContent && (finishReason == null || !EMPTY_ALLOWED.contains(finishReason))) {
+      missing.add("content");
+    }
+    if (finishReason == null) {
+      missing.add("a finish reason");
+    }
+    if (!missing.isEmpty()) {
+      answer.fail(UpstreamErrors.malformed(provider, "the answer ended without " + String.join(", ", missing)));
+      return;
+    }
+    beforeCompletion();
+    if (!hasContent) {
+      release();
+    }
+    answer.complete(finishReason);
+  }
+
+  /** Emits what a decoder held until the end of a whole answer, and may refine {@link #finishReason}. */
+  protected void beforeCompletion() {
+  }
+
+  /** The error a provider reported inside its 200 answer; see {@link UpstreamErrors#inAnswer}. */
+  protected CallError errorInAnswer(int status, String type, String message) {
+    return UpstreamErrors.inAnswer(provider, status, type, message);
   }
 
   @Override
@@ -75,16 +155,22 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
     return errorFrom(json, httpStatus, headers);
   }
 
+  /** Reads the provider's HTTP error JSON through {@link #messageOf} and {@link #codeOf}. */
+  private CallError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
+    return UpstreamErrors.fromHttp(provider, httpStatus, headers, messageOf(json), codeOf(json.path("error")));
+  }
+
   /**
-   * Reads the provider's error JSON (from an error status, or found inside a 200 answer with a null headers) in the
-   * shape Anthropic and Gemini share, `{"error": {"message": ..., "type" | "status": <code>}}`; OpenAI's looser
-   * shapes override it.
+   * The message of an error JSON in the shape Anthropic and Gemini share, `{"error": {"message": ...}}`, or (none
+   * given) the whole JSON, shortened; OpenAI's looser shapes override it.
    */
-  protected CallError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
-    JsonNode error = json.path("error");
-    String message = error.path("message").asText("");
-    return UpstreamErrors.fromHttp(provider, httpStatus, headers,
-        message.isEmpty() ? UpstreamErrors.abbreviate(json.toString()) : message,
-        error.path("type").asText(error.path("status").asText("")));
+  protected String messageOf(JsonNode json) {
+    String message = json.path("error").path("message").asText("");
+    return message.isEmpty() ? UpstreamErrors.abbreviate(json.toString()) : message;
+  }
+
+  /** The code of an error object: its `type` (Anthropic), or its `status` (Google), or empty. */
+  protected String codeOf(JsonNode error) {
+    return error.path("type").asText(error.path("status").asText(""));
   }
 }

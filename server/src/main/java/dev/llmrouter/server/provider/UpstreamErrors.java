@@ -9,6 +9,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Maps an upstream failure to the gRPC status a caller should see (ARCHITECTURE.md section 5), with an ErrorInfo
@@ -23,6 +25,27 @@ public final class UpstreamErrors {
   }
 
   /**
+   * The HTTP status each error type or code stands for, as providers name them in their error bodies: Anthropic's
+   * error types, OpenAI's types and codes, Google's RPC statuses. Read when an error inside a 200 answer names no
+   * status.
+   */
+  private static final Map<String, Integer> HTTP_STATUS_OF_ERROR_TYPE = Map.ofEntries(
+      Map.entry("invalid_request_error", 400), Map.entry("invalid_argument", 400),
+      Map.entry("failed_precondition", 400), Map.entry("context_length_exceeded", 400), Map.entry("tool_use_failed", 400),
+      Map.entry("authentication_error", 401), Map.entry("invalid_api_key", 401), Map.entry("unauthenticated", 401),
+      Map.entry("billing_error", 402),
+      Map.entry("permission_error", 403), Map.entry("permission_denied", 403),
+      Map.entry("not_found_error", 404), Map.entry("not_found", 404), Map.entry("model_not_found", 404),
+      Map.entry("request_too_large", 413),
+      Map.entry("rate_limit_error", 429), Map.entry("rate_limit_exceeded", 429), Map.entry("insufficient_quota", 429),
+      Map.entry("resource_exhausted", 429),
+      Map.entry("api_error", 500), Map.entry("server_error", 500), Map.entry("internal", 500),
+      Map.entry("unavailable", 503), Map.entry("timeout_error", 504), Map.entry("deadline_exceeded", 504),
+      Map.entry("overloaded_error", 529));
+
+  /**
+   * An HTTP error answer.
+   *
    * @param provider the deployment name
    * @param httpStatus the upstream HTTP status
    * @param headers the upstream response headers (for Retry-After)
@@ -30,13 +53,36 @@ public final class UpstreamErrors {
    * @param code the provider's error code or type, empty when none
    */
   public static CallError fromHttp(String provider, int httpStatus, MultiMap headers, String message, String code) {
+    return mapped(provider, httpStatus, code, message, provider + " answered HTTP " + httpStatus + ": " + message,
+        retryAfter(headers));
+  }
+
+  /**
+   * An error the provider reported inside an answer it had begun with HTTP 200 (an `error` event, or an error object
+   * in a chunk), mapped like an HTTP error of the status it names, or else the status its type stands for; an error
+   * that names neither is the upstream's failure (500).
+   *
+   * @param status the HTTP status the error names, 0 when none
+   * @param type the provider's error type or code, empty when none
+   * @param message the provider's own error message
+   */
+  public static CallError inAnswer(String provider, int status, String type, String message) {
+    int standsFor = status != 0 ? status : HTTP_STATUS_OF_ERROR_TYPE.getOrDefault(type.toLowerCase(Locale.ROOT), 500);
+    String named = Stream.of(status != 0 ? "status " + status : "", type).filter(s -> !s.isEmpty())
+        .collect(Collectors.joining(", "));
+    return mapped(provider, standsFor, type, message, provider + " reported an error inside its answer"
+        + (named.isEmpty() ? "" : " (" + named + ")") + ": " + message, DEFAULT_RETRY_DELAY);
+  }
+
+  /** The one table from an upstream status (and the code and message, for a context too long) to a gRPC status. */
+  private static CallError mapped(String provider, int httpStatus, String code, String message, String text,
+      Duration retryDelay) {
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("provider", provider);
     metadata.put("upstream_status", Integer.toString(httpStatus));
     if (!code.isEmpty()) {
       metadata.put("upstream_code", code);
     }
-    String text = provider + " answered HTTP " + httpStatus + ": " + message;
     String lower = (code + " " + message).toLowerCase(Locale.ROOT);
     if (httpStatus == 401 || httpStatus == 403) {
       return CallError.withInfo(GrpcStatus.FAILED_PRECONDITION, text
@@ -47,8 +93,7 @@ public final class UpstreamErrors {
       return CallError.withInfo(GrpcStatus.NOT_FOUND, text, "UPSTREAM_NOT_FOUND", metadata, null);
     }
     if (httpStatus == 429) {
-      return CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, text, "UPSTREAM_RATE_LIMITED", metadata,
-          retryAfter(headers));
+      return CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, text, "UPSTREAM_RATE_LIMITED", metadata, retryDelay);
     }
     if (httpStatus == 408 || httpStatus == 504) {
       return CallError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, text, "UPSTREAM_TIMEOUT", metadata, null);
@@ -69,7 +114,7 @@ public final class UpstreamErrors {
         Map.of("provider", provider), null);
   }
 
-  /** The upstream answered something the adapter cannot read. */
+  /** The upstream answered something the adapter cannot read, or an answer missing what every answer has. */
   public static CallError malformed(String provider, String what) {
     return CallError.withInfo(GrpcStatus.UNAVAILABLE, provider + " sent a malformed answer: " + what,
         "UPSTREAM_MALFORMED_RESPONSE", Map.of("provider", provider), null);

@@ -24,10 +24,12 @@ import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ProtoJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * Test-side reading of OpenAI Chat Completions wire data, written independently of the adapter: what a recorded
@@ -94,18 +96,12 @@ public final class OpenAiWire implements ProviderWire {
     String finish = "";
     String id = "";
     String model = "";
-    if (exchange.headers().getOrDefault("content-type", "").startsWith("text/event-stream")) {
-      for (String event : body.split("\n\n")) {
-        StringBuilder data = new StringBuilder();
-        for (String line : event.split("\n")) {
-          if (line.startsWith("data:")) {
-            data.append(data.length() > 0 ? "\n" : "").append(line.substring(5).stripLeading());
-          }
-        }
-        if (data.length() == 0 || data.toString().equals("[DONE]")) {
+    if (isStream(exchange)) {
+      for (String data : eventData(exchange)) {
+        if (data.equals("[DONE]")) {
           continue;
         }
-        JsonNode chunk = read(data.toString());
+        JsonNode chunk = read(data);
         id = id.isEmpty() ? chunk.path("id").asText() : id;
         model = model.isEmpty() ? chunk.path("model").asText() : model;
         for (JsonNode choice : chunk.path("choices")) {
@@ -160,8 +156,53 @@ public final class OpenAiWire implements ProviderWire {
   }
 
   @Override
+  public int statusOf(WireExchange exchange) {
+    JsonNode error = streamError(exchange);
+    if (error == null) {
+      return exchange.status();
+    }
+    return Stream.of(error.path("status_code"), error.path("code")).filter(JsonNode::isInt).mapToInt(JsonNode::asInt)
+        .findFirst().orElse(500);
+  }
+
+  @Override
   public String errorMessageOf(WireExchange exchange) {
-    return read(exchange.body()).path("error").path("message").asText();
+    JsonNode error = streamError(exchange);
+    return error == null ? read(exchange.body()).path("error").path("message").asText()
+        : error.path("message").asText();
+  }
+
+  private static boolean isStream(WireExchange exchange) {
+    return exchange.headers().getOrDefault("content-type", "").startsWith("text/event-stream");
+  }
+
+  /** The data of each server-sent event, its `data:` lines joined. */
+  private static List<String> eventData(WireExchange exchange) {
+    List<String> events = new ArrayList<>();
+    for (String event : exchange.body().replace("\r\n", "\n").replace('\r', '\n').split("\n\n")) {
+      StringBuilder data = new StringBuilder();
+      for (String line : event.split("\n")) {
+        if (line.startsWith("data:")) {
+          data.append(data.length() > 0 ? "\n" : "").append(line.substring(5).stripLeading());
+        }
+      }
+      if (data.length() > 0) {
+        events.add(data.toString());
+      }
+    }
+    return events;
+  }
+
+  /**
+   * The `error` object a host reported inside a 200 stream (Groq as an error event, OpenRouter in a chunk beside
+   * `choices`), or null.
+   */
+  private static JsonNode streamError(WireExchange exchange) {
+    if (exchange.status() != 200 || !isStream(exchange)) {
+      return null;
+    }
+    return eventData(exchange).stream().filter(data -> !data.equals("[DONE]")).map(OpenAiWire::read)
+        .filter(chunk -> chunk.hasNonNull("error")).map(chunk -> chunk.get("error")).findFirst().orElse(null);
   }
 
   private static Usage usageOf(JsonNode usage) {

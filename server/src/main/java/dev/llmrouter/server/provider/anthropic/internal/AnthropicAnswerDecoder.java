@@ -8,9 +8,9 @@ import dev.llmrouter.api.v1.ReasoningDelta;
 import dev.llmrouter.api.v1.TextDelta;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
-import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import java.time.Instant;
 import java.util.HashMap;
@@ -52,11 +52,17 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
       }
     }
     usage(body.path("usage"), null);
-    answer.complete(finishReason(body.path("stop_reason")));
+    if (body.hasNonNull("stop_reason")) {
+      finishReason = finishReason(body.get("stop_reason"));
+    }
+    finish();
   }
 
   @Override
   public void onEvent(SseEvent event) {
+    if (event.type().equals("error")) {
+      throw errorInAnswer(errorData(event));
+    }
     JsonNode data = json(event);
     // The `event:` line repeats the data's `type`; the data is what Anthropic documents as authoritative.
     switch (data.path("type").asText(event.type())) {
@@ -75,36 +81,23 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
       }
       case "message_stop" ->
           finish();
-      case "error" -> failOnError(data);
+      case "error" -> throw errorInAnswer(data);
       default -> {
         // `ping` and event types added later carry nothing the caller needs.
       }
     }
   }
 
-  /** An `error` object in a 200 answer or stream: the upstream failed after it started, with the status it names. */
-  private void failOnError(JsonNode node) {
-    if (node.path("type").asText().equals("error")) {
-      String type = node.path("error").path("type").asText("");
-      throw UpstreamErrors.fromHttp(provider, httpStatusOf(type), null,
-          node.path("error").path("message").asText(UpstreamErrors.abbreviate(node.toString())), type);
+  /** A whole answer that is an error object. */
+  private void failOnError(JsonNode body) {
+    if (body.path("type").asText().equals("error")) {
+      throw errorInAnswer(body);
     }
   }
 
-  /** The HTTP status Anthropic documents for each error type. */
-  private static int httpStatusOf(String errorType) {
-    return switch (errorType) {
-      case "invalid_request_error" -> 400;
-      case "authentication_error" -> 401;
-      case "billing_error" -> 402;
-      case "permission_error" -> 403;
-      case "not_found_error" -> 404;
-      case "request_too_large" -> 413;
-      case "rate_limit_error" -> 429;
-      case "timeout_error" -> 504;
-      case "overloaded_error" -> 529;
-      default -> 500;
-    };
+  /** An error inside a 200 answer or stream: Anthropic names its type, which stands for a documented status. */
+  private CallError errorInAnswer(JsonNode data) {
+    return errorInAnswer(0, codeOf(data.path("error")), messageOf(data));
   }
 
   private void start(JsonNode message) {
@@ -162,19 +155,19 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
   }
 
   private void emitToolCall(int index, String id, String name, String argumentsFragment) {
-    answer.emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(index).setId(id)
+    emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(index).setId(id)
         .setName(name).setArgumentsDelta(argumentsFragment)).build());
   }
 
   private void text(String text) {
     if (!text.isEmpty()) {
-      answer.emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(text)).build());
+      emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(text)).build());
     }
   }
 
   private void reasoning(String text, String signature, boolean redacted) {
     if (!text.isEmpty() || !signature.isEmpty()) {
-      answer.emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)
+      emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)
           .setSignature(signature).setRedacted(redacted)).build());
     }
   }
@@ -203,7 +196,7 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
     if (usage.path("output_tokens").isNumber()) {
       u.setOutputTokens(usage.get("output_tokens").asLong());
     }
-    answer.emit(ChatEvent.newBuilder().setUsage(u).build());
+    emit(ChatEvent.newBuilder().setUsage(u).build());
   }
 
   // `message_delta` counts are cumulative: when it reports one, it replaces the `message_start` value.

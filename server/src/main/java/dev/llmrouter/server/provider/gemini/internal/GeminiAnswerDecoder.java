@@ -48,7 +48,9 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
   /** One response, or one partial response of a stream. */
   private void read(JsonNode response) {
     if (response.hasNonNull("error")) {
-      throw errorFrom(response, response.path("error").path("code").asInt(500), null);
+      // An error inside a 200 answer or stream, with the HTTP status in its `code`.
+      JsonNode error = response.get("error");
+      throw errorInAnswer(error.path("code").asInt(0), codeOf(error), messageOf(response));
     }
     start(response);
     JsonNode candidate = response.path("candidates").path(0);
@@ -91,7 +93,7 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
       JsonNode call = part.get("functionCall");
       int index = functionCalls++;
       String id = call.path("id").asText("");
-      answer.emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(index)
+      emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(index)
           .setId(id.isEmpty() ? "call_" + index : id).setName(call.path("name").asText(""))
           .setArgumentsDelta(call.path("args").isObject() ? call.get("args").toString() : "{}")).build());
       return;
@@ -101,24 +103,24 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
       return;
     }
     if (part.path("thought").asBoolean(false)) {
-      answer.emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)).build());
+      emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)).build());
     } else {
-      answer.emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(text)).build());
+      emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(text)).build());
     }
   }
 
+  // The signature and the last usage wait for the end; Gemini says STOP after function calls.
   @Override
-  protected void finish() {
+  protected void beforeCompletion() {
     if (!signature.isEmpty()) {
-      answer.emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setSignature(signature))
-          .build());
+      emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setSignature(signature)).build());
     }
     if (usageMetadata.isObject()) {
-      answer.emit(ChatEvent.newBuilder().setUsage(usage(usageMetadata)).build());
+      emit(ChatEvent.newBuilder().setUsage(usage(usageMetadata)).build());
     }
-    FinishReason reason = finishReason == null ? FinishReason.FINISH_REASON_UNSPECIFIED : finishReason;
-    answer.complete(reason == FinishReason.FINISH_REASON_STOP && functionCalls > 0
-        ? FinishReason.FINISH_REASON_TOOL_CALLS : reason);
+    if (finishReason == FinishReason.FINISH_REASON_STOP && functionCalls > 0) {
+      finishReason = FinishReason.FINISH_REASON_TOOL_CALLS;
+    }
   }
 
   // Gemini counts thoughts apart from the answer; output tokens include them (ARCHITECTURE.md section 3).

@@ -14,14 +14,13 @@ import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.sse.SseEvent;
-import io.vertx.core.MultiMap;
+import java.util.stream.Stream;
 
 /**
  * Reads an OpenAI Chat Completions answer, whole (`chat.completion`) or streamed (`chat.completion.chunk` events
  * ending with `[DONE]`), into events. Tool-call fragments pass through by index; the stream's assembler joins them.
  */
 public final class OpenAiAnswerDecoder extends AnswerDecoder {
-
 
   public OpenAiAnswerDecoder(String provider, ChatEventStream answer) {
     super(provider, answer);
@@ -39,16 +38,22 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
     JsonNode calls = message.path("tool_calls");
     for (int i = 0; i < calls.size(); i++) {
       JsonNode call = calls.get(i);
-      answer.emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(i)
+      emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(i)
           .setId(call.path("id").asText()).setName(call.path("function").path("name").asText())
           .setArgumentsDelta(call.path("function").path("arguments").asText())).build());
     }
     usage(body.path("usage"));
-    answer.complete(finishReason(choice.path("finish_reason")));
+    if (choice.hasNonNull("finish_reason")) {
+      finishReason = finishReason(choice.get("finish_reason"));
+    }
+    finish();
   }
 
   @Override
   public void onEvent(SseEvent event) {
+    if (event.type().equals("error")) {
+      throw errorInAnswer(errorData(event));
+    }
     if (event.data().trim().equals("[DONE]")) {
       finish();
       return;
@@ -66,7 +71,7 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
       refusal(delta.path("refusal"));
       for (JsonNode call : delta.path("tool_calls")) {
         JsonNode function = call.path("function");
-        answer.emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder()
+        emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder()
             .setIndex(call.path("index").asInt(0)).setId(call.path("id").asText(""))
             .setName(function.path("name").asText("")).setArgumentsDelta(function.path("arguments").asText("")))
             .build());
@@ -78,25 +83,38 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
     usage(chunk.path("usage"));
   }
 
+  /** The message of any of OpenAI's and the compatible hosts' error shapes. */
   @Override
-  protected CallError errorFrom(JsonNode json, int httpStatus, MultiMap headers) {
+  protected String messageOf(JsonNode json) {
     JsonNode error = json.path("error");
     String message = error.isTextual() ? error.asText()
         : error.path("message").asText(json.path("message").asText(json.path("detail").asText("")));
-    String code = error.path("code").asText(error.path("type").asText(""));
-    if (code.equals("null")) {
-      code = error.path("type").asText("");
-    }
-    return UpstreamErrors.fromHttp(provider, httpStatus, headers,
-        message.isEmpty() ? UpstreamErrors.abbreviate(json.toString()) : message, code);
+    return message.isEmpty() ? UpstreamErrors.abbreviate(json.toString()) : message;
   }
 
-  // An error object inside a 200 answer or stream: the upstream failed after it started.
+  /** The error's `code` when it is a name (OpenRouter and Azure put the HTTP status there), else its `type`. */
+  @Override
+  protected String codeOf(JsonNode error) {
+    JsonNode code = error.path("code");
+    return code.isTextual() && code.asInt(0) == 0 ? code.asText() : error.path("type").asText("");
+  }
+
+  // An error inside a 200 answer or stream: the upstream failed after it started.
   private void failOnError(JsonNode node) {
     if (node.hasNonNull("error")) {
-      int status = node.path("error").path("status").asInt(500);
-      throw errorFrom(node, status, null);
+      throw errorInAnswer(node);
     }
+  }
+
+  /**
+   * An error reported inside a 200 answer, with the status it names: Groq's `error` event carries `status_code`,
+   * OpenRouter puts the status in the error's `code` (in a chunk beside `choices`, then `[DONE]`).
+   */
+  private CallError errorInAnswer(JsonNode json) {
+    JsonNode error = json.path("error");
+    int status = Stream.of(error.path("status_code"), json.path("status_code"), error.path("status"),
+        error.path("code")).mapToInt(n -> n.asInt(0)).filter(s -> s >= 100 && s <= 599).findFirst().orElse(0);
+    return errorInAnswer(status, codeOf(error), messageOf(json));
   }
 
   private void start(JsonNode node) {
@@ -109,20 +127,20 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
     String text = message.path("reasoning_content").asText(message.path("reasoning").asText(""));
     if (message.path("reasoning").isTextual() || message.path("reasoning_content").isTextual()) {
       if (!text.isEmpty()) {
-        answer.emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)).build());
+        emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)).build());
       }
     }
   }
 
   private void text(JsonNode content) {
     if (content.isTextual() && !content.asText().isEmpty()) {
-      answer.emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(content.asText())).build());
+      emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(content.asText())).build());
     }
   }
 
   private void refusal(JsonNode refusal) {
     if (refusal.isTextual() && !refusal.asText().isEmpty()) {
-      answer.emit(ChatEvent.newBuilder().setRefusalDelta(RefusalDelta.newBuilder().setText(refusal.asText())).build());
+      emit(ChatEvent.newBuilder().setRefusalDelta(RefusalDelta.newBuilder().setText(refusal.asText())).build());
     }
   }
 
@@ -143,7 +161,7 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
     if (usage.path("completion_tokens_details").has("reasoning_tokens")) {
       u.setReasoningTokens(usage.path("completion_tokens_details").get("reasoning_tokens").asLong());
     }
-    answer.emit(ChatEvent.newBuilder().setUsage(u).build());
+    emit(ChatEvent.newBuilder().setUsage(u).build());
   }
 
   private static FinishReason finishReason(JsonNode reason) {
