@@ -102,6 +102,7 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url)
         .setHeaders(headers).putHeader("content-type", "application/json");
     client.http().request(options).onComplete(ar -> {
+      waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - queuedAt);
       if (ar.failed()) {
         fail(UpstreamErrors.unreachable(provider, "cannot reach " + url + ": " + ar.cause().getMessage()));
         return;
@@ -111,7 +112,6 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
         request.reset();
         return;
       }
-      waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - queuedAt);
       answer.activity("waiting for " + provider + "'s answer" + waitNote());
       timer = client.vertx().setTimer(timeout.toMillis(), t -> {
         timer = -1;
