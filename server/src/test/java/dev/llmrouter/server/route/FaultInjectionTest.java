@@ -407,6 +407,32 @@ class FaultInjectionTest {
   }
 
   @Test
+  void aProbeWhoseCallerLeavesGivesItsPlaceToTheNextCall() throws Exception {
+    ManualClock clock = new ManualClock();
+    try (MockUpstream flaky = MockUpstream.start(vertx)) {
+      RunningRouter probing = RunningRouter.start(vertx, """
+          cassettes: { mode: "off" }
+          retry: { max_attempts: 1 }
+          circuit_breaker: { failure_threshold: 1, cool_down: 30s }
+          providers:
+            - { name: flaky, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [m] }
+          """.formatted(flaky.baseUrl()), clock);
+      try {
+        flaky.script(status(500, null), r -> { }, ok());
+        assertThrows(StatusRuntimeException.class, () -> probing.chat().chat(ask("flaky/m")));
+        clock.advance(Duration.ofSeconds(30));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED.value(), probing.chatWithDeadlineLeftToTheRouter(vertx,
+            ask("flaky/m"), Duration.ofMillis(300)).getCode(), "the probe's caller gives up");
+        assertEquals("fine", probing.chat().chat(ask("flaky/m")).getMessage().getParts(0).getText(),
+            "the next call probes, and closes the circuit");
+        assertTrue(available(probing, "flaky/m"));
+      } finally {
+        probing.close();
+      }
+    }
+  }
+
+  @Test
   void rateLimitsNeverOpenTheCircuitAndTellTheCallerWhenToComeBack() throws Exception {
     ManualClock clock = new ManualClock();
     try (MockUpstream limited = MockUpstream.start(vertx); MockUpstream spare = MockUpstream.start(vertx)) {
