@@ -58,6 +58,7 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
   private Throwable failure;
   private boolean closed;
   private boolean delivering;
+  private String activity = "";
 
   // ---- producer side
 
@@ -84,6 +85,19 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
   public void observe(UnaryOperator<ChatEvent> onEvent, Consumer<CallError> onEnd) {
     this.observeEvent = onEvent;
     this.observeEnd = onEnd;
+  }
+
+  /**
+   * Says what the producer is doing now ("waiting for a free connection to openai"), so that an end decided outside
+   * it, such as the caller's deadline, can say what it interrupted.
+   */
+  public void activity(String what) {
+    this.activity = what;
+  }
+
+  /** What the producer said it is doing; empty when it said nothing. */
+  public String activity() {
+    return activity;
   }
 
   /** True once the stream has ended, failed or been cancelled: the producer should stop. */

@@ -350,7 +350,7 @@ public final class ConfigLoader {
       }
       checkKnownFields((ObjectNode) node, at,
           Set.of("name", "type", "base_url", "api_key", "api_keys", "models", "timeout", "max_concurrency",
-              "drop_unsupported_settings"));
+              "max_connections", "connection_wait_timeout", "drop_unsupported_settings"));
       String name = required(node, at + "/name");
       if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9_-]*")) {
         error(at + "/name", "must be lower-case letters, digits, '-' or '_' (it prefixes model names), not '" + name + "'");
@@ -380,8 +380,14 @@ public final class ConfigLoader {
       if (maxConcurrency < 0) {
         error(at + "/max_concurrency", "must be 0 (no limit) or more");
       }
+      int maxConnections = node.path("max_connections").asInt(ProviderConfig.DEFAULT_MAX_CONNECTIONS);
+      if (maxConnections < 1) {
+        error(at + "/max_connections", "must be at least 1");
+      }
+      Duration connectionWaitTimeout = duration(node, at + "/connection_wait_timeout", timeout);
       providers.add(new ProviderConfig(name, type, stripTrailingSlash(baseUrl), List.copyOf(keys),
-          List.copyOf(models), timeout, maxConcurrency, flag(node, at + "/drop_unsupported_settings")));
+          List.copyOf(models), timeout, connectionWaitTimeout, maxConcurrency, maxConnections,
+          flag(node, at + "/drop_unsupported_settings")));
     }
     return providers;
   }

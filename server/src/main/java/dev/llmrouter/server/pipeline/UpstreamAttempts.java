@@ -7,11 +7,12 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.llmrouter.server.config.ResilienceConfig;
-import dev.llmrouter.server.provider.UpstreamErrors;
+import dev.llmrouter.server.route.CircuitBreaker;
 import dev.llmrouter.server.route.Deployment;
 import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,21 +21,38 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The upstream attempts of one call. Until the first event reaches the caller, a retryable failure (unreachable,
- * 5xx, 429, a timeout before any byte) is retried on the same target with exponential backoff and full jitter,
- * waiting at least what `Retry-After` asked, up to `max_attempts`; then the next target of the plan is tried. A rate
- * limit moves to the next target at once when there is one. Caller errors (400, 404...) are never retried. After the
- * first event, a failure ends the stream with its status after the events already sent. Every attempt is bounded by
- * the deployment's timeout, all of them by the caller's deadline; a cancel stops the attempt and any retry to come.
- * Each target is sent the request as its model can honour it ({@link CallPlan}).
+ * The upstream attempts of one call. Until the first event reaches the caller, a failure of the deployment
+ * (unreachable, 5xx, its own timeout, a malformed answer) is retried on the same target with exponential backoff and
+ * full jitter, up to `max_attempts`; then the next target of the plan is tried. A rate limit (429) makes the deployment
+ * skipped until its Retry-After and moves to the next target at once; on the last target it is retried once that has
+ * passed, within the caller's deadline. Caller errors (400, 404...) are never retried. After the first event, a
+ * failure ends the stream with its status after the events already sent. Each target is sent the request as its model
+ * can honour it ({@link CallPlan}).
+ *
+ * <p>Only the deployment's own failures count against its circuit breaker. The caller's deadline bounds all attempts
+ * and waits: when it passes, or the caller cancels, the attempt in flight is aborted with no verdict on the deployment,
+ * and the error says that it was the caller's deadline, and what it interrupted.
  */
 final class UpstreamAttempts implements ChatEventStream.Upstream {
+
+  /** How an attempt's failure bears on its deployment and on what the call does next. */
+  private enum FailureKind {
+    /** The deployment is in trouble: counted by its circuit breaker, retried, then the next target. */
+    DEPLOYMENT_FAULT,
+    /** The provider is rate-limiting (429): the deployment is skipped until Retry-After, the next target tried. */
+    RATE_LIMITED,
+    /** None of the deployment's connections came free in time: the next target, no verdict on the deployment. */
+    DEPLOYMENT_BUSY,
+    /** The request itself is at fault: returned as is. */
+    CALLER_ERROR
+  }
 
   private final Vertx vertx;
   private final ResilienceConfig policy;
   private final List<CallPlan.Step> steps;
   private final boolean stream;
-  private final long deadlineNanos;
+  private final long deadlineMillis;
+  private final long startedNanos = System.nanoTime();
   private final ChatEventStream out = new ChatEventStream();
   /** Told the deployment of each upstream request, for the metrics. */
   private final Consumer<String> onAttempt;
@@ -42,6 +60,8 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private int attemptsOnTarget;
   private int attempts;
   private ChatEventStream current;
+  /** The deployment whose circuit the attempt in flight probes, until it gives a verdict; null when none. */
+  private Deployment probing;
   private long retryTimer = -1;
   private boolean started;
   private CallPlan.Step servedBy;
@@ -54,8 +74,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     this.policy = policy;
     this.steps = plan.steps();
     this.stream = options.stream();
-    this.deadlineNanos = options.deadlineMillis() > 0
-        ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.deadlineMillis()) : 0;
+    this.deadlineMillis = options.deadlineMillis();
   }
 
   /** Starts the first attempt; must be called on the caller's event-loop context. */
@@ -63,6 +82,10 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
       Consumer<String> onAttempt) {
     UpstreamAttempts attempts = new UpstreamAttempts(vertx, policy, plan, options, onAttempt);
     attempts.out.upstream(attempts);
+    if (attempts.deadlineMillis > 0) {
+      long deadline = vertx.setTimer(attempts.deadlineMillis, t -> attempts.onCallerDeadline());
+      attempts.out.closeHandler(() -> vertx.cancelTimer(deadline));
+    }
     attempts.attempt();
     return attempts;
   }
@@ -94,24 +117,9 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     }
     CallPlan.Step step = steps.get(targetIndex);
     Deployment deployment = step.target().deployment();
-    String missingKey = deployment.missingKeyVariable();
-    if (missingKey != null) {
-      lastError = new CallError(GrpcStatus.FAILED_PRECONDITION, "provider " + deployment.name()
-          + " has no API key: set " + missingKey + " in the router's environment and restart it");
-      nextTarget();
-      return;
-    }
-    if (!deployment.breaker().allowsCall()) {
-      lastError = CallError.withInfo(GrpcStatus.UNAVAILABLE, deployment.name() + " is skipped: its circuit breaker "
-          + "is open after repeated failures", "CIRCUIT_OPEN", Map.of("deployment", deployment.name()), null);
-      nextTarget();
-      return;
-    }
-    if (!deployment.tryAcquire()) {
-      deployment.breaker().release();
-      lastError = CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, deployment.name() + " already has "
-          + deployment.config().maxConcurrency() + " calls in flight (max_concurrency)", "DEPLOYMENT_BUSY",
-          Map.of("deployment", deployment.name()), null);
+    CallError refusal = admit(deployment);
+    if (refusal != null) {
+      lastError = refusal;
       nextTarget();
       return;
     }
@@ -120,55 +128,100 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     onAttempt.accept(deployment.name());
     ChatEventStream attempt = new ChatEventStream();
     current = attempt;
-    long timeoutMillis = deployment.config().timeout().toMillis();
-    boolean callerDeadlineFirst = deadlineNanos != 0 && remainingMillis() <= timeoutMillis;
-    long limit = callerDeadlineFirst ? Math.max(1, remainingMillis()) : timeoutMillis;
-    long timer = vertx.setTimer(limit, t -> attempt.fail(UpstreamErrors.deadline(deployment.name(), limit)));
-    attempt.closeHandler(() -> {
-      vertx.cancelTimer(timer);
-      deployment.release();
-    });
+    attempt.closeHandler(deployment::release);
     attempt.handler(event -> {
       if (!started) {
         started = true;
         servedBy = step;
       }
       if (event.hasDone()) {
-        deployment.breaker().success();
+        answered(deployment);
       }
       out.emit(event);
     });
-    attempt.exceptionHandler(failure -> onFailure(deployment, failure, callerDeadlineFirst));
+    attempt.exceptionHandler(failure -> onFailure(deployment, CallError.of(failure)));
     deployment.nextAdapter().chat(step.request(), step.target().upstreamModel(), stream, attempt);
   }
 
-  private void onFailure(Deployment deployment, Throwable failure, boolean callerDeadlineFirst) {
-    CallError error = CallError.of(failure);
-    boolean upstreamFault = isUpstreamFault(error);
-    if (upstreamFault) {
-      deployment.breaker().failure();
-    } else {
-      deployment.breaker().success();
+  /** Takes the deployment's leave for one attempt; returns why it is skipped (nothing sent) when it cannot go. */
+  private CallError admit(Deployment deployment) {
+    String name = deployment.name();
+    String missingKey = deployment.missingKeyVariable();
+    if (missingKey != null) {
+      return new CallError(GrpcStatus.FAILED_PRECONDITION, "provider " + name + " has no API key: set " + missingKey
+          + " in the router's environment and restart it");
+    }
+    Duration rateLimited = deployment.rateLimitRemaining();
+    if (!rateLimited.isZero()) {
+      return CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, name + " is rate-limited by its provider for another "
+          + rateLimited.toMillis() + " ms (it answered HTTP 429); nothing was sent", "UPSTREAM_RATE_LIMITED",
+          Map.of("deployment", name, "provider", name), rateLimited);
+    }
+    CircuitBreaker.Admission admission = deployment.breaker().admit();
+    if (admission == CircuitBreaker.Admission.REFUSED) {
+      Duration retryAfter = deployment.breaker().retryAfter();
+      return CallError.withInfo(GrpcStatus.UNAVAILABLE, name + " is skipped for another " + retryAfter.toMillis()
+          + " ms: its circuit breaker opened after repeated failures; nothing was sent", "CIRCUIT_OPEN",
+          Map.of("deployment", name), retryAfter);
+    }
+    if (!deployment.tryAcquire()) {
+      if (admission == CircuitBreaker.Admission.PROBE) {
+        deployment.breaker().releaseProbe();
+      }
+      return CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, name + " already has "
+          + deployment.config().maxConcurrency() + " calls in flight (max_concurrency)", "DEPLOYMENT_BUSY",
+          Map.of("deployment", name), null);
+    }
+    probing = admission == CircuitBreaker.Admission.PROBE ? deployment : null;
+    return null;
+  }
+
+  private void onFailure(Deployment deployment, CallError error) {
+    FailureKind kind = kindOf(error);
+    switch (kind) {
+      case DEPLOYMENT_FAULT -> {
+        probing = null;
+        deployment.breaker().failure();
+      }
+      case RATE_LIMITED -> {
+        deployment.rateLimitedFor(retryAfter(error));
+        answered(deployment);
+      }
+      case DEPLOYMENT_BUSY -> releaseProbe();
+      case CALLER_ERROR -> answered(deployment);
     }
     lastError = withAttempts(error, deployment.name());
-    boolean deadlinePassed = callerDeadlineFirst && error.status() == GrpcStatus.DEADLINE_EXCEEDED;
-    if (started || !upstreamFault || deadlinePassed) {
+    if (started || kind == FailureKind.CALLER_ERROR) {
       out.fail(lastError);
       return;
     }
-    boolean rateLimited = error.status() == GrpcStatus.RESOURCE_EXHAUSTED;
-    if (rateLimited && targetIndex + 1 < steps.size()) {
+    boolean anotherTarget = targetIndex + 1 < steps.size();
+    if (kind == FailureKind.DEPLOYMENT_BUSY || (kind == FailureKind.RATE_LIMITED && anotherTarget)) {
       nextTarget();
       return;
     }
     if (attemptsOnTarget < policy.maxAttempts()) {
       long delay = backoffMillis(error);
-      if (deadlineNanos == 0 || delay < remainingMillis()) {
+      if (deadlineMillis == 0 || delay < remainingMillis()) {
         retryTimer = vertx.setTimer(Math.max(1, delay), t -> attempt());
         return;
       }
     }
     nextTarget();
+  }
+
+  /** The deployment answered, even if with an error of the request or a rate limit: its circuit closes. */
+  private void answered(Deployment deployment) {
+    probing = null;
+    deployment.breaker().success();
+  }
+
+  /** The attempt in flight ends with no verdict on its deployment: if it was the probe, the next caller may probe. */
+  private void releaseProbe() {
+    if (probing != null) {
+      probing.breaker().releaseProbe();
+      probing = null;
+    }
   }
 
   private void nextTarget() {
@@ -181,36 +234,83 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     }
   }
 
+  /** The caller's deadline passed: whatever is in flight or waiting stops, and the deployment is not blamed. */
+  private void onCallerDeadline() {
+    if (out.isClosed()) {
+      return;
+    }
+    String deployment = steps.get(targetIndex).target().deployment().name();
+    String interrupted;
+    if (retryTimer != -1) {
+      vertx.cancelTimer(retryTimer);
+      interrupted = "waiting to try again after: " + lastError.getMessage();
+    } else if (current != null && !current.activity().isEmpty()) {
+      interrupted = current.activity();
+    } else {
+      interrupted = "waiting for " + deployment;
+    }
+    abortCurrent();
+    out.fail(CallError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, "the caller's deadline of " + deadlineMillis
+        + " ms passed while " + interrupted + " (a caller's deadline never counts against " + deployment + ")",
+        "CALLER_DEADLINE_EXCEEDED", Map.of("deployment", deployment, "attempts", Integer.toString(attempts)), null));
+  }
+
+  /** Aborts the attempt in flight, if any, without a verdict on its deployment. */
+  private void abortCurrent() {
+    releaseProbe();
+    if (current != null) {
+      current.cancel();
+    }
+  }
+
   // Full jitter below an exponential ceiling; never sooner than the upstream's Retry-After.
   private long backoffMillis(CallError error) {
     long ceiling = Math.min(policy.maxBackoff().toMillis(),
         policy.initialBackoff().toMillis() << Math.min(20, attemptsOnTarget - 1));
     long jitter = ThreadLocalRandom.current().nextLong(ceiling + 1);
-    return Math.max(jitter, retryAfterMillis(error));
+    return Math.max(jitter, retryAfter(error).toMillis());
   }
 
   private long remainingMillis() {
-    return TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+    return deadlineMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
   }
 
-  /** Failures that say the deployment is in trouble, not the request: worth another attempt, and the breaker's. */
-  private static boolean isUpstreamFault(CallError error) {
-    return error.status() == GrpcStatus.UNAVAILABLE || error.status() == GrpcStatus.RESOURCE_EXHAUSTED
-        || error.status() == GrpcStatus.DEADLINE_EXCEEDED;
+  // Envoy's outlier detection alike: 5xx, gateway errors, unreachable and timeouts count; a 429 never does.
+  private static FailureKind kindOf(CallError error) {
+    return switch (error.status()) {
+      case UNAVAILABLE, DEADLINE_EXCEEDED -> FailureKind.DEPLOYMENT_FAULT;
+      case RESOURCE_EXHAUSTED -> "DEPLOYMENT_BUSY".equals(reasonOf(error)) ? FailureKind.DEPLOYMENT_BUSY
+          : FailureKind.RATE_LIMITED;
+      default -> FailureKind.CALLER_ERROR;
+    };
   }
 
-  private static long retryAfterMillis(CallError error) {
+  private static String reasonOf(CallError error) {
+    for (Any detail : error.details()) {
+      if (detail.is(ErrorInfo.class)) {
+        try {
+          return detail.unpack(ErrorInfo.class).getReason();
+        } catch (InvalidProtocolBufferException e) {
+          return "";
+        }
+      }
+    }
+    return "";
+  }
+
+  /** The upstream's Retry-After, carried by the error's RetryInfo; zero when it has none. */
+  private static Duration retryAfter(CallError error) {
     for (Any detail : error.details()) {
       if (detail.is(RetryInfo.class)) {
         try {
           com.google.protobuf.Duration delay = detail.unpack(RetryInfo.class).getRetryDelay();
-          return delay.getSeconds() * 1000 + delay.getNanos() / 1_000_000;
+          return Duration.ofSeconds(delay.getSeconds(), delay.getNanos());
         } catch (InvalidProtocolBufferException e) {
-          return 0;
+          return Duration.ZERO;
         }
       }
     }
-    return 0;
+    return Duration.ZERO;
   }
 
   /** The error with the deployment and the attempts so far in its ErrorInfo. */
@@ -255,8 +355,6 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     if (retryTimer != -1) {
       vertx.cancelTimer(retryTimer);
     }
-    if (current != null) {
-      current.cancel();
-    }
+    abortCurrent();
   }
 }

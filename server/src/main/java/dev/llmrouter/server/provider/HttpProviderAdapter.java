@@ -3,7 +3,6 @@ package dev.llmrouter.server.provider;
 import dev.llmrouter.server.answer.ChatEventStream;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 
 /**
  * What every HTTP adapter shares: its deployment, the deployment's pooled client, and the POST of a mapped request
@@ -12,9 +11,9 @@ import io.vertx.core.http.HttpClient;
 public abstract class HttpProviderAdapter implements ProviderAdapter {
 
   protected final ProviderConfig deployment;
-  private final HttpClient client;
+  private final UpstreamClient client;
 
-  protected HttpProviderAdapter(HttpClient client, ProviderConfig deployment) {
+  protected HttpProviderAdapter(UpstreamClient client, ProviderConfig deployment) {
     this.client = client;
     this.deployment = deployment;
   }
@@ -31,7 +30,7 @@ public abstract class HttpProviderAdapter implements ProviderAdapter {
   /** POSTs {@code body} to {@code base_url + pathAndQuery}; the answer arrives in {@code answer} via the decoder. */
   protected void post(String pathAndQuery, MultiMap headers, String body, ChatEventStream answer,
       UpstreamHttpCall.Decoder decoder) {
-    UpstreamHttpCall.post(client, deployment.name(), deployment.baseUrl() + pathAndQuery, headers,
-        Buffer.buffer(body), answer, decoder);
+    UpstreamHttpCall.post(client, deployment, deployment.baseUrl() + pathAndQuery, headers, Buffer.buffer(body),
+        answer, decoder);
   }
 }

@@ -11,8 +11,11 @@ import java.util.List;
  * @param baseUrl where the provider's API lives, for example `https://api.openai.com/v1`
  * @param apiKeys the keys, read from the environment, that calls are spread across; empty for hosts that need none
  * @param models the upstream models listed by ListModels (any model name may still be called)
- * @param timeout the longest one upstream attempt may take
+ * @param timeout the longest one upstream attempt may take, counted from when it has a connection
+ * @param connectionWaitTimeout the longest a request waits in line for a free connection, apart from {@code timeout}
  * @param maxConcurrency the most calls in flight to this deployment at once, 0 for no limit
+ * @param maxConnections the most connections the deployment's pool opens to its host (one request at a time each
+ *     over HTTP/1.1, many over HTTP/2); requests beyond what they carry wait in line for one
  * @param dropUnsupportedSettings whether a setting the model cannot honour is left out of every call to this
  *     deployment instead of refusing the call (as a request's own `drop_unsupported_settings` does)
  */
@@ -23,8 +26,13 @@ public record ProviderConfig(
     List<ApiKey> apiKeys,
     List<String> models,
     Duration timeout,
+    Duration connectionWaitTimeout,
     int maxConcurrency,
+    int maxConnections,
     boolean dropUnsupportedSettings) {
+
+  /** Connections a deployment's pool may open when the config says nothing. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 100;
 
   /**
    * One API key.
@@ -46,8 +54,8 @@ public record ProviderConfig(
 
   /** The same deployment with only one of its keys. */
   public ProviderConfig withOnlyKey(ApiKey key) {
-    return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, maxConcurrency,
-        dropUnsupportedSettings);
+    return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, connectionWaitTimeout,
+        maxConcurrency, maxConnections, dropUnsupportedSettings);
   }
 
   @Override

@@ -5,9 +5,6 @@ import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,7 +20,7 @@ import java.util.function.Function;
 public final class ProviderTypes {
 
   /** One type: how its adapter is built, and what its adapter declares each upstream model can honour. */
-  private record Type(BiFunction<HttpClient, ProviderConfig, ProviderAdapter> adapter,
+  private record Type(BiFunction<UpstreamClient, ProviderConfig, ProviderAdapter> adapter,
       Function<String, Capabilities> capabilities) {
   }
 
@@ -33,7 +30,7 @@ public final class ProviderTypes {
       "gemini", new Type(GeminiAdapter::new, GeminiAdapter::capabilities)));
 
   /** A deployment's adapters (one per key with a value; the keys take turns) and the client they share. */
-  public record Connection(List<ProviderAdapter> adaptersByKey, HttpClient client) {
+  public record Connection(List<ProviderAdapter> adaptersByKey, UpstreamClient client) {
   }
 
   private ProviderTypes() {
@@ -51,9 +48,8 @@ public final class ProviderTypes {
 
   /** Opens a deployment of a known type (see {@link #names()}). */
   public static Connection connect(Vertx vertx, ProviderConfig deployment) {
-    BiFunction<HttpClient, ProviderConfig, ProviderAdapter> adapter = typeOf(deployment.type()).adapter();
-    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true)
-        .setConnectTimeout(10_000).setDecompressionSupported(true), new PoolOptions().setHttp1MaxSize(64));
+    BiFunction<UpstreamClient, ProviderConfig, ProviderAdapter> adapter = typeOf(deployment.type()).adapter();
+    UpstreamClient client = UpstreamClient.open(vertx, deployment);
     List<ProviderAdapter> byKey = deployment.apiKeys().stream().filter(k -> !k.value().isEmpty())
         .map(key -> adapter.apply(client, deployment.withOnlyKey(key))).toList();
     return new Connection(byKey.isEmpty() ? List.of(adapter.apply(client, deployment)) : byKey, client);

@@ -120,10 +120,19 @@ public final class UpstreamErrors {
         "UPSTREAM_MALFORMED_RESPONSE", Map.of("provider", provider), null);
   }
 
-  /** The caller's deadline (or the deployment's timeout) passed before the upstream finished. */
-  public static CallError deadline(String provider, long millis) {
-    return CallError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, provider + " did not finish within " + millis
-        + " ms; the upstream request was aborted", "UPSTREAM_TIMEOUT", Map.of("provider", provider), null);
+  /** The deployment's own {@code timeout} passed, counted from when the request had a connection. */
+  public static CallError timeout(String provider, Duration timeout) {
+    return CallError.withInfo(GrpcStatus.DEADLINE_EXCEEDED, provider + " did not finish within its timeout of "
+        + timeout.toMillis() + " ms (providers[].timeout); the upstream request was aborted", "UPSTREAM_TIMEOUT",
+        Map.of("provider", provider), null);
+  }
+
+  /** Every connection stayed busy for as long as a request may wait for one ({@code connection_wait_timeout}). */
+  public static CallError connectionsBusy(String provider, int maxConnections, Duration waited) {
+    return CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, provider + " had no free connection for "
+        + waited.toMillis() + " ms (providers[].connection_wait_timeout): all " + maxConnections
+        + " (providers[].max_connections) were busy; nothing was sent", "DEPLOYMENT_BUSY",
+        Map.of("provider", provider), null);
   }
 
   /** Shortens upstream text quoted in an error message (a non-JSON error page, a malformed chunk). */

@@ -8,17 +8,21 @@ import dev.llmrouter.server.provider.sse.SseEvent;
 import dev.llmrouter.server.provider.sse.SseParser;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
- * One POST to a provider, shared by every adapter: sends the JSON body, connects the caller's pause/resume/cancel to
- * the HTTP exchange, and hands the answer to the adapter's {@link Decoder}: a JSON body whole, a server-sent event
- * stream event by event (through the one {@link SseParser}), an error status through the adapter's error reader.
+ * One POST to a provider, shared by every adapter: waits its turn on the deployment's connections (at most its
+ * {@code connection_wait_timeout}), sends the JSON body, bounds the exchange by the deployment's {@code timeout} from
+ * the moment it has a connection (a wait in line never eats into it), connects the caller's pause/resume/cancel to the HTTP
+ * exchange, and hands the answer to the adapter's {@link Decoder}: a JSON body whole, a server-sent event stream
+ * event by event (through the one {@link SseParser}), an error status through the adapter's error reader. An error
+ * of a request that had to wait for a connection says how long it waited.
  */
 public final class UpstreamHttpCall implements ChatEventStream.Upstream {
 
@@ -37,45 +41,87 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
     CallError error(int httpStatus, MultiMap headers, Buffer body);
   }
 
+  private final UpstreamClient client;
   private final String provider;
+  private final Duration timeout;
+  private final Duration connectionWaitTimeout;
   private final ChatEventStream answer;
   private final Decoder decoder;
+  private final long queuedAt = System.nanoTime();
+  private UpstreamClient.Turn turn;
+  private long waitedMillis;
+  /** The bound of the wait in line, then of the exchange. */
+  private long timer = -1;
   private HttpClientRequest request;
   private HttpClientResponse response;
   private boolean paused;
   private boolean cancelled;
+  private boolean finished;
 
-  private UpstreamHttpCall(String provider, ChatEventStream answer, Decoder decoder) {
-    this.provider = provider;
+  private UpstreamHttpCall(UpstreamClient client, ProviderConfig deployment, ChatEventStream answer,
+      Decoder decoder) {
+    this.client = client;
+    this.provider = deployment.name();
+    this.timeout = deployment.timeout();
+    this.connectionWaitTimeout = deployment.connectionWaitTimeout();
     this.answer = answer;
     this.decoder = decoder;
   }
 
   /** Starts the POST; the answer (or its failure) arrives in {@code answer} through {@code decoder}. */
-  public static void post(HttpClient client, String provider, String url, MultiMap headers, Buffer body,
-      ChatEventStream answer, Decoder decoder) {
-    UpstreamHttpCall call = new UpstreamHttpCall(provider, answer, decoder);
+  public static void post(UpstreamClient client, ProviderConfig deployment, String url, MultiMap headers,
+      Buffer body, ChatEventStream answer, Decoder decoder) {
+    UpstreamHttpCall call = new UpstreamHttpCall(client, deployment, answer, decoder);
     answer.upstream(call);
     if (call.cancelled) {
       return;
     }
+    call.turn = client.turn();
+    call.turn.take(() -> call.send(url, headers, body));
+    if (call.turn.isWaiting()) {
+      answer.activity("waiting for a free connection to " + call.provider + " (all " + client.maxConnections()
+          + " were busy: providers[].max_connections)");
+      call.timer = client.vertx().setTimer(call.connectionWaitTimeout.toMillis(), t -> call.onWaitTimeout());
+    }
+  }
+
+  private void onWaitTimeout() {
+    timer = -1;
+    if (turn.isWaiting()) {
+      fail(UpstreamErrors.connectionsBusy(provider, client.maxConnections(), connectionWaitTimeout));
+    }
+  }
+
+  /** The request's turn on the connections has come: it gets one (or opens one) and is sent. */
+  private void send(String url, MultiMap headers, Buffer body) {
+    if (cancelled) {
+      return;
+    }
+    cancelTimer();
+    answer.activity("connecting to " + provider);
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url)
         .setHeaders(headers).putHeader("content-type", "application/json");
-    client.request(options).onComplete(ar -> {
+    client.http().request(options).onComplete(ar -> {
+      waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - queuedAt);
       if (ar.failed()) {
-        answer.fail(UpstreamErrors.unreachable(provider, "cannot reach " + url + ": " + ar.cause().getMessage()));
+        fail(UpstreamErrors.unreachable(provider, "cannot reach " + url + ": " + ar.cause().getMessage()));
         return;
       }
-      call.request = ar.result();
-      if (call.cancelled) {
-        call.request.reset();
+      request = ar.result();
+      if (cancelled) {
+        request.reset();
         return;
       }
-      call.request.send(body).onComplete(sent -> {
+      answer.activity("waiting for " + provider + "'s answer" + waitNote());
+      timer = client.vertx().setTimer(timeout.toMillis(), t -> {
+        timer = -1;
+        fail(UpstreamErrors.timeout(provider, timeout));
+      });
+      request.send(body).onComplete(sent -> {
         if (sent.failed()) {
-          answer.fail(UpstreamErrors.unreachable(provider, "request to " + url + " failed: " + sent.cause().getMessage()));
+          fail(UpstreamErrors.unreachable(provider, "request to " + url + " failed: " + sent.cause().getMessage()));
         } else {
-          call.onResponse(sent.result());
+          onResponse(sent.result());
         }
       });
     });
@@ -86,23 +132,30 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
     if (paused) {
       response.pause();
     }
+    answer.activity(provider + " was sending its answer" + waitNote());
     int status = response.statusCode();
     String contentType = response.getHeader("content-type");
     if (status / 100 != 2) {
-      response.body().onComplete(ar -> answer.fail(
-          decoder.error(status, response.headers(), ar.succeeded() ? ar.result() : Buffer.buffer())));
+      response.body().onComplete(ar -> {
+        finish();
+        fail(decoder.error(status, response.headers(), ar.succeeded() ? ar.result() : Buffer.buffer()));
+      });
     } else if (contentType != null && contentType.toLowerCase().startsWith("text/event-stream")) {
       SseParser parser = new SseParser(event -> decode(() -> decoder.onEvent(event)));
       response.handler(chunk -> parser.feed(chunk.getBytes()));
-      response.exceptionHandler(t -> answer.fail(UpstreamErrors.unreachable(provider,
+      response.exceptionHandler(t -> fail(UpstreamErrors.unreachable(provider,
           "the connection broke mid-stream (" + t.getMessage() + ")")));
-      response.endHandler(v -> decode(() -> decoder.onStreamEnd(parser.hasPartialEvent())));
+      response.endHandler(v -> {
+        finish();
+        decode(() -> decoder.onStreamEnd(parser.hasPartialEvent()));
+      });
     } else {
       response.body().onComplete(ar -> {
+        finish();
         if (ar.failed()) {
-          answer.fail(UpstreamErrors.unreachable(provider, "the connection broke (" + ar.cause().getMessage() + ")"));
+          fail(UpstreamErrors.unreachable(provider, "the connection broke (" + ar.cause().getMessage() + ")"));
         } else if (ar.result().length() == 0) {
-          answer.fail(UpstreamErrors.malformed(provider, "HTTP " + status + " with an empty body"));
+          fail(UpstreamErrors.malformed(provider, "HTTP " + status + " with an empty body"));
         } else {
           decode(() -> decoder.onJson(parseJson(ar.result())));
         }
@@ -118,12 +171,7 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
     try {
       step.run();
     } catch (IOException | RuntimeException e) {
-      if (e instanceof CallError routerError) {
-        answer.fail(routerError);
-      } else {
-        answer.fail(UpstreamErrors.malformed(provider, e.getMessage()));
-      }
-      cancel();
+      fail(e instanceof CallError routerError ? routerError : UpstreamErrors.malformed(provider, e.getMessage()));
     }
   }
 
@@ -134,6 +182,32 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
   /** Parses a JSON answer or chunk, failing with a message that shows where. */
   public static JsonNode parseJson(Buffer bytes) throws IOException {
     return ProtoJson.MAPPER.readTree(bytes.getBytes());
+  }
+
+  /** Fails the answer, saying how long the request waited for a connection when it had to, and ends the exchange. */
+  private void fail(CallError error) {
+    String note = waitNote();
+    answer.fail(note.isEmpty() ? error : new CallError(error.status(), error.getMessage() + note, error.details()));
+    cancel();
+  }
+
+  private String waitNote() {
+    return turn != null && turn.waited() && waitedMillis > 0
+        ? " (after waiting " + waitedMillis + " ms for a free connection)" : "";
+  }
+
+  /** The exchange is over: its connection goes to the next request in line, its timer is dropped. */
+  private void finish() {
+    finished = true;
+    cancelTimer();
+    turn.end();
+  }
+
+  private void cancelTimer() {
+    if (timer != -1) {
+      client.vertx().cancelTimer(timer);
+      timer = -1;
+    }
   }
 
   @Override
@@ -155,8 +229,12 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
   @Override
   public void cancel() {
     cancelled = true;
+    if (turn == null || finished) {
+      return;
+    }
     if (request != null) {
       request.reset();
     }
+    finish();
   }
 }

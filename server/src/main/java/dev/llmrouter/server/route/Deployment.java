@@ -6,12 +6,15 @@ import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
 import dev.llmrouter.server.provider.ProviderTypes;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
- * One configured upstream at run time: its adapters (one per API key, used in turn), its circuit breaker and its
- * count of calls in flight.
+ * One configured upstream at run time: its adapters (one per API key, used in turn), its circuit breaker, the time
+ * until which its provider rate-limits it, and its count of calls in flight.
  */
 public final class Deployment {
 
@@ -20,13 +23,19 @@ public final class Deployment {
   private final CircuitBreaker breaker;
   private final AtomicInteger nextKey = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final LongSupplier nanoClock;
+  private final AtomicLong rateLimitedUntil;
   // Asked on every call; model names come from callers, so the memory is bounded.
   private final Cache<String, Capabilities> capabilitiesByModel = Caffeine.newBuilder().maximumSize(1_000).build();
 
-  Deployment(ProviderConfig config, List<ProviderAdapter> adaptersByKey, CircuitBreaker breaker) {
+  /** @param nanoClock the time source of the rate-limit window, the circuit breaker's */
+  Deployment(ProviderConfig config, List<ProviderAdapter> adaptersByKey, CircuitBreaker breaker,
+      LongSupplier nanoClock) {
     this.config = config;
     this.adaptersByKey = adaptersByKey;
     this.breaker = breaker;
+    this.nanoClock = nanoClock;
+    this.rateLimitedUntil = new AtomicLong(nanoClock.getAsLong());
   }
 
   public ProviderConfig config() {
@@ -55,6 +64,18 @@ public final class Deployment {
   public String missingKeyVariable() {
     boolean noneSet = config.apiKeys().stream().allMatch(k -> k.value().isEmpty());
     return config.apiKeys().isEmpty() || !noneSet ? null : config.apiKeys().get(0).variable();
+  }
+
+  /** The provider answered 429: calls skip the deployment for {@code window} (its Retry-After), unless longer is set. */
+  public void rateLimitedFor(Duration window) {
+    long until = nanoClock.getAsLong() + window.toNanos();
+    // Clock readings compare by their difference (System.nanoTime may be negative), keeping the later one.
+    rateLimitedUntil.accumulateAndGet(until, (current, asked) -> asked - current > 0 ? asked : current);
+  }
+
+  /** How long the provider still rate-limits the deployment; zero when calls may go. */
+  public Duration rateLimitRemaining() {
+    return Duration.ofNanos(Math.max(0, rateLimitedUntil.get() - nanoClock.getAsLong()));
   }
 
   /** Takes a call slot; false when {@code max_concurrency} calls are already in flight. */

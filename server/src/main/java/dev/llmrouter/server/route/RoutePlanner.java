@@ -5,9 +5,9 @@ import dev.llmrouter.server.config.AliasConfig;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.provider.ProviderTypes;
+import dev.llmrouter.server.provider.UpstreamClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -30,16 +30,16 @@ public final class RoutePlanner {
 
   private final Map<String, Deployment> deployments = new LinkedHashMap<>();
   private final Map<String, AliasConfig> aliases = new LinkedHashMap<>();
-  private final List<HttpClient> clients = new ArrayList<>();
+  private final List<UpstreamClient> clients = new ArrayList<>();
 
-  /** @param nanoClock the time source of the circuit breakers' cool-downs, in nanoseconds */
+  /** @param nanoClock the time source of the circuit breakers' cool-downs and rate-limit windows, in nanoseconds */
   public RoutePlanner(Vertx vertx, RouterConfig config, LongSupplier nanoClock) {
     for (ProviderConfig deployment : config.providers()) {
       ProviderTypes.Connection connection = ProviderTypes.connect(vertx, deployment);
       clients.add(connection.client());
       deployments.put(deployment.name(), new Deployment(deployment, connection.adaptersByKey(),
           new CircuitBreaker(config.resilience().breakerFailureThreshold(), config.resilience().breakerCoolDown(),
-              nanoClock)));
+              nanoClock), nanoClock));
     }
     config.aliases().forEach(alias -> aliases.put(alias.alias(), alias));
   }
@@ -129,6 +129,6 @@ public final class RoutePlanner {
   }
 
   public Future<Void> close() {
-    return Future.all(clients.stream().map(HttpClient::close).toList()).mapEmpty();
+    return Future.all(clients.stream().map(UpstreamClient::close).toList()).mapEmpty();
   }
 }

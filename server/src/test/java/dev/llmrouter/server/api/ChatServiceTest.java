@@ -24,6 +24,7 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.server.testing.Await;
+import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
@@ -73,6 +74,7 @@ class ChatServiceTest {
   private static MockUpstream upstream;
   private static RunningRouter router;
 
+  private static final ManualClock CLOCK = new ManualClock();
   private static RouterWithUpstream setup;
 
   @BeforeAll
@@ -86,7 +88,7 @@ class ChatServiceTest {
           - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini, gpt-4o, o3-mini] }
           - { name: keyless, type: openai, base_url: "%1$s/v1", api_key: "${UNSET_KEY_VARIABLE}", models: [m] }
           - { name: offline, type: openai, base_url: "http://127.0.0.1:9/v1", models: [m] }
-        """);
+        """, CLOCK);
     vertx = setup.vertx();
     upstream = setup.upstream();
     router = setup.router();
@@ -238,6 +240,7 @@ class ChatServiceTest {
     assertEquals("openai", info.getMetadataOrThrow("provider"));
     assertEquals("429", info.getMetadataOrThrow("upstream_status"));
     assertEquals(3, details.getDetails(1).unpack(RetryInfo.class).getRetryDelay().getSeconds());
+    CLOCK.advance(Duration.ofSeconds(3)); // past the Retry-After: openai is not rate-limited for the other tests
   }
 
   @Test

@@ -35,7 +35,8 @@ class ConfigLoaderTest {
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1/, api_key: "${OPENAI_API_KEY}",
               models: [gpt-4o-mini], timeout: 30s }
-          - { name: local, type: openai, base_url: http://127.0.0.1:11434/v1, drop_unsupported_settings: true }
+          - { name: local, type: openai, base_url: http://127.0.0.1:11434/v1, drop_unsupported_settings: true,
+              max_connections: 8, connection_wait_timeout: 2s }
         """);
     assertEquals("10.0.0.5", config.host());
     assertEquals(6000, config.port());
@@ -47,6 +48,10 @@ class ConfigLoaderTest {
     assertEquals("sk-from-env", openai.apiKey());
     assertEquals(List.of("gpt-4o-mini"), openai.models());
     assertEquals(Duration.ofSeconds(30), openai.timeout());
+    assertEquals(ProviderConfig.DEFAULT_MAX_CONNECTIONS, openai.maxConnections());
+    assertEquals(openai.timeout(), openai.connectionWaitTimeout(), "a request waits for a connection up to timeout");
+    assertEquals(8, config.provider("local").orElseThrow().maxConnections());
+    assertEquals(Duration.ofSeconds(2), config.provider("local").orElseThrow().connectionWaitTimeout());
     assertEquals("", config.provider("local").orElseThrow().apiKey());
     assertFalse(openai.dropUnsupportedSettings(), "unsupported settings are refused unless config says otherwise");
     assertTrue(config.provider("local").orElseThrow().dropUnsupportedSettings());
@@ -79,7 +84,7 @@ class ConfigLoaderTest {
         cassettes: { dir: x, mode: replay-all }
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1 }
-          - { name: Bad Name, type: cohere, base_url: "ftp://x", drop_unsupported_settings: "yes" }
+          - { name: Bad Name, type: cohere, base_url: "ftp://x", drop_unsupported_settings: "yes", max_connections: 0 }
         """);
     assertTrue(message.contains("cassettes.mode (line 2): must be one of replay, record, auto, off"), message);
     assertTrue(message.contains("providers.1.name (line 5)"), message);
@@ -87,6 +92,7 @@ class ConfigLoaderTest {
         + ProviderTypes.names()), message);
     assertTrue(message.contains("providers.1.base_url (line 5)"), message);
     assertTrue(message.contains("providers.1.drop_unsupported_settings (line 5): must be true or false"), message);
+    assertTrue(message.contains("providers.1.max_connections (line 5): must be at least 1"), message);
   }
 
   @Test

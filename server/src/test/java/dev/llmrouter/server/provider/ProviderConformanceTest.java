@@ -17,6 +17,7 @@ import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.testing.GeminiWire;
+import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.AnthropicWire;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.ProviderWire;
@@ -24,6 +25,7 @@ import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.WireExchange;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -38,6 +40,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -63,6 +66,7 @@ class ProviderConformanceTest {
       404, Status.Code.NOT_FOUND, 429, Status.Code.RESOURCE_EXHAUSTED, 500, Status.Code.UNAVAILABLE,
       529, Status.Code.UNAVAILABLE);
 
+  private static final ManualClock CLOCK = new ManualClock();
   private static RouterWithUpstream setup;
 
   @BeforeAll
@@ -70,7 +74,12 @@ class ProviderConformanceTest {
     setup = RouterWithUpstream.start("cassettes: { mode: \"off\" }\n"
         // Adapters are tested here, not resilience: one attempt, and no circuit opened by the error cases.
         + "retry: { max_attempts: 1 }\ncircuit_breaker: { failure_threshold: 1000 }\nproviders:\n"
-        + WIRES.stream().map(w -> w.providersYaml("%1$s")).collect(Collectors.joining()));
+        + WIRES.stream().map(w -> w.providersYaml("%1$s")).collect(Collectors.joining()), CLOCK);
+  }
+
+  @BeforeEach
+  void pastEveryRetryAfter() {
+    CLOCK.advance(Duration.ofDays(1)); // a recorded 429 leaves its deployment rate-limited: not for the next exchange
   }
 
   @AfterAll

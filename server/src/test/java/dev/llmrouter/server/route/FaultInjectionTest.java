@@ -13,7 +13,6 @@ import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ListModelsRequest;
-import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.RouterServer;
 import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.ManualClock;
@@ -183,7 +182,7 @@ class FaultInjectionTest {
 
   @Test
   void whenTheFirstTargetIsRateLimitedTheSecondServes() {
-    a.script(status(429, "30"));
+    a.script(status(429, "0")); // Retry-After 0: the shared upstream a is not left rate-limited for the other rows
     b.script(ok());
     ChatResponse response = router.chat().chat(ask("ab"));
     assertEquals("fine", response.getMessage().getParts(0).getText());
@@ -323,9 +322,11 @@ class FaultInjectionTest {
     }));
     assertTrue(Await.until(Duration.ofSeconds(5), () -> !a.received().isEmpty()), "the first attempt reached a");
     context.cancel(null);
-    // A later call on the same channel (so on the same router event loop), rate-limited alike: its retry timer is due
-    // after the cancelled call's would be, so once it is answered, that retry would have reached the upstream.
-    assertEquals("fine", router.chat().chat(ask("a/m")).getMessage().getParts(0).getText());
+    // A later call on the same channel (so on the same router event loop), rate-limited alike by b (a is skipped while
+    // its Retry-After holds): its retry timer is due after the cancelled call's would be, so once it is answered, that
+    // retry would have reached the upstream.
+    b.script(status(429, "1"), ok());
+    assertEquals("fine", router.chat().chat(ask("b/m")).getMessage().getParts(0).getText());
     assertEquals(1, a.received().stream().filter(r -> r.body().contains("\"cancelled\"")).count(),
         "no attempt after the caller cancelled");
   }
@@ -348,9 +349,11 @@ class FaultInjectionTest {
         }
         StatusRuntimeException skipped = assertThrows(StatusRuntimeException.class,
             () -> breaking.chat().chat(ask("flaky/m")));
+        assertEquals(Status.Code.UNAVAILABLE, skipped.getStatus().getCode());
         assertEquals("CIRCUIT_OPEN", errorInfo(skipped).getReason());
+        assertEquals(Duration.ofSeconds(30), retryDelay(skipped), "the caller is told when to come back");
         assertEquals(2, flaky.received().size(), "an open circuit sends nothing upstream");
-        assertFalse(available(breaking), "ListModels reports the open circuit");
+        assertFalse(available(breaking, "flaky/m"), "ListModels reports the open circuit");
         assertEquals(HealthCheckResponse.ServingStatus.NOT_SERVING, HealthGrpc.newBlockingStub(breaking.channel())
             .check(HealthCheckRequest.newBuilder().setService(RouterServer.DEPLOYMENT_HEALTH_PREFIX + "flaky")
                 .build()).getStatus());
@@ -359,15 +362,131 @@ class FaultInjectionTest {
         flaky.script(ok());
         assertEquals("fine", breaking.chat().chat(ask("flaky/m")).getMessage().getParts(0).getText(),
             "after the cool-down one probe goes through");
-        assertTrue(available(breaking), "a successful probe closes the circuit");
+        assertTrue(available(breaking, "flaky/m"), "a successful probe closes the circuit");
       } finally {
         breaking.close();
       }
     }
   }
 
-  private static boolean available(RunningRouter router) {
-    List<Model> models = router.models().listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
-    return models.get(0).getAvailable();
+  @Test
+  void aCallersDeadlineNeverCountsAgainstTheDeploymentAndSaysWhoseItWas() throws Exception {
+    try (MockUpstream slow = MockUpstream.start(vertx)) {
+      RunningRouter deadlines = RunningRouter.start(vertx, """
+          cassettes: { mode: "off" }
+          retry: { max_attempts: 1 }
+          circuit_breaker: { failure_threshold: 2 }
+          providers:
+            - { name: slow, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", timeout: 30s, models: [m] }
+          """.formatted(slow.baseUrl()));
+      try {
+        slow.answer(r -> { }); // healthy, but slower than these callers are willing to wait
+        for (int i = 0; i < 3; i++) {
+          StatusRuntimeException impatient = assertThrows(StatusRuntimeException.class,
+              () -> deadlines.chat().withDeadlineAfter(300, TimeUnit.MILLISECONDS).chat(ask("slow/m")));
+          assertEquals(Status.Code.DEADLINE_EXCEEDED, impatient.getStatus().getCode());
+        }
+        com.google.rpc.Status routers = deadlines.chatWithDeadlineLeftToTheRouter(vertx, ask("slow/m"),
+            Duration.ofMillis(300));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED.value(), routers.getCode());
+        assertTrue(routers.getMessage().startsWith("the caller's deadline of 300 ms passed while waiting for slow's "
+            + "answer"), routers.getMessage());
+        ErrorInfo info = routers.getDetails(0).unpack(ErrorInfo.class);
+        assertEquals("CALLER_DEADLINE_EXCEEDED", info.getReason());
+        assertEquals("slow", info.getMetadataOrThrow("deployment"));
+        assertTrue(slow.awaitNoRequestInFlight(5, TimeUnit.SECONDS), "every upstream request was aborted");
+
+        assertTrue(available(deadlines, "slow/m"), "four callers' deadlines open no circuit");
+        slow.script(ok());
+        assertEquals("fine", deadlines.chat().withDeadlineAfter(30, TimeUnit.SECONDS).chat(ask("slow/m"))
+            .getMessage().getParts(0).getText(), "a patient caller is served");
+      } finally {
+        deadlines.close();
+      }
+    }
+  }
+
+  @Test
+  void aProbeWhoseCallerLeavesGivesItsPlaceToTheNextCall() throws Exception {
+    ManualClock clock = new ManualClock();
+    try (MockUpstream flaky = MockUpstream.start(vertx)) {
+      RunningRouter probing = RunningRouter.start(vertx, """
+          cassettes: { mode: "off" }
+          retry: { max_attempts: 1 }
+          circuit_breaker: { failure_threshold: 1, cool_down: 30s }
+          providers:
+            - { name: flaky, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [m] }
+          """.formatted(flaky.baseUrl()), clock);
+      try {
+        flaky.script(status(500, null), r -> { }, ok());
+        assertThrows(StatusRuntimeException.class, () -> probing.chat().chat(ask("flaky/m")));
+        clock.advance(Duration.ofSeconds(30));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED.value(), probing.chatWithDeadlineLeftToTheRouter(vertx,
+            ask("flaky/m"), Duration.ofMillis(300)).getCode(), "the probe's caller gives up");
+        assertEquals("fine", probing.chat().chat(ask("flaky/m")).getMessage().getParts(0).getText(),
+            "the next call probes, and closes the circuit");
+        assertTrue(available(probing, "flaky/m"));
+      } finally {
+        probing.close();
+      }
+    }
+  }
+
+  @Test
+  void rateLimitsNeverOpenTheCircuitAndTellTheCallerWhenToComeBack() throws Exception {
+    ManualClock clock = new ManualClock();
+    try (MockUpstream limited = MockUpstream.start(vertx); MockUpstream spare = MockUpstream.start(vertx)) {
+      RunningRouter limits = RunningRouter.start(vertx, """
+          cassettes: { mode: "off" }
+          retry: { max_attempts: 1 }
+          circuit_breaker: { failure_threshold: 1, cool_down: 30s }
+          providers:
+            - { name: limited, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [m] }
+            - { name: spare, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+          models:
+            - alias: limited-then-spare
+              targets: [{ model: limited/m }, { model: spare/m }]
+          """.formatted(limited.baseUrl(), spare.baseUrl()), clock);
+      try {
+        limited.script(status(429, "20"));
+        spare.script(ok());
+        StatusRuntimeException limit = assertThrows(StatusRuntimeException.class,
+            () -> limits.chat().chat(ask("limited/m")));
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, limit.getStatus().getCode());
+        assertEquals(Duration.ofSeconds(20), retryDelay(limit), "the provider's Retry-After");
+        assertTrue(available(limits, "limited/m"), "a 429 opens no circuit, even with failure_threshold 1");
+
+        assertEquals("spare", limits.chat().chat(ask("limited-then-spare")).getOrigin().getDeployment(),
+            "while the Retry-After holds, the next target serves");
+        clock.advance(Duration.ofSeconds(5));
+        StatusRuntimeException waitMore = assertThrows(StatusRuntimeException.class,
+            () -> limits.chat().chat(ask("limited/m")));
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, waitMore.getStatus().getCode());
+        assertEquals("UPSTREAM_RATE_LIMITED", errorInfo(waitMore).getReason());
+        assertEquals(Duration.ofSeconds(15), retryDelay(waitMore), "what is left of the Retry-After");
+        assertEquals(1, limited.received().size(), "nothing is sent while the Retry-After holds");
+
+        clock.advance(Duration.ofSeconds(15));
+        limited.script(ok());
+        assertEquals("fine", limits.chat().chat(ask("limited/m")).getMessage().getParts(0).getText());
+      } finally {
+        limits.close();
+      }
+    }
+  }
+
+  private static Duration retryDelay(StatusRuntimeException error) throws InvalidProtocolBufferException {
+    for (var detail : StatusProto.fromThrowable(error).getDetailsList()) {
+      if (detail.is(RetryInfo.class)) {
+        com.google.protobuf.Duration delay = detail.unpack(RetryInfo.class).getRetryDelay();
+        return Duration.ofSeconds(delay.getSeconds(), delay.getNanos());
+      }
+    }
+    throw new AssertionError("no RetryInfo in " + error);
+  }
+
+  private static boolean available(RunningRouter router, String model) {
+    return router.models().listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()
+        .filter(m -> m.getName().equals(model)).findFirst().orElseThrow().getAvailable();
   }
 }

@@ -90,6 +90,11 @@ public final class MockUpstream implements AutoCloseable {
     return openConnections.get();
   }
 
+  /** Every connection opened so far, closed or not. */
+  public int connectionsOpened() {
+    return connectionCloses.size();
+  }
+
   /** Answers the n-th request (from 0) with the n-th behaviour, and every later one with the last. */
   @SafeVarargs
   public final MockUpstream script(Consumer<HttpServerRequest>... attempts) {

@@ -1,5 +1,6 @@
 package dev.llmrouter.server.testing;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.vertx.core.Vertx;
 
 /**
@@ -13,9 +14,15 @@ public record RouterWithUpstream(Vertx vertx, MockUpstream upstream, RunningRout
 
   /** @param yaml the router's config, where {@code %1$s} stands for the upstream's base URL */
   public static RouterWithUpstream start(String yaml) {
+    return start(yaml, Ticker.systemTicker());
+  }
+
+  /** As above, with {@code clock} timing circuit cool-downs, rate-limit windows and session expiry. */
+  public static RouterWithUpstream start(String yaml, Ticker clock) {
     Vertx vertx = Vertx.vertx();
     MockUpstream upstream = MockUpstream.start(vertx);
-    return new RouterWithUpstream(vertx, upstream, RunningRouter.start(vertx, yaml.formatted(upstream.baseUrl())));
+    return new RouterWithUpstream(vertx, upstream,
+        RunningRouter.start(vertx, yaml.formatted(upstream.baseUrl()), clock));
   }
 
   /** The router with one provider of {@code type}, also named {@code type}, in front of the upstream; no cassettes. */

@@ -1,6 +1,9 @@
 package dev.llmrouter.server.testing;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.Status;
+import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatServiceGrpc;
 import dev.llmrouter.api.v1.ModelServiceGrpc;
 import dev.llmrouter.server.RouterServer;
@@ -11,11 +14,21 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -113,6 +126,34 @@ public final class RunningRouter implements AutoCloseable {
 
   public ModelServiceGrpc.ModelServiceBlockingStub models() {
     return ModelServiceGrpc.newBlockingStub(channel);
+  }
+
+  /**
+   * Calls Chat with a deadline that the client sends (`grpc-timeout`) but leaves to the router, as a plain HTTP/2 POST,
+   * so that the status returned is always the router's own, never one a client made up when its deadline passed.
+   */
+  public Status chatWithDeadlineLeftToTheRouter(Vertx vertx, ChatRequest request, Duration deadline) {
+    HttpClient http = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+        .setHttp2ClearTextUpgrade(false));
+    try {
+      byte[] message = request.toByteArray();
+      HttpClientResponse response = Await.result(http.request(new RequestOptions().setMethod(HttpMethod.POST)
+              .setHost("127.0.0.1").setPort(port()).setURI("/llmrouter.v1.ChatService/Chat")
+              .putHeader("content-type", "application/grpc").putHeader("te", "trailers")
+              .putHeader("grpc-timeout", deadline.toMillis() + "m"))
+          .compose(post -> post.send(Buffer.buffer().appendByte((byte) 0).appendInt(message.length)
+              .appendBytes(message)))
+          .compose(answer -> answer.end().map(answer)));
+      // A call that fails before answering anything sends its status in the headers ("trailers-only").
+      MultiMap status = response.trailers().contains("grpc-status") ? response.trailers() : response.headers();
+      String details = status.get("grpc-status-details-bin");
+      return details == null ? Status.newBuilder().setCode(Integer.parseInt(status.get("grpc-status"))).build()
+          : Status.parseFrom(Base64.getDecoder().decode(details));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("the router's status details do not parse", e);
+    } finally {
+      Await.result(http.close());
+    }
   }
 
   @Override

@@ -4,12 +4,12 @@ import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.anthropic.internal.AnthropicAnswerDecoder;
 import dev.llmrouter.server.provider.anthropic.internal.AnthropicRequestMapper;
-import io.vertx.core.http.HttpClient;
 
 /** Anthropic Messages (`POST {base_url}/v1/messages`), streamed or not. */
 public final class AnthropicAdapter extends HttpProviderAdapter {
@@ -17,7 +17,7 @@ public final class AnthropicAdapter extends HttpProviderAdapter {
   /** The API version this adapter speaks; Anthropic keeps a dated version's wire format fixed. */
   static final String API_VERSION = "2023-06-01";
 
-  public AnthropicAdapter(HttpClient client, ProviderConfig deployment) {
+  public AnthropicAdapter(UpstreamClient client, ProviderConfig deployment) {
     super(client, deployment);
   }
 

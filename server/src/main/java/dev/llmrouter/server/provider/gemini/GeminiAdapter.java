@@ -4,11 +4,11 @@ import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.gemini.internal.GeminiAnswerDecoder;
 import dev.llmrouter.server.provider.gemini.internal.GeminiRequestMapper;
-import io.vertx.core.http.HttpClient;
 
 /**
  * Google Gemini (`POST {base_url}/v1beta/models/{model}:generateContent`, or `:streamGenerateContent?alt=sse` for a
@@ -16,7 +16,7 @@ import io.vertx.core.http.HttpClient;
  */
 public final class GeminiAdapter extends HttpProviderAdapter {
 
-  public GeminiAdapter(HttpClient client, ProviderConfig deployment) {
+  public GeminiAdapter(UpstreamClient client, ProviderConfig deployment) {
     super(client, deployment);
   }
 

@@ -4,11 +4,11 @@ import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.openai.internal.OpenAiAnswerDecoder;
 import dev.llmrouter.server.provider.openai.internal.OpenAiRequestMapper;
-import io.vertx.core.http.HttpClient;
 import java.util.regex.Pattern;
 
 /**
@@ -20,7 +20,7 @@ public final class OpenAiAdapter extends HttpProviderAdapter {
   /** OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 but not gpt-5-chat), also behind a host prefix (`openai/o3`). */
   private static final Pattern REASONING_MODEL = Pattern.compile("(.*/)?(o\\d.*|gpt-5(?!-chat).*)");
 
-  public OpenAiAdapter(HttpClient client, ProviderConfig deployment) {
+  public OpenAiAdapter(UpstreamClient client, ProviderConfig deployment) {
     super(client, deployment);
   }
 
