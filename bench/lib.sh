@@ -13,7 +13,7 @@
 #   summary         print_run_checks WIDTH WHO
 # The CPU columns are explained in the header of bench/replay-throughput.sh.
 
-JAR=server/target/llm-router.jar
+JAR=${JAR:-server/target/llm-router.jar} # another build to compare: JAR=/path/to/llm-router.jar
 NODE_DIR=client-stub/examples/node
 BUF=$NODE_DIR/node_modules/.bin/buf
 CHAT=llmrouter.v1.ChatService/Chat

@@ -119,7 +119,10 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     Deployment deployment = step.target().deployment();
     CallError refusal = admit(deployment);
     if (refusal != null) {
-      lastError = refusal;
+      // What an upstream answered this call says more than why a later try was not sent.
+      if (attempts == 0) {
+        lastError = refusal;
+      }
       nextTarget();
       return;
     }

@@ -7,16 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.server.testing.Await;
+import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.TwoUpstreams;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.io.IOException;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,6 +48,7 @@ class AnswerFailuresTest {
 
   private static Path cassettes;
   private static RouterWithUpstream setup;
+  private static final ManualClock CLOCK = new ManualClock();
 
   @BeforeAll
   static void start() throws IOException {
@@ -59,7 +65,7 @@ class AnswerFailuresTest {
         models:
           - alias: either
             targets: [{ model: openai/m }, { model: openai-b/m }]
-        """.formatted(cassettes));
+        """.formatted(cassettes), CLOCK);
   }
 
   @AfterAll
@@ -72,6 +78,7 @@ class AnswerFailuresTest {
 
   @BeforeEach
   void forgetRequestsAndRecordings() throws IOException {
+    CLOCK.advance(Duration.ofDays(1)); // a 429 inside an answer leaves its deployment rate-limited: not for the next row
     setup.upstream().received().clear();
     try (Stream<Path> files = Files.walk(cassettes)) {
       files.filter(Files::isRegularFile).forEach(file -> file.toFile().delete());
@@ -122,7 +129,8 @@ class AnswerFailuresTest {
       String body, Status.Code expected, String upstreamStatus, String message) throws Exception {
     setup.upstream().reply(200, contentType, body);
     List<ChatEvent> events = new ArrayList<>();
-    StatusRuntimeException error = streamInto(events, model);
+    StatusRuntimeException error = expected == Status.Code.RESOURCE_EXHAUSTED
+        ? streamIntoPastTheRateLimit(events, model) : streamInto(events, model);
 
     assertEquals(expected, error.getStatus().getCode(), error.getMessage());
     String description = error.getStatus().getDescription();
@@ -198,6 +206,15 @@ class AnswerFailuresTest {
       return e;
     }
     throw new AssertionError("the call succeeded: " + events);
+  }
+
+  /** A rate-limited call is tried again once its deployment's window has passed: the clock moves while it waits. */
+  private static StatusRuntimeException streamIntoPastTheRateLimit(List<ChatEvent> events, String model)
+      throws Exception {
+    CompletableFuture<StatusRuntimeException> call = CompletableFuture.supplyAsync(() -> streamInto(events, model));
+    assertTrue(Await.until(Duration.ofSeconds(10), () -> !setup.upstream().received().isEmpty()));
+    CLOCK.advance(Duration.ofDays(1));
+    return call.get(10, TimeUnit.SECONDS);
   }
 
   private static void assertNothingRecorded() throws IOException {
