@@ -55,8 +55,16 @@ public final class CapabilityCheck {
 
   /** The settings {@code request} sets that {@code capabilities} do not list. */
   public static List<String> unsupportedSettings(ChatRequest request, Capabilities capabilities) {
-    return SETTINGS.stream().filter(setting -> sets(request, setting))
-        .filter(setting -> !capabilities.getSettingsList().contains(setting)).toList();
+    if (!request.hasSettings() && !request.hasParallelToolCalls()) {
+      return List.of(); // most calls set nothing: this runs on every call
+    }
+    List<String> unsupported = new ArrayList<>();
+    for (String setting : SETTINGS) {
+      if (sets(request, setting) && !capabilities.getSettingsList().contains(setting)) {
+        unsupported.add(setting);
+      }
+    }
+    return unsupported;
   }
 
   /** The features {@code request} uses that {@code capabilities} lack. */
