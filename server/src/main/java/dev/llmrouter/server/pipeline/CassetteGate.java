@@ -231,12 +231,11 @@ final class CassetteGate {
     upstream.handler(event -> {
       ChatEvent stored = Provenance.withProvider(ResponseNormalizer.normalize(event, canonical.key()),
           attempts.servedBy());
-      Origin origin = Provenance.ofLive(attempts, CassetteOutcome.CASSETTE_OUTCOME_RECORDED, canonical.key(),
-          options.scope());
       take.add(stored);
       offsets.add((System.nanoTime() - startedAt) / 1_000_000);
       if (!event.hasDone()) {
-        answer.emit(Provenance.withOrigin(stored, origin));
+        answer.emit(Provenance.stampedLive(stored, attempts, CassetteOutcome.CASSETTE_OUTCOME_RECORDED,
+            canonical.key(), options.scope()));
         return;
       }
       Cassette.Take recorded = new Cassette.Take(take, recordTiming ? offsets : List.of());
@@ -252,7 +251,8 @@ final class CassetteGate {
               answer.fail(error);
             } else {
               recording.tryComplete(written.result());
-              answer.emit(Provenance.withOrigin(stored, origin));
+              answer.emit(Provenance.stampedLive(stored, attempts, CassetteOutcome.CASSETTE_OUTCOME_RECORDED,
+                  canonical.key(), options.scope()));
             }
           });
     });

@@ -63,13 +63,11 @@ public final class ChatPipeline {
     Supplier<UpstreamAttempts> live = () -> UpstreamAttempts.start(vertx, resilience, plan, options, tracker::attempt);
     if (options.mode() == CassetteMode.OFF) {
       UpstreamAttempts attempts = live.get();
-      attempts.events().relayTo(answer, event -> Provenance.withOrigin(
-          Provenance.withProvider(event, attempts.servedBy()),
-          Provenance.ofLive(attempts, CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", "")));
+      attempts.events().relayTo(answer, event -> Provenance.stampedLive(
+          Provenance.withProvider(event, attempts.servedBy()), attempts, CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", ""));
     } else {
       gate.answer(request, options, plan, live, answer);
     }
     return answer;
   }
-
 }
