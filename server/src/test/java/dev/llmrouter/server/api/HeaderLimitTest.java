@@ -43,11 +43,7 @@ class HeaderLimitTest {
 
   @BeforeAll
   static void start() {
-    setup = RouterWithUpstream.start("""
-        cassettes: { mode: off }
-        providers:
-          - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}" }
-        """);
+    setup = RouterWithUpstream.oneProvider("openai");
     setup.upstream().reply(200, "application/json", "{\"id\":\"c\",\"created\":1,\"model\":\"m\",\"choices\":"
         + "[{\"index\":0,\"message\":{\"content\":\"seen\"},\"finish_reason\":\"stop\"}]}");
   }

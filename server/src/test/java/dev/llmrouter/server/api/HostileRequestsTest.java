@@ -86,11 +86,7 @@ class HostileRequestsTest {
 
   @BeforeAll
   static void start() {
-    setup = RouterWithUpstream.start("""
-        cassettes: { mode: off }
-        providers:
-          - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}" }
-        """);
+    setup = RouterWithUpstream.oneProvider("openai");
     setup.upstream().reply(200, "application/json", ANSWER);
     clientVertx = Vertx.vertx();
     http2 = clientVertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)

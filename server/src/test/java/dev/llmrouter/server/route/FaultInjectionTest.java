@@ -331,17 +331,22 @@ class FaultInjectionTest {
         "no attempt after the caller cancelled");
   }
 
+  /** A router with one deployment, `flaky`, tried once per call, whose circuit opens after so many failures. */
+  private RunningRouter flakyRouter(MockUpstream flaky, ManualClock clock, int failureThreshold) {
+    return RunningRouter.start(vertx, """
+        cassettes: { mode: "off" }
+        retry: { max_attempts: 1 }
+        circuit_breaker: { failure_threshold: %d, cool_down: 30s }
+        providers:
+          - { name: flaky, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [m] }
+        """.formatted(failureThreshold, flaky.baseUrl()), clock);
+  }
+
   @Test
   void aFailingDeploymentOpensItsCircuitIsSkippedAndRecoversAfterAProbe() throws Exception {
     ManualClock clock = new ManualClock();
     try (MockUpstream flaky = MockUpstream.start(vertx)) {
-      RunningRouter breaking = RunningRouter.start(vertx, """
-          cassettes: { mode: "off" }
-          retry: { max_attempts: 1 }
-          circuit_breaker: { failure_threshold: 2, cool_down: 30s }
-          providers:
-            - { name: flaky, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [m] }
-          """.formatted(flaky.baseUrl()), clock);
+      RunningRouter breaking = flakyRouter(flaky, clock, 2);
       try {
         flaky.script(status(500, null));
         for (int i = 0; i < 2; i++) {
@@ -410,13 +415,7 @@ class FaultInjectionTest {
   void aProbeWhoseCallerLeavesGivesItsPlaceToTheNextCall() throws Exception {
     ManualClock clock = new ManualClock();
     try (MockUpstream flaky = MockUpstream.start(vertx)) {
-      RunningRouter probing = RunningRouter.start(vertx, """
-          cassettes: { mode: "off" }
-          retry: { max_attempts: 1 }
-          circuit_breaker: { failure_threshold: 1, cool_down: 30s }
-          providers:
-            - { name: flaky, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", models: [m] }
-          """.formatted(flaky.baseUrl()), clock);
+      RunningRouter probing = flakyRouter(flaky, clock, 1);
       try {
         flaky.script(status(500, null), r -> { }, ok());
         assertThrows(StatusRuntimeException.class, () -> probing.chat().chat(ask("flaky/m")));
