@@ -6,7 +6,7 @@ import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
 import com.github.benmanes.caffeine.cache.Ticker;
-import dev.llmrouter.server.api.CallMetadata;
+import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.admin.AdminHandler;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
@@ -14,6 +14,8 @@ import dev.llmrouter.server.api.GrpcRequestGuard;
 import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.ingress.HttpIngress;
+import dev.llmrouter.server.ingress.openai.OpenAiChatDialect;
 import dev.llmrouter.server.converse.SessionRegistry;
 import dev.llmrouter.server.observe.Observability;
 import dev.llmrouter.server.observe.CallMetrics;
@@ -39,6 +41,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.OptionalInt;
@@ -56,6 +59,9 @@ public final class RouterServer {
 
   /** The largest request headers (HTTP/2 header list, or HTTP/1.1 head), 8 times Vert.x's 8 KiB default. */
   public static final int MAX_HEADER_BYTES = 64 * 1024;
+
+  /** The longest silence on an HTTP ingress stream before a keep-alive comment. */
+  private static final Duration INGRESS_KEEP_ALIVE = Duration.ofSeconds(15);
 
   /** Parsed cassettes kept in memory, by file size. */
   private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
@@ -150,7 +156,9 @@ public final class RouterServer {
     HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(true)
         .setMaxHeaderSize(MAX_HEADER_BYTES);
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
-    return listen(vertx.createHttpServer(options).requestHandler(guarded), config.host(), config.port())
+    HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
+        INGRESS_KEEP_ALIVE, new HttpIngress.Dialects(new OpenAiChatDialect(), null, null, null));
+    return listen(vertx.createHttpServer(options).requestHandler(ingress), config.host(), config.port())
         .compose(server -> listenAdmin(vertx, config, guarded, registry)
             .map(admin -> new RouterServer(vertx, server, admin, routes, observability, sweeper))
             .onFailure(failure -> server.close()))

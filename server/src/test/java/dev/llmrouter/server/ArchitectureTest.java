@@ -25,6 +25,7 @@ class ArchitectureTest {
       .layer("cli").definedBy("dev.llmrouter.server.cli..")
       .layer("server").definedBy("dev.llmrouter.server")
       .layer("api").definedBy("dev.llmrouter.server.api..", "dev.llmrouter.server.admin..")
+      .layer("ingress").definedBy("dev.llmrouter.server.ingress..")
       .layer("converse").definedBy("dev.llmrouter.server.converse..")
       .layer("pipeline").definedBy("dev.llmrouter.server.pipeline..")
       .layer("route").definedBy("dev.llmrouter.server.route..")
@@ -33,10 +34,11 @@ class ArchitectureTest {
       .layer("provider").definedBy("dev.llmrouter.server.provider..")
       .layer("answer").definedBy("dev.llmrouter.server.answer..")
       .whereLayer("cli").mayNotBeAccessedByAnyLayer()
-      .whereLayer("server").mayOnlyAccessLayers("api", "converse", "pipeline", "route", "observe", "config",
+      .whereLayer("server").mayOnlyAccessLayers("api", "ingress", "converse", "pipeline", "route", "observe", "config",
           "provider", "answer")
       .whereLayer("api").mayOnlyAccessLayers("converse", "pipeline", "route", "observe", "config", "provider",
           "answer")
+      .whereLayer("ingress").mayOnlyAccessLayers("pipeline", "route", "observe", "config", "provider", "answer")
       .whereLayer("converse").mayOnlyAccessLayers("pipeline", "route", "observe", "config", "provider", "answer")
       .whereLayer("pipeline").mayOnlyAccessLayers("route", "observe", "config", "provider", "answer")
       .whereLayer("route").mayOnlyAccessLayers("config", "provider", "answer")
@@ -47,12 +49,13 @@ class ArchitectureTest {
 
   @ArchTest
   static final ArchRule INTERNAL_PACKAGES_SERVE_THEIR_OWN_PROVIDER = classes()
-      .that().resideInAPackage("dev.llmrouter.server.provider.*.internal..")
+      .that().resideInAnyPackage("dev.llmrouter.server.provider.*.internal..",
+          "dev.llmrouter.server.ingress.*.internal..")
       .should(beUsedOnlyByTheirOwnProvider());
 
-  /** A class of `provider.<name>.internal` is used only from `provider.<name>` and below. */
+  /** A class of `provider.<name>.internal` (`ingress.<name>.internal`) is used only from that package and below. */
   private static ArchCondition<JavaClass> beUsedOnlyByTheirOwnProvider() {
-    return new ArchCondition<>("be used only by their own provider") {
+    return new ArchCondition<>("be used only by their own provider or dialect") {
       @Override
       public void check(JavaClass internal, ConditionEvents events) {
         String provider = internal.getPackageName().replaceFirst("\\.internal(\\..*)?$", "");

@@ -4,6 +4,7 @@ import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ChatServiceGrpcService;
+import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.pipeline.ChatPipeline;

@@ -16,6 +16,7 @@ import dev.llmrouter.server.config.ConverseConfig;
 import dev.llmrouter.server.converse.ConverseSession;
 import dev.llmrouter.server.converse.SessionRegistry;
 import dev.llmrouter.server.observe.CallMetrics;
+import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;

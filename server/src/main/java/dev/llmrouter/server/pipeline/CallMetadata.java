@@ -1,12 +1,10 @@
-package dev.llmrouter.server.api;
+package dev.llmrouter.server.pipeline;
 
 import com.google.rpc.BadRequest;
 import dev.llmrouter.api.v1.CallType;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.server.observe.CallContext;
-import dev.llmrouter.server.pipeline.CallOptions;
-import dev.llmrouter.server.pipeline.ReplayPace;
 import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.MultiMap;
 import io.vertx.grpc.common.GrpcStatus;

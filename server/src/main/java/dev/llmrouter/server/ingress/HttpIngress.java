@@ -1,0 +1,392 @@
+package dev.llmrouter.server.ingress;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.Origin;
+import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.pipeline.CallMetadata;
+import dev.llmrouter.server.pipeline.CallOptions;
+import dev.llmrouter.server.pipeline.ChatPipeline;
+import dev.llmrouter.server.route.RoutePlanner;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.grpc.common.GrpcStatus;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The HTTP door onto the pipeline, on the gRPC port: requests in the dialects the provider SDKs speak (OpenAI Chat
+ * Completions and Responses, Anthropic Messages, Gemini) are read into the neutral request by their {@link Dialect},
+ * run through the same {@link ChatPipeline} as gRPC calls, and answered in the caller's dialect, as JSON or as a
+ * stream flushed event by event. What is gRPC (by its content type) or no dialect's path goes on to {@code grpc}.
+ */
+public final class HttpIngress implements Handler<HttpServerRequest> {
+
+  /** The id of the call in the call log, as OpenAI's SDK reads it (`_request_id`). */
+  public static final String REQUEST_ID_HEADER = "x-request-id";
+  /** Where the answer came from: `hit`, `recorded` or `live`. */
+  public static final String CASSETTE_OUTCOME_HEADER = "x-cassette-outcome";
+  /** The cassette key of the call, when the cassette gate saw it. */
+  public static final String CASSETTE_KEY_HEADER = "x-cassette-key";
+
+  private static final System.Logger LOG = System.getLogger("llmrouter");
+  private static final Pattern GEMINI_CALL =
+      Pattern.compile("/(v1|v1beta|v1alpha)/models/(.+):(generateContent|streamGenerateContent)");
+  private static final Pattern GEMINI_MODELS = Pattern.compile("/(v1|v1beta|v1alpha)/models");
+  /** Bodies up to this size are parsed on the event loop; larger ones on a worker. */
+  private static final int INLINE_PARSE_BYTES = 256 * 1024;
+
+  private final Vertx vertx;
+  private final ChatPipeline pipeline;
+  private final CallMetadata metadata;
+  private final RoutePlanner routes;
+  private final Handler<HttpServerRequest> grpc;
+  private final long maxBodyBytes;
+  private final long keepAliveMillis;
+  private final Dialects dialects;
+
+  /**
+   * @param grpc where gRPC and gRPC-Web requests go
+   * @param maxBodyBytes the largest request body (`max_message_bytes`): larger ones get 413
+   * @param keepAlive the longest silence on a stream before an SSE comment is sent, so that idle timeouts don't fire
+   */
+  public HttpIngress(Vertx vertx, ChatPipeline pipeline, CallMetadata metadata, RoutePlanner routes,
+      Handler<HttpServerRequest> grpc, long maxBodyBytes, Duration keepAlive, Dialects dialects) {
+    this.vertx = vertx;
+    this.pipeline = pipeline;
+    this.metadata = metadata;
+    this.routes = routes;
+    this.grpc = grpc;
+    this.maxBodyBytes = maxBodyBytes;
+    this.keepAliveMillis = Math.max(1, keepAlive.toMillis());
+    this.dialects = dialects;
+  }
+
+  /** The dialects served, one per API. */
+  public record Dialects(Dialect openAiChat, Dialect openAiResponses, Dialect anthropic, Dialect gemini) {
+  }
+
+  @Override
+  public void handle(HttpServerRequest request) {
+    String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
+    if (contentType != null && contentType.startsWith("application/grpc")) {
+      grpc.handle(request);
+      return;
+    }
+    String path = request.path();
+    HttpMethod method = request.method();
+    if (path.equals("/v1/chat/completions")) {
+      chat(request, dialects.openAiChat());
+    } else if (path.equals("/v1/responses")) {
+      chat(request, dialects.openAiResponses());
+    } else if (path.equals("/v1/messages")) {
+      chat(request, dialects.anthropic());
+    } else if (GEMINI_CALL.matcher(path).matches()) {
+      chat(request, dialects.gemini());
+    } else if ((path.equals("/v1/models") || GEMINI_MODELS.matcher(path).matches()) && method == HttpMethod.GET) {
+      Dialect dialect = dialectOfHeaders(request);
+      reply(request, 200, dialect.models(routes.models("")));
+    } else if (path.startsWith("/v1/") || path.startsWith("/v1beta/") || path.startsWith("/v1alpha/")) {
+      refuse(request, dialectOfHeaders(request), new CallError(GrpcStatus.NOT_FOUND, "the router serves no "
+          + method + " " + CallError.quote(path) + "; it serves POST /v1/chat/completions, POST /v1/responses, "
+          + "POST /v1/messages, POST /v1beta/models/{model}:generateContent and :streamGenerateContent, "
+          + "and GET /v1/models"));
+    } else {
+      grpc.handle(request);
+    }
+  }
+
+  /** The dialect a request that names none by its path speaks, from the headers its SDK sends. */
+  private Dialect dialectOfHeaders(HttpServerRequest request) {
+    if (request.getHeader("anthropic-version") != null) {
+      return dialects.anthropic();
+    }
+    if (request.getHeader("x-goog-api-key") != null || request.getHeader("x-goog-api-client") != null
+        || request.getParam("key") != null || GEMINI_MODELS.matcher(request.path()).matches()
+        && !request.path().equals("/v1/models")) {
+      return dialects.gemini();
+    }
+    return dialects.openAiChat();
+  }
+
+  private void chat(HttpServerRequest request, Dialect dialect) {
+    if (request.method() != HttpMethod.POST) {
+      request.response().putHeader(HttpHeaders.ALLOW, "POST");
+      refuse(request, dialect, new CallError(GrpcStatus.UNIMPLEMENTED, request.method() + " "
+          + CallError.quote(request.path()) + " is not served: send a POST"));
+      return;
+    }
+    String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (declared != null && declared.matches("\\d{1,18}") && Long.parseLong(declared) > maxBodyBytes) {
+      tooLarge(request, dialect, declared + " bytes");
+      return;
+    }
+    request.params(); // read here, on the event loop, before a worker may map a large body
+    Buffer body = Buffer.buffer();
+    boolean[] refused = {false};
+    request.handler(chunk -> {
+      if (refused[0]) {
+        return;
+      }
+      if (body.length() + chunk.length() > maxBodyBytes) {
+        refused[0] = true;
+        tooLarge(request, dialect, "more than " + maxBodyBytes + " bytes");
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    request.exceptionHandler(failure -> refused[0] = true); // the caller is gone: nobody to answer
+    request.endHandler(v -> {
+      if (refused[0]) {
+        return;
+      }
+      if (body.length() <= INLINE_PARSE_BYTES) {
+        run(request, dialect, () -> read(request, dialect, body));
+      } else {
+        vertx.executeBlocking(() -> read(request, dialect, body), false)
+            .onComplete(read -> run(request, dialect, () -> {
+              if (read.failed()) {
+                throw read.cause() instanceof CallError error ? error : CallError.of(read.cause());
+              }
+              return read.result();
+            }));
+      }
+    });
+  }
+
+  private static DialectCall read(HttpServerRequest request, Dialect dialect, Buffer body) {
+    JsonNode tree;
+    try {
+      tree = ProtoJson.MAPPER.readTree(body.getBytes());
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr();
+      throw JsonFields.invalid("body", "is not valid JSON" + where + ": " + e.getOriginalMessage());
+    } catch (java.io.IOException e) {
+      throw JsonFields.invalid("body", "cannot be read: " + e.getMessage());
+    }
+    if (tree == null || tree.isMissingNode()) {
+      throw JsonFields.invalid("body", "is empty: send the request as a JSON object");
+    }
+    return dialect.read(request, tree);
+  }
+
+  /** Runs the call read by {@code read}, on the request's event loop, and answers it in the dialect. */
+  private void run(HttpServerRequest request, Dialect dialect, java.util.function.Supplier<DialectCall> read) {
+    HttpServerResponse response = request.response();
+    DialectCall call;
+    ChatEventStream answer;
+    try {
+      call = read.get();
+      CallOptions options = metadata.optionsOf(request.headers(), call.stream(), deadlineMillis(request));
+      response.putHeader(CallMetadata.CALL_ID_HEADER, options.call().callId())
+          .putHeader(REQUEST_ID_HEADER, options.call().callId())
+          .putHeader(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
+      String model = call.request().getModel();
+      if (!model.isEmpty() && routes.plan(model).isEmpty()) {
+        throw new CallError(GrpcStatus.NOT_FOUND, "model " + CallError.quote(model) + " names no configured "
+            + "provider or alias; use <provider>/<model> or an alias, with one of " + routes.names());
+      }
+      answer = pipeline.start(call.request(), options);
+    } catch (RuntimeException failure) {
+      refuse(request, dialect, failure);
+      return;
+    }
+    response.closeHandler(v -> answer.cancel());
+    if (call.stream()) {
+      new StreamReply(request, dialect, call, answer).start();
+    } else {
+      answer.exceptionHandler(failure -> refuse(request, dialect, failure));
+      answer.handler(event -> {
+        if (event.hasDone()) {
+          ChatResponse done = event.getDone().getResponse();
+          origin(response, done.getOrigin());
+          reply(request, 200, call.answer(done));
+        }
+      });
+    }
+  }
+
+  /** The caller's own timeout, where its SDK says it (`x-stainless-timeout`, in seconds), as the call's deadline. */
+  private static long deadlineMillis(HttpServerRequest request) {
+    String timeout = request.getHeader("x-stainless-timeout");
+    if (timeout == null || !timeout.matches("\\d{1,7}(\\.\\d{1,3})?")) {
+      return 0;
+    }
+    return (long) (Double.parseDouble(timeout) * 1000);
+  }
+
+  private static void origin(HttpServerResponse response, Origin origin) {
+    if (response.headWritten() || origin.getCassette().getNumber() == 0) {
+      return;
+    }
+    response.putHeader(CASSETTE_OUTCOME_HEADER, origin.getCassette().name()
+        .substring("CASSETTE_OUTCOME_".length()).toLowerCase(Locale.ROOT));
+    if (!origin.getCassetteKey().isEmpty()) {
+      response.putHeader(CASSETTE_KEY_HEADER, origin.getCassetteKey());
+    }
+  }
+
+  private void tooLarge(HttpServerRequest request, Dialect dialect, String size) {
+    // The rest of the body is not read: the connection goes once the refusal is sent.
+    request.response().putHeader(HttpHeaders.CONNECTION, "close");
+    refuse(request, dialect, CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, "the request body has " + size
+        + "; the router takes at most " + maxBodyBytes + " (max_message_bytes in its config)", "MESSAGE_TOO_LARGE",
+        java.util.Map.of(), null));
+    if (request.version() != HttpVersion.HTTP_2) {
+      request.response().endHandler(v -> request.connection().close());
+    }
+  }
+
+  /** Answers with the error in the dialect's shape and status; nothing else was sent. */
+  private static void refuse(HttpServerRequest request, Dialect dialect, Throwable failure) {
+    if (!(failure instanceof CallError)) {
+      LOG.log(System.Logger.Level.ERROR, "unexpected failure on " + request.path(), failure);
+    }
+    CallError error = CallError.of(failure);
+    int status = HttpStatuses.of(error);
+    HttpServerResponse response = request.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    HttpStatuses.retryAfterSeconds(error).ifPresent(seconds -> response.putHeader("retry-after",
+        String.valueOf(Math.max(1, seconds))));
+    reply(request, status, dialect.error(error, status));
+  }
+
+  private static void reply(HttpServerRequest request, int status, ObjectNode body) {
+    HttpServerResponse response = request.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(Buffer.buffer(json(body)));
+  }
+
+  private static String json(ObjectNode body) {
+    try {
+      return ProtoJson.MAPPER.writeValueAsString(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a JSON tree that cannot be written", e);
+    }
+  }
+
+  /**
+   * The answer of a streaming call: the head goes out with the first frame (so that a failure before any event
+   * still gets its own HTTP status), every frame is flushed as it comes, with back-pressure from the connection,
+   * and a silence longer than the keep-alive gets a comment.
+   */
+  private final class StreamReply {
+
+    private final HttpServerRequest request;
+    private final HttpServerResponse response;
+    private final Dialect dialect;
+    private final DialectCall call;
+    private final ChatEventStream answer;
+    private long keepAlive = -1;
+    private boolean wroteSinceTick;
+    private boolean firstElement = true;
+
+    StreamReply(HttpServerRequest request, Dialect dialect, DialectCall call, ChatEventStream answer) {
+      this.request = request;
+      this.response = request.response();
+      this.dialect = dialect;
+      this.call = call;
+      this.answer = answer;
+    }
+
+    void start() {
+      answer.exceptionHandler(this::failed);
+      answer.handler(event -> {
+        if (event.hasStart()) {
+          origin(response, event.getStart().getOrigin());
+        }
+        call.event(event, this::write);
+        if (event.hasDone()) {
+          end();
+        } else if (response.writeQueueFull()) {
+          answer.pause();
+          response.drainHandler(v -> answer.resume());
+        }
+      });
+    }
+
+    private void failed(Throwable failure) {
+      if (!response.headWritten()) {
+        refuse(request, dialect, failure);
+        return;
+      }
+      CallError error = CallError.of(failure);
+      int status = HttpStatuses.of(error);
+      call.failure(error, status, dialect.error(error, status), this::write);
+      end();
+    }
+
+    private void write(DialectCall.Frame frame) {
+      if (response.ended() || response.closed()) {
+        return;
+      }
+      if (!response.headWritten()) {
+        response.setStatusCode(200).setChunked(true)
+            .putHeader(HttpHeaders.CONTENT_TYPE, call.serverSentEvents() ? "text/event-stream" : "application/json")
+            .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+            .putHeader("x-accel-buffering", "no"); // nginx in front must not hold the stream back
+        keepAlive = vertx.setPeriodic(keepAliveMillis, id -> keepAlive());
+      }
+      StringBuilder text = new StringBuilder(frame.data().length() + 32);
+      if (call.serverSentEvents()) {
+        if (frame.event() != null) {
+          text.append("event: ").append(frame.event()).append('\n');
+        }
+        text.append("data: ").append(frame.data()).append("\n\n");
+      } else {
+        text.append(firstElement ? "[" : ",\r\n").append(frame.data());
+        firstElement = false;
+      }
+      wroteSinceTick = true;
+      response.write(text.toString());
+    }
+
+    private void keepAlive() {
+      if (response.ended() || response.closed()) {
+        vertx.cancelTimer(keepAlive);
+      } else if (!wroteSinceTick) {
+        // An SSE comment, or whitespace between the elements of a JSON array: both are ignored by the reader.
+        response.write(call.serverSentEvents() ? ": keep-alive\n\n" : "\n");
+      }
+      wroteSinceTick = false;
+    }
+
+    private void end() {
+      vertx.cancelTimer(keepAlive);
+      if (response.ended() || response.closed()) {
+        return;
+      }
+      if (!call.serverSentEvents()) {
+        response.end(firstElement ? "[]" : "]");
+      } else {
+        response.end();
+      }
+    }
+  }
+
+  /** The Gemini model and method named by a path, for the Gemini dialect. */
+  public static Optional<Matcher> geminiCall(String path) {
+    Matcher matcher = GEMINI_CALL.matcher(path);
+    return matcher.matches() ? Optional.of(matcher) : Optional.empty();
+  }
+}
