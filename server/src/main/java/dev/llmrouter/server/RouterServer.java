@@ -41,7 +41,6 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.OptionalInt;
@@ -59,9 +58,6 @@ public final class RouterServer {
 
   /** The largest request headers (HTTP/2 header list, or HTTP/1.1 head), 8 times Vert.x's 8 KiB default. */
   public static final int MAX_HEADER_BYTES = 64 * 1024;
-
-  /** The longest silence on an HTTP ingress stream before a keep-alive comment. */
-  private static final Duration INGRESS_KEEP_ALIVE = Duration.ofSeconds(15);
 
   /** Parsed cassettes kept in memory, by file size. */
   private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
@@ -157,7 +153,7 @@ public final class RouterServer {
         .setMaxHeaderSize(MAX_HEADER_BYTES);
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
     HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
-        INGRESS_KEEP_ALIVE, new HttpIngress.Dialects(new OpenAiChatDialect(), null, null, null));
+        config.streamKeepAlive(), new HttpIngress.Dialects(new OpenAiChatDialect(), null, null, null));
     return listen(vertx.createHttpServer(options).requestHandler(ingress), config.host(), config.port())
         .compose(server -> listenAdmin(vertx, config, guarded, registry)
             .map(admin -> new RouterServer(vertx, server, admin, routes, observability, sweeper))

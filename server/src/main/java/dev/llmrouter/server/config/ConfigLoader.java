@@ -78,7 +78,7 @@ public final class ConfigLoader {
     ObjectNode root = readTree(yaml);
     checkKnownFields(root, "",
         Set.of("listen", "admin_listen", "max_message_bytes", "cassettes", "providers", "models", "retry",
-            "circuit_breaker", "converse", "data_dir", "call_log", "prices"));
+            "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive"));
 
     RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
     Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
@@ -96,11 +96,15 @@ public final class ConfigLoader {
     ResilienceConfig resilience = resilience(root);
     ConverseConfig converse = converse(root.path("converse"));
     ObservabilityConfig observability = observability(root);
+    Duration streamKeepAlive = duration(root, "/stream_keep_alive", RouterConfig.DEFAULT_STREAM_KEEP_ALIVE);
+    if (streamKeepAlive.isZero()) {
+      error("/stream_keep_alive", "must be more than 0, like 15s");
+    }
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
     return new RouterConfig(listen.host(), listen.port(), maxMessageBytes, cassettes, List.copyOf(providers), aliases,
-        resilience, converse, adminListen, observability);
+        resilience, converse, adminListen, observability, streamKeepAlive);
   }
 
   private CassetteConfig cassettes(JsonNode section) {

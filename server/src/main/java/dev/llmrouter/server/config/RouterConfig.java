@@ -1,6 +1,7 @@
 package dev.llmrouter.server.config;
 
 import dev.llmrouter.server.provider.ProviderConfig;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,6 +18,7 @@ import java.util.Optional;
  * @param converse live sessions
  * @param adminListen where the admin HTTP listener (the live chat page, metrics) listens; none when absent
  * @param observability the call log and the price table
+ * @param streamKeepAlive the longest silence on an HTTP ingress stream before a keep-alive comment is sent
  */
 public record RouterConfig(
     String host,
@@ -28,9 +30,11 @@ public record RouterConfig(
     ResilienceConfig resilience,
     ConverseConfig converse,
     Optional<Address> adminListen,
-    ObservabilityConfig observability) {
+    ObservabilityConfig observability,
+    Duration streamKeepAlive) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
+  public static final Duration DEFAULT_STREAM_KEEP_ALIVE = Duration.ofSeconds(15);
 
   /** A {@code host:port} to listen on; port 0 picks a free one. */
   public record Address(String host, int port) {
@@ -42,16 +46,16 @@ public record RouterConfig(
 
   public RouterConfig withPort(int newPort) {
     return new RouterConfig(host, newPort, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, observability);
+        adminListen, observability, streamKeepAlive);
   }
 
   public RouterConfig withObservability(ObservabilityConfig newObservability) {
     return new RouterConfig(host, port, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, newObservability);
+        adminListen, newObservability, streamKeepAlive);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
     return new RouterConfig(host, port, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
-        adminListen, observability);
+        adminListen, observability, streamKeepAlive);
   }
 }

@@ -56,8 +56,14 @@ public final class DialectValues {
 
   /** Base64 bytes, standard or URL-safe. */
   public static ByteString base64(String text, String field) {
+    String compact = text.replaceAll("\\s", "");
     try {
-      return ByteString.copyFrom(Base64.getMimeDecoder().decode(text.replace('-', '+').replace('_', '/')));
+      byte[] bytes = (compact.indexOf('-') >= 0 || compact.indexOf('_') >= 0 ? Base64.getUrlDecoder()
+          : Base64.getDecoder()).decode(compact);
+      if (bytes.length == 0) {
+        throw JsonFields.invalid(field, "holds no data");
+      }
+      return ByteString.copyFrom(bytes);
     } catch (IllegalArgumentException e) {
       throw JsonFields.invalid(field, "is not valid base64: " + e.getMessage());
     }
