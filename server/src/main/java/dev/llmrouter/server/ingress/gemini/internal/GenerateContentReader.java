@@ -84,7 +84,7 @@ public final class GenerateContentReader {
 
   /** The request for {@code model} (from the path) that {@code json} asks for. */
   public static ChatRequest read(String model, JsonNode json) {
-    ObjectNode body = camelCase(json, "body");
+    ObjectNode body = camelCase(JsonFields.object(json, "body"), "");
     onlyKnown(body, "", KNOWN);
     if (present(body, "cachedContent")) {
       throw invalid("cachedContent", "names a cache stored at Google, which the router cannot send to other "
