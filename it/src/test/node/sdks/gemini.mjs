@@ -57,3 +57,11 @@ export async function abortAfterFirstChunk(baseUrl, { model, prompt }) {
   }
   return { first: null };
 }
+
+// The README's TypeScript snippet, as written but for the router's address.
+export async function readme(baseUrl) {
+  const ai = new GoogleGenAI({ apiKey: 'unused', httpOptions: { baseUrl } });
+  const response = await ai.models.generateContent({ model: 'gemini/gemini-2.5-flash',
+    contents: 'What is the capital of France?' });
+  return response.text;
+}

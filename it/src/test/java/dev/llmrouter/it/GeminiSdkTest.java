@@ -13,8 +13,10 @@ import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.server.testing.RouterWithUpstream;
+import dev.llmrouter.server.testing.RunningRouter;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The official `@google/genai` SDK (pinned in `src/test/node/sdks`) against the real router, changing nothing but its
  * base URL: answers and streams as the SDK reads them, thoughts, streamed and parallel function calls answered through
  * the SDK's own chat history, structured output, an image, the SDK's ApiErrors, an abort, record then replay with no
- * upstream, one cassette for the SDK and gRPC, and an OpenAI model behind the Gemini SDK.
+ * upstream, one cassette for the SDK and gRPC, an OpenAI model behind the Gemini SDK, and the README's snippet.
  */
 class GeminiSdkTest {
 
@@ -277,6 +279,23 @@ class GeminiSdkTest {
     assertEquals("gpt-4o-mini", sent.getString("model"));
     assertEquals("object", sent.getJsonArray("tools").getJsonObject(0).getJsonObject("function")
         .getJsonObject("parameters").getString("type"), "Gemini's OpenAPI types reach OpenAI as JSON Schema");
+  }
+
+  /** The README's snippet, as written: the Gemini SDK replays the demo cassettes on the embedded default. */
+  @Test
+  void theReadmeSnippetReplaysTheDemoCassettes() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (RunningRouter router = RunningRouter.start(vertx, """
+        cassettes: { dir: "../cassettes/recorded", mode: replay }
+        providers:
+          - { name: gemini, type: gemini, base_url: "https://generativelanguage.googleapis.com",
+              api_key: "${GEMINI_API_KEY}" }
+        """)) {
+      assertEquals("The capital of France is Paris.",
+          result(NodeSdks.run(FILE, "readme", router.port(), new JsonObject()), String.class));
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
   }
 
   private ChatServiceBlocking grpc(String mode) {
