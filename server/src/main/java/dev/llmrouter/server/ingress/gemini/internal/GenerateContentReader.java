@@ -40,6 +40,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -102,7 +103,7 @@ public final class GenerateContentReader {
           providerOptions);
     }
     if (present(body, "safetySettings")) {
-      array(body, "safetySettings", "");
+      array(body, "safetySettings", ""); // an array, whose entries Gemini checks
       providerOptions.set("safetySettings", body.get("safetySettings"));
     }
     if (!providerOptions.isEmpty()) {
@@ -114,9 +115,9 @@ public final class GenerateContentReader {
     return request.build();
   }
 
-  private static java.util.Optional<Message> systemInstruction(ObjectNode body) {
+  private static Optional<Message> systemInstruction(ObjectNode body) {
     if (!present(body, "systemInstruction")) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     ObjectNode instruction = camelCase(body.get("systemInstruction"), "systemInstruction");
     onlyKnown(instruction, "systemInstruction", Set.of("role", "parts"));
@@ -132,7 +133,7 @@ public final class GenerateContentReader {
     if (system.getPartsCount() == 0) {
       throw invalid("systemInstruction.parts", "must hold at least one text part");
     }
-    return java.util.Optional.of(system.build());
+    return Optional.of(system.build());
   }
 
   /** The contents, read in order, with the function calls of the latest model turn that await their results. */
