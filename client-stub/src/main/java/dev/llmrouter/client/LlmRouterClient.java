@@ -135,6 +135,8 @@ public final class LlmRouterClient implements AutoCloseable {
     private String target;
     private boolean tls;
     private Path trustCertificates;
+    private Path clientCertificate;
+    private Path clientKey;
     private Duration deadline = DEFAULT_DEADLINE;
     private final Metadata defaultMetadata = new Metadata();
     private final List<ClientInterceptor> interceptors = new ArrayList<>();
@@ -158,6 +160,19 @@ public final class LlmRouterClient implements AutoCloseable {
     public Builder trustCertificates(Path pemFile) {
       this.tls = true;
       this.trustCertificates = pemFile;
+      return this;
+    }
+
+    /**
+     * Connects over TLS presenting this client certificate, for a router that requires one (mTLS).
+     *
+     * @param certificateChain the client's certificate, then any intermediates (PEM)
+     * @param privateKey the certificate's private key (PEM, PKCS#8: {@code -----BEGIN PRIVATE KEY-----})
+     */
+    public Builder clientCertificate(Path certificateChain, Path privateKey) {
+      this.tls = true;
+      this.clientCertificate = Objects.requireNonNull(certificateChain);
+      this.clientKey = Objects.requireNonNull(privateKey);
       return this;
     }
 
@@ -198,14 +213,24 @@ public final class LlmRouterClient implements AutoCloseable {
       if (!tls) {
         return InsecureChannelCredentials.create();
       }
-      if (trustCertificates == null) {
-        return TlsChannelCredentials.create();
+      // Without trusted certificates of its own, the builder trusts the JVM's authorities.
+      TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
+      if (trustCertificates != null) {
+        try {
+          credentials.trustManager(trustCertificates.toFile());
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read the trusted certificates in " + trustCertificates, e);
+        }
       }
-      try {
-        return TlsChannelCredentials.newBuilder().trustManager(trustCertificates.toFile()).build();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the trusted certificates in " + trustCertificates, e);
+      if (clientCertificate != null) {
+        try {
+          credentials.keyManager(clientCertificate.toFile(), clientKey.toFile());
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot read the client certificate " + clientCertificate + " or its key "
+              + clientKey, e);
+        }
       }
+      return credentials.build();
     }
   }
 }

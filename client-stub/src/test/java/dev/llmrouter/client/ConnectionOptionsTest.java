@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the builder's options put on the wire, seen by a grpc-java server standing in for the router (which has no
- * TLS or caller authentication of its own yet): default metadata, the bearer token, TLS with trusted certificates.
+ * caller authentication of its own yet): default metadata, the bearer token, TLS with trusted certificates. The
+ * client against the router over TLS and mTLS: it/'s LlmRouterClientTest.
  */
 class ConnectionOptionsTest {
 

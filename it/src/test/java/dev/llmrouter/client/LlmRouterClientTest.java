@@ -13,6 +13,7 @@ import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.testing.OpenAiAnswerTable;
 import dev.llmrouter.server.testing.RouterWithUpstream;
+import dev.llmrouter.server.testing.TestCertificates;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
@@ -30,23 +31,29 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The client against the real router (cassettes in `auto` mode) in front of a mock OpenAI upstream. */
+/**
+ * The client against the real router (cassettes in `auto` mode) in front of a mock OpenAI upstream, over mTLS: the
+ * router's certificate from a test CA the client trusts, the client's from the CA the router checks clients against.
+ */
 class LlmRouterClientTest {
 
   private static final String MODEL = "openai/gpt-4o-mini";
   private static final String PROMPT = "What is the capital of France?";
   private static final String ANSWER = "The capital of France is Paris.";
 
+  private static TestCertificates certificates;
   private static RouterWithUpstream setup;
   private LlmRouterClient client;
 
   @BeforeAll
-  static void startRouter(@TempDir Path cassettes) {
+  static void startRouter(@TempDir Path cassettes, @TempDir Path certificateDir) {
+    certificates = TestCertificates.create(certificateDir);
     setup = RouterWithUpstream.start("""
         cassettes: { dir: "%s", mode: auto }
         providers:
           - { name: openai, type: openai, base_url: "%%1$s/v1", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini] }
-        """.formatted(cassettes));
+        %s
+        """.formatted(cassettes, certificates.tlsSection(true)));
     OpenAiAnswerTable.answer(setup.upstream(), Map.of(PROMPT, ANSWER));
   }
 
@@ -55,13 +62,18 @@ class LlmRouterClientTest {
     setup.close();
   }
 
-  private static String target() {
-    return "127.0.0.1:" + setup.router().port();
+  /** A client of the router, trusting its CA and presenting a certificate the router trusts. */
+  private static LlmRouterClient.Builder router() {
+    return trustingTheRouter().clientCertificate(certificates.client().certificate(), certificates.client().key());
+  }
+
+  private static LlmRouterClient.Builder trustingTheRouter() {
+    return LlmRouterClient.builder().target("localhost:" + setup.router().port()).trustCertificates(certificates.ca());
   }
 
   @BeforeEach
   void connect() {
-    client = LlmRouterClient.builder().target(target()).build();
+    client = router().build();
   }
 
   @AfterEach
@@ -128,7 +140,7 @@ class LlmRouterClientTest {
 
   @Test
   void theDefaultDeadlineBoundsEveryCall() {
-    try (LlmRouterClient hasty = LlmRouterClient.builder().target(target())
+    try (LlmRouterClient hasty = router()
         .defaultDeadline(Duration.ofMillis(300)).build()) {
       StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
           () -> hasty.chat(ChatRequests.of(MODEL, Messages.user(OpenAiAnswerTable.STALLING_PROMPT))));
@@ -138,7 +150,7 @@ class LlmRouterClientTest {
 
   @Test
   void defaultMetadataReachesTheRouter() {
-    try (LlmRouterClient scoped = LlmRouterClient.builder().target(target())
+    try (LlmRouterClient scoped = router()
         .metadata("x-cassette-scope", "client-test").build()) {
       ChatResponse response = scoped.chat(ChatRequests.of(MODEL, Messages.system("Be brief."), Messages.user(PROMPT)));
       assertEquals("client-test", response.getOrigin().getCassetteScope());
@@ -175,6 +187,15 @@ class LlmRouterClientTest {
     assertEquals(ANSWER, done.getTurnCompleted().getMessage().getParts(0).getText());
     assertTrue(events.get(0).hasSessionStarted(), events::toString);
     session.close();
+  }
+
+  @Test
+  void withoutItsCertificateTheClientIsRefused() {
+    try (LlmRouterClient anonymous = trustingTheRouter().build()) {
+      StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
+          () -> anonymous.chat(ChatRequests.of(MODEL, Messages.user(PROMPT))));
+      assertEquals(Status.Code.UNAVAILABLE, error.getStatus().getCode());
+    }
   }
 
   @Test

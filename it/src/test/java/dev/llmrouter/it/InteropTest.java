@@ -32,9 +32,9 @@ import org.junit.jupiter.api.Test;
  */
 class InteropTest {
 
-  private static final Path EXAMPLE = Path.of("../client-stub/examples/node").toAbsolutePath().normalize();
-  private static final Path PROTO = Path.of("../proto").toAbsolutePath().normalize();
-  private static final String BUF = EXAMPLE.resolve("node_modules/.bin/buf").toString();
+  static final Path EXAMPLE = Path.of("../client-stub/examples/node").toAbsolutePath().normalize();
+  static final Path PROTO = Path.of("../proto").toAbsolutePath().normalize();
+  static final String BUF = EXAMPLE.resolve("node_modules/.bin/buf").toString();
   private static final Duration PROCESS_TIMEOUT = Duration.ofSeconds(60);
 
   private static final String MODEL = "openai/gpt-4o-mini";
@@ -49,8 +49,8 @@ class InteropTest {
   private static RunningRouter router;
   private static String address;
 
-  @BeforeAll
-  static void start() throws Exception {
+  /** Skips the test where node is missing; installs the example, and {@link #BUF} with it, on first use. */
+  static synchronized void installExample() {
     assumeTrue(ExternalProcess.onPath("node"),
         "node is not on the PATH: skipping the Node and buf curl interop tests");
     if (!Files.exists(EXAMPLE.resolve("node_modules/.bin/buf"))) {
@@ -58,6 +58,11 @@ class InteropTest {
       Run npm = ExternalProcess.run(EXAMPLE, Duration.ofMinutes(5), "npm", "ci");
       assertEquals(0, npm.exitCode(), () -> "npm ci failed in " + EXAMPLE + ": " + npm);
     }
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    installExample();
     vertx = Vertx.vertx();
     upstream = MockUpstream.start(vertx).answer(InteropTest::answerLikeOpenAi);
     router = RunningRouter.start(vertx, """

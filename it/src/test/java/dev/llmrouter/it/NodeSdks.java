@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * The official provider SDKs from npm (`openai`, `@anthropic-ai/sdk`, `@google/genai`, pinned in
@@ -39,8 +40,14 @@ final class NodeSdks {
    * @return `{"result": ...}` with what the SDK returned, or `{"error": {"class", "status", "message", ...}}`
    */
   static JsonObject run(String file, String scenario, int port, JsonObject arguments) {
-    Run run = ExternalProcess.run(SDKS, Duration.ofSeconds(60), "node", "run.mjs", file, scenario,
-        "http://127.0.0.1:" + port, arguments.encode());
+    return run(file, scenario, "http://127.0.0.1:" + port, arguments, Map.of());
+  }
+
+  /** As above, against the router at {@code baseUrl}, with {@code environment} added to node's. */
+  static JsonObject run(String file, String scenario, String baseUrl, JsonObject arguments,
+      Map<String, String> environment) {
+    Run run = ExternalProcess.run(SDKS, Duration.ofSeconds(60), environment, "node", "run.mjs", file, scenario,
+        baseUrl, arguments.encode());
     assertEquals(0, run.exitCode(), run::toString);
     String[] lines = run.stdout().strip().split("\n");
     return new JsonObject(lines[lines.length - 1]);

@@ -24,6 +24,7 @@ import dev.llmrouter.server.pipeline.CassetteUsageLog;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
 import dev.llmrouter.server.route.RoutePlanner;
+import dev.llmrouter.server.tls.ListenerTls;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -44,13 +45,14 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
  * The router as a running server: gRPC (HTTP/2), gRPC-Web and the standard health and reflection services, all on
  * one port; and, when {@code admin_listen} is set, the admin HTTP listener with the live chat page and the
- * Prometheus metrics.
+ * Prometheus metrics. With {@code tls} set, both listeners speak TLS only (mTLS with a client CA).
  */
 public final class RouterServer {
 
@@ -66,15 +68,17 @@ public final class RouterServer {
   private final Vertx vertx;
   private final HttpServer httpServer;
   private final Optional<HttpServer> adminServer;
+  private final Optional<ListenerTls> tls;
   private final RoutePlanner routes;
   private final Observability observability;
   private final long sessionSweeper;
 
-  private RouterServer(Vertx vertx, HttpServer httpServer, Optional<HttpServer> adminServer, RoutePlanner routes,
-      Observability observability, long sessionSweeper) {
+  private RouterServer(Vertx vertx, HttpServer httpServer, Optional<HttpServer> adminServer,
+      Optional<ListenerTls> tls, RoutePlanner routes, Observability observability, long sessionSweeper) {
     this.vertx = vertx;
     this.httpServer = httpServer;
     this.adminServer = adminServer;
+    this.tls = tls;
     this.routes = routes;
     this.observability = observability;
     this.sessionSweeper = sessionSweeper;
@@ -107,9 +111,20 @@ public final class RouterServer {
     return start(vertx, config, registry, Ticker.systemTicker());
   }
 
-  /** As above, with {@code clock} timing circuit cool-downs and session expiry: tests pass one they move by hand. */
+  /**
+   * As above, with {@code clock} timing circuit cool-downs and session expiry: tests pass one they move by hand. Fails
+   * with a {@link dev.llmrouter.server.config.ConfigException} when the `tls:` files do not pass their checks.
+   */
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
       Ticker clock) {
+    Future<Optional<ListenerTls>> tls = config.tls()
+        .map(files -> ListenerTls.load(vertx, files).map(Optional::of))
+        .orElse(Future.succeededFuture(Optional.empty()));
+    return tls.compose(loaded -> start(vertx, config, registry, clock, loaded));
+  }
+
+  private static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
+      Ticker clock, Optional<ListenerTls> tls) {
     RoutePlanner routes = new RoutePlanner(vertx, config, clock::read);
     Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
         config.cassettes().redactFields());
@@ -150,14 +165,17 @@ public final class RouterServer {
         () -> Future.succeededFuture(!deployment.breaker().isOpen())));
     grpc.addService(health);
     grpc.addService(ReflectionService.v1());
-    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(true)
-        .setMaxHeaderSize(MAX_HEADER_BYTES);
+    HttpServerOptions options = withTls(new HttpServerOptions().setHttp2ClearTextEnabled(true)
+        .setMaxHeaderSize(MAX_HEADER_BYTES), tls);
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
     HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
         config.streamKeepAlive(), new HttpIngress.Dialects(new OpenAiChatDialect(), null, null, new GeminiDialect()));
     return listen(vertx.createHttpServer(options).requestHandler(ingress), config.host(), config.port())
-        .compose(server -> listenAdmin(vertx, config, guarded, registry)
-            .map(admin -> new RouterServer(vertx, server, admin, routes, observability, sweeper))
+        .compose(server -> listenAdmin(vertx, config, guarded, registry, tls)
+            .map(admin -> {
+              tls.ifPresent(files -> files.reloadOnChange(Stream.concat(Stream.of(server), admin.stream()).toList()));
+              return new RouterServer(vertx, server, admin, tls, routes, observability, sweeper);
+            })
             .onFailure(failure -> server.close()))
         .onFailure(failure -> {
           vertx.cancelTimer(sweeper);
@@ -166,11 +184,17 @@ public final class RouterServer {
   }
 
   private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config,
-      Handler<HttpServerRequest> grpc, PrometheusMeterRegistry registry) {
+      Handler<HttpServerRequest> grpc, PrometheusMeterRegistry registry, Optional<ListenerTls> tls) {
     return config.adminListen()
-        .map(address -> listen(vertx.createHttpServer().requestHandler(new AdminHandler(vertx, grpc, registry)),
-            address.host(), address.port()).map(Optional::of))
+        .map(address -> listen(vertx.createHttpServer(withTls(new HttpServerOptions(), tls))
+                .requestHandler(new AdminHandler(vertx, grpc, registry)), address.host(), address.port())
+            .map(Optional::of))
         .orElse(Future.succeededFuture(Optional.empty()));
+  }
+
+  /** A listener's options, with TLS on when `tls:` is set: where every listener gets its TLS. */
+  private static HttpServerOptions withTls(HttpServerOptions options, Optional<ListenerTls> tls) {
+    return tls.map(files -> files.secure(options)).orElse(options);
   }
 
   /** Writes the queued call records and closes the call log, on a worker thread. */
@@ -197,6 +221,7 @@ public final class RouterServer {
 
   public Future<Void> close() {
     vertx.cancelTimer(sessionSweeper);
+    tls.ifPresent(ListenerTls::close);
     return Future.all(httpServer.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
         .compose(v -> routes.close())
         .compose(v -> closeObservability(vertx, observability));

@@ -30,12 +30,13 @@ class ArchitectureTest {
       .layer("pipeline").definedBy("dev.llmrouter.server.pipeline..")
       .layer("route").definedBy("dev.llmrouter.server.route..")
       .layer("observe").definedBy("dev.llmrouter.server.observe..")
+      .layer("tls").definedBy("dev.llmrouter.server.tls..")
       .layer("config").definedBy("dev.llmrouter.server.config..")
       .layer("provider").definedBy("dev.llmrouter.server.provider..")
       .layer("answer").definedBy("dev.llmrouter.server.answer..")
       .whereLayer("cli").mayNotBeAccessedByAnyLayer()
-      .whereLayer("server").mayOnlyAccessLayers("api", "ingress", "converse", "pipeline", "route", "observe", "config",
-          "provider", "answer")
+      .whereLayer("server").mayOnlyAccessLayers("api", "ingress", "converse", "pipeline", "route", "observe", "tls",
+          "config", "provider", "answer")
       .whereLayer("api").mayOnlyAccessLayers("converse", "pipeline", "route", "observe", "config", "provider",
           "answer")
       .whereLayer("ingress").mayOnlyAccessLayers("pipeline", "route", "observe", "config", "provider", "answer")
@@ -43,6 +44,7 @@ class ArchitectureTest {
       .whereLayer("pipeline").mayOnlyAccessLayers("route", "observe", "config", "provider", "answer")
       .whereLayer("route").mayOnlyAccessLayers("config", "provider", "answer")
       .whereLayer("observe").mayOnlyAccessLayers("config", "answer")
+      .whereLayer("tls").mayOnlyAccessLayers("config")
       .whereLayer("config").mayOnlyAccessLayers("provider", "answer")
       .whereLayer("provider").mayOnlyAccessLayers("answer")
       .whereLayer("answer").mayNotAccessAnyLayer();

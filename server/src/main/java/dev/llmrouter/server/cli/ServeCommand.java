@@ -183,10 +183,13 @@ public final class ServeCommand {
       vertx.close();
       return OptionalInt.of(CANNOT_START);
     }
+    String transport = config.tls().map(tls -> tls.clientCaFile().isPresent()
+        ? "TLS, client certificates required, " : "TLS, ").orElse("");
     out.println("llm-router listening on " + config.host() + ":" + server.port()
-        + " (cassettes: " + config.cassettes().mode() + " over " + config.cassettes().dir() + ")");
+        + " (" + transport + "cassettes: " + config.cassettes().mode() + " over " + config.cassettes().dir() + ")");
     config.adminListen().ifPresent(admin -> {
-      String base = "http://" + admin.host() + ":" + server.adminPort().getAsInt();
+      String base = (config.tls().isPresent() ? "https://" : "http://") + admin.host() + ":"
+          + server.adminPort().getAsInt();
       out.println("live chat page on " + base + "/, Prometheus metrics on " + base + "/metrics");
     });
     if (config.observability().callLog()) {

@@ -11,6 +11,9 @@ import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderTypes;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -39,6 +42,7 @@ import java.util.regex.Pattern;
  * prices:
  *   gpt-4o-mini: { input: 0.15, output: 0.60, cached_input: 0.075 }
  * cassettes: { dir: cassettes/recorded, mode: replay }
+ * tls: { cert_file: server.pem, key_file: server-key.pem, client_ca_file: clients-ca.pem }
  * providers:
  *   - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
  * </pre>
@@ -78,7 +82,7 @@ public final class ConfigLoader {
     ObjectNode root = readTree(yaml);
     checkKnownFields(root, "",
         Set.of("listen", "admin_listen", "max_message_bytes", "cassettes", "providers", "models", "retry",
-            "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive"));
+            "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive", "tls"));
 
     RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
     Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
@@ -100,11 +104,51 @@ public final class ConfigLoader {
     if (streamKeepAlive.isZero()) {
       error("/stream_keep_alive", "must be more than 0, like 15s");
     }
+    Optional<TlsConfig> tls = tls(root.path("tls"));
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
     return new RouterConfig(listen.host(), listen.port(), maxMessageBytes, cassettes, List.copyOf(providers), aliases,
-        resilience, converse, adminListen, observability, streamKeepAlive);
+        resilience, converse, adminListen, observability, streamKeepAlive, tls);
+  }
+
+  private Optional<TlsConfig> tls(JsonNode section) {
+    if (section.isMissingNode()) {
+      return Optional.empty();
+    }
+    if (!section.isObject()) {
+      error("/tls", "must be a mapping like { cert_file: server.pem, key_file: server-key.pem, client_ca_file: "
+          + "clients-ca.pem }");
+      return Optional.empty();
+    }
+    checkKnownFields((ObjectNode) section, "/tls", Set.of("cert_file", "key_file", "client_ca_file"));
+    Optional<Path> certFile = file(section, "/tls/cert_file", "is required: the server's certificate (PEM)");
+    Optional<Path> keyFile = file(section, "/tls/key_file", "is required: the private key of cert_file (PEM)");
+    Optional<Path> clientCaFile = section.has("client_ca_file")
+        ? file(section, "/tls/client_ca_file", "must name a file") : Optional.empty();
+    // With an error reported, what is returned does not matter: the config is refused.
+    return certFile.isPresent() && keyFile.isPresent()
+        ? Optional.of(new TlsConfig(certFile.get(), keyFile.get(), clientCaFile)) : Optional.empty();
+  }
+
+  /** The readable file a field names; its contents are checked when the router starts. */
+  private Optional<Path> file(JsonNode section, String pointer, String whenMissing) {
+    String name = text(section, pointer, "");
+    if (name.isEmpty()) {
+      error(pointer, whenMissing);
+      return Optional.empty();
+    }
+    try {
+      Path file = Path.of(name);
+      if (Files.isRegularFile(file) && Files.isReadable(file)) {
+        return Optional.of(file);
+      }
+      error(pointer, Files.exists(file) ? name + " is not a readable file"
+          : "no file " + name + " (relative to the working directory, " + Path.of("").toAbsolutePath() + ")");
+    } catch (InvalidPathException e) {
+      error(pointer, "is not a file path: " + e.getReason());
+    }
+    return Optional.empty();
   }
 
   private CassetteConfig cassettes(JsonNode section) {

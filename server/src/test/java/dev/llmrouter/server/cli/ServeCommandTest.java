@@ -9,10 +9,20 @@ import dev.llmrouter.server.cli.ServeCommand.Flags;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.ObservabilityConfig;
 import dev.llmrouter.server.config.RouterConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The router's own flags, applied over a config file. */
+/** The router's own flags, applied over a config file; what it says when it cannot start. */
 class ServeCommandTest {
 
   private static RouterConfig parse(String yaml) {
@@ -43,5 +53,29 @@ class ServeCommandTest {
     assertFalse(flagged.callLog());
     assertTrue(assertThrows(UsageException.class, () -> Flags.parse("--call-log", "maybe")).getMessage()
         .contains("--call-log must be on or off"));
+  }
+
+  @Test
+  void tlsFilesThatAreMissingOrDoNotParseStopTheRouterWithOneLine(@TempDir Path dir) throws IOException {
+    Path notPem = Files.writeString(dir.resolve("server.pem"), "not PEM");
+    Path config = Files.writeString(dir.resolve("router.yaml"), "listen: 127.0.0.1:0\ntls: { cert_file: \"%s\" }\n"
+        .formatted(notPem));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(OptionalInt.of(2), ServeCommand.run(List.of("--config", config.toString()), nowhere(),
+        new PrintStream(err, true, StandardCharsets.UTF_8)));
+    assertEquals("llm-router: invalid config:\n  tls.key_file: is required: the private key of cert_file (PEM)\n",
+        err.toString(StandardCharsets.UTF_8));
+
+    Files.writeString(config, "listen: 127.0.0.1:0\ntls: { cert_file: \"%s\", key_file: \"%1$s\" }\n"
+        .formatted(notPem));
+    err.reset();
+    assertEquals(OptionalInt.of(1), ServeCommand.run(List.of("--config", config.toString()), nowhere(),
+        new PrintStream(err, true, StandardCharsets.UTF_8)));
+    assertEquals("llm-router: tls.cert_file " + notPem + ": not PEM certificates (Missing -----BEGIN CERTIFICATE----- "
+        + "delimiter)\n", err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static PrintStream nowhere() {
+    return new PrintStream(OutputStream.nullOutputStream());
   }
 }

@@ -7,12 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
 
@@ -152,6 +156,47 @@ class ConfigLoaderTest {
         """);
     assertTrue(message.contains("providers.0.api_key (line 5): must name an environment variable"), message);
     assertFalse(message.contains("sk-literal"), "the key is not echoed");
+  }
+
+  @Test
+  void tlsNamesACertificateAndItsKeyAndOptionallyAClientCa(@TempDir Path dir) throws IOException {
+    Path cert = Files.writeString(dir.resolve("server.pem"), "checked when the router starts");
+    Path key = Files.writeString(dir.resolve("server-key.pem"), "checked when the router starts");
+    Path clientCa = Files.writeString(dir.resolve("clients-ca.pem"), "checked when the router starts");
+    assertEquals(Optional.empty(), parse("listen: 127.0.0.1:50051\n").tls(), "plain text unless configured");
+    assertEquals(Optional.of(new TlsConfig(cert, key, Optional.empty())),
+        parse("tls: { cert_file: \"%s\", key_file: \"%s\" }\n".formatted(cert, key)).tls());
+    TlsConfig mtls = parse("""
+        tls:
+          cert_file: "%s"
+          key_file: "%s"
+          client_ca_file: "%s"
+        """.formatted(cert, key, clientCa)).tls().orElseThrow();
+    assertEquals(Optional.of(clientCa), mtls.clientCaFile());
+    assertEquals(List.of(cert, key, clientCa), mtls.files());
+  }
+
+  @Test
+  void tlsNeedsBothFilesAndFilesThatExist(@TempDir Path dir) throws IOException {
+    Path cert = Files.writeString(dir.resolve("server.pem"), "");
+    assertEquals("invalid config:\n  tls.key_file: is required: the private key of cert_file (PEM)",
+        error("tls: { cert_file: \"%s\" }\n".formatted(cert)));
+    String message = error("""
+        listen: 127.0.0.1:50051
+        tls:
+          cert_file: "%s"
+          key_file: "%s"
+          client_ca_file: ""
+          ca_file: x.pem
+        """.formatted(dir.resolve("missing.pem"), dir));
+    assertTrue(message.contains("tls.cert_file (line 3): no file " + dir.resolve("missing.pem")
+        + " (relative to the working directory, "), message);
+    assertTrue(message.contains("tls.key_file (line 4): " + dir + " is not a readable file"), message);
+    assertTrue(message.contains("tls.client_ca_file (line 5): must name a file"), message);
+    assertTrue(message.contains("tls.ca_file (line 6): unknown field; expected one of [cert_file, client_ca_file, "
+        + "key_file]"), message);
+    assertTrue(error("tls: server.pem\n").contains("tls (line 1): must be a mapping like { cert_file: server.pem, "
+        + "key_file: server-key.pem, client_ca_file: clients-ca.pem }"));
   }
 
   @Test

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -34,8 +35,15 @@ public final class ExternalProcess {
 
   /** Runs a command in a folder, with no input, and waits for it at most {@code timeout}. */
   public static Run run(Path directory, Duration timeout, String... command) {
+    return run(directory, timeout, Map.of(), command);
+  }
+
+  /** As above, with {@code environment} added to the variables the command inherits. */
+  public static Run run(Path directory, Duration timeout, Map<String, String> environment, String... command) {
     try {
-      Process process = new ProcessBuilder(command).directory(directory.toFile()).start();
+      ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile());
+      builder.environment().putAll(environment);
+      Process process = builder.start();
       process.getOutputStream().close();
       CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
       CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
