@@ -61,16 +61,16 @@ public final class RouterServer {
   private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
 
   private final Vertx vertx;
-  private final HttpServer httpServer;
+  private final EventLoopListeners listeners;
   private final Optional<HttpServer> adminServer;
   private final RoutePlanner routes;
   private final Observability observability;
   private final long sessionSweeper;
 
-  private RouterServer(Vertx vertx, HttpServer httpServer, Optional<HttpServer> adminServer, RoutePlanner routes,
-      Observability observability, long sessionSweeper) {
+  private RouterServer(Vertx vertx, EventLoopListeners listeners, Optional<HttpServer> adminServer,
+      RoutePlanner routes, Observability observability, long sessionSweeper) {
     this.vertx = vertx;
-    this.httpServer = httpServer;
+    this.listeners = listeners;
     this.adminServer = adminServer;
     this.routes = routes;
     this.observability = observability;
@@ -78,13 +78,14 @@ public final class RouterServer {
   }
 
   /**
-   * A Vert.x whose own metrics (upstream HTTP requests, connections, worker pools) go to {@code registry}, through
-   * vertx-micrometer-metrics: start the router on it with {@link #start(Vertx, RouterConfig, PrometheusMeterRegistry)}
-   * so that one scrape shows them beside the router's.
+   * A Vert.x with {@code eventLoops} event loops (the router's {@code event_loops}), whose own metrics (upstream HTTP
+   * requests, connections, worker pools) go to {@code registry}, through vertx-micrometer-metrics: start the router on
+   * it with {@link #start(Vertx, RouterConfig, PrometheusMeterRegistry)} so that one scrape shows them beside the
+   * router's.
    */
-  public static Vertx instrumentedVertx(PrometheusMeterRegistry registry) {
+  public static Vertx instrumentedVertx(PrometheusMeterRegistry registry, int eventLoops) {
     return Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
             // Vert.x's HTTP server series would count every RPC as a POST with status 200, at a cost on every call
             // (a meter lookup per request); the router's own series count RPCs with their gRPC status instead.
             .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
@@ -94,7 +95,10 @@ public final class RouterServer {
         .build();
   }
 
-  /** Starts a server with a metrics registry of its own; port 0 picks a free port (see {@link #port()}). */
+  /**
+   * Starts a server with a metrics registry of its own; port 0 picks a free port (see {@link #port()}). Its
+   * connections are served by {@code config.eventLoops()} event loops: {@code vertx} needs at least that many.
+   */
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config) {
     return start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
@@ -150,10 +154,11 @@ public final class RouterServer {
     HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(true)
         .setMaxHeaderSize(MAX_HEADER_BYTES);
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
-    return listen(vertx.createHttpServer(options).requestHandler(guarded), config.host(), config.port())
-        .compose(server -> listenAdmin(vertx, config, guarded, registry)
-            .map(admin -> new RouterServer(vertx, server, admin, routes, observability, sweeper))
-            .onFailure(failure -> server.close()))
+    return whyNotListening(EventLoopListeners.listen(vertx, config.eventLoops(), options, guarded, config.host(),
+        config.port()), config.host(), config.port())
+        .compose(listeners -> listenAdmin(vertx, config, guarded, registry)
+            .map(admin -> new RouterServer(vertx, listeners, admin, routes, observability, sweeper))
+            .onFailure(failure -> listeners.close()))
         .onFailure(failure -> {
           vertx.cancelTimer(sweeper);
           closeObservability(vertx, observability);
@@ -177,12 +182,16 @@ public final class RouterServer {
   }
 
   private static Future<HttpServer> listen(HttpServer server, String host, int port) {
-    return server.listen(port, host).recover(failure -> Future.failedFuture(
+    return whyNotListening(server.listen(port, host), host, port);
+  }
+
+  private static <T> Future<T> whyNotListening(Future<T> listening, String host, int port) {
+    return listening.recover(failure -> Future.failedFuture(
         "cannot listen on " + host + ":" + port + ": " + failure.getMessage()));
   }
 
   public int port() {
-    return httpServer.actualPort();
+    return listeners.port();
   }
 
   /** The admin listener's port, when {@code admin_listen} is set. */
@@ -192,7 +201,7 @@ public final class RouterServer {
 
   public Future<Void> close() {
     vertx.cancelTimer(sessionSweeper);
-    return Future.all(httpServer.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
+    return Future.all(listeners.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
         .compose(v -> routes.close())
         .compose(v -> closeObservability(vertx, observability));
   }
