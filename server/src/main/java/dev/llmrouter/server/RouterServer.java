@@ -85,7 +85,8 @@ public final class RouterServer {
    */
   public static Vertx instrumentedVertx(PrometheusMeterRegistry registry, int eventLoops) {
     return Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(eventLoops).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .with(new VertxOptions().setEventLoopPoolSize(eventLoops)
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
             // Vert.x's HTTP server series would count every RPC as a POST with status 200, at a cost on every call
             // (a meter lookup per request); the router's own series count RPCs with their gRPC status instead.
             .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)

@@ -114,7 +114,8 @@ public final class ConfigLoader {
       return RouterConfig.DEFAULT_EVENT_LOOPS;
     }
     // A number, or digits from an ${ENV} reference (substituted as text).
-    boolean whole = value.isIntegralNumber() && value.canConvertToInt() || value.isTextual() && value.asText().matches("\\d{1,9}");
+    boolean whole = value.isIntegralNumber() && value.canConvertToInt()
+        || value.isTextual() && value.asText().matches("\\d{1,9}");
     if (!whole || value.asLong() < 1 || value.asLong() > MAX_EVENT_LOOPS) {
       error("/event_loops", "must be a whole number from 1 to " + MAX_EVENT_LOOPS + " (the default is one per core: "
           + RouterConfig.DEFAULT_EVENT_LOOPS + " here), not '" + value.asText() + "'");

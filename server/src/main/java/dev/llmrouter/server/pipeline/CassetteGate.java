@@ -142,8 +142,8 @@ final class CassetteGate {
       } else if (cassette.isPresent()) {
         answer.fail(new CallError(GrpcStatus.FAILED_PRECONDITION, "the cassette "
             + store.pathOf(options.scope(), canonical.key()) + " has " + cassette.get().takes().size()
-            + " take(s); this is identical request number " + (take.index() + 1) + " of the sequence. Record the missing "
-            + "takes with --mode record (or auto) and x-cassette-take: sequence"));
+            + " take(s); this is identical request number " + (take.index() + 1) + " of the sequence. Record the "
+            + "missing takes with --mode record (or auto) and x-cassette-take: sequence"));
       } else {
         miss(options.scope(), canonical, answer);
       }
