@@ -41,7 +41,7 @@
 #
 # Usage:   bench/proxy-overhead.sh
 # Knobs:   N=100000 DIRECT_CONNS=4 CONNS=4 STREAMS=16 ROUNDS=2 WARMUP=100000 RATES="2000 5000" LAT_CONNS="10 1"
-#          LAT_SECONDS=10 MAX_SHARE=0.8
+#          LAT_SECONDS=10 MAX_SHARE=0.8 EVENT_LOOPS= (the router's --event-loops; empty: its default, one per core)
 # Needs:   server/target/llm-router.jar (this script builds nothing: mvn -B -q -DskipTests package), Java 17, Node 18+
 #          with the Node example's dependencies (npm ci is run if missing), h2load and nginx (apt-installed if
 #          missing), curl.
@@ -58,6 +58,7 @@ RATES=${RATES:-"2000 5000"}
 LAT_CONNS=${LAT_CONNS:-"10 1"}
 LAT_SECONDS=${LAT_SECONDS:-10}
 MAX_SHARE=${MAX_SHARE:-0.8}
+EVENT_LOOPS=${EVENT_LOOPS:-}
 
 # shellcheck source=bench/lib.sh
 . bench/lib.sh # JAR, BUF, CHAT, HEALTH, the mock's request and answer; the helpers
@@ -94,7 +95,7 @@ cassettes: { mode: "off" }
 providers:
   - { name: mock, type: openai, base_url: "http://127.0.0.1:$MOCK_PORT/v1" }
 EOF
-start_router --config "$WORK/router.yaml" --port 0
+start_router --config "$WORK/router.yaml" --port 0 ${EVENT_LOOPS:+--event-loops "$EVENT_LOOPS"}
 
 # ---- correctness first: Chat must be answered live by the mock, gRPC OK --------------------------------------------
 if ! why=$(check_live); then echo "$why" >&2; exit 1; fi

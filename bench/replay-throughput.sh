@@ -34,7 +34,7 @@
 #
 # Usage:   bench/replay-throughput.sh
 # Knobs:   N=200000 CONNS=4 STREAMS=16 ROUNDS=2 WARMUP=100000 RATE=10000 LAT_CONNS=10 LAT_STREAMS="1 32" LAT_SECONDS=10
-#          CALL_LOG=on
+#          CALL_LOG=on EVENT_LOOPS= (the router's --event-loops; empty: its default, one per core)
 # Needs:   server/target/llm-router.jar (this script builds nothing: mvn -B -q -DskipTests package), Java 17, Node 18+
 #          with the Node example's dependencies (npm ci is run if missing), and h2load (apt-installed if missing).
 set -euo pipefail
@@ -50,6 +50,7 @@ RATE=${RATE:-10000}
 LAT_CONNS=${LAT_CONNS:-10}
 LAT_STREAMS=${LAT_STREAMS:-"1 32"}
 LAT_SECONDS=${LAT_SECONDS:-10}
+EVENT_LOOPS=${EVENT_LOOPS:-}
 
 CHAT_JSON='{"model": "openai/gpt-4o-mini", "messages": [{"role": "ROLE_USER", "parts": [{"text": "What is the capital of France?"}]}]}'
 
@@ -64,7 +65,7 @@ grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
 
 # ---- start the router ----------------------------------------------------------------------------------------------
 print_setup "llm-router replay-hit benchmark"
-start_router --port 0 --data-dir "$WORK/data" --call-log "$CALL_LOG"
+start_router --port 0 --data-dir "$WORK/data" --call-log "$CALL_LOG" ${EVENT_LOOPS:+--event-loops "$EVENT_LOOPS"}
 
 # ---- correctness first: the Chat request must be a replay hit, answered gRPC OK ------------------------------------
 if ! reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge -d "$CHAT_JSON" "http://127.0.0.1:$PORT/$CHAT" 2>&1); then

@@ -66,17 +66,17 @@ public final class RouterServer {
   private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
 
   private final Vertx vertx;
-  private final HttpServer httpServer;
+  private final EventLoopListeners listeners;
   private final Optional<HttpServer> adminServer;
   private final Optional<ListenerTls> tls;
   private final RoutePlanner routes;
   private final Observability observability;
   private final long sessionSweeper;
 
-  private RouterServer(Vertx vertx, HttpServer httpServer, Optional<HttpServer> adminServer,
+  private RouterServer(Vertx vertx, EventLoopListeners listeners, Optional<HttpServer> adminServer,
       Optional<ListenerTls> tls, RoutePlanner routes, Observability observability, long sessionSweeper) {
     this.vertx = vertx;
-    this.httpServer = httpServer;
+    this.listeners = listeners;
     this.adminServer = adminServer;
     this.tls = tls;
     this.routes = routes;
@@ -85,13 +85,15 @@ public final class RouterServer {
   }
 
   /**
-   * A Vert.x whose own metrics (upstream HTTP requests, connections, worker pools) go to {@code registry}, through
-   * vertx-micrometer-metrics: start the router on it with {@link #start(Vertx, RouterConfig, PrometheusMeterRegistry)}
-   * so that one scrape shows them beside the router's.
+   * A Vert.x with {@code eventLoops} event loops (the router's {@code event_loops}), whose own metrics (upstream HTTP
+   * requests, connections, worker pools) go to {@code registry}, through vertx-micrometer-metrics: start the router on
+   * it with {@link #start(Vertx, RouterConfig, PrometheusMeterRegistry)} so that one scrape shows them beside the
+   * router's.
    */
-  public static Vertx instrumentedVertx(PrometheusMeterRegistry registry) {
+  public static Vertx instrumentedVertx(PrometheusMeterRegistry registry, int eventLoops) {
     return Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .with(new VertxOptions().setEventLoopPoolSize(eventLoops)
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
             // Vert.x's HTTP server series would count every RPC as a POST with status 200, at a cost on every call
             // (a meter lookup per request); the router's own series count RPCs with their gRPC status instead.
             .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
@@ -101,7 +103,10 @@ public final class RouterServer {
         .build();
   }
 
-  /** Starts a server with a metrics registry of its own; port 0 picks a free port (see {@link #port()}). */
+  /**
+   * Starts a server with a metrics registry of its own; port 0 picks a free port (see {@link #port()}). Its
+   * connections are served by {@code config.eventLoops()} event loops: {@code vertx} needs at least that many.
+   */
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config) {
     return start(vertx, config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
@@ -170,13 +175,15 @@ public final class RouterServer {
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
     HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
         config.streamKeepAlive(), new HttpIngress.Dialects(new OpenAiChatDialect(), null, null, new GeminiDialect()));
-    return listen(vertx.createHttpServer(options).requestHandler(ingress), config.host(), config.port())
-        .compose(server -> listenAdmin(vertx, config, guarded, registry, tls)
+    return whyNotListening(EventLoopListeners.listen(vertx, config.eventLoops(), options, ingress, config.host(),
+        config.port()), config.host(), config.port())
+        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls)
             .map(admin -> {
-              tls.ifPresent(files -> files.reloadOnChange(Stream.concat(Stream.of(server), admin.stream()).toList()));
-              return new RouterServer(vertx, server, admin, tls, routes, observability, sweeper);
+              tls.ifPresent(files -> files.reloadOnChange(
+                  Stream.concat(listeners.servers().stream(), admin.stream()).toList()));
+              return new RouterServer(vertx, listeners, admin, tls, routes, observability, sweeper);
             })
-            .onFailure(failure -> server.close()))
+            .onFailure(failure -> listeners.close()))
         .onFailure(failure -> {
           vertx.cancelTimer(sweeper);
           closeObservability(vertx, observability);
@@ -206,12 +213,16 @@ public final class RouterServer {
   }
 
   private static Future<HttpServer> listen(HttpServer server, String host, int port) {
-    return server.listen(port, host).recover(failure -> Future.failedFuture(
+    return whyNotListening(server.listen(port, host), host, port);
+  }
+
+  private static <T> Future<T> whyNotListening(Future<T> listening, String host, int port) {
+    return listening.recover(failure -> Future.failedFuture(
         "cannot listen on " + host + ":" + port + ": " + failure.getMessage()));
   }
 
   public int port() {
-    return httpServer.actualPort();
+    return listeners.port();
   }
 
   /** The admin listener's port, when {@code admin_listen} is set. */
@@ -222,7 +233,7 @@ public final class RouterServer {
   public Future<Void> close() {
     vertx.cancelTimer(sessionSweeper);
     tls.ifPresent(ListenerTls::close);
-    return Future.all(httpServer.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
+    return Future.all(listeners.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
         .compose(v -> routes.close())
         .compose(v -> closeObservability(vertx, observability));
   }

@@ -72,9 +72,16 @@ public final class ChatEventStream implements ReadStream<ChatEvent> {
     }
   }
 
-  /** Runs once when the stream ends, fails or is cancelled (to release timers and the like). */
+  /**
+   * Runs once when the stream ends, fails or is cancelled (to release timers and the like); at once when it already
+   * has.
+   */
   public void closeHandler(Runnable handler) {
-    this.closeHandler = handler;
+    if (isClosed()) {
+      handler.run();
+    } else {
+      this.closeHandler = handler;
+    }
   }
 
   /**

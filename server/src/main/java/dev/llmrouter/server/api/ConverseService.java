@@ -21,6 +21,7 @@ import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
 import dev.llmrouter.server.answer.CallError;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
@@ -70,6 +71,8 @@ public final class ConverseService {
   public void converse(GrpcServerRequest<ConverseRequest, ConverseEvent> call) {
     GrpcServerResponse<ConverseRequest, ConverseEvent> response = call.response();
     ConverseSession[] session = new ConverseSession[1];
+    // The stream's own context: a session resumed here may run on another event loop, and writes come back here.
+    Context streamContext = vertx.getOrCreateContext();
     metrics.streamOpened("Converse", 1);
     AtomicBoolean open = new AtomicBoolean(true);
     Runnable closed = () -> {
@@ -80,21 +83,29 @@ public final class ConverseService {
     ConverseSession.Output output = new ConverseSession.Output() {
       @Override
       public void send(ConverseEvent event) {
-        response.write(event);
+        ConverseSession.onContext(streamContext, () -> response.write(event));
       }
 
       @Override
       public boolean isFull() {
-        return response.writeQueueFull();
+        return response.writeQueueFull(); // thread-safe (Vert.x locks the connection); writes queued here lag
       }
 
       @Override
       public void whenDrained(Runnable action) {
-        // The client's requests wait too, so a flood of messages cannot outrun the answers.
-        call.pause();
-        response.drainHandler(v -> {
-          call.resume();
-          action.run();
+        ConverseSession.onContext(streamContext, () -> {
+          // The client's requests wait too, so a flood of messages cannot outrun the answers.
+          call.pause();
+          Runnable resume = () -> {
+            call.resume();
+            action.run();
+          };
+          // Seen from the session's context, the queue may have drained since it looked.
+          if (response.writeQueueFull()) {
+            response.drainHandler(v -> resume.run());
+          } else {
+            resume.run();
+          }
         });
       }
     };
@@ -138,8 +149,10 @@ public final class ConverseService {
       ending.run(() -> ending.whenNoModelCallRuns(() -> {
         sessions.remove(ending.id());
         ending.close();
-        endQuietly(response);
-        closed.run();
+        ConverseSession.onContext(streamContext, () -> {
+          endQuietly(response);
+          closed.run();
+        });
       }));
     }));
   }

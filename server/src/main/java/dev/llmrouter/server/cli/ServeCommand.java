@@ -31,6 +31,9 @@ public final class ServeCommand {
       embedded default: replay mode over cassettes/recorded, on 127.0.0.1:50051""");
   private static final Flag PORT = Flag.withValue("--port", "N",
       "listen on port N (0 picks a free port); overrides `listen`");
+  private static final Flag EVENT_LOOPS = Flag.withValue("--event-loops", "N", """
+      serve connections on N event loops (threads; default one per core);
+      overrides `event_loops`""");
   private static final Flag MODE = Flag.withValue("--mode", "MODE",
       "cassette mode: replay, record, auto or off; overrides `cassettes.mode`");
   private static final Flag CASSETTES = Flag.withValue("--cassettes", "DIR",
@@ -46,10 +49,10 @@ public final class ServeCommand {
   private static final String UNDER_FLAGS = " ".repeat(("usage: " + Syntax.JAR + " ").length());
   private static final String UNDER_JAR = " ".repeat("usage: ".length());
   private static final Syntax SYNTAX = new Syntax("", "[--config FILE] [--port N] [--mode MODE] [--cassettes DIR]\n"
-      + UNDER_FLAGS + "[--track-usage FILE] [--data-dir DIR] [--call-log on|off]\n"
+      + UNDER_FLAGS + "[--track-usage FILE] [--data-dir DIR] [--call-log on|off] [--event-loops N]\n"
       + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune ...  (see `cassettes --help`)\n"
       + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)", "",
-      List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG));
+      List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG, EVENT_LOOPS));
 
   private static final int OK = 0;
   private static final int CANNOT_START = 1;
@@ -68,10 +71,11 @@ public final class ServeCommand {
    * @param trackUsage the file listing the cassettes that answered, for `cassettes prune --unused`
    * @param dataDir overrides `data_dir` (where the call log is kept)
    * @param callLog overrides `call_log.enabled`
+   * @param eventLoops overrides `event_loops`
    */
   record Flags(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
       Optional<String> cassetteDir, Optional<String> trackUsage, Optional<String> dataDir,
-      Optional<Boolean> callLog) {
+      Optional<Boolean> callLog, Optional<Integer> eventLoops) {
 
     /** @throws UsageException naming the bad flag or value */
     static Flags parse(String... args) {
@@ -82,7 +86,8 @@ public final class ServeCommand {
       return new Flags(arguments.value(CONFIG.name()), arguments.value(PORT.name()).map(Flags::port),
           arguments.value(MODE.name()).map(Flags::mode), arguments.value(CASSETTES.name()),
           arguments.value(TRACK_USAGE.name()), arguments.value(DATA_DIR.name()),
-          arguments.value(CALL_LOG.name()).map(Flags::callLog));
+          arguments.value(CALL_LOG.name()).map(Flags::callLog),
+          arguments.value(EVENT_LOOPS.name()).map(Flags::eventLoops));
     }
 
     private static int port(String value) {
@@ -95,6 +100,17 @@ public final class ServeCommand {
         // Reported below, as for a number out of range.
       }
       throw SYNTAX.error("--port must be a number from 0 to 65535, not '" + value + "'");
+    }
+
+    private static int eventLoops(String value) {
+      if (value.matches("\\d{1,9}")) {
+        int number = Integer.parseInt(value);
+        if (number >= 1 && number <= ConfigLoader.MAX_EVENT_LOOPS) {
+          return number;
+        }
+      }
+      throw SYNTAX.error("--event-loops must be a number from 1 to " + ConfigLoader.MAX_EVENT_LOOPS + ", not '"
+          + value + "'");
     }
 
     private static String mode(String value) {
@@ -132,6 +148,9 @@ public final class ServeCommand {
       }
       if (callLog.isPresent()) {
         result = result.withObservability(result.observability().withCallLog(callLog.get()));
+      }
+      if (eventLoops.isPresent()) {
+        result = result.withEventLoops(eventLoops.get());
       }
       return result;
     }
@@ -174,7 +193,7 @@ public final class ServeCommand {
       return OptionalInt.of(BAD_CONFIG);
     }
     PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Vertx vertx = RouterServer.instrumentedVertx(metrics);
+    Vertx vertx = RouterServer.instrumentedVertx(metrics, config.eventLoops());
     RouterServer server;
     try {
       server = RouterServer.start(vertx, config, metrics).toCompletionStage().toCompletableFuture().join();

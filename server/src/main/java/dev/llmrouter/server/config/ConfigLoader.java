@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * listen: 127.0.0.1:50051
+ * event_loops: 2
  * admin_listen: 127.0.0.1:9464
  * max_message_bytes: 16777216
  * data_dir: data
@@ -48,6 +49,9 @@ import java.util.regex.Pattern;
  * </pre>
  */
 public final class ConfigLoader {
+
+  /** Each event loop is a thread: a bound far above any core count, against a typo starting thousands. */
+  public static final int MAX_EVENT_LOOPS = 1024;
 
   private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
   private static final Pattern WHOLE_ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
@@ -81,13 +85,14 @@ public final class ConfigLoader {
   private RouterConfig load(String yaml) {
     ObjectNode root = readTree(yaml);
     checkKnownFields(root, "",
-        Set.of("listen", "admin_listen", "max_message_bytes", "cassettes", "providers", "models", "retry",
-            "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive", "tls"));
+        Set.of("listen", "event_loops", "admin_listen", "max_message_bytes", "cassettes", "providers", "models",
+            "retry", "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive", "tls"));
 
     RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
     Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
         ? Optional.of(address(root, "/admin_listen", "")) : Optional.empty();
 
+    int eventLoops = eventLoops(root);
     long maxMessageBytes = root.has("max_message_bytes") ? root.get("max_message_bytes").asLong(-1)
         : RouterConfig.DEFAULT_MAX_MESSAGE_BYTES;
     if (maxMessageBytes < 256 * 1024) {
@@ -108,8 +113,24 @@ public final class ConfigLoader {
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
-    return new RouterConfig(listen.host(), listen.port(), maxMessageBytes, cassettes, List.copyOf(providers), aliases,
-        resilience, converse, adminListen, observability, streamKeepAlive, tls);
+    return new RouterConfig(listen.host(), listen.port(), eventLoops, maxMessageBytes, cassettes,
+        List.copyOf(providers), aliases, resilience, converse, adminListen, observability, streamKeepAlive, tls);
+  }
+
+  private int eventLoops(ObjectNode root) {
+    JsonNode value = root.path("event_loops");
+    if (value.isMissingNode()) {
+      return RouterConfig.DEFAULT_EVENT_LOOPS;
+    }
+    // A number, or digits from an ${ENV} reference (substituted as text).
+    boolean whole = value.isIntegralNumber() && value.canConvertToInt()
+        || value.isTextual() && value.asText().matches("\\d{1,9}");
+    if (!whole || value.asLong() < 1 || value.asLong() > MAX_EVENT_LOOPS) {
+      error("/event_loops", "must be a whole number from 1 to " + MAX_EVENT_LOOPS + " (the default is one per core: "
+          + RouterConfig.DEFAULT_EVENT_LOOPS + " here), not '" + value.asText() + "'");
+      return RouterConfig.DEFAULT_EVENT_LOOPS;
+    }
+    return value.asInt();
   }
 
   private Optional<TlsConfig> tls(JsonNode section) {

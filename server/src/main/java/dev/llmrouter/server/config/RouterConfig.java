@@ -10,6 +10,7 @@ import java.util.Optional;
  *
  * @param host the address to listen on
  * @param port the port to listen on; 0 picks a free one
+ * @param eventLoops how many event loops serve the listener's connections
  * @param maxMessageBytes the largest gRPC message accepted or sent
  * @param cassettes the record/replay settings
  * @param providers the upstream deployments, by name
@@ -24,6 +25,7 @@ import java.util.Optional;
 public record RouterConfig(
     String host,
     int port,
+    int eventLoops,
     long maxMessageBytes,
     CassetteConfig cassettes,
     List<ProviderConfig> providers,
@@ -38,6 +40,9 @@ public record RouterConfig(
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
   public static final Duration DEFAULT_STREAM_KEEP_ALIVE = Duration.ofSeconds(15);
 
+  /** One event loop per core: the most a router can use, as each loop is one thread. */
+  public static final int DEFAULT_EVENT_LOOPS = Runtime.getRuntime().availableProcessors();
+
   /** A {@code host:port} to listen on; port 0 picks a free one. */
   public record Address(String host, int port) {
   }
@@ -47,17 +52,22 @@ public record RouterConfig(
   }
 
   public RouterConfig withPort(int newPort) {
-    return new RouterConfig(host, newPort, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
+    return new RouterConfig(host, newPort, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
         adminListen, observability, streamKeepAlive, tls);
   }
 
   public RouterConfig withObservability(ObservabilityConfig newObservability) {
-    return new RouterConfig(host, port, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
+    return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
         adminListen, newObservability, streamKeepAlive, tls);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
-    return new RouterConfig(host, port, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
+    return new RouterConfig(host, port, eventLoops, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
         adminListen, observability, streamKeepAlive, tls);
+  }
+
+  public RouterConfig withEventLoops(int newEventLoops) {
+    return new RouterConfig(host, port, newEventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
+        converse, adminListen, observability, streamKeepAlive, tls);
   }
 }

@@ -45,17 +45,19 @@ import java.util.stream.Collectors;
  * call without tools asks the model to sum up (the configured final prompt).
  *
  * <p>A session outlives its stream: {@link #detach} keeps it for a later {@link #attach}. Everything runs on the
- * session's Vert.x context ({@link #run}), so its state needs no locking.
+ * session's Vert.x context ({@link #run}), so its state needs no locking, even when a stream on another event loop
+ * resumes it: one owner is simpler than a lock around a history, a tool loop and a running model call.
  */
 public final class ConverseSession {
 
-  /** Where the session's events go: the stream attached to it. */
+  /** Where the session's events go: the stream attached to it, which may live on another context. */
   public interface Output {
     void send(ConverseEvent event);
 
     /** True while the stream's write queue is full: the session pauses its model call until {@link #whenDrained}. */
     boolean isFull();
 
+    /** Runs {@code action} once the stream's write queue has room (on the stream's context). */
     void whenDrained(Runnable action);
   }
 
@@ -103,10 +105,15 @@ public final class ConverseSession {
 
   /** Runs an action on the session's context (callers on another event loop hop over). */
   public void run(Runnable action) {
-    if (Vertx.currentContext() == context) {
+    onContext(context, action);
+  }
+
+  /** Runs an action on {@code owner}: at once when already there, otherwise queued on it. */
+  public static void onContext(Context owner, Runnable action) {
+    if (Vertx.currentContext() == owner) {
       action.run();
     } else {
-      context.runOnContext(v -> action.run());
+      owner.runOnContext(v -> action.run());
     }
   }
 
@@ -374,7 +381,7 @@ public final class ConverseSession {
     if (output.isFull() && running != null && state == State.GENERATING) {
       ChatEventStream paused = running;
       paused.pause();
-      output.whenDrained(paused::resume);
+      output.whenDrained(() -> run(paused::resume));
     }
   }
 }

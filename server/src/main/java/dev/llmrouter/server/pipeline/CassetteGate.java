@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -41,7 +40,9 @@ import java.util.function.Supplier;
  *   <li>`auto`: replay on a hit, record on a miss.</li>
  * </ul>
  * Identical requests recorded at the same time share one upstream call: the first records, the others replay it.
- * Disk work (reading, writing, the closest cassette of a miss) runs on worker threads.
+ * Identical sequenced requests take the takes in turn, and each recorded take is written after the call with the take
+ * before it has ended, so concurrent calls never lose or reorder takes. Disk work (reading, writing, the closest
+ * cassette of a miss) runs on worker threads. Calls come from every event loop: the shared state here is concurrent.
  */
 final class CassetteGate {
 
@@ -56,9 +57,26 @@ final class CassetteGate {
   private final CassetteUsageLog usageLog;
   private final CallMetrics metrics;
   private final Map<String, Future<Cassette>> recordingsInFlight = new ConcurrentHashMap<>();
-  private final Map<String, AtomicInteger> takeCounters = new ConcurrentHashMap<>();
+  private final Map<String, TakeSequence> takeSequences = new ConcurrentHashMap<>();
   private final Cache<ByteString, CanonicalRequest> recentKeys = Caffeine.newBuilder()
       .maximumWeight(KEY_CACHE_BYTES).weigher((ByteString bytes, CanonicalRequest key) -> bytes.size() * 8).build();
+
+  /** A call's take of a cassette: its index, and when the call with the take before it has ended. */
+  private record Take(int index, Future<Void> previousCallEnded) {
+    static final Take FIRST = new Take(0, Future.succeededFuture());
+  }
+
+  /** The takes of one cassette, handed to identical sequenced calls in the order they come. */
+  private static final class TakeSequence {
+    private int next;
+    private Future<Void> lastCallEnded = Future.succeededFuture();
+
+    synchronized Take next(Future<Void> callEnded) {
+      Take take = new Take(next++, lastCallEnded);
+      lastCallEnded = callEnded;
+      return take;
+    }
+  }
 
   /**
    * @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded`
@@ -85,7 +103,7 @@ final class CassetteGate {
         answer.fail(new CallError(GrpcStatus.INTERNAL, "cannot compute the cassette key: " + keyed.cause()));
       } else if (options.mode() == CassetteMode.RECORD) {
         CanonicalRequest canonical = keyed.result();
-        record(canonical, options, plan, nextTake(options, canonical.key()), live, answer, context);
+        record(canonical, options, plan, nextTake(options, canonical.key(), answer), live, answer, context);
       } else {
         consult(keyed.result(), options, plan, live, answer, context);
       }
@@ -115,17 +133,17 @@ final class CassetteGate {
         answer.fail(corrupt(found.cause()));
         return;
       }
-      int take = nextTake(options, canonical.key());
+      Take take = nextTake(options, canonical.key(), answer);
       Optional<Cassette> cassette = found.result();
-      if (cassette.isPresent() && take < cassette.get().takes().size()) {
-        replay(cassette.get(), take, options, plan, answer);
+      if (cassette.isPresent() && take.index() < cassette.get().takes().size()) {
+        replay(cassette.get(), take.index(), options, plan, answer);
       } else if (options.mode() == CassetteMode.AUTO) {
         record(canonical, options, plan, take, live, answer, context);
       } else if (cassette.isPresent()) {
         answer.fail(new CallError(GrpcStatus.FAILED_PRECONDITION, "the cassette "
             + store.pathOf(options.scope(), canonical.key()) + " has " + cassette.get().takes().size()
-            + " take(s); this is identical request number " + (take + 1) + " of the sequence. Record the missing "
-            + "takes with --mode record (or auto) and x-cassette-take: sequence"));
+            + " take(s); this is identical request number " + (take.index() + 1) + " of the sequence. Record the "
+            + "missing takes with --mode record (or auto) and x-cassette-take: sequence"));
       } else {
         miss(options.scope(), canonical, answer);
       }
@@ -142,11 +160,13 @@ final class CassetteGate {
   }
 
   /** Which take of a cassette this call gets: the first, or the next of its sequence when sequencing is on. */
-  private int nextTake(CallOptions options, String key) {
+  private Take nextTake(CallOptions options, String key, ChatEventStream answer) {
     if (!options.sequenced()) {
-      return 0;
+      return Take.FIRST;
     }
-    return takeCounters.computeIfAbsent(options.scope() + "/" + key, k -> new AtomicInteger()).getAndIncrement();
+    Promise<Void> ended = Promise.promise();
+    answer.closeHandler(ended::tryComplete);
+    return takeSequences.computeIfAbsent(options.scope() + "/" + key, k -> new TakeSequence()).next(ended.future());
   }
 
   private void replay(Cassette cassette, int take, CallOptions options, CallPlan plan, ChatEventStream answer) {
@@ -200,7 +220,7 @@ final class CassetteGate {
    * Calls upstream while relaying to the caller, with ids and timestamps normalised, and writes the cassette before
    * the `done` event is delivered, so a caller that gets `done` can replay at once. A failed exchange writes nothing.
    */
-  private void record(CanonicalRequest canonical, CallOptions options, CallPlan plan, int takeIndex,
+  private void record(CanonicalRequest canonical, CallOptions options, CallPlan plan, Take take,
       Supplier<UpstreamAttempts> live, ChatEventStream answer, Context context) {
     String id = options.scope() + "/" + canonical.key();
     Promise<Cassette> recording = Promise.promise();
@@ -218,8 +238,19 @@ final class CassetteGate {
     }
     if (!options.sequenced()) {
       recording.future().onComplete(ar -> recordingsInFlight.remove(id));
+      // A recording that ended between this call's lookup and now has left its cassette in the store's cache.
+      Optional<Cassette> recorded = options.mode() == CassetteMode.AUTO
+          ? store.cached(options.scope(), canonical.key()) : Optional.empty();
+      if (recorded.isPresent()) {
+        recording.complete(recorded.get());
+        replay(recorded.get(), 0, options, plan, answer);
+        return;
+      }
+      // Callers waiting for this recording are told when its own caller leaves before it completes.
+      answer.closeHandler(() -> recording.tryFail(new CallError(GrpcStatus.ABORTED, "the identical call that was "
+          + "recording this answer ended before it completed: call again")));
     }
-    List<ChatEvent> take = new ArrayList<>();
+    List<ChatEvent> events = new ArrayList<>();
     List<Long> offsets = new ArrayList<>();
     long startedAt = System.nanoTime();
     UpstreamAttempts attempts = live.get();
@@ -231,18 +262,18 @@ final class CassetteGate {
     upstream.handler(event -> {
       ChatEvent stored = Provenance.withProvider(ResponseNormalizer.normalize(event, canonical.key()),
           attempts.servedBy());
-      take.add(stored);
+      events.add(stored);
       offsets.add((System.nanoTime() - startedAt) / 1_000_000);
       if (!event.hasDone()) {
         answer.emit(Provenance.stampedLive(stored, attempts, CassetteOutcome.CASSETTE_OUTCOME_RECORDED,
             canonical.key(), options.scope()));
         return;
       }
-      Cassette.Take recorded = new Cassette.Take(take, recordTiming ? offsets : List.of());
+      Cassette.Take recorded = new Cassette.Take(events, recordTiming ? offsets : List.of());
       Cassette.ServedBy servedBy = new Cassette.ServedBy(attempts.servedBy().deployment().name(),
           event.getDone().getResponse().getModel());
-      vertx.executeBlocking(() -> write(canonical, options.scope(), takeIndex, servedBy, recorded), false)
-          .onComplete(written -> {
+      Runnable writeThenDeliver = () -> vertx.executeBlocking(
+          () -> write(canonical, options.scope(), take.index(), servedBy, recorded), false).onComplete(written -> {
             if (written.failed()) {
               CallError error = new CallError(GrpcStatus.INTERNAL, "the answer arrived but its cassette could not "
                   + "be written to " + store.pathOf(options.scope(), canonical.key()) + ": "
@@ -255,6 +286,8 @@ final class CassetteGate {
                   canonical.key(), options.scope()));
             }
           });
+      // Takes are written in their order: once the call with the take before this one has ended.
+      take.previousCallEnded().onComplete(previous -> context.runOnContext(v -> writeThenDeliver.run()));
     });
     answer.upstream(upstream.asUpstream());
   }

@@ -68,7 +68,8 @@ class CommandLineTest {
 
     assertEquals(List.of(
         "usage: java -jar server/target/llm-router.jar [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]",
-        "                                              [--track-usage FILE] [--data-dir DIR] [--call-log on|off]",
+        "                                              [--track-usage FILE] [--data-dir DIR] [--call-log on|off]"
+            + " [--event-loops N]",
         "       java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)",
         "       java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)",
         ""), lines.subList(0, 5));

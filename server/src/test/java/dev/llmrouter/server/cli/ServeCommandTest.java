@@ -75,6 +75,16 @@ class ServeCommandTest {
         + "delimiter)\n", err.toString(StandardCharsets.UTF_8));
   }
 
+  @Test
+  void theEventLoopsFlagOverridesTheFile() {
+    assertEquals(1, Flags.parse("--event-loops", "1").applyTo(parse("event_loops: 8\n")).eventLoops());
+    assertEquals(8, Flags.parse().applyTo(parse("event_loops: 8\n")).eventLoops());
+    for (String bad : new String[] {"0", "many", "1025"}) {
+      assertTrue(assertThrows(UsageException.class, () -> Flags.parse("--event-loops", bad)).getMessage()
+          .contains("--event-loops must be a number from 1 to 1024, not '" + bad + "'"));
+    }
+  }
+
   private static PrintStream nowhere() {
     return new PrintStream(OutputStream.nullOutputStream());
   }

@@ -82,6 +82,18 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void eventLoopsAreOnePerCoreUnlessSetToAWholeNumberInRange() {
+    assertEquals(Runtime.getRuntime().availableProcessors(), parse("listen: 127.0.0.1:50051\n").eventLoops());
+    assertEquals(Runtime.getRuntime().availableProcessors(), ConfigLoader.embeddedDefault(name -> null).eventLoops());
+    assertEquals(4, parse("listen: 127.0.0.1:50051\nevent_loops: 4\n").eventLoops());
+    assertEquals(3, ConfigLoader.parse("event_loops: ${LOOPS}\n", Map.of("LOOPS", "3")::get).eventLoops());
+    for (String bad : List.of("0", "-2", "2.5", "two", "1025", "99999999999", "[2]")) {
+      String message = error("listen: 127.0.0.1:50051\nevent_loops: " + bad + "\n");
+      assertTrue(message.contains("event_loops (line 2): must be a whole number from 1 to 1024"), message);
+    }
+  }
+
+  @Test
   void errorsNameTheFieldAndItsLine() {
     String message = error("""
         listen: 127.0.0.1:50051

@@ -15,11 +15,13 @@ import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.api.v1.TurnCompleted;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.RunningRouter;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -30,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,6 +67,7 @@ class ConverseTest {
 
   private RunningRouter router(String mode) {
     RunningRouter router = RunningRouter.start(vertx, """
+        event_loops: 2
         cassettes: { dir: "%s", mode: "%s" }
         converse: { idle_timeout: 10m, max_steps: 6, final_prompt: "%s" }
         providers:
@@ -275,6 +279,37 @@ class ConverseTest {
     Conversation late = Conversation.open(router).send(ConverseRequest.newBuilder().setStart(
         ConverseStart.newBuilder().setResumeSessionId(id)).build());
     assertEquals(Status.Code.NOT_FOUND, late.closed.get(5, TimeUnit.SECONDS).getCode());
+  }
+
+  @Test
+  void aSessionResumedOverAnotherConnectionAndEventLoopFinishesItsTurnThere() throws Exception {
+    String[] pieces = IntStream.range(0, 500).mapToObj(i -> "w" + i + " ").toArray(String[]::new);
+    upstream.answer(r -> {
+      if (toolResultsIn(r, upstream) == 0) {
+        answerToolCall(r, "get_weather", "Paris");
+      } else {
+        answerText(r, pieces);
+      }
+    });
+    RunningRouter router = router("off");
+    Conversation first = Conversation.open(router).send(start("get_weather"));
+    String id = first.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
+    first.user("Weather in Paris?");
+    ConverseEvent toolCalls = first.until(ConverseEvent::hasToolCalls);
+    first.requests.onError(new RuntimeException("the client's network dropped"));
+
+    // A new connection goes to the router's next event loop; the session lives on the loop of the first one.
+    Conversation resumed = Conversation.open(router.newConnection(), new Metadata()).send(ConverseRequest
+        .newBuilder().setStart(ConverseStart.newBuilder().setResumeSessionId(id)).build());
+    assertTrue(resumed.until(ConverseEvent::hasSessionStarted).getSessionStarted().getResumed());
+    resumed.answer(toolCalls, "18C");
+    TurnCompleted turn = resumed.until(ConverseEvent::hasTurnCompleted).getTurnCompleted();
+
+    assertEquals(String.join("", pieces), turn.getMessage().getParts(0).getText());
+    assertEquals(pieces.length, resumed.all.stream().filter(ConverseEvent::hasTextDelta).count(),
+        "every delta reached the resumed stream, in order");
+    resumed.requests.onCompleted();
+    assertEquals(Status.Code.OK, resumed.closed.get(5, TimeUnit.SECONDS).getCode());
   }
 
   @Test

@@ -37,6 +37,7 @@ import dev.llmrouter.api.v1.UsageRow;
 import dev.llmrouter.server.RouterServer;
 import dev.llmrouter.server.cli.CallsCommand;
 import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.MockUpstream;
@@ -98,7 +99,7 @@ class ObservabilityTest {
   @BeforeEach
   void start() {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    vertx = RouterServer.instrumentedVertx(registry);
+    vertx = RouterServer.instrumentedVertx(registry, RouterConfig.DEFAULT_EVENT_LOOPS);
     upstream = MockUpstream.start(vertx);
   }
 

@@ -18,22 +18,38 @@ import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.MetadataUtils;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,9 +58,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Record and replay through the real router: what a caller sees live in record mode is byte for byte what it sees
- * replayed (origin aside), replays need no upstream, re-recording changes no byte, failures write nothing.
+ * replayed (origin aside), replays need no upstream, re-recording changes no byte, failures write nothing. The router
+ * runs {@value #EVENT_LOOPS} event loops, and concurrent calls come over several connections, so they meet on
+ * different loops.
  */
 class CassetteRecordReplayTest {
+
+  private static final int EVENT_LOOPS = 4;
+  private static final int CONNECTIONS = 8;
 
   private static final String TEXT_STREAM = chunk("{\"role\":\"assistant\",\"content\":\"Bonjour\"}", null)
       + chunk("{\"content\":\" le monde\"}", null) + chunk("{}", "\"stop\"")
@@ -70,7 +91,7 @@ class CassetteRecordReplayTest {
 
   @BeforeEach
   void start() {
-    vertx = Vertx.vertx();
+    vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(EVENT_LOOPS));
     upstream = MockUpstream.start(vertx);
   }
 
@@ -94,6 +115,7 @@ class CassetteRecordReplayTest {
 
   private RunningRouter router(String mode) {
     RunningRouter router = RunningRouter.start(vertx, """
+        event_loops: %s
         cassettes:
           dir: "%s"
           mode: %s
@@ -101,7 +123,7 @@ class CassetteRecordReplayTest {
           redact: { patterns: ["acct_[0-9]{6}"], fields: [customer_email] }
         providers:
           - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
-        """.formatted(cassettes, mode, recordTiming, upstream.baseUrl()));
+        """.formatted(EVENT_LOOPS, cassettes, mode, recordTiming, upstream.baseUrl()));
     routers.add(router);
     return router;
   }
@@ -253,28 +275,106 @@ class CassetteRecordReplayTest {
     assertFalse(text.contains("17000000"), "no upstream timestamp in the file");
   }
 
-  @Test
-  void fiftyConcurrentIdenticalRequestsInAutoModeMakeOneUpstreamCall() throws Exception {
-    upstream.answer(r -> vertx.setTimer(200, t -> {
-      served++;
-      r.response().putHeader("content-type", "text/event-stream").end(TEXT_STREAM.formatted(1));
-    }));
-    RunningRouter router = router("auto");
-    ExecutorService callers = Executors.newFixedThreadPool(50);
+  /** Makes {@code count} calls at once, spread over the connections, and returns their results in call order. */
+  private static <T> List<T> concurrently(int count, List<ChatServiceGrpc.ChatServiceBlockingStub> connections,
+      Function<ChatServiceGrpc.ChatServiceBlockingStub, T> call) throws Exception {
+    ExecutorService callers = Executors.newFixedThreadPool(count);
     try {
-      List<Future<ChatResponse>> answers = new ArrayList<>();
-      for (int i = 0; i < 50; i++) {
-        answers.add(callers.submit(() -> router.chat().chat(ask("Say hello in French"))));
+      List<Future<T>> calls = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        ChatServiceGrpc.ChatServiceBlockingStub connection = connections.get(i % connections.size());
+        calls.add(callers.submit(() -> call.apply(connection)));
       }
-      List<ChatResponse> responses = new ArrayList<>();
-      for (Future<ChatResponse> answer : answers) {
-        responses.add(withoutOutcome(answer.get()));
+      List<T> results = new ArrayList<>();
+      for (Future<T> result : calls) {
+        results.add(result.get());
       }
-      assertEquals(1, upstream.received().size(), "one upstream call");
-      assertEquals(1, files().size(), "one file");
-      assertEquals(1, responses.stream().distinct().count(), "50 identical answers");
+      return results;
     } finally {
       callers.shutdownNow();
+    }
+  }
+
+  @Test
+  void concurrentIdenticalRequestsOverSeveralConnectionsInAutoModeMakeOneUpstreamCall() throws Exception {
+    int calls = 48;
+    CompletableFuture<HttpServerRequest> heldUpstreamRequest = new CompletableFuture<>();
+    upstream.answer(heldUpstreamRequest::complete);
+    RunningRouter router = router("auto");
+    List<ChatServiceGrpc.ChatServiceBlockingStub> connections = router.chatsOnNewConnections(CONNECTIONS);
+    ExecutorService releaser = Executors.newSingleThreadExecutor();
+    try {
+      // The upstream answers once every call is in the router: they all meet the one recording in flight.
+      releaser.submit(() -> {
+        Await.poll(Duration.ofSeconds(10), () -> router.openStreams("StreamChat"), open -> open == calls);
+        heldUpstreamRequest.get(10, TimeUnit.SECONDS).response().putHeader("content-type", "text/event-stream")
+            .end(TEXT_STREAM.formatted(1));
+        return null;
+      });
+      List<List<byte[]>> answers = concurrently(calls, connections,
+          connection -> streamBytes(connection, ask("Say hello in French")));
+
+      assertEquals(1, upstream.received().size(), "one upstream call");
+      assertEquals(1, files().size(), "one file");
+      for (List<byte[]> answer : answers) {
+        assertEquals(answers.get(0).size(), answer.size());
+        for (int event = 0; event < answer.size(); event++) {
+          assertArrayEquals(answers.get(0).get(event), answer.get(event), "identical answers");
+        }
+      }
+    } finally {
+      releaser.shutdownNow();
+    }
+  }
+
+  @Test
+  void whenTheCallRecordingAnAnswerIsCancelledTheCallsWaitingForItAreToldAndTheNextOneRecordsAgain()
+      throws Exception {
+    CompletableFuture<HttpServerRequest> heldUpstreamRequest = new CompletableFuture<>();
+    upstream.script(heldUpstreamRequest::complete,
+        r -> r.response().putHeader("content-type", "text/event-stream").end(TEXT_STREAM.formatted(2)));
+    RunningRouter router = router("auto");
+    List<ChatServiceGrpc.ChatServiceBlockingStub> connections = router.chatsOnNewConnections(2);
+    AtomicReference<ClientCallStreamObserver<ChatRequest>> recordingCall = new AtomicReference<>();
+    router.chatAsync().streamChat(ask("Say hello in French"), new ClientResponseObserver<ChatRequest, ChatEvent>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<ChatRequest> call) {
+        recordingCall.set(call);
+      }
+
+      @Override
+      public void onNext(ChatEvent event) {
+      }
+
+      @Override
+      public void onError(Throwable failure) {
+      }
+
+      @Override
+      public void onCompleted() {
+      }
+    });
+    heldUpstreamRequest.get(10, TimeUnit.SECONDS);
+    ExecutorService waiting = Executors.newSingleThreadExecutor();
+    try {
+      Future<List<byte[]>> waiter = waiting.submit(() -> streamBytes(connections.get(0), ask("Say hello in French")));
+      assertEquals(2.0, Await.poll(Duration.ofSeconds(10), () -> router.openStreams("StreamChat"), open -> open == 2));
+
+      recordingCall.get().cancel("the caller left", null);
+
+      StatusRuntimeException told = assertThrows(StatusRuntimeException.class, () -> {
+        try {
+          waiter.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          throw e.getCause();
+        }
+      });
+      assertEquals(Status.Code.ABORTED, told.getStatus().getCode(), told.getMessage());
+      assertEquals(CassetteOutcome.CASSETTE_OUTCOME_RECORDED, connections.get(1).chat(ask("Say hello in French"))
+          .getOrigin().getCassette(), "the next identical call records, instead of waiting for the cancelled one");
+      assertEquals(2, upstream.received().size());
+    } finally {
+      waiting.shutdownNow();
     }
   }
 
@@ -392,6 +492,37 @@ class CassetteRecordReplayTest {
     assertTrue(third.getStatus().getDescription().contains("has 2 take(s)"), third.getMessage());
     assertEquals("take 1", replaying.chat().chat(ask("roll a die")).getMessage().getParts(0).getText(),
         "without sequencing every identical request gets the first take");
+  }
+
+  @Test
+  void concurrentSequencedCallsOverSeveralConnectionsRecordEveryTakeAndReplayEachOnce() throws Exception {
+    int takes = 24;
+    AtomicInteger answered = new AtomicInteger();
+    upstream.answer(r -> r.response().putHeader("content-type", "application/json").end(("{\"id\":\"x\","
+        + "\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"content\":\"take %d\"},"
+        + "\"finish_reason\":\"stop\"}]}").formatted(answered.incrementAndGet())));
+    List<ChatServiceGrpc.ChatServiceBlockingStub> recording = router("record").chatsOnNewConnections(CONNECTIONS)
+        .stream().map(stub -> withHeader(stub, "x-cassette-take", "sequence")).toList();
+    Set<String> everyTake = IntStream.rangeClosed(1, takes).mapToObj(n -> "take " + n).collect(Collectors.toSet());
+
+    List<String> recorded = concurrently(takes, recording, stub -> textOf(stub.chat(ask("roll a die"))));
+
+    assertEquals(takes, upstream.received().size());
+    assertEquals(everyTake, new HashSet<>(recorded), "each caller got its own take");
+    assertEquals(1, files().size(), "all takes live in one cassette");
+
+    RunningRouter replaying = router("replay");
+    List<ChatServiceGrpc.ChatServiceBlockingStub> sequenced = replaying.chatsOnNewConnections(CONNECTIONS).stream()
+        .map(stub -> withHeader(stub, "x-cassette-take", "sequence")).toList();
+    List<String> replayed = concurrently(takes, sequenced, stub -> textOf(stub.chat(ask("roll a die"))));
+    assertEquals(everyTake, new HashSet<>(replayed), "every recorded take, each replayed once");
+    StatusRuntimeException oneTooMany = assertThrows(StatusRuntimeException.class,
+        () -> sequenced.get(0).chat(ask("roll a die")));
+    assertTrue(oneTooMany.getStatus().getDescription().contains("has " + takes + " take(s)"), oneTooMany.getMessage());
+  }
+
+  private static String textOf(ChatResponse response) {
+    return response.getMessage().getParts(0).getText();
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolResults;
+import io.grpc.Channel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
@@ -32,8 +33,13 @@ public final class Conversation implements StreamObserver<ConverseEvent> {
 
   /** A stream whose call metadata holds {@code headers}. */
   public static Conversation open(RunningRouter router, Metadata headers) {
+    return open(router.channel(), headers);
+  }
+
+  /** A stream on {@code channel} (a connection of its own: see {@link RunningRouter#newConnection}). */
+  public static Conversation open(Channel channel, Metadata headers) {
     Conversation conversation = new Conversation();
-    conversation.requests = ChatServiceGrpc.newStub(router.channel())
+    conversation.requests = ChatServiceGrpc.newStub(channel)
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)).converse(conversation);
     return conversation;
   }

@@ -11,6 +11,7 @@ import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.config.ObservabilityConfig;
 import io.grpc.ManagedChannel;
+import io.micrometer.core.instrument.Gauge;
 import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -28,14 +29,18 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The real router on a free port, configured from YAML, with a grpc-java channel (grpc-netty) to call it.
+ * The real router on a free port, configured from YAML, with a grpc-java channel (grpc-netty) to call it, and more
+ * channels on demand: each is a connection of its own, which the router hands to its next event loop.
  */
 public final class RunningRouter implements AutoCloseable {
 
@@ -45,15 +50,23 @@ public final class RunningRouter implements AutoCloseable {
   public static final String TEST_KEY_2 = "sk-test-second-fake-key-9876543210";
 
   private final RouterServer server;
+  private final PrometheusMeterRegistry registry;
   private final Path dataDir;
   private final boolean temporaryDataDir;
   private final ManagedChannel channel;
+  private final List<ManagedChannel> moreChannels = new CopyOnWriteArrayList<>();
 
-  private RunningRouter(RouterServer server, Path dataDir, boolean temporaryDataDir) {
+  private RunningRouter(RouterServer server, PrometheusMeterRegistry registry, Path dataDir,
+      boolean temporaryDataDir) {
     this.server = server;
+    this.registry = registry;
     this.dataDir = dataDir;
     this.temporaryDataDir = temporaryDataDir;
-    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
+    this.channel = newChannel();
+  }
+
+  private ManagedChannel newChannel() {
+    return NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
         .maxInboundMessageSize(64 * 1024 * 1024).build();
   }
 
@@ -95,7 +108,8 @@ public final class RunningRouter implements AutoCloseable {
       }
     }
     Path dataDir = Path.of(started.observability().dataDir());
-    return new RunningRouter(Await.result(RouterServer.start(vertx, started, registry, clock)), dataDir, temporary);
+    return new RunningRouter(Await.result(RouterServer.start(vertx, started, registry, clock)), registry, dataDir,
+        temporary);
   }
 
   /** The router's data_dir: the call log is {@code calls.db} in it. */
@@ -118,6 +132,28 @@ public final class RunningRouter implements AutoCloseable {
 
   public ChatServiceGrpc.ChatServiceBlockingStub chat() {
     return ChatServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** A channel of its own, so a connection of its own (closed with the router). */
+  public ManagedChannel newConnection() {
+    ManagedChannel connection = newChannel();
+    moreChannels.add(connection);
+    return connection;
+  }
+
+  /** {@code count} blocking stubs, each on a new connection (closed with the router). */
+  public List<ChatServiceGrpc.ChatServiceBlockingStub> chatsOnNewConnections(int count) {
+    List<ChatServiceGrpc.ChatServiceBlockingStub> stubs = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      stubs.add(ChatServiceGrpc.newBlockingStub(newConnection()));
+    }
+    return stubs;
+  }
+
+  /** The router's count of open streams of an RPC (`llmrouter.open.streams`): its calls begun and not ended. */
+  public double openStreams(String rpc) {
+    Gauge open = registry.find("llmrouter.open.streams").tag("rpc", rpc).gauge();
+    return open == null ? 0 : open.value();
   }
 
   public ChatServiceGrpc.ChatServiceStub chatAsync() {
@@ -158,6 +194,9 @@ public final class RunningRouter implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    for (ManagedChannel connection : moreChannels) {
+      connection.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     Await.result(server.close());
     if (temporaryDataDir) {
