@@ -15,6 +15,7 @@ import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.ingress.HttpIngress;
+import dev.llmrouter.server.ingress.anthropic.AnthropicDialect;
 import dev.llmrouter.server.ingress.openai.OpenAiChatDialect;
 import dev.llmrouter.server.converse.SessionRegistry;
 import dev.llmrouter.server.observe.Observability;
@@ -157,7 +158,7 @@ public final class RouterServer {
         .setMaxHeaderSize(MAX_HEADER_BYTES);
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
     HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
-        INGRESS_KEEP_ALIVE, new HttpIngress.Dialects(new OpenAiChatDialect(), null, null, null));
+        INGRESS_KEEP_ALIVE, new HttpIngress.Dialects(new OpenAiChatDialect(), null, new AnthropicDialect(), null));
     return listen(vertx.createHttpServer(options).requestHandler(ingress), config.host(), config.port())
         .compose(server -> listenAdmin(vertx, config, guarded, registry)
             .map(admin -> new RouterServer(vertx, server, admin, routes, observability, sweeper))
