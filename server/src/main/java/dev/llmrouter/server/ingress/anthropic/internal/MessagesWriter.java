@@ -16,6 +16,9 @@ import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ProtoJson;
 import dev.llmrouter.server.ingress.DialectCall.Frame;
 import dev.llmrouter.server.ingress.DialectValues;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -37,8 +40,13 @@ public final class MessagesWriter {
   private Block open = Block.NONE;
   /** The index of the open block, or of the last one closed. */
   private int openIndex = -1;
-  /** The tool call the open tool_use block holds. */
+  /** The tool call the open tool_use block holds, and its arguments so far. */
   private int openToolCall = -1;
+  private final StringBuilder openArguments = new StringBuilder();
+  /** The tool calls whose blocks ended, which no fragment reopens. */
+  private final Set<Integer> closedToolCalls = new HashSet<>();
+  /** The tool calls waiting for the open block to end, by index. */
+  private final TreeMap<Integer, HeldToolCall> heldToolCalls = new TreeMap<>();
   /** The open thinking block's signature, sent whole before it stops: the SDKs keep the last `signature_delta`. */
   private final StringBuilder signature = new StringBuilder();
   private Usage usage;
@@ -89,7 +97,7 @@ public final class MessagesWriter {
       case TOOL_CALL_DELTA -> toolCall(event.getToolCallDelta(), out);
       case USAGE -> usage = event.getUsage();
       case DONE -> {
-        closeBlock(out);
+        endToolCalls(out);
         ChatResponse response = event.getDone().getResponse();
         ObjectNode data = ProtoJson.MAPPER.createObjectNode().put("type", "message_delta");
         data.putObject("delta").put("stop_reason", stopReason(response.getFinishReason())).putNull("stop_sequence");
@@ -113,6 +121,7 @@ public final class MessagesWriter {
       return;
     }
     if (open != Block.TEXT) {
+      endToolCalls(out);
       startBlock(Block.TEXT, ProtoJson.MAPPER.createObjectNode().put("type", "text").put("text", ""), out);
     }
     delta(ProtoJson.MAPPER.createObjectNode().put("type", "text_delta").put("text", text), out);
@@ -121,6 +130,7 @@ public final class MessagesWriter {
   private void reasoning(ReasoningDelta reasoning, Consumer<Frame> out) {
     if (reasoning.getRedacted()) {
       // Redacted thinking is its encrypted data, whole, in a block of its own.
+      endToolCalls(out);
       startBlock(Block.REDACTED_THINKING, redactedThinking(reasoning.getSignature()), out);
       closeBlock(out);
       return;
@@ -129,6 +139,7 @@ public final class MessagesWriter {
       return;
     }
     if (open != Block.THINKING) {
+      endToolCalls(out);
       startBlock(Block.THINKING, ProtoJson.MAPPER.createObjectNode().put("type", "thinking").put("thinking", "")
           .put("signature", ""), out);
     }
@@ -139,17 +150,70 @@ public final class MessagesWriter {
     signature.append(reasoning.getSignature());
   }
 
+  /**
+   * A tool-call fragment. Anthropic streams one block at a time, while some providers interleave the fragments of
+   * parallel calls: the open call streams as it comes, and another call's fragments are held until the open call's
+   * arguments are a whole JSON value (no fragment can follow that), or until other content or the end comes.
+   */
   private void toolCall(ToolCallDelta call, Consumer<Frame> out) {
-    if (open != Block.TOOL_USE || openToolCall != call.getIndex()) {
-      ObjectNode block = ProtoJson.MAPPER.createObjectNode().put("type", "tool_use").put("id", call.getId())
-          .put("name", call.getName());
-      block.putObject("input");
-      startBlock(Block.TOOL_USE, block, out);
-      openToolCall = call.getIndex();
+    if (closedToolCalls.contains(call.getIndex())) {
+      return; // its arguments were whole: what could follow is only whitespace
     }
-    if (!call.getArgumentsDelta().isEmpty()) {
-      delta(ProtoJson.MAPPER.createObjectNode().put("type", "input_json_delta")
-          .put("partial_json", call.getArgumentsDelta()), out);
+    if (open == Block.TOOL_USE && openToolCall == call.getIndex()) {
+      argumentsDelta(call.getArgumentsDelta(), out);
+    } else {
+      heldToolCalls.computeIfAbsent(call.getIndex(), index -> new HeldToolCall(call.getId(), call.getName()))
+          .arguments.append(call.getArgumentsDelta());
+    }
+    while (!heldToolCalls.isEmpty() && (open != Block.TOOL_USE || wholeJson(openArguments))) {
+      openHeldToolCall(out);
+    }
+  }
+
+  /** Ends the tool calls: the open one, then each held one, whole. */
+  private void endToolCalls(Consumer<Frame> out) {
+    while (!heldToolCalls.isEmpty()) {
+      openHeldToolCall(out);
+    }
+    closeBlock(out);
+  }
+
+  /** Closes the open block and opens the held tool call of the lowest index, with its arguments so far. */
+  private void openHeldToolCall(Consumer<Frame> out) {
+    var next = heldToolCalls.pollFirstEntry();
+    ObjectNode block = ProtoJson.MAPPER.createObjectNode().put("type", "tool_use").put("id", next.getValue().id)
+        .put("name", next.getValue().name);
+    block.putObject("input");
+    startBlock(Block.TOOL_USE, block, out);
+    openToolCall = next.getKey();
+    openArguments.setLength(0);
+    argumentsDelta(next.getValue().arguments.toString(), out);
+  }
+
+  private void argumentsDelta(String fragment, Consumer<Frame> out) {
+    if (!fragment.isEmpty()) {
+      openArguments.append(fragment);
+      delta(ProtoJson.MAPPER.createObjectNode().put("type", "input_json_delta").put("partial_json", fragment), out);
+    }
+  }
+
+  private static boolean wholeJson(CharSequence text) {
+    try {
+      return !ProtoJson.MAPPER.readTree(text.toString()).isMissingNode();
+    } catch (JsonProcessingException incomplete) {
+      return false;
+    }
+  }
+
+  /** A tool call whose fragments wait for the open block to end. */
+  private static final class HeldToolCall {
+    private final String id;
+    private final String name;
+    private final StringBuilder arguments = new StringBuilder();
+
+    HeldToolCall(String id, String name) {
+      this.id = id;
+      this.name = name;
     }
   }
 
@@ -172,6 +236,9 @@ public final class MessagesWriter {
   private void closeBlock(Consumer<Frame> out) {
     if (open == Block.NONE) {
       return;
+    }
+    if (open == Block.TOOL_USE) {
+      closedToolCalls.add(openToolCall);
     }
     if (open == Block.THINKING && !signature.isEmpty()) {
       delta(ProtoJson.MAPPER.createObjectNode().put("type", "signature_delta").put("signature", signature.toString()),
