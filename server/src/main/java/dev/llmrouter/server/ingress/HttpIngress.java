@@ -242,14 +242,14 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   }
 
   private void tooLarge(HttpServerRequest request, Dialect dialect, String size) {
-    // The rest of the body is not read: the connection goes once the refusal is sent.
+    // The rest of the body is not read: the connection goes once the refusal is sent (set before it is).
     request.response().putHeader(HttpHeaders.CONNECTION, "close");
-    refuse(request, dialect, CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, "the request body has " + size
-        + "; the router takes at most " + maxBodyBytes + " (max_message_bytes in its config)", "MESSAGE_TOO_LARGE",
-        java.util.Map.of(), null));
     if (request.version() != HttpVersion.HTTP_2) {
       request.response().endHandler(v -> request.connection().close());
     }
+    refuse(request, dialect, CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, "the request body has " + size
+        + "; the router takes at most " + maxBodyBytes + " (max_message_bytes in its config)", "MESSAGE_TOO_LARGE",
+        java.util.Map.of(), null));
   }
 
   /** Answers with the error in the dialect's shape and status; nothing else was sent. */
