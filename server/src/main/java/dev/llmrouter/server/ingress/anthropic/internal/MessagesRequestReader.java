@@ -89,6 +89,7 @@ public final class MessagesRequestReader {
     ObjectNode providerOptions = ProtoJson.MAPPER.createObjectNode();
     outputConfig(body, request, providerOptions);
     request.setSettings(settings(body, maxTokens, providerOptions));
+    // The caller's own Anthropic account's: their types are checked, and they go no further.
     optionalObject(body, "metadata", "").ifPresent(metadata -> {
       onlyKnown(metadata, "metadata", Set.of("user_id"));
       text(metadata, "user_id", "metadata");
@@ -115,7 +116,8 @@ public final class MessagesRequestReader {
       ObjectNode block = object(system.get(i), at);
       String type = requiredText(block, "type", at);
       if (!type.equals("text")) {
-        throw invalid(at + ".type", "must be text: the system prompt holds text only, not '" + type + "'");
+        throw invalid(at + ".type", "must be text: the system prompt holds text only, not "
+            + CallError.quote(type));
       }
       message.addParts(textBlock(block, at));
     }
