@@ -12,6 +12,7 @@ try {
   const result = await scenarios[name](baseUrl, args ? JSON.parse(args) : {});
   console.log(JSON.stringify({ result }));
 } catch (e) {
+  // `type` is the SDKs' own field: Anthropic's `e.error` is the whole body, whose `type` is just "error".
   console.log(JSON.stringify({ error: { class: e?.constructor?.name, status: e?.status, message: e?.message,
-    type: e?.error?.type ?? e?.type, code: e?.code, headers: e?.headers ? Object.fromEntries(e.headers) : undefined } }));
+    type: e?.type ?? e?.error?.type, code: e?.code, headers: e?.headers ? Object.fromEntries(e.headers) : undefined } }));
 }

@@ -15,6 +15,7 @@ import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.ingress.HttpIngress;
+import dev.llmrouter.server.ingress.anthropic.AnthropicDialect;
 import dev.llmrouter.server.ingress.gemini.GeminiDialect;
 import dev.llmrouter.server.ingress.openai.OpenAiChatDialect;
 import dev.llmrouter.server.converse.SessionRegistry;
@@ -174,7 +175,8 @@ public final class RouterServer {
         .setMaxHeaderSize(MAX_HEADER_BYTES), tls);
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
     HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
-        config.streamKeepAlive(), new HttpIngress.Dialects(new OpenAiChatDialect(), null, null, new GeminiDialect()));
+        config.streamKeepAlive(),
+        new HttpIngress.Dialects(new OpenAiChatDialect(), null, new AnthropicDialect(), new GeminiDialect()));
     return whyNotListening(EventLoopListeners.listen(vertx, config.eventLoops(), options, ingress, config.host(),
         config.port()), config.host(), config.port())
         .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls)

@@ -26,6 +26,11 @@ public interface Dialect {
   /** The dialect's list of models. */
   ObjectNode models(List<Model> models);
 
+  /** The HTTP status {@code error} is sent with: google.rpc's mapping, unless the dialect's API has its own. */
+  default int status(CallError error) {
+    return HttpStatuses.of(error);
+  }
+
   /** The dialect's error body for {@code error}, sent with {@code httpStatus}. */
   ObjectNode error(CallError error, int httpStatus);
 }

@@ -258,7 +258,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
       LOG.log(System.Logger.Level.ERROR, "unexpected failure on " + request.path(), failure);
     }
     CallError error = CallError.of(failure);
-    int status = HttpStatuses.of(error);
+    int status = dialect.status(error);
     HttpServerResponse response = request.response();
     if (response.ended() || response.closed()) {
       return;
@@ -331,7 +331,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
         return;
       }
       CallError error = CallError.of(failure);
-      int status = HttpStatuses.of(error);
+      int status = dialect.status(error);
       call.failure(error, status, dialect.error(error, status), this::write);
       end();
     }

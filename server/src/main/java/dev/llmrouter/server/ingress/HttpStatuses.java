@@ -6,6 +6,7 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.llmrouter.server.answer.CallError;
+import io.vertx.grpc.common.GrpcStatus;
 import java.util.Optional;
 
 /** The HTTP status of a failed call, as gRPC's statuses map to HTTP (google.rpc's table), and its `Retry-After`. */
@@ -34,6 +35,17 @@ public final class HttpStatuses {
       case DEADLINE_EXCEEDED -> 504;
       default -> 500;
     };
+  }
+
+  /**
+   * Whether the upstream said it is overloaded: Anthropic's 529 (`overloaded_error`), as an HTTP status or as an
+   * error event inside its stream; UpstreamErrors keeps both in the ErrorInfo's metadata.
+   */
+  public static boolean overloaded(CallError error) {
+    return error.status() == GrpcStatus.UNAVAILABLE && detail(error, ErrorInfo.class)
+        .filter(info -> info.getMetadataOrDefault("upstream_status", "").equals(String.valueOf(OVERLOADED))
+            || info.getMetadataOrDefault("upstream_code", "").equals("overloaded_error"))
+        .isPresent();
   }
 
   /** The `ErrorInfo.reason` of the error, when it has one. */

@@ -243,11 +243,7 @@ class ProviderConformanceTest {
   }
 
   private static ChatRequest serve(ProviderWire wire, WireExchange exchange) {
-    setup.upstream().answer(r -> {
-      var response = r.response().setStatusCode(exchange.status());
-      exchange.headers().forEach(response::putHeader);
-      response.end(exchange.body());
-    });
+    setup.upstream().replay(exchange);
     return wire.requestFor(exchange);
   }
 

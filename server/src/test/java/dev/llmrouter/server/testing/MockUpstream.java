@@ -74,6 +74,15 @@ public final class MockUpstream implements AutoCloseable {
     return answer(r -> r.response().setStatusCode(status).putHeader("content-type", contentType).end(body));
   }
 
+  /** Answers every request as {@code exchange} was recorded: its status, headers and body bytes. */
+  public MockUpstream replay(WireExchange exchange) {
+    return answer(r -> {
+      r.response().setStatusCode(exchange.status());
+      exchange.headers().forEach(r.response()::putHeader);
+      r.response().end(exchange.body());
+    });
+  }
+
   public String baseUrl() {
     return "http://127.0.0.1:" + server.actualPort();
   }

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,10 +63,24 @@ public record WireExchange(String name, String endpoint, JsonNode request, int s
   public static List<WireExchange> own(String folder) {
     try {
       java.net.URL dir = WireExchange.class.getResource("/wire/" + folder);
-      return dir == null ? List.of() : readAll(Path.of(dir.toURI()), "own/" + folder);
+      return dir == null ? List.of() : readAll(resourceFolder(dir.toURI()), "own/" + folder);
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+  }
+
+  /** A folder of resources: in the server's test-jar when read from another module, through the jar's file system. */
+  private static Path resourceFolder(URI folder) throws IOException {
+    if (folder.getScheme().equals("jar")) {
+      try {
+        FileSystems.newFileSystem(folder, Map.of()); // left open: later reads of the jar share it
+      } catch (FileSystemAlreadyExistsException opened) {
+        // opened by an earlier read
+      }
+    }
+    return Path.of(folder);
   }
 
   private static List<WireExchange> readAll(Path dir, String label) {
@@ -73,7 +90,7 @@ public record WireExchange(String name, String endpoint, JsonNode request, int s
     try (Stream<Path> files = Files.list(dir)) {
       List<WireExchange> exchanges = new ArrayList<>();
       for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
-        JsonNode node = JSON.readTree(file.toFile());
+        JsonNode node = JSON.readTree(Files.readString(file));
         Map<String, String> headers = new LinkedHashMap<>();
         node.path("response").path("headers").fields().forEachRemaining(h -> headers.put(h.getKey(), h.getValue().asText()));
         exchanges.add(new WireExchange(label + "/" + file.getFileName(), node.path("endpoint").asText(),

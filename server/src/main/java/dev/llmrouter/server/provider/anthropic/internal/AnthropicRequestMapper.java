@@ -11,7 +11,6 @@ import dev.llmrouter.api.v1.Image;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Reasoning;
-import dev.llmrouter.api.v1.ReasoningEffort;
 import dev.llmrouter.api.v1.ResponseFormat;
 import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.Role;
@@ -20,6 +19,7 @@ import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.provider.anthropic.ThinkingBudgets;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -41,25 +41,11 @@ public final class AnthropicRequestMapper {
   private AnthropicRequestMapper() {
   }
 
-  /**
-   * The thinking budget per effort level: MINIMAL is 1024, the smallest budget Anthropic accepts; LOW to HIGH double
-   * from 4096 and stay below the 32k above which Anthropic recommends batch processing. 0 means no thinking.
-   */
-  private static int thinkingBudget(ReasoningEffort effort) {
-    return switch (effort) {
-      case REASONING_EFFORT_MINIMAL -> 1024;
-      case REASONING_EFFORT_LOW -> 4096;
-      case REASONING_EFFORT_MEDIUM -> 8192;
-      case REASONING_EFFORT_HIGH -> 16384;
-      default -> 0;
-    };
-  }
-
   public static ObjectNode toRequestBody(ChatRequest request, String upstreamModel, boolean stream) {
     ObjectNode body = ProtoJson.MAPPER.createObjectNode();
     body.put("model", upstreamModel);
     GenerationSettings settings = request.getSettings();
-    int budget = thinkingBudget(settings.getReasoningEffort());
+    int budget = ThinkingBudgets.of(settings.getReasoningEffort());
     int answerTokens = settings.hasMaxOutputTokens() ? settings.getMaxOutputTokens() : DEFAULT_MAX_TOKENS;
     // `max_tokens` covers thinking and answer alike and must exceed the budget: the budget comes on top.
     body.put("max_tokens", answerTokens + budget);
