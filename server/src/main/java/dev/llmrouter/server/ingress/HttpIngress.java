@@ -47,6 +47,8 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   private static final Pattern GEMINI_CALL =
       Pattern.compile("/(v1|v1beta|v1alpha)/models/(.+):(generateContent|streamGenerateContent)");
   private static final Pattern GEMINI_MODELS = Pattern.compile("/(v1|v1beta|v1alpha)/models");
+  /** How long the rest of a refused body is read and dropped before its connection closes. */
+  private static final long LINGER_MILLIS = 1000;
   /** Bodies up to this size are parsed on the event loop; larger ones on a worker. */
   private static final int INLINE_PARSE_BYTES = 256 * 1024;
 
@@ -242,10 +244,13 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   }
 
   private void tooLarge(HttpServerRequest request, Dialect dialect, String size) {
-    // The rest of the body is not read: the connection goes once the refusal is sent.
+    // As nginx's lingering close: the rest of the body is dropped until it ends or for a second after the 413, then
+    // the connection goes. Closing with bytes unread would reset it before the caller reads the 413.
     if (request.version() != HttpVersion.HTTP_2) {
       request.response().putHeader(HttpHeaders.CONNECTION, "close")
-          .endHandler(v -> request.connection().close());
+          .endHandler(v -> vertx.setTimer(LINGER_MILLIS, id -> request.connection().close()));
+      request.handler(dropped -> { });
+      request.endHandler(v -> request.connection().close());
     }
     refuse(request, dialect, CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, "the request body has " + size
         + "; the router takes at most " + maxBodyBytes + " (max_message_bytes in its config)", "MESSAGE_TOO_LARGE",
