@@ -149,8 +149,8 @@ reply_text() {
 
 # Every load has a LABEL, PATH-MODE: PATH is direct, nginx, router (live) or replay; MODE is json, sse, or grpc (replay
 # only). URL[LABEL] is where it goes (for grpc, the replay router's port), PROXY_PID[PATH] the process whose CPU counts
-# as the proxy's (measured_with's ROUTER_PID; none for direct).
-declare -A URL PROXY_PID REF_BYTES
+# as the proxy's (measured_with's ROUTER_PID; none for direct), ROUTER_LOGS[PATH] a router's log.
+declare -A URL PROXY_PID REF_BYTES ROUTER_LOGS
 body_of() { # LABEL: the caller's body
   local mode=${1#*-}
   if [ "${1%%-*}" = replay ]; then echo "${BODY[replay-$mode]}"; else echo "${BODY[live-$mode]}"; fi
@@ -201,6 +201,7 @@ run_load() {
   elif [ "$failed" != 0 ] || awk -v b="$bytes" -v r="${REF_BYTES[$1]}" 'BEGIN { exit !(b < 0.99 * r || b > 1.01 * r) }'
   then
     echo "  WARNING $1: $failed failed, $bytes bytes per response (warm-up: ${REF_BYTES[$1]})"
+    if [ -n "${ROUTER_LOGS[$path]:-}" ]; then tail -3 "${ROUTER_LOGS[$path]}" | sed 's/^/    its log: /'; fi
     BAD_RUNS=$((BAD_RUNS + 1))
   fi
 }
@@ -272,11 +273,11 @@ providers:
   - { name: mocksse, type: openai, base_url: "http://127.0.0.1:$MOCK_PORT/sse/v1" }
 EOF
 start_router --config "$WORK/router.yaml"
-PROXY_PID[router]=$ROUTER_PID
+PROXY_PID[router]=$ROUTER_PID ROUTER_LOGS[router]=$ROUTER_LOG
 for mode in $MODES; do URL[router-$mode]=http://127.0.0.1:$PORT/v1/chat/completions; done
 
 start_router --port 0 --data-dir "$WORK/data-replay" --call-log "$CALL_LOG" # the embedded default: replay
-PROXY_PID[replay]=$ROUTER_PID
+PROXY_PID[replay]=$ROUTER_PID ROUTER_LOGS[replay]=$ROUTER_LOG
 for mode in $MODES; do URL[replay-$mode]=http://127.0.0.1:$PORT/v1/chat/completions; done
 URL[replay-grpc]=$PORT
 
@@ -320,6 +321,7 @@ header
 for label in direct-json nginx-json direct-sse nginx-sse; do run_load "$label" 1; done
 warm_up router-json router-sse
 warm_up replay-json replay-sse replay-grpc
+MAX_OTHER_PCT=0 # what ran beside the warm-up (a build ending, the JIT) does not skew the measured rounds
 
 # ---- 1. throughput -------------------------------------------------------------------------------------------------
 echo
