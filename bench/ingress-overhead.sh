@@ -338,22 +338,21 @@ done
 # ---- 2. time to first byte at one connection -----------------------------------------------------------------------
 # One curl process per batch: the connection opened by its first request serves the others. time_starttransfer is
 # from the start of each request to its first response byte.
-ttfb_batch() { # path mode n: appends n times (ms) to ttfb-path-mode.txt, and the new connections made to connects.txt
+ttfb_batch() { # path mode n: appends n requests to ttfb-path-mode.log and the new connections made to connects.txt
   local i
   for i in $(seq "$3"); do printf 'url = "%s"\noutput = "/dev/null"\n' "${URL[$1-$2]}"; done >"$WORK/ttfb.curl"
   curl -sS -H 'content-type: application/json' --data-binary "@$(body_of "$1-$2")" \
     -w '%{http_code} %{time_starttransfer} %{num_connects}\n' -K "$WORK/ttfb.curl" >"$WORK/ttfb-batch.txt"
-  awk '$1 != 200 { bad++ } { print $2 * 1000 >> out; c += $3 } END { print c + 0 >> conn; exit (bad > 0) }' \
-    out="$WORK/ttfb-$1-$2.txt" conn="$WORK/connects.txt" "$WORK/ttfb-batch.txt" ||
+  # Written as h2load's log (start, status, duration in us), for lib.sh's percentiles.
+  awk '$1 != 200 { bad++ } { printf "0 %s %d\n", $1, $2 * 1e6 >> out; c += $3 }
+    END { print c + 0 >> conn; exit (bad > 0) }' out="$WORK/ttfb-$1-$2.log" conn="$WORK/connects.txt" \
+    "$WORK/ttfb-batch.txt" ||
     { echo "  WARNING ttfb $1 $2: a reply was not HTTP 200"; BAD_RUNS=$((BAD_RUNS + 1)); }
-}
-pct_of() { # file q: nearest rank
-  sort -n "$1" | awk -v q="$2" '{ v[NR] = $1 } END { i = int(q * NR); if (i < q * NR) i++; if (i < 1) i = 1; printf "%.3f", v[i] }'
 }
 echo
 wait_for_idle "2. time to first byte"
-echo "== 2. time to first byte at one connection: curl, $TTFB_N requests per path and mode, in $ROUNDS batches" \
-  "alternating the paths"
+echo "== 2. time to first byte at one connection: curl, $((TTFB_N / ROUNDS * ROUNDS)) requests per path and mode," \
+  "in $ROUNDS batches alternating the paths"
 : >"$WORK/connects.txt"
 for ROUND in $(seq "$ROUNDS"); do
   for mode in $MODES; do
@@ -364,10 +363,10 @@ printf '%-5s %-7s %8s %8s %8s %12s\n' mode path "p50 ms" "p90 ms" "p99 ms" "adde
 declare -A TTFB
 for mode in $MODES; do
   for path in $PATHS; do
-    f="$WORK/ttfb-$path-$mode.txt"
-    TTFB[$path-$mode]=$(pct_of "$f" 0.5)
-    printf '%-5s %-7s %8s %8s %8s %9s ms\n' "$mode" "$path" "${TTFB[$path-$mode]}" "$(pct_of "$f" 0.9)" \
-      "$(pct_of "$f" 0.99)" "$(awk -v a="${TTFB[$path-$mode]}" -v d="${TTFB[direct-$mode]}" 'BEGIN { printf "%.3f", a - d }')"
+    read -r p50 p90 p99 _ <<<"$(percentiles "$WORK/ttfb-$path-$mode.log")"
+    TTFB[$path-$mode]=$p50
+    printf '%-5s %-7s %8s %8s %8s %9s ms\n' "$mode" "$path" "$p50" "$p90" "$p99" \
+      "$(awk -v a="$p50" -v d="${TTFB[direct-$mode]}" 'BEGIN { printf "%.3f", a - d }')"
   done
 done
 echo "(connections opened: $(awk '{ s += $1 } END { print s }' "$WORK/connects.txt") for $(wc -l <"$WORK/connects.txt") batches)"
