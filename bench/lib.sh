@@ -6,7 +6,9 @@
 #                   ensure_tool COMMAND PACKAGE
 #   set-up          bench_workdir (WORK, with a cleanup trap), grpc_frame JSON OUT, print_setup TITLE,
 #                   start_router [router flags...] (ROUTER_PID, PORT, ADMIN_PORT), free_port,
-#                   start_mock_upstream (nginx answering MOCK_REPLY: MOCK_PORT, NGINX_PID, EXTRA_PIDS), check_live
+#                   start_nginx NAME CONF_FN (NGINX_PORT, NGINX_PID, NGINX_WORKER),
+#                   start_mock_upstream (nginx answering MOCK_REPLY and MOCK_SSE_REPLY: MOCK_PORT, EXTRA_PIDS),
+#                   check_live, wait_for_idle
 #   load            h2load_grpc, warm_up_grpc LABEL BODY RPC REPLY_BYTES, measured / measured_with (CPU accounting
 #                   from /proc), check_replies
 #   reading         rps_of, total_of, succeeded_of, data_of, wall_s_of, percentiles
@@ -57,22 +59,23 @@ bench_workdir() {
   trap cleanup EXIT
 }
 cleanup() {
-  stop_mock_upstream
+  stop_nginx
   local pid
   for pid in $ROUTER_PIDS; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 ROUTER_PIDS=
 ROUTERS_STARTED=0
-NGINX_PID=
-stop_mock_upstream() { # TERM to nginx's master (fast shutdown), which stops the worker
-  if [ -n "$NGINX_PID" ]; then
-    kill "$NGINX_PID" 2>/dev/null || true
+NGINX_PIDS=
+stop_nginx() { # TERM to each nginx master started (fast shutdown), which stops its worker
+  local pid
+  for pid in $NGINX_PIDS; do
+    kill "$pid" 2>/dev/null || true
     for _ in $(seq 50); do # gone, or a zombie waiting for init to reap it
-      [ "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$NGINX_PID/stat" 2>/dev/null || echo Z)" = Z ] && break
+      [ "$(awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$pid/stat" 2>/dev/null || echo Z)" = Z ] && break
       sleep 0.1
     done
-  fi
+  done
 }
 
 # ---- request bodies: gRPC length-prefixed frames (flag 0, 4-byte big-endian length, protobuf bytes) ----------------
@@ -207,12 +210,38 @@ print_setup() {
   echo "machine: $(nproc) cores ($(uname -m)), $(java -version 2>&1 | head -1), $(h2load --version | head -1)"
   echo "jar: $JAR, built $(date -u -r "$JAR" '+%Y-%m-%d %H:%M UTC'), sha256 $(sha256sum "$JAR" | cut -c1-12);" \
     "tree: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- server cassettes proto 2>/dev/null || echo ' (modified)')"
-  BUSY_BEFORE=$(cpu_busy_pct)
-  echo "CPU busy before start: $BUSY_BEFORE% (should be ~0)"
-  if [ "$BUSY_BEFORE" -gt 20 ]; then
+  check_busy start
+}
+
+# check_busy WHEN: prints how busy the CPU is now, and what uses it when that is more than 20%; BUSY_BEFORE keeps the
+# highest figure seen before a phase (print_run_checks reports it).
+BUSY_BEFORE=0
+check_busy() {
+  local busy
+  busy=$(cpu_busy_pct)
+  if [ "$busy" -gt "$BUSY_BEFORE" ]; then BUSY_BEFORE=$busy; fi
+  echo "CPU busy before $1: $busy% (should be ~0)"
+  if [ "$busy" -gt 20 ]; then
     echo "WARNING: something else is using the CPU (a build?); the figures below are skewed by it:"
     ps -eo pid,pcpu,comm --sort=-pcpu | sed -n '2,4p'
   fi
+}
+
+# wait_for_idle PHASE: on a machine shared with other work, waits until no Maven build is running (polling every
+# minute, at most IDLE_WAIT_MIN minutes: a build takes a core or two for minutes and skews every figure), then
+# check_busy. After IDLE_WAIT_MIN it goes on anyway, and says so.
+wait_for_idle() {
+  local waited=0
+  while pgrep -f org.codehaus.plexus.classworlds >/dev/null; do
+    if [ "$waited" -ge "${IDLE_WAIT_MIN:-0}" ]; then
+      echo "WARNING: a Maven build is still running after $waited min of waiting; measuring $1 anyway"
+      break
+    fi
+    [ "$waited" = 0 ] && echo "waiting for the Maven build(s) running to end (at most ${IDLE_WAIT_MIN:-0} min)..."
+    sleep 60
+    waited=$((waited + 1))
+  done
+  check_busy "$1"
 }
 
 # start_router [router flags...]: starts a private copy of the jar (so that a rebuild in this tree during the run cannot
@@ -270,44 +299,60 @@ MOCK_CHAT_JSON='{"model": "mock/gpt-4o-mini", "messages": [{"role": "ROLE_USER",
 UPSTREAM_JSON='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}],"stream":false}'
 MOCK_TEXT='Hello from the mock.'
 MOCK_REPLY='{"id":"chatcmpl-mock","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"'$MOCK_TEXT'"},"finish_reason":"stop"}],"usage":{"prompt_tokens":8,"completion_tokens":5,"total_tokens":13}}'
+# The same answer streamed, as OpenAI streams it when asked for usage (which the router asks for): the role, the text
+# in two deltas, the finish reason, the usage chunk with no choices, then [DONE]. The mock serves it on its own path,
+# /sse/v1/chat/completions (a provider whose base_url ends in /sse/v1): nginx cannot choose by the request's body.
+mock_chunk() { # the chunk with this choice (or, with "usage", the usage chunk)
+  local head='"id":"chatcmpl-mock","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini"'
+  if [ "$1" = usage ]; then
+    echo "data: {$head,\"choices\":[],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":5,\"total_tokens\":13}}"
+  else
+    echo "data: {$head,\"choices\":[{\"index\":0,$1}]}"
+  fi
+  echo
+}
+MOCK_SSE_REPLY=$(
+  mock_chunk '"delta":{"role":"assistant","content":""},"finish_reason":null'
+  mock_chunk '"delta":{"content":"Hello from"},"finish_reason":null'
+  mock_chunk '"delta":{"content":" the mock."},"finish_reason":null'
+  mock_chunk '"delta":{},"finish_reason":"stop"'
+  mock_chunk usage
+  echo 'data: [DONE]'
+)$'\n\n' # $( ) drops the trailing newlines: the last event ends with its blank line like the others
 
-# start_mock_upstream: a mock OpenAI upstream, nginx (apt-installed if missing) from a generated config in WORK, one
-# worker, on a free port (MOCK_PORT); POST /v1/chat/completions returns MOCK_REPLY from memory. Its processes go to
-# EXTRA_PIDS (counted in their own CPU columns). Checks with curl that it answers UPSTREAM_JSON with MOCK_REPLY.
-start_mock_upstream() {
+# start_nginx NAME CONF_FN: an nginx (apt-installed if missing), one worker, from a config generated in WORK/NAME, on a
+# free 127.0.0.1 port (NGINX_PORT). `CONF_FN PORT` prints what its http block holds besides the settings every nginx
+# here shares. Sets NGINX_PID (the master) and NGINX_WORKER; every nginx started is stopped on exit.
+start_nginx() {
+  local name=$1 conf_fn=$2 dir="$WORK/$1"
   ensure_tool nginx nginx-light
   NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-  printf '%s' "$UPSTREAM_JSON" >"$WORK/upstream.json"
-  mkdir -p "$WORK/nginx"
-  for attempt in 1 2 3 4 5; do
-    MOCK_PORT=$(free_port)
-    cat >"$WORK/nginx/nginx.conf" <<EOF
+  mkdir -p "$dir"
+  for attempt in 1 2 3 4 5; do # the free port may be taken before nginx binds it
+    NGINX_PORT=$(free_port)
+    cat >"$dir/nginx.conf" <<EOF
 daemon on;
 worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
-  keepalive_requests 1000000000; # the router's pooled connections and h2load's stay open for the whole run
+  keepalive_requests 1000000000; # the clients' connections (load generators, routers) stay open for the whole run
   keepalive_timeout 300s;
-  client_body_temp_path $WORK/nginx/body;
-  server {
-    listen 127.0.0.1:$MOCK_PORT;
-    location = /v1/chat/completions {
-      default_type application/json;
-      return 200 '$MOCK_REPLY';
-    }
-  }
+  client_body_temp_path $dir/body;
+  proxy_temp_path $dir/proxy;
+$("$conf_fn" "$NGINX_PORT")
 }
 EOF
-    if "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" 2>"$WORK/nginx/start.log"; then
-      for _ in $(seq 50); do [ -s "$WORK/nginx/nginx.pid" ] && break; sleep 0.1; done
-      NGINX_PID=$(cat "$WORK/nginx/nginx.pid")
+    if "$NGINX" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" 2>"$dir/start.log"; then
+      for _ in $(seq 50); do [ -s "$dir/nginx.pid" ] && break; sleep 0.1; done
+      NGINX_PID=$(cat "$dir/nginx.pid")
+      NGINX_PIDS="$NGINX_PIDS $NGINX_PID"
       break
     fi
     if [ "$attempt" = 5 ]; then
-      echo "nginx did not start:" >&2; cat "$WORK/nginx/start.log" "$WORK/nginx/error.log" >&2 2>/dev/null; exit 1
+      echo "nginx $name did not start:" >&2; cat "$dir/start.log" "$dir/error.log" >&2 2>/dev/null; exit 1
     fi
   done
   NGINX_WORKER=
@@ -315,13 +360,46 @@ EOF
     NGINX_WORKER=$(pgrep -P "$NGINX_PID" | head -1) && [ -n "$NGINX_WORKER" ] && break
     sleep 0.1
   done
+}
+
+mock_upstream_conf() { # PORT: the mock's server
+  local sse=${MOCK_SSE_REPLY//$'\n'/\\n} # nginx's config strings take \n for a newline
+  cat <<EOF
+  server {
+    listen 127.0.0.1:$1;
+    location = /v1/chat/completions {
+      default_type application/json;
+      return 200 '$MOCK_REPLY';
+    }
+    location = /sse/v1/chat/completions {
+      default_type text/event-stream;
+      return 200 '$sse';
+    }
+  }
+EOF
+}
+
+# start_mock_upstream: a mock OpenAI upstream (start_nginx mock) on MOCK_PORT: POST /v1/chat/completions returns
+# MOCK_REPLY, POST /sse/v1/chat/completions MOCK_SSE_REPLY, from memory. Its processes go to EXTRA_PIDS (counted in
+# their own CPU columns). Checks with curl that it answers UPSTREAM_JSON with MOCK_REPLY, and MOCK_SSE_REPLY.
+start_mock_upstream() {
+  local mock_reply
+  printf '%s' "$UPSTREAM_JSON" >"$WORK/upstream.json"
+  start_nginx mock mock_upstream_conf
+  MOCK_PORT=$NGINX_PORT
   EXTRA_PIDS="$NGINX_PID $NGINX_WORKER" # counted in the nginx columns, not in "other"
   if ! mock_reply=$(curl -sS --fail -X POST -H 'content-type: application/json' --data-binary "@$WORK/upstream.json" \
     "http://127.0.0.1:$MOCK_PORT/v1/chat/completions") || [ "$mock_reply" != "$MOCK_REPLY" ]; then
     echo "the mock does not answer as expected: $mock_reply" >&2; exit 1
   fi
+  curl -sS --fail -X POST -H 'content-type: application/json' --data-binary "@$WORK/upstream.json" \
+    -o "$WORK/mock-sse.txt" "http://127.0.0.1:$MOCK_PORT/sse/v1/chat/completions"
+  if [ "$(cat "$WORK/mock-sse.txt"; echo .)" != "$MOCK_SSE_REPLY." ]; then # the dot keeps the final newlines
+    echo "the mock does not stream as expected:" >&2; cat "$WORK/mock-sse.txt" >&2; exit 1
+  fi
   echo "mock: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), master pid $NGINX_PID, worker pid $NGINX_WORKER," \
-    "127.0.0.1:$MOCK_PORT; curl POST /v1/chat/completions: HTTP 200, ${#mock_reply} bytes"
+    "127.0.0.1:$MOCK_PORT; curl POST /v1/chat/completions: HTTP 200, ${#mock_reply} bytes;" \
+    "/sse/v1/chat/completions: ${#MOCK_SSE_REPLY} bytes of SSE"
 }
 
 # ---- summary -------------------------------------------------------------------------------------------------------

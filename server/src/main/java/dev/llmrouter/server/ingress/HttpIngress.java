@@ -3,7 +3,7 @@ package dev.llmrouter.server.ingress;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.Origin;
 import dev.llmrouter.server.answer.CallError;
@@ -23,7 +23,9 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.grpc.common.GrpcStatus;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,6 +51,19 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   private static final Pattern GEMINI_MODELS = Pattern.compile("/(v1|v1beta|v1alpha)/models");
   /** How long the rest of a refused body is read and dropped before its connection closes. */
   private static final long LINGER_MILLIS = 1000;
+  // Compiled once: String.matches would compile them again on every request.
+  private static final Pattern CONTENT_LENGTH = Pattern.compile("\\d{1,18}");
+  private static final Pattern SECONDS = Pattern.compile("\\d{1,7}(\\.\\d{1,3})?");
+  /** The x-cassette-outcome of each outcome (`hit`, `recorded`, `live`), named once rather than on every answer. */
+  private static final Map<CassetteOutcome, String> OUTCOME_NAMES = new EnumMap<>(CassetteOutcome.class);
+
+  static {
+    for (CassetteOutcome outcome : CassetteOutcome.values()) {
+      if (outcome != CassetteOutcome.UNRECOGNIZED && outcome.getNumber() != 0) {
+        OUTCOME_NAMES.put(outcome, outcome.name().substring("CASSETTE_OUTCOME_".length()).toLowerCase(Locale.ROOT));
+      }
+    }
+  }
   /** Bodies up to this size are parsed on the event loop; larger ones on a worker. */
   private static final int INLINE_PARSE_BYTES = 256 * 1024;
 
@@ -133,7 +148,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
       return;
     }
     String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
-    if (declared != null && declared.matches("\\d{1,18}") && Long.parseLong(declared) > maxBodyBytes) {
+    if (declared != null && CONTENT_LENGTH.matcher(declared).matches() && Long.parseLong(declared) > maxBodyBytes) {
       tooLarge(request, dialect, declared + " bytes");
       return;
     }
@@ -226,18 +241,18 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   /** The caller's own timeout, where its SDK says it (`x-stainless-timeout`, in seconds), as the call's deadline. */
   private static long deadlineMillis(HttpServerRequest request) {
     String timeout = request.getHeader("x-stainless-timeout");
-    if (timeout == null || !timeout.matches("\\d{1,7}(\\.\\d{1,3})?")) {
+    if (timeout == null || !SECONDS.matcher(timeout).matches()) {
       return 0;
     }
     return (long) (Double.parseDouble(timeout) * 1000);
   }
 
   private static void origin(HttpServerResponse response, Origin origin) {
-    if (response.headWritten() || origin.getCassette().getNumber() == 0) {
+    String outcome = OUTCOME_NAMES.get(origin.getCassette());
+    if (response.headWritten() || outcome == null) {
       return;
     }
-    response.putHeader(CASSETTE_OUTCOME_HEADER, origin.getCassette().name()
-        .substring("CASSETTE_OUTCOME_".length()).toLowerCase(Locale.ROOT));
+    response.putHeader(CASSETTE_OUTCOME_HEADER, outcome);
     if (!origin.getCassetteKey().isEmpty()) {
       response.putHeader(CASSETTE_KEY_HEADER, origin.getCassetteKey());
     }
@@ -282,9 +297,10 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
         .end(Buffer.buffer(json(body)));
   }
 
-  private static String json(ObjectNode body) {
+  /** UTF-8 straight from the tree: a String in between would be encoded again by the response. */
+  private static byte[] json(ObjectNode body) {
     try {
-      return ProtoJson.MAPPER.writeValueAsString(body);
+      return ProtoJson.MAPPER.writeValueAsBytes(body);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("a JSON tree that cannot be written", e);
     }
@@ -293,7 +309,9 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   /**
    * The answer of a streaming call: the head goes out with the first frame (so that a failure before any event
    * still gets its own HTTP status), every frame is flushed as it comes, with back-pressure from the connection,
-   * and a silence longer than the keep-alive gets a comment.
+   * and a silence longer than the keep-alive gets a comment. The frames of the events handled in one event-loop task
+   * (those of one upstream read, often a whole short answer) go out together at its end: one write to the socket,
+   * as a proxy passes on what it read, rather than one per event.
    */
   private final class StreamReply {
 
@@ -305,6 +323,10 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
     private long keepAlive = -1;
     private boolean wroteSinceTick;
     private boolean firstElement = true;
+    /** The head is set (200, the stream's content type): a failure now is told in the stream. */
+    private boolean started;
+    /** The frames written in the current event-loop task, sent when it ends; null when none are waiting. */
+    private Buffer pending;
 
     StreamReply(HttpServerRequest request, Dialect dialect, DialectCall call, ChatEventStream answer) {
       this.request = request;
@@ -331,7 +353,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
     }
 
     private void failed(Throwable failure) {
-      if (!response.headWritten()) {
+      if (!started) {
         refuse(request, dialect, failure);
         return;
       }
@@ -345,25 +367,36 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
       if (response.ended() || response.closed()) {
         return;
       }
-      if (!response.headWritten()) {
+      if (!started) {
+        started = true;
         response.setStatusCode(200).setChunked(true)
             .putHeader(HttpHeaders.CONTENT_TYPE, call.serverSentEvents() ? "text/event-stream" : "application/json")
             .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
             .putHeader("x-accel-buffering", "no"); // nginx in front must not hold the stream back
         keepAlive = vertx.setPeriodic(keepAliveMillis, id -> keepAlive());
       }
-      StringBuilder text = new StringBuilder(frame.data().length() + 32);
+      if (pending == null) {
+        pending = Buffer.buffer();
+        vertx.runOnContext(v -> flush());
+      }
       if (call.serverSentEvents()) {
         if (frame.event() != null) {
-          text.append("event: ").append(frame.event()).append('\n');
+          pending.appendString("event: ").appendString(frame.event()).appendString("\n");
         }
-        text.append("data: ").append(frame.data()).append("\n\n");
+        pending.appendString("data: ").appendString(frame.data()).appendString("\n\n");
       } else {
-        text.append(firstElement ? "[" : ",\r\n").append(frame.data());
+        pending.appendString(firstElement ? "[" : ",\r\n").appendString(frame.data());
         firstElement = false;
       }
       wroteSinceTick = true;
-      response.write(text.toString());
+    }
+
+    private void flush() {
+      Buffer frames = pending;
+      pending = null;
+      if (frames != null && !response.ended() && !response.closed()) {
+        response.write(frames);
+      }
     }
 
     private void keepAlive() {
@@ -378,14 +411,15 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
 
     private void end() {
       vertx.cancelTimer(keepAlive);
+      Buffer frames = pending == null ? Buffer.buffer() : pending;
+      pending = null;
       if (response.ended() || response.closed()) {
         return;
       }
       if (!call.serverSentEvents()) {
-        response.end(firstElement ? "[]" : "]");
-      } else {
-        response.end();
+        frames.appendString(firstElement ? "[]" : "]");
       }
+      response.end(frames); // the last frames and the end of the body in one write
     }
   }
 
