@@ -16,6 +16,7 @@ import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.ingress.HttpIngress;
 import dev.llmrouter.server.ingress.openai.OpenAiChatDialect;
+import dev.llmrouter.server.ingress.openai.OpenAiResponsesDialect;
 import dev.llmrouter.server.converse.SessionRegistry;
 import dev.llmrouter.server.observe.Observability;
 import dev.llmrouter.server.observe.CallMetrics;
@@ -153,7 +154,8 @@ public final class RouterServer {
         .setMaxHeaderSize(MAX_HEADER_BYTES);
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
     HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
-        config.streamKeepAlive(), new HttpIngress.Dialects(new OpenAiChatDialect(), null, null, null));
+        config.streamKeepAlive(),
+        new HttpIngress.Dialects(new OpenAiChatDialect(), new OpenAiResponsesDialect(), null, null));
     return listen(vertx.createHttpServer(options).requestHandler(ingress), config.host(), config.port())
         .compose(server -> listenAdmin(vertx, config, guarded, registry)
             .map(admin -> new RouterServer(vertx, server, admin, routes, observability, sweeper))
