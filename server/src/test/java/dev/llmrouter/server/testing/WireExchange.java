@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.FileSystemAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,10 +63,22 @@ public record WireExchange(String name, String endpoint, JsonNode request, int s
   public static List<WireExchange> own(String folder) {
     try {
       java.net.URL dir = WireExchange.class.getResource("/wire/" + folder);
-      return dir == null ? List.of() : readAll(Path.of(dir.toURI()), "own/" + folder);
-    } catch (URISyntaxException e) {
+      return dir == null ? List.of() : readAll(resourcePath(dir.toURI()), "own/" + folder);
+    } catch (URISyntaxException | IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** A resource folder as a path, also inside the server's test-jar, as the it/ module sees the samples. */
+  private static synchronized Path resourcePath(URI uri) throws IOException {
+    if (uri.getScheme().equals("jar")) {
+      try {
+        FileSystems.newFileSystem(uri, Map.of()); // kept open: every later call reads through it
+      } catch (FileSystemAlreadyExistsException alreadyOpen) {
+        // opened by an earlier call
+      }
+    }
+    return Path.of(uri);
   }
 
   private static List<WireExchange> readAll(Path dir, String label) {
@@ -73,7 +88,7 @@ public record WireExchange(String name, String endpoint, JsonNode request, int s
     try (Stream<Path> files = Files.list(dir)) {
       List<WireExchange> exchanges = new ArrayList<>();
       for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
-        JsonNode node = JSON.readTree(file.toFile());
+        JsonNode node = JSON.readTree(Files.readAllBytes(file));
         Map<String, String> headers = new LinkedHashMap<>();
         node.path("response").path("headers").fields().forEachRemaining(h -> headers.put(h.getKey(), h.getValue().asText()));
         exchanges.add(new WireExchange(label + "/" + file.getFileName(), node.path("endpoint").asText(),
