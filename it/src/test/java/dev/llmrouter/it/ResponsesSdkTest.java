@@ -213,7 +213,8 @@ class ResponsesSdkTest {
   @Test
   void anImageGoesUpstreamAsTheUserSentIt() {
     setup.upstream().reply(200, "application/json", ANSWER);
-    String image = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    String image = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmM"
+        + "IQAAAABJRU5ErkJggg==";
     JsonArray input = new JsonArray().add(new JsonObject().put("role", "user").put("content", new JsonArray()
         .add(new JsonObject().put("type", "input_text").put("text", "What is this?"))
         .add(new JsonObject().put("type", "input_image").put("image_url", image).put("detail", "auto"))));
@@ -284,14 +285,14 @@ class ResponsesSdkTest {
           .end(streamed ? STREAM : ANSWER);
     });
     JsonObject record = new JsonObject().put("x-cassette-mode", "record");
-    JsonObject whole = result("create", ask(MODEL, "Capital of France?"), record.copy().put("x-cassette-scope", "a"));
-    JsonObject streamed = result("stream", ask(MODEL, "Capital of France?"), record.copy().put("x-cassette-scope", "b"));
+    JsonObject question = ask(MODEL, "Capital of France?");
+    JsonObject whole = result("create", question, record.copy().put("x-cassette-scope", "whole"));
+    JsonObject streamed = result("stream", question, record.copy().put("x-cassette-scope", "streamed"));
     setup.upstream().close();
 
     JsonObject replay = new JsonObject().put("x-cassette-mode", "replay");
-    assertEquals(whole, result("create", ask(MODEL, "Capital of France?"), replay.copy().put("x-cassette-scope", "a")));
-    assertEquals(streamed, result("stream", ask(MODEL, "Capital of France?"),
-        replay.copy().put("x-cassette-scope", "b")));
+    assertEquals(whole, result("create", question, replay.copy().put("x-cassette-scope", "whole")));
+    assertEquals(streamed, result("stream", question, replay.copy().put("x-cassette-scope", "streamed")));
     assertEquals("Paris.", whole.getString("output_text"));
   }
 

@@ -23,6 +23,8 @@ import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
 import dev.llmrouter.api.v1.ToolChoiceMode;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.testing.AnthropicWire;
+import dev.llmrouter.server.testing.ProviderWire;
 import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.WireExchange;
 import io.grpc.Metadata;
@@ -459,15 +461,15 @@ class ResponsesIngressTest {
     start("");
     WireExchange thinking = WireExchange.own("anthropic").stream()
         .filter(exchange -> exchange.name().endsWith("stream-thinking-cache.json")).findFirst().orElseThrow();
+    ProviderWire.Answer answer = new AnthropicWire().answerOf(thinking);
     setup.upstream().reply(200, "text/event-stream", thinking.body());
     String ask = "{\"model\": \"anthropic/claude-sonnet-4-5\", \"stream\": true, \"input\": [{\"role\": \"user\", "
         + "\"content\": \"Which is warmer?\"}]}";
     JsonNode first = last(events(post(ask).body())).data().get("response");
     JsonNode reasoning = first.at("/output/0");
     assertEquals("reasoning", reasoning.get("type").asText(), first::toString);
-    assertEquals("Rome 24, Paris 18. The difference is 6 degrees.", reasoning.at("/content/0/text").asText());
-    String signature = "ErUBCkYIBRgCIkBvd24tc2FtcGxlLXNpZ25hdHVyZS1mb3ItdGhlLW5ldy10dXJuAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw==";
-    assertEquals("anthropic:" + signature, reasoning.get("encrypted_content").asText());
+    assertEquals(answer.reasoning(), reasoning.at("/content/0/text").asText());
+    assertEquals("anthropic:" + answer.reasoningSignature(), reasoning.get("encrypted_content").asText());
     assertEquals("message", first.at("/output/1/type").asText());
 
     // The caller sends the output back with its next question, as the SDK's examples do.
@@ -486,8 +488,8 @@ class ResponsesIngressTest {
     assertEquals("Berlin is cooler.", JSON.readTree(second.body()).at("/output/0/content/0/text").asText());
     JsonNode thinkingBlock = JSON.readTree(setup.upstream().lastRequest().body()).at("/messages/1/content/0");
     assertEquals("thinking", thinkingBlock.get("type").asText(), thinkingBlock::toString);
-    assertEquals(signature, thinkingBlock.get("signature").asText());
-    assertEquals("Rome 24, Paris 18. The difference is 6 degrees.", thinkingBlock.get("thinking").asText());
+    assertEquals(answer.reasoningSignature(), thinkingBlock.get("signature").asText());
+    assertEquals(answer.reasoning(), thinkingBlock.get("thinking").asText());
   }
 
   static Stream<String[]> malformed() {

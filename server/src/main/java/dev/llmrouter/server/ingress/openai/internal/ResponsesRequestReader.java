@@ -9,6 +9,7 @@ import static dev.llmrouter.server.ingress.JsonFields.object;
 import static dev.llmrouter.server.ingress.JsonFields.onlyKnown;
 import static dev.llmrouter.server.ingress.JsonFields.optionalObject;
 import static dev.llmrouter.server.ingress.JsonFields.present;
+import static dev.llmrouter.server.ingress.JsonFields.requiredObject;
 import static dev.llmrouter.server.ingress.JsonFields.requiredText;
 import static dev.llmrouter.server.ingress.JsonFields.text;
 
@@ -22,6 +23,7 @@ import dev.llmrouter.api.v1.Reasoning;
 import dev.llmrouter.api.v1.ResponseFormat;
 import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
 import dev.llmrouter.server.answer.ProtoJson;
@@ -91,7 +93,7 @@ public final class ResponsesRequestReader {
     }
     boolean reasoningSummary = reasoning.map(ResponsesRequestReader::summary).orElse(false);
     if (present(body, "stream_options")) {
-      onlyKnown(JsonFields.requiredObject(body, "stream_options", ""), "stream_options",
+      onlyKnown(requiredObject(body, "stream_options", ""), "stream_options",
           Set.of("include_obfuscation"));
     }
     bool(body, "store", ""); // either way: nothing is stored, and the answer says store: false
@@ -292,7 +294,7 @@ public final class ResponsesRequestReader {
   private static void content(ObjectNode item, String role, String at, Message.Builder message) {
     JsonNode content = item.get("content");
     if (content == null || content.isNull()) {
-      throw invalid(at + ".content", "is required on a " + role + " message");
+      throw invalid(at + ".content", "is required on " + role + " messages");
     }
     if (content.isTextual()) {
       // An empty assistant text (beside function calls) is no part, as in the same request sent over gRPC.
@@ -368,7 +370,7 @@ public final class ResponsesRequestReader {
     }
   }
 
-  private static dev.llmrouter.api.v1.Tool tool(ObjectNode node, String at) {
+  private static Tool tool(ObjectNode node, String at) {
     String type = requiredText(node, "type", at);
     if (BUILT_IN_TOOLS.contains(type)) {
       throw invalid(at + ".type", "'" + type + "' is one of OpenAI's built-in tools, which run on OpenAI's servers;"
