@@ -15,6 +15,7 @@ import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.ingress.HttpIngress;
+import dev.llmrouter.server.ingress.gemini.GeminiDialect;
 import dev.llmrouter.server.ingress.openai.OpenAiChatDialect;
 import dev.llmrouter.server.ingress.openai.OpenAiResponsesDialect;
 import dev.llmrouter.server.converse.SessionRegistry;
@@ -155,7 +156,7 @@ public final class RouterServer {
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
     HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
         config.streamKeepAlive(),
-        new HttpIngress.Dialects(new OpenAiChatDialect(), new OpenAiResponsesDialect(), null, null));
+        new HttpIngress.Dialects(new OpenAiChatDialect(), new OpenAiResponsesDialect(), null, new GeminiDialect()));
     return listen(vertx.createHttpServer(options).requestHandler(ingress), config.host(), config.port())
         .compose(server -> listenAdmin(vertx, config, guarded, registry)
             .map(admin -> new RouterServer(vertx, server, admin, routes, observability, sweeper))

@@ -18,10 +18,11 @@ public final class DialectValues {
 
   /**
    * The response id in a dialect's own form: {@code prefix} followed by what follows the first `-` or `_` of the
-   * router's id (`chatcmpl-3e9b…` becomes `msg_3e9b…`), so that it stays derived from the cassette key.
+   * router's id (`chatcmpl-3e9b…` becomes `msg_3e9b…`, or `3e9b…` with an empty prefix, as Gemini's ids have
+   * none), so that it stays derived from the cassette key.
    */
   public static String responseId(String id, String prefix) {
-    if (id.startsWith(prefix)) {
+    if (!prefix.isEmpty() && id.startsWith(prefix)) {
       return id;
     }
     int cut = indexOfSeparator(id);
