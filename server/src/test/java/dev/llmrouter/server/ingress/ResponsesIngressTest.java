@@ -102,6 +102,7 @@ class ResponsesIngressTest {
         providers:
           - { name: openai, type: openai, base_url: "%%1$s", api_key: "${TEST_API_KEY}" }
           - { name: anthropic, type: anthropic, base_url: "%%1$s", api_key: "${TEST_API_KEY}" }
+          - { name: gemini, type: gemini, base_url: "%%1$s", api_key: "${TEST_API_KEY}" }
         %s
         """.formatted(cassettes, extraYaml));
   }
@@ -490,6 +491,45 @@ class ResponsesIngressTest {
     assertEquals("thinking", thinkingBlock.get("type").asText(), thinkingBlock::toString);
     assertEquals(answer.reasoningSignature(), thinkingBlock.get("signature").asText());
     assertEquals(answer.reasoning(), thinkingBlock.get("thinking").asText());
+  }
+
+  @Test
+  void aSignatureThatCameWithoutReasoningTextStillLeadsTheOutputAndGoesBack() throws Exception {
+    start("");
+    // Gemini signs its function call without showing any thought: the stream has no reasoning item to carry it.
+    setup.upstream().reply(200, "text/event-stream", """
+        data: {"candidates":[{"content":{"parts":[{"functionCall":{"name":"get_weather","args":{"city":"Paris"}},\
+        "thoughtSignature":"c2lnbmVkLWJ5LWdlbWluaQ=="}],"role":"model"},"finishReason":"STOP","index":0}],\
+        "usageMetadata":{"promptTokenCount":20,"candidatesTokenCount":5,"totalTokenCount":25},\
+        "modelVersion":"gemini-2.5-flash","responseId":"g1"}
+
+        """);
+    List<Event> events = events(post("{\"model\": \"gemini/gemini-2.5-flash\", \"stream\": true, \"input\": "
+        + "\"Weather in Paris?\", \"tools\": [" + weatherTool() + "]}").body());
+    assertEquals("function_call", events.get(2).data().at("/item/type").asText(), "no reasoning item was streamed");
+    assertEquals("response.completed", last(events).type(), last(events).data()::toString);
+    JsonNode output = last(events).data().at("/response/output");
+    assertEquals("reasoning", output.at("/0/type").asText(), output::toString);
+    assertEquals("gemini:c2lnbmVkLWJ5LWdlbWluaQ==", output.at("/0/encrypted_content").asText());
+    assertEquals(events.get(2).data().at("/item/id"), output.at("/1/id"));
+
+    ArrayNode input = JSON.createArrayNode();
+    input.addObject().put("role", "user").put("content", "Weather in Paris?");
+    output.forEach(input::add);
+    input.addObject().put("type", "function_call_output").put("call_id", output.at("/1/call_id").asText())
+        .put("output", "18C");
+    ObjectNode next = JSON.createObjectNode().put("model", "gemini/gemini-2.5-flash");
+    next.set("input", input);
+    next.set("tools", JSON.createArrayNode().add(JSON.readTree(weatherTool())));
+    setup.upstream().reply(200, "application/json", """
+        {"candidates": [{"content": {"parts": [{"text": "18C in Paris."}], "role": "model"}, "finishReason": "STOP",
+         "index": 0}], "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 5, "totalTokenCount": 35},
+         "modelVersion": "gemini-2.5-flash", "responseId": "g2"}""");
+    HttpResponse<String> second = post(next.toString());
+    assertEquals(200, second.statusCode(), second.body());
+    JsonNode call = JSON.readTree(setup.upstream().lastRequest().body()).at("/contents/1/parts/0");
+    assertEquals("get_weather", call.at("/functionCall/name").asText(), call::toString);
+    assertEquals("c2lnbmVkLWJ5LWdlbWluaQ==", call.get("thoughtSignature").asText());
   }
 
   static Stream<String[]> malformed() {
