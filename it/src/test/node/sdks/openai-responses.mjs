@@ -45,3 +45,16 @@ export async function abortAtFirstDelta(baseUrl, { body, headers }) {
   }
   return { seen, aborted: controller.signal.aborted };
 }
+
+// The README's snippets, as written but for the router's address, and the stream's text kept instead of printed.
+export async function readme(baseUrl) {
+  const client = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'unused' });
+  const capital = (await client.responses.create({ model: 'openai/gpt-4o-mini',
+    input: 'What is the capital of France?' })).output_text;
+  const stream = client.responses.stream({ model: 'openai/gpt-4o-mini', input: 'Write a haiku about the sea.' });
+  let haiku = '';
+  for await (const event of stream) {
+    if (event.type === 'response.output_text.delta') haiku += event.delta;
+  }
+  return { capital, haiku };
+}

@@ -17,9 +17,11 @@ import dev.llmrouter.server.testing.AnthropicWire;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.ProviderWire;
 import dev.llmrouter.server.testing.RouterWithUpstream;
+import dev.llmrouter.server.testing.RunningRouter;
 import dev.llmrouter.server.testing.WireExchange;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -73,6 +75,7 @@ class ResponsesSdkTest {
         providers:
           - { name: openai, type: openai, base_url: "%%1$s", api_key: "${TEST_API_KEY}" }
           - { name: anthropic, type: anthropic, base_url: "%%1$s", api_key: "${TEST_API_KEY}" }
+          - { name: gemini, type: gemini, base_url: "%%1$s", api_key: "${TEST_API_KEY}" }
         """.formatted(cassettes));
   }
 
@@ -342,5 +345,37 @@ class ResponsesSdkTest {
     JsonObject reasoning = response.getJsonArray("output").getJsonObject(0);
     assertEquals("reasoning", reasoning.getString("type"));
     assertEquals("anthropic:" + answer.reasoningSignature(), reasoning.getString("encrypted_content"));
+  }
+
+  @Test
+  void aGeminiSignatureWithNoThoughtTextLeadsTheFinalOutput() {
+    WireExchange signed = shared("vertex-gemini", "stream-sse-flex.json");
+    replay(signed);
+    JsonObject streamed = result("stream", ask("gemini/gemini-3-flash-preview", "Say OK."));
+    JsonArray output = streamed.getJsonObject("final").getJsonArray("output");
+    assertEquals("reasoning", output.getJsonObject(0).getString("type"), output::encode);
+    assertTrue(output.getJsonObject(0).getString("encrypted_content").startsWith("gemini:"));
+    assertEquals("OK", streamed.getJsonObject("final").getString("output_text"));
+  }
+
+  /** The README's snippets, as written: the OpenAI SDK's Responses replay the demo cassettes on the embedded default. */
+  @Test
+  void theReadmeSnippetsReplayTheDemoCassettes() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (RunningRouter router = RunningRouter.start(vertx, """
+        cassettes: { dir: "../cassettes/recorded", mode: replay }
+        providers:
+          - { name: openai, type: openai, base_url: "https://api.openai.com/v1", api_key: "${OPENAI_API_KEY}" }
+        """)) {
+      JsonObject outcome = NodeSdks.run(SCENARIOS, "readme", router.port(), new JsonObject());
+      assertTrue(outcome.containsKey("result"), outcome::encodePrettily);
+      assertEquals("The capital of France is Paris.", outcome.getJsonObject("result").getString("capital"));
+      ChatResponse haiku = router.chat().chat(ChatRequest.newBuilder().setModel(MODEL)
+          .addMessages(Message.newBuilder().setRole(Role.ROLE_USER)
+              .addParts(Part.newBuilder().setText("Write a haiku about the sea."))).build());
+      assertEquals(haiku.getMessage().getParts(0).getText(), outcome.getJsonObject("result").getString("haiku"));
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
   }
 }
