@@ -18,6 +18,7 @@ import dev.llmrouter.server.ingress.HttpIngress;
 import dev.llmrouter.server.ingress.anthropic.AnthropicDialect;
 import dev.llmrouter.server.ingress.gemini.GeminiDialect;
 import dev.llmrouter.server.ingress.openai.OpenAiChatDialect;
+import dev.llmrouter.server.ingress.openai.OpenAiResponsesDialect;
 import dev.llmrouter.server.converse.SessionRegistry;
 import dev.llmrouter.server.observe.Observability;
 import dev.llmrouter.server.observe.CallMetrics;
@@ -176,7 +177,8 @@ public final class RouterServer {
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
     HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
         config.streamKeepAlive(),
-        new HttpIngress.Dialects(new OpenAiChatDialect(), null, new AnthropicDialect(), new GeminiDialect()));
+        new HttpIngress.Dialects(new OpenAiChatDialect(), new OpenAiResponsesDialect(), new AnthropicDialect(),
+            new GeminiDialect()));
     return whyNotListening(EventLoopListeners.listen(vertx, config.eventLoops(), options, ingress, config.host(),
         config.port()), config.host(), config.port())
         .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls)

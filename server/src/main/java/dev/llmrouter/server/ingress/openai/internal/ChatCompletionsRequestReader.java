@@ -16,20 +16,16 @@ import static dev.llmrouter.server.ingress.JsonFields.text;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.api.v1.Document;
 import dev.llmrouter.api.v1.GenerationSettings;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Reasoning;
-import dev.llmrouter.api.v1.ReasoningEffort;
 import dev.llmrouter.api.v1.ResponseFormat;
 import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
-import dev.llmrouter.api.v1.ToolChoiceMode;
-import dev.llmrouter.server.answer.ProtoJson;
 import dev.llmrouter.server.ingress.DialectValues;
 import dev.llmrouter.server.ingress.JsonFields;
 import java.util.List;
@@ -191,19 +187,8 @@ public final class ChatCompletionsRequestReader {
         yield Part.newBuilder().setImage(DialectValues.image(requiredText(image, "url", at + ".image_url"),
             at + ".image_url.url")).build();
       }
-      case "file" -> {
-        ObjectNode file = requiredObject(part, "file", at);
-        if (present(file, "file_id")) {
-          throw invalid(at + ".file.file_id", "files uploaded to OpenAI cannot be sent to other providers: send "
-              + "the file as file_data (a base64 data: URL)");
-        }
-        var data = DialectValues.image(requiredText(file, "file_data", at + ".file"), at + ".file.file_data");
-        if (!data.hasData()) {
-          throw invalid(at + ".file.file_data", "must be a base64 data: URL");
-        }
-        yield Part.newBuilder().setDocument(Document.newBuilder().setData(data.getData())
-            .setMimeType(data.getMimeType()).setTitle(text(file, "filename", at + ".file").orElse(""))).build();
-      }
+      case "file" -> Part.newBuilder().setDocument(OpenAiFields.file(requiredObject(part, "file", at), at + ".file"))
+          .build();
       default -> throw invalid(at + ".type", "must be text, image_url or file (or refusal, from the assistant), not '"
           + type + "'");
     };
@@ -214,13 +199,7 @@ public final class ChatCompletionsRequestReader {
     if (!type.equals("function")) {
       throw invalid(at + ".type", "must be function, not '" + type + "'");
     }
-    ObjectNode function = requiredObject(node, "function", at);
-    String functionAt = at + ".function";
-    Tool.Builder tool = Tool.newBuilder().setName(requiredText(function, "name", functionAt));
-    text(function, "description", functionAt).ifPresent(tool::setDescription);
-    optionalObject(function, "parameters", functionAt).ifPresent(p -> tool.setParameters(ProtoJson.toStruct(p)));
-    bool(function, "strict", functionAt).ifPresent(tool::setStrict);
-    return tool.build();
+    return OpenAiFields.function(requiredObject(node, "function", at), at + ".function");
   }
 
   private static java.util.Optional<ToolChoice> toolChoice(ObjectNode body) {
@@ -229,14 +208,8 @@ public final class ChatCompletionsRequestReader {
       return java.util.Optional.empty();
     }
     if (choice.isTextual()) {
-      ToolChoiceMode mode = switch (choice.textValue()) {
-        case "auto" -> ToolChoiceMode.TOOL_CHOICE_MODE_AUTO;
-        case "none" -> ToolChoiceMode.TOOL_CHOICE_MODE_NONE;
-        case "required" -> ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED;
-        default -> throw invalid("tool_choice", "must be auto, none, required or {\"type\": \"function\", "
-            + "\"function\": {\"name\": ...}}, not '" + choice.textValue() + "'");
-      };
-      return java.util.Optional.of(ToolChoice.newBuilder().setMode(mode).build());
+      return java.util.Optional.of(OpenAiFields.toolChoiceMode(choice.textValue(), "tool_choice",
+          "{\"type\": \"function\", \"function\": {\"name\": ...}}"));
     }
     ObjectNode named = object(choice, "tool_choice");
     String type = requiredText(named, "type", "tool_choice");
@@ -254,16 +227,8 @@ public final class ChatCompletionsRequestReader {
       case "text" -> ResponseFormat.newBuilder().setType(ResponseFormatType.RESPONSE_FORMAT_TYPE_TEXT).build();
       case "json_object" ->
           ResponseFormat.newBuilder().setType(ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_OBJECT).build();
-      case "json_schema" -> {
-        ObjectNode schema = requiredObject(format, "json_schema", "response_format");
-        ResponseFormat.Builder built = ResponseFormat.newBuilder()
-            .setType(ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA)
-            .setSchemaName(requiredText(schema, "name", "response_format.json_schema"));
-        optionalObject(schema, "schema", "response_format.json_schema")
-            .ifPresent(s -> built.setSchema(ProtoJson.toStruct(s)));
-        bool(schema, "strict", "response_format.json_schema").ifPresent(built::setStrict);
-        yield built.build();
-      }
+      case "json_schema" -> OpenAiFields.jsonSchema(requiredObject(format, "json_schema", "response_format"),
+          "response_format.json_schema");
       default -> throw invalid("response_format.type", "must be text, json_object or json_schema, not '" + type
           + "'");
     };
@@ -292,13 +257,8 @@ public final class ChatCompletionsRequestReader {
     integer(body, "seed", "", Long.MIN_VALUE, Long.MAX_VALUE).ifPresent(settings::setSeed);
     number(body, "presence_penalty", "").ifPresent(settings::setPresencePenalty);
     number(body, "frequency_penalty", "").ifPresent(settings::setFrequencyPenalty);
-    text(body, "reasoning_effort", "").ifPresent(effort -> settings.setReasoningEffort(switch (effort) {
-      case "minimal" -> ReasoningEffort.REASONING_EFFORT_MINIMAL;
-      case "low" -> ReasoningEffort.REASONING_EFFORT_LOW;
-      case "medium" -> ReasoningEffort.REASONING_EFFORT_MEDIUM;
-      case "high" -> ReasoningEffort.REASONING_EFFORT_HIGH;
-      default -> throw invalid("reasoning_effort", "must be minimal, low, medium or high, not '" + effort + "'");
-    }));
+    text(body, "reasoning_effort", "").ifPresent(effort ->
+        settings.setReasoningEffort(OpenAiFields.reasoningEffort(effort, "reasoning_effort")));
     return settings.build();
   }
 
