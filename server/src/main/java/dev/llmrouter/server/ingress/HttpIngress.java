@@ -47,6 +47,8 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   private static final Pattern GEMINI_CALL =
       Pattern.compile("/(v1|v1beta|v1alpha)/models/(.+):(generateContent|streamGenerateContent)");
   private static final Pattern GEMINI_MODELS = Pattern.compile("/(v1|v1beta|v1alpha)/models");
+  /** How long the rest of a refused body is read before its connection is closed anyway. */
+  private static final Duration LINGER = Duration.ofSeconds(5);
   /** Bodies up to this size are parsed on the event loop; larger ones on a worker. */
   private static final int INLINE_PARSE_BYTES = 256 * 1024;
 
@@ -242,10 +244,17 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   }
 
   private void tooLarge(HttpServerRequest request, Dialect dialect, String size) {
-    // The rest of the body is not read: the connection goes once the refusal is sent.
     if (request.version() != HttpVersion.HTTP_2) {
-      request.response().putHeader(HttpHeaders.CONNECTION, "close")
-          .endHandler(v -> request.connection().close());
+      // The refusal goes out at once, then the rest of the body is read and dropped before the connection closes:
+      // closing it with bytes unread resets it, and the caller would lose the refusal. A caller still sending after
+      // LINGER is cut off.
+      request.response().putHeader(HttpHeaders.CONNECTION, "close");
+      long linger = vertx.setTimer(LINGER.toMillis(), id -> request.connection().close());
+      request.handler(dropped -> { });
+      request.endHandler(v -> {
+        vertx.cancelTimer(linger);
+        request.connection().close();
+      });
     }
     refuse(request, dialect, CallError.withInfo(GrpcStatus.RESOURCE_EXHAUSTED, "the request body has " + size
         + "; the router takes at most " + maxBodyBytes + " (max_message_bytes in its config)", "MESSAGE_TOO_LARGE",
