@@ -48,7 +48,8 @@ public final class ServeCommand {
   private static final Syntax SYNTAX = new Syntax("", "[--config FILE] [--port N] [--mode MODE] [--cassettes DIR]\n"
       + UNDER_FLAGS + "[--track-usage FILE] [--data-dir DIR] [--call-log on|off]\n"
       + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune ...  (see `cassettes --help`)\n"
-      + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)", "",
+      + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)\n"
+      + UNDER_JAR + Syntax.JAR + " keys create|list|revoke|update ...  (see `keys --help`)", "",
       List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG));
 
   private static final int OK = 0;

@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param adminListen where the admin HTTP listener (the live chat page, metrics) listens; none when absent
  * @param observability the call log and the price table
  * @param streamKeepAlive the longest silence on an HTTP ingress stream before a keep-alive comment is sent
+ * @param auth caller keys: whether they are required, the admin key, where keys and counters live
  */
 public record RouterConfig(
     String host,
@@ -31,7 +32,8 @@ public record RouterConfig(
     ConverseConfig converse,
     Optional<Address> adminListen,
     ObservabilityConfig observability,
-    Duration streamKeepAlive) {
+    Duration streamKeepAlive,
+    AuthConfig auth) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
   public static final Duration DEFAULT_STREAM_KEEP_ALIVE = Duration.ofSeconds(15);
@@ -46,16 +48,16 @@ public record RouterConfig(
 
   public RouterConfig withPort(int newPort) {
     return new RouterConfig(host, newPort, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive);
+        adminListen, observability, streamKeepAlive, auth);
   }
 
   public RouterConfig withObservability(ObservabilityConfig newObservability) {
     return new RouterConfig(host, port, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, newObservability, streamKeepAlive);
+        adminListen, newObservability, streamKeepAlive, auth);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
     return new RouterConfig(host, port, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive);
+        adminListen, observability, streamKeepAlive, auth);
   }
 }
