@@ -47,7 +47,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class CallerAuth {
 
   /** The header of `Bearer` keys, in gRPC metadata and HTTP alike. */
-  public static final String AUTHORIZATION = "authorization";
+  private static final String AUTHORIZATION = "authorization";
 
   private static final System.Logger LOG = System.getLogger("llmrouter");
   private static final Future<Caller> ANONYMOUS = Future.succeededFuture(Caller.ANONYMOUS);

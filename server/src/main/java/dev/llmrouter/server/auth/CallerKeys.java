@@ -52,14 +52,15 @@ public final class CallerKeys {
    * @param expiresIn how long it works from now; empty for ever
    */
   public Future<Created> create(String name, KeyLimits limits, Optional<Duration> expiresIn) {
+    long now = clock.millis();
     CallerKey.Builder key = CallerKey.newBuilder().setId(KeySecret.newId()).setName(name).setLimits(limits)
-        .setCreateTime(clock.now());
+        .setCreateTime(Timestamps.fromMillis(now));
     BadRequest.Builder violations = BadRequest.newBuilder();
     expiresIn.ifPresent(duration -> {
       if (duration.isNegative() || duration.isZero()) {
         violation(violations, "expires_in", "must be more than 0");
       } else {
-        key.setExpireTime(Timestamps.fromMillis(clock.millis() + duration.toMillis()));
+        key.setExpireTime(Timestamps.fromMillis(now + duration.toMillis()));
       }
     });
     CallerKey checked;

@@ -51,12 +51,10 @@ public final class SqliteKeyStore implements KeyStore {
   private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
 
   private final Vertx vertx;
-  private final Path file;
   private final Connection connection;
 
-  private SqliteKeyStore(Vertx vertx, Path file, Connection connection) {
+  private SqliteKeyStore(Vertx vertx, Connection connection) {
     this.vertx = vertx;
-    this.file = file;
     this.connection = connection;
   }
 
@@ -83,14 +81,10 @@ public final class SqliteKeyStore implements KeyStore {
         statement.execute(SCHEMA);
         statement.execute("PRAGMA user_version = " + SCHEMA_VERSION);
       }
-      return new SqliteKeyStore(vertx, file, connection);
+      return new SqliteKeyStore(vertx, connection);
     } catch (IOException | SQLException e) {
       throw new IllegalStateException("cannot open the key store " + file + ": " + e.getMessage(), e);
     }
-  }
-
-  public Path file() {
-    return file;
   }
 
   @Override

@@ -1,8 +1,6 @@
 package dev.llmrouter.server.auth;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import com.google.protobuf.Timestamp;
-import com.google.protobuf.util.Timestamps;
 
 /**
  * The time of day as the router's {@link Ticker} moves it: read once from the system clock, then advanced by the
@@ -23,10 +21,6 @@ public final class WallClock {
   /** Milliseconds since the epoch. */
   public long millis() {
     return startMillis + (ticker.read() - startNanos) / 1_000_000;
-  }
-
-  public Timestamp now() {
-    return Timestamps.fromMillis(millis());
   }
 
   /** The ticker the clock runs on, for caches that must expire on the same time. */

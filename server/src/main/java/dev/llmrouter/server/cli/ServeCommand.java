@@ -2,6 +2,7 @@ package dev.llmrouter.server.cli;
 
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.RouterServer;
+import dev.llmrouter.server.auth.SqliteKeyStore;
 import dev.llmrouter.server.config.ConfigException;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.RouterConfig;
@@ -190,6 +191,12 @@ public final class ServeCommand {
       String base = "http://" + admin.host() + ":" + server.adminPort().getAsInt();
       out.println("live chat page on " + base + "/, Prometheus metrics on " + base + "/metrics");
     });
+    if (config.auth().keysInUse()) {
+      out.println("caller keys: " + (config.auth().required() ? "required" : "not required (only the admin key is)")
+          + ", kept in " + config.auth().redisUrl().map(url -> "Redis (shared_state)")
+              .orElse(Path.of(config.observability().dataDir(), SqliteKeyStore.FILE_NAME).toString())
+          + " (java -jar server/target/llm-router.jar keys --help)");
+    }
     if (config.observability().callLog()) {
       out.println("call log: " + Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
           + " (java -jar server/target/llm-router.jar calls list)");
