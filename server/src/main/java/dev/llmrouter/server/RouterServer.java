@@ -8,12 +8,18 @@ import dev.llmrouter.api.v1.ModelServiceGrpcService;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.admin.AdminHandler;
+import dev.llmrouter.server.api.AdminGrpcService;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
 import dev.llmrouter.server.api.GrpcRequestGuard;
 import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.api.ObservabilityGrpcService;
+import dev.llmrouter.server.auth.CallerAuth;
+import dev.llmrouter.server.auth.CallerKeys;
+import dev.llmrouter.server.auth.WallClock;
+import dev.llmrouter.server.config.AuthConfig;
 import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.state.KeyStorage;
 import dev.llmrouter.server.ingress.HttpIngress;
 import dev.llmrouter.server.ingress.anthropic.AnthropicDialect;
 import dev.llmrouter.server.ingress.gemini.GeminiDialect;
@@ -55,6 +61,7 @@ import java.util.regex.Pattern;
  * The router as a running server: gRPC (HTTP/2), gRPC-Web and the standard health and reflection services, all on
  * one port; and, when {@code admin_listen} is set, the admin HTTP listener with the live chat page and the
  * Prometheus metrics. With {@code tls} set, both listeners speak TLS only (mTLS with a client CA).
+ * Prometheus metrics. With caller keys in use (`auth:`), every door checks them through one {@link CallerAuth}.
  */
 public final class RouterServer {
 
@@ -74,9 +81,11 @@ public final class RouterServer {
   private final RoutePlanner routes;
   private final Observability observability;
   private final long sessionSweeper;
+  private final Optional<KeyStorage> keys;
 
   private RouterServer(Vertx vertx, EventLoopListeners listeners, Optional<HttpServer> adminServer,
-      Optional<ListenerTls> tls, RoutePlanner routes, Observability observability, long sessionSweeper) {
+      Optional<ListenerTls> tls, RoutePlanner routes, Observability observability, long sessionSweeper,
+      Optional<KeyStorage> keys) {
     this.vertx = vertx;
     this.listeners = listeners;
     this.adminServer = adminServer;
@@ -84,6 +93,7 @@ public final class RouterServer {
     this.routes = routes;
     this.observability = observability;
     this.sessionSweeper = sessionSweeper;
+    this.keys = keys;
   }
 
   /**
@@ -119,19 +129,34 @@ public final class RouterServer {
   }
 
   /**
-   * As above, with {@code clock} timing circuit cool-downs and session expiry: tests pass one they move by hand. Fails
-   * with a {@link dev.llmrouter.server.config.ConfigException} when the `tls:` files do not pass their checks.
+   * As above, with {@code clock} timing circuit cool-downs, session expiry, key expiry and the keys' rate and budget
+   * windows: tests pass one they move by hand. Fails with a {@link dev.llmrouter.server.config.ConfigException} when
+   * the `tls:` files do not pass their checks.
    */
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
       Ticker clock) {
+    AuthConfig auth = config.auth();
+    if (auth.adminKey().filter(key -> key.value().isEmpty()).isPresent()) {
+      return Future.failedFuture("auth.admin_key names " + auth.adminKey().get() + ", which is not set: set it "
+          + "(openssl rand -hex 32 makes one), or leave auth.admin_key out");
+    }
     Future<Optional<ListenerTls>> tls = config.tls()
         .map(files -> ListenerTls.load(vertx, files).map(Optional::of))
         .orElse(Future.succeededFuture(Optional.empty()));
-    return tls.compose(loaded -> start(vertx, config, registry, clock, loaded));
+    return tls.compose(loadedTls -> {
+      Future<Optional<KeyStorage>> keys = auth.keysInUse()
+          ? KeyStorage.open(vertx, auth, Path.of(config.observability().dataDir())).map(Optional::of)
+          : Future.succeededFuture(Optional.empty());
+      return keys.compose(storage -> start(vertx, config, registry, clock, loadedTls, storage)
+          .onFailure(failure -> storage.ifPresent(KeyStorage::close)));
+    });
   }
 
   private static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
-      Ticker clock, Optional<ListenerTls> tls) {
+      Ticker clock, Optional<ListenerTls> tls, Optional<KeyStorage> keys) {
+    WallClock wallClock = new WallClock(clock);
+    CallerAuth auth = keys.map(storage -> new CallerAuth(config.auth(), storage.store(), storage.quotas(), wallClock))
+        .orElseGet(() -> CallerAuth.none(wallClock));
     RoutePlanner routes = new RoutePlanner(vertx, config, clock::read);
     Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
         config.cassettes().redactFields());
@@ -146,7 +171,7 @@ public final class RouterServer {
     CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
     ChatRequestValidator validator = new ChatRequestValidator(routes);
     ChatPipeline pipeline = new ChatPipeline(vertx, validator, cassettes, config.resilience(),
-        config.cassettes().recordTiming(), usageLog, observability);
+        config.cassettes().recordTiming(), usageLog, observability, auth);
     // No JSON transcoding: a request with `content-type: application/json` gets 415 rather than 500.
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
@@ -155,15 +180,17 @@ public final class RouterServer {
         config.cassettes().allowModeOverride());
     SessionRegistry sessions = new SessionRegistry(config.converse(), clock);
     ConverseService converse = new ConverseService(vertx, pipeline, validator, metadata, config.converse(), sessions,
-        observability.metrics());
+        observability.metrics(), auth);
     observability.metrics().gauge("llmrouter.open.sessions", "Converse sessions kept, attached to a stream or not",
         sessions, SessionRegistry::size);
-    grpc.addService(new ChatGrpcService(pipeline, metadata, converse).service());
+    grpc.addService(new ChatGrpcService(pipeline, metadata, converse, auth).service());
     // Expired sessions are dropped even when no call comes to look them up.
     long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
         id -> sessions.cleanUp());
-    grpc.addService(new ModelGrpcService(routes).service());
-    grpc.addService(new ObservabilityGrpcService(vertx, observability.queries()).service());
+    grpc.addService(new ModelGrpcService(routes, auth).service());
+    grpc.addService(new ObservabilityGrpcService(vertx, observability.queries(), auth).service());
+    grpc.addService(new AdminGrpcService(auth, keys.map(storage -> new CallerKeys(storage.store(), storage.quotas(),
+        wallClock))).service());
     HealthService health = HealthService.create(vertx);
     health.register(ChatServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
     health.register(ModelServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
@@ -178,14 +205,14 @@ public final class RouterServer {
     HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
         config.streamKeepAlive(),
         new HttpIngress.Dialects(new OpenAiChatDialect(), new OpenAiResponsesDialect(), new AnthropicDialect(),
-            new GeminiDialect()));
+            new GeminiDialect()), auth);
     return whyNotListening(EventLoopListeners.listen(vertx, config.eventLoops(), options, ingress, config.host(),
         config.port()), config.host(), config.port())
-        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls)
+        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls, auth)
             .map(admin -> {
               tls.ifPresent(files -> files.reloadOnChange(
                   Stream.concat(listeners.servers().stream(), admin.stream()).toList()));
-              return new RouterServer(vertx, listeners, admin, tls, routes, observability, sweeper);
+              return new RouterServer(vertx, listeners, admin, tls, routes, observability, sweeper, keys);
             })
             .onFailure(failure -> listeners.close()))
         .onFailure(failure -> {
@@ -195,11 +222,11 @@ public final class RouterServer {
   }
 
   private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config,
-      Handler<HttpServerRequest> grpc, PrometheusMeterRegistry registry, Optional<ListenerTls> tls) {
+      Handler<HttpServerRequest> grpc, PrometheusMeterRegistry registry, Optional<ListenerTls> tls, CallerAuth auth) {
     return config.adminListen()
         .map(address -> listen(vertx.createHttpServer(withTls(new HttpServerOptions(), tls))
-                .requestHandler(new AdminHandler(vertx, grpc, registry)), address.host(), address.port())
-            .map(Optional::of))
+                .requestHandler(new AdminHandler(vertx, grpc, registry, auth, config.auth().metricsPublic())),
+            address.host(), address.port()).map(Optional::of))
         .orElse(Future.succeededFuture(Optional.empty()));
   }
 
@@ -239,6 +266,7 @@ public final class RouterServer {
     tls.ifPresent(ListenerTls::close);
     return Future.all(listeners.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
         .compose(v -> routes.close())
-        .compose(v -> closeObservability(vertx, observability));
+        .compose(v -> closeObservability(vertx, observability))
+        .compose(v -> keys.map(KeyStorage::close).orElse(Future.succeededFuture()));
   }
 }

@@ -27,7 +27,9 @@ class ArchitectureTest {
       .layer("api").definedBy("dev.llmrouter.server.api..", "dev.llmrouter.server.admin..")
       .layer("ingress").definedBy("dev.llmrouter.server.ingress..")
       .layer("converse").definedBy("dev.llmrouter.server.converse..")
+      .layer("state").definedBy("dev.llmrouter.server.state..")
       .layer("pipeline").definedBy("dev.llmrouter.server.pipeline..")
+      .layer("auth").definedBy("dev.llmrouter.server.auth..")
       .layer("route").definedBy("dev.llmrouter.server.route..")
       .layer("observe").definedBy("dev.llmrouter.server.observe..")
       .layer("tls").definedBy("dev.llmrouter.server.tls..")
@@ -35,13 +37,17 @@ class ArchitectureTest {
       .layer("provider").definedBy("dev.llmrouter.server.provider..")
       .layer("answer").definedBy("dev.llmrouter.server.answer..")
       .whereLayer("cli").mayNotBeAccessedByAnyLayer()
-      .whereLayer("server").mayOnlyAccessLayers("api", "ingress", "converse", "pipeline", "route", "observe", "tls",
-          "config", "provider", "answer")
-      .whereLayer("api").mayOnlyAccessLayers("converse", "pipeline", "route", "observe", "config", "provider",
+      .whereLayer("server").mayOnlyAccessLayers("api", "ingress", "converse", "state", "pipeline", "auth", "route",
+          "observe", "tls", "config", "provider", "answer")
+      .whereLayer("api").mayOnlyAccessLayers("converse", "pipeline", "auth", "route", "observe", "config", "provider",
           "answer")
-      .whereLayer("ingress").mayOnlyAccessLayers("pipeline", "route", "observe", "config", "provider", "answer")
-      .whereLayer("converse").mayOnlyAccessLayers("pipeline", "route", "observe", "config", "provider", "answer")
-      .whereLayer("pipeline").mayOnlyAccessLayers("route", "observe", "config", "provider", "answer")
+      .whereLayer("ingress").mayOnlyAccessLayers("pipeline", "auth", "route", "observe", "config", "provider",
+          "answer")
+      .whereLayer("converse").mayOnlyAccessLayers("pipeline", "auth", "route", "observe", "config", "provider",
+          "answer")
+      .whereLayer("state").mayOnlyAccessLayers("auth", "config", "provider", "answer")
+      .whereLayer("pipeline").mayOnlyAccessLayers("auth", "route", "observe", "config", "provider", "answer")
+      .whereLayer("auth").mayOnlyAccessLayers("config", "provider", "answer")
       .whereLayer("route").mayOnlyAccessLayers("config", "provider", "answer")
       .whereLayer("observe").mayOnlyAccessLayers("config", "answer")
       .whereLayer("tls").mayOnlyAccessLayers("config")

@@ -1,5 +1,7 @@
 package dev.llmrouter.server.admin;
 
+import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.auth.CallerAuth;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -19,6 +21,11 @@ import java.util.Map;
  * <p>The page calls gRPC-Web on the origin it was loaded from: this listener hands those requests to the same
  * {@link GrpcServer} as the main port, in process. That is simpler than proxying them to the main port, and it keeps
  * CORS off the main port, where allowing cross-origin calls would let any web page the user opens call the router.
+ *
+ * <p>Where keys are required, every request needs the admin key or a caller key: as `Authorization: Bearer`, or as
+ * the password of HTTP Basic credentials, which a browser asks for (a 401 says `WWW-Authenticate: Basic`) and then
+ * sends with every request of the page, its gRPC-Web calls included. {@code metricsPublic} leaves `/metrics` open
+ * for scrapers.
  */
 public final class AdminHandler implements Handler<HttpServerRequest> {
 
@@ -34,19 +41,52 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
   private final Vertx vertx;
   private final Handler<HttpServerRequest> grpc;
   private final PrometheusMeterRegistry metrics;
+  private final CallerAuth auth;
+  private final boolean metricsPublic;
 
-  public AdminHandler(Vertx vertx, Handler<HttpServerRequest> grpc, PrometheusMeterRegistry metrics) {
+  public AdminHandler(Vertx vertx, Handler<HttpServerRequest> grpc, PrometheusMeterRegistry metrics, CallerAuth auth,
+      boolean metricsPublic) {
     this.vertx = vertx;
     this.grpc = grpc;
     this.metrics = metrics;
+    this.auth = auth;
+    this.metricsPublic = metricsPublic;
   }
 
   @Override
   public void handle(HttpServerRequest request) {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
     if (contentType != null && contentType.startsWith("application/grpc-web")) {
-      grpc.handle(request);
-    } else if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
+      grpc.handle(request); // the gRPC services check the key themselves
+    } else if (metricsPublic && request.path().equals("/metrics")) {
+      serve(request);
+    } else {
+      auth.authenticate(request.headers(), request.remoteAddress() == null ? "unknown"
+          : request.remoteAddress().hostAddress()).onComplete(caller -> {
+            if (caller.succeeded()) {
+              serve(request);
+            } else {
+              refuse(request, CallError.of(caller.cause()));
+            }
+          });
+    }
+  }
+
+  private static void refuse(HttpServerRequest request, CallError error) {
+    int status = switch (error.status()) {
+      case UNAUTHENTICATED -> 401;
+      case RESOURCE_EXHAUSTED -> 429;
+      default -> 503;
+    };
+    if (status == 401) {
+      request.response().putHeader("www-authenticate", "Basic realm=\"llm-router\", charset=\"UTF-8\"");
+    }
+    request.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .end(error.getMessage() + "\n");
+  }
+
+  private void serve(HttpServerRequest request) {
+    if (request.method() != HttpMethod.GET && request.method() != HttpMethod.HEAD) {
       request.response().setStatusCode(405).putHeader(HttpHeaders.ALLOW, "GET, HEAD").end();
     } else if (request.path().equals("/metrics")) {
       serveMetrics(request);

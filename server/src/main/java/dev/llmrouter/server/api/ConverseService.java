@@ -22,6 +22,9 @@ import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
 import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Context;
+import dev.llmrouter.server.auth.Caller;
+import dev.llmrouter.server.auth.CallerAuth;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
@@ -42,8 +45,8 @@ import java.util.stream.Collectors;
 /**
  * `ChatService.Converse`: one bidirectional stream per live session. The first message starts a session (or resumes
  * one by id); then user turns, tool results and interrupts go to the {@link ConverseSession}, whose events are
- * written back with back-pressure. A dropped or cancelled stream leaves the session resumable; a client half-close
- * ends it.
+ * written back with back-pressure. A dropped or cancelled stream leaves the session resumable (by the key that started
+ * it); a client half-close ends it. Nothing of a stream is handled before its key is let in.
  */
 public final class ConverseService {
 
@@ -54,10 +57,11 @@ public final class ConverseService {
   private final ConverseConfig config;
   private final SessionRegistry sessions;
   private final CallMetrics metrics;
+  private final CallerAuth auth;
   private final Map<String, AtomicInteger> sessionsPerStart = new ConcurrentHashMap<>();
 
   public ConverseService(Vertx vertx, ChatPipeline pipeline, ChatRequestValidator validator, CallMetadata metadata,
-      ConverseConfig config, SessionRegistry sessions, CallMetrics metrics) {
+      ConverseConfig config, SessionRegistry sessions, CallMetrics metrics, CallerAuth auth) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.validator = validator;
@@ -65,6 +69,7 @@ public final class ConverseService {
     this.config = config;
     this.sessions = sessions;
     this.metrics = metrics;
+    this.auth = auth;
   }
 
   /** Handles one Converse stream. */
@@ -80,6 +85,8 @@ public final class ConverseService {
         metrics.streamOpened("Converse", -1);
       }
     };
+    // Messages and the half-close wait for the key, in the order they came (a future's callbacks run in order).
+    Future<Caller> caller = GrpcAuthentication.caller(call, auth).onFailure(refused -> closed.run());
     ConverseSession.Output output = new ConverseSession.Output() {
       @Override
       public void send(ConverseEvent event) {
@@ -116,10 +123,10 @@ public final class ConverseService {
         left.run(() -> left.detach(output));
       }
     };
-    RequestMessages.each(call, ChatServiceGrpcService.Converse, request -> {
+    RequestMessages.each(call, ChatServiceGrpcService.Converse, request -> caller.onSuccess(who -> {
       try {
         if (session[0] == null) {
-          session[0] = open(call, request);
+          session[0] = open(call, request, who);
           sessions.add(session[0]);
           ConverseSession opened = session[0];
           opened.run(() -> opened.attach(output, request.getStart().getResumeSessionId().equals(opened.id())));
@@ -132,11 +139,11 @@ public final class ConverseService {
         GrpcErrors.end(response, e);
         closed.run();
       }
-    }, dropped);
+    }), dropped);
     call.errorHandler(error -> dropped.run());
     // A half-close ends the session once the running model call (if any) has answered: a client that sends its
     // last message and closes, as `buf curl` does, still gets that answer.
-    call.endHandler(v -> afterFramesInFlight(call, () -> {
+    call.endHandler(v -> caller.onSuccess(who -> afterFramesInFlight(call, () -> {
       if (!open.get()) {
         return; // the half-close was part of a cancel: the session stays resumable
       }
@@ -154,7 +161,7 @@ public final class ConverseService {
           closed.run();
         });
       }));
-    }));
+    })));
   }
 
   /**
@@ -180,19 +187,21 @@ public final class ConverseService {
   }
 
   /** The session a stream's first message starts or resumes. */
-  private ConverseSession open(GrpcServerRequest<ConverseRequest, ConverseEvent> call, ConverseRequest first) {
+  private ConverseSession open(GrpcServerRequest<ConverseRequest, ConverseEvent> call, ConverseRequest first,
+      Caller caller) {
     if (!first.hasStart()) {
       throw new CallError(GrpcStatus.INVALID_ARGUMENT, "the first message of a Converse stream must be `start` "
           + "(a new session's settings, or resume_session_id), not " + first.getRequestCase());
     }
     ConverseStart start = first.getStart();
     if (!start.getResumeSessionId().isEmpty()) {
-      return sessions.find(start.getResumeSessionId()).orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND,
+      return sessions.find(start.getResumeSessionId()).filter(found -> found.keyId().equals(caller.keyId()))
+          .orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND,
           "no session " + CallError.quote(start.getResumeSessionId()) + ": it ended, or expired after "
               + config.idleTimeout().toSeconds() + " s without a stream (converse.idle_timeout)"));
     }
     validateStart(start);
-    CallOptions options = metadata.optionsOf(call.headers(), true, 0);
+    CallOptions options = metadata.optionsOf(call.headers(), true, 0, caller);
     call.response().headers().set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
     return new ConverseSession(sessionId(start, options), start, options, pipeline, config.maxSteps(),
         config.finalPrompt(), vertx.getOrCreateContext());

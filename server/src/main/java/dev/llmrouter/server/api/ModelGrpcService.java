@@ -3,17 +3,22 @@ package dev.llmrouter.server.api;
 import dev.llmrouter.api.v1.ListModelsRequest;
 import dev.llmrouter.api.v1.ListModelsResponse;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
+import dev.llmrouter.server.auth.Caller;
+import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.route.RoutePlanner;
+import io.vertx.core.Future;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.Service;
 
-/** `llmrouter.v1.ModelService`: the models configured on the router. */
+/** `llmrouter.v1.ModelService`: the models configured on the router, those the caller's key may call. */
 public final class ModelGrpcService {
 
   private final RoutePlanner routes;
+  private final CallerAuth auth;
 
-  public ModelGrpcService(RoutePlanner routes) {
+  public ModelGrpcService(RoutePlanner routes, CallerAuth auth) {
     this.routes = routes;
+    this.auth = auth;
   }
 
   public Service service() {
@@ -23,7 +28,9 @@ public final class ModelGrpcService {
   }
 
   private void listModels(GrpcServerRequest<ListModelsRequest, ListModelsResponse> call) {
-    RequestMessages.unary(call, ModelServiceGrpcService.ListModels, request -> call.response().end(
-        ListModelsResponse.newBuilder().addAllModels(routes.models(request.getProvider())).build()));
+    Future<Caller> caller = GrpcAuthentication.caller(call, auth);
+    RequestMessages.unary(call, ModelServiceGrpcService.ListModels, request -> caller.onSuccess(who ->
+        call.response().end(ListModelsResponse.newBuilder().addAllModels(routes.models(request.getProvider())
+            .stream().filter(model -> who.mayUse(model.getName())).toList()).build())));
   }
 }

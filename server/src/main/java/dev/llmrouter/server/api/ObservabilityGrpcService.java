@@ -5,6 +5,9 @@ import dev.llmrouter.api.v1.GetUsageRequest;
 import dev.llmrouter.api.v1.ObservabilityServiceGrpcService;
 import dev.llmrouter.server.observe.CallQueries;
 import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.auth.Caller;
+import dev.llmrouter.server.auth.CallerAuth;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
@@ -19,16 +22,19 @@ import java.util.function.Function;
 
 /**
  * `llmrouter.v1.ObservabilityService`: the call log's queries, run on worker threads (SQLite blocks). With the call
- * log off, every RPC fails with FAILED_PRECONDITION saying how to turn it on.
+ * log off, every RPC fails with FAILED_PRECONDITION saying how to turn it on. Where keys are required, only the
+ * admin key may read it: it holds every caller's prompts.
  */
 public final class ObservabilityGrpcService {
 
   private final Vertx vertx;
   private final Optional<CallQueries> queries;
+  private final CallerAuth auth;
 
-  public ObservabilityGrpcService(Vertx vertx, Optional<CallQueries> queries) {
+  public ObservabilityGrpcService(Vertx vertx, Optional<CallQueries> queries, CallerAuth auth) {
     this.vertx = vertx;
     this.queries = queries;
+    this.auth = auth;
   }
 
   public Service service() {
@@ -48,22 +54,28 @@ public final class ObservabilityGrpcService {
     T run(CallQueries log) throws SQLException;
   }
 
-  /** The handler of a query RPC: runs the query its request describes on a worker thread, and answers. */
+  /** The handler of a query RPC: checks who calls, then runs the query its request describes. */
   private <Q, A> Handler<GrpcServerRequest<Q, A>> answer(ServiceMethod<Q, A> method, Function<Q, Query<A>> query) {
-    return call -> RequestMessages.unary(call, method, request -> {
-      if (queries.isEmpty()) {
-        GrpcErrors.end(call.response(), new CallError(GrpcStatus.FAILED_PRECONDITION, "the call log is off on "
-            + "this router: set call_log.enabled: true in its config"));
-        return;
+    return call -> {
+      Future<Caller> reader = GrpcAuthentication.callLogReader(call, auth);
+      RequestMessages.unary(call, method, request -> reader.onSuccess(who -> run(call, request, query)));
+    };
+  }
+
+  /** Runs a query on a worker thread, and answers. */
+  private <Q, A> void run(GrpcServerRequest<Q, A> call, Q request, Function<Q, Query<A>> query) {
+    if (queries.isEmpty()) {
+      GrpcErrors.end(call.response(), new CallError(GrpcStatus.FAILED_PRECONDITION, "the call log is off on "
+          + "this router: set call_log.enabled: true in its config"));
+      return;
+    }
+    Callable<A> work = () -> query.apply(request).run(queries.get());
+    vertx.executeBlocking(work, false).onComplete(done -> {
+      if (done.succeeded()) {
+        call.response().end(done.result());
+      } else {
+        GrpcErrors.end(call.response(), errorOf(done.cause()));
       }
-      Callable<A> work = () -> query.apply(request).run(queries.get());
-      vertx.executeBlocking(work, false).onComplete(done -> {
-        if (done.succeeded()) {
-          call.response().end(done.result());
-        } else {
-          GrpcErrors.end(call.response(), errorOf(done.cause()));
-        }
-      });
     });
   }
 

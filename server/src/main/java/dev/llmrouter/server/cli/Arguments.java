@@ -1,10 +1,13 @@
 package dev.llmrouter.server.cli;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The arguments of one command, parsed against its {@link Syntax}: flags may come before, between or after the
@@ -13,6 +16,8 @@ import java.util.Optional;
  * @param values the value of each flag given; a switch maps to the empty string
  */
 record Arguments(List<String> operands, Map<String, String> values, boolean help) {
+
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})([smhd])");
 
   /** @throws UsageException naming the unknown flag, the flag without its value, or the operand missing or extra */
   static Arguments parse(Syntax syntax, List<String> args) {
@@ -63,6 +68,21 @@ record Arguments(List<String> operands, Map<String, String> values, boolean help
 
   Optional<String> value(String flag) {
     return Optional.ofNullable(values.get(flag));
+  }
+
+  /** A duration as flags write it, a number and a unit (30s, 30m, 12h, 90d); empty for anything else. */
+  static Optional<Duration> duration(String value) {
+    Matcher duration = DURATION.matcher(value);
+    if (!duration.matches()) {
+      return Optional.empty();
+    }
+    long amount = Long.parseLong(duration.group(1));
+    return Optional.of(switch (duration.group(2)) {
+      case "s" -> Duration.ofSeconds(amount);
+      case "m" -> Duration.ofMinutes(amount);
+      case "h" -> Duration.ofHours(amount);
+      default -> Duration.ofDays(amount);
+    });
   }
 
   /** The operand at a position, empty when an optional one was left out. */

@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -54,8 +55,8 @@ public final class CallsCommand {
   private static final Flag UNTIL = Flag.withValue("--until", "TIME", "only calls started before TIME");
   private static final Syntax LIST = new Syntax("calls list", "[FILTERS] [--limit N] " + LOG_SYNOPSIS, """
       the newest calls first: start time, id, RPC, status, model, provider, tokens in/out,
-      cost, latency, trace; FILTERS by trace, session, user, model, provider, status, tag
-      and time all must match""", List.of(), withLogFlags(
+      cost, latency, trace; FILTERS by trace, session, user, model, provider, status, tag,
+      caller key and time all must match""", List.of(), withLogFlags(
           Flag.withValue("--trace", "ID", "only the calls of this trace"),
           Flag.withValue("--session", "ID", "only the calls of this session"),
           Flag.withValue("--user", "ID", "only the calls of this end user"),
@@ -63,17 +64,18 @@ public final class CallsCommand {
           Flag.withValue("--provider", "NAME", "only calls to this provider, by name or type"),
           Flag.withValue("--status", "STATUS", "only calls that ended with this status, such as OK"),
           Flag.withValue("--tag", "TAG", "only calls with this tag"),
+          Flag.withValue("--key", "ID", "only calls made with this caller key (see `keys list`)"),
           SINCE, UNTIL,
           Flag.withValue("--limit", "N", "at most N calls (default 20, at most 1000)")));
   private static final Syntax TRACE = new Syntax("calls trace", "ID " + LOG_SYNOPSIS,
       "the calls of a trace as a tree, each under the call it follows", List.of("ID"), LOG_FLAGS);
   private static final Syntax USAGE_TOTALS = new Syntax("calls usage", "[--by GROUPS] [--since TIME] [--until TIME] "
       + LOG_SYNOPSIS, """
-      calls, tokens and cost, in total and grouped --by provider,model,upstream_model,tag
+      calls, tokens and cost, in total and grouped --by provider,model,upstream_model,tag,key
       (default provider,model), over --since TIME and --until TIME""", List.of(), withLogFlags(
           Flag.withValue("--by", "GROUPS", """
-              group by provider, model, upstream_model and tag, comma-separated
-              (default provider,model)"""),
+              group by provider, model, upstream_model, tag and key (the caller key),
+              comma-separated (default provider,model)"""),
           SINCE, UNTIL));
   private static final CommandGroup COMMANDS = new CommandGroup(
       new Syntax("calls", "COMMAND " + LOG_SYNOPSIS, "", List.of("COMMAND"), LOG_FLAGS),
@@ -146,7 +148,7 @@ public final class CallsCommand {
     CallFilter.Builder filter = CallFilter.newBuilder()
         .setTraceId(option("--trace")).setSessionId(option("--session")).setUserId(option("--user"))
         .setModel(option("--model")).setProvider(option("--provider")).setStatus(option("--status"))
-        .setTag(option("--tag"));
+        .setTag(option("--tag")).setKeyId(option("--key"));
     timeRange(filter);
     int limit = integer("--limit", 20);
     ListCallsResponse page = log.list(filter.build(), limit, "");
@@ -192,7 +194,7 @@ public final class CallsCommand {
       try {
         groups.add(UsageGrouping.valueOf("USAGE_GROUPING_" + by.trim().toUpperCase(Locale.ROOT)));
       } catch (IllegalArgumentException e) {
-        throw syntax.error("--by takes provider, model, upstream_model and tag, not '" + by + "'");
+        throw syntax.error("--by takes provider, model, upstream_model, tag and key, not '" + by + "'");
       }
     }
     GetUsageResponse usage = log.usage(timeRange(CallFilter.newBuilder()).build(), groups);
@@ -204,7 +206,8 @@ public final class CallsCommand {
         "COST USD", "REPLAYED USD");
     for (UsageRow row : usage.getRowsList()) {
       List<String> names = new ArrayList<>();
-      for (String name : List.of(row.getProvider(), row.getModel(), row.getUpstreamModel(), row.getTag())) {
+      String key = row.getKeyId().isEmpty() ? "" : row.getKeyId() + " (" + row.getKeyName() + ")";
+      for (String name : List.of(row.getProvider(), row.getModel(), row.getUpstreamModel(), row.getTag(), key)) {
         if (!name.isEmpty()) {
           names.add(name);
         }
@@ -266,16 +269,9 @@ public final class CallsCommand {
   /** An ISO-8601 instant, or an age before now (30m, 2h, 7d). */
   private Timestamp time(String name) {
     String value = option(name);
-    java.util.regex.Matcher age = java.util.regex.Pattern.compile("(\\d+)([smhd])").matcher(value);
-    if (age.matches()) {
-      long amount = Long.parseLong(age.group(1));
-      Duration ago = switch (age.group(2)) {
-        case "s" -> Duration.ofSeconds(amount);
-        case "m" -> Duration.ofMinutes(amount);
-        case "h" -> Duration.ofHours(amount);
-        default -> Duration.ofDays(amount);
-      };
-      return Timestamps.fromMillis(Instant.now().minus(ago).toEpochMilli());
+    Optional<Duration> age = Arguments.duration(value);
+    if (age.isPresent()) {
+      return Timestamps.fromMillis(Instant.now().minus(age.get()).toEpochMilli());
     }
     try {
       Instant instant = Instant.parse(value);

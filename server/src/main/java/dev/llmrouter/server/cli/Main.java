@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.OptionalInt;
 
 /**
- * `java -jar llm-router.jar`: the first word picks the command, `cassettes` ({@link CassetteCommand}) or `calls`
- * ({@link CallsCommand}); without one, the router runs ({@link ServeCommand}).
+ * `java -jar llm-router.jar`: the first word picks the command, `cassettes` ({@link CassetteCommand}), `calls`
+ * ({@link CallsCommand}) or `keys` ({@link KeysCommand}); without one, the router runs ({@link ServeCommand}).
  */
 public final class Main {
 
@@ -23,6 +23,7 @@ public final class Main {
     return switch (args.isEmpty() ? "" : args.get(0)) {
       case "cassettes" -> OptionalInt.of(CassetteCommand.run(afterCommand, out, err));
       case "calls" -> OptionalInt.of(CallsCommand.run(afterCommand, out, err));
+      case "keys" -> OptionalInt.of(KeysCommand.run(afterCommand, out, err));
       default -> ServeCommand.run(args, out, err);
     };
   }

@@ -2,6 +2,7 @@ package dev.llmrouter.server.cli;
 
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.RouterServer;
+import dev.llmrouter.server.auth.SqliteKeyStore;
 import dev.llmrouter.server.config.ConfigException;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.RouterConfig;
@@ -51,7 +52,8 @@ public final class ServeCommand {
   private static final Syntax SYNTAX = new Syntax("", "[--config FILE] [--port N] [--mode MODE] [--cassettes DIR]\n"
       + UNDER_FLAGS + "[--track-usage FILE] [--data-dir DIR] [--call-log on|off] [--event-loops N]\n"
       + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune ...  (see `cassettes --help`)\n"
-      + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)", "",
+      + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)\n"
+      + UNDER_JAR + Syntax.JAR + " keys create|list|revoke|update ...  (see `keys --help`)", "",
       List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG, EVENT_LOOPS));
 
   private static final int OK = 0;
@@ -211,6 +213,12 @@ public final class ServeCommand {
           + server.adminPort().getAsInt();
       out.println("live chat page on " + base + "/, Prometheus metrics on " + base + "/metrics");
     });
+    if (config.auth().keysInUse()) {
+      out.println("caller keys: " + (config.auth().required() ? "required" : "not required (only the admin key is)")
+          + ", kept in " + config.auth().redisUrl().map(url -> "Redis (shared_state)")
+              .orElse(Path.of(config.observability().dataDir(), SqliteKeyStore.FILE_NAME).toString())
+          + " (java -jar server/target/llm-router.jar keys --help)");
+    }
     if (config.observability().callLog()) {
       out.println("call log: " + Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
           + " (java -jar server/target/llm-router.jar calls list)");

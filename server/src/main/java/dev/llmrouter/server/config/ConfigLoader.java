@@ -44,6 +44,9 @@ import java.util.regex.Pattern;
  *   gpt-4o-mini: { input: 0.15, output: 0.60, cached_input: 0.075 }
  * cassettes: { dir: cassettes/recorded, mode: replay }
  * tls: { cert_file: server.pem, key_file: server-key.pem, client_ca_file: clients-ca.pem }
+ * auth: { required: true, admin_key: "${ROUTER_ADMIN_KEY}", max_failed_attempts: 20 }
+ * shared_state: { redis_url: "redis://127.0.0.1:6379" }
+ * admin: { metrics_public: false }
  * providers:
  *   - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
  * </pre>
@@ -55,6 +58,7 @@ public final class ConfigLoader {
 
   private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
   private static final Pattern WHOLE_ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+  private static final int MIN_ADMIN_KEY_LENGTH = 32;
 
   private final Function<String, String> environment;
   private final Map<String, Integer> lineOfField = new HashMap<>();
@@ -86,7 +90,8 @@ public final class ConfigLoader {
     ObjectNode root = readTree(yaml);
     checkKnownFields(root, "",
         Set.of("listen", "event_loops", "admin_listen", "max_message_bytes", "cassettes", "providers", "models",
-            "retry", "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive", "tls"));
+            "retry", "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive", "tls",
+            "auth", "shared_state", "admin"));
 
     RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
     Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
@@ -110,11 +115,16 @@ public final class ConfigLoader {
       error("/stream_keep_alive", "must be more than 0, like 15s");
     }
     Optional<TlsConfig> tls = tls(root.path("tls"));
+    AuthConfig auth = auth(root);
+    if (!root.path("auth").has("required")) {
+      requireLoopback("/listen", listen);
+      adminListen.ifPresent(admin -> requireLoopback("/admin_listen", admin));
+    }
     if (!errors.isEmpty()) {
       throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
     }
     return new RouterConfig(listen.host(), listen.port(), eventLoops, maxMessageBytes, cassettes,
-        List.copyOf(providers), aliases, resilience, converse, adminListen, observability, streamKeepAlive, tls);
+        List.copyOf(providers), aliases, resilience, converse, adminListen, observability, streamKeepAlive, tls, auth);
   }
 
   private int eventLoops(ObjectNode root) {
@@ -170,6 +180,58 @@ public final class ConfigLoader {
       error(pointer, "is not a file path: " + e.getReason());
     }
     return Optional.empty();
+  }
+
+  private AuthConfig auth(ObjectNode root) {
+    JsonNode auth = section(root, "auth", Set.of("required", "admin_key", "max_failed_attempts"),
+        "{ required: true, admin_key: \"${ROUTER_ADMIN_KEY}\" }");
+    JsonNode sharedState = section(root, "shared_state", Set.of("redis_url"),
+        "{ redis_url: \"redis://127.0.0.1:6379\" }");
+    JsonNode admin = section(root, "admin", Set.of("metrics_public"), "{ metrics_public: true }");
+    Optional<ProviderConfig.ApiKey> adminKey = auth.has("admin_key")
+        ? apiKey(auth.get("admin_key"), "/auth/admin_key") : Optional.empty();
+    adminKey.filter(key -> !key.value().isEmpty() && key.value().length() < MIN_ADMIN_KEY_LENGTH).ifPresent(key ->
+        error("/auth/admin_key", key.variable() + " holds " + key.value().length() + " characters; an admin key "
+            + "needs at least " + MIN_ADMIN_KEY_LENGTH + " (openssl rand -hex 32 makes one)"));
+    int maxFailedAttempts = auth.path("max_failed_attempts").asInt(AuthConfig.DEFAULT_MAX_FAILED_ATTEMPTS);
+    if (maxFailedAttempts < 1) {
+      error("/auth/max_failed_attempts", "must be at least 1 (wrong keys per client address per minute)");
+    }
+    Optional<String> redisUrl = Optional.of(text(sharedState, "/shared_state/redis_url", "")).filter(u -> !u.isEmpty());
+    redisUrl.filter(url -> !url.matches("(redis|rediss|unix)://.+")).ifPresent(url -> error("/shared_state/redis_url",
+        "must be a redis://, rediss:// or unix:// URL, like redis://127.0.0.1:6379"));
+    return new AuthConfig(flag(auth, "/auth/required"), adminKey, maxFailedAttempts,
+        flag(admin, "/admin/metrics_public"), redisUrl);
+  }
+
+  /** A section that must be a mapping of known fields; the missing node when absent or not a mapping. */
+  private JsonNode section(ObjectNode root, String name, Set<String> fields, String example) {
+    JsonNode section = root.path(name);
+    if (section.isMissingNode()) {
+      return section;
+    }
+    if (!section.isObject()) {
+      error("/" + name, "must be a mapping like " + example);
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+    checkKnownFields((ObjectNode) section, "/" + name, fields);
+    return section;
+  }
+
+  /** Secure by default: without keys, the router listens on loopback only, unless the config says otherwise. */
+  private void requireLoopback(String pointer, RouterConfig.Address address) {
+    if (!isLoopback(address.host())) {
+      error(pointer, address.host() + " is not a loopback address, and the router has no `auth:`: set "
+          + "`auth: { required: true }` so that callers need a key, or `auth: { required: false }` to serve "
+          + "anyone who can reach it");
+    }
+  }
+
+  /** Loopback by its literal form (localhost, 127.0.0.0/8, ::1): a name is never resolved here. */
+  private static boolean isLoopback(String host) {
+    String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return bare.equals("localhost") || bare.equals("::1") || bare.equals("0:0:0:0:0:0:0:1")
+        || bare.matches("127\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){2}");
   }
 
   private CassetteConfig cassettes(JsonNode section) {
@@ -498,14 +560,15 @@ public final class ConfigLoader {
     }
   }
 
-  // API keys keep their ${VAR} form here: they are resolved on their own so that a missing key is not an error.
+  // API keys and the admin key keep their ${VAR} form here: they are resolved on their own so that a missing key is
+  // not an error of the file (the router refuses to start without its admin key; `keys` commands need none).
   private void substituteEnvironment(JsonNode node, String pointer) {
     if (node.isObject()) {
       Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
       while (fields.hasNext()) {
         Map.Entry<String, JsonNode> field = fields.next();
         String at = pointer + "/" + field.getKey();
-        if (field.getValue().isTextual() && !field.getKey().equals("api_key")) {
+        if (field.getValue().isTextual() && !field.getKey().equals("api_key") && !field.getKey().equals("admin_key")) {
           ((ObjectNode) node).put(field.getKey(), substitute(field.getValue().asText(), at));
         } else if (!field.getKey().equals("api_keys")) {
           substituteEnvironment(field.getValue(), at);

@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param observability the call log and the price table
  * @param streamKeepAlive the longest silence on an HTTP ingress stream before a keep-alive comment is sent
  * @param tls the certificate both listeners serve, and the CA of client certificates; plain text when absent
+ * @param auth caller keys: whether they are required, the admin key, where keys and counters live
  */
 public record RouterConfig(
     String host,
@@ -35,7 +36,8 @@ public record RouterConfig(
     Optional<Address> adminListen,
     ObservabilityConfig observability,
     Duration streamKeepAlive,
-    Optional<TlsConfig> tls) {
+    Optional<TlsConfig> tls,
+    AuthConfig auth) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
   public static final Duration DEFAULT_STREAM_KEEP_ALIVE = Duration.ofSeconds(15);
@@ -53,21 +55,21 @@ public record RouterConfig(
 
   public RouterConfig withPort(int newPort) {
     return new RouterConfig(host, newPort, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive, tls);
+        adminListen, observability, streamKeepAlive, tls, auth);
   }
 
   public RouterConfig withObservability(ObservabilityConfig newObservability) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, newObservability, streamKeepAlive, tls);
+        adminListen, newObservability, streamKeepAlive, tls, auth);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive, tls);
+        adminListen, observability, streamKeepAlive, tls, auth);
   }
 
   public RouterConfig withEventLoops(int newEventLoops) {
     return new RouterConfig(host, port, newEventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
-        converse, adminListen, observability, streamKeepAlive, tls);
+        converse, adminListen, observability, streamKeepAlive, tls, auth);
   }
 }

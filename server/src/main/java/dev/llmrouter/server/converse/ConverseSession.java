@@ -103,6 +103,11 @@ public final class ConverseSession {
     return id;
   }
 
+  /** The id of the caller key that started the session: only that key may resume it. */
+  public String keyId() {
+    return options.caller().keyId();
+  }
+
   /** Runs an action on the session's context (callers on another event loop hop over). */
   public void run(Runnable action) {
     onContext(context, action);

@@ -9,10 +9,13 @@ import dev.llmrouter.api.v1.Origin;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.auth.Caller;
+import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.route.RoutePlanner;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -35,6 +38,8 @@ import java.util.regex.Pattern;
  * Completions and Responses, Anthropic Messages, Gemini) are read into the neutral request by their {@link Dialect},
  * run through the same {@link ChatPipeline} as gRPC calls, and answered in the caller's dialect, as JSON or as a
  * stream flushed event by event. What is gRPC (by its content type) or no dialect's path goes on to {@code grpc}.
+ * The caller's key (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key`) is checked by {@link CallerAuth} as the
+ * request arrives; a refused call is answered at once, its body unread.
  */
 public final class HttpIngress implements Handler<HttpServerRequest> {
 
@@ -75,14 +80,16 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   private final long maxBodyBytes;
   private final long keepAliveMillis;
   private final Dialects dialects;
+  private final CallerAuth auth;
 
   /**
    * @param grpc where gRPC and gRPC-Web requests go
    * @param maxBodyBytes the largest request body (`max_message_bytes`): larger ones get 413
    * @param keepAlive the longest silence on a stream before an SSE comment is sent, so that idle timeouts don't fire
+   * @param auth who may call
    */
   public HttpIngress(Vertx vertx, ChatPipeline pipeline, CallMetadata metadata, RoutePlanner routes,
-      Handler<HttpServerRequest> grpc, long maxBodyBytes, Duration keepAlive, Dialects dialects) {
+      Handler<HttpServerRequest> grpc, long maxBodyBytes, Duration keepAlive, Dialects dialects, CallerAuth auth) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.metadata = metadata;
@@ -91,6 +98,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
     this.maxBodyBytes = maxBodyBytes;
     this.keepAliveMillis = Math.max(1, keepAlive.toMillis());
     this.dialects = dialects;
+    this.auth = auth;
   }
 
   /** The dialects served, one per API. */
@@ -116,7 +124,14 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
       chat(request, dialects.gemini());
     } else if ((path.equals("/v1/models") || GEMINI_MODELS.matcher(path).matches()) && method == HttpMethod.GET) {
       Dialect dialect = dialectOfHeaders(request);
-      reply(request, 200, dialect.models(routes.models("")));
+      callerOf(request).onComplete(caller -> {
+        if (caller.failed()) {
+          refuse(request, dialect, caller.cause());
+        } else {
+          reply(request, 200, dialect.models(routes.models("").stream()
+              .filter(model -> caller.result().mayUse(model.getName())).toList()));
+        }
+      });
     } else if (path.startsWith("/v1/") || path.startsWith("/v1beta/") || path.startsWith("/v1alpha/")) {
       refuse(request, dialectOfHeaders(request), new CallError(GrpcStatus.NOT_FOUND, "the router serves no "
           + method + " " + CallError.quote(path) + "; it serves POST /v1/chat/completions, POST /v1/responses, "
@@ -155,6 +170,13 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
     request.params(); // read here, on the event loop, before a worker may map a large body
     Buffer body = Buffer.buffer();
     boolean[] refused = {false};
+    Future<Caller> caller = callerOf(request).onFailure(failure -> {
+      if (!refused[0]) {
+        refused[0] = true;
+        closeAfterReply(request);
+        refuse(request, dialect, failure);
+      }
+    });
     request.handler(chunk -> {
       if (refused[0]) {
         return;
@@ -167,12 +189,12 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
       body.appendBuffer(chunk);
     });
     request.exceptionHandler(failure -> refused[0] = true); // the caller is gone: nobody to answer
-    request.endHandler(v -> {
+    request.endHandler(v -> caller.onSuccess(who -> {
       if (refused[0]) {
         return;
       }
       if (body.length() <= INLINE_PARSE_BYTES) {
-        run(request, dialect, () -> read(request, dialect, body));
+        run(request, dialect, () -> read(request, dialect, body), who);
       } else {
         vertx.executeBlocking(() -> read(request, dialect, body), false)
             .onComplete(read -> run(request, dialect, () -> {
@@ -180,9 +202,22 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
                 throw read.cause() instanceof CallError error ? error : CallError.of(read.cause());
               }
               return read.result();
-            }));
+            }, who));
       }
-    });
+    }));
+  }
+
+  private Future<Caller> callerOf(HttpServerRequest request) {
+    return auth.authenticate(request.headers(), request.remoteAddress() == null ? "unknown"
+        : request.remoteAddress().hostAddress());
+  }
+
+  /** An HTTP/1 request refused before its body was read: the connection goes once the refusal is sent. */
+  private static void closeAfterReply(HttpServerRequest request) {
+    if (request.version() != HttpVersion.HTTP_2) {
+      request.response().putHeader(HttpHeaders.CONNECTION, "close")
+          .endHandler(v -> request.connection().close());
+    }
   }
 
   private static DialectCall read(HttpServerRequest request, Dialect dialect, Buffer body) {
@@ -203,13 +238,14 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   }
 
   /** Runs the call read by {@code read}, on the request's event loop, and answers it in the dialect. */
-  private void run(HttpServerRequest request, Dialect dialect, java.util.function.Supplier<DialectCall> read) {
+  private void run(HttpServerRequest request, Dialect dialect, java.util.function.Supplier<DialectCall> read,
+      Caller caller) {
     HttpServerResponse response = request.response();
     DialectCall call;
     ChatEventStream answer;
     try {
       call = read.get();
-      CallOptions options = metadata.optionsOf(request.headers(), call.stream(), deadlineMillis(request));
+      CallOptions options = metadata.optionsOf(request.headers(), call.stream(), deadlineMillis(request), caller);
       response.putHeader(CallMetadata.CALL_ID_HEADER, options.call().callId())
           .putHeader(REQUEST_ID_HEADER, options.call().callId())
           .putHeader(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
@@ -259,11 +295,10 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   }
 
   private void tooLarge(HttpServerRequest request, Dialect dialect, String size) {
-    // As nginx's lingering close: the rest of the body is dropped until it ends or for a second after the 413, then
-    // the connection goes. Closing with bytes unread would reset it before the caller reads the 413.
+    // As nginx's lingering close: the rest of the body is dropped until it ends (or the connection goes a second
+    // after the 413). Closing with bytes unread would reset it before the caller reads the 413.
     if (request.version() != HttpVersion.HTTP_2) {
-      request.response().putHeader(HttpHeaders.CONNECTION, "close")
-          .endHandler(v -> vertx.setTimer(LINGER_MILLIS, id -> request.connection().close()));
+      request.response().putHeader(HttpHeaders.CONNECTION, "close").endHandler(v -> vertx.setTimer(LINGER_MILLIS, id -> request.connection().close()));
       request.handler(dropped -> { });
       request.endHandler(v -> request.connection().close());
     }

@@ -17,13 +17,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param userId the end user; empty when none
  * @param tags the call's tags
  * @param metadata free metadata
+ * @param keyId the id of the caller key that made the call (never the key); empty when none was needed
+ * @param keyName the caller key's name
  */
 public record CallContext(String callId, CallType type, String traceId, String parentCallId, String sessionId,
-    String userId, List<String> tags, Map<String, String> metadata) {
+    String userId, List<String> tags, Map<String, String> metadata, String keyId, String keyName) {
 
-  /** Another call of the same trace, session, user and tags, following {@code parent}. */
+  /** Another call of the same trace, session, user, tags and key, following {@code parent}. */
   public CallContext next(CallType nextType, String parent, String session) {
-    return new CallContext(newCallId(), nextType, traceId, parent, session, userId, tags, metadata);
+    return new CallContext(newCallId(), nextType, traceId, parent, session, userId, tags, metadata, keyId, keyName);
   }
 
   /** A new call id: 8 random bytes in hex, like a W3C span id. */

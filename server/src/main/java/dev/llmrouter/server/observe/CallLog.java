@@ -99,10 +99,14 @@ public final class CallLog implements AutoCloseable {
         statement.execute("PRAGMA synchronous = NORMAL");
         // A small page cache: inserts touch the ends of the indexes only, and the CPU caches are the event loop's too.
         statement.execute("PRAGMA cache_size = -4096");
+        // One transaction: a migration cut short leaves the file as it was.
+        statement.execute("BEGIN");
+        migrate(statement);
         for (String ddl : CallTable.SCHEMA) {
           statement.execute(ddl);
         }
         statement.execute("PRAGMA user_version = " + CallTable.SCHEMA_VERSION);
+        statement.execute("COMMIT");
       }
       connection.setAutoCommit(false);
       CallLog log = new CallLog(file, redactor, queueSize, retention, connection);
@@ -110,6 +114,19 @@ public final class CallLog implements AutoCloseable {
       return log;
     } catch (IOException | SQLException e) {
       throw new IllegalStateException("cannot open the call log " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Brings a call log of an earlier schema version up to date, keeping its calls; a new file needs nothing. */
+  private static void migrate(Statement statement) throws SQLException {
+    int version;
+    try (var row = statement.executeQuery("PRAGMA user_version")) {
+      version = row.getInt(1);
+    }
+    for (int next = Math.max(version, 1) + 1; version > 0 && next <= CallTable.SCHEMA_VERSION; next++) {
+      for (String ddl : CallTable.MIGRATIONS.get(next - 2)) {
+        statement.execute(ddl);
+      }
     }
   }
 

@@ -121,16 +121,15 @@ public final class CallQueries {
     Where where = Where.of(filter);
     List<String> columns = new ArrayList<>();
     for (UsageGrouping grouping : groupBy) {
-      String column = switch (grouping) {
-        case USAGE_GROUPING_PROVIDER -> "calls.provider";
-        case USAGE_GROUPING_MODEL -> "calls.model";
-        case USAGE_GROUPING_UPSTREAM_MODEL -> "calls.upstream_model";
-        case USAGE_GROUPING_TAG -> "call_tags.tag";
+      List<String> grouped = switch (grouping) {
+        case USAGE_GROUPING_PROVIDER -> List.of("calls.provider");
+        case USAGE_GROUPING_MODEL -> List.of("calls.model");
+        case USAGE_GROUPING_UPSTREAM_MODEL -> List.of("calls.upstream_model");
+        case USAGE_GROUPING_TAG -> List.of("call_tags.tag");
+        case USAGE_GROUPING_KEY -> List.of("calls.key_id", "calls.key_name");
         default -> throw new IllegalArgumentException("group_by holds an unknown grouping: " + grouping);
       };
-      if (!columns.contains(column)) {
-        columns.add(column);
-      }
+      grouped.stream().filter(column -> !columns.contains(column)).forEach(columns::add);
     }
     GetUsageResponse.Builder usage = GetUsageResponse.newBuilder();
     try (Connection connection = connectExisting()) {
@@ -167,6 +166,8 @@ public final class CallQueries {
               case "calls.provider" -> group.setProvider(text);
               case "calls.model" -> group.setModel(text);
               case "calls.upstream_model" -> group.setUpstreamModel(text);
+              case "calls.key_id" -> group.setKeyId(text);
+              case "calls.key_name" -> group.setKeyName(text);
               default -> group.setTag(text);
             }
           }
@@ -234,6 +235,9 @@ public final class CallQueries {
       }
       if (!filter.getStatus().isEmpty()) {
         where.add("status = ?", filter.getStatus());
+      }
+      if (!filter.getKeyId().isEmpty()) {
+        where.add("key_id = ?", filter.getKeyId());
       }
       if (!filter.getTag().isEmpty()) {
         where.add("EXISTS (SELECT 1 FROM call_tags t WHERE t.call_id = calls.id AND t.tag = ?)", filter.getTag());

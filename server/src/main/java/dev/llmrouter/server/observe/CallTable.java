@@ -24,7 +24,7 @@ import java.util.function.LongConsumer;
  * The `calls` and `call_tags` tables of the call log: the schema, and a {@link CallRecord} to a row and back.
  *
  * <p>What a query filters or sums on has a column of its own: status, provider, model, tokens, cost, latency, cassette
- * outcome, trace, session, user (enums by their short lowercase name: `stream`, `stop`, `hit`; the start as epoch
+ * outcome, trace, session, user, caller key (enums by their short lowercase name: `stream`, `stop`, `hit`; the start as epoch
  * milliseconds). Everything else (the prompts and the answer, tags, metadata, parent call, time to first event,
  * attempts, cassette key, dropped settings, the start to the nanosecond) is the `details` BLOB: a protobuf
  * `CallRecord` holding just those fields, which `calls list --json` and `ListCalls` show: each bound column costs the
@@ -36,12 +36,20 @@ import java.util.function.LongConsumer;
 final class CallTable {
 
   /** Bumped when the schema changes; kept in `PRAGMA user_version`. */
-  static final int SCHEMA_VERSION = 1;
+  static final int SCHEMA_VERSION = 2;
+
+  /**
+   * What brings a call log written by an earlier version up to {@link #SCHEMA_VERSION}: the statements of version
+   * {@code n} at index {@code n - 2}, run on a file at version {@code n - 1} or older (a new file is made whole by
+   * {@link #SCHEMA}).
+   */
+  static final List<List<String>> MIGRATIONS = List.of(
+      List.of("ALTER TABLE calls ADD COLUMN key_id TEXT", "ALTER TABLE calls ADD COLUMN key_name TEXT"));
 
   private static final List<String> COLUMNS = List.of("id", "start_ms", "call_type", "status", "provider",
       "provider_type", "model", "upstream_model", "finish_reason", "input_tokens", "output_tokens",
       "cached_input_tokens", "reasoning_tokens", "cost_usd", "latency_ms", "cassette_outcome", "trace_id", "session_id",
-      "user_id", "error_message", "details");
+      "user_id", "error_message", "details", "key_id", "key_name");
 
   static final List<String> SCHEMA = List.of("""
       CREATE TABLE IF NOT EXISTS calls (
@@ -65,7 +73,9 @@ final class CallTable {
         session_id TEXT,
         user_id TEXT,
         error_message TEXT,
-        details BLOB
+        details BLOB,
+        key_id TEXT,
+        key_name TEXT
       )""",
       "CREATE TABLE IF NOT EXISTS call_tags (tag TEXT NOT NULL, call_id TEXT NOT NULL)",
       "CREATE INDEX IF NOT EXISTS calls_by_start ON calls (start_ms)",
@@ -73,6 +83,7 @@ final class CallTable {
       // Partial: most calls have no session or user, and an entry per such call would cost every insert.
       "CREATE INDEX IF NOT EXISTS calls_by_session ON calls (session_id, start_ms) WHERE session_id IS NOT NULL",
       "CREATE INDEX IF NOT EXISTS calls_by_user ON calls (user_id, start_ms) WHERE user_id IS NOT NULL",
+      "CREATE INDEX IF NOT EXISTS calls_by_key ON calls (key_id, start_ms) WHERE key_id IS NOT NULL",
       "CREATE INDEX IF NOT EXISTS call_tags_by_tag ON call_tags (tag)",
       "CREATE INDEX IF NOT EXISTS call_tags_by_call ON call_tags (call_id)");
 
@@ -136,6 +147,8 @@ final class CallTable {
     insert.setString(i++, emptyToNull(r.getUserId()));
     insert.setString(i++, emptyToNull(redactor.redactText(r.getErrorMessage())));
     insert.setBytes(i++, redactor.redactToBytes(details(r)));
+    insert.setString(i++, emptyToNull(r.getKeyId()));
+    insert.setString(i++, emptyToNull(r.getKeyName()));
     return i;
   }
 
@@ -175,7 +188,9 @@ final class CallTable {
         .setTraceId(nullToEmpty(row.getString("trace_id")))
         .setSessionId(nullToEmpty(row.getString("session_id")))
         .setUserId(nullToEmpty(row.getString("user_id")))
-        .setErrorMessage(nullToEmpty(row.getString("error_message")));
+        .setErrorMessage(nullToEmpty(row.getString("error_message")))
+        .setKeyId(nullToEmpty(row.getString("key_id")))
+        .setKeyName(nullToEmpty(row.getString("key_name")));
     String finish = row.getString("finish_reason");
     if (finish != null) {
       r.setFinishReason(FinishReason.valueOf("FINISH_REASON_" + finish.toUpperCase(Locale.ROOT)));

@@ -125,6 +125,16 @@ public final class CallTracker {
     observability.log(this::record);
   }
 
+  /** The call's tokens and cost so far (all of them once it ended). */
+  public Usage usage() {
+    return usage;
+  }
+
+  /** Whether the answer was replayed from a cassette: no provider was paid for it. */
+  public boolean replayed() {
+    return origin.getCassette() == CassetteOutcome.CASSETTE_OUTCOME_HIT;
+  }
+
   /** The call log's record of the ended call; called on the call log's thread. */
   private CallRecord record() {
     String answeredBy = provider.isEmpty() ? attempted : provider;
@@ -149,6 +159,8 @@ public final class CallTracker {
         .setUserId(context.userId())
         .addAllTags(context.tags())
         .putAllMetadata(context.metadata())
+        .setKeyId(context.keyId())
+        .setKeyName(context.keyName())
         .setErrorMessage(errorMessage);
     if (firstEventNanos >= 0) {
       record.setTimeToFirstEvent(Durations.fromNanos(firstEventNanos - startNanos));

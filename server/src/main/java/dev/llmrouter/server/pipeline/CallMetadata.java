@@ -4,6 +4,7 @@ import com.google.rpc.BadRequest;
 import dev.llmrouter.api.v1.CallType;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
+import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.observe.CallContext;
 import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.MultiMap;
@@ -64,8 +65,11 @@ public final class CallMetadata {
     this.allowModeOverride = allowModeOverride;
   }
 
-  /** @throws CallError naming the bad header */
-  public CallOptions optionsOf(MultiMap headers, boolean stream, long deadlineMillis) {
+  /**
+   * @param caller who makes the call, authenticated
+   * @throws CallError naming the bad header
+   */
+  public CallOptions optionsOf(MultiMap headers, boolean stream, long deadlineMillis, Caller caller) {
     String scope = headers.get(SCOPE_HEADER);
     try {
       scope = scope == null ? CassetteStore.DEFAULT_SCOPE : CassetteStore.validateScope(scope);
@@ -100,11 +104,12 @@ public final class CallMetadata {
       throw badHeader(TAKE_HEADER, "must be `sequence` (the n-th identical request gets the n-th take), not '"
           + take + "'");
     }
-    return new CallOptions(stream, deadlineMillis, scope, mode, pace, take != null, callOf(headers, stream));
+    return new CallOptions(stream, deadlineMillis, scope, mode, pace, take != null, callOf(headers, stream, caller),
+        caller);
   }
 
   /** The call's id (new), trace (from the headers, or new) and the rest of what the call log keeps about it. */
-  private static CallContext callOf(MultiMap headers, boolean stream) {
+  private static CallContext callOf(MultiMap headers, boolean stream, Caller caller) {
     String traceId = "";
     String parent = "";
     String traceparent = headers.get(TRACEPARENT_HEADER);
@@ -153,7 +158,8 @@ public final class CallMetadata {
     return new CallContext(CallContext.newCallId(), stream ? CallType.CALL_TYPE_STREAM : CallType.CALL_TYPE_CHAT,
         traceId.isEmpty() ? CallContext.newTraceId() : traceId, parent,
         text(SESSION_ID_HEADER, headers.get(SESSION_ID_HEADER), MAX_TEXT),
-        text(USER_ID_HEADER, headers.get(USER_ID_HEADER), MAX_TEXT), List.copyOf(tags), Map.copyOf(metadata));
+        text(USER_ID_HEADER, headers.get(USER_ID_HEADER), MAX_TEXT), List.copyOf(tags), Map.copyOf(metadata),
+        caller.keyId(), caller.keyName());
   }
 
   private static String id(MultiMap headers, String header) {

@@ -1,6 +1,7 @@
 package dev.llmrouter.server.pipeline;
 
 import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.observe.CallContext;
 
 /**
@@ -13,12 +14,13 @@ import dev.llmrouter.server.observe.CallContext;
  * @param pace how fast a hit is replayed (`x-cassette-pace`)
  * @param sequenced whether identical requests get successive takes (`x-cassette-take: sequence`)
  * @param call the call's id, trace and who made it (`traceparent`, `x-trace-id`, `x-session-id`...)
+ * @param caller the key that made the call, and its limits
  */
 public record CallOptions(boolean stream, long deadlineMillis, String scope, CassetteMode mode, ReplayPace pace,
-    boolean sequenced, CallContext call) {
+    boolean sequenced, CallContext call, Caller caller) {
 
   /** The same options for another call. */
   public CallOptions withCall(CallContext newCall) {
-    return new CallOptions(stream, deadlineMillis, scope, mode, pace, sequenced, newCall);
+    return new CallOptions(stream, deadlineMillis, scope, mode, pace, sequenced, newCall, caller);
   }
 }

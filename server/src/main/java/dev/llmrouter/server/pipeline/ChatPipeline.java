@@ -6,15 +6,18 @@ import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.observe.CallTracker;
 import dev.llmrouter.server.observe.Observability;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Supplier;
 
 /**
- * The one path every call takes (ARCHITECTURE.md section 2): validate and plan the targets, pass the
+ * The one path every call takes (ARCHITECTURE.md section 2): validate and plan the targets, let the caller's key
+ * in ({@link CallerAuth#admit}: its models, cassette modes, budget and rate limits), pass the
  * {@link CassetteGate} (unless the mode is `off`), call upstream through {@link UpstreamAttempts} when the answer
  * must be live, and hand the caller one stream of events, followed from start to end by the call log.
  */
@@ -25,6 +28,7 @@ public final class ChatPipeline {
   private final CassetteGate gate;
   private final ResilienceConfig resilience;
   private final Observability observability;
+  private final CallerAuth auth;
 
   /**
    * @param validator checks each request and plans its targets
@@ -32,14 +36,16 @@ public final class ChatPipeline {
    * @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded`
    * @param usageLog where cassette hits are listed for `cassettes prune --unused`
    * @param observability where each call is priced, counted and logged
+   * @param auth what each call's key may do, and where its tokens and cost are counted
    */
   public ChatPipeline(Vertx vertx, ChatRequestValidator validator, CassetteStore store, ResilienceConfig resilience,
-      boolean recordTiming, CassetteUsageLog usageLog, Observability observability) {
+      boolean recordTiming, CassetteUsageLog usageLog, Observability observability, CallerAuth auth) {
     this.vertx = vertx;
     this.validator = validator;
     this.gate = new CassetteGate(vertx, store, recordTiming, usageLog, observability.metrics());
     this.resilience = resilience;
     this.observability = observability;
+    this.auth = auth;
   }
 
   /**
@@ -58,8 +64,28 @@ public final class ChatPipeline {
     }
     tracker.routed();
     ChatEventStream answer = new ChatEventStream();
-    answer.observe(tracker::onEvent, error -> tracker.onEnd(error == null ? GrpcStatus.OK : error.status(),
-        error == null ? "" : error.getMessage()));
+    answer.observe(tracker::onEvent, error -> {
+      tracker.onEnd(error == null ? GrpcStatus.OK : error.status(), error == null ? "" : error.getMessage());
+      auth.charge(options.caller(), tracker.usage(), tracker.replayed());
+    });
+    Future<Void> admitted = auth.admit(options.caller(), request.getModel(), options.mode());
+    if (admitted.succeeded()) {
+      answer(request, options, plan, tracker, answer);
+    } else {
+      admitted.onComplete(admission -> {
+        if (admission.failed()) {
+          answer.fail(admission.cause());
+        } else if (!answer.isClosed()) {
+          answer(request, options, plan, tracker, answer);
+        }
+      });
+    }
+    return answer;
+  }
+
+  /** Answers an admitted call: from the provider, or through the cassettes. */
+  private void answer(ChatRequest request, CallOptions options, CallPlan plan, CallTracker tracker,
+      ChatEventStream answer) {
     Supplier<UpstreamAttempts> live = () -> UpstreamAttempts.start(vertx, resilience, plan, options, tracker::attempt);
     if (options.mode() == CassetteMode.OFF) {
       UpstreamAttempts attempts = live.get();
@@ -68,6 +94,5 @@ public final class ChatPipeline {
     } else {
       gate.answer(request, options, plan, live, answer);
     }
-    return answer;
   }
 }

@@ -72,7 +72,8 @@ class CommandLineTest {
             + " [--event-loops N]",
         "       java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)",
         "       java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)",
-        ""), lines.subList(0, 5));
+        "       java -jar server/target/llm-router.jar keys create|list|revoke|update ...  (see `keys --help`)",
+        ""), lines.subList(0, 6));
     assertTrue(lines.contains("  --call-log on|off log every model call, or not; overrides `call_log.enabled`"));
   }
 
@@ -80,12 +81,16 @@ class CommandLineTest {
   void theGroupsHelpListsItsSubcommands() {
     String cassettes = run("cassettes --help").out();
     String calls = run("calls --help").out();
+    String keys = run("keys --help").out();
 
     for (String subcommand : List.of("\n  list [SCOPE] ", "\n  show KEY ", "\n  verify ", "\n  prune ")) {
       assertTrue(cassettes.contains(subcommand), cassettes);
     }
     for (String subcommand : List.of("\n  list ", "\n  trace ID ", "\n  usage ")) {
       assertTrue(calls.contains(subcommand), calls);
+    }
+    for (String subcommand : List.of("\n  create ", "\n  list ", "\n  revoke ID ", "\n  update ID ")) {
+      assertTrue(keys.contains(subcommand), keys);
     }
   }
 
@@ -107,6 +112,13 @@ class CommandLineTest {
       calls trace a b              | calls trace     | unexpected argument 'b'
       calls usage --limit 5        | calls usage     | unknown flag '--limit'
       calls list --since           | calls list      | --since needs a value: --since TIME
+      keys                         | keys            | missing COMMAND
+      keys create                  | keys create     | --name NAME is required
+      keys create --name ci --rpm many | keys create | --rpm must be a whole number, 0 or more, not 'many'
+      keys create --name ci --expires soon | keys create | --expires must be a duration like 90d, 12h or 30m; not 'soon'
+      keys create --name ci --budget-usd lots | keys create | --budget-usd must be a number of US dollars, like 25 or 0.50, or none; not 'lots'
+      keys revoke                  | keys revoke     | missing ID
+      keys update key_1            | keys update     | name at least one thing to change, such as --rpm N
       """)
   void aUsageErrorExitsWithTwoAndOneLineNamingTheProblemAndTheHelp(String arguments, String command, String problem) {
     String typed = command == null ? "" : " " + command;

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
 
-  private static final Map<String, String> ENV = Map.of("OPENAI_API_KEY", "sk-from-env", "HOST", "10.0.0.5");
+  private static final String ADMIN_KEY = "admin-key-of-the-tests-0123456789abcdef";
+  private static final Map<String, String> ENV = Map.of("OPENAI_API_KEY", "sk-from-env", "HOST", "10.0.0.5",
+      "ROUTER_ADMIN_KEY", ADMIN_KEY, "SHORT_KEY", "0123456789");
 
   private static RouterConfig parse(String yaml) {
     return ConfigLoader.parse(yaml, ENV::get);
@@ -36,6 +38,8 @@ class ConfigLoaderTest {
         listen: ${HOST}:6000
         max_message_bytes: 33554432
         cassettes: { dir: "${CASSETTE_DIR:-my/cassettes}", mode: record }
+        auth: { required: true, admin_key: "${ROUTER_ADMIN_KEY}" }
+        shared_state: { redis_url: "redis://127.0.0.1:6379" }
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1/, api_key: "${OPENAI_API_KEY}",
               models: [gpt-4o-mini], timeout: 30s }
@@ -60,6 +64,58 @@ class ConfigLoaderTest {
     assertFalse(openai.dropUnsupportedSettings(), "unsupported settings are refused unless config says otherwise");
     assertTrue(config.provider("local").orElseThrow().dropUnsupportedSettings());
     assertFalse(openai.toString().contains("sk-from-env"), "the key is never printed");
+    assertTrue(config.auth().required());
+    assertEquals(ADMIN_KEY, config.auth().adminKey().orElseThrow().value());
+    assertEquals(Optional.of("redis://127.0.0.1:6379"), config.auth().redisUrl());
+    assertFalse(config.toString().contains(ADMIN_KEY), "the admin key is never printed");
+  }
+
+  @Test
+  void withoutAuthTheRouterListensOnLoopbackOnly() {
+    for (String loopback : List.of("127.0.0.1:50051", "127.3.2.1:0", "localhost:50051", "\"[::1]:50051\"")) {
+      assertFalse(parse("listen: " + loopback + "\n").auth().required(), loopback);
+    }
+    assertEquals(AuthConfig.NONE, ConfigLoader.embeddedDefault(name -> null).auth());
+    String open = error("listen: 0.0.0.0:50051\nadmin_listen: 10.1.2.3:9464\n");
+    assertTrue(open.contains("listen (line 1): 0.0.0.0 is not a loopback address, and the router has no `auth:`: set "
+        + "`auth: { required: true }` so that callers need a key, or `auth: { required: false }` to serve anyone who "
+        + "can reach it"), open);
+    assertTrue(open.contains("admin_listen (line 2): 10.1.2.3 is not a loopback address"), open);
+    assertTrue(error("listen: router.internal:50051\n").contains("router.internal is not a loopback address"),
+        "a name is not resolved to find out");
+    assertTrue(error("listen: 127.0.0.1.evil.example:50051\n").contains("is not a loopback address"));
+    assertTrue(parse("listen: 0.0.0.0:50051\nauth: { required: true }\n").auth().required());
+    assertFalse(parse("listen: 0.0.0.0:50051\nauth: { required: false }\n").auth().required(),
+        "serving without keys beyond loopback is allowed when the config says so");
+  }
+
+  @Test
+  void theAuthSectionsAreChecked() {
+    AuthConfig auth = parse("""
+        auth: { required: true, admin_key: "${UNSET_ADMIN_KEY}", max_failed_attempts: 5 }
+        admin: { metrics_public: true }
+        """).auth();
+    assertEquals("", auth.adminKey().orElseThrow().value(), "an unset admin key is for the router to refuse");
+    assertEquals(5, auth.maxFailedAttempts());
+    assertTrue(auth.metricsPublic());
+    assertTrue(auth.keysInUse());
+    String message = error("""
+        auth: { required: sometimes, admin_key: literal-admin-key-in-the-file-0123456789, max_failed_attempts: 0, user: x }
+        shared_state: { redis_url: "http://127.0.0.1:6379" }
+        admin: { metrics: true }
+        """);
+    assertTrue(message.contains("auth.required (line 1): must be true or false"), message);
+    assertTrue(message.contains("auth.admin_key (line 1): must name an environment variable"), message);
+    assertFalse(message.contains("literal-admin-key"), "the key is not echoed");
+    assertTrue(message.contains("auth.max_failed_attempts (line 1): must be at least 1"), message);
+    assertTrue(message.contains("auth.user (line 1): unknown field"), message);
+    assertTrue(message.contains("shared_state.redis_url (line 2): must be a redis://, rediss:// or unix:// URL"),
+        message);
+    assertTrue(message.contains("admin.metrics (line 3): unknown field"), message);
+    String shortKey = error("auth: { admin_key: \"${SHORT_KEY}\" }\n");
+    assertTrue(shortKey.contains("auth.admin_key (line 1): SHORT_KEY holds 10 characters; an admin key needs at "
+        + "least 32"), shortKey);
+    assertTrue(error("auth: true\n").contains("auth (line 1): must be a mapping"));
   }
 
   @Test

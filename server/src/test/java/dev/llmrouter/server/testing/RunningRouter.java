@@ -3,6 +3,7 @@ package dev.llmrouter.server.testing;
 import com.github.benmanes.caffeine.cache.Ticker;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.Status;
+import dev.llmrouter.api.v1.AdminServiceGrpc;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatServiceGrpc;
 import dev.llmrouter.api.v1.ModelServiceGrpc;
@@ -12,6 +13,9 @@ import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.config.ObservabilityConfig;
 import io.grpc.ManagedChannel;
 import io.micrometer.core.instrument.Gauge;
+import io.grpc.Metadata;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.netty.NettyChannelBuilder;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -48,6 +52,8 @@ public final class RunningRouter implements AutoCloseable {
   public static final String TEST_KEY = "sk-test-not-a-real-key-0123456789";
   /** A second test key, as `${TEST_API_KEY_2}`, for deployments with several keys. */
   public static final String TEST_KEY_2 = "sk-test-second-fake-key-9876543210";
+  /** The router's admin key in tests, as `${ROUTER_ADMIN_KEY}` (`auth.admin_key`). */
+  public static final String TEST_ADMIN_KEY = "admin-key-of-the-tests-never-a-real-one-0123456789";
 
   private final RouterServer server;
   private final PrometheusMeterRegistry registry;
@@ -77,8 +83,8 @@ public final class RunningRouter implements AutoCloseable {
 
   /** As above, with {@code clock} timing circuit cool-downs and session expiry. */
   public static RunningRouter start(Vertx vertx, String yaml, Ticker clock) {
-    return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2", TEST_KEY_2)::get),
-        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock);
+    return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2", TEST_KEY_2,
+        "ROUTER_ADMIN_KEY", TEST_ADMIN_KEY)::get), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock);
   }
 
   /**
@@ -162,6 +168,18 @@ public final class RunningRouter implements AutoCloseable {
 
   public ModelServiceGrpc.ModelServiceBlockingStub models() {
     return ModelServiceGrpc.newBlockingStub(channel);
+  }
+
+  /** `AdminService`, with the admin key. */
+  public AdminServiceGrpc.AdminServiceBlockingStub admin() {
+    return withKey(AdminServiceGrpc.newBlockingStub(channel), TEST_ADMIN_KEY);
+  }
+
+  /** The stub sending {@code key} as `authorization: Bearer <key>` with every call. */
+  public static <S extends AbstractStub<S>> S withKey(S stub, String key) {
+    Metadata headers = new Metadata();
+    headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
+    return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   /**
