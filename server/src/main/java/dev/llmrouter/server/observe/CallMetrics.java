@@ -40,8 +40,18 @@ public final class CallMetrics {
   private final Map<String, CallMeters> callMeters = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
 
+  private final Counter joinedRecordings;
+
   public CallMetrics(MeterRegistry registry) {
     this.registry = registry;
+    this.joinedRecordings = Counter.builder("llmrouter.cassette.recordings.joined")
+        .description("Calls answered by the recording of an identical call in flight (one upstream call for both)")
+        .register(registry);
+  }
+
+  /** A call that waits for an identical call's recording instead of calling upstream itself. */
+  public void joinedRecording() {
+    joinedRecordings.increment();
   }
 
   /** The RPC name of a call type, as the `rpc` label says it. */

@@ -227,6 +227,7 @@ final class CassetteGate {
     // Sequenced requests are distinct takes; otherwise identical requests in flight share one recording.
     Future<Cassette> leader = options.sequenced() ? null : recordingsInFlight.putIfAbsent(id, recording.future());
     if (leader != null) {
+      metrics.joinedRecording();
       leader.onComplete(ar -> context.runOnContext(v -> {
         if (ar.succeeded()) {
           replay(ar.result(), 0, options, plan, answer);

@@ -358,7 +358,9 @@ class CassetteRecordReplayTest {
     ExecutorService waiting = Executors.newSingleThreadExecutor();
     try {
       Future<List<byte[]>> waiter = waiting.submit(() -> streamBytes(connections.get(0), ask("Say hello in French")));
-      assertEquals(2.0, Await.poll(Duration.ofSeconds(10), () -> router.openStreams("StreamChat"), open -> open == 2));
+      // The second call has joined the recording (not merely begun: its cassette lookup runs on a worker first).
+      assertEquals(1.0, Await.poll(Duration.ofSeconds(10),
+          () -> router.count("llmrouter.cassette.recordings.joined"), joined -> joined == 1));
 
       recordingCall.get().cancel("the caller left", null);
 

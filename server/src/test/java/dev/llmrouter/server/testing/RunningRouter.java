@@ -12,6 +12,7 @@ import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.config.ObservabilityConfig;
 import io.grpc.ManagedChannel;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.grpc.Metadata;
 import io.grpc.stub.AbstractStub;
@@ -160,6 +161,12 @@ public final class RunningRouter implements AutoCloseable {
   public double openStreams(String rpc) {
     Gauge open = registry.find("llmrouter.open.streams").tag("rpc", rpc).gauge();
     return open == null ? 0 : open.value();
+  }
+
+  /** The value of one of the router's counters (0 before its first count). */
+  public double count(String counter) {
+    Counter found = registry.find(counter).counter();
+    return found == null ? 0 : found.count();
   }
 
   public ChatServiceGrpc.ChatServiceStub chatAsync() {
