@@ -197,8 +197,10 @@ public final class CallerAuth {
       if (!Quotas.limited(current.key().getLimits())) {
         return ADMITTED;
       }
-      return onCurrentContext(quotas.admit(current.key(), now)).compose(refusal -> refusal.isEmpty() ? ADMITTED
-          : Future.failedFuture(refused(current.key(), refusal.get(), now)));
+      return onCurrentContext(quotas.admit(current.key(), now))
+          .recover(failure -> Future.failedFuture(storeUnavailable("the caller keys' counters", failure)))
+          .compose(refusal -> refusal.isEmpty() ? ADMITTED
+              : Future.failedFuture(refused(current.key(), refusal.get(), now)));
     });
   }
 
@@ -308,9 +310,13 @@ public final class CallerAuth {
     Context context = Vertx.currentContext();
     Future<Optional<Caller>> loaded = context == null ? Future.fromCompletionStage(found)
         : Future.fromCompletionStage(found, context);
-    return loaded.recover(failure -> Future.failedFuture(
-        CallError.withInfo(GrpcStatus.UNAVAILABLE, "the caller keys cannot be read: " + failure.getMessage(),
-            "KEY_STORE_UNAVAILABLE", Map.of(), null)));
+    return loaded.recover(failure -> Future.failedFuture(storeUnavailable("the caller keys", failure)));
+  }
+
+  /** The store failed: UNAVAILABLE, and the call is refused (a key that cannot be checked lets nothing through). */
+  private static CallError storeUnavailable(String what, Throwable failure) {
+    return CallError.withInfo(GrpcStatus.UNAVAILABLE, what + " cannot be read: " + failure.getMessage(),
+        "KEY_STORE_UNAVAILABLE", Map.of(), null);
   }
 
   /** Writes a key's last use at most once a minute per router. */

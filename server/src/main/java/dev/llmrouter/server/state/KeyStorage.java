@@ -20,6 +20,11 @@ import java.util.Optional;
  */
 public final class KeyStorage {
 
+  /** Each call's check is one round trip on a pooled connection: enough of them for every event loop at full load. */
+  private static final int REDIS_CONNECTIONS = 32;
+  /** Vert.x's default (24) fails checks beyond it under load; calls waiting here are bounded by the router's own. */
+  private static final int REDIS_WAITING = 100_000;
+
   private final KeyStore store;
   private final Quotas quotas;
   private final Optional<Redis> redis;
@@ -44,7 +49,8 @@ public final class KeyStorage {
       }
     }
     String url = auth.redisUrl().get();
-    Redis redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(url));
+    Redis redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(url)
+        .setMaxPoolSize(REDIS_CONNECTIONS).setMaxPoolWaiting(REDIS_WAITING));
     return redis.send(Request.cmd(Command.PING))
         .map(pong -> new KeyStorage(new RedisKeyStore(redis), new RedisQuotas(redis), Optional.of(redis)))
         .recover(failure -> redis.close().transform(closed -> Future.failedFuture("cannot reach Redis at "

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.rpc.ErrorInfo;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ChatServiceGrpc;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
@@ -21,6 +22,7 @@ import dev.llmrouter.server.testing.RunningRouter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.StreamObserver;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -32,9 +34,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -178,6 +182,37 @@ class SharedStateTest {
     assertEquals(3, codes.stream().filter(Status.Code.RESOURCE_EXHAUSTED::equals).count(), codes.toString());
     CLOCK.advance(Duration.ofMinutes(1));
     assertEquals(Status.Code.OK, code(second, key), "a new minute");
+  }
+
+  @Test
+  void fourHundredCallsAtOnceAreAllCountedAndAnswered() throws Exception {
+    String key = create("--rpm", "100000")[1];
+    List<CompletableFuture<Status.Code>> calls = new ArrayList<>();
+
+    for (int i = 0; i < 400; i++) {
+      CompletableFuture<Status.Code> call = new CompletableFuture<>();
+      RunningRouter.withKey((i % 2 == 0 ? first : second).chatAsync(), key).chat(ask(),
+          new StreamObserver<ChatResponse>() {
+            @Override
+            public void onNext(ChatResponse answer) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              call.complete(Status.fromThrowable(t).getCode());
+            }
+
+            @Override
+            public void onCompleted() {
+              call.complete(Status.Code.OK);
+            }
+          });
+      calls.add(call);
+    }
+
+    for (CompletableFuture<Status.Code> call : calls) {
+      assertEquals(Status.Code.OK, call.get(30, TimeUnit.SECONDS), "more checks than Redis connections wait their turn");
+    }
   }
 
   @Test
