@@ -3,6 +3,7 @@ package dev.llmrouter.server.auth;
 import dev.llmrouter.api.v1.CallerKey;
 import dev.llmrouter.cassettes.CassetteMode;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -21,6 +22,7 @@ public final class Caller {
 
   private final CallerKey key;
   private final String hash;
+  private final byte[] hashBytes;
   private final String keyId;
   private final String keyName;
   private final Pattern models;
@@ -29,6 +31,7 @@ public final class Caller {
   private Caller(CallerKey key, String hash, String keyId, String keyName) {
     this.key = key;
     this.hash = hash;
+    this.hashBytes = HexFormat.of().parseHex(hash);
     this.keyId = keyId;
     this.keyName = keyName;
     this.models = key == null ? null : globs(key.getLimits().getModelsList());
@@ -73,6 +76,11 @@ public final class Caller {
   /** The hex hash of the caller key, to find it again. */
   String hash() {
     return hash;
+  }
+
+  /** The hash of the caller key, to compare it. */
+  byte[] hashBytes() {
+    return hashBytes;
   }
 
   /** One pattern for the key's model globs, where `*` stands for any characters; null (any model) when none. */

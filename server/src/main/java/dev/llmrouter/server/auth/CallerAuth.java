@@ -20,11 +20,11 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The one place calls are let in or refused, for every door: gRPC, the HTTP dialects and the admin listener.
@@ -102,14 +102,14 @@ public final class CallerAuth {
   /**
    * Who makes a call, from the key its headers present; anyone when the router requires no key.
    *
-   * @param address the client's address: wrong keys are counted by it
+   * @param address the client's address, by which wrong keys are counted (asked for only when needed: it costs)
    */
-  public Future<Caller> authenticate(MultiMap headers, String address) {
+  public Future<Caller> authenticate(MultiMap headers, Supplier<String> address) {
     return required ? identify(headers, address) : ANONYMOUS;
   }
 
   /** The admin key, whatever `auth.required` says: PERMISSION_DENIED for a caller key. */
-  public Future<Caller> admin(MultiMap headers, String address) {
+  public Future<Caller> admin(MultiMap headers, Supplier<String> address) {
     if (adminKeyHash == null) {
       return Future.failedFuture(new CallError(GrpcStatus.UNAUTHENTICATED, "this router has no admin key: set "
           + "auth.admin_key in its config"));
@@ -119,7 +119,7 @@ public final class CallerAuth {
             + "key " + caller.keyId() + " is a caller key", "ADMIN_KEY_REQUIRED", Map.of(), null)));
   }
 
-  private Future<Caller> identify(MultiMap headers, String address) {
+  private Future<Caller> identify(MultiMap headers, Supplier<String> address) {
     String presented;
     try {
       presented = presentedKey(headers);
@@ -130,7 +130,7 @@ public final class CallerAuth {
       return Future.failedFuture(unauthenticated("this router requires a key: " + HOW_TO_SEND, "KEY_MISSING"));
     }
     long now = clock.millis();
-    Window failed = failures.getIfPresent(address);
+    Window failed = failures.estimatedSize() == 0 ? null : failures.getIfPresent(address.get());
     if (failed != null) {
       synchronized (failed) {
         if (failed.total(now) >= maxFailedAttempts) {
@@ -144,14 +144,13 @@ public final class CallerAuth {
     if (adminKeyHash != null && MessageDigest.isEqual(hash, adminKeyHash)) {
       return Future.succeededFuture(Caller.ADMIN);
     }
-    CallError unknown = unauthenticated("the key presented is not a key of this router", "KEY_INVALID");
     if (store == null || !KeySecret.wellFormed(presented)) {
-      return failedAttempt(address, unknown);
+      return failedAttempt(address, unknownKey());
     }
     return lookup(KeySecret.hex(hash)).compose(found -> {
       // Found by its hash; compared again in constant time, as every key comparison is.
-      if (found.isEmpty() || !MessageDigest.isEqual(hash, HexFormat.of().parseHex(found.get().hash()))) {
-        return failedAttempt(address, unknown);
+      if (found.isEmpty() || !MessageDigest.isEqual(hash, found.get().hashBytes())) {
+        return failedAttempt(address, unknownKey());
       }
       Caller caller = found.get();
       Optional<CallError> unusable = unusable(caller.key(), now);
@@ -175,7 +174,7 @@ public final class CallerAuth {
     long now = clock.millis();
     return lookup(caller.hash()).compose(found -> {
       if (found.isEmpty()) {
-        return Future.failedFuture(unauthenticated("the key presented is not a key of this router", "KEY_INVALID"));
+        return Future.failedFuture(unknownKey());
       }
       Caller current = found.get();
       Optional<CallError> unusable = unusable(current.key(), now);
@@ -287,8 +286,9 @@ public final class CallerAuth {
   }
 
   /** Counts a wrong key against the address; says so once in the log when the address is cut off. */
-  private Future<Caller> failedAttempt(String address, CallError error) {
+  private Future<Caller> failedAttempt(Supplier<String> client, CallError error) {
     long now = clock.millis();
+    String address = client.get();
     Window counted = failures.asMap().compute(address, (a, window) -> window == null ? new Window() : window);
     synchronized (counted) {
       counted.add(now, 1, Quotas.MINUTE_MILLIS);
@@ -345,6 +345,10 @@ public final class CallerAuth {
           + "its " + limits.getRequestsPerMinute() + " calls per minute; calls are refused" + rollsOver,
           "KEY_RATE_LIMITED", Map.of("key_id", key.getId(), "limit", "requests_per_minute"), wait);
     };
+  }
+
+  private static CallError unknownKey() {
+    return unauthenticated("the key presented is not a key of this router", "KEY_INVALID");
   }
 
   private static CallError unauthenticated(String message, String reason) {
