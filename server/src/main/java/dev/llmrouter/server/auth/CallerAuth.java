@@ -171,36 +171,40 @@ public final class CallerAuth {
     if (caller.key() == null) {
       return ADMITTED;
     }
+    // Read less than a second ago (the call was just let in): as current as what is remembered of it.
+    if (clock.ticker().read() - caller.loadedNanos() < REMEMBERED.toNanos()) {
+      return admitCurrent(caller, model, mode);
+    }
+    return lookup(caller.hash()).compose(found -> found.isEmpty() ? Future.failedFuture(unknownKey())
+        : admitCurrent(found.get(), model, mode));
+  }
+
+  /** Whether a call of the key as it is now may run: usable, its model and mode, its counters. */
+  private Future<Void> admitCurrent(Caller current, String model, CassetteMode mode) {
     long now = clock.millis();
-    return lookup(caller.hash()).compose(found -> {
-      if (found.isEmpty()) {
-        return Future.failedFuture(unknownKey());
-      }
-      Caller current = found.get();
-      Optional<CallError> unusable = unusable(current.key(), now);
-      if (unusable.isPresent()) {
-        return Future.failedFuture(unusable.get());
-      }
-      String id = current.keyId();
-      if (!current.mayUse(model)) {
-        return Future.failedFuture(CallError.withInfo(GrpcStatus.PERMISSION_DENIED, "key " + id + " may not call "
-            + CallError.quote(model) + "; it may call " + current.key().getLimits().getModelsList(),
-            "MODEL_NOT_ALLOWED", Map.of("key_id", id), null));
-      }
-      if (!current.mayRun(mode)) {
-        return Future.failedFuture(CallError.withInfo(GrpcStatus.PERMISSION_DENIED, "key " + id + " may not run "
-            + "calls in cassette mode " + mode.externalName() + "; it may use "
-            + current.key().getLimits().getCassetteModesList(), "CASSETTE_MODE_NOT_ALLOWED",
-            Map.of("key_id", id), null));
-      }
-      if (!Quotas.limited(current.key().getLimits())) {
-        return ADMITTED;
-      }
-      return onCurrentContext(quotas.admit(current.key(), now))
-          .recover(failure -> Future.failedFuture(storeUnavailable("the caller keys' counters", failure)))
-          .compose(refusal -> refusal.isEmpty() ? ADMITTED
-              : Future.failedFuture(refused(current.key(), refusal.get(), now)));
-    });
+    Optional<CallError> unusable = unusable(current.key(), now);
+    if (unusable.isPresent()) {
+      return Future.failedFuture(unusable.get());
+    }
+    String id = current.keyId();
+    if (!current.mayUse(model)) {
+      return Future.failedFuture(CallError.withInfo(GrpcStatus.PERMISSION_DENIED, "key " + id + " may not call "
+          + CallError.quote(model) + "; it may call " + current.key().getLimits().getModelsList(),
+          "MODEL_NOT_ALLOWED", Map.of("key_id", id), null));
+    }
+    if (!current.mayRun(mode)) {
+      return Future.failedFuture(CallError.withInfo(GrpcStatus.PERMISSION_DENIED, "key " + id + " may not run "
+          + "calls in cassette mode " + mode.externalName() + "; it may use "
+          + current.key().getLimits().getCassetteModesList(), "CASSETTE_MODE_NOT_ALLOWED",
+          Map.of("key_id", id), null));
+    }
+    if (!Quotas.limited(current.key().getLimits())) {
+      return ADMITTED;
+    }
+    return onCurrentContext(quotas.admit(current.key(), now))
+        .recover(failure -> Future.failedFuture(storeUnavailable("the caller keys' counters", failure)))
+        .compose(refusal -> refusal.isEmpty() ? ADMITTED
+            : Future.failedFuture(refused(current.key(), refusal.get(), now)));
   }
 
   /** Counts an answered call's tokens and cost against its key; a replayed answer costs nothing. */
@@ -302,11 +306,13 @@ public final class CallerAuth {
 
   /** The key with this hash, remembered for a second; read from the store otherwise. */
   private Future<Optional<Caller>> lookup(String hash) {
-    CompletableFuture<Optional<Caller>> found = callers.get(hash, (h, executor) -> store.findByHash(h)
-        .map(key -> key.map(k -> Caller.of(k, h))).toCompletionStage().toCompletableFuture());
-    if (found.isDone() && !found.isCompletedExceptionally()) {
-      return Future.succeededFuture(found.join());
+    CompletableFuture<Optional<Caller>> remembered = callers.getIfPresent(hash);
+    if (remembered != null && remembered.isDone() && !remembered.isCompletedExceptionally()) {
+      return Future.succeededFuture(remembered.join());
     }
+    CompletableFuture<Optional<Caller>> found = callers.get(hash, (h, executor) -> store.findByHash(h)
+        .map(key -> key.map(k -> Caller.of(k, h, clock.ticker().read()))).toCompletionStage()
+        .toCompletableFuture());
     Context context = Vertx.currentContext();
     Future<Optional<Caller>> loaded = context == null ? Future.fromCompletionStage(found)
         : Future.fromCompletionStage(found, context);
