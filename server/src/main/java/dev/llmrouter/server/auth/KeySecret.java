@@ -54,7 +54,8 @@ final class KeySecret {
       return false;
     }
     for (int i = PREFIX.length(); i < presented.length(); i++) {
-      if (BASE62.indexOf(presented.charAt(i)) < 0) {
+      char c = presented.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z')) {
         return false;
       }
     }
