@@ -6,7 +6,8 @@
 #                   ensure_tool COMMAND PACKAGE
 #   set-up          bench_workdir (WORK, with a cleanup trap), grpc_frame JSON OUT, print_setup TITLE,
 #                   start_router [router flags...] (ROUTER_PID, PORT, ADMIN_PORT), free_port,
-#                   start_nginx NAME CONF_FN (NGINX_PORT, NGINX_PID, NGINX_WORKER),
+#                   caller_key_config AUTH (a config requiring caller keys: AUTH_FLAGS; a key for every call:
+#                   CALL_HEADERS), start_nginx NAME CONF_FN (NGINX_PORT, NGINX_PID, NGINX_WORKER),
 #                   start_mock_upstream (nginx answering MOCK_REPLY and MOCK_SSE_REPLY: MOCK_PORT, EXTRA_PIDS),
 #                   check_live, wait_for_idle
 #   load            h2load_grpc, warm_up_grpc LABEL BODY RPC REPLY_BYTES, measured / measured_with (CPU accounting
@@ -60,6 +61,7 @@ bench_workdir() {
 }
 cleanup() {
   stop_nginx
+  [ -z "${EXTRA_REDIS_PID:-}" ] || { kill "$EXTRA_REDIS_PID" 2>/dev/null || true; wait "$EXTRA_REDIS_PID" 2>/dev/null || true; }
   local pid
   for pid in $ROUTER_PIDS; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
@@ -128,7 +130,49 @@ EXTRA_PIDS=
 h2load_grpc() {
   local out=$1 body=$2 rpc=$3
   shift 3
-  h2load -H 'content-type: application/grpc' -H 'te: trailers' -d "$body" "$@" "http://127.0.0.1:$PORT/$rpc" >"$out"
+  h2load -H 'content-type: application/grpc' -H 'te: trailers' "${CALL_HEADERS[@]}" -d "$body" "$@" \
+    "http://127.0.0.1:$PORT/$rpc" >"$out"
+}
+
+# Headers every call sends (h2load and buf curl): the caller key, with caller_key_config.
+CALL_HEADERS=()
+
+# caller_key_config AUTH: with AUTH=local or AUTH=redis, writes $WORK/auth.yaml (the embedded default's cassettes and
+# providers, `auth.required`, and for redis a redis-server of its own in $WORK) and makes one caller key with every
+# limit that counts on the hot path (calls per minute, and a budget the replays cannot spend), sent as
+# `authorization: Bearer` by every call (CALL_HEADERS). AUTH_FLAGS are the router flags to add. AUTH=off does nothing.
+AUTH_FLAGS=()
+caller_key_config() {
+  case $1 in
+    off) return ;;
+    local) printf 'data_dir: "%s"\n' "$WORK/data" >"$WORK/auth.yaml" ;;
+    redis)
+      ensure_tool redis-server redis-server
+      REDIS_PORT=$(free_port)
+      redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --save '' >"$WORK/redis.log" 2>&1 &
+      EXTRA_REDIS_PID=$!
+      for _ in $(seq 50); do
+        [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] && break
+        sleep 0.1
+      done
+      printf 'data_dir: "%s"\nshared_state: { redis_url: "redis://127.0.0.1:%s" }\n' "$WORK/data" "$REDIS_PORT" \
+        >"$WORK/auth.yaml" ;;
+    *) echo "AUTH must be off, local or redis, not '$1'" >&2; exit 2 ;;
+  esac
+  cat >>"$WORK/auth.yaml" <<'YAML'
+cassettes: { dir: cassettes/recorded, mode: replay }
+auth: { required: true }
+providers:
+  - { name: openai, type: openai, base_url: https://api.openai.com/v1 }
+  - { name: anthropic, type: anthropic, base_url: https://api.anthropic.com }
+  - { name: gemini, type: gemini, base_url: https://generativelanguage.googleapis.com }
+YAML
+  [ -f "$WORK/llm-router.jar" ] || cp "$JAR" "$WORK/llm-router.jar"
+  local key
+  key=$(java -jar "$WORK/llm-router.jar" keys create --config "$WORK/auth.yaml" --name bench --rpm 1000000000 \
+    --budget-usd 1000000 | tail -n 1)
+  CALL_HEADERS=(-H "authorization: Bearer $key")
+  AUTH_FLAGS=(--config "$WORK/auth.yaml")
 }
 
 # warm_up_grpc LABEL BODY RPC REPLY_BYTES: one JIT warm-up run, WARMUP requests over CONNS x STREAMS, its replies
@@ -280,7 +324,8 @@ start_router() {
 # MOCK_TEXT (the mock upstream's answer).
 check_live() {
   local reply
-  if ! reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge -d "$CHAT_JSON" "http://127.0.0.1:$PORT/$CHAT" 2>&1); then
+  if ! reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge "${CALL_HEADERS[@]}" -d "$CHAT_JSON" \
+    "http://127.0.0.1:$PORT/$CHAT" 2>&1); then
     echo "Chat failed (not gRPC OK): $reply"; return 1
   fi
   if ! grep -q '"cassette": "CASSETTE_OUTCOME_LIVE"' <<<"$reply" || ! grep -qF "\"text\": \"$MOCK_TEXT\"" <<<"$reply"; then

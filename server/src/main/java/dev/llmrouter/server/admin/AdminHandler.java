@@ -61,7 +61,7 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
     } else if (metricsPublic && request.path().equals("/metrics")) {
       serve(request);
     } else {
-      auth.authenticate(request.headers(), request.remoteAddress() == null ? "unknown"
+      auth.authenticate(request.headers(), () -> request.remoteAddress() == null ? "unknown"
           : request.remoteAddress().hostAddress()).onComplete(caller -> {
             if (caller.succeeded()) {
               serve(request);

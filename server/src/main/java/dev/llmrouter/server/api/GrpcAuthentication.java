@@ -14,12 +14,12 @@ final class GrpcAuthentication {
 
   /** The caller, as every RPC that calls models or lists them needs. */
   static Future<Caller> caller(GrpcServerRequest<?, ?> call, CallerAuth auth) {
-    return endingRefused(call, auth.authenticate(call.headers(), address(call)));
+    return endingRefused(call, auth.authenticate(call.headers(), () -> address(call)));
   }
 
   /** The admin key, as `AdminService` needs. */
   static Future<Caller> admin(GrpcServerRequest<?, ?> call, CallerAuth auth) {
-    return endingRefused(call, auth.admin(call.headers(), address(call)));
+    return endingRefused(call, auth.admin(call.headers(), () -> address(call)));
   }
 
   /** The admin key where keys are required (the call log holds every caller's prompts); anyone otherwise. */

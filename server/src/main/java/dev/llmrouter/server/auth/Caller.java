@@ -3,6 +3,7 @@ package dev.llmrouter.server.auth;
 import dev.llmrouter.api.v1.CallerKey;
 import dev.llmrouter.cassettes.CassetteMode;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -15,20 +16,24 @@ import java.util.stream.Collectors;
 public final class Caller {
 
   /** Anyone, on a router that requires no key: every model, every mode, no limit. */
-  public static final Caller ANONYMOUS = new Caller(null, "", "", "");
+  public static final Caller ANONYMOUS = new Caller(null, "", "", "", 0);
   /** The admin key: every model, every mode, no limit, and the admin calls. */
-  static final Caller ADMIN = new Caller(null, "", "admin", "admin");
+  static final Caller ADMIN = new Caller(null, "", "admin", "admin", 0);
 
   private final CallerKey key;
   private final String hash;
+  private final byte[] hashBytes;
   private final String keyId;
   private final String keyName;
   private final Pattern models;
   private final Set<CassetteMode> modes;
+  private final long loadedNanos;
 
-  private Caller(CallerKey key, String hash, String keyId, String keyName) {
+  private Caller(CallerKey key, String hash, String keyId, String keyName, long loadedNanos) {
     this.key = key;
+    this.loadedNanos = loadedNanos;
     this.hash = hash;
+    this.hashBytes = HexFormat.of().parseHex(hash);
     this.keyId = keyId;
     this.keyName = keyName;
     this.models = key == null ? null : globs(key.getLimits().getModelsList());
@@ -37,9 +42,14 @@ public final class Caller {
             .collect(Collectors.toCollection(() -> EnumSet.noneOf(CassetteMode.class)));
   }
 
-  /** The caller of a stored key; {@code hash} is the hex hash it was found by. */
-  static Caller of(CallerKey key, String hash) {
-    return new Caller(key, hash, key.getId(), key.getName());
+  /**
+   * The caller of a stored key.
+   *
+   * @param hash the hex hash it was found by
+   * @param loadedNanos when it was read from the store, on the router's ticker
+   */
+  static Caller of(CallerKey key, String hash, long loadedNanos) {
+    return new Caller(key, hash, key.getId(), key.getName(), loadedNanos);
   }
 
   /** The key's id (`admin` for the admin key); empty when no key was needed. */
@@ -73,6 +83,16 @@ public final class Caller {
   /** The hex hash of the caller key, to find it again. */
   String hash() {
     return hash;
+  }
+
+  /** When the key was read from the store, on the router's ticker. */
+  long loadedNanos() {
+    return loadedNanos;
+  }
+
+  /** The hash of the caller key, to compare it. */
+  byte[] hashBytes() {
+    return hashBytes;
   }
 
   /** One pattern for the key's model globs, where `*` stands for any characters; null (any model) when none. */

@@ -20,11 +20,12 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The one place calls are let in or refused, for every door: gRPC, the HTTP dialects and the admin listener.
@@ -102,14 +103,14 @@ public final class CallerAuth {
   /**
    * Who makes a call, from the key its headers present; anyone when the router requires no key.
    *
-   * @param address the client's address: wrong keys are counted by it
+   * @param address the client's address, by which wrong keys are counted (asked for only when needed: it costs)
    */
-  public Future<Caller> authenticate(MultiMap headers, String address) {
+  public Future<Caller> authenticate(MultiMap headers, Supplier<String> address) {
     return required ? identify(headers, address) : ANONYMOUS;
   }
 
   /** The admin key, whatever `auth.required` says: PERMISSION_DENIED for a caller key. */
-  public Future<Caller> admin(MultiMap headers, String address) {
+  public Future<Caller> admin(MultiMap headers, Supplier<String> address) {
     if (adminKeyHash == null) {
       return Future.failedFuture(new CallError(GrpcStatus.UNAUTHENTICATED, "this router has no admin key: set "
           + "auth.admin_key in its config"));
@@ -119,7 +120,7 @@ public final class CallerAuth {
             + "key " + caller.keyId() + " is a caller key", "ADMIN_KEY_REQUIRED", Map.of(), null)));
   }
 
-  private Future<Caller> identify(MultiMap headers, String address) {
+  private Future<Caller> identify(MultiMap headers, Supplier<String> address) {
     String presented;
     try {
       presented = presentedKey(headers);
@@ -130,7 +131,7 @@ public final class CallerAuth {
       return Future.failedFuture(unauthenticated("this router requires a key: " + HOW_TO_SEND, "KEY_MISSING"));
     }
     long now = clock.millis();
-    Window failed = failures.getIfPresent(address);
+    Window failed = failures.estimatedSize() == 0 ? null : failures.getIfPresent(address.get());
     if (failed != null) {
       synchronized (failed) {
         if (failed.total(now) >= maxFailedAttempts) {
@@ -144,14 +145,13 @@ public final class CallerAuth {
     if (adminKeyHash != null && MessageDigest.isEqual(hash, adminKeyHash)) {
       return Future.succeededFuture(Caller.ADMIN);
     }
-    CallError unknown = unauthenticated("the key presented is not a key of this router", "KEY_INVALID");
     if (store == null || !KeySecret.wellFormed(presented)) {
-      return failedAttempt(address, unknown);
+      return failedAttempt(address, unknownKey());
     }
-    return lookup(KeySecret.hex(hash)).compose(found -> {
+    return then(lookup(KeySecret.hex(hash)), found -> {
       // Found by its hash; compared again in constant time, as every key comparison is.
-      if (found.isEmpty() || !MessageDigest.isEqual(hash, HexFormat.of().parseHex(found.get().hash()))) {
-        return failedAttempt(address, unknown);
+      if (found.isEmpty() || !MessageDigest.isEqual(hash, found.get().hashBytes())) {
+        return failedAttempt(address, unknownKey());
       }
       Caller caller = found.get();
       Optional<CallError> unusable = unusable(caller.key(), now);
@@ -172,36 +172,51 @@ public final class CallerAuth {
     if (caller.key() == null) {
       return ADMITTED;
     }
+    // Read less than a second ago (the call was just let in): as current as what is remembered of it.
+    if (clock.ticker().read() - caller.loadedNanos() < REMEMBERED.toNanos()) {
+      return admitCurrent(caller, model, mode);
+    }
+    return then(lookup(caller.hash()), found -> found.isEmpty() ? Future.failedFuture(unknownKey())
+        : admitCurrent(found.get(), model, mode));
+  }
+
+  /** Whether a call of the key as it is now may run: usable, its model and mode, its counters. */
+  private Future<Void> admitCurrent(Caller current, String model, CassetteMode mode) {
     long now = clock.millis();
-    return lookup(caller.hash()).compose(found -> {
-      if (found.isEmpty()) {
-        return Future.failedFuture(unauthenticated("the key presented is not a key of this router", "KEY_INVALID"));
-      }
-      Caller current = found.get();
-      Optional<CallError> unusable = unusable(current.key(), now);
-      if (unusable.isPresent()) {
-        return Future.failedFuture(unusable.get());
-      }
-      String id = current.keyId();
-      if (!current.mayUse(model)) {
-        return Future.failedFuture(CallError.withInfo(GrpcStatus.PERMISSION_DENIED, "key " + id + " may not call "
-            + CallError.quote(model) + "; it may call " + current.key().getLimits().getModelsList(),
-            "MODEL_NOT_ALLOWED", Map.of("key_id", id), null));
-      }
-      if (!current.mayRun(mode)) {
-        return Future.failedFuture(CallError.withInfo(GrpcStatus.PERMISSION_DENIED, "key " + id + " may not run "
-            + "calls in cassette mode " + mode.externalName() + "; it may use "
-            + current.key().getLimits().getCassetteModesList(), "CASSETTE_MODE_NOT_ALLOWED",
-            Map.of("key_id", id), null));
-      }
-      if (!Quotas.limited(current.key().getLimits())) {
-        return ADMITTED;
-      }
-      return onCurrentContext(quotas.admit(current.key(), now))
-          .recover(failure -> Future.failedFuture(storeUnavailable("the caller keys' counters", failure)))
-          .compose(refusal -> refusal.isEmpty() ? ADMITTED
-              : Future.failedFuture(refused(current.key(), refusal.get(), now)));
-    });
+    Optional<CallError> unusable = unusable(current.key(), now);
+    if (unusable.isPresent()) {
+      return Future.failedFuture(unusable.get());
+    }
+    String id = current.keyId();
+    if (!current.mayUse(model)) {
+      return Future.failedFuture(CallError.withInfo(GrpcStatus.PERMISSION_DENIED, "key " + id + " may not call "
+          + CallError.quote(model) + "; it may call " + current.key().getLimits().getModelsList(),
+          "MODEL_NOT_ALLOWED", Map.of("key_id", id), null));
+    }
+    if (!current.mayRun(mode)) {
+      return Future.failedFuture(CallError.withInfo(GrpcStatus.PERMISSION_DENIED, "key " + id + " may not run "
+          + "calls in cassette mode " + mode.externalName() + "; it may use "
+          + current.key().getLimits().getCassetteModesList(), "CASSETTE_MODE_NOT_ALLOWED",
+          Map.of("key_id", id), null));
+    }
+    if (!Quotas.limited(current.key().getLimits())) {
+      return ADMITTED;
+    }
+    Future<Optional<Quotas.Refusal>> counted = quotas.admit(current.key(), now);
+    if (!counted.succeeded()) {
+      counted = onCurrentContext(counted).recover(failure -> Future.failedFuture(
+          storeUnavailable("the caller keys' counters", failure)));
+    }
+    return then(counted, refusal -> refusal.isEmpty() ? ADMITTED
+        : Future.failedFuture(refused(current.key(), refusal.get(), now)));
+  }
+
+  /**
+   * {@code next} of the future's result: at once when it has one (the common case: a key remembered, counters in
+   * memory), which spares every call the allocations of a composition; composed otherwise.
+   */
+  private static <T, R> Future<R> then(Future<T> future, Function<T, Future<R>> next) {
+    return future.succeeded() ? next.apply(future.result()) : future.compose(next);
   }
 
   /** Counts an answered call's tokens and cost against its key; a replayed answer costs nothing. */
@@ -267,8 +282,10 @@ public final class CallerAuth {
       throw unauthenticated(header + " holds " + key.length() + " characters; a key has at most " + MAX_KEY_CHARS,
           "KEY_INVALID");
     }
-    if (!key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      throw unauthenticated(header + " holds characters no key has (keys are printable ASCII)", "KEY_INVALID");
+    for (int i = 0; i < key.length(); i++) {
+      if (key.charAt(i) <= 0x20 || key.charAt(i) >= 0x7f) {
+        throw unauthenticated(header + " holds characters no key has (keys are printable ASCII)", "KEY_INVALID");
+      }
     }
     return key;
   }
@@ -287,8 +304,9 @@ public final class CallerAuth {
   }
 
   /** Counts a wrong key against the address; says so once in the log when the address is cut off. */
-  private Future<Caller> failedAttempt(String address, CallError error) {
+  private Future<Caller> failedAttempt(Supplier<String> client, CallError error) {
     long now = clock.millis();
+    String address = client.get();
     Window counted = failures.asMap().compute(address, (a, window) -> window == null ? new Window() : window);
     synchronized (counted) {
       counted.add(now, 1, Quotas.MINUTE_MILLIS);
@@ -302,11 +320,13 @@ public final class CallerAuth {
 
   /** The key with this hash, remembered for a second; read from the store otherwise. */
   private Future<Optional<Caller>> lookup(String hash) {
-    CompletableFuture<Optional<Caller>> found = callers.get(hash, (h, executor) -> store.findByHash(h)
-        .map(key -> key.map(k -> Caller.of(k, h))).toCompletionStage().toCompletableFuture());
-    if (found.isDone() && !found.isCompletedExceptionally()) {
-      return Future.succeededFuture(found.join());
+    CompletableFuture<Optional<Caller>> remembered = callers.getIfPresent(hash);
+    if (remembered != null && remembered.isDone() && !remembered.isCompletedExceptionally()) {
+      return Future.succeededFuture(remembered.join());
     }
+    CompletableFuture<Optional<Caller>> found = callers.get(hash, (h, executor) -> store.findByHash(h)
+        .map(key -> key.map(k -> Caller.of(k, h, clock.ticker().read()))).toCompletionStage()
+        .toCompletableFuture());
     Context context = Vertx.currentContext();
     Future<Optional<Caller>> loaded = context == null ? Future.fromCompletionStage(found)
         : Future.fromCompletionStage(found, context);
@@ -345,6 +365,10 @@ public final class CallerAuth {
           + "its " + limits.getRequestsPerMinute() + " calls per minute; calls are refused" + rollsOver,
           "KEY_RATE_LIMITED", Map.of("key_id", key.getId(), "limit", "requests_per_minute"), wait);
     };
+  }
+
+  private static CallError unknownKey() {
+    return unauthenticated("the key presented is not a key of this router", "KEY_INVALID");
   }
 
   private static CallError unauthenticated(String message, String reason) {

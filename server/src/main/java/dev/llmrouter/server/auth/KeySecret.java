@@ -6,7 +6,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /**
  * A caller key's own text: {@code llmr_} and 43 base62 characters (256 random bits), made once, shown once, and kept
@@ -21,8 +20,15 @@ final class KeySecret {
   private static final int RANDOM_BYTES = 32;
   /** Base62 digits that hold 256 bits: 62^43 > 2^256. */
   private static final int DIGITS = 43;
-  private static final Pattern SHAPE = Pattern.compile(PREFIX + "[0-9A-Za-z]{" + DIGITS + "}");
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** One digest per thread: looking one up costs as much as hashing a key, on every call. */
+  private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  });
 
   private KeySecret() {
   }
@@ -42,9 +48,18 @@ final class KeySecret {
     return PREFIX + new String(digits);
   }
 
-  /** Whether a presented value has a key's shape: anything else is refused before it is hashed or looked up. */
+  /** Whether a presented value has a key's shape: anything else is refused before it is looked up. */
   static boolean wellFormed(String presented) {
-    return presented.length() == PREFIX.length() + DIGITS && SHAPE.matcher(presented).matches();
+    if (presented.length() != PREFIX.length() + DIGITS || !presented.startsWith(PREFIX)) {
+      return false;
+    }
+    for (int i = PREFIX.length(); i < presented.length(); i++) {
+      char c = presented.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -52,11 +67,7 @@ final class KeySecret {
    * random bits, so no dictionary or brute force applies, and a lookup must cost microseconds on every call.
    */
   static byte[] hash(String key) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
-    }
+    return SHA_256.get().digest(key.getBytes(StandardCharsets.UTF_8));
   }
 
   /** A hash as stores keep it: 64 lowercase hex digits. */

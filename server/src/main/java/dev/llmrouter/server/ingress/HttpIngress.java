@@ -208,7 +208,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   }
 
   private Future<Caller> callerOf(HttpServerRequest request) {
-    return auth.authenticate(request.headers(), request.remoteAddress() == null ? "unknown"
+    return auth.authenticate(request.headers(), () -> request.remoteAddress() == null ? "unknown"
         : request.remoteAddress().hostAddress());
   }
 

@@ -40,6 +40,7 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.UpdateKeyRequest;
 import dev.llmrouter.api.v1.UsageGrouping;
 import dev.llmrouter.api.v1.UsageRow;
+import dev.llmrouter.server.cli.CallsCommand;
 import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.ManualClock;
@@ -379,6 +380,18 @@ class CallerAuthTest {
     assertEquals("ADMIN_KEY_REQUIRED", reason(refused(Status.Code.PERMISSION_DENIED, () -> RunningRouter.withKey(
         ObservabilityServiceGrpc.newBlockingStub(router.channel()), created.getSecret())
         .listCalls(ListCallsRequest.getDefaultInstance()))), "the call log holds every caller's prompts");
+    String usage = calls("usage", "--by", "key");
+    assertTrue(usage.lines().anyMatch(line -> line.startsWith(id + " (test)") && line.contains(" 2 ")), usage);
+    assertEquals(2, calls("list", "--key", id, "--json").lines().count());
+  }
+
+  /** What `calls ...` prints about the router's call log. */
+  private static String calls(String... arguments) {
+    List<String> args = new ArrayList<>(List.of(arguments));
+    args.addAll(List.of("--data-dir", dir.resolve("data").toString()));
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    assertEquals(0, CallsCommand.run(args, new java.io.PrintStream(out, true, StandardCharsets.UTF_8), System.err));
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   @Test

@@ -60,6 +60,8 @@ class HostileKeysTest {
   static void start() {
     setup = RouterWithUpstream.start("""
         cassettes: { mode: "off" }
+        admin_listen: 127.0.0.1:0
+        admin: { metrics_public: true }
         auth: { required: true, admin_key: "${ROUTER_ADMIN_KEY}", max_failed_attempts: %d }
         providers:
           - { name: openai, type: openai, base_url: "%%1$s", api_key: "${TEST_API_KEY}", models: [gpt-4o-mini, gpt-4o] }
@@ -195,6 +197,17 @@ class HostileKeysTest {
     assertEquals(Status.Code.UNAUTHENTICATED, callWithoutKey(), "a call without a key says so");
     CLOCK.advance(Duration.ofMinutes(1));
     assertEquals("Hello.", RunningRouter.withKey(router.chat(), key).chat(hi()).getMessage().getParts(0).getText());
+  }
+
+  @Test
+  void publicMetricsNeedNoKeyButThePageDoes() throws Exception {
+    String admin = "http://127.0.0.1:" + router.adminPort();
+    HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(admin + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, metrics.statusCode());
+    assertTrue(metrics.body().contains("llmrouter_open_sessions"), metrics.body());
+    assertEquals(401, http.send(HttpRequest.newBuilder(URI.create(admin + "/")).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode());
   }
 
   private static Status.Code callWithoutKey() {
