@@ -137,15 +137,19 @@ h2load_grpc() {
 # Headers every call sends (h2load and buf curl): the caller key, with caller_key_config.
 CALL_HEADERS=()
 
-# caller_key_config AUTH: with AUTH=local or AUTH=redis, writes $WORK/auth.yaml (the embedded default's cassettes and
-# providers, `auth.required`, and for redis a redis-server of its own in $WORK) and makes one caller key with every
-# limit that counts on the hot path (calls per minute, and a budget the replays cannot spend), sent as
-# `authorization: Bearer` by every call (CALL_HEADERS). AUTH_FLAGS are the router flags to add. AUTH=off does nothing.
+# caller_key_config AUTH: the router flags (AUTH_FLAGS) and call headers (CALL_HEADERS) of a router whose files are in
+# $WORK/data-AUTH. With AUTH=local or AUTH=redis, writes $WORK/auth-AUTH.yaml (the embedded default's cassettes and
+# providers, `auth.required`, and for redis a redis-server of its own in $WORK, its pid in EXTRA_REDIS_PID) and makes
+# one caller key with every limit that counts on the hot path (calls per minute, and a budget the replays cannot
+# spend), sent as `authorization: Bearer` by every call. AUTH=off: the embedded default, no key.
 AUTH_FLAGS=()
 caller_key_config() {
+  local config="$WORK/auth-$1.yaml" key
+  CALL_HEADERS=()
+  AUTH_FLAGS=(--data-dir "$WORK/data-$1")
   case $1 in
     off) return ;;
-    local) printf 'data_dir: "%s"\n' "$WORK/data" >"$WORK/auth.yaml" ;;
+    local) printf 'data_dir: "%s"\n' "$WORK/data-$1" >"$config" ;;
     redis)
       ensure_tool redis-server redis-server
       REDIS_PORT=$(free_port)
@@ -155,11 +159,11 @@ caller_key_config() {
         [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] && break
         sleep 0.1
       done
-      printf 'data_dir: "%s"\nshared_state: { redis_url: "redis://127.0.0.1:%s" }\n' "$WORK/data" "$REDIS_PORT" \
-        >"$WORK/auth.yaml" ;;
+      printf 'data_dir: "%s"\nshared_state: { redis_url: "redis://127.0.0.1:%s" }\n' "$WORK/data-$1" "$REDIS_PORT" \
+        >"$config" ;;
     *) echo "AUTH must be off, local or redis, not '$1'" >&2; exit 2 ;;
   esac
-  cat >>"$WORK/auth.yaml" <<'YAML'
+  cat >>"$config" <<'YAML'
 cassettes: { dir: cassettes/recorded, mode: replay }
 auth: { required: true }
 providers:
@@ -168,11 +172,10 @@ providers:
   - { name: gemini, type: gemini, base_url: https://generativelanguage.googleapis.com }
 YAML
   [ -f "$WORK/llm-router.jar" ] || cp "$JAR" "$WORK/llm-router.jar"
-  local key
-  key=$(java -jar "$WORK/llm-router.jar" keys create --config "$WORK/auth.yaml" --name bench --rpm 1000000000 \
+  key=$(java -jar "$WORK/llm-router.jar" keys create --config "$config" --name bench --rpm 1000000000 \
     --budget-usd 1000000 | tail -n 1)
   CALL_HEADERS=(-H "authorization: Bearer $key")
-  AUTH_FLAGS=(--config "$WORK/auth.yaml")
+  AUTH_FLAGS=(--config "$config")
 }
 
 # warm_up_grpc LABEL BODY RPC REPLY_BYTES: one JIT warm-up run, WARMUP requests over CONNS x STREAMS, its replies

@@ -14,11 +14,7 @@
 #
 # How to read it:
 #   - Goals (from the issue): replay-hit req/s >= 70% of Health/Check req/s, and p99 < 1 ms at 10k req/s.
-#   - AUTH=local requires a caller key (`auth.required`, keys in data_dir/keys.db, counters in memory), AUTH=redis the
-#     same with `shared_state` in a redis-server of its own (one Lua script per call); every request (Health/Check too,
-#     which does not look at it) carries the key, which has a calls-per-minute limit and a budget. AUTH=off (the
-#     default) is the embedded default. Run the three one after the other to compare them: the ratio to Health/Check
-#     of the same run is what compares across runs.
+#   - Caller keys cost: bench/auth-overhead.sh.
 #   - CALL_LOG=on (the default, as shipped) logs every replayed call to SQLite (data_dir in the work dir); at tens of
 #     thousands of calls per second the writer shares the cores and drops what it cannot keep up with.
 #     CALL_LOG=off measures the cassette path alone.
@@ -39,8 +35,7 @@
 #
 # Usage:   bench/replay-throughput.sh
 # Knobs:   N=200000 CONNS=4 STREAMS=16 ROUNDS=2 WARMUP=100000 RATE=10000 LAT_CONNS=10 LAT_STREAMS="1 32" LAT_SECONDS=10
-#          CALL_LOG=on AUTH=off (off, local or redis) EVENT_LOOPS= (the router's --event-loops; empty: its default,
-#          one per core)
+#          CALL_LOG=on EVENT_LOOPS= (the router's --event-loops; empty: its default, one per core)
 # Needs:   server/target/llm-router.jar (this script builds nothing: mvn -B -q -DskipTests package), Java 17, Node 18+
 #          with the Node example's dependencies (npm ci is run if missing), and h2load (apt-installed if missing).
 set -euo pipefail
@@ -48,7 +43,6 @@ cd "$(dirname "$0")/.."
 
 N=${N:-200000}
 CALL_LOG=${CALL_LOG:-on}
-AUTH=${AUTH:-off}
 CONNS=${CONNS:-4}
 STREAMS=${STREAMS:-16}
 ROUNDS=${ROUNDS:-2}
@@ -71,13 +65,11 @@ bench_prelude
 grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
 
 # ---- start the router ----------------------------------------------------------------------------------------------
-print_setup "llm-router replay-hit benchmark (caller keys: AUTH=$AUTH)"
-caller_key_config "$AUTH"
-start_router --port 0 --data-dir "$WORK/data" --call-log "$CALL_LOG" ${EVENT_LOOPS:+--event-loops "$EVENT_LOOPS"} \
-  "${AUTH_FLAGS[@]}"
+print_setup "llm-router replay-hit benchmark"
+start_router --port 0 --data-dir "$WORK/data" --call-log "$CALL_LOG" ${EVENT_LOOPS:+--event-loops "$EVENT_LOOPS"}
 
 # ---- correctness first: the Chat request must be a replay hit, answered gRPC OK ------------------------------------
-if ! reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge "${CALL_HEADERS[@]}" -d "$CHAT_JSON" \
+if ! reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge -d "$CHAT_JSON" \
   "http://127.0.0.1:$PORT/$CHAT" 2>&1); then
   echo "Chat failed (not gRPC OK):" >&2; echo "$reply" >&2; exit 1
 fi
@@ -155,7 +147,7 @@ for streams in $LAT_STREAMS; do
 done
 
 # ---- the router must still be healthy and replaying after the load --------------------------------------------------
-if ! "$BUF" curl --protocol grpc --http2-prior-knowledge "${CALL_HEADERS[@]}" -d "$CHAT_JSON" "http://127.0.0.1:$PORT/$CHAT" |
+if ! "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$CHAT_JSON" "http://127.0.0.1:$PORT/$CHAT" |
   grep -q CASSETTE_OUTCOME_HIT; then
   echo "WARNING: Chat is no longer a gRPC-OK replay hit after the load"
   BAD_RUNS=$((BAD_RUNS + 1))

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# What caller keys cost on the replay-hit path: the same jar with no keys, with keys checked in-process, and with keys
+# and their counters in Redis, in one sitting.
+#
+# What it measures, with all traffic to 127.0.0.1: three routers in their embedded default (replay over
+# cassettes/recorded/, call log on), loaded alternately with replay-hit Chat ("What is the capital of France?",
+# checked to be CASSETTE_OUTCOME_HIT):
+#   - off:   no keys (the embedded default);
+#   - local: `auth.required`, the key in data_dir/keys.db, its counters in memory;
+#   - redis: `auth.required` with `shared_state` in a redis-server of its own (one Lua script per call).
+#   Every call carries a key (where keys are required) with a calls-per-minute limit and a budget, the limits that count
+#   on the hot path. Each router is warmed up (3 x WARMUP requests), then the three are loaded alternately, ROUNDS times
+#   each, closed loop (h2load -c CONNS -m STREAMS -t 1, N requests): every run is reported, then the means and each
+#   mode's loss of req/s against `off`.
+#
+# How to read it:
+#   - Goal (issue 17): keys checked in-process lose at most 10% of the replay-hit req/s; the Redis figure is reported.
+#   - h2load (one thread) and the routers share the machine's cores (2 on the reference machine): compare within one
+#     run. The CPU columns are those of bench/replay-throughput.sh; "redis" is redis-server's share of one core and
+#     its CPU per request (counted apart from the router's).
+#
+# Usage:   bench/auth-overhead.sh
+# Knobs:   N=200000 CONNS=4 STREAMS=16 ROUNDS=3 WARMUP=100000 JAR=server/target/llm-router.jar
+# Needs:   as bench/replay-throughput.sh, and redis-server (apt-installed if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-200000}
+CONNS=${CONNS:-4}
+STREAMS=${STREAMS:-16}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-100000}
+MODES="off local redis"
+
+CHAT_JSON='{"model": "openai/gpt-4o-mini", "messages": [{"role": "ROLE_USER", "parts": [{"text": "What is the capital of France?"}]}]}'
+
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+
+bench_prelude
+grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
+print_setup "llm-router caller-key cost on replay hits (off, local, redis)"
+
+# The three routers: PID, PORT, the key header and the processes beside it (redis-server), by mode.
+declare -A PIDS PORTS KEYS BESIDE REPLY_BYTES
+for mode in $MODES; do
+  EXTRA_REDIS_PID=
+  caller_key_config "$mode"
+  start_router --port 0 "${AUTH_FLAGS[@]}"
+  PIDS[$mode]=$ROUTER_PID PORTS[$mode]=$PORT KEYS[$mode]=${CALL_HEADERS[1]:-} BESIDE[$mode]=$EXTRA_REDIS_PID
+  REDIS_PIDS="${REDIS_PIDS:-} $EXTRA_REDIS_PID"
+done
+EXTRA_REDIS_PID=
+cleanup_redis() { local pid; for pid in $REDIS_PIDS; do kill "$pid" 2>/dev/null || true; done; }
+trap 'cleanup_redis; cleanup' EXIT
+use_router() {
+  ROUTER_PID=${PIDS[$1]} PORT=${PORTS[$1]} EXTRA_PIDS=${BESIDE[$1]}
+  CALL_HEADERS=()
+  [ -z "${KEYS[$1]}" ] || CALL_HEADERS=(-H "${KEYS[$1]}")
+}
+
+# ---- correctness first: a hit with the key, and (where keys are required) UNAUTHENTICATED without it ---------------
+for mode in $MODES; do
+  use_router "$mode"
+  reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge "${CALL_HEADERS[@]}" -d "$CHAT_JSON" \
+    "http://127.0.0.1:$PORT/$CHAT" 2>&1) || { echo "$mode: Chat failed: $reply" >&2; exit 1; }
+  grep -q '"cassette": "CASSETTE_OUTCOME_HIT"' <<<"$reply" || { echo "$mode: not a hit: $reply" >&2; exit 1; }
+  if [ "$mode" != off ] && "$BUF" curl --protocol grpc --http2-prior-knowledge -d "$CHAT_JSON" \
+    "http://127.0.0.1:$PORT/$CHAT" >"$WORK/nokey.txt" 2>&1; then
+    echo "$mode: a call without a key was answered" >&2; exit 1
+  fi
+  h2load_grpc "$WORK/one.txt" "$WORK/chat.bin" "$CHAT" -n 1 -c 1
+  REPLY_BYTES[$mode]=$(data_of "$WORK/one.txt")
+done
+echo "check: every router answers CASSETTE_OUTCOME_HIT with its key; local and redis refuse a call without one"
+
+echo "warm-up: 3 x $WARMUP requests per router"
+for _ in 1 2 3; do
+  for mode in $MODES; do
+    use_router "$mode"
+    warm_up_grpc "$mode" "$WORK/chat.bin" "$CHAT" "${REPLY_BYTES[$mode]}"
+  done
+done
+
+# ---- closed-loop throughput, the three alternating ------------------------------------------------------------------
+wait_for_idle "the load"
+echo
+echo "== max throughput: h2load -n $N -c $CONNS -m $STREAMS -t 1 (closed loop), off/local/redis alternating," \
+  "$ROUNDS rounds"
+echo "   (CPU columns: % of one core over the run; see the header of bench/replay-throughput.sh)"
+printf '%-6s %-5s %9s %6s %14s %7s %8s %13s %7s %6s %6s\n' \
+  mode round "req/s" failed "router CPU/req" router busiest "redis CPU/req" redis h2load other
+for mode in $MODES; do : >"$WORK/rps-$mode.txt"; : >"$WORK/cpu-$mode.txt"; done
+for round in $(seq "$ROUNDS"); do
+  for mode in $MODES; do
+    out="$WORK/tp-$mode-$round.txt"
+    use_router "$mode"
+    measured "$out" "$WORK/chat.bin" "$CHAT" -n "$N" -c "$CONNS" -m "$STREAMS" -t 1
+    check_replies "$out" "${REPLY_BYTES[$mode]}" "$mode round $round" >"$WORK/check.txt"
+    rps_of "$out" >>"$WORK/rps-$mode.txt"
+    echo "$CPU_REQ_US" >>"$WORK/cpu-$mode.txt"
+    printf '%-6s %-5s %9.0f %6d %11s us %6s%% %7s%% %10s us %6s%% %5s%% %5s%%\n' "$mode" "$round" \
+      "$(rps_of "$out")" $(($(total_of "$out") - $(succeeded_of "$out"))) "$CPU_REQ_US" "$ROUTER_PCT" \
+      "$BUSIEST_PCT" "$EXTRA_REQ_US" "$EXTRA_PCT" "$H2LOAD_PCT" "$OTHER_PCT"
+    cat "$WORK/check.txt"
+  done
+done
+
+# ---- summary -------------------------------------------------------------------------------------------------------
+mean_of() { awk '{ s += $1 } END { printf "%.1f", s / NR }' "$1"; }
+echo
+echo "== summary ($(nproc) cores shared by h2load, redis-server and the routers: compare within the run)"
+printf '  %-6s %10s %14s %16s\n' mode "req/s" "loss vs off" "router CPU/req"
+off_rps=$(mean_of "$WORK/rps-off.txt")
+for mode in $MODES; do
+  rps=$(mean_of "$WORK/rps-$mode.txt")
+  printf '  %-6s %10.0f %13s%% %13s us\n' "$mode" "$rps" \
+    "$(awk -v a="$rps" -v b="$off_rps" 'BEGIN { printf "%.1f", 100 * (1 - a / b) }')" "$(mean_of "$WORK/cpu-$mode.txt")"
+done
+echo "  goal: local loses at most 10% of off's req/s (redis reported)"
+print_run_checks 44 "the routers, redis-server and h2load"
+[ "$BAD_RUNS" = 0 ]
