@@ -265,7 +265,13 @@ public final class ConverseService {
         .map(record -> new Driven(ConverseSession.resume(record, caller, pipeline, config.maxSteps(),
             config.finalPrompt(), context), lease, true))
         .orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND, "no session " + CallError.quote(id) + ": it ended, "
-            + "or expired after " + config.idleTimeout().toSeconds() + " s without a stream (converse.idle_timeout)")));
+            + "or expired after " + idleTimeout() + " without a stream (converse.idle_timeout)")));
+  }
+
+  /** The idle timeout as a message says it: `600 s`, or `300 ms` when not whole seconds. */
+  private String idleTimeout() {
+    long millis = config.idleTimeout().toMillis();
+    return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
   }
 
   /**

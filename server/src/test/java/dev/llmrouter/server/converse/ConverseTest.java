@@ -1,5 +1,8 @@
 package dev.llmrouter.server.converse;
 
+import static dev.llmrouter.server.testing.OpenAiStreams.answerText;
+import static dev.llmrouter.server.testing.OpenAiStreams.answerToolCall;
+import static dev.llmrouter.server.testing.OpenAiStreams.chunk;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -79,27 +82,6 @@ class ConverseTest {
   }
 
   // ---- a scripted OpenAI upstream: it reads the conversation it is sent and answers accordingly
-
-  private static String chunk(String delta, String finish) {
-    return "data: {\"id\":\"c\",\"created\":7,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":" + delta
-        + ",\"finish_reason\":" + (finish == null ? "null" : "\"" + finish + "\"") + "}]}\n\n";
-  }
-
-  private static void answerText(HttpServerRequest r, String... pieces) {
-    StringBuilder body = new StringBuilder();
-    for (String piece : pieces) {
-      body.append(chunk("{\"content\":\"" + piece + "\"}", null));
-    }
-    r.response().putHeader("content-type", "text/event-stream")
-        .end(body + chunk("{}", "stop") + "data: [DONE]\n\n");
-  }
-
-  private static void answerToolCall(HttpServerRequest r, String name, String city) {
-    r.response().putHeader("content-type", "text/event-stream").end(
-        chunk("{\"tool_calls\":[{\"index\":0,\"id\":\"call_up_" + city + "\",\"type\":\"function\",\"function\":"
-            + "{\"name\":\"" + name + "\",\"arguments\":\"{\\\"city\\\":\\\"" + city + "\\\"}\"}}]}", null)
-            + chunk("{}", "tool_calls") + "data: [DONE]\n\n");
-  }
 
   private static int toolResultsIn(HttpServerRequest r, MockUpstream upstream) {
     int count = 0;
