@@ -82,7 +82,10 @@ public final class ConverseService {
     this.auth = auth;
   }
 
-  /** Handles one Converse stream. Every handler of it runs on the stream's context, where its session lives too. */
+  /**
+   * Handles one Converse stream. Its session lives on the stream's context; what a store's answer brings from another
+   * context hops there first.
+   */
   public void converse(GrpcServerRequest<ConverseRequest, ConverseEvent> call) {
     GrpcServerResponse<ConverseRequest, ConverseEvent> response = call.response();
     // The session, once the first message has opened it; later messages wait for it, in the order they came.
@@ -95,7 +98,7 @@ public final class ConverseService {
         metrics.streamOpened("Converse", -1);
       }
     };
-    // Set once the client has gone (a cancel, a dropped connection) or the stream has failed: nothing more to do.
+    // Set once the stream is over here (the client left, the stream failed, or it is ending): nothing more to do.
     AtomicBoolean gone = new AtomicBoolean();
     // Messages and the half-close wait for the key, in the order they came (a future's callbacks run in order).
     Future<Caller> caller = GrpcAuthentication.caller(call, auth).onFailure(refused -> uncount.run());
@@ -176,11 +179,11 @@ public final class ConverseService {
               opened.lease().renewWhileHeld(onLost);
               opened.session().attach(output, opened.resumed());
             }))
-            .onFailure(refused -> {
+            .onFailure(refused -> ConverseSession.onContext(streamContext, () -> {
               gone.set(true);
               GrpcErrors.end(response, refused);
               uncount.run();
-            }));
+            })));
         return;
       }
       opening.onSuccess(current -> current.session().run(() -> dispatch(current.session(), request)));
@@ -199,7 +202,7 @@ public final class ConverseService {
         return;
       }
       opening.onSuccess(ending -> ending.session().run(() -> ending.session().whenNoModelCallRuns(() -> {
-        if (gone.get()) {
+        if (gone.getAndSet(true)) {
           return; // cancelled while the last answer ran: the session stays resumable
         }
         ending.session().close();
