@@ -10,6 +10,7 @@ import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.SessionRecord;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.config.ConverseConfig;
@@ -27,6 +28,7 @@ import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.auth.CallerAuth;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
@@ -37,6 +39,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,6 +62,11 @@ public final class ConverseService {
   /** A stream's session, once its first message opened it, and the stream's lease on it. */
   private record Driven(ConverseSession session, SessionLease lease, boolean resumed) {
   }
+
+  /** How long a resume waits between two looks at a session another stream drives. */
+  private static final long RESUME_RETRY_MILLIS = 50;
+  /** Looks at a session another stream drives before the resume is refused: 2 s in all. */
+  private static final int RESUME_ATTEMPTS = 40;
 
   private final Vertx vertx;
   private final ChatPipeline pipeline;
@@ -264,11 +272,27 @@ public final class ConverseService {
 
   private Future<Driven> resume(String id, Caller caller, Context context) {
     SessionLease lease = new SessionLease(vertx, sessions, id);
-    return lease.claim(caller.keyId()).map(found -> found
+    return claim(lease, caller.keyId(), RESUME_ATTEMPTS).map(found -> found
         .map(record -> new Driven(ConverseSession.resume(record, caller, pipeline, config.maxSteps(),
             config.finalPrompt(), context), lease, true))
         .orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND, "no session " + CallError.quote(id) + ": it ended, "
             + "or expired after " + idleTimeout() + " without a stream (converse.idle_timeout)")));
+  }
+
+  /**
+   * The session's record, leased to this stream; while another stream drives the session, asked again every
+   * {@value #RESUME_RETRY_MILLIS} ms, {@code attempts} times in all, before the refusal: a client that cancels its
+   * stream and resumes at once races its own cancel (grpc-js sends the reset after the new stream's first message).
+   */
+  private Future<Optional<SessionRecord>> claim(SessionLease lease, String keyId, int attempts) {
+    return lease.claim(keyId).recover(refused -> {
+      if (attempts == 1 || CallError.of(refused).status() != GrpcStatus.FAILED_PRECONDITION) {
+        return Future.failedFuture(refused);
+      }
+      Promise<Void> retry = Promise.promise();
+      vertx.setTimer(RESUME_RETRY_MILLIS, id -> retry.complete());
+      return retry.future().compose(v -> claim(lease, keyId, attempts - 1));
+    });
   }
 
   /** The idle timeout as a message says it: `600 s`, or `300 ms` when not whole seconds. */
