@@ -20,12 +20,14 @@ import dev.llmrouter.server.auth.WallClock;
 import dev.llmrouter.server.config.AuthConfig;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.state.KeyStorage;
+import dev.llmrouter.server.state.SharedRedis;
 import dev.llmrouter.server.ingress.HttpIngress;
 import dev.llmrouter.server.ingress.anthropic.AnthropicDialect;
 import dev.llmrouter.server.ingress.gemini.GeminiDialect;
 import dev.llmrouter.server.ingress.openai.OpenAiChatDialect;
 import dev.llmrouter.server.ingress.openai.OpenAiResponsesDialect;
-import dev.llmrouter.server.converse.SessionRegistry;
+import dev.llmrouter.server.converse.MemorySessionStore;
+import dev.llmrouter.server.converse.SessionStore;
 import dev.llmrouter.server.observe.Observability;
 import dev.llmrouter.server.observe.CallMetrics;
 import dev.llmrouter.server.pipeline.CassetteUsageLog;
@@ -82,10 +84,11 @@ public final class RouterServer {
   private final Observability observability;
   private final long sessionSweeper;
   private final Optional<KeyStorage> keys;
+  private final Optional<SharedRedis> sharedRedis;
 
   private RouterServer(Vertx vertx, EventLoopListeners listeners, Optional<HttpServer> adminServer,
       Optional<ListenerTls> tls, RoutePlanner routes, Observability observability, long sessionSweeper,
-      Optional<KeyStorage> keys) {
+      Optional<KeyStorage> keys, Optional<SharedRedis> sharedRedis) {
     this.vertx = vertx;
     this.listeners = listeners;
     this.adminServer = adminServer;
@@ -94,6 +97,7 @@ public final class RouterServer {
     this.observability = observability;
     this.sessionSweeper = sessionSweeper;
     this.keys = keys;
+    this.sharedRedis = sharedRedis;
   }
 
   /**
@@ -143,17 +147,18 @@ public final class RouterServer {
     Future<Optional<ListenerTls>> tls = config.tls()
         .map(files -> ListenerTls.load(vertx, files).map(Optional::of))
         .orElse(Future.succeededFuture(Optional.empty()));
-    return tls.compose(loadedTls -> {
+    return tls.compose(loadedTls -> SharedRedis.open(vertx, auth).compose(redis -> {
       Future<Optional<KeyStorage>> keys = auth.keysInUse()
-          ? KeyStorage.open(vertx, auth, Path.of(config.observability().dataDir())).map(Optional::of)
+          ? KeyStorage.open(vertx, redis, Path.of(config.observability().dataDir())).map(Optional::of)
           : Future.succeededFuture(Optional.empty());
-      return keys.compose(storage -> start(vertx, config, registry, clock, loadedTls, storage)
-          .onFailure(failure -> storage.ifPresent(KeyStorage::close)));
-    });
+      return keys.compose(storage -> start(vertx, config, registry, clock, loadedTls, storage, redis)
+          .onFailure(failure -> storage.ifPresent(KeyStorage::close)))
+          .onFailure(failure -> redis.ifPresent(SharedRedis::close));
+    }));
   }
 
   private static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
-      Ticker clock, Optional<ListenerTls> tls, Optional<KeyStorage> keys) {
+      Ticker clock, Optional<ListenerTls> tls, Optional<KeyStorage> keys, Optional<SharedRedis> redis) {
     WallClock wallClock = new WallClock(clock);
     CallerAuth auth = keys.map(storage -> new CallerAuth(config.auth(), storage.store(), storage.quotas(), wallClock))
         .orElseGet(() -> CallerAuth.none(wallClock));
@@ -178,11 +183,13 @@ public final class RouterServer {
     GrpcRequestGuard guarded = new GrpcRequestGuard(grpc, config.maxMessageBytes());
     CallMetadata metadata = new CallMetadata(CassetteMode.parse(config.cassettes().mode()),
         config.cassettes().allowModeOverride());
-    SessionRegistry sessions = new SessionRegistry(config.converse(), clock);
+    // With shared state, any replica resumes a session; otherwise this router's memory keeps them.
+    SessionStore sessions = redis.map(shared -> shared.sessions(config.converse()))
+        .orElseGet(() -> new MemorySessionStore(config.converse(), clock));
     ConverseService converse = new ConverseService(vertx, pipeline, validator, metadata, config.converse(), sessions,
         observability.metrics(), auth);
-    observability.metrics().gauge("llmrouter.open.sessions", "Converse sessions kept, attached to a stream or not",
-        sessions, SessionRegistry::size);
+    observability.metrics().gauge("llmrouter.open.sessions", "Converse sessions kept, attached to a stream or not "
+        + "(with shared_state: the sessions this router's streams drive)", sessions, SessionStore::size);
     grpc.addService(new ChatGrpcService(pipeline, metadata, converse, auth).service());
     // Expired sessions are dropped even when no call comes to look them up.
     long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
@@ -212,7 +219,7 @@ public final class RouterServer {
             .map(admin -> {
               tls.ifPresent(files -> files.reloadOnChange(
                   Stream.concat(listeners.servers().stream(), admin.stream()).toList()));
-              return new RouterServer(vertx, listeners, admin, tls, routes, observability, sweeper, keys);
+              return new RouterServer(vertx, listeners, admin, tls, routes, observability, sweeper, keys, redis);
             })
             .onFailure(failure -> listeners.close()))
         .onFailure(failure -> {
@@ -267,6 +274,7 @@ public final class RouterServer {
     return Future.all(listeners.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
         .compose(v -> routes.close())
         .compose(v -> closeObservability(vertx, observability))
-        .compose(v -> keys.map(KeyStorage::close).orElse(Future.succeededFuture()));
+        .compose(v -> keys.map(KeyStorage::close).orElse(Future.succeededFuture()))
+        .compose(v -> sharedRedis.map(SharedRedis::close).orElse(Future.succeededFuture()));
   }
 }

@@ -45,7 +45,7 @@ class ArchitectureTest {
           "answer")
       .whereLayer("converse").mayOnlyAccessLayers("pipeline", "auth", "route", "observe", "config", "provider",
           "answer")
-      .whereLayer("state").mayOnlyAccessLayers("auth", "config", "provider", "answer")
+      .whereLayer("state").mayOnlyAccessLayers("converse", "auth", "config", "provider", "answer")
       .whereLayer("pipeline").mayOnlyAccessLayers("auth", "route", "observe", "config", "provider", "answer")
       .whereLayer("auth").mayOnlyAccessLayers("config", "provider", "answer")
       .whereLayer("route").mayOnlyAccessLayers("config", "provider", "answer")

@@ -10,11 +10,13 @@ import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.SessionRecord;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.config.ConverseConfig;
 import dev.llmrouter.server.converse.ConverseSession;
-import dev.llmrouter.server.converse.SessionRegistry;
+import dev.llmrouter.server.converse.SessionLease;
+import dev.llmrouter.server.converse.SessionStore;
 import dev.llmrouter.server.observe.CallMetrics;
 import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.pipeline.CallOptions;
@@ -25,6 +27,8 @@ import io.vertx.core.Context;
 import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.auth.CallerAuth;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
@@ -35,33 +39,47 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * `ChatService.Converse`: one bidirectional stream per live session. The first message starts a session (or resumes
- * one by id); then user turns, tool results and interrupts go to the {@link ConverseSession}, whose events are
- * written back with back-pressure. A dropped or cancelled stream leaves the session resumable (by the key that started
- * it); a client half-close ends it. Nothing of a stream is handled before its key is let in.
+ * one by id), leased to the stream in the {@link SessionStore}; then user turns, tool results and interrupts go to the
+ * {@link ConverseSession}, whose events are written back with back-pressure, and whose state is kept in the store
+ * each time it comes to rest. A dropped or cancelled stream gives its lease up, leaving the session resumable (by the
+ * key that started it, on any router sharing the store); a client half-close ends it. Nothing of a stream is handled
+ * before its key is let in.
  */
 public final class ConverseService {
+
+  /** A stream's session, once its first message opened it, and the stream's lease on it. */
+  private record Driven(ConverseSession session, SessionLease lease, boolean resumed) {
+  }
+
+  /** How long a resume waits between two looks at a session another stream drives. */
+  private static final long RESUME_RETRY_MILLIS = 50;
+  /** Looks at a session another stream drives before the resume is refused: 2 s in all. */
+  private static final int RESUME_ATTEMPTS = 40;
 
   private final Vertx vertx;
   private final ChatPipeline pipeline;
   private final ChatRequestValidator validator;
   private final CallMetadata metadata;
   private final ConverseConfig config;
-  private final SessionRegistry sessions;
+  private final SessionStore sessions;
   private final CallMetrics metrics;
   private final CallerAuth auth;
   private final Map<String, AtomicInteger> sessionsPerStart = new ConcurrentHashMap<>();
 
   public ConverseService(Vertx vertx, ChatPipeline pipeline, ChatRequestValidator validator, CallMetadata metadata,
-      ConverseConfig config, SessionRegistry sessions, CallMetrics metrics, CallerAuth auth) {
+      ConverseConfig config, SessionStore sessions, CallMetrics metrics, CallerAuth auth) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.validator = validator;
@@ -72,21 +90,26 @@ public final class ConverseService {
     this.auth = auth;
   }
 
-  /** Handles one Converse stream. */
+  /**
+   * Handles one Converse stream. Its session lives on the stream's context; what a store's answer brings from another
+   * context hops there first.
+   */
   public void converse(GrpcServerRequest<ConverseRequest, ConverseEvent> call) {
     GrpcServerResponse<ConverseRequest, ConverseEvent> response = call.response();
-    ConverseSession[] session = new ConverseSession[1];
-    // The stream's own context: a session resumed here may run on another event loop, and writes come back here.
+    // The session, once the first message has opened it; later messages wait for it, in the order they came.
+    AtomicReference<Future<Driven>> driven = new AtomicReference<>();
     Context streamContext = vertx.getOrCreateContext();
     metrics.streamOpened("Converse", 1);
-    AtomicBoolean open = new AtomicBoolean(true);
-    Runnable closed = () -> {
-      if (open.getAndSet(false)) {
+    AtomicBoolean counted = new AtomicBoolean(true);
+    Runnable uncount = () -> {
+      if (counted.getAndSet(false)) {
         metrics.streamOpened("Converse", -1);
       }
     };
+    // Set once the stream is over here (the client left, the stream failed, or it is ending): nothing more to do.
+    AtomicBoolean gone = new AtomicBoolean();
     // Messages and the half-close wait for the key, in the order they came (a future's callbacks run in order).
-    Future<Caller> caller = GrpcAuthentication.caller(call, auth).onFailure(refused -> closed.run());
+    Future<Caller> caller = GrpcAuthentication.caller(call, auth).onFailure(refused -> uncount.run());
     ConverseSession.Output output = new ConverseSession.Output() {
       @Override
       public void send(ConverseEvent event) {
@@ -116,51 +139,90 @@ public final class ConverseService {
         });
       }
     };
+    // The stream is counted open until its lease is given up, so that its session can be resumed once it is not.
     Runnable dropped = () -> {
-      closed.run();
-      if (session[0] != null) {
-        ConverseSession left = session[0];
-        left.run(() -> left.detach(output));
+      if (gone.getAndSet(true)) {
+        return;
       }
-    };
-    RequestMessages.each(call, ChatServiceGrpcService.Converse, request -> caller.onSuccess(who -> {
-      try {
-        if (session[0] == null) {
-          session[0] = open(call, request, who);
-          sessions.add(session[0]);
-          ConverseSession opened = session[0];
-          opened.run(() -> opened.attach(output, request.getStart().getResumeSessionId().equals(opened.id())));
+      Future<Driven> opening = driven.get();
+      if (opening == null) {
+        uncount.run();
+        return;
+      }
+      opening.onComplete(opened -> {
+        if (opened.failed()) {
+          uncount.run();
           return;
         }
-        ConverseSession current = session[0];
-        sessions.find(current.id()); // activity keeps the session from expiring
-        current.run(() -> dispatch(current, request));
-      } catch (CallError e) {
-        GrpcErrors.end(response, e);
-        closed.run();
+        Driven left = opened.result();
+        left.session().run(() -> {
+          left.session().detach(output);
+          left.lease().release().onComplete(released -> uncount.run());
+        });
+      });
+    };
+    // The store could not keep the session (Redis failed), or the lease went to another stream: the stream ends.
+    Function<Driven, Handler<Throwable>> lost = failed -> failure -> failed.session().run(() -> {
+      if (gone.getAndSet(true)) {
+        return;
       }
+      failed.session().close();
+      failed.lease().release();
+      GrpcErrors.end(response, failure);
+      uncount.run();
+    });
+    RequestMessages.each(call, ChatServiceGrpcService.Converse, request -> caller.onSuccess(who -> {
+      if (gone.get()) {
+        return;
+      }
+      Future<Driven> opening = driven.get();
+      if (opening == null) {
+        driven.set(open(call, request, who, streamContext)
+            .onSuccess(opened -> opened.session().run(() -> {
+              if (gone.get()) {
+                return; // the client left while its session opened: `dropped` gives the lease up
+              }
+              Handler<Throwable> onLost = lost.apply(opened);
+              opened.session().onSettled(record -> opened.lease().keep(record).onFailure(onLost));
+              opened.lease().renewWhileHeld(onLost);
+              opened.session().attach(output, opened.resumed());
+            }))
+            .onFailure(refused -> ConverseSession.onContext(streamContext, () -> {
+              gone.set(true);
+              GrpcErrors.end(response, refused);
+              uncount.run();
+            })));
+        return;
+      }
+      opening.onSuccess(current -> current.session().run(() -> dispatch(current.session(), request)));
     }), dropped);
     call.errorHandler(error -> dropped.run());
     // A half-close ends the session once the running model call (if any) has answered: a client that sends its
     // last message and closes, as `buf curl` does, still gets that answer.
     call.endHandler(v -> caller.onSuccess(who -> afterFramesInFlight(call, () -> {
-      if (!open.get()) {
+      if (gone.get()) {
         return; // the half-close was part of a cancel: the session stays resumable
       }
-      if (session[0] == null) {
+      Future<Driven> opening = driven.get();
+      if (opening == null) {
         endQuietly(response);
-        closed.run();
+        uncount.run();
         return;
       }
-      ConverseSession ending = session[0];
-      ending.run(() -> ending.whenNoModelCallRuns(() -> {
-        sessions.remove(ending.id());
-        ending.close();
-        ConverseSession.onContext(streamContext, () -> {
-          endQuietly(response);
-          closed.run();
-        });
-      }));
+      opening.onSuccess(ending -> ending.session().run(() -> ending.session().whenNoModelCallRuns(() -> {
+        if (gone.getAndSet(true)) {
+          return; // cancelled while the last answer ran: the session stays resumable
+        }
+        ending.session().close();
+        ending.lease().remove().onComplete(removed -> ConverseSession.onContext(streamContext, () -> {
+          if (removed.failed()) {
+            GrpcErrors.end(response, removed.cause());
+          } else {
+            endQuietly(response);
+          }
+          uncount.run();
+        }));
+      })));
     })));
   }
 
@@ -186,25 +248,70 @@ public final class ConverseService {
     }
   }
 
-  /** The session a stream's first message starts or resumes. */
-  private ConverseSession open(GrpcServerRequest<ConverseRequest, ConverseEvent> call, ConverseRequest first,
-      Caller caller) {
+  /** The session a stream's first message starts or resumes, leased to the stream. */
+  private Future<Driven> open(GrpcServerRequest<ConverseRequest, ConverseEvent> call, ConverseRequest first,
+      Caller caller, Context context) {
     if (!first.hasStart()) {
-      throw new CallError(GrpcStatus.INVALID_ARGUMENT, "the first message of a Converse stream must be `start` "
-          + "(a new session's settings, or resume_session_id), not " + first.getRequestCase());
+      return Future.failedFuture(new CallError(GrpcStatus.INVALID_ARGUMENT, "the first message of a Converse stream "
+          + "must be `start` (a new session's settings, or resume_session_id), not " + first.getRequestCase()));
     }
     ConverseStart start = first.getStart();
     if (!start.getResumeSessionId().isEmpty()) {
-      return sessions.find(start.getResumeSessionId()).filter(found -> found.keyId().equals(caller.keyId()))
-          .orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND,
-          "no session " + CallError.quote(start.getResumeSessionId()) + ": it ended, or expired after "
-              + config.idleTimeout().toSeconds() + " s without a stream (converse.idle_timeout)"));
+      return resume(start.getResumeSessionId(), caller, context);
     }
-    validateStart(start);
-    CallOptions options = metadata.optionsOf(call.headers(), true, 0, caller);
+    CallOptions options;
+    try {
+      validateStart(start);
+      options = metadata.optionsOf(call.headers(), true, 0, caller);
+    } catch (CallError invalid) {
+      return Future.failedFuture(invalid);
+    }
     call.response().headers().set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
-    return new ConverseSession(sessionId(start, options), start, options, pipeline, config.maxSteps(),
-        config.finalPrompt(), vertx.getOrCreateContext());
+    return create(start, options, context, sessionId(start, options));
+  }
+
+  private Future<Driven> resume(String id, Caller caller, Context context) {
+    SessionLease lease = new SessionLease(vertx, sessions, id);
+    return claim(lease, caller.keyId(), RESUME_ATTEMPTS).map(found -> found
+        .map(record -> new Driven(ConverseSession.resume(record, caller, pipeline, config.maxSteps(),
+            config.finalPrompt(), context), lease, true))
+        .orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND, "no session " + CallError.quote(id) + ": it ended, "
+            + "or expired after " + idleTimeout() + " without a stream (converse.idle_timeout)")));
+  }
+
+  /**
+   * The session's record, leased to this stream; while another stream drives the session, asked again every
+   * {@value #RESUME_RETRY_MILLIS} ms, {@code attempts} times in all, before the refusal: a client that cancels its
+   * stream and resumes at once races its own cancel (grpc-js sends the reset after the new stream's first message).
+   */
+  private Future<Optional<SessionRecord>> claim(SessionLease lease, String keyId, int attempts) {
+    return lease.claim(keyId).recover(refused -> {
+      if (attempts == 1 || CallError.of(refused).status() != GrpcStatus.FAILED_PRECONDITION) {
+        return Future.failedFuture(refused);
+      }
+      Promise<Void> retry = Promise.promise();
+      vertx.setTimer(RESUME_RETRY_MILLIS, id -> retry.complete());
+      return retry.future().compose(v -> claim(lease, keyId, attempts - 1));
+    });
+  }
+
+  /** The idle timeout as a message says it: `600 s`, or `300 ms` when not whole seconds. */
+  private String idleTimeout() {
+    long millis = config.idleTimeout().toMillis();
+    return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+  }
+
+  /**
+   * A new session under {@code id}; when that id is taken (a replica sharing the store derived the same one from the
+   * same start message), under a random one.
+   */
+  private Future<Driven> create(ConverseStart start, CallOptions options, Context context, String id) {
+    ConverseSession session = new ConverseSession(id, start, options, pipeline, config.maxSteps(),
+        config.finalPrompt(), context);
+    SessionLease lease = new SessionLease(vertx, sessions, id);
+    return lease.create(session.record()).compose(created -> created
+        ? Future.succeededFuture(new Driven(session, lease, false))
+        : create(start, options, context, randomSessionId()));
   }
 
   // Checks the session's settings as the first request of the session would be checked.
@@ -242,12 +349,16 @@ public final class ConverseService {
    */
   private String sessionId(ConverseStart start, CallOptions options) {
     if (options.mode() == CassetteMode.OFF) {
-      return "sess_" + UUID.randomUUID().toString().replace("-", "");
+      return randomSessionId();
     }
     String startKey = HexFormat.of().formatHex(sha256(start.toByteArray()));
     int nth = sessionsPerStart.computeIfAbsent(startKey, k -> new AtomicInteger()).getAndIncrement();
     return "sess_" + HexFormat.of().formatHex(sha256((startKey + ":" + nth).getBytes(StandardCharsets.UTF_8)))
         .substring(0, 24);
+  }
+
+  private static String randomSessionId() {
+    return "sess_" + UUID.randomUUID().toString().replace("-", "");
   }
 
   private static void dispatch(ConverseSession session, ConverseRequest request) {

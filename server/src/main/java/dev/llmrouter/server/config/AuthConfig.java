@@ -13,8 +13,8 @@ import java.util.Optional;
  * @param maxFailedAttempts the most calls with a wrong key one client address may make per minute; beyond it the
  *     address's calls are refused until its minute has passed
  * @param metricsPublic whether `/metrics` on the admin listener answers without a key
- * @param redisUrl `shared_state.redis_url`: keys, rate counters and spend in Redis, shared by every replica; empty
- *     for keys in the data folder (`keys.db`) and counters in memory
+ * @param redisUrl `shared_state.redis_url`: keys, rate counters, spend and Converse sessions in Redis, shared by every
+ *     replica; empty for keys in the data folder (`keys.db`), counters and sessions in memory
  */
 public record AuthConfig(boolean required, Optional<ProviderConfig.ApiKey> adminKey, int maxFailedAttempts,
     boolean metricsPublic, Optional<String> redisUrl) {

@@ -5,8 +5,8 @@ import java.time.Duration;
 /**
  * The `converse:` section: live sessions of `ChatService.Converse`.
  *
- * @param idleTimeout how long a session with no stream attached stays resumable
- * @param maxSessions the most sessions kept; the least recently used go first
+ * @param idleTimeout how long a session with no stream attached stays resumable (in Redis too, as its time to live)
+ * @param maxSessions the most sessions kept in memory; the least recently used go first (Redis bounds its own)
  * @param maxSteps the most model calls in one turn when the session sets none
  * @param finalPrompt what the model is asked when a turn runs out of steps or tools
  */

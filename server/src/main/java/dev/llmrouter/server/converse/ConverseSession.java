@@ -9,6 +9,8 @@ import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.SessionCallOptions;
+import dev.llmrouter.api.v1.SessionRecord;
 import dev.llmrouter.api.v1.SessionStarted;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
@@ -20,7 +22,11 @@ import dev.llmrouter.api.v1.TurnCompleted;
 import dev.llmrouter.api.v1.TurnError;
 import dev.llmrouter.api.v1.TurnStarted;
 import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.server.auth.Caller;
+import dev.llmrouter.server.observe.CallContext;
 import dev.llmrouter.server.pipeline.CallOptions;
+import dev.llmrouter.server.pipeline.ReplayPace;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.answer.CallError;
@@ -32,6 +38,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -44,9 +51,11 @@ import java.util.stream.Collectors;
  * per turn (an exhausted tool is withdrawn and the model told so). When the steps, or every tool, run out, one last
  * call without tools asks the model to sum up (the configured final prompt).
  *
- * <p>A session outlives its stream: {@link #detach} keeps it for a later {@link #attach}. Everything runs on the
- * session's Vert.x context ({@link #run}), so its state needs no locking, even when a stream on another event loop
- * resumes it: one owner is simpler than a lock around a history, a tool loop and a running model call.
+ * <p>A live session serves one stream. Each time it comes to rest (no model call running) it hands its
+ * {@link #record} to {@link #onSettled}, for the {@link SessionStore} to keep; a later stream, on this router or
+ * another, goes on from that record ({@link #resume}). Everything runs on the session's Vert.x context ({@link #run}),
+ * so its state needs no locking: one owner is simpler than a lock around a history, a tool loop and a running model
+ * call.
  */
 public final class ConverseSession {
 
@@ -83,6 +92,7 @@ public final class ConverseSession {
   private Runnable afterModelCall;
   /** The call log's parent for the next model call: the turn's previous call, or what the stream's caller named. */
   private String parentCallId = "";
+  private Consumer<SessionRecord> settled = record -> { };
 
   /**
    * @param options the cassette scope and mode of the stream that started the session, used for every model call
@@ -101,6 +111,55 @@ public final class ConverseSession {
 
   public String id() {
     return id;
+  }
+
+  /**
+   * The session a record keeps, going on for {@code caller} (the key that started it) on {@code context}: its model
+   * calls run with the options the session started with; a turn that waited for tool results still waits for them.
+   */
+  public static ConverseSession resume(SessionRecord record, Caller caller, ChatPipeline pipeline, int defaultMaxSteps,
+      String finalPrompt, Context context) {
+    SessionCallOptions stored = record.getCallOptions();
+    CallContext call = new CallContext(CallContext.newCallId(), CallType.CALL_TYPE_STREAM, stored.getTraceId(),
+        stored.getParentCallId(), record.getSessionId(), stored.getUserId(), List.copyOf(stored.getTagsList()),
+        Map.copyOf(stored.getMetadataMap()), caller.keyId(), caller.keyName());
+    CallOptions options = new CallOptions(true, 0, stored.getCassetteScope(),
+        CassetteMode.parse(stored.getCassetteMode()),
+        new ReplayPace(stored.getReplayRecordedPace(), stored.getReplayGapMillis()), stored.getSequencedTakes(), call,
+        caller);
+    ConverseSession session = new ConverseSession(record.getSessionId(), record.getStart(), options, pipeline,
+        defaultMaxSteps, finalPrompt, context);
+    session.history.addAll(record.getHistoryList());
+    session.turn = record.getTurn();
+    session.stepsThisTurn = record.getTurnSteps();
+    session.toolCallsThisTurn.putAll(record.getTurnToolCallsMap());
+    session.turnUsage = record.getTurnUsage();
+    session.pendingCalls = List.copyOf(record.getPendingToolCallsList());
+    session.state = session.pendingCalls.isEmpty() ? State.IDLE : State.AWAITING_TOOL_RESULTS;
+    session.parentCallId = record.getParentCallId();
+    return session;
+  }
+
+  /** Everything needed to go on with the session, as it is now: call it while no model call runs. */
+  public SessionRecord record() {
+    CallContext call = options.call();
+    return SessionRecord.newBuilder().setSessionId(id).setKeyId(keyId()).setStart(settings).addAllHistory(history)
+        .setTurn(turn).setTurnSteps(stepsThisTurn).putAllTurnToolCalls(toolCallsThisTurn).setTurnUsage(turnUsage)
+        .addAllPendingToolCalls(pendingCalls).setParentCallId(parentCallId)
+        .setCallOptions(SessionCallOptions.newBuilder().setCassetteScope(options.scope())
+            .setCassetteMode(options.mode().externalName()).setReplayRecordedPace(options.pace().recorded())
+            .setReplayGapMillis(options.pace().gapMillis()).setSequencedTakes(options.sequenced())
+            .setTraceId(call.traceId()).setParentCallId(call.parentCallId()).setUserId(call.userId())
+            .addAllTags(call.tags()).putAllMetadata(call.metadata()))
+        .build();
+  }
+
+  /**
+   * Where the session's {@link #record} goes each time a change comes to rest: a turn completed or failed, tool calls
+   * asked for, an interrupt.
+   */
+  public void onSettled(Consumer<SessionRecord> handler) {
+    settled = handler;
   }
 
   /** The id of the caller key that started the session: only that key may resume it. */
@@ -122,7 +181,7 @@ public final class ConverseSession {
     }
   }
 
-  /** Connects a stream; a stream already attached is replaced (it is the caller's to end). */
+  /** Connects the stream the session serves, and tells it the session is open. */
   public void attach(Output newOutput, boolean resumed) {
     output = newOutput;
     send(ConverseEvent.newBuilder().setSessionStarted(SessionStarted.newBuilder().setSessionId(id)
@@ -143,9 +202,10 @@ public final class ConverseSession {
     output = null;
   }
 
-  /** Ends the session for good: stops the running model call. */
+  /** Ends the live session: stops the running model call; nothing more is sent or settled. */
   public void close() {
     run(() -> {
+      settled = record -> { };
       if (running != null) {
         running.cancel();
       }
@@ -157,10 +217,16 @@ public final class ConverseSession {
   /** Runs an action once no model call is running: now, or when the running one ends (a half-closed stream). */
   public void whenNoModelCallRuns(Runnable action) {
     afterModelCall = action;
-    modelCallEnded();
+    runAfterModelCall();
   }
 
+  /** A model call ended (or could not start): the session is at rest. */
   private void modelCallEnded() {
+    settled.accept(record());
+    runAfterModelCall();
+  }
+
+  private void runAfterModelCall() {
     if (afterModelCall != null && state != State.GENERATING) {
       Runnable action = afterModelCall;
       afterModelCall = null;

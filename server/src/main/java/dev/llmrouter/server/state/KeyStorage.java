@@ -7,10 +7,6 @@ import dev.llmrouter.server.auth.SqliteKeyStore;
 import dev.llmrouter.server.config.AuthConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
-import io.vertx.redis.client.Request;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -20,19 +16,15 @@ import java.util.Optional;
  */
 public final class KeyStorage {
 
-  /** Each call's check is one round trip on a pooled connection: enough of them for every event loop at full load. */
-  private static final int REDIS_CONNECTIONS = 32;
-  /** Vert.x's default (24) fails checks beyond it under load; calls waiting here are bounded by the router's own. */
-  private static final int REDIS_WAITING = 100_000;
-
   private final KeyStore store;
   private final Quotas quotas;
-  private final Optional<Redis> redis;
+  /** The Redis this storage opened, to close with it; empty when it has none, or uses the router's. */
+  private final Optional<SharedRedis> ownRedis;
 
-  private KeyStorage(KeyStore store, Quotas quotas, Optional<Redis> redis) {
+  private KeyStorage(KeyStore store, Quotas quotas, Optional<SharedRedis> ownRedis) {
     this.store = store;
     this.quotas = quotas;
-    this.redis = redis;
+    this.ownRedis = ownRedis;
   }
 
   /**
@@ -40,21 +32,28 @@ public final class KeyStorage {
    * blocks: call it before serving, or off the event loop).
    */
   public static Future<KeyStorage> open(Vertx vertx, AuthConfig auth, Path dataDir) {
-    if (auth.redisUrl().isEmpty()) {
-      try {
-        SqliteKeyStore store = SqliteKeyStore.open(vertx, dataDir);
-        return Future.succeededFuture(new KeyStorage(store, new LocalQuotas(vertx, store), Optional.empty()));
-      } catch (IllegalStateException cannotOpen) {
-        return Future.failedFuture(cannotOpen.getMessage());
-      }
+    return SharedRedis.open(vertx, auth).compose(redis -> redis.isPresent()
+        ? Future.succeededFuture(inRedis(redis.get(), redis))
+        : inDataDir(vertx, dataDir));
+  }
+
+  /** The storage of a router: in its shared Redis when it has one (closed by the router), or in the data folder. */
+  public static Future<KeyStorage> open(Vertx vertx, Optional<SharedRedis> sharedRedis, Path dataDir) {
+    return sharedRedis.map(redis -> Future.succeededFuture(inRedis(redis, Optional.empty())))
+        .orElseGet(() -> inDataDir(vertx, dataDir));
+  }
+
+  private static KeyStorage inRedis(SharedRedis redis, Optional<SharedRedis> own) {
+    return new KeyStorage(new RedisKeyStore(redis.client()), new RedisQuotas(redis.client()), own);
+  }
+
+  private static Future<KeyStorage> inDataDir(Vertx vertx, Path dataDir) {
+    try {
+      SqliteKeyStore store = SqliteKeyStore.open(vertx, dataDir);
+      return Future.succeededFuture(new KeyStorage(store, new LocalQuotas(vertx, store), Optional.empty()));
+    } catch (IllegalStateException cannotOpen) {
+      return Future.failedFuture(cannotOpen.getMessage());
     }
-    String url = auth.redisUrl().get();
-    Redis redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(url)
-        .setMaxPoolSize(REDIS_CONNECTIONS).setMaxPoolWaiting(REDIS_WAITING));
-    return redis.send(Request.cmd(Command.PING))
-        .map(pong -> new KeyStorage(new RedisKeyStore(redis), new RedisQuotas(redis), Optional.of(redis)))
-        .recover(failure -> redis.close().transform(closed -> Future.failedFuture("cannot reach Redis at "
-            + withoutPassword(url) + " (shared_state.redis_url): " + failure.getMessage())));
   }
 
   public KeyStore store() {
@@ -65,14 +64,9 @@ public final class KeyStorage {
     return quotas;
   }
 
-  /** Saves what is pending (the local spend), then closes the store and the Redis client. */
+  /** Saves what is pending (the local spend), then closes the store and the Redis client it opened. */
   public Future<Void> close() {
     return quotas.close().eventually(store::close)
-        .eventually(() -> redis.map(Redis::close).orElse(Future.succeededFuture()));
-  }
-
-  /** A Redis URL fit for a message: `redis://user:password@host` loses its `user:password@`. */
-  private static String withoutPassword(String url) {
-    return url.replaceFirst("//[^@/]*@", "//");
+        .eventually(() -> ownRedis.map(SharedRedis::close).orElse(Future.succeededFuture()));
   }
 }

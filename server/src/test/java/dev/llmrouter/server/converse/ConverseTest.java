@@ -1,5 +1,8 @@
 package dev.llmrouter.server.converse;
 
+import static dev.llmrouter.server.testing.OpenAiStreams.answerText;
+import static dev.llmrouter.server.testing.OpenAiStreams.answerToolCall;
+import static dev.llmrouter.server.testing.OpenAiStreams.chunk;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +19,7 @@ import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.TurnCompleted;
+import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.MockUpstream;
@@ -78,27 +82,6 @@ class ConverseTest {
   }
 
   // ---- a scripted OpenAI upstream: it reads the conversation it is sent and answers accordingly
-
-  private static String chunk(String delta, String finish) {
-    return "data: {\"id\":\"c\",\"created\":7,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":" + delta
-        + ",\"finish_reason\":" + (finish == null ? "null" : "\"" + finish + "\"") + "}]}\n\n";
-  }
-
-  private static void answerText(HttpServerRequest r, String... pieces) {
-    StringBuilder body = new StringBuilder();
-    for (String piece : pieces) {
-      body.append(chunk("{\"content\":\"" + piece + "\"}", null));
-    }
-    r.response().putHeader("content-type", "text/event-stream")
-        .end(body + chunk("{}", "stop") + "data: [DONE]\n\n");
-  }
-
-  private static void answerToolCall(HttpServerRequest r, String name, String city) {
-    r.response().putHeader("content-type", "text/event-stream").end(
-        chunk("{\"tool_calls\":[{\"index\":0,\"id\":\"call_up_" + city + "\",\"type\":\"function\",\"function\":"
-            + "{\"name\":\"" + name + "\",\"arguments\":\"{\\\"city\\\":\\\"" + city + "\\\"}\"}}]}", null)
-            + chunk("{}", "tool_calls") + "data: [DONE]\n\n");
-  }
 
   private static int toolResultsIn(HttpServerRequest r, MockUpstream upstream) {
     int count = 0;
@@ -274,6 +257,8 @@ class ConverseTest {
     second.until(ConverseEvent::hasTurnCompleted);
     assertTrue(upstream.lastRequest().body().contains("my name is Ada"), "the history came along");
     second.requests.onError(new RuntimeException("dropped again"));
+    // The idle time runs from when the router let the session go: once it has seen the stream drop.
+    assertTrue(Await.until(Duration.ofSeconds(10), () -> router.openStreams("Converse") == 0));
 
     clock.advance(Duration.ofMinutes(10).plusSeconds(1));
     Conversation late = Conversation.open(router).send(ConverseRequest.newBuilder().setStart(
@@ -297,8 +282,10 @@ class ConverseTest {
     first.user("Weather in Paris?");
     ConverseEvent toolCalls = first.until(ConverseEvent::hasToolCalls);
     first.requests.onError(new RuntimeException("the client's network dropped"));
+    // One stream drives a session at a time: the router lets it go once it has seen the stream drop.
+    assertTrue(Await.until(Duration.ofSeconds(10), () -> router.openStreams("Converse") == 0));
 
-    // A new connection goes to the router's next event loop; the session lives on the loop of the first one.
+    // A new connection goes to the router's next event loop; the session lived on the loop of the first one.
     Conversation resumed = Conversation.open(router.newConnection(), new Metadata()).send(ConverseRequest
         .newBuilder().setStart(ConverseStart.newBuilder().setResumeSessionId(id)).build());
     assertTrue(resumed.until(ConverseEvent::hasSessionStarted).getSessionStarted().getResumed());
@@ -310,6 +297,24 @@ class ConverseTest {
         "every delta reached the resumed stream, in order");
     resumed.requests.onCompleted();
     assertEquals(Status.Code.OK, resumed.closed.get(5, TimeUnit.SECONDS).getCode());
+  }
+
+  @Test
+  void aSessionAStreamDrivesCannotBeResumedByAnother() throws Exception {
+    RunningRouter router = router("off");
+    Conversation driving = Conversation.open(router).send(start());
+    String id = driving.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
+
+    Conversation second = Conversation.open(router.newConnection(), new Metadata()).send(ConverseRequest.newBuilder()
+        .setStart(ConverseStart.newBuilder().setResumeSessionId(id)).build());
+
+    Status refused = second.closed.get(5, TimeUnit.SECONDS);
+    assertEquals(Status.Code.FAILED_PRECONDITION, refused.getCode(), refused::toString);
+    assertTrue(refused.getDescription().contains("session '" + id + "' is driven by another stream"),
+        refused::toString);
+    assertFalse(driving.closed.isDone(), "the first stream goes on");
+    driving.requests.onCompleted();
+    assertEquals(Status.Code.OK, driving.closed.get(5, TimeUnit.SECONDS).getCode());
   }
 
   @Test

@@ -70,6 +70,11 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** Whether the server holds {@code key} now (EXISTS): to wait for a key to expire. */
+  public boolean holds(String key) {
+    return answers("EXISTS " + key).equals(":1");
+  }
+
   /** Sends one inline command and returns the first line of the answer; empty when the server cannot be reached. */
   private String answers(String command) {
     try (Socket socket = new Socket("127.0.0.1", port)) {
