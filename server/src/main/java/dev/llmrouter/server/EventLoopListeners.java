@@ -7,9 +7,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -56,8 +58,13 @@ final class EventLoopListeners {
     return servers;
   }
 
-  /** Stops listening: the deployment's servers close with it. */
-  Future<Void> close() {
-    return vertx.undeploy(deployment);
+  /**
+   * Stops listening: each server stops taking connections at once, and gives the requests in flight up to
+   * {@code grace} to end (an HTTP/2 connection is sent GOAWAY) before its connections are closed; then the
+   * deployment goes.
+   */
+  Future<Void> close(Duration grace) {
+    return Future.all(servers.stream().map(server -> server.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS))
+        .toList()).compose(v -> vertx.undeploy(deployment));
   }
 }

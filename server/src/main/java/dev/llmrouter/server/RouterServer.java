@@ -1,10 +1,8 @@
 package dev.llmrouter.server;
 
-import dev.llmrouter.api.v1.ChatServiceGrpcService;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.Redactor;
-import dev.llmrouter.api.v1.ModelServiceGrpcService;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.admin.AdminHandler;
@@ -12,12 +10,14 @@ import dev.llmrouter.server.api.AdminGrpcService;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
 import dev.llmrouter.server.api.GrpcRequestGuard;
+import dev.llmrouter.server.api.HealthGrpcService;
 import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.api.ObservabilityGrpcService;
 import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.auth.CallerKeys;
 import dev.llmrouter.server.auth.WallClock;
 import dev.llmrouter.server.config.AuthConfig;
+import dev.llmrouter.server.config.ReloadReport;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.state.KeyStorage;
 import dev.llmrouter.server.state.SharedRedis;
@@ -30,13 +30,16 @@ import dev.llmrouter.server.converse.MemorySessionStore;
 import dev.llmrouter.server.converse.SessionStore;
 import dev.llmrouter.server.observe.Observability;
 import dev.llmrouter.server.observe.CallMetrics;
+import dev.llmrouter.server.pipeline.CallSettings;
 import dev.llmrouter.server.pipeline.CassetteUsageLog;
+import dev.llmrouter.server.pipeline.LiveSettings;
+import dev.llmrouter.server.pipeline.RunningCalls;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
-import dev.llmrouter.server.route.RoutePlanner;
 import dev.llmrouter.server.tls.ListenerTls;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -44,7 +47,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcProtocol;
 import io.vertx.grpc.server.GrpcServer;
@@ -53,7 +55,12 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.OptionalInt;
@@ -64,6 +71,7 @@ import java.util.regex.Pattern;
  * one port; and, when {@code admin_listen} is set, the admin HTTP listener with the live chat page and the
  * Prometheus metrics. With {@code tls} set, both listeners speak TLS only (mTLS with a client CA).
  * Prometheus metrics. With caller keys in use (`auth:`), every door checks them through one {@link CallerAuth}.
+ * {@link #drain} stops it gracefully (SIGTERM); {@link #reload} reads its config file again (SIGHUP).
  */
 public final class RouterServer {
 
@@ -76,28 +84,42 @@ public final class RouterServer {
   /** Parsed cassettes kept in memory, by file size. */
   private static final long CASSETTE_CACHE_BYTES = 256L * 1024 * 1024;
 
+  /** How long the listeners of a drained router let the last responses go out before closing their connections. */
+  private static final Duration DRAINED_LISTENER_GRACE = Duration.ofSeconds(5);
+
+  private static final System.Logger LOG = System.getLogger("llmrouter");
+
   private final Vertx vertx;
   private final EventLoopListeners listeners;
   private final Optional<HttpServer> adminServer;
   private final Optional<ListenerTls> tls;
-  private final RoutePlanner routes;
+  private final LiveSettings settings;
   private final Observability observability;
   private final long sessionSweeper;
   private final Optional<KeyStorage> keys;
   private final Optional<SharedRedis> sharedRedis;
+  private final RunningCalls running;
+  private final HealthGrpcService health;
+  private final ConfigReload reload;
+  private final AtomicReference<Future<Void>> drained = new AtomicReference<>();
+  private final AtomicReference<Future<Void>> closed = new AtomicReference<>();
 
   private RouterServer(Vertx vertx, EventLoopListeners listeners, Optional<HttpServer> adminServer,
-      Optional<ListenerTls> tls, RoutePlanner routes, Observability observability, long sessionSweeper,
-      Optional<KeyStorage> keys, Optional<SharedRedis> sharedRedis) {
+      Optional<ListenerTls> tls, LiveSettings settings, Observability observability, long sessionSweeper,
+      Optional<KeyStorage> keys, Optional<SharedRedis> sharedRedis, RunningCalls running, HealthGrpcService health,
+      ConfigReload reload) {
     this.vertx = vertx;
     this.listeners = listeners;
     this.adminServer = adminServer;
     this.tls = tls;
-    this.routes = routes;
+    this.settings = settings;
     this.observability = observability;
     this.sessionSweeper = sessionSweeper;
     this.keys = keys;
     this.sharedRedis = sharedRedis;
+    this.running = running;
+    this.health = health;
+    this.reload = reload;
   }
 
   /**
@@ -162,7 +184,9 @@ public final class RouterServer {
     WallClock wallClock = new WallClock(clock);
     CallerAuth auth = keys.map(storage -> new CallerAuth(config.auth(), storage.store(), storage.quotas(), wallClock))
         .orElseGet(() -> CallerAuth.none(wallClock));
-    RoutePlanner routes = new RoutePlanner(vertx, config, clock::read);
+    LiveSettings settings = new LiveSettings(CallSettings.of(vertx, config, clock::read));
+    RunningCalls running = new RunningCalls();
+    ConfigReload reload = new ConfigReload(vertx, config, settings);
     Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
         config.cassettes().redactFields());
     Observability observability;
@@ -170,69 +194,74 @@ public final class RouterServer {
       observability = new Observability(config.observability(), new CallMetrics(registry), redactor,
           config.providers().stream().collect(Collectors.toMap(p -> p.name(), p -> p.type())));
     } catch (IllegalStateException cannotOpen) {
-      return routes.close().transform(v -> Future.failedFuture(cannotOpen.getMessage()));
+      return settings.close().transform(v -> Future.failedFuture(cannotOpen.getMessage()));
     }
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassettes().dir()), CASSETTE_CACHE_BYTES, redactor);
     CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
-    ChatRequestValidator validator = new ChatRequestValidator(routes);
-    ChatPipeline pipeline = new ChatPipeline(vertx, validator, cassettes, config.resilience(),
-        config.cassettes().recordTiming(), usageLog, observability, auth);
+    ChatRequestValidator validator = new ChatRequestValidator(settings);
+    ChatPipeline pipeline = new ChatPipeline(vertx, settings, validator, cassettes, config.cassettes().recordTiming(),
+        usageLog, observability, auth, running);
     // No JSON transcoding: a request with `content-type: application/json` gets 415 rather than 500.
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
-    GrpcRequestGuard guarded = new GrpcRequestGuard(grpc, config.maxMessageBytes());
+    GrpcRequestGuard guarded = new GrpcRequestGuard(grpc, config.maxMessageBytes(), running);
     CallMetadata metadata = new CallMetadata(CassetteMode.parse(config.cassettes().mode()),
         config.cassettes().allowModeOverride());
     // With shared state, any replica resumes a session; otherwise this router's memory keeps them.
     SessionStore sessions = redis.map(shared -> shared.sessions(config.converse()))
         .orElseGet(() -> new MemorySessionStore(config.converse(), clock));
     ConverseService converse = new ConverseService(vertx, pipeline, validator, metadata, config.converse(), sessions,
-        observability.metrics(), auth);
+        observability.metrics(), auth, running);
     observability.metrics().gauge("llmrouter.open.sessions", "Converse sessions kept, attached to a stream or not "
         + "(with shared_state: the sessions this router's streams drive)", sessions, SessionStore::size);
     grpc.addService(new ChatGrpcService(pipeline, metadata, converse, auth).service());
     // Expired sessions are dropped even when no call comes to look them up.
     long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
         id -> sessions.cleanUp());
-    grpc.addService(new ModelGrpcService(routes, auth).service());
+    grpc.addService(new ModelGrpcService(settings, auth).service());
     grpc.addService(new ObservabilityGrpcService(vertx, observability.queries(), auth).service());
     grpc.addService(new AdminGrpcService(auth, keys.map(storage -> new CallerKeys(storage.store(), storage.quotas(),
         wallClock))).service());
-    HealthService health = HealthService.create(vertx);
-    health.register(ChatServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
-    health.register(ModelServiceGrpcService.SERVICE_NAME, () -> Future.succeededFuture(true));
-    // Each deployment reports NOT_SERVING while its circuit breaker is open.
-    routes.deployments().forEach(deployment -> health.register(DEPLOYMENT_HEALTH_PREFIX + deployment.name(),
-        () -> Future.succeededFuture(!deployment.breaker().isOpen())));
-    grpc.addService(health);
+    HealthGrpcService health = new HealthGrpcService(vertx, grpc, running::draining, () -> deploymentHealth(settings));
+    grpc.addService(health.service());
     grpc.addService(ReflectionService.v1());
     HttpServerOptions options = withTls(new HttpServerOptions().setHttp2ClearTextEnabled(true)
         .setMaxHeaderSize(MAX_HEADER_BYTES), tls);
     options.getInitialSettings().setMaxHeaderListSize(MAX_HEADER_BYTES);
-    HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, routes, guarded, config.maxMessageBytes(),
+    HttpIngress ingress = new HttpIngress(vertx, pipeline, metadata, settings, guarded, config.maxMessageBytes(),
         config.streamKeepAlive(),
         new HttpIngress.Dialects(new OpenAiChatDialect(), new OpenAiResponsesDialect(), new AnthropicDialect(),
-            new GeminiDialect()), auth);
+            new GeminiDialect()), auth, running);
     return whyNotListening(EventLoopListeners.listen(vertx, config.eventLoops(), options, ingress, config.host(),
         config.port()), config.host(), config.port())
-        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls, auth)
+        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls, auth, reload)
             .map(admin -> {
               tls.ifPresent(files -> files.reloadOnChange(
                   Stream.concat(listeners.servers().stream(), admin.stream()).toList()));
-              return new RouterServer(vertx, listeners, admin, tls, routes, observability, sweeper, keys, redis);
+              return new RouterServer(vertx, listeners, admin, tls, settings, observability, sweeper, keys, redis,
+                  running, health, reload);
             })
-            .onFailure(failure -> listeners.close()))
+            .onFailure(failure -> listeners.close(Duration.ZERO)))
         .onFailure(failure -> {
           vertx.cancelTimer(sweeper);
+          health.close();
           closeObservability(vertx, observability);
         });
   }
 
+  /** Each deployment's health, by its health service name: NOT_SERVING while its circuit breaker is open. */
+  private static Map<String, Boolean> deploymentHealth(LiveSettings settings) {
+    return settings.current().routes().deployments().stream().collect(Collectors.toMap(
+        deployment -> DEPLOYMENT_HEALTH_PREFIX + deployment.name(), deployment -> !deployment.breaker().isOpen()));
+  }
+
   private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config,
-      Handler<HttpServerRequest> grpc, PrometheusMeterRegistry registry, Optional<ListenerTls> tls, CallerAuth auth) {
+      Handler<HttpServerRequest> grpc, PrometheusMeterRegistry registry, Optional<ListenerTls> tls, CallerAuth auth,
+      ConfigReload reload) {
     return config.adminListen()
         .map(address -> listen(vertx.createHttpServer(withTls(new HttpServerOptions(), tls))
-                .requestHandler(new AdminHandler(vertx, grpc, registry, auth, config.auth().metricsPublic())),
+                .requestHandler(new AdminHandler(vertx, grpc, registry, auth, config.auth().metricsPublic(),
+                    reload::reload)),
             address.host(), address.port()).map(Optional::of))
         .orElse(Future.succeededFuture(Optional.empty()));
   }
@@ -268,13 +297,73 @@ public final class RouterServer {
     return adminServer.map(server -> OptionalInt.of(server.actualPort())).orElse(OptionalInt.empty());
   }
 
+  /**
+   * Where {@link #reload} reads the config: the file, with the command line's flags over it. Blocking (it runs on a
+   * worker thread); throws {@link dev.llmrouter.server.config.ConfigException} when the file is missing or wrong.
+   */
+  public void reloadFrom(Supplier<RouterConfig> source) {
+    reload.readFrom(source);
+  }
+
+  /**
+   * Reads the config again: providers (their keys and limits), models, prices, retries, circuit breaking and
+   * drain_timeout change for new calls, running calls finish on the config they started with; the other settings
+   * need a restart and are kept. An invalid file is refused with its problems, and the running config kept.
+   */
+  public Future<ReloadReport> reload() {
+    return reload.reload();
+  }
+
+  /**
+   * Drains the router, then closes it. At once, health turns NOT_SERVING for every name and new calls are refused
+   * with UNAVAILABLE (on every event loop); running calls and streams finish, a Converse stream once its running model
+   * call has answered, told to resume the session on another replica; those still running at `drain_timeout` are
+   * cancelled with UNAVAILABLE. Then the listeners close and the call log is written out. Every call gets the same
+   * future.
+   */
+  public Future<Void> drain() {
+    Promise<Void> done = Promise.promise();
+    if (!drained.compareAndSet(null, done.future())) {
+      return drained.get();
+    }
+    Duration timeout = settings.current().config().drainTimeout();
+    LOG.log(System.Logger.Level.INFO, "draining: health is NOT_SERVING, new calls are refused, running calls have "
+        + timeout.toMillis() + " ms (drain_timeout) to finish");
+    Future<Void> ended = running.drain();
+    health.statusChanged();
+    long deadline = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
+      if (!ended.isComplete()) {
+        LOG.log(System.Logger.Level.WARNING, "drain_timeout passed: the calls still running are cancelled");
+        running.cancelAll();
+      }
+    });
+    ended.compose(v -> {
+      vertx.cancelTimer(deadline);
+      return close(DRAINED_LISTENER_GRACE);
+    }).onComplete(done);
+    return done.future();
+  }
+
+  /** Closes the router at once: the calls running fail. Every call gets the same future. */
   public Future<Void> close() {
+    return close(Duration.ZERO);
+  }
+
+  private Future<Void> close(Duration grace) {
+    Promise<Void> done = Promise.promise();
+    if (!closed.compareAndSet(null, done.future())) {
+      return closed.get();
+    }
     vertx.cancelTimer(sessionSweeper);
     tls.ifPresent(ListenerTls::close);
-    return Future.all(listeners.close(), adminServer.map(HttpServer::close).orElse(Future.succeededFuture()))
-        .compose(v -> routes.close())
+    health.close();
+    Future.all(listeners.close(grace), adminServer.map(server -> server.shutdown(grace.toMillis(),
+            TimeUnit.MILLISECONDS)).orElse(Future.succeededFuture()))
+        .compose(v -> settings.close())
         .compose(v -> closeObservability(vertx, observability))
         .compose(v -> keys.map(KeyStorage::close).orElse(Future.succeededFuture()))
-        .compose(v -> sharedRedis.map(SharedRedis::close).orElse(Future.succeededFuture()));
+        .compose(v -> sharedRedis.map(SharedRedis::close).orElse(Future.succeededFuture()))
+        .onComplete(done);
+    return done.future();
   }
 }

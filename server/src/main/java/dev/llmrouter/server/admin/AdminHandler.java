@@ -2,6 +2,8 @@ package dev.llmrouter.server.admin;
 
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.auth.CallerAuth;
+import dev.llmrouter.server.config.ReloadReport;
+import io.vertx.core.Future;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -9,10 +11,13 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * The admin HTTP listener ({@code admin_listen}): serves the Prometheus metrics on {@code /metrics}, the live chat
@@ -26,10 +31,14 @@ import java.util.Map;
  * the password of HTTP Basic credentials, which a browser asks for (a 401 says `WWW-Authenticate: Basic`) and then
  * sends with every request of the page, its gRPC-Web calls included. {@code metricsPublic} leaves `/metrics` open
  * for scrapers.
+ *
+ * <p>{@code POST /admin/reload} re-reads the config file, behind the admin key whatever `auth.required` says: 200
+ * with what changed (and what needs a restart), or 400 with the new file's problems, the running config kept.
  */
 public final class AdminHandler implements Handler<HttpServerRequest> {
 
   private static final String WEBROOT = "webroot";
+  private static final String RELOAD_PATH = "/admin/reload";
   private static final Map<String, String> CONTENT_TYPES = Map.of(
       "html", "text/html; charset=utf-8",
       "js", "text/javascript; charset=utf-8",
@@ -43,20 +52,25 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
   private final PrometheusMeterRegistry metrics;
   private final CallerAuth auth;
   private final boolean metricsPublic;
+  private final Supplier<Future<ReloadReport>> reload;
 
+  /** @param reload re-reads the config file */
   public AdminHandler(Vertx vertx, Handler<HttpServerRequest> grpc, PrometheusMeterRegistry metrics, CallerAuth auth,
-      boolean metricsPublic) {
+      boolean metricsPublic, Supplier<Future<ReloadReport>> reload) {
     this.vertx = vertx;
     this.grpc = grpc;
     this.metrics = metrics;
     this.auth = auth;
     this.metricsPublic = metricsPublic;
+    this.reload = reload;
   }
 
   @Override
   public void handle(HttpServerRequest request) {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
-    if (contentType != null && contentType.startsWith("application/grpc-web")) {
+    if (request.path().equals(RELOAD_PATH)) {
+      reload(request);
+    } else if (contentType != null && contentType.startsWith("application/grpc-web")) {
       grpc.handle(request); // the gRPC services check the key themselves
     } else if (metricsPublic && request.path().equals("/metrics")) {
       serve(request);
@@ -72,9 +86,35 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
     }
   }
 
+  /** Re-reads the config file for the admin key; the answer says what changed, or why the file was refused. */
+  private void reload(HttpServerRequest request) {
+    if (request.method() != HttpMethod.POST) {
+      request.response().setStatusCode(405).putHeader(HttpHeaders.ALLOW, "POST").end();
+      return;
+    }
+    auth.admin(request.headers(), () -> request.remoteAddress() == null ? "unknown"
+        : request.remoteAddress().hostAddress()).compose(admin -> reload.get()).onComplete(reloaded -> {
+          if (reloaded.failed()) {
+            refuse(request, CallError.of(reloaded.cause()));
+            return;
+          }
+          ReloadReport report = reloaded.result();
+          JsonObject body = new JsonObject().put("reloaded", report.applied());
+          if (report.applied()) {
+            body.put("changed", new JsonArray(report.changed())).put("need_restart",
+                new JsonArray(report.needRestart()));
+          } else {
+            body.put("errors", new JsonArray(report.problems()));
+          }
+          request.response().setStatusCode(report.applied() ? 200 : 400)
+              .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode() + "\n");
+        });
+  }
+
   private static void refuse(HttpServerRequest request, CallError error) {
     int status = switch (error.status()) {
       case UNAUTHENTICATED -> 401;
+      case PERMISSION_DENIED -> 403;
       case RESOURCE_EXHAUSTED -> 429;
       default -> 503;
     };

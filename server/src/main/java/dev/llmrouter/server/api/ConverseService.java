@@ -22,6 +22,7 @@ import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
+import dev.llmrouter.server.pipeline.RunningCalls;
 import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Context;
 import dev.llmrouter.server.auth.Caller;
@@ -55,7 +56,8 @@ import java.util.stream.Collectors;
  * {@link ConverseSession}, whose events are written back with back-pressure, and whose state is kept in the store
  * each time it comes to rest. A dropped or cancelled stream gives its lease up, leaving the session resumable (by the
  * key that started it, on any router sharing the store); a client half-close ends it. Nothing of a stream is handled
- * before its key is let in.
+ * before its key is let in. When the router drains, each stream gives its lease up once its running model call has
+ * answered, and ends with UNAVAILABLE telling the client to resume the session on another replica.
  */
 public final class ConverseService {
 
@@ -76,10 +78,12 @@ public final class ConverseService {
   private final SessionStore sessions;
   private final CallMetrics metrics;
   private final CallerAuth auth;
+  private final RunningCalls running;
   private final Map<String, AtomicInteger> sessionsPerStart = new ConcurrentHashMap<>();
 
+  /** @param running where each stream is counted until it ends, for a drain to wait for */
   public ConverseService(Vertx vertx, ChatPipeline pipeline, ChatRequestValidator validator, CallMetadata metadata,
-      ConverseConfig config, SessionStore sessions, CallMetrics metrics, CallerAuth auth) {
+      ConverseConfig config, SessionStore sessions, CallMetrics metrics, CallerAuth auth, RunningCalls running) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.validator = validator;
@@ -88,6 +92,7 @@ public final class ConverseService {
     this.sessions = sessions;
     this.metrics = metrics;
     this.auth = auth;
+    this.running = running;
   }
 
   /**
@@ -101,9 +106,11 @@ public final class ConverseService {
     Context streamContext = vertx.getOrCreateContext();
     metrics.streamOpened("Converse", 1);
     AtomicBoolean counted = new AtomicBoolean(true);
+    RunningCalls.Call[] asRunning = new RunningCalls.Call[1];
     Runnable uncount = () -> {
       if (counted.getAndSet(false)) {
         metrics.streamOpened("Converse", -1);
+        running.remove(asRunning[0]);
       }
     };
     // Set once the stream is over here (the client left, the stream failed, or it is ending): nothing more to do.
@@ -139,6 +146,8 @@ public final class ConverseService {
         });
       }
     };
+    asRunning[0] = drainable(response, driven, gone, output, streamContext, uncount);
+    running.add(asRunning[0]);
     // The stream is counted open until its lease is given up, so that its session can be resumed once it is not.
     Runnable dropped = () -> {
       if (gone.getAndSet(true)) {
@@ -224,6 +233,60 @@ public final class ConverseService {
         }));
       })));
     })));
+  }
+
+  /**
+   * The stream as a drain sees it: once the session's running model call has answered (at once, the call interrupted,
+   * at the drain's deadline), it gives its lease up and ends with UNAVAILABLE naming the session to resume on another
+   * replica.
+   */
+  private RunningCalls.Call drainable(GrpcServerResponse<ConverseRequest, ConverseEvent> response,
+      AtomicReference<Future<Driven>> driven, AtomicBoolean gone, ConverseSession.Output output,
+      Context streamContext, Runnable uncount) {
+    return new RunningCalls.Call() {
+      @Override
+      public void windDown() {
+        end(false);
+      }
+
+      @Override
+      public void cancel(CallError why) {
+        end(true);
+      }
+
+      private void end(boolean now) {
+        ConverseSession.onContext(streamContext, () -> {
+          Future<Driven> opening = driven.get();
+          if (opening == null) {
+            if (!gone.getAndSet(true)) {
+              GrpcErrors.end(response, running.drainingRefusal());
+              uncount.run();
+            }
+            return;
+          }
+          opening.onSuccess(opened -> opened.session().run(() -> {
+            Runnable leave = () -> {
+              if (gone.getAndSet(true)) {
+                return;
+              }
+              String id = opened.session().id();
+              opened.session().detach(output);
+              opened.lease().release().onComplete(released -> ConverseSession.onContext(streamContext, () -> {
+                GrpcErrors.end(response, CallError.withInfo(GrpcStatus.UNAVAILABLE, "session " + id + ": this "
+                    + "router replica is draining (shutting down); resume on another replica with start "
+                    + "{ resume_session_id: \"" + id + "\" }", "DRAINING", Map.of("session_id", id), null));
+                uncount.run();
+              }));
+            };
+            if (now) {
+              leave.run();
+            } else {
+              opened.session().whenNoModelCallRuns(leave);
+            }
+          }));
+        });
+      }
+    };
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.llmrouter.server.api;
 
 import com.google.rpc.Status;
 import dev.llmrouter.server.answer.CallError;
+import io.vertx.core.MultiMap;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -20,19 +21,23 @@ final class GrpcErrors {
       LOG.log(System.Logger.Level.ERROR, "unexpected failure", failure);
     }
     CallError error = CallError.of(failure);
-    String message = bounded(error.getMessage());
-    Status details = Status.newBuilder().setCode(error.status().code).setMessage(message)
-        .addAllDetails(error.details()).build();
     try {
       response.status(error.status());
       // Set here rather than with statusMessage(): Vert.x escapes ':' and '/' too, which grpc-js leaves escaped.
-      response.trailers().set("grpc-message", percentEncode(message));
-      response.trailers().set("grpc-status-details-bin",
-          Base64.getEncoder().withoutPadding().encodeToString(details.toByteArray()));
+      describe(response.trailers(), error);
       response.end();
     } catch (IllegalStateException alreadyEnded) {
       // The call was cancelled or has ended: there is no one left to tell.
     }
+  }
+
+  /** Sets `grpc-message` and `grpc-status-details-bin` of the error (not `grpc-status`) in trailers or headers. */
+  static void describe(MultiMap metadata, CallError error) {
+    String message = bounded(error.getMessage());
+    Status details = Status.newBuilder().setCode(error.status().code).setMessage(message)
+        .addAllDetails(error.details()).build();
+    metadata.set("grpc-message", percentEncode(message)).set("grpc-status-details-bin",
+        Base64.getEncoder().withoutPadding().encodeToString(details.toByteArray()));
   }
 
   /** A message of at most {@value #MESSAGE_CHARS} characters: `grpc-message` is a header, which clients limit. */

@@ -1,6 +1,8 @@
 package dev.llmrouter.server.api;
 
+import dev.llmrouter.api.v1.ChatServiceGrpcService;
 import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.pipeline.RunningCalls;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -28,25 +30,37 @@ import java.util.zip.GZIPInputStream;
  *   that ends inside a message, a gzip message that does not inflate: INTERNAL;
  *   <li>a message over {@code max_message_bytes}, before or after inflating: RESOURCE_EXHAUSTED naming the limit.
  * </ul>
- * Messages go on whole and uncompressed, so the server behind never sees a partial or compressed one.
+ * Messages go on whole and uncompressed, so the server behind never sees a partial or compressed one. While the router
+ * drains, a new `ChatService` call is refused here, before its message is read: UNAVAILABLE, reason DRAINING.
  */
 public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
 
   private static final System.Logger LOG = System.getLogger("llmrouter");
   private static final int HEADER_BYTES = 5;
+  private static final String CHAT_SERVICE_PATH = "/" + ChatServiceGrpcService.SERVICE_NAME.fullyQualifiedName() + "/";
 
   private final Handler<HttpServerRequest> grpc;
   private final long maxMessageBytes;
+  private final RunningCalls running;
 
-  /** @param grpc the gRPC server, handed the requests whose envelope is right */
-  public GrpcRequestGuard(Handler<HttpServerRequest> grpc, long maxMessageBytes) {
+  /**
+   * @param grpc the gRPC server, handed the requests whose envelope is right
+   * @param running whether the router takes new calls
+   */
+  public GrpcRequestGuard(Handler<HttpServerRequest> grpc, long maxMessageBytes, RunningCalls running) {
     this.grpc = grpc;
     this.maxMessageBytes = maxMessageBytes;
+    this.running = running;
   }
 
   @Override
   public void handle(HttpServerRequest request) {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
+    if (running.draining() && contentType != null && contentType.startsWith("application/grpc")
+        && request.path().startsWith(CHAT_SERVICE_PATH)) {
+      end(request, running.drainingRefusal()); // expected while draining: not logged call by call
+      return;
+    }
     // gRPC-Web text is base64 as a whole; what is not gRPC at all gets Vert.x's 415.
     if (contentType == null || !contentType.startsWith("application/grpc")
         || contentType.startsWith("application/grpc-web-text")) {
@@ -63,17 +77,23 @@ public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
     grpc.handle(new EnvelopeCheck((HttpServerRequestInternal) request, "gzip".equals(encoding)));
   }
 
-  /** Ends the call with a status, as headers when nothing was sent yet (trailers-only), as trailers otherwise. */
+  /** Ends the call with a status and one log line. */
   private static void refuse(HttpServerRequest request, GrpcStatus status, String message) {
     LOG.log(System.Logger.Level.WARNING, "gRPC call " + CallError.quote(request.path()) + " refused: "
         + status.name() + " " + message);
+    end(request, new CallError(status, message));
+  }
+
+  /** Ends the call with a status, as headers when nothing was sent yet (trailers-only), as trailers otherwise. */
+  private static void end(HttpServerRequest request, CallError error) {
     HttpServerResponse response = request.response();
     if (response.ended()) {
       return;
     }
     var metadata = response.headWritten() ? response.trailers()
         : response.putHeader(HttpHeaders.CONTENT_TYPE, request.getHeader(HttpHeaders.CONTENT_TYPE)).headers();
-    metadata.set("grpc-status", String.valueOf(status.code)).set("grpc-message", GrpcErrors.percentEncode(message));
+    metadata.set("grpc-status", String.valueOf(error.status().code));
+    GrpcErrors.describe(metadata, error);
     response.end();
   }
 

@@ -5,7 +5,7 @@ import dev.llmrouter.api.v1.ListModelsResponse;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
 import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.auth.CallerAuth;
-import dev.llmrouter.server.route.RoutePlanner;
+import dev.llmrouter.server.pipeline.LiveSettings;
 import io.vertx.core.Future;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.Service;
@@ -13,11 +13,12 @@ import io.vertx.grpc.server.Service;
 /** `llmrouter.v1.ModelService`: the models configured on the router, those the caller's key may call. */
 public final class ModelGrpcService {
 
-  private final RoutePlanner routes;
+  private final LiveSettings settings;
   private final CallerAuth auth;
 
-  public ModelGrpcService(RoutePlanner routes, CallerAuth auth) {
-    this.routes = routes;
+  /** @param settings the models of the config of the moment */
+  public ModelGrpcService(LiveSettings settings, CallerAuth auth) {
+    this.settings = settings;
     this.auth = auth;
   }
 
@@ -30,7 +31,7 @@ public final class ModelGrpcService {
   private void listModels(GrpcServerRequest<ListModelsRequest, ListModelsResponse> call) {
     Future<Caller> caller = GrpcAuthentication.caller(call, auth);
     RequestMessages.unary(call, ModelServiceGrpcService.ListModels, request -> caller.onSuccess(who ->
-        call.response().end(ListModelsResponse.newBuilder().addAllModels(routes.models(request.getProvider())
+        call.response().end(ListModelsResponse.newBuilder().addAllModels(settings.current().routes().models(request.getProvider())
             .stream().filter(model -> who.mayUse(model.getName())).toList()).build())));
   }
 }

@@ -10,20 +10,22 @@ import dev.llmrouter.server.observe.CallLog;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import sun.misc.Signal;
 
 /**
  * `java -jar llm-router.jar [flags]`: reads the config file, applies the flags over it, and runs the router until
- * the JVM is stopped. Exit codes: 1 the router cannot start, 2 the command line or the config file is wrong.
+ * the JVM is stopped. SIGTERM drains the router ({@link RouterServer#drain}) and exits 0 (1 when closing failed);
+ * SIGHUP reads the config file again ({@link RouterServer#reload}). Exit codes: 1 the router cannot start, 2 the
+ * command line or the config file is wrong.
  */
 public final class ServeCommand {
 
@@ -46,19 +48,25 @@ public final class ServeCommand {
       "where the call log (DIR/calls.db) is kept; overrides `data_dir`");
   private static final Flag CALL_LOG = Flag.withValue("--call-log", "on|off",
       "log every model call, or not; overrides `call_log.enabled`");
+  private static final Flag DRAIN_TIMEOUT = Flag.withValue("--drain-timeout", "DURATION", """
+      how long a drain (SIGTERM) lets running calls finish before it cancels
+      them, like 30s; overrides `drain_timeout`""");
   /** Spaces as wide as the usage line up to its flags, and up to the jar: the next lines align under them. */
   private static final String UNDER_FLAGS = " ".repeat(("usage: " + Syntax.JAR + " ").length());
   private static final String UNDER_JAR = " ".repeat("usage: ".length());
   private static final Syntax SYNTAX = new Syntax("", "[--config FILE] [--port N] [--mode MODE] [--cassettes DIR]\n"
       + UNDER_FLAGS + "[--track-usage FILE] [--data-dir DIR] [--call-log on|off] [--event-loops N]\n"
+      + UNDER_FLAGS + "[--drain-timeout DURATION]\n"
       + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune ...  (see `cassettes --help`)\n"
       + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)\n"
       + UNDER_JAR + Syntax.JAR + " keys create|list|revoke|update ...  (see `keys --help`)", "",
-      List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG, EVENT_LOOPS));
+      List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG, EVENT_LOOPS,
+      DRAIN_TIMEOUT));
 
   private static final int OK = 0;
   private static final int CANNOT_START = 1;
   private static final int BAD_CONFIG = 2;
+  private static final int DRAIN_FAILED = 1;
 
   private ServeCommand() {
   }
@@ -74,10 +82,11 @@ public final class ServeCommand {
    * @param dataDir overrides `data_dir` (where the call log is kept)
    * @param callLog overrides `call_log.enabled`
    * @param eventLoops overrides `event_loops`
+   * @param drainTimeout overrides `drain_timeout`
    */
   record Flags(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
       Optional<String> cassetteDir, Optional<String> trackUsage, Optional<String> dataDir,
-      Optional<Boolean> callLog, Optional<Integer> eventLoops) {
+      Optional<Boolean> callLog, Optional<Integer> eventLoops, Optional<Duration> drainTimeout) {
 
     /** @throws UsageException naming the bad flag or value */
     static Flags parse(String... args) {
@@ -89,7 +98,13 @@ public final class ServeCommand {
           arguments.value(MODE.name()).map(Flags::mode), arguments.value(CASSETTES.name()),
           arguments.value(TRACK_USAGE.name()), arguments.value(DATA_DIR.name()),
           arguments.value(CALL_LOG.name()).map(Flags::callLog),
-          arguments.value(EVENT_LOOPS.name()).map(Flags::eventLoops));
+          arguments.value(EVENT_LOOPS.name()).map(Flags::eventLoops),
+          arguments.value(DRAIN_TIMEOUT.name()).map(Flags::drainTimeout));
+    }
+
+    private static Duration drainTimeout(String value) {
+      return ConfigLoader.duration(value).filter(timeout -> !timeout.isNegative()).orElseThrow(() -> SYNTAX.error(
+          "--drain-timeout must be a duration like 30s, 500ms or 2m, not '" + value + "'"));
     }
 
     private static int port(String value) {
@@ -154,22 +169,16 @@ public final class ServeCommand {
       if (eventLoops.isPresent()) {
         result = result.withEventLoops(eventLoops.get());
       }
+      if (drainTimeout.isPresent()) {
+        result = result.withDrainTimeout(drainTimeout.get());
+      }
       return result;
     }
 
-    /** The config file, or the embedded default without {@code --config}. */
+    /** The config file with the flags over it, or the embedded default without {@code --config}. */
     private RouterConfig load() {
-      if (configFile.isEmpty()) {
-        return ConfigLoader.embeddedDefault(System::getenv);
-      }
-      Path file = Path.of(configFile.get());
-      try {
-        return ConfigLoader.parse(Files.readString(file), System::getenv);
-      } catch (NoSuchFileException e) {
-        throw new ConfigException("config file " + file + " does not exist");
-      } catch (IOException e) {
-        throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
-      }
+      return applyTo(configFile.isEmpty() ? ConfigLoader.embeddedDefault(System::getenv)
+          : ConfigLoader.read(Path.of(configFile.get()), System::getenv));
     }
   }
 
@@ -179,6 +188,7 @@ public final class ServeCommand {
    * @return the exit code when the router does not run (help, or a problem), empty while it runs
    */
   static OptionalInt run(List<String> args, PrintStream out, PrintStream err) {
+    Flags flags;
     RouterConfig config;
     try {
       Arguments arguments = SYNTAX.parse(args);
@@ -186,8 +196,8 @@ public final class ServeCommand {
         out.print(SYNTAX.usage());
         return OptionalInt.of(OK);
       }
-      Flags flags = Flags.of(arguments);
-      config = flags.applyTo(flags.load());
+      flags = Flags.of(arguments);
+      config = flags.load();
     } catch (UsageException e) {
       return OptionalInt.of(e.report(err));
     } catch (ConfigException e) {
@@ -223,9 +233,45 @@ public final class ServeCommand {
       out.println("call log: " + Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
           + " (java -jar server/target/llm-router.jar calls list)");
     }
-    // Stopped with Ctrl-C or SIGTERM: the queued call records are written before the JVM exits.
+    out.println("SIGTERM drains (drain_timeout " + config.drainTimeout().toMillis() + " ms), SIGHUP reloads "
+        + flags.configFile().orElse("the embedded config"));
+    server.reloadFrom(flags::load);
+    AtomicBoolean draining = new AtomicBoolean();
+    onSignal("TERM", () -> {
+      if (!draining.getAndSet(true)) {
+        // Not on the signal's own thread, which would then take no other signal until the drain is over.
+        new Thread(() -> drainAndExit(server, vertx, out, err), "llm-router-drain").start();
+      }
+    });
+    onSignal("HUP", server::reload); // the outcome is logged
+    // Stopped another way (Ctrl-C): the queued call records are written before the JVM exits.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> server.close().toCompletionStage()
         .toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join()));
     return OptionalInt.empty();
+  }
+
+  /**
+   * Handles a signal from now on. A handler of our own, rather than a shutdown hook alone: the JVM's handling of
+   * SIGTERM exits 143, which tells an orchestrator the process failed.
+   */
+  private static void onSignal(String name, Runnable handler) {
+    try {
+      Signal.handle(new Signal(name), signal -> handler.run());
+    } catch (IllegalArgumentException unknownHere) {
+      // A platform without this signal (Windows has no SIGHUP): the router runs without its handling.
+    }
+  }
+
+  private static void drainAndExit(RouterServer server, Vertx vertx, PrintStream out, PrintStream err) {
+    out.println("llm-router draining (SIGTERM)");
+    try {
+      server.drain().toCompletionStage().toCompletableFuture().join();
+      vertx.close().toCompletionStage().toCompletableFuture().join();
+    } catch (CompletionException e) {
+      err.println("llm-router: the drain ended with a failure: " + e.getCause().getMessage());
+      System.exit(DRAIN_FAILED);
+    }
+    out.println("llm-router drained, exiting");
+    System.exit(OK);
   }
 }

@@ -13,6 +13,7 @@ import dev.llmrouter.server.provider.ProviderTypes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -47,6 +48,7 @@ import java.util.regex.Pattern;
  * auth: { required: true, admin_key: "${ROUTER_ADMIN_KEY}", max_failed_attempts: 20 }
  * shared_state: { redis_url: "redis://127.0.0.1:6379" }
  * admin: { metrics_public: false }
+ * drain_timeout: 30s
  * providers:
  *   - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
  * </pre>
@@ -58,6 +60,7 @@ public final class ConfigLoader {
 
   private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
   private static final Pattern WHOLE_ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
   private static final int MIN_ADMIN_KEY_LENGTH = 32;
 
   private final Function<String, String> environment;
@@ -86,12 +89,44 @@ public final class ConfigLoader {
     return new ConfigLoader(environment).load(yaml);
   }
 
+  /** Reads, parses and validates a config file (blocking); {@link ConfigException} when it is missing or wrong. */
+  public static RouterConfig read(Path file, Function<String, String> environment) {
+    try {
+      return parse(Files.readString(file), environment);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + file + " does not exist");
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** A duration as the config writes it (30s, 500ms, 2m, 12h, 30d, or ISO-8601 like PT30S); empty when it is not. */
+  public static Optional<Duration> duration(String value) {
+    Matcher m = DURATION.matcher(value);
+    try {
+      if (m.matches()) {
+        long amount = Long.parseLong(m.group(1));
+        return Optional.of(switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(amount);
+          case "s" -> Duration.ofSeconds(amount);
+          case "m" -> Duration.ofMinutes(amount);
+          case "h" -> Duration.ofHours(amount);
+          default -> Duration.ofDays(amount);
+        });
+      }
+      return Optional.of(Duration.parse(value));
+    } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
+      // An amount too large for a long or a Duration is a config error too (inputs kept in ConfigLoaderFuzzTest).
+      return Optional.empty();
+    }
+  }
+
   private RouterConfig load(String yaml) {
     ObjectNode root = readTree(yaml);
     checkKnownFields(root, "",
         Set.of("listen", "event_loops", "admin_listen", "max_message_bytes", "cassettes", "providers", "models",
             "retry", "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive", "tls",
-            "auth", "shared_state", "admin"));
+            "auth", "shared_state", "admin", "drain_timeout"));
 
     RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
     Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
@@ -116,15 +151,20 @@ public final class ConfigLoader {
     }
     Optional<TlsConfig> tls = tls(root.path("tls"));
     AuthConfig auth = auth(root);
+    Duration drainTimeout = duration(root, "/drain_timeout", RouterConfig.DEFAULT_DRAIN_TIMEOUT);
+    if (drainTimeout.isNegative()) {
+      error("/drain_timeout", "must be 0 (cancel running calls at once) or more, like 30s");
+    }
     if (!root.path("auth").has("required")) {
       requireLoopback("/listen", listen);
       adminListen.ifPresent(admin -> requireLoopback("/admin_listen", admin));
     }
     if (!errors.isEmpty()) {
-      throw new ConfigException("invalid config:\n  " + String.join("\n  ", errors));
+      throw new ConfigException(errors);
     }
     return new RouterConfig(listen.host(), listen.port(), eventLoops, maxMessageBytes, cassettes,
-        List.copyOf(providers), aliases, resilience, converse, adminListen, observability, streamKeepAlive, tls, auth);
+        List.copyOf(providers), aliases, resilience, converse, adminListen, observability, streamKeepAlive, tls, auth,
+        drainTimeout);
   }
 
   private int eventLoops(ObjectNode root) {
@@ -646,24 +686,11 @@ public final class ConfigLoader {
     if (value.isEmpty()) {
       return fallback;
     }
-    Matcher m = Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(value);
-    try {
-      if (m.matches()) {
-        long amount = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-          case "ms" -> Duration.ofMillis(amount);
-          case "s" -> Duration.ofSeconds(amount);
-          case "m" -> Duration.ofMinutes(amount);
-          case "h" -> Duration.ofHours(amount);
-          default -> Duration.ofDays(amount);
-        };
-      }
-      return Duration.parse(value);
-    } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
-      // An amount too large for a long or a Duration is a config error too (inputs kept in ConfigLoaderFuzzTest).
+    Optional<Duration> parsed = duration(value);
+    if (parsed.isEmpty()) {
       error(pointer, "must be a duration like 30s, 500ms, 2m, 12h or 30d, not '" + value + "'");
-      return fallback;
     }
+    return parsed.orElse(fallback);
   }
 
   private RouterConfig.Address address(JsonNode node, String pointer, String fallback) {

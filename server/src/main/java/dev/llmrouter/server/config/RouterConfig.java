@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param streamKeepAlive the longest silence on an HTTP ingress stream before a keep-alive comment is sent
  * @param tls the certificate both listeners serve, and the CA of client certificates; plain text when absent
  * @param auth caller keys: whether they are required, the admin key, where keys and counters live
+ * @param drainTimeout how long a drain (SIGTERM) lets running calls and streams finish before it cancels them
  */
 public record RouterConfig(
     String host,
@@ -37,10 +38,12 @@ public record RouterConfig(
     ObservabilityConfig observability,
     Duration streamKeepAlive,
     Optional<TlsConfig> tls,
-    AuthConfig auth) {
+    AuthConfig auth,
+    Duration drainTimeout) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
   public static final Duration DEFAULT_STREAM_KEEP_ALIVE = Duration.ofSeconds(15);
+  public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
   /** One event loop per core: the most a router can use, as each loop is one thread. */
   public static final int DEFAULT_EVENT_LOOPS = Runtime.getRuntime().availableProcessors();
@@ -55,21 +58,26 @@ public record RouterConfig(
 
   public RouterConfig withPort(int newPort) {
     return new RouterConfig(host, newPort, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive, tls, auth);
+        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout);
   }
 
   public RouterConfig withObservability(ObservabilityConfig newObservability) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, newObservability, streamKeepAlive, tls, auth);
+        adminListen, newObservability, streamKeepAlive, tls, auth, drainTimeout);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive, tls, auth);
+        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout);
   }
 
   public RouterConfig withEventLoops(int newEventLoops) {
     return new RouterConfig(host, port, newEventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
-        converse, adminListen, observability, streamKeepAlive, tls, auth);
+        converse, adminListen, observability, streamKeepAlive, tls, auth, drainTimeout);
+  }
+
+  public RouterConfig withDrainTimeout(Duration newDrainTimeout) {
+    return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
+        converse, adminListen, observability, streamKeepAlive, tls, auth, newDrainTimeout);
   }
 }

@@ -14,6 +14,8 @@ import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
+import dev.llmrouter.server.pipeline.LiveSettings;
+import dev.llmrouter.server.pipeline.RunningCalls;
 import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -39,7 +41,8 @@ import java.util.regex.Pattern;
  * run through the same {@link ChatPipeline} as gRPC calls, and answered in the caller's dialect, as JSON or as a
  * stream flushed event by event. What is gRPC (by its content type) or no dialect's path goes on to {@code grpc}.
  * The caller's key (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key`) is checked by {@link CallerAuth} as the
- * request arrives; a refused call is answered at once, its body unread.
+ * request arrives; a refused call is answered at once, its body unread. While the router drains, a new call is
+ * refused the same way: UNAVAILABLE, a 503 in the caller's dialect.
  */
 public final class HttpIngress implements Handler<HttpServerRequest> {
 
@@ -75,30 +78,35 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   private final Vertx vertx;
   private final ChatPipeline pipeline;
   private final CallMetadata metadata;
-  private final RoutePlanner routes;
+  private final LiveSettings settings;
   private final Handler<HttpServerRequest> grpc;
   private final long maxBodyBytes;
   private final long keepAliveMillis;
   private final Dialects dialects;
   private final CallerAuth auth;
+  private final RunningCalls running;
 
   /**
+   * @param settings the models of the config of the moment
    * @param grpc where gRPC and gRPC-Web requests go
    * @param maxBodyBytes the largest request body (`max_message_bytes`): larger ones get 413
    * @param keepAlive the longest silence on a stream before an SSE comment is sent, so that idle timeouts don't fire
    * @param auth who may call
+   * @param running whether the router takes new calls
    */
-  public HttpIngress(Vertx vertx, ChatPipeline pipeline, CallMetadata metadata, RoutePlanner routes,
-      Handler<HttpServerRequest> grpc, long maxBodyBytes, Duration keepAlive, Dialects dialects, CallerAuth auth) {
+  public HttpIngress(Vertx vertx, ChatPipeline pipeline, CallMetadata metadata, LiveSettings settings,
+      Handler<HttpServerRequest> grpc, long maxBodyBytes, Duration keepAlive, Dialects dialects, CallerAuth auth,
+      RunningCalls running) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.metadata = metadata;
-    this.routes = routes;
+    this.settings = settings;
     this.grpc = grpc;
     this.maxBodyBytes = maxBodyBytes;
     this.keepAliveMillis = Math.max(1, keepAlive.toMillis());
     this.dialects = dialects;
     this.auth = auth;
+    this.running = running;
   }
 
   /** The dialects served, one per API. */
@@ -128,7 +136,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
         if (caller.failed()) {
           refuse(request, dialect, caller.cause());
         } else {
-          reply(request, 200, dialect.models(routes.models("").stream()
+          reply(request, 200, dialect.models(settings.current().routes().models("").stream()
               .filter(model -> caller.result().mayUse(model.getName())).toList()));
         }
       });
@@ -160,6 +168,11 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
       request.response().putHeader(HttpHeaders.ALLOW, "POST");
       refuse(request, dialect, new CallError(GrpcStatus.UNIMPLEMENTED, request.method() + " "
           + CallError.quote(request.path()) + " is not served: send a POST"));
+      return;
+    }
+    if (running.draining()) {
+      closeAfterReply(request); // a new connection lets the balancer pick another replica
+      refuse(request, dialect, running.drainingRefusal());
       return;
     }
     String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -250,6 +263,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
           .putHeader(REQUEST_ID_HEADER, options.call().callId())
           .putHeader(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
       String model = call.request().getModel();
+      RoutePlanner routes = settings.current().routes();
       if (!model.isEmpty() && routes.plan(model).isEmpty()) {
         throw new CallError(GrpcStatus.NOT_FOUND, "model " + CallError.quote(model) + " names no configured "
             + "provider or alias; use <provider>/<model> or an alias, with one of " + routes.names());

@@ -28,6 +28,7 @@ public final class CallTracker {
   private final Observability observability;
   private final CallContext context;
   private final ChatRequest request;
+  private final PriceTable prices;
   private final Instant startTime = Instant.now();
   private final long startNanos = System.nanoTime();
   private long firstEventNanos = -1;
@@ -45,10 +46,11 @@ public final class CallTracker {
   private String errorMessage;
   private long endNanos;
 
-  CallTracker(Observability observability, CallContext context, ChatRequest request) {
+  CallTracker(Observability observability, CallContext context, ChatRequest request, PriceTable prices) {
     this.observability = observability;
     this.context = context;
     this.request = request;
+    this.prices = prices;
     if (context.type() == CallType.CALL_TYPE_STREAM) {
       observability.metrics().streamOpened("StreamChat", 1);
     }
@@ -81,7 +83,7 @@ public final class CallTracker {
         origin = event.getStart().getOrigin();
       }
       case USAGE -> {
-        usage = observability.prices().withCost(provider, upstreamModel, event.getUsage());
+        usage = prices.withCost(provider, upstreamModel, event.getUsage());
         return usage.equals(event.getUsage()) ? event : event.toBuilder().setUsage(usage).build();
       }
       case DONE -> {
@@ -91,7 +93,7 @@ public final class CallTracker {
         origin = answer.getOrigin();
         // A response assembled from the events seen here has its usage priced already; one that came whole has not.
         usage = answer.getUsage().hasCostUsd() ? answer.getUsage()
-            : observability.prices().withCost(provider, upstreamModel, answer.getUsage());
+            : prices.withCost(provider, upstreamModel, answer.getUsage());
         response = usage.equals(answer.getUsage()) ? answer : answer.toBuilder().setUsage(usage).build();
         return response == answer ? event : event.toBuilder().setDone(event.getDone().toBuilder()
             .setResponse(response)).build();

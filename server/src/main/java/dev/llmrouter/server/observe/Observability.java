@@ -10,13 +10,12 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * What the router knows about its calls: the metrics, the price table and the call log, and the
- * {@link CallTracker} that feeds them for each model call.
+ * What the router knows about its calls: the metrics and the call log, and the {@link CallTracker} that feeds them
+ * (with the call's prices) for each model call.
  */
 public final class Observability implements AutoCloseable {
 
   private final CallMetrics metrics;
-  private final PriceTable prices;
   private final Optional<CallLog> callLog;
   private final boolean bodies;
   private final int maxBodyBytes;
@@ -26,7 +25,6 @@ public final class Observability implements AutoCloseable {
   public Observability(ObservabilityConfig config, CallMetrics metrics, Redactor redactor,
       Map<String, String> providerTypes) {
     this.metrics = metrics;
-    this.prices = new PriceTable(config.prices());
     this.callLog = config.callLog()
         ? Optional.of(CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(), config.callLogRetention(),
             redactor))
@@ -41,17 +39,16 @@ public final class Observability implements AutoCloseable {
     });
   }
 
-  /** Starts following one model call. Call on the call's event loop. */
-  public CallTracker begin(CallContext context, ChatRequest request) {
-    return new CallTracker(this, context, request);
+  /**
+   * Starts following one model call, priced by {@code prices} (those of the config the call runs on). Call on the
+   * call's event loop.
+   */
+  public CallTracker begin(CallContext context, ChatRequest request, PriceTable prices) {
+    return new CallTracker(this, context, request, prices);
   }
 
   public CallMetrics metrics() {
     return metrics;
-  }
-
-  public PriceTable prices() {
-    return prices;
   }
 
   /** The call log's queries, when the call log is on. */

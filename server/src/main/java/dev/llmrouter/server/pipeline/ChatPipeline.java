@@ -10,42 +10,48 @@ import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.observe.CallTracker;
 import dev.llmrouter.server.observe.Observability;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Supplier;
 
 /**
- * The one path every call takes (ARCHITECTURE.md section 2): validate and plan the targets, let the caller's key
- * in ({@link CallerAuth#admit}: its models, cassette modes, budget and rate limits), pass the
- * {@link CassetteGate} (unless the mode is `off`), call upstream through {@link UpstreamAttempts} when the answer
- * must be live, and hand the caller one stream of events, followed from start to end by the call log.
+ * The one path every call takes (ARCHITECTURE.md section 2): take the config's settings of the moment
+ * ({@link LiveSettings}), validate and plan the targets, let the caller's key in ({@link CallerAuth#admit}: its
+ * models, cassette modes, budget and rate limits), pass the {@link CassetteGate} (unless the mode is `off`), call
+ * upstream through {@link UpstreamAttempts} when the answer must be live, and hand the caller one stream of events,
+ * followed from start to end by the call log and counted among the {@link RunningCalls} until it ends.
  */
 public final class ChatPipeline {
 
   private final Vertx vertx;
+  private final LiveSettings settings;
   private final ChatRequestValidator validator;
   private final CassetteGate gate;
-  private final ResilienceConfig resilience;
   private final Observability observability;
   private final CallerAuth auth;
+  private final RunningCalls running;
 
   /**
+   * @param settings the routes, prices, retries and circuit breaking of each new call
    * @param validator checks each request and plans its targets
-   * @param resilience retries and circuit breaking for live calls
    * @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded`
    * @param usageLog where cassette hits are listed for `cassettes prune --unused`
-   * @param observability where each call is priced, counted and logged
+   * @param observability where each call is counted and logged
    * @param auth what each call's key may do, and where its tokens and cost are counted
+   * @param running where each call is counted until it ends, for a drain to wait for (or cancel)
    */
-  public ChatPipeline(Vertx vertx, ChatRequestValidator validator, CassetteStore store, ResilienceConfig resilience,
-      boolean recordTiming, CassetteUsageLog usageLog, Observability observability, CallerAuth auth) {
+  public ChatPipeline(Vertx vertx, LiveSettings settings, ChatRequestValidator validator, CassetteStore store,
+      boolean recordTiming, CassetteUsageLog usageLog, Observability observability, CallerAuth auth,
+      RunningCalls running) {
     this.vertx = vertx;
+    this.settings = settings;
     this.validator = validator;
     this.gate = new CassetteGate(vertx, store, recordTiming, usageLog, observability.metrics());
-    this.resilience = resilience;
     this.observability = observability;
     this.auth = auth;
+    this.running = running;
   }
 
   /**
@@ -54,38 +60,59 @@ public final class ChatPipeline {
    * @throws CallError when the request is invalid (INVALID_ARGUMENT naming each field); the refusal is logged
    */
   public ChatEventStream start(ChatRequest request, CallOptions options) {
-    CallTracker tracker = observability.begin(options.call(), request);
+    CallSettings call = settings.forCall();
+    CallTracker tracker = observability.begin(options.call(), request, call.prices());
     CallPlan plan;
     try {
-      plan = CallPlan.of(request, validator.validate(request));
+      plan = CallPlan.of(request, validator.validate(request, call.routes()));
     } catch (CallError refused) {
+      call.callEnded();
       tracker.onEnd(refused.status(), refused.getMessage());
       throw refused;
     }
     tracker.routed();
     ChatEventStream answer = new ChatEventStream();
+    RunningCalls.Call runningCall = runningCall(answer);
+    running.add(runningCall);
     answer.observe(tracker::onEvent, error -> {
       tracker.onEnd(error == null ? GrpcStatus.OK : error.status(), error == null ? "" : error.getMessage());
       auth.charge(options.caller(), tracker.usage(), tracker.replayed());
+      running.remove(runningCall);
+      call.callEnded();
     });
     Future<Void> admitted = auth.admit(options.caller(), request.getModel(), options.mode());
     if (admitted.succeeded()) {
-      answer(request, options, plan, tracker, answer);
+      answer(request, options, plan, call.resilience(), tracker, answer);
     } else {
       admitted.onComplete(admission -> {
         if (admission.failed()) {
           answer.fail(admission.cause());
         } else if (!answer.isClosed()) {
-          answer(request, options, plan, tracker, answer);
+          answer(request, options, plan, call.resilience(), tracker, answer);
         }
       });
     }
     return answer;
   }
 
+  /** The answer as a drain sees it: it ends by itself, or is failed on its own event loop at the drain's deadline. */
+  private RunningCalls.Call runningCall(ChatEventStream answer) {
+    Context context = vertx.getOrCreateContext();
+    return new RunningCalls.Call() {
+      @Override
+      public void windDown() {
+      }
+
+      @Override
+      public void cancel(CallError why) {
+        context.runOnContext(v -> answer.fail(why));
+      }
+    };
+  }
+
   /** Answers an admitted call: from the provider, or through the cassettes. */
-  private void answer(ChatRequest request, CallOptions options, CallPlan plan, CallTracker tracker,
-      ChatEventStream answer) {
+  private void answer(ChatRequest request, CallOptions options, CallPlan plan, ResilienceConfig resilience,
+      CallTracker tracker, ChatEventStream answer) {
     Supplier<UpstreamAttempts> live = () -> UpstreamAttempts.start(vertx, resilience, plan, options, tracker::attempt);
     if (options.mode() == CassetteMode.OFF) {
       UpstreamAttempts attempts = live.get();

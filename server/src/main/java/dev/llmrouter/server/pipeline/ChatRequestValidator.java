@@ -25,19 +25,26 @@ import java.util.Set;
  */
 public final class ChatRequestValidator {
 
-  private final RoutePlanner routes;
+  private final LiveSettings settings;
 
-  public ChatRequestValidator(RoutePlanner routes) {
-    this.routes = routes;
+  public ChatRequestValidator(LiveSettings settings) {
+    this.settings = settings;
   }
 
   /**
+   * Checks a request against the routes of the moment (a Converse session's settings, which no call runs on yet).
+   *
    * @return the targets of the request's model, in the order to try them
    * @throws CallError INVALID_ARGUMENT listing every violation
    */
   public List<RoutePlanner.Target> validate(ChatRequest request) {
+    return validate(request, settings.current().routes());
+  }
+
+  /** As above, against the routes a call runs on. */
+  List<RoutePlanner.Target> validate(ChatRequest request, RoutePlanner routes) {
     BadRequest.Builder violations = BadRequest.newBuilder();
-    Optional<List<RoutePlanner.Target>> plan = model(request.getModel(), violations);
+    Optional<List<RoutePlanner.Target>> plan = model(request.getModel(), routes, violations);
     if (request.getMessagesCount() == 0) {
       add(violations, "messages", "at least one message is required");
     }
@@ -86,7 +93,8 @@ public final class ChatRequestValidator {
     return plan.orElseThrow();
   }
 
-  private Optional<List<RoutePlanner.Target>> model(String model, BadRequest.Builder violations) {
+  private static Optional<List<RoutePlanner.Target>> model(String model, RoutePlanner routes,
+      BadRequest.Builder violations) {
     if (model.isEmpty()) {
       add(violations, "model", "is required, as <provider>/<model> (for example openai/gpt-4o-mini)");
       return Optional.empty();

@@ -6,6 +6,8 @@ import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
 import dev.llmrouter.server.provider.ProviderTypes;
+import dev.llmrouter.server.provider.UpstreamClient;
+import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,13 +15,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * One configured upstream at run time: its adapters (one per API key, used in turn), its circuit breaker, the time
- * until which its provider rate-limits it, and its count of calls in flight.
+ * One configured upstream at run time: its adapters (one per API key, used in turn) and the pooled client they share,
+ * its circuit breaker, the time until which its provider rate-limits it, and its count of calls in flight. A config
+ * reload that leaves the deployment as it was hands it on to the next {@link RoutePlanner}, client, breaker and all:
+ * the client closes when the last planner holding it closes.
  */
 public final class Deployment {
 
   private final ProviderConfig config;
   private final List<ProviderAdapter> adaptersByKey;
+  private final UpstreamClient client;
+  private final AtomicInteger planners = new AtomicInteger(1);
   private final CircuitBreaker breaker;
   private final AtomicInteger nextKey = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -29,10 +35,11 @@ public final class Deployment {
   private final Cache<String, Capabilities> capabilitiesByModel = Caffeine.newBuilder().maximumSize(1_000).build();
 
   /** @param nanoClock the time source of the rate-limit window, the circuit breaker's */
-  Deployment(ProviderConfig config, List<ProviderAdapter> adaptersByKey, CircuitBreaker breaker,
+  Deployment(ProviderConfig config, ProviderTypes.Connection connection, CircuitBreaker breaker,
       LongSupplier nanoClock) {
     this.config = config;
-    this.adaptersByKey = adaptersByKey;
+    this.adaptersByKey = connection.adaptersByKey();
+    this.client = connection.client();
     this.breaker = breaker;
     this.nanoClock = nanoClock;
     this.rateLimitedUntil = new AtomicLong(nanoClock.getAsLong());
@@ -97,5 +104,15 @@ public final class Deployment {
 
   public void release() {
     inFlight.decrementAndGet();
+  }
+
+  /** One more planner holds the deployment (a reload handed it on). */
+  void heldByAnotherPlanner() {
+    planners.incrementAndGet();
+  }
+
+  /** A planner holding the deployment closed: the client closes with the last one. */
+  Future<Void> plannerClosed() {
+    return planners.decrementAndGet() == 0 ? client.close() : Future.succeededFuture();
   }
 }

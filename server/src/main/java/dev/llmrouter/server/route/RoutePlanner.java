@@ -3,9 +3,9 @@ package dev.llmrouter.server.route;
 import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.config.AliasConfig;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.provider.ProviderTypes;
-import dev.llmrouter.server.provider.UpstreamClient;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
@@ -20,7 +20,8 @@ import java.util.function.LongSupplier;
 /**
  * Maps a model name to the targets that may serve it. A model is `<provider name>/<upstream model>` (the upstream
  * model may itself contain slashes: `groq/openai/gpt-oss-120b`), or an alias from config whose targets are tried in
- * order (`fallback`) or drawn by weight (`weighted`). Each deployment has one pooled HTTP client.
+ * order (`fallback`) or drawn by weight (`weighted`). Each deployment has one pooled HTTP client. A planner never
+ * changes: a config reload makes the next one ({@link #next}).
  */
 public final class RoutePlanner {
 
@@ -30,18 +31,42 @@ public final class RoutePlanner {
 
   private final Map<String, Deployment> deployments = new LinkedHashMap<>();
   private final Map<String, AliasConfig> aliases = new LinkedHashMap<>();
-  private final List<UpstreamClient> clients = new ArrayList<>();
+  private final Vertx vertx;
+  private final ResilienceConfig resilience;
+  private final LongSupplier nanoClock;
 
   /** @param nanoClock the time source of the circuit breakers' cool-downs and rate-limit windows, in nanoseconds */
   public RoutePlanner(Vertx vertx, RouterConfig config, LongSupplier nanoClock) {
-    for (ProviderConfig deployment : config.providers()) {
-      ProviderTypes.Connection connection = ProviderTypes.connect(vertx, deployment);
-      clients.add(connection.client());
-      deployments.put(deployment.name(), new Deployment(deployment, connection.adaptersByKey(),
-          new CircuitBreaker(config.resilience().breakerFailureThreshold(), config.resilience().breakerCoolDown(),
-              nanoClock), nanoClock));
+    this(vertx, config, nanoClock, Map.of());
+  }
+
+  private RoutePlanner(Vertx vertx, RouterConfig config, LongSupplier nanoClock, Map<String, Deployment> previous) {
+    this.vertx = vertx;
+    this.resilience = config.resilience();
+    this.nanoClock = nanoClock;
+    for (ProviderConfig provider : config.providers()) {
+      Deployment kept = previous.get(provider.name());
+      if (kept != null && kept.config().equals(provider)) {
+        kept.heldByAnotherPlanner();
+        deployments.put(provider.name(), kept);
+      } else {
+        deployments.put(provider.name(), new Deployment(provider, ProviderTypes.connect(vertx, provider),
+            new CircuitBreaker(resilience.breakerFailureThreshold(), resilience.breakerCoolDown(), nanoClock),
+            nanoClock));
+      }
     }
     config.aliases().forEach(alias -> aliases.put(alias.alias(), alias));
+  }
+
+  /**
+   * The planner of a reloaded config. A deployment whose settings are unchanged is handed on as it is (its
+   * connections, circuit breaker and rate-limit window with it), unless the circuit breakers' settings changed;
+   * the others are opened anew. This planner keeps serving the calls it planned until it is closed.
+   */
+  public RoutePlanner next(RouterConfig config) {
+    boolean sameBreakers = config.resilience().breakerFailureThreshold() == resilience.breakerFailureThreshold()
+        && config.resilience().breakerCoolDown().equals(resilience.breakerCoolDown());
+    return new RoutePlanner(vertx, config, nanoClock, sameBreakers ? deployments : Map.of());
   }
 
   /** The names a caller may use as a model prefix or alias, for error messages. */
@@ -128,7 +153,8 @@ public final class RoutePlanner {
     return List.copyOf(deployments.values());
   }
 
+  /** Closes the clients of the deployments that no later planner holds. */
   public Future<Void> close() {
-    return Future.all(clients.stream().map(UpstreamClient::close).toList()).mapEmpty();
+    return Future.all(deployments.values().stream().map(Deployment::plannerClosed).toList()).mapEmpty();
   }
 }

@@ -70,10 +70,11 @@ class CommandLineTest {
         "usage: java -jar server/target/llm-router.jar [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]",
         "                                              [--track-usage FILE] [--data-dir DIR] [--call-log on|off]"
             + " [--event-loops N]",
+        "                                              [--drain-timeout DURATION]",
         "       java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)",
         "       java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)",
         "       java -jar server/target/llm-router.jar keys create|list|revoke|update ...  (see `keys --help`)",
-        ""), lines.subList(0, 6));
+        ""), lines.subList(0, 7));
     assertTrue(lines.contains("  --call-log on|off log every model call, or not; overrides `call_log.enabled`"));
   }
 

@@ -128,6 +128,11 @@ public final class RunningRouter implements AutoCloseable {
     return server.port();
   }
 
+  /** The router itself, to drain it or reload its config. */
+  public RouterServer server() {
+    return server;
+  }
+
   /** The admin listener's port (the config must set {@code admin_listen}). */
   public int adminPort() {
     return server.adminPort().orElseThrow();
