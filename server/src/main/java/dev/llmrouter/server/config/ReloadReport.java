@@ -29,8 +29,6 @@ public record ReloadReport(List<String> problems, List<String> changed, List<Str
   /** The same settings, by their place in {@link RouterConfig}: left out when looking for what needs a restart. */
   private static final Set<String> RELOADED_COMPONENTS = Set.of("providers", "aliases", "resilience", "drainTimeout",
       "observability.prices");
-  /** The records whose parts sit in several places of the file: compared part by part. */
-  private static final Set<String> SPLIT_SECTIONS = Set.of("observability", "auth");
 
   private static Map<String, Function<RouterConfig, Object>> reloaded() {
     Map<String, Function<RouterConfig, Object>> settings = new LinkedHashMap<>();
@@ -84,7 +82,7 @@ public record ReloadReport(List<String> problems, List<String> changed, List<Str
   }
 
   // Every setting that is not reloaded needs a restart, settings added later included: so the records are compared
-  // part by part, rather than through a list of names that a new setting could be missing from.
+  // part by part (a section by its fields), rather than through a list of names that a new setting could miss.
   private static void differences(Record before, Record after, String prefix, Set<String> found) {
     for (RecordComponent component : before.getClass().getRecordComponents()) {
       String path = prefix + component.getName();
@@ -93,8 +91,8 @@ public record ReloadReport(List<String> problems, List<String> changed, List<Str
       }
       Object was = valueOf(component, before);
       Object is = valueOf(component, after);
-      if (SPLIT_SECTIONS.contains(path)) {
-        differences((Record) was, (Record) is, path + ".", found);
+      if (was instanceof Record section) {
+        differences(section, (Record) is, path + ".", found);
       } else if (!Objects.equals(was, is)) {
         found.add(fileName(path));
       }

@@ -16,6 +16,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -82,6 +83,17 @@ class ServeCommandTest {
     for (String bad : new String[] {"0", "many", "1025"}) {
       assertTrue(assertThrows(UsageException.class, () -> Flags.parse("--event-loops", bad)).getMessage()
           .contains("--event-loops must be a number from 1 to 1024, not '" + bad + "'"));
+    }
+  }
+
+  @Test
+  void theDrainTimeoutFlagOverridesTheFile() {
+    assertEquals(Duration.ofSeconds(5), Flags.parse("--drain-timeout", "5s").applyTo(parse("drain_timeout: 1m\n"))
+        .drainTimeout());
+    assertEquals(Duration.ofMinutes(1), Flags.parse().applyTo(parse("drain_timeout: 1m\n")).drainTimeout());
+    for (String bad : new String[] {"soon", "-5s", "PT-1S"}) {
+      assertTrue(assertThrows(UsageException.class, () -> Flags.parse("--drain-timeout", bad)).getMessage()
+          .contains("--drain-timeout must be a duration like 30s, 500ms or 2m, not '" + bad + "'"));
     }
   }
 

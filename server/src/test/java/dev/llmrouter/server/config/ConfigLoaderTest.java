@@ -150,6 +150,28 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theDrainTimeoutIsThirtySecondsUnlessSetToADuration() {
+    assertEquals(Duration.ofSeconds(30), parse("listen: 127.0.0.1:50051\n").drainTimeout());
+    assertEquals(Duration.ofSeconds(90), parse("drain_timeout: 90s\n").drainTimeout());
+    assertEquals(Duration.ZERO, parse("drain_timeout: 0s\n").drainTimeout());
+    for (String bad : List.of("soon", "-5s", "PT-5S")) {
+      String message = error("listen: 127.0.0.1:50051\ndrain_timeout: " + bad + "\n");
+      assertTrue(message.contains("drain_timeout (line 2): must be "), message);
+    }
+  }
+
+  @Test
+  void eachProblemOfAFileIsKeptOnItsOwn() {
+    ConfigException refused = assertThrows(ConfigException.class, () -> parse("""
+        listen: nowhere
+        retry: { max_attempts: 0 }
+        """));
+    assertEquals(List.of("listen (line 1): must be host:port, for example 127.0.0.1:50051, not 'nowhere'",
+        "retry.max_attempts (line 2): must be at least 1 (1 means no retry)"), refused.problems());
+    assertEquals("invalid config:\n  " + String.join("\n  ", refused.problems()), refused.getMessage());
+  }
+
+  @Test
   void errorsNameTheFieldAndItsLine() {
     String message = error("""
         listen: 127.0.0.1:50051
