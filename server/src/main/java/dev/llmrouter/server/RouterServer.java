@@ -18,6 +18,7 @@ import dev.llmrouter.server.auth.CallerKeys;
 import dev.llmrouter.server.auth.WallClock;
 import dev.llmrouter.server.config.AuthConfig;
 import dev.llmrouter.server.config.ReloadReport;
+import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.state.KeyStorage;
 import dev.llmrouter.server.state.SharedRedis;
@@ -192,7 +193,7 @@ public final class RouterServer {
     Observability observability;
     try {
       observability = new Observability(config.observability(), new CallMetrics(registry), redactor,
-          config.providers().stream().collect(Collectors.toMap(p -> p.name(), p -> p.type())));
+          provider -> settings.current().config().provider(provider).map(ProviderConfig::type).orElse(""));
     } catch (IllegalStateException cannotOpen) {
       return settings.close().transform(v -> Future.failedFuture(cannotOpen.getMessage()));
     }

@@ -5,8 +5,8 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.server.config.ObservabilityConfig;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -19,11 +19,11 @@ public final class Observability implements AutoCloseable {
   private final Optional<CallLog> callLog;
   private final boolean bodies;
   private final int maxBodyBytes;
-  private final Map<String, String> providerTypes;
+  private final Function<String, String> providerTypes;
 
-  /** @param providerTypes the provider type of each provider name from config */
+  /** @param providerTypes the provider type of a provider name, in the config of the moment; empty when none */
   public Observability(ObservabilityConfig config, CallMetrics metrics, Redactor redactor,
-      Map<String, String> providerTypes) {
+      Function<String, String> providerTypes) {
     this.metrics = metrics;
     this.callLog = config.callLog()
         ? Optional.of(CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(), config.callLogRetention(),
@@ -31,7 +31,7 @@ public final class Observability implements AutoCloseable {
         : Optional.empty();
     this.bodies = config.callLogBodies();
     this.maxBodyBytes = config.callLogMaxBodyBytes();
-    this.providerTypes = Map.copyOf(providerTypes);
+    this.providerTypes = providerTypes;
     callLog.ifPresent(log -> {
       metrics.functionCounter("llmrouter.call.log.dropped", "Call records dropped because the call log's queue was "
           + "full", log, CallLog::dropped);
@@ -70,7 +70,7 @@ public final class Observability implements AutoCloseable {
   }
 
   String providerType(String provider) {
-    return providerTypes.getOrDefault(provider, "");
+    return providerTypes.apply(provider);
   }
 
   /** Writes the queued call records and closes the call log. Blocks: call it off the event loop. */
