@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
@@ -18,6 +19,7 @@ import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.IngressClient;
 import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RedisServer;
 import dev.llmrouter.server.testing.RunningRouter;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
@@ -32,11 +34,18 @@ import io.grpc.stub.StreamObserver;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,6 +59,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A drain, as SIGTERM runs it ({@link RouterServer#drain}, driven here in process): real clients on every door, a
@@ -91,14 +101,22 @@ class DrainTest {
   }
 
   private RunningRouter router(String drainTimeout) {
-    router = RunningRouter.start(vertx, """
+    return router(drainTimeout, "");
+  }
+
+  private RunningRouter router(String drainTimeout, String more) {
+    router = RunningRouter.start(vertx, config(drainTimeout, more));
+    return router;
+  }
+
+  private String config(String drainTimeout, String more) {
+    return """
         event_loops: 2
         drain_timeout: %s
         cassettes: { mode: "off" }
         providers:
           - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}", max_connections: 100 }
-        """.formatted(drainTimeout, upstream.baseUrl()));
-    return router;
+        """.formatted(drainTimeout, upstream.baseUrl()) + more;
   }
 
   private void finishHeldAnswers() {
@@ -146,6 +164,14 @@ class DrainTest {
       assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
       assertTrue(refused.getStatus().getDescription().contains("draining"), refused.getStatus().getDescription());
     }
+    HttpClientResponse raw = Await.result(vertx.createHttpClient(new HttpClientOptions()
+            .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false))
+        .request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(router.port())
+            .setURI("/llmrouter.v1.ChatService/Chat").putHeader("content-type", "application/grpc")
+            .putHeader("te", "trailers"))
+        .compose(request -> request.send(Buffer.buffer(new byte[5]))));
+    assertEquals(503, raw.statusCode(), "a balancer sees an unavailable replica, and may retry elsewhere");
+    assertEquals("14", raw.getHeader("grpc-status"));
     IngressClient.Reply http = new IngressClient(router.port()).post("/v1/chat/completions", """
         {"model": "openai/m", "messages": [{"role": "user", "content": "too late"}]}""");
     assertEquals(503, http.status(), http.body());
@@ -200,6 +226,41 @@ class DrainTest {
     assertTrue(end.getDescription().contains("session " + session) && end.getDescription().contains(
         "resume on another replica with start { resume_session_id: \"" + session + "\" }"), end.getDescription());
     Await.result(drained);
+  }
+
+  @Test
+  void aSessionEndedByADrainResumesOnAnotherReplicaSharingRedis(@TempDir Path dir) throws Exception {
+    assumeTrue(RedisServer.installed(), "redis-server is not on the PATH (Debian: apt-get install -y redis-server): "
+        + "skipping the resume of a drained replica's session on another one");
+    try (RedisServer redis = RedisServer.start(dir)) {
+      String sharing = "shared_state: { redis_url: \"" + redis.url() + "\" }\n";
+      router("30s", sharing);
+      try (RunningRouter other = RunningRouter.start(vertx, config("30s", sharing))) {
+        Conversation onDrained = Conversation.open(router).send(start());
+        String session = onDrained.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
+        onDrained.user("Hi, I am Ada.");
+        onDrained.until(ConverseEvent::hasTextDelta);
+
+        Future<Void> drained = router.server().drain();
+        finishHeldAnswers();
+
+        onDrained.until(ConverseEvent::hasTurnCompleted);
+        assertEquals(Status.Code.UNAVAILABLE, onDrained.closed.get(10, TimeUnit.SECONDS).getCode());
+        Await.result(drained);
+        Conversation resumed = Conversation.open(other).send(ConverseRequest.newBuilder().setStart(
+            ConverseStart.newBuilder().setResumeSessionId(session)).build());
+        assertTrue(resumed.until(ConverseEvent::hasSessionStarted).getSessionStarted().getResumed());
+        resumed.user("Who am I?");
+        assertTrue(Await.until(WAIT, () -> !held.isEmpty()));
+        finishHeldAnswers();
+        resumed.until(ConverseEvent::hasTurnCompleted);
+        String history = upstream.lastRequest().body();
+        assertTrue(history.contains("Hi, I am Ada.") && history.contains("Hello there")
+            && history.contains("Who am I?"), "the other replica sends the whole history: " + history);
+        resumed.requests.onCompleted();
+        resumed.closed.get(10, TimeUnit.SECONDS);
+      }
+    }
   }
 
   @Test

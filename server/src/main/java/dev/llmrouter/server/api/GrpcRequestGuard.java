@@ -31,12 +31,15 @@ import java.util.zip.GZIPInputStream;
  *   <li>a message over {@code max_message_bytes}, before or after inflating: RESOURCE_EXHAUSTED naming the limit.
  * </ul>
  * Messages go on whole and uncompressed, so the server behind never sees a partial or compressed one. While the router
- * drains, a new `ChatService` call is refused here, before its message is read: UNAVAILABLE, reason DRAINING.
+ * drains, a new `ChatService` call is refused here, before its message is read: UNAVAILABLE, reason DRAINING, with
+ * HTTP status 503, which balancers (nginx's `grpc_next_upstream http_503`) retry on another replica.
  */
 public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
 
   private static final System.Logger LOG = System.getLogger("llmrouter");
   private static final int HEADER_BYTES = 5;
+  /** gRPC clients read a 503 with a gRPC content type by its grpc-status; balancers see an unavailable replica. */
+  private static final int DRAINING_HTTP_STATUS = 503;
   private static final String CHAT_SERVICE_PATH = "/" + ChatServiceGrpcService.SERVICE_NAME.fullyQualifiedName() + "/";
 
   private final Handler<HttpServerRequest> grpc;
@@ -58,7 +61,7 @@ public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
     if (running.draining() && contentType != null && contentType.startsWith("application/grpc")
         && request.path().startsWith(CHAT_SERVICE_PATH)) {
-      end(request, running.drainingRefusal()); // expected while draining: not logged call by call
+      end(request, running.drainingRefusal(), DRAINING_HTTP_STATUS); // expected while draining: not logged one by one
       return;
     }
     // gRPC-Web text is base64 as a whole; what is not gRPC at all gets Vert.x's 415.
@@ -81,17 +84,20 @@ public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
   private static void refuse(HttpServerRequest request, GrpcStatus status, String message) {
     LOG.log(System.Logger.Level.WARNING, "gRPC call " + CallError.quote(request.path()) + " refused: "
         + status.name() + " " + message);
-    end(request, new CallError(status, message));
+    end(request, new CallError(status, message), 200);
   }
 
-  /** Ends the call with a status, as headers when nothing was sent yet (trailers-only), as trailers otherwise. */
-  private static void end(HttpServerRequest request, CallError error) {
+  /**
+   * Ends the call with a status, as headers when nothing was sent yet (trailers-only, with {@code httpStatus}), as
+   * trailers otherwise.
+   */
+  private static void end(HttpServerRequest request, CallError error, int httpStatus) {
     HttpServerResponse response = request.response();
     if (response.ended()) {
       return;
     }
-    var metadata = response.headWritten() ? response.trailers()
-        : response.putHeader(HttpHeaders.CONTENT_TYPE, request.getHeader(HttpHeaders.CONTENT_TYPE)).headers();
+    var metadata = response.headWritten() ? response.trailers() : response.setStatusCode(httpStatus)
+        .putHeader(HttpHeaders.CONTENT_TYPE, request.getHeader(HttpHeaders.CONTENT_TYPE)).headers();
     metadata.set("grpc-status", String.valueOf(error.status().code));
     GrpcErrors.describe(metadata, error);
     response.end();
