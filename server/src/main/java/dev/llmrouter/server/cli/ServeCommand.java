@@ -233,8 +233,8 @@ public final class ServeCommand {
       out.println("call log: " + Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
           + " (java -jar server/target/llm-router.jar calls list)");
     }
-    out.println("SIGTERM drains (drain_timeout " + config.drainTimeout().toMillis() + " ms), SIGHUP reloads "
-        + flags.configFile().orElse("the embedded config"));
+    out.println("SIGTERM drains the router (drain_timeout " + config.drainTimeout().toMillis() + " ms)"
+        + flags.configFile().map(file -> ", SIGHUP reloads " + file).orElse(""));
     server.reloadFrom(flags::load);
     AtomicBoolean draining = new AtomicBoolean();
     onSignal("TERM", () -> {
