@@ -117,12 +117,17 @@ public final class CallsCommand {
       }
       CallsCommand command = new CallsCommand(out, choice);
       CallQueries log = command.callLog();
-      return switch (choice.name()) {
-        case "list" -> command.list(log);
-        case "trace" -> command.trace(log);
-        case "usage" -> command.usage(log);
-        default -> throw new IllegalStateException("no such calls command: " + choice.name());
-      };
+      try {
+        return switch (choice.name()) {
+          case "list" -> command.list(log);
+          case "trace" -> command.trace(log);
+          case "usage" -> command.usage(log);
+          default -> throw new IllegalStateException("no such calls command: " + choice.name());
+        };
+      } catch (SQLException e) {
+        err.println("llm-router calls: cannot read the call log " + log + ": " + e.getMessage());
+        return NOT_FOUND;
+      }
     } catch (UsageException e) {
       return e.report(err);
     } catch (ConfigException | IllegalArgumentException e) {
@@ -134,9 +139,6 @@ public final class CallsCommand {
       return NOT_FOUND;
     } catch (IOException e) {
       err.println("llm-router calls: cannot read the config: " + e.getMessage());
-      return NOT_FOUND;
-    } catch (SQLException e) {
-      err.println("llm-router calls: cannot read the call log: " + e.getMessage());
       return NOT_FOUND;
     }
   }

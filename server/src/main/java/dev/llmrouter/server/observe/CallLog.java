@@ -50,6 +50,7 @@ public final class CallLog implements AutoCloseable {
   private final int queueSize;
   private final Optional<Duration> retention;
   private long prunedInPass;
+  private long droppedSinceFailure; // by failed writes, since the last commit that succeeded
   private final AtomicLong dropped = new AtomicLong();
   private final Thread writer;
   private volatile boolean closing;
@@ -173,6 +174,11 @@ public final class CallLog implements AutoCloseable {
         if (commit && uncommitted > 0) {
           store.commit();
           uncommitted = 0;
+          if (droppedSinceFailure > 0) {
+            LOG.log(System.Logger.Level.INFO, "call log: writing to " + store + " again, after " + droppedSinceFailure
+                + " records dropped");
+            droppedSinceFailure = 0;
+          }
         }
       } catch (SQLException | RuntimeException e) {
         uncommitted = rollBack(uncommitted + inserting, e);
@@ -205,11 +211,18 @@ public final class CallLog implements AutoCloseable {
     }
   }
 
-  /** One bad transaction must not stop the log: its records are reported and dropped. Returns 0, the rows now open. */
+  /**
+   * One bad transaction must not stop the log: its records are dropped and counted. The first failure is reported;
+   * while the store keeps failing (a database away), the next ones are only counted, until a commit succeeds.
+   * Returns 0, the rows now open.
+   */
   private int rollBack(int records, Exception e) {
     dropped.addAndGet(records);
-    LOG.log(System.Logger.Level.ERROR, "cannot write " + records + " records to the call log " + store + ": "
-        + e.getMessage(), e);
+    if (droppedSinceFailure == 0) {
+      LOG.log(System.Logger.Level.ERROR, "cannot write " + records + " records to the call log " + store + " (more "
+          + "failures are counted in llmrouter_call_log_dropped_total until a write succeeds): " + e.getMessage(), e);
+    }
+    droppedSinceFailure += records;
     store.rollBack();
     return 0;
   }

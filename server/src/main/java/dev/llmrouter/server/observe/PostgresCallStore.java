@@ -14,6 +14,7 @@ import io.vertx.sqlclient.Tuple;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -61,7 +62,7 @@ final class PostgresCallStore implements CallStore {
   static PostgresCallStore open(Vertx vertx, PostgresUrl url, Redactor redactor) {
     Pool pool = null;
     try {
-      PostgresMigrations.migrate(PostgresClients.jdbc(url));
+      PostgresMigrations.migrate(PostgresClients.jdbc(url), url);
       pool = PostgresClients.pool(vertx, url);
       await(pool.query("SELECT 1").execute());
       return new PostgresCallStore(url, redactor, pool);
@@ -180,14 +181,20 @@ final class PostgresCallStore implements CallStore {
     return url.toString();
   }
 
-  /** Waits on the writer's thread for the reactive client's answer; its failure as an SQLException. */
+  /**
+   * Waits for the reactive client's answer, on the writer's thread (or the worker opening the store: never an event
+   * loop); its failure as an SQLException.
+   */
   private static <T> T await(Future<T> answer) throws SQLException {
     try {
-      return answer.await(ANSWER_SECONDS, TimeUnit.SECONDS);
+      return answer.toCompletionStage().toCompletableFuture().get(ANSWER_SECONDS, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       throw new SQLException("PostgreSQL did not answer within " + ANSWER_SECONDS + " seconds", e);
-    } catch (Exception e) { // the client's failure, as it was
-      throw new SQLException(e.getMessage(), e);
+    } catch (ExecutionException e) {
+      throw new SQLException(e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SQLException("interrupted while waiting for PostgreSQL", e);
     }
   }
 
