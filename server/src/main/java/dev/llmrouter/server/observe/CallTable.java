@@ -21,7 +21,9 @@ import java.util.Map;
 import java.util.function.LongConsumer;
 
 /**
- * The `calls` and `call_tags` tables of the call log: the schema, and a {@link CallRecord} to a row and back.
+ * The `calls` and `call_tags` tables of the call log: the schema, and a {@link CallRecord} to a row and back, the one
+ * mapping of both stores. The schema here is SQLite's; PostgreSQL's, the same columns, is in the migrations under
+ * {@code db/postgres/} ({@link PostgresMigrations}).
  *
  * <p>What a query filters or sums on has a column of its own: status, provider, model, tokens, cost, latency, cassette
  * outcome, trace, session, user, caller key (enums by their short lowercase name: `stream`, `stop`, `hit`; the start as epoch
@@ -86,7 +88,6 @@ final class CallTable {
       "CREATE INDEX IF NOT EXISTS calls_by_key ON calls (key_id, start_ms) WHERE key_id IS NOT NULL",
       "CREATE INDEX IF NOT EXISTS call_tags_by_tag ON call_tags (tag)",
       "CREATE INDEX IF NOT EXISTS call_tags_by_call ON call_tags (call_id)");
-
 
   /** SQLite's: the tags of the oldest calls started before a time (epoch ms), at most so many: before DELETE_CALLS. */
   static final String DELETE_TAGS = "DELETE FROM call_tags WHERE call_id IN"

@@ -53,7 +53,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -655,13 +657,27 @@ class ObservabilityTest {
   }
 
   @Test
-  void theCallsCommandExplainsWhatIsWrong() {
+  void theCallsCommandExplainsWhatIsWrong() throws IOException {
     assertTrue(runCalls(1, "list", "--data-dir", cassettes.resolve("nowhere").toString())
         .contains("there is no call log at"));
     assertTrue(runCalls(2, "list", "--since", "yesterday").contains("--since must be"));
     assertTrue(runCalls(2, "usage", "--by", "colour").contains("--by takes"));
     assertTrue(runCalls(2, "list", "--bogus").contains("unknown flag '--bogus'"));
     assertTrue(runCalls(0, "--help").contains("usage: java -jar server/target/llm-router.jar calls"));
+
+    String notPostgres = runCalls(2, "list", "--postgres-url", "mysql://router:s3cret@db/calls");
+    assertTrue(notPostgres.contains("--postgres-url must start with postgresql://"), notPostgres);
+    assertTrue(runCalls(2, "list", "--postgres-url", "postgresql://router@db/calls", "--data-dir", "data")
+        .contains("give one of --data-dir, --postgres-url and --config"));
+    int closedPort;
+    try (ServerSocket free = new ServerSocket(0)) {
+      closedPort = free.getLocalPort();
+    }
+    String unreachable = runCalls(1, "list", "--postgres-url", "postgresql://router:s3cret@127.0.0.1:" + closedPort
+        + "/calls");
+    assertTrue(unreachable.contains("cannot read the call log postgresql://router@127.0.0.1:" + closedPort
+        + "/calls: Connection to 127.0.0.1:" + closedPort + " refused"), unreachable);
+    assertFalse(notPostgres.contains("s3cret") || unreachable.contains("s3cret"), notPostgres + unreachable);
   }
 
   // ---- helpers
