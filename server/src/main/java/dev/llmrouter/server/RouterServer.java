@@ -159,19 +159,22 @@ public final class RouterServer {
 
   private static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
       Ticker clock, Optional<ListenerTls> tls, Optional<KeyStorage> keys, Optional<SharedRedis> redis) {
+    Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
+        config.cassettes().redactFields());
+    // On a worker: opening the call log blocks (its file, or its PostgreSQL database's migrations).
+    return vertx.executeBlocking(() -> new Observability(vertx, config.observability(), new CallMetrics(registry),
+            redactor, config.providers().stream().collect(Collectors.toMap(p -> p.name(), p -> p.type()))), false)
+        .recover(cannotOpen -> Future.failedFuture(cannotOpen.getMessage()))
+        .compose(observability -> start(vertx, config, registry, clock, tls, keys, redis, redactor, observability));
+  }
+
+  private static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
+      Ticker clock, Optional<ListenerTls> tls, Optional<KeyStorage> keys, Optional<SharedRedis> redis,
+      Redactor redactor, Observability observability) {
     WallClock wallClock = new WallClock(clock);
     CallerAuth auth = keys.map(storage -> new CallerAuth(config.auth(), storage.store(), storage.quotas(), wallClock))
         .orElseGet(() -> CallerAuth.none(wallClock));
     RoutePlanner routes = new RoutePlanner(vertx, config, clock::read);
-    Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
-        config.cassettes().redactFields());
-    Observability observability;
-    try {
-      observability = new Observability(config.observability(), new CallMetrics(registry), redactor,
-          config.providers().stream().collect(Collectors.toMap(p -> p.name(), p -> p.type())));
-    } catch (IllegalStateException cannotOpen) {
-      return routes.close().transform(v -> Future.failedFuture(cannotOpen.getMessage()));
-    }
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassettes().dir()), CASSETTE_CACHE_BYTES, redactor);
     CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
     ChatRequestValidator validator = new ChatRequestValidator(routes);

@@ -180,13 +180,14 @@ public final class ServeCommand {
    */
   static OptionalInt run(List<String> args, PrintStream out, PrintStream err) {
     RouterConfig config;
+    Flags flags;
     try {
       Arguments arguments = SYNTAX.parse(args);
       if (arguments.help()) {
         out.print(SYNTAX.usage());
         return OptionalInt.of(OK);
       }
-      Flags flags = Flags.of(arguments);
+      flags = Flags.of(arguments);
       config = flags.applyTo(flags.load());
     } catch (UsageException e) {
       return OptionalInt.of(e.report(err));
@@ -220,8 +221,11 @@ public final class ServeCommand {
           + " (java -jar server/target/llm-router.jar keys --help)");
     }
     if (config.observability().callLog()) {
-      out.println("call log: " + Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
-          + " (java -jar server/target/llm-router.jar calls list)");
+      out.println("call log: " + config.observability().callLogPostgres()
+          .map(url -> url.withoutPassword() + " (PostgreSQL; java -jar server/target/llm-router.jar calls list "
+              + "--config " + flags.configFile().orElse("FILE") + ")")
+          .orElse(Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
+              + " (java -jar server/target/llm-router.jar calls list)"));
     }
     // Stopped with Ctrl-C or SIGTERM: the queued call records are written before the JVM exits.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> server.close().toCompletionStage()
