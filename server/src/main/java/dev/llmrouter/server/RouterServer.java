@@ -182,21 +182,26 @@ public final class RouterServer {
 
   private static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
       Ticker clock, Optional<ListenerTls> tls, Optional<KeyStorage> keys, Optional<SharedRedis> redis) {
+    Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
+        config.cassettes().redactFields());
+    LiveSettings settings = new LiveSettings(CallSettings.of(vertx, config, clock::read));
+    // On a worker: opening the call log blocks (its file, or its PostgreSQL database's migrations).
+    return vertx.executeBlocking(() -> new Observability(vertx, config.observability(), new CallMetrics(registry),
+            redactor, provider -> settings.current().config().provider(provider).map(ProviderConfig::type)
+                .orElse("")), false)
+        .recover(cannotOpen -> settings.close().transform(v -> Future.failedFuture(cannotOpen.getMessage())))
+        .compose(observability -> start(vertx, config, registry, clock, tls, keys, redis, redactor, observability,
+            settings));
+  }
+
+  private static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
+      Ticker clock, Optional<ListenerTls> tls, Optional<KeyStorage> keys, Optional<SharedRedis> redis,
+      Redactor redactor, Observability observability, LiveSettings settings) {
     WallClock wallClock = new WallClock(clock);
     CallerAuth auth = keys.map(storage -> new CallerAuth(config.auth(), storage.store(), storage.quotas(), wallClock))
         .orElseGet(() -> CallerAuth.none(wallClock));
-    LiveSettings settings = new LiveSettings(CallSettings.of(vertx, config, clock::read));
     RunningCalls running = new RunningCalls();
     ConfigReload reload = new ConfigReload(vertx, config, settings);
-    Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
-        config.cassettes().redactFields());
-    Observability observability;
-    try {
-      observability = new Observability(config.observability(), new CallMetrics(registry), redactor,
-          provider -> settings.current().config().provider(provider).map(ProviderConfig::type).orElse(""));
-    } catch (IllegalStateException cannotOpen) {
-      return settings.close().transform(v -> Future.failedFuture(cannotOpen.getMessage()));
-    }
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassettes().dir()), CASSETTE_CACHE_BYTES, redactor);
     CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
     ChatRequestValidator validator = new ChatRequestValidator(settings);

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 /**
- * `llmrouter.v1.ObservabilityService`: the call log's queries, run on worker threads (SQLite blocks). With the call
+ * `llmrouter.v1.ObservabilityService`: the call log's queries, run on worker threads (JDBC blocks). With the call
  * log off, every RPC fails with FAILED_PRECONDITION saying how to turn it on. Where keys are required, only the
  * admin key may read it: it holds every caller's prompts.
  */

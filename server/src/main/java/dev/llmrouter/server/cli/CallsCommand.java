@@ -18,6 +18,7 @@ import dev.llmrouter.server.cli.CommandGroup.Choice;
 import dev.llmrouter.server.config.ConfigException;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.ObservabilityConfig;
+import dev.llmrouter.server.config.PostgresUrl;
 import dev.llmrouter.server.observe.CallLog;
 import dev.llmrouter.server.observe.CallQueries;
 import java.io.IOException;
@@ -43,12 +44,16 @@ public final class CallsCommand {
 
   private static final Flag DATA_DIR = Flag.withValue("--data-dir", "DIR",
       "the router's data_dir (default: " + ObservabilityConfig.DEFAULT.dataDir() + "); the call log is DIR/calls.db");
-  private static final Flag CONFIG = Flag.withValue("--config", "FILE",
-      "read data_dir from the router's config instead");
+  private static final Flag POSTGRES_URL = Flag.withValue("--postgres-url", "URL", """
+      read the call log a fleet writes to PostgreSQL (call_log.postgres_url), like
+      postgresql://user@host:5432/db; the password from PGPASSWORD""");
+  private static final Flag CONFIG = Flag.withValue("--config", "FILE", """
+      read it where the router's config puts it: call_log.postgres_url when set,
+      else data_dir""");
   private static final Flag JSON_OUTPUT = Flag.toggle("--json",
       "print protobuf JSON, one object per line, instead of a table");
-  private static final List<Flag> LOG_FLAGS = List.of(DATA_DIR, CONFIG, JSON_OUTPUT);
-  private static final String LOG_SYNOPSIS = "[--data-dir DIR | --config FILE] [--json]";
+  private static final List<Flag> LOG_FLAGS = List.of(DATA_DIR, POSTGRES_URL, CONFIG, JSON_OUTPUT);
+  private static final String LOG_SYNOPSIS = "[--data-dir DIR | --postgres-url URL | --config FILE] [--json]";
   private static final Flag SINCE = Flag.withValue("--since", "TIME", """
       only calls started at TIME or later: an ISO-8601 instant (2026-11-23T10:00:00Z)
       or an age (30m, 2h, 7d)""");
@@ -111,13 +116,18 @@ public final class CallsCommand {
         return OK;
       }
       CallsCommand command = new CallsCommand(out, choice);
-      CallQueries log = new CallQueries(command.dataDir().resolve(CallLog.FILE_NAME));
-      return switch (choice.name()) {
-        case "list" -> command.list(log);
-        case "trace" -> command.trace(log);
-        case "usage" -> command.usage(log);
-        default -> throw new IllegalStateException("no such calls command: " + choice.name());
-      };
+      CallQueries log = command.callLog();
+      try {
+        return switch (choice.name()) {
+          case "list" -> command.list(log);
+          case "trace" -> command.trace(log);
+          case "usage" -> command.usage(log);
+          default -> throw new IllegalStateException("no such calls command: " + choice.name());
+        };
+      } catch (SQLException e) {
+        err.println("llm-router calls: cannot read the call log " + log + ": " + e.getMessage());
+        return NOT_FOUND;
+      }
     } catch (UsageException e) {
       return e.report(err);
     } catch (ConfigException | IllegalArgumentException e) {
@@ -127,21 +137,33 @@ public final class CallsCommand {
     } catch (NoSuchElementException e) {
       err.println("llm-router calls: " + e.getMessage());
       return NOT_FOUND;
-    } catch (SQLException | IOException e) {
-      err.println("llm-router calls: cannot read the call log: " + e.getMessage());
+    } catch (IOException e) {
+      err.println("llm-router calls: cannot read the config: " + e.getMessage());
       return NOT_FOUND;
     }
   }
 
-  private Path dataDir() throws IOException {
+  /** The call log the flags name: in PostgreSQL, or the SQLite file of a data folder. */
+  private CallQueries callLog() throws IOException {
+    if (Stream.of(DATA_DIR, POSTGRES_URL, CONFIG).filter(flag -> arguments.has(flag.name())).count() > 1) {
+      throw syntax.error("give one of --data-dir, --postgres-url and --config");
+    }
+    if (arguments.has(POSTGRES_URL.name())) {
+      try {
+        return CallQueries.postgres(PostgresUrl.parse(option(POSTGRES_URL.name()), System::getenv));
+      } catch (IllegalArgumentException e) {
+        throw syntax.error("--postgres-url " + e.getMessage());
+      }
+    }
+    ObservabilityConfig config = ObservabilityConfig.DEFAULT;
     if (arguments.has(DATA_DIR.name())) {
-      return Path.of(option(DATA_DIR.name()));
-    }
-    if (arguments.has(CONFIG.name())) {
+      config = config.withDataDir(option(DATA_DIR.name()));
+    } else if (arguments.has(CONFIG.name())) {
       Path file = Path.of(option(CONFIG.name()));
-      return Path.of(ConfigLoader.parse(Files.readString(file), System::getenv).observability().dataDir());
+      config = ConfigLoader.parse(Files.readString(file), System::getenv).observability();
     }
-    return Path.of(ObservabilityConfig.DEFAULT.dataDir());
+    return config.callLogPostgres().map(CallQueries::postgres)
+        .orElse(new CallQueries(Path.of(config.dataDir()).resolve(CallLog.FILE_NAME)));
   }
 
   private int list(CallQueries log) throws SQLException {

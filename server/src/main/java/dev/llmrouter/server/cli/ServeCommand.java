@@ -230,8 +230,11 @@ public final class ServeCommand {
           + " (java -jar server/target/llm-router.jar keys --help)");
     }
     if (config.observability().callLog()) {
-      out.println("call log: " + Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
-          + " (java -jar server/target/llm-router.jar calls list)");
+      out.println("call log: " + config.observability().callLogPostgres()
+          .map(url -> url.withoutPassword() + " (PostgreSQL; java -jar server/target/llm-router.jar calls list "
+              + "--config " + flags.configFile().orElse("FILE") + ")")
+          .orElse(Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
+              + " (java -jar server/target/llm-router.jar calls list)"));
     }
     out.println("SIGTERM drains the router (drain_timeout " + config.drainTimeout().toMillis() + " ms)"
         + flags.configFile().map(file -> ", SIGHUP reloads " + file).orElse(""));

@@ -40,7 +40,8 @@ import java.util.regex.Pattern;
  * admin_listen: 127.0.0.1:9464
  * max_message_bytes: 16777216
  * data_dir: data
- * call_log: { enabled: true, bodies: true, queue_size: 10000, retention: 30d, max_body_bytes: 1048576 }
+ * call_log: { enabled: true, bodies: true, queue_size: 10000, retention: 30d, max_body_bytes: 1048576,
+ *             postgres_url: "postgresql://router@db.internal:5432/llm_router" }
  * prices:
  *   gpt-4o-mini: { input: 0.15, output: 0.60, cached_input: 0.075 }
  * cassettes: { dir: cassettes/recorded, mode: replay }
@@ -394,7 +395,7 @@ public final class ConfigLoader {
     JsonNode callLog = root.path("call_log");
     if (callLog.isObject()) {
       checkKnownFields((ObjectNode) callLog, "/call_log",
-          Set.of("enabled", "bodies", "queue_size", "retention", "max_body_bytes"));
+          Set.of("enabled", "bodies", "queue_size", "retention", "max_body_bytes", "postgres_url"));
     } else if (!callLog.isMissingNode()) {
       error("/call_log", "must be a mapping like { enabled: true, bodies: true, queue_size: 10000, retention: 30d }");
     }
@@ -416,7 +417,21 @@ public final class ConfigLoader {
     return new ObservabilityConfig(text(root, "/data_dir", d.dataDir()),
         callLog.has("enabled") ? flag(callLog, "/call_log/enabled") : d.callLog(),
         callLog.has("bodies") ? flag(callLog, "/call_log/bodies") : d.callLogBodies(), queueSize, retention,
-        maxBodyBytes, Map.copyOf(prices));
+        maxBodyBytes, Map.copyOf(prices), postgresUrl(callLog));
+  }
+
+  /** `call_log.postgres_url`, checked: its errors never repeat the URL, which may hold a password. */
+  private Optional<PostgresUrl> postgresUrl(JsonNode callLog) {
+    String url = text(callLog, "/call_log/postgres_url", "");
+    if (url.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(PostgresUrl.parse(url, environment));
+    } catch (IllegalArgumentException e) {
+      error("/call_log/postgres_url", e.getMessage());
+      return Optional.empty();
+    }
   }
 
   /** The price table bundled as {@code llmrouter/prices.yaml}, read once, with the parser of `prices:`. */

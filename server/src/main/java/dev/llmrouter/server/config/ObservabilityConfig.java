@@ -16,12 +16,15 @@ import java.util.OptionalDouble;
  * @param callLogMaxBodyBytes the most bytes of prompts and answer one record keeps; beyond it text is cut and
  *     images and documents are left out, and the record says so
  * @param prices prices by model name, added to and overriding the bundled defaults
+ * @param callLogPostgres `call_log.postgres_url`: the call log in this PostgreSQL database, shared by every replica,
+ *     instead of the SQLite file
  */
 public record ObservabilityConfig(String dataDir, boolean callLog, boolean callLogBodies, int callLogQueueSize,
-    Optional<Duration> callLogRetention, int callLogMaxBodyBytes, Map<String, ModelPrice> prices) {
+    Optional<Duration> callLogRetention, int callLogMaxBodyBytes, Map<String, ModelPrice> prices,
+    Optional<PostgresUrl> callLogPostgres) {
 
   public static final ObservabilityConfig DEFAULT =
-      new ObservabilityConfig("data", true, true, 10_000, Optional.empty(), 1 << 20, Map.of());
+      new ObservabilityConfig("data", true, true, 10_000, Optional.empty(), 1 << 20, Map.of(), Optional.empty());
 
   /**
    * What one model costs, in US dollars per million tokens.
@@ -35,11 +38,11 @@ public record ObservabilityConfig(String dataDir, boolean callLog, boolean callL
 
   public ObservabilityConfig withCallLog(boolean enabled) {
     return new ObservabilityConfig(dataDir, enabled, callLogBodies, callLogQueueSize, callLogRetention,
-        callLogMaxBodyBytes, prices);
+        callLogMaxBodyBytes, prices, callLogPostgres);
   }
 
   public ObservabilityConfig withDataDir(String newDataDir) {
     return new ObservabilityConfig(newDataDir, callLog, callLogBodies, callLogQueueSize, callLogRetention,
-        callLogMaxBodyBytes, prices);
+        callLogMaxBodyBytes, prices, callLogPostgres);
   }
 }

@@ -113,6 +113,7 @@ public record ReloadReport(List<String> problems, List<String> changed, List<Str
       case "host", "port" -> "listen";
       case "observability.dataDir" -> "data_dir";
       case "observability.callLog" -> "call_log.enabled";
+      case "observability.callLogPostgres" -> "call_log.postgres_url";
       case "auth.metricsPublic" -> "admin.metrics_public";
       case "auth.redisUrl" -> "shared_state.redis_url";
       default -> path.startsWith("observability.callLog")

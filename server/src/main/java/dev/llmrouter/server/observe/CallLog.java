@@ -2,20 +2,14 @@ package dev.llmrouter.server.observe;
 
 import dev.llmrouter.api.v1.CallRecord;
 import dev.llmrouter.cassettes.Redactor;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.llmrouter.server.config.PostgresUrl;
+import io.vertx.core.Vertx;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -26,12 +20,14 @@ import java.util.function.Supplier;
 
 /**
  * The call log's writer: records are queued by the event loop ({@link #append}, which never blocks), then made and
- * written to SQLite by one thread of its own. When the queue is full a record is dropped and counted: the call it describes has
- * succeeded already and must not wait for the disk.
+ * written to its {@link CallStore} (a SQLite file, or the fleet's PostgreSQL) by one thread of its own. When the queue
+ * is full a record is dropped and counted: the call it describes has succeeded already and must not wait for the disk
+ * or the database.
  *
  * <p>The writer inserts what has come every {@code TICK}, in short turns, so it never holds a core an event loop
- * needs for long. It commits every {@code COMMIT}, since a transaction costs a few pages of WAL whatever its size. Only
- * its own clock wakes it, so the scheduler does not move it onto the core of the event loop that woke it.
+ * needs for long. It commits every {@code COMMIT}, since a transaction costs a few pages of WAL (or a round trip to
+ * PostgreSQL) whatever its size. Only its own clock wakes it, so the scheduler does not move it onto the core of the
+ * event loop that woke it.
  *
  * <p>With a retention, it also removes the calls older than that: at start and every {@code PRUNE_EVERY}, in chunks of
  * {@value #PRUNE_CHUNK} calls between its turns, so that a large backlog never holds the new records up for long.
@@ -41,34 +37,28 @@ public final class CallLog implements AutoCloseable {
   /** The file name of the call log under the data directory. */
   public static final String FILE_NAME = "calls.db";
 
-  private static final int ROWS_PER_INSERT = 32;
   private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   private static final long COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   private static final long PRUNE_EVERY_NANOS = TimeUnit.MINUTES.toNanos(10);
   private static final int PRUNE_CHUNK = 10_000;
   private static final System.Logger LOG = System.getLogger("llmrouter");
-  private static final Set<PosixFilePermission> OWNER_ONLY_FOLDER = PosixFilePermissions.fromString("rwx------");
-  private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
 
-  private final Path file;
-  private final Redactor redactor;
+  private final CallStore store;
   // Lock-free, with its bound kept beside it: event loops must never wait for the writer.
   private final Queue<Supplier<CallRecord>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final int queueSize;
   private final Optional<Duration> retention;
   private long prunedInPass;
+  private long droppedSinceFailure; // by failed writes, since the last commit that succeeded
   private final AtomicLong dropped = new AtomicLong();
-  private final Connection connection;
   private final Thread writer;
   private volatile boolean closing;
 
-  private CallLog(Path file, Redactor redactor, int queueSize, Optional<Duration> retention, Connection connection) {
-    this.file = file;
-    this.redactor = redactor;
+  private CallLog(CallStore store, int queueSize, Optional<Duration> retention) {
+    this.store = store;
     this.queueSize = queueSize;
     this.retention = retention;
-    this.connection = connection;
     this.writer = new Thread(this::writeUntilClosed, "llmrouter-call-log");
     writer.setDaemon(true);
   }
@@ -81,57 +71,29 @@ public final class CallLog implements AutoCloseable {
    * @throws IllegalStateException naming the file when it cannot be opened
    */
   public static CallLog open(Path dataDir, int queueSize, Optional<Duration> retention, Redactor redactor) {
-    Path file = dataDir.resolve(FILE_NAME);
-    try {
-      if (!Files.isDirectory(dataDir)) {
-        Files.createDirectories(dataDir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FOLDER));
-      }
-      if (!Files.exists(file)) {
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
-      }
-      Files.setPosixFilePermissions(file, OWNER_ONLY_FILE);
-      Connection connection = CallQueries.connect(file);
-      try (Statement statement = connection.createStatement()) {
-        // Larger pages: fewer WAL frames per batch (takes effect on a new file only).
-        statement.execute("PRAGMA page_size = 16384");
-        // WAL lets `calls list` and the query RPCs read while the writer writes; NORMAL syncs at checkpoints only.
-        statement.execute("PRAGMA journal_mode = WAL");
-        statement.execute("PRAGMA synchronous = NORMAL");
-        // A small page cache: inserts touch the ends of the indexes only, and the CPU caches are the event loop's too.
-        statement.execute("PRAGMA cache_size = -4096");
-        // One transaction: a migration cut short leaves the file as it was.
-        statement.execute("BEGIN");
-        migrate(statement);
-        for (String ddl : CallTable.SCHEMA) {
-          statement.execute(ddl);
-        }
-        statement.execute("PRAGMA user_version = " + CallTable.SCHEMA_VERSION);
-        statement.execute("COMMIT");
-      }
-      connection.setAutoCommit(false);
-      CallLog log = new CallLog(file, redactor, queueSize, retention, connection);
-      log.writer.start();
-      return log;
-    } catch (IOException | SQLException e) {
-      throw new IllegalStateException("cannot open the call log " + file + ": " + e.getMessage(), e);
-    }
+    return start(SqliteCallStore.open(dataDir, redactor), queueSize, retention);
   }
 
-  /** Brings a call log of an earlier schema version up to date, keeping its calls; a new file needs nothing. */
-  private static void migrate(Statement statement) throws SQLException {
-    int version;
-    try (var row = statement.executeQuery("PRAGMA user_version")) {
-      version = row.getInt(1);
-    }
-    for (int next = Math.max(version, 1) + 1; version > 0 && next <= CallTable.SCHEMA_VERSION; next++) {
-      for (String ddl : CallTable.MIGRATIONS.get(next - 2)) {
-        statement.execute(ddl);
-      }
-    }
+  /**
+   * Opens the call log in a PostgreSQL database shared by the fleet, migrating its schema first, and starts the
+   * writer. Blocks (the migration and a first connection): call it off the event loop.
+   *
+   * @throws IllegalStateException in one line naming the URL (without its password) when it cannot be opened
+   */
+  public static CallLog open(Vertx vertx, PostgresUrl url, int queueSize, Optional<Duration> retention,
+      Redactor redactor) {
+    return start(PostgresCallStore.open(vertx, url, redactor), queueSize, retention);
   }
 
-  public Path file() {
-    return file;
+  private static CallLog start(CallStore store, int queueSize, Optional<Duration> retention) {
+    CallLog log = new CallLog(store, queueSize, retention);
+    log.writer.start();
+    return log;
+  }
+
+  /** The queries over this log's calls. */
+  public CallQueries queries() {
+    return store.queries();
   }
 
   /**
@@ -164,11 +126,11 @@ public final class CallLog implements AutoCloseable {
     LockSupport.unpark(writer);
     try {
       writer.join(TimeUnit.SECONDS.toMillis(30));
-      connection.close();
+      store.close();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (SQLException e) {
-      LOG.log(System.Logger.Level.WARNING, "closing the call log " + file + ": " + e.getMessage());
+      LOG.log(System.Logger.Level.WARNING, "closing the call log " + store + ": " + e.getMessage());
     }
   }
 
@@ -177,124 +139,91 @@ public final class CallLog implements AutoCloseable {
     int uncommitted = 0; // inserted in the open transaction
     long transactionStart = 0;
     long nextPrune = System.nanoTime();
-    try (PreparedStatement insertRows = connection.prepareStatement(CallTable.insertCalls(ROWS_PER_INSERT));
-        PreparedStatement insertRow = connection.prepareStatement(CallTable.insertCalls(1));
-        PreparedStatement insertTag = connection.prepareStatement(CallTable.INSERT_TAG);
-        PreparedStatement deleteTags = connection.prepareStatement(CallTable.DELETE_TAGS);
-        PreparedStatement deleteCalls = connection.prepareStatement(CallTable.DELETE_CALLS)) {
-      boolean last = false;
-      boolean tookAny = false; // in the last turn
-      while (!last) {
-        last = closing;
-        boolean empty = pending.isEmpty() && uncommitted == 0;
-        if (empty) {
-          transactionStart = System.nanoTime(); // a transaction's clock starts with the wait its first records came in
-        }
-        if (!last) {
-          // Idle, the writer waits a whole commit interval; while records come, one turn.
-          LockSupport.parkNanos(this, empty && !tookAny ? COMMIT_NANOS : TICK_NANOS); // close() cuts it short
-        }
-        tookAny = false;
-        for (Supplier<CallRecord> record = queue.poll(); record != null; record = queue.poll()) {
-          tookAny = true;
-          try {
-            pending.add(record.get());
-          } catch (RuntimeException e) { // a bug: reported and counted, never fatal to the log
-            queued.decrementAndGet();
-            dropped.incrementAndGet();
-            LOG.log(System.Logger.Level.ERROR, "cannot make a call record: " + e.getMessage(), e);
-          }
-        }
-        boolean commit = last || System.nanoTime() - transactionStart >= COMMIT_NANOS;
-        // Between commits, whole statements only: the rest waits for the next turn.
-        List<CallRecord> rows = pending.subList(0, commit ? pending.size()
-            : pending.size() - pending.size() % ROWS_PER_INSERT);
-        int inserting = rows.size();
+    int rowsPerStatement = store.rowsPerStatement();
+    boolean last = false;
+    boolean tookAny = false; // in the last turn
+    while (!last) {
+      last = closing;
+      boolean empty = pending.isEmpty() && uncommitted == 0;
+      if (empty) {
+        transactionStart = System.nanoTime(); // a transaction's clock starts with the wait its first records came in
+      }
+      if (!last) {
+        // Idle, the writer waits a whole commit interval; while records come, one turn.
+        LockSupport.parkNanos(this, empty && !tookAny ? COMMIT_NANOS : TICK_NANOS); // close() cuts it short
+      }
+      tookAny = false;
+      for (Supplier<CallRecord> record = queue.poll(); record != null; record = queue.poll()) {
+        tookAny = true;
         try {
-          insert(rows, insertRows, insertRow, insertTag);
-          uncommitted += inserting;
-          if (commit && uncommitted > 0) {
-            connection.commit();
-            uncommitted = 0;
+          pending.add(record.get());
+        } catch (RuntimeException e) { // a bug: reported and counted, never fatal to the log
+          queued.decrementAndGet();
+          dropped.incrementAndGet();
+          LOG.log(System.Logger.Level.ERROR, "cannot make a call record: " + e.getMessage(), e);
+        }
+      }
+      boolean commit = last || System.nanoTime() - transactionStart >= COMMIT_NANOS;
+      // Between commits, whole statements only: the rest waits for the next turn.
+      List<CallRecord> rows = pending.subList(0, commit ? pending.size()
+          : pending.size() - pending.size() % rowsPerStatement);
+      int inserting = rows.size();
+      try {
+        store.insert(rows);
+        uncommitted += inserting;
+        if (commit && uncommitted > 0) {
+          store.commit();
+          uncommitted = 0;
+          if (droppedSinceFailure > 0) {
+            LOG.log(System.Logger.Level.INFO, "call log: writing to " + store + " again, after " + droppedSinceFailure
+                + " records dropped");
+            droppedSinceFailure = 0;
           }
-        } catch (SQLException | RuntimeException e) {
-          uncommitted = rollBack(uncommitted + inserting, e);
         }
-        rows.clear();
-        queued.addAndGet(-inserting); // counted until now, so that queue_size bounds what waits in memory
-        if (retention.isPresent() && uncommitted == 0 && !last && System.nanoTime() - nextPrune >= 0) {
-          nextPrune = System.nanoTime() + (prune(deleteTags, deleteCalls) ? 0 : PRUNE_EVERY_NANOS);
-        }
+      } catch (SQLException | RuntimeException e) {
+        uncommitted = rollBack(uncommitted + inserting, e);
       }
-    } catch (SQLException e) {
-      LOG.log(System.Logger.Level.ERROR, "the call log " + file + " stopped: " + e.getMessage(), e);
-    }
-  }
-
-  /** The rows {@value #ROWS_PER_INSERT} to a statement, the rest one by one, then their tags. */
-  private void insert(List<CallRecord> rows, PreparedStatement insertRows, PreparedStatement insertRow,
-      PreparedStatement insertTag) throws SQLException {
-    int full = rows.size() - rows.size() % ROWS_PER_INSERT;
-    for (int start = 0; start < full; start += ROWS_PER_INSERT) {
-      int parameter = 1;
-      for (CallRecord record : rows.subList(start, start + ROWS_PER_INSERT)) {
-        parameter = CallTable.bind(insertRows, parameter, record, redactor);
-      }
-      insertRows.executeUpdate();
-    }
-    for (CallRecord record : rows.subList(full, rows.size())) {
-      CallTable.bind(insertRow, 1, record, redactor);
-      insertRow.executeUpdate();
-    }
-    for (CallRecord record : rows) {
-      for (String tag : record.getTagsList()) {
-        insertTag.setString(1, tag);
-        insertTag.setString(2, record.getId());
-        insertTag.executeUpdate();
+      rows.clear();
+      queued.addAndGet(-inserting); // counted until now, so that queue_size bounds what waits in memory
+      if (retention.isPresent() && uncommitted == 0 && !last && System.nanoTime() - nextPrune >= 0) {
+        nextPrune = System.nanoTime() + (prune() ? 0 : PRUNE_EVERY_NANOS);
       }
     }
   }
 
   /** Removes up to {@value #PRUNE_CHUNK} of the calls older than the retention; true when there may be more. */
-  private boolean prune(PreparedStatement deleteTags, PreparedStatement deleteCalls) {
+  private boolean prune() {
     long before = System.currentTimeMillis() - retention.orElseThrow().toMillis();
     try {
-      for (PreparedStatement delete : List.of(deleteTags, deleteCalls)) {
-        delete.setLong(1, before);
-        delete.setInt(2, PRUNE_CHUNK);
-      }
-      deleteTags.executeUpdate();
-      int calls = deleteCalls.executeUpdate();
-      connection.commit();
+      int calls = store.prune(before, PRUNE_CHUNK);
       prunedInPass += calls;
       if (calls < PRUNE_CHUNK && prunedInPass > 0) {
         LOG.log(System.Logger.Level.INFO, "call log: removed " + prunedInPass + " calls older than "
-            + retention.orElseThrow() + " from " + file);
+            + retention.orElseThrow() + " from " + store);
         prunedInPass = 0;
       }
       return calls == PRUNE_CHUNK;
-    } catch (SQLException e) {
-      LOG.log(System.Logger.Level.WARNING, "cannot remove old calls from the call log " + file + " (next try in "
+    } catch (SQLException | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "cannot remove old calls from the call log " + store + " (next try in "
           + TimeUnit.NANOSECONDS.toMinutes(PRUNE_EVERY_NANOS) + " minutes): " + e.getMessage());
-      rollBackQuietly();
+      store.rollBack();
       return false;
     }
   }
 
-  /** One bad transaction must not stop the log: its records are reported and dropped. Returns 0, the rows now open. */
+  /**
+   * One bad transaction must not stop the log: its records are dropped and counted. The first failure is reported;
+   * while the store keeps failing (a database away), the next ones are only counted, until a commit succeeds.
+   * Returns 0, the rows now open.
+   */
   private int rollBack(int records, Exception e) {
     dropped.addAndGet(records);
-    LOG.log(System.Logger.Level.ERROR, "cannot write " + records + " records to the call log " + file + ": "
-        + e.getMessage(), e);
-    rollBackQuietly();
-    return 0;
-  }
-
-  private void rollBackQuietly() {
-    try {
-      connection.rollback();
-    } catch (SQLException ignored) {
-      // the next statement starts a new transaction anyway
+    if (droppedSinceFailure == 0) {
+      LOG.log(System.Logger.Level.ERROR, "cannot write " + records + " records to the call log " + store + " (more "
+          + "failures are counted in llmrouter_call_log_dropped_total until a write succeeds): " + e.getMessage(), e);
     }
+    droppedSinceFailure += records;
+    store.rollBack();
+    return 0;
   }
 }

@@ -10,11 +10,11 @@ import dev.llmrouter.api.v1.ListCallsResponse;
 import dev.llmrouter.api.v1.UsageGrouping;
 import dev.llmrouter.api.v1.UsageRow;
 import dev.llmrouter.api.v1.UsageTotals;
+import dev.llmrouter.server.config.PostgresUrl;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -24,32 +24,51 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import org.sqlite.SQLiteConfig;
-import org.sqlite.SQLiteOpenMode;
 
 /**
- * Reads the call log: the queries behind `ObservabilityService` and `calls list|trace|usage`. Each query opens its
- * own connection (SQLite in WAL mode lets it read while the writer writes) and blocks: run it off the event loop.
+ * Reads the call log: the queries behind `ObservabilityService` and `calls list|trace|usage`, over JDBC, the same SQL
+ * for SQLite and PostgreSQL. Each query opens its own connection (SQLite in WAL mode lets it read while the writer
+ * writes; PostgreSQL serves many readers) and blocks: run it off the event loop.
  */
 public final class CallQueries {
 
   public static final int DEFAULT_PAGE_SIZE = 50;
   public static final int MAX_PAGE_SIZE = 1000;
 
-  private final Path file;
-
-  public CallQueries(Path file) {
-    this.file = file;
+  /** Opens a connection to the call log for one query. */
+  interface Connections {
+    Connection open() throws SQLException;
   }
 
-  /** A connection for one thread at a time, as each here is. */
-  static Connection connect(Path file) throws SQLException {
-    SQLiteConfig config = new SQLiteConfig();
-    // Otherwise the driver runs a second query after every INSERT, for getGeneratedKeys(), which nothing here uses.
-    config.setGetGeneratedKeys(false);
-    // No mutex around every SQLite call (one per bound value): a connection is never shared between threads.
-    config.setOpenMode(SQLiteOpenMode.NOMUTEX);
-    return DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), config.toProperties());
+  private final String name;
+  private final Connections connections;
+
+  /** The queries over the SQLite call log at {@code file}. */
+  public CallQueries(Path file) {
+    this(file.toString(), () -> {
+      // Opening a missing file would create an empty one.
+      if (!Files.exists(file)) {
+        throw new NoSuchElementException("there is no call log at " + file + " yet: it is created when the router "
+            + "starts with the call log on");
+      }
+      return SqliteCallStore.connect(file);
+    });
+  }
+
+  CallQueries(String name, Connections connections) {
+    this.name = name;
+    this.connections = connections;
+  }
+
+  /** The queries over the call log in a PostgreSQL database (`call_log.postgres_url`), as the routers write it. */
+  public static CallQueries postgres(PostgresUrl url) {
+    return new CallQueries(url.toString(), PostgresClients.jdbc(url)::getConnection);
+  }
+
+  /** Where the calls are read from: the file, or the database's URL without its password. */
+  @Override
+  public String toString() {
+    return name;
   }
 
   /**
@@ -132,7 +151,7 @@ public final class CallQueries {
       grouped.stream().filter(column -> !columns.contains(column)).forEach(columns::add);
     }
     GetUsageResponse.Builder usage = GetUsageResponse.newBuilder();
-    try (Connection connection = connectExisting()) {
+    try (Connection connection = connections.open()) {
       usage.setTotal(totals(connection, List.of(), where).get(0).getTotals());
       if (!columns.isEmpty()) {
         usage.addAllRows(totals(connection, columns, where));
@@ -145,13 +164,14 @@ public final class CallQueries {
       throws SQLException {
     String groups = String.join(", ", columns);
     String sql = "SELECT " + (columns.isEmpty() ? "" : groups + ", ")
-        + "COUNT(*), SUM(status <> 'OK'), SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), "
-        + "SUM(reasoning_tokens), TOTAL(cost_usd), "
-        + "SUM(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)), "
-        + "SUM(cassette_outcome = 'hit'), TOTAL(CASE WHEN cassette_outcome = 'hit' THEN cost_usd END) FROM calls"
+        + "COUNT(*), COUNT(CASE WHEN status <> 'OK' THEN 1 END), SUM(input_tokens), SUM(output_tokens), "
+        + "SUM(cached_input_tokens), SUM(reasoning_tokens), COALESCE(SUM(cost_usd), 0), "
+        + "COUNT(CASE WHEN cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL) THEN 1 END), "
+        + "COUNT(CASE WHEN cassette_outcome = 'hit' THEN 1 END), "
+        + "COALESCE(SUM(CASE WHEN cassette_outcome = 'hit' THEN cost_usd END), 0) FROM calls"
         + (columns.contains("call_tags.tag") ? " LEFT JOIN call_tags ON call_tags.call_id = calls.id" : "")
         + where.sql() + (columns.isEmpty() ? "" : " GROUP BY " + groups + " ORDER BY " + (columns.size() + 7)
-        + " DESC, " + groups);
+        + " DESC, " + String.join(" NULLS FIRST, ", columns) + " NULLS FIRST");
     List<UsageRow> rows = new ArrayList<>();
     try (PreparedStatement statement = connection.prepareStatement(sql)) {
       bind(statement, where.parameters);
@@ -185,7 +205,7 @@ public final class CallQueries {
 
   private List<CallRecord> select(String sql, List<Object> parameters) throws SQLException {
     List<CallRecord> calls = new ArrayList<>();
-    try (Connection connection = connectExisting(); PreparedStatement statement = connection.prepareStatement(sql)) {
+    try (Connection connection = connections.open(); PreparedStatement statement = connection.prepareStatement(sql)) {
       bind(statement, parameters);
       try (ResultSet row = statement.executeQuery()) {
         while (row.next()) {
@@ -194,15 +214,6 @@ public final class CallQueries {
       }
     }
     return calls;
-  }
-
-  /** A connection to the call log, which must exist: opening a missing file would create an empty one. */
-  private Connection connectExisting() throws SQLException {
-    if (!Files.exists(file)) {
-      throw new NoSuchElementException("there is no call log at " + file + " yet: it is created when the router "
-          + "starts with the call log on");
-    }
-    return connect(file);
   }
 
   private static void bind(PreparedStatement statement, List<Object> parameters) throws SQLException {

@@ -13,7 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
-import java.util.Collections;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +21,9 @@ import java.util.Map;
 import java.util.function.LongConsumer;
 
 /**
- * The `calls` and `call_tags` tables of the call log: the schema, and a {@link CallRecord} to a row and back.
+ * The `calls` and `call_tags` tables of the call log: the schema, and a {@link CallRecord} to a row and back, the one
+ * mapping of both stores. The schema here is SQLite's; PostgreSQL's, the same columns, is in the migrations under
+ * {@code db/postgres/} ({@link PostgresMigrations}).
  *
  * <p>What a query filters or sums on has a column of its own: status, provider, model, tokens, cost, latency, cassette
  * outcome, trace, session, user, caller key (enums by their short lowercase name: `stream`, `stop`, `hit`; the start as epoch
@@ -87,13 +89,11 @@ final class CallTable {
       "CREATE INDEX IF NOT EXISTS call_tags_by_tag ON call_tags (tag)",
       "CREATE INDEX IF NOT EXISTS call_tags_by_call ON call_tags (call_id)");
 
-  static final String INSERT_TAG = "INSERT INTO call_tags (tag, call_id) VALUES (?, ?)";
-
-  /** The tags of the oldest calls started before a time (epoch ms), at most so many calls: run before DELETE_CALLS. */
+  /** SQLite's: the tags of the oldest calls started before a time (epoch ms), at most so many: before DELETE_CALLS. */
   static final String DELETE_TAGS = "DELETE FROM call_tags WHERE call_id IN"
       + " (SELECT id FROM calls WHERE start_ms < ?1 ORDER BY start_ms, rowid LIMIT ?2)";
 
-  /** The oldest calls started before a time (epoch ms), at most so many: the same calls as DELETE_TAGS. */
+  /** SQLite's: the oldest calls started before a time (epoch ms), at most so many: the same calls as DELETE_TAGS. */
   static final String DELETE_CALLS = "DELETE FROM calls WHERE rowid IN"
       + " (SELECT rowid FROM calls WHERE start_ms < ?1 ORDER BY start_ms, rowid LIMIT ?2)";
 
@@ -106,11 +106,84 @@ final class CallTable {
   private CallTable() {
   }
 
+  /** How a statement marks its parameters: JDBC's {@code ?}, or PostgreSQL's {@code $1, $2...} (the reactive client). */
+  enum Parameters {
+    JDBC, NUMBERED;
+
+    /** The rows' parameters, {@code columns} to a row, in parentheses. */
+    String rows(int rows, int columns) {
+      List<String> all = new ArrayList<>();
+      for (int row = 0; row < rows; row++) {
+        List<String> parameters = new ArrayList<>();
+        for (int column = 1; column <= columns; column++) {
+          parameters.add(this == JDBC ? "?" : "$" + (row * columns + column));
+        }
+        all.add("(" + String.join(", ", parameters) + ")");
+      }
+      return String.join(", ", all);
+    }
+  }
+
   /** An INSERT of {@code rows} calls in one statement: one statement per row costs more than its binds. */
-  static String insertCalls(int rows) {
-    String row = "(" + String.join(", ", Collections.nCopies(COLUMNS.size(), "?")) + ")";
-    return "INSERT INTO calls (" + String.join(", ", COLUMNS) + ") VALUES "
-        + String.join(", ", Collections.nCopies(rows, row));
+  static String insertCalls(int rows, Parameters parameters) {
+    return "INSERT INTO calls (" + String.join(", ", COLUMNS) + ") VALUES " + parameters.rows(rows, COLUMNS.size());
+  }
+
+  /** The INSERT of one tag of a call: the tag, then the call's id. */
+  static String insertTag(Parameters parameters) {
+    return "INSERT INTO call_tags (tag, call_id) VALUES " + parameters.rows(1, 2);
+  }
+
+  /** How many values {@link #bind} sets for one row. */
+  static int columnCount() {
+    return COLUMNS.size();
+  }
+
+  /**
+   * Where {@link #bind} puts a row's values, by parameter number from 1 as JDBC does: the parameters of a JDBC
+   * statement (SQLite), or a tuple of the reactive PostgreSQL client. One mapping serves both stores.
+   */
+  interface RowParameters {
+    void setString(int index, String value) throws SQLException;
+
+    void setLong(int index, long value) throws SQLException;
+
+    void setDouble(int index, double value) throws SQLException;
+
+    /** @param sqlType a {@link Types} constant, which JDBC wants and a tuple does without */
+    void setNull(int index, int sqlType) throws SQLException;
+
+    void setBytes(int index, byte[] value) throws SQLException;
+  }
+
+  /** The parameters of a JDBC statement, as {@link RowParameters}. */
+  static RowParameters parametersOf(PreparedStatement statement) {
+    return new RowParameters() {
+      @Override
+      public void setString(int index, String value) throws SQLException {
+        statement.setString(index, value);
+      }
+
+      @Override
+      public void setLong(int index, long value) throws SQLException {
+        statement.setLong(index, value);
+      }
+
+      @Override
+      public void setDouble(int index, double value) throws SQLException {
+        statement.setDouble(index, value);
+      }
+
+      @Override
+      public void setNull(int index, int sqlType) throws SQLException {
+        statement.setNull(index, sqlType);
+      }
+
+      @Override
+      public void setBytes(int index, byte[] value) throws SQLException {
+        statement.setBytes(index, value);
+      }
+    };
   }
 
   /**
@@ -119,7 +192,7 @@ final class CallTable {
    *
    * @return the parameter after the row
    */
-  static int bind(PreparedStatement insert, int first, CallRecord r, Redactor redactor) throws SQLException {
+  static int bind(RowParameters insert, int first, CallRecord r, Redactor redactor) throws SQLException {
     int i = first;
     insert.setString(i++, r.getId());
     insert.setLong(i++, Timestamps.toMillis(r.getStartTime()));
@@ -237,7 +310,7 @@ final class CallTable {
     return names;
   }
 
-  private static void setLong(PreparedStatement insert, int index, boolean present, long value) throws SQLException {
+  private static void setLong(RowParameters insert, int index, boolean present, long value) throws SQLException {
     if (present) {
       insert.setLong(index, value);
     } else {

@@ -4,6 +4,7 @@ import dev.llmrouter.api.v1.CallRecord;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.server.config.ObservabilityConfig;
+import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Function;
@@ -21,14 +22,20 @@ public final class Observability implements AutoCloseable {
   private final int maxBodyBytes;
   private final Function<String, String> providerTypes;
 
-  /** @param providerTypes the provider type of a provider name, in the config of the moment; empty when none */
-  public Observability(ObservabilityConfig config, CallMetrics metrics, Redactor redactor,
+  /**
+   * Opens the call log, when it is on: the SQLite file, or the PostgreSQL database of `call_log.postgres_url`. Blocks
+   * (the file, or the database's migrations): call it off the event loop.
+   *
+   * @param providerTypes the provider type of a provider name, in the config of the moment; empty when none
+   * @throws IllegalStateException saying in one line why the call log cannot be opened
+   */
+  public Observability(Vertx vertx, ObservabilityConfig config, CallMetrics metrics, Redactor redactor,
       Function<String, String> providerTypes) {
     this.metrics = metrics;
-    this.callLog = config.callLog()
-        ? Optional.of(CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(), config.callLogRetention(),
-            redactor))
-        : Optional.empty();
+    this.callLog = !config.callLog() ? Optional.empty() : Optional.of(config.callLogPostgres()
+        .map(url -> CallLog.open(vertx, url, config.callLogQueueSize(), config.callLogRetention(), redactor))
+        .orElseGet(() -> CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(),
+            config.callLogRetention(), redactor)));
     this.bodies = config.callLogBodies();
     this.maxBodyBytes = config.callLogMaxBodyBytes();
     this.providerTypes = providerTypes;
@@ -53,7 +60,7 @@ public final class Observability implements AutoCloseable {
 
   /** The call log's queries, when the call log is on. */
   public Optional<CallQueries> queries() {
-    return callLog.map(log -> new CallQueries(log.file()));
+    return callLog.map(CallLog::queries);
   }
 
   boolean logsBodies() {

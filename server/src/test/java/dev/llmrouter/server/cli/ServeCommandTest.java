@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +75,28 @@ class ServeCommandTest {
         new PrintStream(err, true, StandardCharsets.UTF_8)));
     assertEquals("llm-router: tls.cert_file " + notPem + ": not PEM certificates (Missing -----BEGIN CERTIFICATE----- "
         + "delimiter)\n", err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aCallLogDatabaseThatCannotBeReachedStopsTheRouterWithOneLineWithoutThePassword(@TempDir Path dir)
+      throws IOException {
+    int closedPort;
+    try (ServerSocket free = new ServerSocket(0)) {
+      closedPort = free.getLocalPort();
+    }
+    Path config = Files.writeString(dir.resolve("router.yaml"), """
+        listen: 127.0.0.1:0
+        data_dir: "%s"
+        call_log: { postgres_url: "postgresql://router:pg-secret-0123@127.0.0.1:%d/calls" }
+        """.formatted(dir, closedPort));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(OptionalInt.of(1), ServeCommand.run(List.of("--config", config.toString()), nowhere(),
+        new PrintStream(err, true, StandardCharsets.UTF_8)));
+    String printed = err.toString(StandardCharsets.UTF_8);
+    assertTrue(printed.startsWith("llm-router: cannot open the call log in PostgreSQL at postgresql://router@127.0.0.1:"
+        + closedPort + "/calls: Connection to 127.0.0.1:" + closedPort + " refused"), printed);
+    assertEquals(1, printed.lines().count(), printed);
+    assertFalse(printed.contains("pg-secret-0123"), printed);
   }
 
   @Test

@@ -202,7 +202,7 @@ class ConfigLoaderTest {
           my-model: { input: 1.5, output: 3, cached_input: 0.5 }
         """).observability();
     assertEquals(new ObservabilityConfig("/var/lib/llm-router", false, false, 100, Optional.of(Duration.ofDays(30)),
-        4096, set.prices()), set);
+        4096, set.prices(), Optional.empty()), set);
     assertEquals(Optional.of(Duration.ofHours(12)),
         parse("call_log: { retention: 12h }\n").observability().callLogRetention());
     assertEquals(new ObservabilityConfig.ModelPrice(1.5, 3, OptionalDouble.of(0.5)), set.prices().get("my-model"));
@@ -224,6 +224,39 @@ class ConfigLoaderTest {
     assertTrue(message.contains("prices.my-model.output (line 3)"), message);
     assertTrue(message.contains("prices.my-model.cache (line 3): unknown field"), message);
     assertTrue(message.contains("prices.other (line 4): must be a mapping"), message);
+  }
+
+  @Test
+  void aPostgresUrlIsReadWithItsPasswordWhichNoMessageShows() {
+    PostgresUrl url = parse("call_log: { postgres_url: \"postgresql://router:${PG_SECRET}@db.internal:6432/calls"
+        + "?sslmode=require\" }\n", Map.of("PG_SECRET", "s3cr%40t")).observability().callLogPostgres().orElseThrow();
+    assertEquals(new PostgresUrl("db.internal", 6432, "calls", "router", Optional.of("s3cr@t"), "require"), url);
+    assertEquals("postgresql://router@db.internal:6432/calls?sslmode=require", url.toString());
+    assertFalse(parse("call_log: { postgres_url: \"postgresql://router:s3cret@db/calls\" }\n", Map.of())
+        .toString().contains("s3cret"), "the config as text holds no password");
+
+    PostgresUrl fromEnvironment = parse("call_log: { postgres_url: \"postgres://router@[::1]/calls\" }\n",
+        Map.of("PGPASSWORD", "from-env")).observability().callLogPostgres().orElseThrow();
+    assertEquals(Optional.of("from-env"), fromEnvironment.password(), "libpq's PGPASSWORD, when the URL has none");
+    assertEquals("postgresql://router@[::1]:5432/calls", fromEnvironment.withoutPassword());
+    assertEquals(Optional.empty(), parse("listen: 127.0.0.1:50051\n").observability().callLogPostgres(),
+        "SQLite unless set");
+
+    for (Map.Entry<String, String> wrong : Map.of(
+        "mysql://router:s3cret@db/calls", "must start with postgresql://",
+        "postgresql://db.internal/calls", "must name the user, the host and the database",
+        "postgresql://router:s3cret@db.internal", "must name the user, the host and the database",
+        "postgresql://router:s3cret@db/calls?password=s3cret", "takes one parameter, sslmode",
+        "postgresql://router:s3cret@db/calls?sslmode=verify-full", "takes one parameter, sslmode",
+        "postgresql://router:s3 cret@db/calls", "is not a URL like postgresql://user@host:5432/database").entrySet()) {
+      String message = error("call_log: { postgres_url: \"" + wrong.getKey() + "\" }\n");
+      assertTrue(message.contains("call_log.postgres_url (line 1): " + wrong.getValue()), message);
+      assertFalse(message.contains("s3cret") || message.contains("s3 cret"), message);
+    }
+  }
+
+  private static RouterConfig parse(String yaml, Map<String, String> environment) {
+    return ConfigLoader.parse(yaml, environment::get);
   }
 
   @Test

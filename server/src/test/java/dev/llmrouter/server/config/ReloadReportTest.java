@@ -18,7 +18,7 @@ class ReloadReportTest {
   private static final String CHANGED = """
       listen: 127.0.0.1:50052
       data_dir: elsewhere
-      call_log: { retention: 30d }
+      call_log: { retention: 30d, postgres_url: "postgresql://router@db.internal:5432/llm_router" }
       shared_state: { redis_url: "redis://127.0.0.1:6379" }
       admin: { metrics_public: true }
       auth: { required: false }
@@ -44,11 +44,12 @@ class ReloadReportTest {
     assertTrue(report.applied());
     assertEquals(List.of("providers", "models", "prices", "retry / circuit_breaker", "drain_timeout"),
         report.changed());
-    assertEquals(List.of("listen", "converse.idle_timeout", "data_dir", "call_log.retention", "admin.metrics_public",
-        "shared_state.redis_url"), report.needRestart());
+    assertEquals(List.of("listen", "converse.idle_timeout", "data_dir", "call_log.retention", "call_log.postgres_url",
+        "admin.metrics_public", "shared_state.redis_url"), report.needRestart());
     assertEquals("config reloaded: providers, models, prices, retry / circuit_breaker, drain_timeout changed for new "
-        + "calls; listen, converse.idle_timeout, data_dir, call_log.retention, admin.metrics_public, "
-        + "shared_state.redis_url changed in the file but need a restart (kept as they run)", report.summary());
+        + "calls; listen, converse.idle_timeout, data_dir, call_log.retention, call_log.postgres_url, "
+        + "admin.metrics_public, shared_state.redis_url changed in the file but need a restart (kept as they run)",
+        report.summary());
   }
 
   @Test
@@ -56,7 +57,7 @@ class ReloadReportTest {
     ReloadReport again = ReloadReport.between(parse(STARTED), parse(CHANGED), parse(CHANGED));
 
     assertEquals(List.of(), again.changed(), "the last reload applied them");
-    assertEquals(6, again.needRestart().size(), again.needRestart().toString());
+    assertEquals(7, again.needRestart().size(), again.needRestart().toString());
     assertEquals(List.of(), ReloadReport.between(parse(STARTED), parse(STARTED), parse(STARTED)).needRestart());
   }
 

@@ -37,7 +37,7 @@ class CallLogMigrationTest {
 
   @Test
   void anOlderCallLogGainsTheKeyColumnsAndKeepsItsCalls() throws Exception {
-    try (Connection old = CallQueries.connect(dataDir.resolve(CallLog.FILE_NAME));
+    try (Connection old = SqliteCallStore.connect(dataDir.resolve(CallLog.FILE_NAME));
         Statement statement = old.createStatement()) {
       statement.execute(SCHEMA_1);
       statement.execute("CREATE TABLE call_tags (tag TEXT NOT NULL, call_id TEXT NOT NULL)");
@@ -53,7 +53,7 @@ class CallLogMigrationTest {
     Await.until(Duration.ofSeconds(10), () -> log.queued() == 0);
     log.close();
 
-    CallQueries queries = new CallQueries(log.file());
+    CallQueries queries = log.queries();
     List<CallRecord> calls = queries.list(CallFilter.getDefaultInstance(), 10, "").getCallsList();
     assertEquals(List.of("00000000000000b2", "00000000000000a1"), calls.stream().map(CallRecord::getId).toList());
     assertEquals("", calls.get(1).getKeyId(), "an older call was made without a key");
@@ -61,7 +61,7 @@ class CallLogMigrationTest {
     GetUsageResponse usage = queries.usage(CallFilter.getDefaultInstance(), List.of(UsageGrouping.USAGE_GROUPING_KEY));
     assertEquals(Set.of("key_0123456789ab", ""), usage.getRowsList().stream().map(row -> row.getKeyId())
         .collect(Collectors.toSet()));
-    try (Connection upgraded = CallQueries.connect(log.file()); Statement statement = upgraded.createStatement();
+    try (Connection upgraded = SqliteCallStore.connect(dataDir.resolve(CallLog.FILE_NAME)); Statement statement = upgraded.createStatement();
         ResultSet version = statement.executeQuery("PRAGMA user_version")) {
       assertEquals(CallTable.SCHEMA_VERSION, version.getInt(1));
     }

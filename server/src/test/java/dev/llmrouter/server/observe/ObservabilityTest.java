@@ -41,7 +41,9 @@ import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.PostgresServer;
 import dev.llmrouter.server.testing.RunningRouter;
+import dev.llmrouter.server.testing.TestCallLog;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -51,7 +53,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,7 +67,6 @@ import java.sql.Connection;
 import java.nio.file.attribute.PosixFilePermissions;
 import com.google.protobuf.ByteString;
 import dev.llmrouter.api.v1.Image;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -72,15 +75,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The call log, usage and cost, and the metrics, end to end: the real router (on a Vert.x instrumented with
  * vertx-micrometer-metrics) in front of a local OpenAI-compatible upstream, called with grpc-java; the log read back
- * through `ObservabilityService`, the `calls` command and the SQLite file itself; the metrics scraped over HTTP.
+ * through `ObservabilityService`, the `calls` command and its tables themselves; the metrics scraped over HTTP. The
+ * tests of what the log holds run on both stores: the SQLite file, and a real PostgreSQL (skipped when absent).
  */
 class ObservabilityTest {
 
@@ -91,6 +99,8 @@ class ObservabilityTest {
 
   @TempDir
   Path cassettes;
+  /** Started by the first test on PostgreSQL, for the class; each test has a database of its own. */
+  private static PostgresServer postgres;
   private PrometheusMeterRegistry registry;
   private Vertx vertx;
   private MockUpstream upstream;
@@ -110,6 +120,26 @@ class ObservabilityTest {
     }
     upstream.close();
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stopPostgres() {
+    if (postgres != null) {
+      postgres.close();
+      postgres = null;
+    }
+  }
+
+  /** A new call log in {@code store}: the SQLite file of a new data folder, or a new PostgreSQL database. */
+  private TestCallLog callLog(TestCallLog.Store store) {
+    if (store == TestCallLog.Store.SQLITE) {
+      return TestCallLog.sqlite(cassettes.resolve("data-" + routers.size()));
+    }
+    Assumptions.assumeTrue(PostgresServer.installed(), PostgresServer.NOT_INSTALLED);
+    if (postgres == null) {
+      postgres = PostgresServer.start();
+    }
+    return TestCallLog.postgres(postgres);
   }
 
   private RunningRouter router(String mode, String extraYaml) {
@@ -215,9 +245,11 @@ class ObservabilityTest {
 
   // ---- the tests
 
-  @Test
-  void aConverseTurnWithAToolRoundTripIsLoggedAsLinkedCallsOfOneTrace() throws Exception {
-    RunningRouter router = router("off", "");
+  @ParameterizedTest
+  @EnumSource(TestCallLog.Store.class)
+  void aConverseTurnWithAToolRoundTripIsLoggedAsLinkedCallsOfOneTrace(TestCallLog.Store store) throws Exception {
+    TestCallLog log = callLog(store);
+    RunningRouter router = router("off", log.yaml(""));
     upstream.answer(r -> {
       if (upstream.lastRequest().body().contains("\"role\":\"tool\"")) {
         answerText(r, upstream.lastRequest().body(), "It is 18C in Paris.", 80, 0, 12);
@@ -275,14 +307,13 @@ class ObservabilityTest {
     assertEquals(200e-6, asked.getUsage().getCostUsd(), 1e-12);
     assertEquals(280e-6, answered.getUsage().getCostUsd(), 1e-12);
 
-    // The same trace from the command line, and the file itself is plain SQLite.
-    String printed = runCalls(0, "trace", TRACE, "--data-dir", router.dataDir().toString());
+    // The same trace from the command line, and the table itself is plain SQL.
+    String printed = runCalls(0, log, "trace", TRACE);
     List<String> lines = printed.lines().toList();
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("  2") && l.contains(asked.getId())), printed);
     assertTrue(lines.stream().anyMatch(l -> l.startsWith("    2") && l.contains(answered.getId())),
         "the second call is printed under the first:\n" + printed);
-    try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + router.dataDir().resolve("calls.db"));
-        Statement query = db.createStatement()) {
+    try (Connection db = log.connect(); Statement query = db.createStatement()) {
       var row = query.executeQuery("SELECT call_type, status, finish_reason, cost_usd FROM calls WHERE id = '"
           + answered.getId() + "'");
       assertTrue(row.next());
@@ -293,9 +324,11 @@ class ObservabilityTest {
     }
   }
 
-  @Test
-  void chatCallsLinkByHeaderAndAreFoundByEveryFilterPageByPage() throws Exception {
-    RunningRouter router = router("off", "");
+  @ParameterizedTest
+  @EnumSource(TestCallLog.Store.class)
+  void chatCallsLinkByHeaderAndAreFoundByEveryFilterPageByPage(TestCallLog.Store store) throws Exception {
+    TestCallLog log = callLog(store);
+    RunningRouter router = router("off", log.yaml(""));
     upstream.answer(r -> {
       if (upstream.lastRequest().body().contains("please fail")) {
         r.response().setStatusCode(400).putHeader("content-type", "application/json")
@@ -377,14 +410,16 @@ class ObservabilityTest {
     assertEquals(Status.Code.INVALID_ARGUMENT, badHeader.getStatus().getCode());
     assertTrue(badHeader.getStatus().getDescription().contains("x-trace-id"), badHeader.getMessage());
 
-    String listed = runCalls(0, "list", "--user", "alice", "--data-dir", router.dataDir().toString());
+    String listed = runCalls(0, log, "list", "--user", "alice");
     assertTrue(listed.contains(one.getId()) && listed.contains(two.getId()) && !listed.contains(three.getId()),
         listed);
   }
 
-  @Test
-  void costIsTokensTimesThePricesOnEveryResponseAndInTheUsageTotals() throws Exception {
-    RunningRouter router = router("auto", "");
+  @ParameterizedTest
+  @EnumSource(TestCallLog.Store.class)
+  void costIsTokensTimesThePricesOnEveryResponseAndInTheUsageTotals(TestCallLog.Store store) throws Exception {
+    TestCallLog log = callLog(store);
+    RunningRouter router = router("auto", log.yaml(""));
     upstreamAnswers(1000, 400, 200);
     // 600 uncached input x $2 + 400 cached x $0.50 + 200 output x $10, per million tokens.
     double cost = (600 * 2.0 + 400 * 0.5 + 200 * 10.0) / 1_000_000;
@@ -423,7 +458,7 @@ class ObservabilityTest {
     assertEquals(3, top.getTotals().getCalls());
     assertEquals("gpt-other", totals.getRows(1).getUpstreamModel());
 
-    String printed = runCalls(0, "usage", "--by", "upstream_model", "--data-dir", router.dataDir().toString());
+    String printed = runCalls(0, log, "usage", "--by", "upstream_model");
     assertTrue(printed.contains("gpt-test-2025-01-01") && printed.contains(String.format("%.6f", 3 * cost)),
         printed);
   }
@@ -557,22 +592,21 @@ class ObservabilityTest {
     assertEquals("small", logged.get(0).getMessages(0).getParts(0).getText());
   }
 
-  @Test
-  void whenTheWriterFallsBehindCallsStillSucceedAndTheDropsAreCounted() throws Exception {
-    RunningRouter router = router("off", "call_log: { queue_size: 1 }");
+  @ParameterizedTest
+  @EnumSource(TestCallLog.Store.class)
+  void whenTheWriterFallsBehindCallsStillSucceedAndTheDropsAreCounted(TestCallLog.Store store) throws Exception {
+    TestCallLog log = callLog(store);
+    RunningRouter router = router("off", log.yaml("queue_size: 1"));
     upstreamAnswers(10, 0, 5);
     router.chat().chat(ask("openai/gpt-test", "warm up"));
     awaitCalls(router, CallFilter.getDefaultInstance(), 1);
     int calls = 20;
-    try (Connection lock = DriverManager.getConnection("jdbc:sqlite:" + router.dataDir().resolve("calls.db"));
-        Statement statement = lock.createStatement()) {
-      // Holding the write lock stalls the writer: the queue (one record) fills and the rest are dropped.
-      statement.execute("BEGIN EXCLUSIVE");
+    // Holding the write lock stalls the writer: the queue (one record) fills and the rest are dropped.
+    try (AutoCloseable lock = log.holdWrites()) {
       for (int i = 0; i < calls; i++) {
         assertEquals("Hello.", router.chat().chat(ask("openai/gpt-test", "call " + i)).getMessage().getParts(0)
             .getText());
       }
-      statement.execute("COMMIT");
     }
     long[] droppedAndWritten = Await.poll(Duration.ofSeconds(10), () -> new long[] {
         (long) registry.get("llmrouter.call.log.dropped").functionCounter().count(),
@@ -587,9 +621,11 @@ class ObservabilityTest {
     assertTrue(scrape(router).contains("llmrouter_call_log_dropped_total " + dropped + ".0\n"));
   }
 
-  @Test
-  void callsOlderThanTheRetentionAreRemovedWithTheirTags() throws Exception {
-    String yaml = "data_dir: \"" + cassettes.resolve("data") + "\"\ncall_log: { retention: 30d }";
+  @ParameterizedTest
+  @EnumSource(TestCallLog.Store.class)
+  void callsOlderThanTheRetentionAreRemovedWithTheirTags(TestCallLog.Store store) throws Exception {
+    TestCallLog log = callLog(store);
+    String yaml = log.yaml("retention: 30d");
     RunningRouter first = router("off", yaml);
     upstreamAnswers(10, 0, 5);
     String oldId = header(chat(first, ask("openai/gpt-test", "old"), "x-tags", "old"), "x-call-id");
@@ -597,9 +633,7 @@ class ObservabilityTest {
     awaitCalls(first, CallFilter.getDefaultInstance(), 2);
     routers.remove(first);
     first.close();
-    Path file = first.dataDir().resolve("calls.db");
-    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
-        Statement statement = connection.createStatement()) {
+    try (Connection connection = log.connect(); Statement statement = connection.createStatement()) {
       // As if the router had logged it 31 days ago.
       assertEquals(1, statement.executeUpdate("UPDATE calls SET start_ms = start_ms - "
           + Duration.ofDays(31).toMillis() + " WHERE id = '" + oldId + "'"));
@@ -612,24 +646,48 @@ class ObservabilityTest {
     assertEquals(List.of(newId), ids(left));
     assertEquals(0, calls(second).listCalls(ListCallsRequest.newBuilder()
         .setFilter(CallFilter.newBuilder().setTag("old")).build()).getCallsCount());
-    try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
-        Statement statement = connection.createStatement();
-        ResultSet tags = statement.executeQuery("SELECT group_concat(tag) FROM call_tags")) {
-      assertEquals("new", tags.getString(1), "the old call's tags went with it");
+    try (Connection connection = log.connect(); Statement statement = connection.createStatement();
+        ResultSet tags = statement.executeQuery("SELECT tag FROM call_tags")) {
+      List<String> tagsLeft = new ArrayList<>();
+      while (tags.next()) {
+        tagsLeft.add(tags.getString(1));
+      }
+      assertEquals(List.of("new"), tagsLeft, "the old call's tags went with it");
     }
   }
 
   @Test
-  void theCallsCommandExplainsWhatIsWrong() {
+  void theCallsCommandExplainsWhatIsWrong() throws IOException {
     assertTrue(runCalls(1, "list", "--data-dir", cassettes.resolve("nowhere").toString())
         .contains("there is no call log at"));
     assertTrue(runCalls(2, "list", "--since", "yesterday").contains("--since must be"));
     assertTrue(runCalls(2, "usage", "--by", "colour").contains("--by takes"));
     assertTrue(runCalls(2, "list", "--bogus").contains("unknown flag '--bogus'"));
     assertTrue(runCalls(0, "--help").contains("usage: java -jar server/target/llm-router.jar calls"));
+
+    String notPostgres = runCalls(2, "list", "--postgres-url", "mysql://router:s3cret@db/calls");
+    assertTrue(notPostgres.contains("--postgres-url must start with postgresql://"), notPostgres);
+    assertTrue(runCalls(2, "list", "--postgres-url", "postgresql://router@db/calls", "--data-dir", "data")
+        .contains("give one of --data-dir, --postgres-url and --config"));
+    int closedPort;
+    try (ServerSocket free = new ServerSocket(0)) {
+      closedPort = free.getLocalPort();
+    }
+    String unreachable = runCalls(1, "list", "--postgres-url", "postgresql://router:s3cret@127.0.0.1:" + closedPort
+        + "/calls");
+    assertTrue(unreachable.contains("cannot read the call log postgresql://router@127.0.0.1:" + closedPort
+        + "/calls: Connection to 127.0.0.1:" + closedPort + " refused"), unreachable);
+    assertFalse(notPostgres.contains("s3cret") || unreachable.contains("s3cret"), notPostgres + unreachable);
   }
 
   // ---- helpers
+
+  /** Runs `calls ARGS...` on a call log (with the flags that name it), as below. */
+  private static String runCalls(int exitCode, TestCallLog log, String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(log.commandFlags());
+    return runCalls(exitCode, all.toArray(String[]::new));
+  }
 
   /** Runs `calls ARGS...`, checks its exit code, and returns what it printed (stdout and stderr). */
   private static String runCalls(int exitCode, String... args) {

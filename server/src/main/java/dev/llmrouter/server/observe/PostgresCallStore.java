@@ -1,0 +1,238 @@
+package dev.llmrouter.server.observe;
+
+import dev.llmrouter.api.v1.CallRecord;
+import dev.llmrouter.cassettes.Redactor;
+import dev.llmrouter.server.config.PostgresUrl;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.Tuple;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The call log in a PostgreSQL database that every replica of a fleet writes to and reads from
+ * (`call_log.postgres_url`). Written with Vert.x's reactive client: each turn of the writer is one pipelined batch of
+ * inserts, calls then tags, in a transaction that its commit ends; the writer's thread waits for the answers, never
+ * an event loop. Its schema is migrated by {@link PostgresMigrations} on open; the queries read it over JDBC.
+ */
+final class PostgresCallStore implements CallStore {
+
+  private static final String INSERT_CALL = CallTable.insertCalls(1, CallTable.Parameters.NUMBERED);
+  private static final String INSERT_TAG = CallTable.insertTag(CallTable.Parameters.NUMBERED);
+  /**
+   * The oldest calls before a time, at most so many, with their tags, in one statement; how many calls went. By row
+   * address (ctid), since nothing indexes a call's id.
+   */
+  private static final String PRUNE = """
+      WITH old AS (
+        DELETE FROM calls WHERE ctid = ANY(ARRAY(
+          SELECT ctid FROM calls WHERE start_ms < $1 ORDER BY start_ms LIMIT $2))
+        RETURNING id),
+      tags AS (DELETE FROM call_tags WHERE call_id IN (SELECT id FROM old))
+      SELECT count(*) FROM old""";
+  /** The longest the writer waits for PostgreSQL to answer; then the records of the turn are dropped and counted. */
+  private static final long ANSWER_SECONDS = 30;
+
+  private final PostgresUrl url;
+  private final Redactor redactor;
+  private final Pool pool;
+  private SqlConnection connection; // holding the open transaction; null when none is open
+  private Transaction transaction;
+
+  private PostgresCallStore(PostgresUrl url, Redactor redactor, Pool pool) {
+    this.url = url;
+    this.redactor = redactor;
+    this.pool = pool;
+  }
+
+  /**
+   * Migrates the schema, then checks that the reactive client connects. Blocks: call it off the event loop.
+   *
+   * @throws IllegalStateException in one line naming the URL without its password, when either fails
+   */
+  static PostgresCallStore open(Vertx vertx, PostgresUrl url, Redactor redactor) {
+    Pool pool = null;
+    try {
+      PostgresMigrations.migrate(PostgresClients.jdbc(url), url);
+      pool = PostgresClients.pool(vertx, url);
+      await(pool.query("SELECT 1").execute());
+      return new PostgresCallStore(url, redactor, pool);
+    } catch (RuntimeException | SQLException e) {
+      if (pool != null) {
+        pool.close();
+      }
+      throw new IllegalStateException("cannot open the call log in PostgreSQL at " + url + ": " + why(e), e);
+    }
+  }
+
+  /**
+   * Why a connection failed, in one line: the driver's own words (refused, wrong password, no such database), with
+   * the underlying cause when it says more (an unknown host).
+   */
+  private static String why(Throwable failure) {
+    Throwable driver = failure;
+    Throwable root = failure;
+    for (Throwable cause = failure; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+      if (cause instanceof SQLException || cause instanceof PgException) {
+        driver = cause;
+      }
+      root = cause;
+    }
+    String why = firstLine(driver);
+    return root == driver || why.contains(firstLine(root)) ? why
+        : why + " (" + root.getClass().getSimpleName() + ": " + firstLine(root) + ")";
+  }
+
+  private static String firstLine(Throwable failure) {
+    return failure.getMessage() == null ? failure.getClass().getSimpleName()
+        : failure.getMessage().lines().findFirst().orElse("").strip();
+  }
+
+  @Override
+  public int rowsPerStatement() {
+    return 1; // a batch of any size is one round trip
+  }
+
+  @Override
+  public void insert(List<CallRecord> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    List<Tuple> calls = new ArrayList<>(rows.size());
+    List<Tuple> tags = new ArrayList<>();
+    for (CallRecord record : rows) {
+      TupleParameters row = new TupleParameters(CallTable.columnCount());
+      CallTable.bind(row, 1, record, redactor);
+      calls.add(row.tuple());
+      for (String tag : record.getTagsList()) {
+        tags.add(Tuple.of(tag, record.getId()));
+      }
+    }
+    if (connection == null) {
+      connection = await(pool.getConnection());
+      transaction = await(connection.begin());
+    }
+    // Sent together: the connection pipelines them, and the transaction keeps them in order.
+    Future<?> callsInserted = connection.preparedQuery(INSERT_CALL).executeBatch(calls);
+    Future<?> tagsInserted = tags.isEmpty() ? Future.succeededFuture()
+        : connection.preparedQuery(INSERT_TAG).executeBatch(tags);
+    await(Future.all(callsInserted, tagsInserted));
+  }
+
+  @Override
+  public void commit() throws SQLException {
+    try {
+      await(transaction.commit());
+    } finally {
+      release();
+    }
+  }
+
+  @Override
+  public void rollBack() {
+    try {
+      if (transaction != null) {
+        await(transaction.rollback());
+      }
+    } catch (SQLException ignored) {
+      // a failed statement has ended the transaction already, or the connection is gone: nothing is left open
+    } finally {
+      release();
+    }
+  }
+
+  /** Hands the connection back to the pool, which drops it when it is broken. */
+  private void release() {
+    if (connection != null) {
+      connection.close();
+    }
+    connection = null;
+    transaction = null;
+  }
+
+  @Override
+  public int prune(long beforeMillis, int limit) throws SQLException {
+    return await(pool.preparedQuery(PRUNE).execute(Tuple.of(beforeMillis, (long) limit))).iterator().next()
+        .getLong(0).intValue();
+  }
+
+  @Override
+  public CallQueries queries() {
+    return CallQueries.postgres(url);
+  }
+
+  @Override
+  public void close() throws SQLException {
+    rollBack();
+    await(pool.close());
+  }
+
+  @Override
+  public String toString() {
+    return url.toString();
+  }
+
+  /**
+   * Waits for the reactive client's answer, on the writer's thread (or the worker opening the store: never an event
+   * loop); its failure as an SQLException.
+   */
+  private static <T> T await(Future<T> answer) throws SQLException {
+    try {
+      return answer.toCompletionStage().toCompletableFuture().get(ANSWER_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new SQLException("PostgreSQL did not answer within " + ANSWER_SECONDS + " seconds", e);
+    } catch (ExecutionException e) {
+      throw new SQLException(e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SQLException("interrupted while waiting for PostgreSQL", e);
+    }
+  }
+
+  /** A row's values in a tuple of the reactive client, as {@link CallTable#bind} sets them. */
+  private static final class TupleParameters implements CallTable.RowParameters {
+    private final Object[] values;
+
+    TupleParameters(int columns) {
+      values = new Object[columns];
+    }
+
+    @Override
+    public void setString(int index, String value) {
+      values[index - 1] = value;
+    }
+
+    @Override
+    public void setLong(int index, long value) {
+      values[index - 1] = value;
+    }
+
+    @Override
+    public void setDouble(int index, double value) {
+      values[index - 1] = value;
+    }
+
+    @Override
+    public void setNull(int index, int sqlType) {
+      values[index - 1] = null;
+    }
+
+    @Override
+    public void setBytes(int index, byte[] value) {
+      values[index - 1] = Buffer.buffer(value);
+    }
+
+    Tuple tuple() {
+      return Tuple.wrap(values);
+    }
+  }
+}
