@@ -25,6 +25,7 @@
 #
 # Usage:   bench/fleet.sh
 # Knobs:   SECONDS_=40 CONNS=4 RATE=50 STREAM_CONNS=2 PACE_MS=200 DRAIN_TIMEOUT=10s JAR=server/target/llm-router.jar
+#          LOGS=DIR (keeps the routers', nginx's and PostgreSQL's logs there)
 # Needs:   the jar, Java 17, Node 18+ (the Node example's buf), h2load, nginx, redis-server, PostgreSQL, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,7 +72,12 @@ as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U llmrouter --auth=trust >"$PG_DIR/ini
 as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w \
   -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null
 stop_postgres() { as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"; }
-trap 'stop_postgres; cleanup' EXIT
+keep_logs() {
+  [ -n "${LOGS:-}" ] || return 0
+  mkdir -p "$LOGS" && cp "$WORK"/router-*.log "$PG_DIR/postgres.log" "$LOGS/" 2>/dev/null || true
+  for name in grpc http; do cp "$WORK/$name/error.log" "$LOGS/nginx-$name.log" 2>/dev/null || true; done
+}
+trap 'keep_logs; stop_postgres; cleanup' EXIT
 as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U llmrouter llmrouter
 echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on $REDIS_PORT;" \
   "PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') on $PG_PORT"
@@ -160,14 +166,16 @@ echo "check: through nginx, Chat is a replay hit ($CHAT_BYTES DATA bytes), Strea
 echo
 echo "== load through nginx for ${SECONDS_}s: Chat ($CONNS conns x $RATE req/s), paced StreamChat ($STREAM_CONNS conns" \
   "x 8 streams, ${PACE_MS}ms between events), HTTP chat completions ($CONNS conns x $RATE req/s)"
-h2load_grpc "$WORK/load-chat.txt" "$WORK/chat.bin" "$CHAT" -c "$CONNS" -t 1 --rps "$RATE" -D "$SECONDS_" &
+h2load_grpc "$WORK/load-chat.txt" "$WORK/chat.bin" "$CHAT" -c "$CONNS" -t 1 --rps "$RATE" -D "$SECONDS_" \
+  --log-file "$WORK/load-chat.log" &
 LOADS=$!
 CALL_HEADERS=(-H "x-cassette-pace: $PACE_MS")
-h2load_grpc "$WORK/load-stream.txt" "$WORK/chat.bin" "$STREAM_CHAT" -c "$STREAM_CONNS" -m 8 -t 1 -D "$SECONDS_" &
+h2load_grpc "$WORK/load-stream.txt" "$WORK/chat.bin" "$STREAM_CHAT" -c "$STREAM_CONNS" -m 8 -t 1 -D "$SECONDS_" \
+  --log-file "$WORK/load-stream.log" &
 LOADS="$LOADS $!"
 CALL_HEADERS=()
 h2load --h1 -H 'content-type: application/json' -d "$WORK/http.json" -c "$CONNS" -t 1 --rps "$RATE" -D "$SECONDS_" \
-  "http://127.0.0.1:$HTTP_PORT/v1/chat/completions" >"$WORK/load-http.txt" &
+  --log-file "$WORK/load-http.log" "http://127.0.0.1:$HTTP_PORT/v1/chat/completions" >"$WORK/load-http.txt" &
 LOADS="$LOADS $!"
 
 START=$(date +%s.%N)
@@ -201,6 +209,10 @@ printf '  %-44s %s\n' \
   "gRPC StreamChat (paced): answered / sent" "$(succeeded_of "$WORK/load-stream.txt") / $(total_of "$WORK/load-stream.txt")" \
   "HTTP chat completions: HTTP 200 / sent" "$(succeeded_of "$WORK/load-http.txt") / $(total_of "$WORK/load-http.txt")" \
   "replicas that did not exit 0 on SIGTERM" "$DRAIN_FAILURES"
+for load in chat stream http; do # h2load's log: start (us), HTTP status (-1: no response), duration (us)
+  statuses=$(awk '$2 < 200 || $2 > 299 { n[$2]++ } END { for (s in n) printf "%s x %d  ", s, n[s] }' "$WORK/load-$load.log")
+  [ -z "$statuses" ] || printf '  %-44s %s\n' "$load: HTTP statuses of the failed" "$statuses"
+done
 logged=$(java -jar "$WORK/llm-router.jar" calls usage --config "$WORK/replica-1.yaml" 2>&1 | tail -n 3)
 echo "  calls usage from replica 1's config (one PostgreSQL log for the fleet):"
 sed 's/^/    /' <<<"$logged"

@@ -34,10 +34,11 @@ final class PostgresClients {
    */
   static Pool pool(Vertx vertx, PostgresUrl url) {
     PgConnectOptions options = new PgConnectOptions().setHost(url.host()).setPort(url.port())
-        .setDatabase(url.database()).setUser(url.user()).setPassword(url.password().orElse(null))
+        .setDatabase(url.database()).setUser(url.user())
         .setSslMode(SslMode.of(url.sslMode()))
         // The writer's statements are the same every turn: parsed once.
         .setCachePreparedStatements(true);
+    url.password().ifPresent(options::setPassword); // none: a server that trusts the user asks for none
     options.addProperty("application_name", APPLICATION_NAME);
     if (!url.sslMode().equals("disable")) {
       options.setSslOptions(new ClientSSLOptions().setTrustAll(true));
