@@ -3,6 +3,7 @@ package dev.llmrouter.server;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -13,6 +14,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One address served by several event loops: an {@link HttpServer} per loop, each made on an event-loop context of
@@ -27,6 +29,7 @@ final class EventLoopListeners {
   private final Vertx vertx;
   private final String deployment;
   private final List<HttpServer> servers;
+  private final AtomicReference<Future<Void>> closed = new AtomicReference<>();
 
   private EventLoopListeners(Vertx vertx, String deployment, List<HttpServer> servers) {
     this.vertx = vertx;
@@ -61,10 +64,15 @@ final class EventLoopListeners {
   /**
    * Stops listening: each server stops taking connections at once, and gives the requests in flight up to
    * {@code grace} to end (an HTTP/2 connection is sent GOAWAY) before its connections are closed; then the
-   * deployment goes.
+   * deployment goes. Only the first call closes them; every call gets its future.
    */
   Future<Void> close(Duration grace) {
-    return Future.all(servers.stream().map(server -> server.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS))
-        .toList()).compose(v -> vertx.undeploy(deployment));
+    Promise<Void> done = Promise.promise();
+    if (!closed.compareAndSet(null, done.future())) {
+      return closed.get();
+    }
+    Future.all(servers.stream().map(server -> server.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS))
+        .toList()).compose(v -> vertx.undeploy(deployment)).onComplete(done);
+    return done.future();
   }
 }

@@ -321,10 +321,10 @@ public final class RouterServer {
   }
 
   /**
-   * Drains the router, then closes it. At once, health turns NOT_SERVING for every name and new calls are refused
-   * with UNAVAILABLE (on every event loop); running calls and streams finish, a Converse stream once its running model
+   * Drains the router, then closes it. At once, health turns NOT_SERVING for every name, the listeners take no new
+   * connection (those open are sent GOAWAY) and new calls are refused with UNAVAILABLE (on every event loop); running calls and streams finish, a Converse stream once its running model
    * call has answered, told to resume the session on another replica; those still running at `drain_timeout` are
-   * cancelled with UNAVAILABLE. Then the listeners close and the call log is written out. Every call gets the same
+   * cancelled with UNAVAILABLE. Then the last connections close and the call log is written out. Every call gets the same
    * future.
    */
   public Future<Void> drain() {
@@ -337,6 +337,9 @@ public final class RouterServer {
         + timeout.toMillis() + " ms (drain_timeout) to finish");
     Future<Void> ended = running.drain();
     health.statusChanged();
+    // Then no new connection, and GOAWAY on those open: a balancer can retry a connection refused on another replica,
+    // not a call it has sent (nginx's grpc_pass streams request bodies). A call that still comes is refused above.
+    listeners.close(timeout.plus(DRAINED_LISTENER_GRACE));
     long deadline = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
       if (!ended.isComplete()) {
         LOG.log(System.Logger.Level.WARNING, "drain_timeout passed: the calls still running are cancelled");

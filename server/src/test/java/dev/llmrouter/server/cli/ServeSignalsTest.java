@@ -14,11 +14,15 @@ import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RouterProcess;
 import dev.llmrouter.server.testing.RunningRouter;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.StreamObserver;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -27,8 +31,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -95,14 +101,36 @@ class ServeSignalsTest {
       Iterator<ChatEvent> inFlight = ChatServiceGrpc.newBlockingStub(router.channel()).streamChat(ask("openai/m"));
       Runnable finish = held.get(30, TimeUnit.SECONDS);
 
+      List<ServingStatus> heard = new CopyOnWriteArrayList<>();
+      HealthGrpc.newStub(router.channel()).watch(HealthCheckRequest.getDefaultInstance(),
+          new StreamObserver<>() {
+            @Override
+            public void onNext(HealthCheckResponse status) {
+              heard.add(status.getStatus());
+            }
+
+            @Override
+            public void onError(Throwable failure) {
+            }
+
+            @Override
+            public void onCompleted() {
+            }
+          });
+      assertTrue(Await.until(Duration.ofSeconds(10), () -> heard.contains(ServingStatus.SERVING)), router::toString);
+
       router.signal("TERM");
 
-      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(router.channel());
-      assertTrue(Await.until(Duration.ofSeconds(10), () -> health.check(HealthCheckRequest.getDefaultInstance())
-          .getStatus() == ServingStatus.NOT_SERVING), router::toString);
-      StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-          () -> ChatServiceGrpc.newBlockingStub(router.channel()).chat(ask("openai/m")));
-      assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
+      assertTrue(Await.until(Duration.ofSeconds(10), () -> heard.contains(ServingStatus.NOT_SERVING)),
+          router::toString);
+      ManagedChannel late = NettyChannelBuilder.forAddress("127.0.0.1", router.port()).usePlaintext().build();
+      try {
+        StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+            () -> ChatServiceGrpc.newBlockingStub(late).chat(ask("openai/m")));
+        assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), "the port takes no new connection");
+      } finally {
+        late.shutdownNow();
+      }
       assertEquals(-1, router.exitCode(Duration.ZERO), "the router waits for the call in flight");
       finish.run();
       StringBuilder text = new StringBuilder();
