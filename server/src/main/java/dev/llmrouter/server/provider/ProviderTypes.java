@@ -3,6 +3,7 @@ package dev.llmrouter.server.provider;
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
+import dev.llmrouter.server.provider.openai.AzureOpenAiAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -26,6 +27,7 @@ public final class ProviderTypes {
 
   private static final Map<String, Type> TYPES = new TreeMap<>(Map.of(
       "openai", new Type(OpenAiAdapter::new, OpenAiAdapter::capabilities),
+      "azure-openai", new Type(AzureOpenAiAdapter::new, AzureOpenAiAdapter::capabilities),
       "anthropic", new Type(AnthropicAdapter::new, AnthropicAdapter::capabilities),
       "gemini", new Type(GeminiAdapter::new, GeminiAdapter::capabilities)));
 
