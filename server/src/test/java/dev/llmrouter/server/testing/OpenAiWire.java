@@ -210,12 +210,12 @@ public final class OpenAiWire implements ProviderWire {
         : error.path("message").asText();
   }
 
-  private static boolean isStream(WireExchange exchange) {
+  static boolean isStream(WireExchange exchange) {
     return exchange.headers().getOrDefault("content-type", "").startsWith("text/event-stream");
   }
 
   /** The data of each server-sent event, its `data:` lines joined. */
-  private static List<String> eventData(WireExchange exchange) {
+  static List<String> eventData(WireExchange exchange) {
     List<String> events = new ArrayList<>();
     for (String event : exchange.body().replace("\r\n", "\n").replace('\r', '\n').split("\n\n")) {
       StringBuilder data = new StringBuilder();
