@@ -130,9 +130,28 @@ public final class CohereWire implements ProviderWire {
         }, id, exchange.request().path("model").asText());
   }
 
+  /** A stream whose `message-end` says ERROR failed upstream (500) after its HTTP 200, TIMEOUT timed out (504). */
+  @Override
+  public int statusOf(WireExchange exchange) {
+    JsonNode end = failedEnd(exchange);
+    return end == null ? exchange.status() : end.path("finish_reason").asText().equals("TIMEOUT") ? 504 : 500;
+  }
+
   @Override
   public String errorMessageOf(WireExchange exchange) {
-    return OpenAiWire.read(exchange.body()).path("message").asText();
+    JsonNode end = failedEnd(exchange);
+    return end == null ? OpenAiWire.read(exchange.body()).path("message").asText() : end.path("error").asText();
+  }
+
+  /** The `delta` of a stream's `message-end` that reports a failure, or null. */
+  private static JsonNode failedEnd(WireExchange exchange) {
+    if (exchange.status() != 200 || !OpenAiWire.isStream(exchange)) {
+      return null;
+    }
+    return OpenAiWire.eventData(exchange).stream().filter(data -> !data.equals("[DONE]")).map(OpenAiWire::read)
+        .filter(event -> event.path("type").asText().equals("message-end")).map(event -> event.path("delta"))
+        .filter(delta -> Set.of("ERROR", "TIMEOUT").contains(delta.path("finish_reason").asText()))
+        .findFirst().orElse(null);
   }
 
   @Override
