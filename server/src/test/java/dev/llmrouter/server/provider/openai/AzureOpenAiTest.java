@@ -20,6 +20,7 @@ import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -60,7 +61,7 @@ class AzureOpenAiTest {
           - { name: cohere, type: cohere, base_url: "%1$s", api_key: "${TEST_API_KEY}", models: [command-a-03-2025, command-a-vision-07-2025] }
         """)) {
       Map<String, Model> models = setup.router().models().listModels(ListModelsRequest.getDefaultInstance())
-          .getModelsList().stream().collect(java.util.stream.Collectors.toMap(Model::getName, m -> m));
+          .getModelsList().stream().collect(Collectors.toMap(Model::getName, m -> m));
       assertEquals(List.of("azure/gpt-4o", "azure/o3-mini", "cohere/command-a-03-2025",
           "cohere/command-a-vision-07-2025"), models.keySet().stream().sorted().toList());
       assertEquals("azure-openai", models.get("azure/gpt-4o").getProviderType());
