@@ -63,6 +63,7 @@ public final class ConfigLoader {
   private static final Pattern WHOLE_ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
   private static final int MIN_ADMIN_KEY_LENGTH = 32;
+  private static final String AZURE_OPENAI = "azure-openai";
 
   private final Function<String, String> environment;
   private final Map<String, Integer> lineOfField = new HashMap<>();
@@ -536,7 +537,8 @@ public final class ConfigLoader {
       }
       checkKnownFields((ObjectNode) node, at,
           Set.of("name", "type", "base_url", "api_key", "api_keys", "models", "timeout", "max_concurrency",
-              "max_connections", "connection_wait_timeout", "drop_unsupported_settings"));
+              "max_connections", "connection_wait_timeout", "drop_unsupported_settings", "api_version",
+              "azure_ad_token"));
       String name = required(node, at + "/name");
       if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9_-]*")) {
         error(at + "/name", "must be lower-case letters, digits, '-' or '_' (it prefixes model names), not '" + name + "'");
@@ -559,6 +561,18 @@ public final class ConfigLoader {
       for (int k = 0; k < node.path("api_keys").size(); k++) {
         apiKey(node.path("api_keys").get(k), at + "/api_keys/" + k).ifPresent(keys::add);
       }
+      String apiVersion = apiVersion(node, at, type);
+      Optional<ProviderConfig.ApiKey> azureAdToken = Optional.empty();
+      if (node.has("azure_ad_token")) {
+        if (!type.equals(AZURE_OPENAI)) {
+          error(at + "/azure_ad_token", "is for type " + AZURE_OPENAI + " only");
+        } else if (node.has("api_key") || node.has("api_keys")) {
+          error(at + "/azure_ad_token", "give either api_key or azure_ad_token, not both");
+        }
+        azureAdToken = apiKey(node.get("azure_ad_token"), at + "/azure_ad_token");
+      } else if (type.equals(AZURE_OPENAI) && !node.has("api_key") && !node.has("api_keys")) {
+        error(at + "/api_key", "is required for type " + AZURE_OPENAI + " (or azure_ad_token for Entra ID)");
+      }
       List<String> models = new ArrayList<>();
       node.path("models").forEach(m -> models.add(m.asText()));
       Duration timeout = duration(node, at + "/timeout", Duration.ofMinutes(5));
@@ -573,9 +587,28 @@ public final class ConfigLoader {
       Duration connectionWaitTimeout = duration(node, at + "/connection_wait_timeout", timeout);
       providers.add(new ProviderConfig(name, type, stripTrailingSlash(baseUrl), List.copyOf(keys),
           List.copyOf(models), timeout, connectionWaitTimeout, maxConcurrency, maxConnections,
-          flag(node, at + "/drop_unsupported_settings")));
+          flag(node, at + "/drop_unsupported_settings"), apiVersion, azureAdToken));
     }
     return providers;
+  }
+
+  /** Azure OpenAI's `api-version`: required there (a call without one is refused), unknown to the other types. */
+  private String apiVersion(JsonNode node, String at, String type) {
+    String apiVersion = text(node, at + "/api_version", "");
+    if (!type.equals(AZURE_OPENAI)) {
+      if (node.has("api_version")) {
+        error(at + "/api_version", "is for type " + AZURE_OPENAI + " only");
+      }
+      return "";
+    }
+    if (apiVersion.isEmpty()) {
+      error(at + "/api_version", "is required for type " + AZURE_OPENAI + ": the dated API version of your resource, "
+          + "like \"2024-10-21\"");
+    } else if (!apiVersion.matches("\\d{4}-\\d{2}-\\d{2}(-preview)?")) {
+      error(at + "/api_version", "must be a dated version like \"2024-10-21\" or \"2025-01-01-preview\", not '"
+          + apiVersion + "'");
+    }
+    return apiVersion;
   }
 
   private Optional<ProviderConfig.ApiKey> apiKey(JsonNode raw, String pointer) {
@@ -623,7 +656,8 @@ public final class ConfigLoader {
       while (fields.hasNext()) {
         Map.Entry<String, JsonNode> field = fields.next();
         String at = pointer + "/" + field.getKey();
-        if (field.getValue().isTextual() && !field.getKey().equals("api_key") && !field.getKey().equals("admin_key")) {
+        if (field.getValue().isTextual() && !field.getKey().equals("api_key") && !field.getKey().equals("admin_key")
+            && !field.getKey().equals("azure_ad_token")) {
           ((ObjectNode) node).put(field.getKey(), substitute(field.getValue().asText(), at));
         } else if (!field.getKey().equals("api_keys")) {
           substituteEnvironment(field.getValue(), at);

@@ -2,12 +2,14 @@ package dev.llmrouter.server.provider;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * One upstream deployment: a provider type reached at a base URL with an API key.
  *
  * @param name the name callers use as the model prefix (`openai` in `openai/gpt-4o-mini`)
- * @param type the wire format: `openai`, `anthropic` or `gemini`
+ * @param type the wire format, one of {@link ProviderTypes#names()}
  * @param baseUrl where the provider's API lives, for example `https://api.openai.com/v1`
  * @param apiKeys the keys, read from the environment, that calls are spread across; empty for hosts that need none
  * @param models the upstream models listed by ListModels (any model name may still be called)
@@ -29,13 +31,15 @@ public record ProviderConfig(
     Duration connectionWaitTimeout,
     int maxConcurrency,
     int maxConnections,
-    boolean dropUnsupportedSettings) {
+    boolean dropUnsupportedSettings,
+    String apiVersion,
+    Optional<ApiKey> azureAdToken) {
 
   /** Connections a deployment's pool may open when the config says nothing. */
   public static final int DEFAULT_MAX_CONNECTIONS = 100;
 
   /**
-   * One API key.
+   * One API key (or another secret the config names by its environment variable, such as an Entra ID token).
    *
    * @param variable the environment variable it comes from, to name it in errors (never the key)
    * @param value the key; empty when the variable is not set
@@ -55,13 +59,19 @@ public record ProviderConfig(
   /** The same deployment with only one of its keys. */
   public ProviderConfig withOnlyKey(ApiKey key) {
     return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, connectionWaitTimeout,
-        maxConcurrency, maxConnections, dropUnsupportedSettings);
+        maxConcurrency, maxConnections, dropUnsupportedSettings, apiVersion, azureAdToken);
+  }
+
+  /** The secrets calls authenticate with: the API keys, then the Entra ID token. */
+  public List<ApiKey> credentials() {
+    return azureAdToken.map(token -> Stream.concat(apiKeys.stream(), Stream.of(token)).toList()).orElse(apiKeys);
   }
 
   @Override
   public String toString() {
     // Never print the key itself.
     return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl + ", apiKeys=" + apiKeys
-        + ", models=" + models + "]";
+        + ", models=" + models + (apiVersion.isEmpty() ? "" : ", apiVersion=" + apiVersion)
+        + azureAdToken.map(token -> ", azureAdToken=" + token).orElse("") + "]";
   }
 }

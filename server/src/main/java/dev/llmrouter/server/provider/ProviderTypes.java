@@ -2,7 +2,9 @@ package dev.llmrouter.server.provider;
 
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
+import dev.llmrouter.server.provider.cohere.CohereAdapter;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
+import dev.llmrouter.server.provider.openai.AzureOpenAiAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -26,7 +28,9 @@ public final class ProviderTypes {
 
   private static final Map<String, Type> TYPES = new TreeMap<>(Map.of(
       "openai", new Type(OpenAiAdapter::new, OpenAiAdapter::capabilities),
+      "azure-openai", new Type(AzureOpenAiAdapter::new, AzureOpenAiAdapter::capabilities),
       "anthropic", new Type(AnthropicAdapter::new, AnthropicAdapter::capabilities),
+      "cohere", new Type(CohereAdapter::new, CohereAdapter::capabilities),
       "gemini", new Type(GeminiAdapter::new, GeminiAdapter::capabilities)));
 
   /** A deployment's adapters (one per key with a value; the keys take turns) and the client they share. */

@@ -67,10 +67,11 @@ public final class Deployment {
     return adaptersByKey.get(Math.floorMod(nextKey.getAndIncrement(), adaptersByKey.size()));
   }
 
-  /** The variable to set when keys are configured but none has a value; null when calls can go out. */
+  /** The variable to set when keys (or tokens) are configured but none has a value; null when calls can go out. */
   public String missingKeyVariable() {
-    boolean noneSet = config.apiKeys().stream().allMatch(k -> k.value().isEmpty());
-    return config.apiKeys().isEmpty() || !noneSet ? null : config.apiKeys().get(0).variable();
+    List<ProviderConfig.ApiKey> credentials = config.credentials();
+    boolean noneSet = credentials.stream().allMatch(k -> k.value().isEmpty());
+    return credentials.isEmpty() || !noneSet ? null : credentials.get(0).variable();
   }
 
   /** The provider answered 429: calls skip the deployment for {@code window} (its Retry-After), unless longer is set. */

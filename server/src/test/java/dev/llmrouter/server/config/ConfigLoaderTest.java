@@ -178,7 +178,7 @@ class ConfigLoaderTest {
         cassettes: { dir: x, mode: replay-all }
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1 }
-          - { name: Bad Name, type: cohere, base_url: "ftp://x", drop_unsupported_settings: "yes", max_connections: 0 }
+          - { name: Bad Name, type: watsonx, base_url: "ftp://x", drop_unsupported_settings: "yes", max_connections: 0 }
         """);
     assertTrue(message.contains("cassettes.mode (line 2): must be one of replay, record, auto, off"), message);
     assertTrue(message.contains("providers.1.name (line 5)"), message);

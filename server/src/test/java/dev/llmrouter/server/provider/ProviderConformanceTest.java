@@ -19,6 +19,8 @@ import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.testing.GeminiWire;
 import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.AnthropicWire;
+import dev.llmrouter.server.testing.AzureOpenAiWire;
+import dev.llmrouter.server.testing.CohereWire;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.ProviderWire;
 import dev.llmrouter.server.testing.RouterWithUpstream;
@@ -59,7 +61,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ProviderConformanceTest {
 
   /** Every adapter's test-side wire knowledge; a new adapter adds itself here. */
-  static final List<ProviderWire> WIRES = List.of(new OpenAiWire(), new AnthropicWire(), new GeminiWire());
+  static final List<ProviderWire> WIRES = List.of(new OpenAiWire(), new AzureOpenAiWire(), new AnthropicWire(),
+      new GeminiWire(), new CohereWire());
 
   private static final Map<Integer, Status.Code> STATUS_OF_HTTP = Map.of(
       400, Status.Code.INVALID_ARGUMENT, 401, Status.Code.FAILED_PRECONDITION, 403, Status.Code.FAILED_PRECONDITION,

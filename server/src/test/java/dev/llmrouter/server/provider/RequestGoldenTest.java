@@ -110,7 +110,8 @@ class RequestGoldenTest {
         // Adapters are tested here, not resilience: one attempt, and no circuit opened by the error cases.
         + "retry: { max_attempts: 1 }\ncircuit_breaker: { failure_threshold: 1000 }\nproviders:\n"
         + ProviderConformanceTest.WIRES.stream().map(w -> "  - { name: %1$s, type: %1$s, base_url: \"%2$s\", "
-            .formatted(w.type(), "%1$s") + "api_key: \"${TEST_API_KEY}\", models: [golden-model] }\n")
+            .formatted(w.type(), "%1$s") + "api_key: \"${TEST_API_KEY}\", models: [golden-model]"
+            + (w.requiredSettings().isEmpty() ? "" : ", " + w.requiredSettings()) + " }\n")
             .collect(Collectors.joining()));
   }
 

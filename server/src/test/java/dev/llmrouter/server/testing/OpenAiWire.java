@@ -27,7 +27,10 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -45,9 +48,21 @@ public final class OpenAiWire implements ProviderWire {
     return "openai";
   }
 
+  /** The folder of each host's recordings, and the path under the mock upstream that stands for its base URL. */
+  private static final Map<String, String> BASE_PATH_OF_FOLDER = new LinkedHashMap<>();
+
+  static {
+    BASE_PATH_OF_FOLDER.put("openai-chat", "/v1");
+    BASE_PATH_OF_FOLDER.put("groq", "/openai/v1");
+    BASE_PATH_OF_FOLDER.put("mistral", "/v1");
+    BASE_PATH_OF_FOLDER.put("deepseek", "");
+    BASE_PATH_OF_FOLDER.put("together", "/v1");
+    BASE_PATH_OF_FOLDER.put("openrouter", "/api/v1");
+  }
+
   @Override
   public List<String> folders() {
-    return List.of("openai-chat", "groq");
+    return List.copyOf(BASE_PATH_OF_FOLDER.keySet());
   }
 
   @Override
@@ -55,19 +70,27 @@ public final class OpenAiWire implements ProviderWire {
     return exchange.path().endsWith("/chat/completions");
   }
 
-  // One deployment per path prefix of the corpus: OpenAI itself, and Groq's OpenAI-compatible API.
+  // One deployment per host of the corpus: OpenAI itself, and the OpenAI-compatible hosts, all of type openai.
   @Override
   public String providersYaml(String baseUrl) {
-    return """
-          - { name: openai, type: openai, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}" }
-          - { name: groq, type: openai, base_url: "%1$s/openai/v1", api_key: "${TEST_API_KEY}" }
-        """.formatted(baseUrl);
+    StringBuilder yaml = new StringBuilder();
+    BASE_PATH_OF_FOLDER.forEach((folder, path) -> yaml.append("  - { name: ").append(providerOf(folder))
+        .append(", type: openai, base_url: \"").append(baseUrl).append(path)
+        .append("\", api_key: \"${TEST_API_KEY}\" }\n"));
+    return yaml.toString();
   }
 
   @Override
   public String providerFor(WireExchange exchange) {
-    return exchange.path().startsWith("/openai/") ? "groq" : "openai";
+    return providerOf(exchange.folder());
   }
+
+  private static String providerOf(String folder) {
+    return folder.equals("openai-chat") ? "openai" : folder;
+  }
+
+  /** The hosts that know the output limit only as `max_tokens` (DeepSeek ignores, Mistral refuses, the newer name). */
+  private static final Set<String> MAX_TOKENS_HOSTS = Set.of("mistral", "deepseek");
 
   @Override
   public ChatRequest requestFor(WireExchange exchange) {
@@ -79,10 +102,23 @@ public final class OpenAiWire implements ProviderWire {
     assertEquals(exchange.path(), sent.uri());
     assertEquals("Bearer " + RunningRouter.TEST_KEY, sent.headers().get("authorization"));
     JsonNode body = read(sent.body());
+    // Mistral refuses `stream_options` (it sends the usage unasked).
+    assertSentBody(exchange.request(), body, streamed, streamed && !exchange.folder().equals("mistral"),
+        MAX_TOKENS_HOSTS.contains(exchange.folder()));
+  }
+
+  /**
+   * Asserts a sent Chat Completions body equals the recorded one (see {@link #comparable}).
+   *
+   * @param asksForUsage whether the body must ask for the usage of a streamed answer
+   * @param spellsMaxTokens whether the host's recordings spell the output limit `max_tokens` on purpose
+   */
+  static void assertSentBody(JsonNode recorded, JsonNode body, boolean streamed, boolean asksForUsage,
+      boolean spellsMaxTokens) {
     assertEquals(streamed, body.path("stream").asBoolean());
-    assertEquals(streamed, body.path("stream_options").path("include_usage").asBoolean(false));
-    assertEquals(read(comparable(exchange.request()).toString()), read(comparable(body).toString()),
-        "the adapter sends the recorded request");
+    assertEquals(asksForUsage, body.path("stream_options").path("include_usage").asBoolean(false));
+    assertEquals(read(comparable(recorded, spellsMaxTokens).toString()),
+        read(comparable(body, spellsMaxTokens).toString()), "the adapter sends the recorded request");
   }
 
   @Override
@@ -123,6 +159,8 @@ public final class OpenAiWire implements ProviderWire {
         }
         if (chunk.path("usage").isObject()) {
           usage = usageOf(chunk.path("usage"));
+        } else if (chunk.path("x_groq").path("usage").isObject()) {
+          usage = usageOf(chunk.path("x_groq").path("usage"));
         }
       }
     } else {
@@ -147,7 +185,7 @@ public final class OpenAiWire implements ProviderWire {
     return new Answer(text.toString(), refusal.toString(), reasoning.toString(), "",
         calls.values().stream().map(ToolCall.Builder::build).toList(), usage,
         switch (finish) {
-          case "stop" -> FinishReason.FINISH_REASON_STOP;
+          case "stop", "eos" -> FinishReason.FINISH_REASON_STOP;
           case "length" -> FinishReason.FINISH_REASON_LENGTH;
           case "tool_calls" -> FinishReason.FINISH_REASON_TOOL_CALLS;
           case "content_filter" -> FinishReason.FINISH_REASON_CONTENT_FILTER;
@@ -172,12 +210,12 @@ public final class OpenAiWire implements ProviderWire {
         : error.path("message").asText();
   }
 
-  private static boolean isStream(WireExchange exchange) {
+  static boolean isStream(WireExchange exchange) {
     return exchange.headers().getOrDefault("content-type", "").startsWith("text/event-stream");
   }
 
   /** The data of each server-sent event, its `data:` lines joined. */
-  private static List<String> eventData(WireExchange exchange) {
+  static List<String> eventData(WireExchange exchange) {
     List<String> events = new ArrayList<>();
     for (String event : exchange.body().replace("\r\n", "\n").replace('\r', '\n').split("\n\n")) {
       StringBuilder data = new StringBuilder();
@@ -208,8 +246,13 @@ public final class OpenAiWire implements ProviderWire {
   private static Usage usageOf(JsonNode usage) {
     Usage.Builder u = Usage.newBuilder().setInputTokens(usage.path("prompt_tokens").asLong())
         .setOutputTokens(usage.path("completion_tokens").asLong());
-    if (usage.path("prompt_tokens_details").has("cached_tokens")) {
-      u.setCachedInputTokens(usage.path("prompt_tokens_details").path("cached_tokens").asLong());
+    // Where OpenAI, DeepSeek and Together report the tokens read from cache.
+    for (JsonNode cached : List.of(usage.path("prompt_tokens_details").path("cached_tokens"),
+        usage.path("prompt_cache_hit_tokens"), usage.path("cached_tokens"))) {
+      if (cached.isNumber()) {
+        u.setCachedInputTokens(cached.asLong());
+        break;
+      }
     }
     if (usage.path("completion_tokens_details").has("reasoning_tokens")) {
       u.setReasoningTokens(usage.path("completion_tokens_details").path("reasoning_tokens").asLong());
@@ -217,9 +260,20 @@ public final class OpenAiWire implements ProviderWire {
     return u.build();
   }
 
+  /** The fields the router maps from a {@link ChatRequest}; the others a caller sends as provider options. */
+  private static final Set<String> MAPPED_FIELDS = Set.of("model", "messages", "stream", "stream_options", "n",
+      "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed", "random_seed",
+      "presence_penalty", "frequency_penalty", "reasoning_effort", "tools", "tool_choice", "parallel_tool_calls",
+      "response_format");
+
   /** The request a caller sends (through provider {@code provider}) to make the adapter send {@code body}. */
   private static ChatRequest requestFor(JsonNode body, String provider) {
-    ChatRequest.Builder request = ChatRequest.newBuilder().setModel(provider + "/" + body.path("model").asText());
+    return requestFor(body, provider, body.path("model").asText());
+  }
+
+  /** The same, naming the upstream model apart (Azure's is its deployment, in the URL). */
+  static ChatRequest requestFor(JsonNode body, String provider, String upstreamModel) {
+    ChatRequest.Builder request = ChatRequest.newBuilder().setModel(provider + "/" + upstreamModel);
     for (JsonNode m : body.path("messages")) {
       Message.Builder message = Message.newBuilder().setRole(switch (m.path("role").asText()) {
         case "system", "developer" -> Role.ROLE_SYSTEM;
@@ -291,26 +345,35 @@ public final class OpenAiWire implements ProviderWire {
       request.setResponseFormat(f);
     }
     GenerationSettings.Builder s = GenerationSettings.newBuilder();
-    if (body.has("temperature")) {
+    if (body.hasNonNull("temperature")) {
       s.setTemperature(body.path("temperature").asDouble());
     }
-    if (body.has("top_p")) {
+    if (body.hasNonNull("top_p")) {
       s.setTopP(body.path("top_p").asDouble());
     }
-    if (body.has("max_completion_tokens") || body.has("max_tokens")) {
+    if (body.hasNonNull("max_completion_tokens") || body.hasNonNull("max_tokens")) {
       s.setMaxOutputTokens(body.path("max_completion_tokens").asInt(body.path("max_tokens").asInt()));
     }
     body.path("stop").forEach(stop -> s.addStopSequences(stop.asText()));
-    if (body.has("seed")) {
-      s.setSeed(body.path("seed").asLong());
+    if (body.hasNonNull("seed") || body.hasNonNull("random_seed")) {
+      s.setSeed(body.path("seed").asLong(body.path("random_seed").asLong()));
     }
-    if (body.has("presence_penalty")) {
+    if (body.hasNonNull("presence_penalty")) {
       s.setPresencePenalty(body.path("presence_penalty").asDouble());
     }
-    if (body.has("frequency_penalty")) {
+    if (body.hasNonNull("frequency_penalty")) {
       s.setFrequencyPenalty(body.path("frequency_penalty").asDouble());
     }
-    if (body.has("reasoning_effort")) {
+    ObjectNode providerOptions = JSON.createObjectNode();
+    body.fields().forEachRemaining(field -> {
+      if (!MAPPED_FIELDS.contains(field.getKey()) && !field.getValue().isNull()) {
+        providerOptions.set(field.getKey(), field.getValue());
+      }
+    });
+    if (!providerOptions.isEmpty()) {
+      s.setProviderOptions(ProtoJson.toStruct(providerOptions));
+    }
+    if (body.hasNonNull("reasoning_effort")) {
       s.setReasoningEffort(ReasoningEffort.valueOf("REASONING_EFFORT_"
           + body.path("reasoning_effort").asText().toUpperCase(Locale.ROOT)));
     }
@@ -321,26 +384,34 @@ public final class OpenAiWire implements ProviderWire {
   /**
    * A request body reduced to what must match between a recorded request and the adapter's: without the stream
    * flags (they follow the RPC), `n` (the router never asks for several choices), empty tool descriptions and
-   * `content: null` beside tool calls (both mean "none"), and with `max_tokens` spelt `max_completion_tokens`: OpenAI
-   * deprecated the first for the second, which means the same and is the only one reasoning models accept.
+   * null fields (Together's client sends every unset one as null; `content: null` beside tool calls), and, unless the
+   * host {@code spellsMaxTokens}, with `max_tokens` spelt `max_completion_tokens`: OpenAI deprecated the first for
+   * the second, which means the same and is the only one reasoning models accept.
    */
-  private static ObjectNode comparable(JsonNode body) {
+  private static ObjectNode comparable(JsonNode body, boolean spellsMaxTokens) {
     ObjectNode copy = body.deepCopy();
     copy.remove(List.of("stream", "stream_options", "n"));
-    if (copy.has("max_tokens") && !copy.has("max_completion_tokens")) {
+    withoutNulls(copy);
+    if (!spellsMaxTokens && copy.has("max_tokens") && !copy.has("max_completion_tokens")) {
       copy.set("max_completion_tokens", copy.remove("max_tokens"));
     }
-    for (JsonNode m : copy.path("messages")) {
-      if (m.path("content").isNull()) {
-        ((ObjectNode) m).remove("content");
-      }
-    }
+    copy.path("messages").forEach(m -> withoutNulls((ObjectNode) m));
     for (JsonNode t : copy.path("tools")) {
       if (t.path("function").path("description").asText("x").isEmpty()) {
         ((ObjectNode) t.path("function")).remove("description");
       }
     }
     return copy;
+  }
+
+  private static void withoutNulls(ObjectNode node) {
+    List<String> nulls = new ArrayList<>();
+    node.fields().forEachRemaining(field -> {
+      if (field.getValue().isNull()) {
+        nulls.add(field.getKey());
+      }
+    });
+    node.remove(nulls);
   }
 
   public static JsonNode read(String json) {

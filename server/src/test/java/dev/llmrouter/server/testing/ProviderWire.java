@@ -30,6 +30,11 @@ public interface ProviderWire {
    */
   boolean speaks(WireExchange exchange);
 
+  /** What a `providers:` entry of the type needs beside name, type, base_url and api_key, as `key: value, ...`. */
+  default String requiredSettings() {
+    return "";
+  }
+
   /** The `providers:` entries this wire needs, pointing at the mock upstream's base URL. */
   String providersYaml(String baseUrl);
 

@@ -32,6 +32,16 @@ public record WireExchange(String name, String endpoint, JsonNode request, int s
     return name;
   }
 
+  /** The folder the exchange was read from (`openai-chat`, `mistral`...): the host that answered it. */
+  public String folder() {
+    return name.split("/")[1];
+  }
+
+  /** The path and query of the endpoint, for example `/openai/deployments/gpt-4o/chat/completions?api-version=...`. */
+  public String pathAndQuery() {
+    return endpoint.substring(endpoint.indexOf(' ') + 1);
+  }
+
   /** The path part of the endpoint, for example `/v1/chat/completions`. */
   public String path() {
     String path = endpoint.substring(endpoint.indexOf(' ') + 1);

@@ -1,5 +1,6 @@
 package dev.llmrouter.server.provider.openai;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.server.provider.CapabilityCheck;
@@ -13,12 +14,18 @@ import java.util.regex.Pattern;
 
 /**
  * OpenAI Chat Completions (`POST {base_url}/chat/completions`). Every OpenAI-compatible host (Groq, OpenRouter,
- * Together, vLLM, Ollama...) is served by this adapter with its own `base_url`.
+ * Together, Mistral, DeepSeek, vLLM, Ollama...) is served by this adapter with its own `base_url`; Mistral's own
+ * and DeepSeek's models get the request in their hosts' spelling of the settings.
  */
 public final class OpenAiAdapter extends HttpProviderAdapter {
 
   /** OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 but not gpt-5-chat), also behind a host prefix (`openai/o3`). */
   private static final Pattern REASONING_MODEL = Pattern.compile("(.*/)?(o\\d.*|gpt-5(?!-chat).*)");
+  /** The models of Mistral's own API, as it names them (other hosts prefix Mistral's models: `mistralai/...`). */
+  private static final Pattern MISTRAL_MODEL =
+      Pattern.compile("(mistral|open-mistral|open-mixtral|codestral|ministral|pixtral|magistral|devstral)(-.*)?");
+  /** DeepSeek's API models: V3 (`deepseek-chat`) and R1 (`deepseek-reasoner`). */
+  private static final Pattern DEEPSEEK_MODEL = Pattern.compile("deepseek-(chat|reasoner).*");
 
   public OpenAiAdapter(UpstreamClient client, ProviderConfig deployment) {
     super(client, deployment);
@@ -26,23 +33,41 @@ public final class OpenAiAdapter extends HttpProviderAdapter {
 
   /**
    * Everything, except that OpenAI's reasoning models refuse sampling settings (temperature, top_p and the
-   * penalties: HTTP 400 "Unsupported parameter"). A compatible host's own models are taken to honour every setting:
-   * the host answers what it does not.
+   * penalties: HTTP 400 "Unsupported parameter"). Mistral's and DeepSeek's own models declare what their APIs
+   * document: Mistral takes no PDF file parts and no reasoning effort (only Magistral reasons); DeepSeek takes no
+   * images, PDFs, JSON schemas, seed or reasoning effort, and its reasoner ignores the sampling settings. Other
+   * compatible hosts' models are taken to honour every setting: the host answers what it does not.
    */
   public static Capabilities capabilities(String upstreamModel) {
     Capabilities.Builder capabilities = CapabilityCheck.everything();
     if (REASONING_MODEL.matcher(upstreamModel).matches()) {
       CapabilityCheck.without(capabilities, CapabilityCheck.TEMPERATURE, CapabilityCheck.TOP_P,
           CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY);
+    } else if (MISTRAL_MODEL.matcher(upstreamModel).matches()) {
+      CapabilityCheck.without(capabilities.setPdf(false).setReasoning(upstreamModel.startsWith("magistral")),
+          CapabilityCheck.REASONING_EFFORT);
+    } else if (DEEPSEEK_MODEL.matcher(upstreamModel).matches()) {
+      boolean reasoner = upstreamModel.startsWith("deepseek-reasoner");
+      CapabilityCheck.without(capabilities.setVision(false).setPdf(false).setStructuredOutput(false)
+          .setReasoning(reasoner), CapabilityCheck.SEED, CapabilityCheck.REASONING_EFFORT);
+      if (reasoner) {
+        CapabilityCheck.without(capabilities, CapabilityCheck.TEMPERATURE, CapabilityCheck.TOP_P,
+            CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY);
+      }
     }
     return capabilities.build();
   }
 
   @Override
   public void chat(ChatRequest request, String upstreamModel, boolean stream, ChatEventStream answer) {
+    ObjectNode body = OpenAiRequestMapper.toRequestBody(request, upstreamModel, stream);
+    if (MISTRAL_MODEL.matcher(upstreamModel).matches()) {
+      OpenAiRequestMapper.inMistralSpelling(body);
+    } else if (DEEPSEEK_MODEL.matcher(upstreamModel).matches()) {
+      OpenAiRequestMapper.withMaxTokens(body);
+    }
     post("/chat/completions", headersWithKey("authorization", "Bearer ")
             .add("accept", stream ? "text/event-stream" : "application/json"),
-        OpenAiRequestMapper.toRequestBody(request, upstreamModel, stream).toString(), answer,
-        new OpenAiAnswerDecoder(deployment.name(), answer));
+        body.toString(), answer, new OpenAiAnswerDecoder(deployment.name(), answer));
   }
 }

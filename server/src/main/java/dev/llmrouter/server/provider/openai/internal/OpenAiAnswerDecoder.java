@@ -80,7 +80,8 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
         finishReason = finishReason(choice.get("finish_reason"));
       }
     }
-    usage(chunk.path("usage"));
+    // Groq's streams put the usage in `x_groq` (newer ones also at the top).
+    usage(chunk.path("usage").isObject() ? chunk.path("usage") : chunk.path("x_groq").path("usage"));
   }
 
   /** The message of any of OpenAI's and the compatible hosts' error shapes. */
@@ -155,9 +156,10 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
     if (usage.has("completion_tokens")) {
       u.setOutputTokens(usage.get("completion_tokens").asLong());
     }
-    if (usage.path("prompt_tokens_details").has("cached_tokens")) {
-      u.setCachedInputTokens(usage.path("prompt_tokens_details").get("cached_tokens").asLong());
-    }
+    // OpenAI's place for cached tokens, then DeepSeek's (`prompt_cache_hit_tokens`), then Together's (top level).
+    Stream.of(usage.path("prompt_tokens_details").path("cached_tokens"), usage.path("prompt_cache_hit_tokens"),
+            usage.path("cached_tokens")).filter(JsonNode::isNumber).findFirst()
+        .ifPresent(cached -> u.setCachedInputTokens(cached.asLong()));
     if (usage.path("completion_tokens_details").has("reasoning_tokens")) {
       u.setReasoningTokens(usage.path("completion_tokens_details").get("reasoning_tokens").asLong());
     }
@@ -166,7 +168,7 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
 
   private static FinishReason finishReason(JsonNode reason) {
     return switch (reason.asText("")) {
-      case "stop" -> FinishReason.FINISH_REASON_STOP;
+      case "stop", "eos" -> FinishReason.FINISH_REASON_STOP; // `eos` (end of sequence): Together's older models
       case "length" -> FinishReason.FINISH_REASON_LENGTH;
       case "tool_calls", "function_call" -> FinishReason.FINISH_REASON_TOOL_CALLS;
       case "content_filter" -> FinishReason.FINISH_REASON_CONTENT_FILTER;

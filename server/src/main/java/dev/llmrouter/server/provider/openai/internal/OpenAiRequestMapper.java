@@ -1,5 +1,6 @@
 package dev.llmrouter.server.provider.openai.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.ChatRequest;
@@ -49,6 +50,35 @@ public final class OpenAiRequestMapper {
     // The escape hatch goes last so that its keys win.
     body.setAll(ProtoJson.toJson(request.getSettings().getProviderOptions()));
     return body;
+  }
+
+  /**
+   * The request in the spelling of Mistral's API, which refuses the fields it does not know (HTTP 422
+   * "extra_forbidden"): `max_tokens` and `random_seed` for OpenAI's `max_completion_tokens` and `seed`, and no
+   * `stream_options` (Mistral sends the usage on the last chunk unasked).
+   */
+  public static ObjectNode inMistralSpelling(ObjectNode body) {
+    withMaxTokens(body);
+    rename(body, "seed", "random_seed");
+    body.remove("stream_options");
+    return body;
+  }
+
+  /**
+   * The output limit as `max_tokens`, the name OpenAI deprecated for `max_completion_tokens` and the only one some
+   * hosts know: DeepSeek silently ignores the newer name.
+   */
+  public static ObjectNode withMaxTokens(ObjectNode body) {
+    rename(body, "max_completion_tokens", "max_tokens");
+    return body;
+  }
+
+  // A value the escape hatch already gave under the new name wins.
+  private static void rename(ObjectNode body, String field, String newName) {
+    JsonNode value = body.remove(field);
+    if (value != null && !body.has(newName)) {
+      body.set(newName, value);
+    }
   }
 
   private static ObjectNode message(Message message) {

@@ -1,0 +1,108 @@
+package dev.llmrouter.server.provider;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.GenerationSettings;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RunningRouter;
+import dev.llmrouter.server.testing.WireExchange;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's `upstreams.yaml` (Azure OpenAI with a key and with an Entra ID token, Cohere, Mistral) starts as
+ * written, its local upstream's port aside, and each of its providers answers through a local upstream.
+ */
+class ReadmeUpstreamsConfigTest {
+
+  private static final String README_UPSTREAM = "http://127.0.0.1:8089";
+  private static final String CHAT_ANSWER = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
+      + "\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hi!\"},"
+      + "\"finish_reason\":\"stop\"}]}";
+
+  private Vertx vertx;
+  private MockUpstream upstream;
+  private RunningRouter router;
+
+  @BeforeEach
+  void start() throws IOException {
+    vertx = Vertx.vertx();
+    upstream = MockUpstream.start(vertx);
+    String yaml = readmeBlock("# upstreams.yaml").replace(README_UPSTREAM, upstream.baseUrl());
+    router = RunningRouter.start(vertx, ConfigLoader.parse(yaml,
+        Map.of("AZURE_OPENAI_API_KEY", "local-key", "AZURE_AD_TOKEN", "local-token", "COHERE_API_KEY", "local-co")::get));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    router.close();
+    upstream.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  @Test
+  void azureWithAKeyAndWithAnEntraIdToken() {
+    upstream.reply(200, "application/json", CHAT_ANSWER);
+    assertEquals("Hi!", text(chat("azure/gpt-4o-mini")));
+    assertEquals("/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21", upstream.lastRequest().uri());
+    assertEquals("local-key", upstream.lastRequest().headers().get("api-key"));
+    assertEquals("Hi!", text(chat("azure-entra/gpt-4o")));
+    assertEquals("Bearer local-token", upstream.lastRequest().headers().get("authorization"));
+  }
+
+  @Test
+  void cohere() {
+    upstream.replay(WireExchange.own("cohere").stream().filter(e -> e.name().endsWith("/stream-text.json"))
+        .findFirst().orElseThrow());
+    assertEquals("Ahoy! The tide waits for no one.", text(chat("cohere/command-a-03-2025")));
+    assertEquals("/v2/chat", upstream.lastRequest().uri());
+    assertEquals("Bearer local-co", upstream.lastRequest().headers().get("authorization"));
+  }
+
+  @Test
+  void mistralInItsOwnSpelling() {
+    upstream.reply(200, "application/json", CHAT_ANSWER);
+    assertEquals("Hi!", text(router.chat().chat(request("mistral/mistral-small-latest").toBuilder()
+        .setSettings(GenerationSettings.newBuilder().setMaxOutputTokens(50).setSeed(3))
+        .build())));
+    String sent = upstream.lastRequest().body();
+    assertTrue(sent.contains("\"max_tokens\":50") && sent.contains("\"random_seed\":3"), sent);
+    assertFalse(sent.contains("max_completion_tokens") || sent.contains("stream_options"), sent);
+  }
+
+  private ChatResponse chat(String model) {
+    return router.chat().chat(request(model));
+  }
+
+  private static ChatRequest request(String model) {
+    return ChatRequest.newBuilder().setModel(model).addMessages(Message.newBuilder().setRole(Role.ROLE_USER)
+        .addParts(Part.newBuilder().setText("Hi"))).build();
+  }
+
+  private static String text(ChatResponse response) {
+    return response.getMessage().getParts(0).getText();
+  }
+
+  /** The fenced block of the README that begins with {@code firstLine}. */
+  private static String readmeBlock(String firstLine) throws IOException {
+    String readme = Files.readString(Path.of("../README.md"));
+    int start = readme.indexOf("```yaml\n" + firstLine + "\n");
+    assertTrue(start >= 0, "the README has a yaml block starting " + firstLine);
+    int from = start + "```yaml\n".length();
+    return readme.substring(from, readme.indexOf("```", from));
+  }
+}
