@@ -47,12 +47,6 @@ HTTP_JSON='{"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "conten
 bench_prelude
 ensure_tool redis-server redis-server
 ensure_tool nginx nginx-light
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -z "$PG_BIN" ]; then
-  echo "installing postgresql..."
-  apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
-  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-fi
 grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
 printf '%s' "$HTTP_JSON" >"$WORK/http.json"
 print_setup "llm-router fleet: 2 replicas, Redis, PostgreSQL, nginx; drain and restart under load"
@@ -63,24 +57,14 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --save '' >"$WO
 EXTRA_REDIS_PID=$!
 for _ in $(seq 50); do [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ] && break; sleep 0.1; done
 
-# PostgreSQL refuses to run as root: its cluster belongs to `postgres`, in a folder that user can reach.
-PG_DIR=$(mktemp -d /tmp/llmrouter-fleet-pg.XXXXXX)
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" != 0 ] || chown postgres: "$PG_DIR"
-PG_PORT=$(free_port)
-as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U llmrouter --auth=trust >"$PG_DIR/initdb.log"
-as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w \
-  -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null
-stop_postgres() { as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$PG_DIR"; }
+start_postgres
 keep_logs() {
   [ -n "${LOGS:-}" ] || return 0
   mkdir -p "$LOGS" && cp "$WORK"/router-*.log "$PG_DIR/postgres.log" "$LOGS/" 2>/dev/null || true
   for name in grpc http; do cp "$WORK/$name/error.log" "$LOGS/nginx-$name.log" 2>/dev/null || true; done
 }
-trap 'keep_logs; stop_postgres; cleanup' EXIT
-as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U llmrouter llmrouter
-echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on $REDIS_PORT;" \
-  "PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') on $PG_PORT"
+trap 'keep_logs; cleanup' EXIT
+echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on $REDIS_PORT"
 
 # ---- two replicas --------------------------------------------------------------------------------------------------
 declare -A PIDS PORTS
@@ -93,7 +77,7 @@ cassettes: { dir: cassettes/recorded, mode: replay }
 providers:
   - { name: openai, type: openai, base_url: https://api.openai.com/v1 }
 shared_state: { redis_url: "redis://127.0.0.1:$REDIS_PORT" }
-call_log: { postgres_url: "postgresql://llmrouter@127.0.0.1:$PG_PORT/llmrouter" }
+call_log: { postgres_url: "$PG_URL" }
 drain_timeout: $DRAIN_TIMEOUT
 EOF
 done

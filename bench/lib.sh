@@ -9,7 +9,7 @@
 #                   caller_key_config AUTH (a config requiring caller keys: AUTH_FLAGS; a key for every call:
 #                   CALL_HEADERS), start_nginx NAME CONF_FN (NGINX_PORT, NGINX_PID, NGINX_WORKER),
 #                   start_mock_upstream (nginx answering MOCK_REPLY and MOCK_SSE_REPLY: MOCK_PORT, EXTRA_PIDS),
-#                   check_live, wait_for_idle
+#                   check_live, wait_for_idle, start_postgres (PG_URL, PG_PORT; stop_postgres, psql_value SQL)
 #   load            h2load_grpc, warm_up_grpc LABEL BODY RPC REPLY_BYTES, measured / measured_with (CPU accounting
 #                   from /proc), check_replies
 #   reading         rps_of, total_of, succeeded_of, data_of, wall_s_of, percentiles
@@ -61,6 +61,7 @@ bench_workdir() {
 }
 cleanup() {
   stop_nginx
+  stop_postgres
   [ -z "${EXTRA_REDIS_PID:-}" ] || { kill "$EXTRA_REDIS_PID" 2>/dev/null || true; wait "$EXTRA_REDIS_PID" 2>/dev/null || true; }
   local pid
   for pid in $ROUTER_PIDS; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
@@ -449,6 +450,35 @@ start_mock_upstream() {
     "127.0.0.1:$MOCK_PORT; curl POST /v1/chat/completions: HTTP 200, ${#mock_reply} bytes;" \
     "/sse/v1/chat/completions: ${#MOCK_SSE_REPLY} bytes of SSE"
 }
+
+# start_postgres: a PostgreSQL cluster of its own (Debian's package, apt-installed if missing) on a free port
+# (PG_PORT), with a database `llmrouter` its user `llmrouter` reaches without a password (PG_URL); as the `postgres`
+# user when this runs as root (PostgreSQL refuses root), in a folder of its own that stop_postgres removes.
+start_postgres() {
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  if [ -z "$PG_BIN" ]; then
+    echo "installing postgresql..."
+    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  fi
+  PG_DIR=$(mktemp -d /tmp/llmrouter-bench-pg.XXXXXX)
+  [ "$(id -u)" != 0 ] || chown postgres: "$PG_DIR"
+  PG_PORT=$(free_port)
+  as_postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -U llmrouter --auth=trust >"$PG_DIR/initdb.log"
+  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null
+  as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U llmrouter llmrouter
+  PG_URL="postgresql://llmrouter@127.0.0.1:$PG_PORT/llmrouter"
+  echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') on $PG_PORT"
+}
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+stop_postgres() {
+  [ -n "${PG_DIR:-}" ] || return 0
+  as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+}
+# psql_value SQL: one value from the bench database.
+psql_value() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U llmrouter -d llmrouter -tAc "$1"; }
 
 # ---- summary -------------------------------------------------------------------------------------------------------
 # print_run_checks WIDTH WHO: the summary lines that say whether the run can be trusted (failed requests, bad replies,
