@@ -3,7 +3,6 @@ package dev.llmrouter.server.auth;
 import dev.llmrouter.api.v1.CallerKey;
 import dev.llmrouter.cassettes.CassetteMode;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -16,12 +15,11 @@ import java.util.stream.Collectors;
 public final class Caller {
 
   /** Anyone, on a router that requires no key: every model, every mode, no limit. */
-  public static final Caller ANONYMOUS = new Caller(null, "", "", "", 0);
+  public static final Caller ANONYMOUS = new Caller(null, new byte[0], "", "", 0);
   /** The admin key: every model, every mode, no limit, and the admin calls. */
-  static final Caller ADMIN = new Caller(null, "", "admin", "admin", 0);
+  static final Caller ADMIN = new Caller(null, new byte[0], "admin", "admin", 0);
 
   private final CallerKey key;
-  private final String hash;
   private final byte[] hashBytes;
   private final String keyId;
   private final String keyName;
@@ -29,11 +27,10 @@ public final class Caller {
   private final Set<CassetteMode> modes;
   private final long loadedNanos;
 
-  private Caller(CallerKey key, String hash, String keyId, String keyName, long loadedNanos) {
+  private Caller(CallerKey key, byte[] hashBytes, String keyId, String keyName, long loadedNanos) {
     this.key = key;
     this.loadedNanos = loadedNanos;
-    this.hash = hash;
-    this.hashBytes = HexFormat.of().parseHex(hash);
+    this.hashBytes = hashBytes;
     this.keyId = keyId;
     this.keyName = keyName;
     this.models = key == null ? null : globs(key.getLimits().getModelsList());
@@ -45,10 +42,10 @@ public final class Caller {
   /**
    * The caller of a stored key.
    *
-   * @param hash the hex hash it was found by
+   * @param hash the SHA-256 hash it was found by
    * @param loadedNanos when it was read from the store, on the router's ticker
    */
-  static Caller of(CallerKey key, String hash, long loadedNanos) {
+  static Caller of(CallerKey key, byte[] hash, long loadedNanos) {
     return new Caller(key, hash, key.getId(), key.getName(), loadedNanos);
   }
 
@@ -78,11 +75,6 @@ public final class Caller {
   /** The caller key, when the caller presented one (not the admin key). */
   CallerKey key() {
     return key;
-  }
-
-  /** The hex hash of the caller key, to find it again. */
-  String hash() {
-    return hash;
   }
 
   /** When the key was read from the store, on the router's ticker. */

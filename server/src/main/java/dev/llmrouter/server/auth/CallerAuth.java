@@ -20,6 +20,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -67,7 +68,7 @@ public final class CallerAuth {
   private final KeyStore store;
   private final Quotas quotas;
   private final WallClock clock;
-  private final AsyncCache<String, Optional<Caller>> callers;
+  private final AsyncCache<KeyHash, Optional<Caller>> callers;
   private final Cache<String, Window> failures;
   private final Map<String, Long> lastUses = new ConcurrentHashMap<>();
 
@@ -148,7 +149,7 @@ public final class CallerAuth {
     if (store == null || !KeySecret.wellFormed(presented)) {
       return failedAttempt(address, unknownKey());
     }
-    return then(lookup(KeySecret.hex(hash)), found -> {
+    return then(lookup(hash), found -> {
       // Found by its hash; compared again in constant time, as every key comparison is.
       if (found.isEmpty() || !MessageDigest.isEqual(hash, found.get().hashBytes())) {
         return failedAttempt(address, unknownKey());
@@ -176,7 +177,7 @@ public final class CallerAuth {
     if (clock.ticker().read() - caller.loadedNanos() < REMEMBERED.toNanos()) {
       return admitCurrent(caller, model, mode);
     }
-    return then(lookup(caller.hash()), found -> found.isEmpty() ? Future.failedFuture(unknownKey())
+    return then(lookup(caller.hashBytes()), found -> found.isEmpty() ? Future.failedFuture(unknownKey())
         : admitCurrent(found.get(), model, mode));
   }
 
@@ -318,14 +319,16 @@ public final class CallerAuth {
     return Future.failedFuture(error);
   }
 
-  /** The key with this hash, remembered for a second; read from the store otherwise. */
-  private Future<Optional<Caller>> lookup(String hash) {
-    CompletableFuture<Optional<Caller>> remembered = callers.getIfPresent(hash);
+  /** The key with this hash, remembered for a second; read from the store (by the hash's hex form) otherwise. */
+  private Future<Optional<Caller>> lookup(byte[] hash) {
+    KeyHash remembering = new KeyHash(hash);
+    CompletableFuture<Optional<Caller>> remembered = callers.getIfPresent(remembering);
     if (remembered != null && remembered.isDone() && !remembered.isCompletedExceptionally()) {
       return Future.succeededFuture(remembered.join());
     }
-    CompletableFuture<Optional<Caller>> found = callers.get(hash, (h, executor) -> store.findByHash(h)
-        .map(key -> key.map(k -> Caller.of(k, h, clock.ticker().read()))).toCompletionStage()
+    String hex = KeySecret.hex(hash);
+    CompletableFuture<Optional<Caller>> found = callers.get(remembering, (h, executor) -> store.findByHash(hex)
+        .map(key -> key.map(k -> Caller.of(k, hash, clock.ticker().read()))).toCompletionStage()
         .toCompletableFuture());
     Context context = Vertx.currentContext();
     Future<Optional<Caller>> loaded = context == null ? Future.fromCompletionStage(found)
@@ -380,5 +383,19 @@ public final class CallerAuth {
     Context context = Vertx.currentContext();
     return context == null || future.isComplete() ? future
         : Future.fromCompletionStage(future.toCompletionStage(), context);
+  }
+
+  /** A key's SHA-256 hash as the remembered keys' map key, compared by value: no hex form made for every call. */
+  private record KeyHash(byte[] bytes) {
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof KeyHash that && Arrays.equals(bytes, that.bytes);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(bytes);
+    }
   }
 }

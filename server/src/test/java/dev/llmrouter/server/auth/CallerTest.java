@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class CallerTest {
 
   private static Caller caller(KeyLimits limits) {
-    return Caller.of(CallerKey.newBuilder().setId("key_000000000001").setName("k").setLimits(limits).build(), "", 0);
+    return Caller.of(CallerKey.newBuilder().setId("key_000000000001").setName("k").setLimits(limits).build(), new byte[0], 0);
   }
 
   @Test
