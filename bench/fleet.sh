@@ -18,9 +18,10 @@
 #     then the same for replica 2.
 #
 # How to read it:
-#   - Goal (issue 18): 0 failed calls through the balancer during the drains and restarts. A call counts as answered
-#     only with HTTP 2xx and its whole answer (each gRPC reply exactly as many DATA bytes as one OK reply; a gRPC error
-#     is a reply without DATA).
+#   - Goal (issue 18): 0 failed calls through the balancer during the drains and restarts. A Chat call counts as
+#     answered only with HTTP 2xx and its whole answer (exactly as many DATA bytes as one OK reply; a gRPC error is a
+#     reply without DATA), an HTTP call likewise; a stream by its HTTP status, and the call log's FAILED column counts
+#     the calls the replicas failed.
 #   - The call log: every replica's calls are in the one PostgreSQL database (`calls usage` from either replica).
 #
 # Usage:   bench/fleet.sh
@@ -138,13 +139,11 @@ reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge -d "$CHAT_JSON" "htt
 grep -q '"cassette": "CASSETTE_OUTCOME_HIT"' <<<"$reply" || { echo "not a replay hit: $reply" >&2; exit 1; }
 h2load_grpc "$WORK/one.txt" "$WORK/chat.bin" "$CHAT" -n 1 -c 1
 CHAT_BYTES=$(data_of "$WORK/one.txt")
-h2load_grpc "$WORK/one.txt" "$WORK/chat.bin" "$STREAM_CHAT" -n 1 -c 1
-STREAM_BYTES=$(data_of "$WORK/one.txt")
 http_reply=$(curl -sS --fail -H 'content-type: application/json' --data-binary "@$WORK/http.json" \
   "http://127.0.0.1:$HTTP_PORT/v1/chat/completions") || { echo "HTTP chat through nginx failed" >&2; exit 1; }
 HTTP_BYTES=${#http_reply}
-echo "check: through nginx, Chat is a replay hit ($CHAT_BYTES DATA bytes), StreamChat $STREAM_BYTES bytes," \
-  "POST /v1/chat/completions HTTP 200 ($HTTP_BYTES bytes)"
+echo "check: through nginx, Chat is a replay hit ($CHAT_BYTES DATA bytes), POST /v1/chat/completions HTTP 200" \
+  "($HTTP_BYTES bytes)"
 
 # ---- load, with a drain and a restart of each replica ---------------------------------------------------------------
 echo
@@ -186,7 +185,10 @@ echo "$(at)  load ended"
 echo
 echo "== summary"
 check_replies "$WORK/load-chat.txt" "$CHAT_BYTES" "Chat"
-check_replies "$WORK/load-stream.txt" "$STREAM_BYTES" "StreamChat"
+# A paced stream's DATA varies by a few bytes (events split differently), so streams are counted by status only; a
+# stream the router failed is in the call log's FAILED column below.
+TOTAL_REQS=$((TOTAL_REQS + $(total_of "$WORK/load-stream.txt")))
+TOTAL_FAILED=$((TOTAL_FAILED + $(total_of "$WORK/load-stream.txt") - $(succeeded_of "$WORK/load-stream.txt")))
 check_replies "$WORK/load-http.txt" "$HTTP_BYTES" "HTTP chat completions"
 printf '  %-44s %s\n' \
   "gRPC Chat: answered / sent" "$(succeeded_of "$WORK/load-chat.txt") / $(total_of "$WORK/load-chat.txt")" \
