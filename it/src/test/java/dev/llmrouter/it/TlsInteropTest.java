@@ -87,7 +87,11 @@ class TlsInteropTest {
 
     Run anonymous = bufCurl(mtls, "--cacert", certificates.ca().toString(), SCHEMA_FROM_FILES);
     assertNotEquals(0, anonymous.exitCode(), anonymous::toString);
-    assertTrue(anonymous.stderr().contains("remote error: tls: bad certificate"), anonymous::toString);
+    assertTrue(anonymous.stdout().isEmpty(), anonymous::toString);
+    // TLS 1.3 refuses the client after its half of the handshake: Go reports the server's alert when it reads it
+    // first, or else that the connection could not be set up.
+    assertTrue(anonymous.stderr().contains("remote error: tls: bad certificate")
+        || anonymous.stderr().contains("client conn could not be established"), anonymous::toString);
   }
 
   @Test
