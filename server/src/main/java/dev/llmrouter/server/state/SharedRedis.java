@@ -12,14 +12,15 @@ import io.vertx.redis.client.Request;
 import java.util.Optional;
 
 /**
- * The Redis that replicas share (`shared_state.redis_url`): one pooled client for the caller keys, their counters and
- * the Converse sessions of every replica.
+ * The Redis that replicas share (`shared_state.redis_url`): one client, a connection per event loop over a pool, for
+ * the caller keys, their counters and the Converse sessions of every replica.
  */
 public final class SharedRedis {
 
-  /** Each call's check is one round trip on a pooled connection: enough of them for every event loop at full load. */
+  /** Each event loop keeps one (see EventLoopRedis); the rest serve workers and start-up. */
   private static final int CONNECTIONS = 32;
-  /** Vert.x's default (24) fails checks beyond it under load; calls waiting here are bounded by the router's own. */
+  /** Vert.x's defaults (24 waiting for the pool, 2048 on a connection) fail checks beyond them under load; calls
+   * waiting here are bounded by the router's own. */
   private static final int WAITING = 100_000;
 
   private final Redis client;
@@ -37,8 +38,8 @@ public final class SharedRedis {
   }
 
   static Future<SharedRedis> connect(Vertx vertx, String url) {
-    Redis client = Redis.createClient(vertx, new RedisOptions().setConnectionString(url)
-        .setMaxPoolSize(CONNECTIONS).setMaxPoolWaiting(WAITING));
+    Redis client = new EventLoopRedis(Redis.createClient(vertx, new RedisOptions().setConnectionString(url)
+        .setMaxPoolSize(CONNECTIONS).setMaxPoolWaiting(WAITING).setMaxWaitingHandlers(WAITING)));
     String address = withoutPassword(url);
     return client.send(Request.cmd(Command.PING)).map(pong -> new SharedRedis(client, address))
         .recover(failure -> client.close().transform(closed -> Future.failedFuture("cannot reach Redis at " + address
