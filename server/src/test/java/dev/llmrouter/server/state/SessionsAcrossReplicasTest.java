@@ -10,9 +10,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import dev.llmrouter.api.v1.CallFilter;
+import dev.llmrouter.api.v1.CallRecord;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
 import dev.llmrouter.api.v1.ConverseStart;
+import dev.llmrouter.api.v1.ListCallsRequest;
+import dev.llmrouter.api.v1.ObservabilityServiceGrpc;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.TurnCompleted;
 import dev.llmrouter.server.testing.Await;
@@ -20,8 +24,10 @@ import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.OpenAiAnswerTable;
 import dev.llmrouter.server.testing.OpenAiWire;
+import dev.llmrouter.server.testing.PostgresServer;
 import dev.llmrouter.server.testing.RedisServer;
 import dev.llmrouter.server.testing.RunningRouter;
+import dev.llmrouter.server.testing.TestCallLog;
 import io.grpc.Status;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +44,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two routers sharing one real `redis-server` (`shared_state.redis_url`) resume each other's Converse sessions: a
+ * Two routers sharing one real `redis-server` (`shared_state.redis_url`), and a real PostgreSQL for their call log
+ * where it is installed, resume each other's Converse sessions: a
  * session whose stream the client cancelled on one goes on on the other with its history, its waiting tool calls and
  * its tool budgets; one stream drives a session at a time, fleet-wide; a session left idle expires; and a Redis that
  * went away makes a session's stream end with UNAVAILABLE, not hang.
@@ -52,6 +59,9 @@ class SessionsAcrossReplicasTest {
 
   private static Vertx vertx;
   private static RedisServer redis;
+  private static PostgresServer postgres;
+  /** The routers' `call_log:`: one PostgreSQL database for both, or each its own SQLite file without PostgreSQL. */
+  private static String callLog = "";
   private static MockUpstream upstream;
   private static RunningRouter first;
   private static RunningRouter second;
@@ -61,6 +71,10 @@ class SessionsAcrossReplicasTest {
     assumeTrue(RedisServer.installed(), "redis-server is not on the PATH (Debian: apt-get install -y redis-server; "
         + ".ci/run installs it): skipping the tests of Converse sessions shared through Redis");
     redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
+    if (PostgresServer.installed()) {
+      postgres = PostgresServer.start();
+      callLog = TestCallLog.postgres(postgres).yaml("");
+    }
     vertx = Vertx.vertx();
     upstream = MockUpstream.start(vertx);
     first = router(redis, "10m");
@@ -77,6 +91,9 @@ class SessionsAcrossReplicasTest {
     upstream.close();
     vertx.close().toCompletionStage().toCompletableFuture().get();
     redis.close();
+    if (postgres != null) {
+      postgres.close();
+    }
   }
 
   /** A router with two event loops whose sessions live in {@code sharedRedis}, each kept {@code idle} without a stream. */
@@ -88,7 +105,7 @@ class SessionsAcrossReplicasTest {
         shared_state: { redis_url: "%s" }
         providers:
           - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
-        """.formatted(dir.resolve("cassettes"), idle, FINAL_PROMPT, sharedRedis.url(), upstream.baseUrl()));
+        """.formatted(dir.resolve("cassettes"), idle, FINAL_PROMPT, sharedRedis.url(), upstream.baseUrl()) + callLog);
   }
 
   private static ConverseRequest start(String... toolNames) {
@@ -161,6 +178,34 @@ class SessionsAcrossReplicasTest {
     redis.save();
     String dump = new String(Files.readAllBytes(redis.dumpFile()), StandardCharsets.ISO_8859_1);
     assertFalse(dump.contains(RunningRouter.TEST_KEY), "the provider key is not in Redis");
+  }
+
+  @Test
+  void eachRouterListsTheTurnsOfASessionBothRanFromTheOneCallLog() throws Exception {
+    assumeTrue(postgres != null, PostgresServer.NOT_INSTALLED);
+    OpenAiAnswerTable.answer(upstream, Map.of("Hi, my name is Ada.", "Hello Ada.",
+        "What is my name?", "Your name is Ada."));
+    Conversation onFirst = Conversation.open(first).send(start());
+    String id = sessionId(onFirst);
+    onFirst.user("Hi, my name is Ada.");
+    onFirst.until(ConverseEvent::hasTurnCompleted);
+    drop(onFirst, first);
+    Conversation onSecond = Conversation.open(second).send(resume(id));
+    onSecond.until(ConverseEvent::hasSessionStarted);
+    onSecond.user("What is my name?");
+    onSecond.until(ConverseEvent::hasTurnCompleted);
+    onSecond.requests.onCompleted();
+    assertEquals(Status.Code.OK, closed(onSecond).getCode());
+
+    for (RunningRouter reader : List.of(first, second)) {
+      assertTrue(Await.until(Duration.ofSeconds(10), () -> callsOfSession(reader, id).size() == 2),
+          "the model call of each turn, one per router, listed by either: " + callsOfSession(reader, id));
+    }
+  }
+
+  private static List<CallRecord> callsOfSession(RunningRouter router, String sessionId) {
+    return ObservabilityServiceGrpc.newBlockingStub(router.channel()).listCalls(ListCallsRequest.newBuilder()
+        .setFilter(CallFilter.newBuilder().setSessionId(sessionId)).build()).getCallsList();
   }
 
   @Test
