@@ -146,14 +146,26 @@ class SessionsAcrossReplicasTest {
     return conversation.closed.get(15, TimeUnit.SECONDS);
   }
 
-  @Test
-  void aSessionCancelledOnOneRouterGoesOnOnTheOtherWithItsHistory() throws Exception {
+  /** A session on the first router, and its id. */
+  private record AdaOnFirst(Conversation conversation, String sessionId) {
+  }
+
+  /** A session started on the first router whose first turn ("Hi, my name is Ada.") has been answered. */
+  private static AdaOnFirst adaIntroducedOnFirst() throws InterruptedException {
     OpenAiAnswerTable.answer(upstream, Map.of("Hi, my name is Ada.", "Hello Ada.",
         "What is my name?", "Your name is Ada."));
     Conversation onFirst = Conversation.open(first).send(start());
     String id = sessionId(onFirst);
     onFirst.user("Hi, my name is Ada.");
     onFirst.until(ConverseEvent::hasTurnCompleted);
+    return new AdaOnFirst(onFirst, id);
+  }
+
+  @Test
+  void aSessionCancelledOnOneRouterGoesOnOnTheOtherWithItsHistory() throws Exception {
+    AdaOnFirst ada = adaIntroducedOnFirst();
+    Conversation onFirst = ada.conversation();
+    String id = ada.sessionId();
     onFirst.requests.onError(new RuntimeException("the client cancels"));
 
     // At once: the second router waits for the first to let the session go.
@@ -183,12 +195,9 @@ class SessionsAcrossReplicasTest {
   @Test
   void eachRouterListsTheTurnsOfASessionBothRanFromTheOneCallLog() throws Exception {
     assumeTrue(postgres != null, PostgresServer.NOT_INSTALLED);
-    OpenAiAnswerTable.answer(upstream, Map.of("Hi, my name is Ada.", "Hello Ada.",
-        "What is my name?", "Your name is Ada."));
-    Conversation onFirst = Conversation.open(first).send(start());
-    String id = sessionId(onFirst);
-    onFirst.user("Hi, my name is Ada.");
-    onFirst.until(ConverseEvent::hasTurnCompleted);
+    AdaOnFirst ada = adaIntroducedOnFirst();
+    Conversation onFirst = ada.conversation();
+    String id = ada.sessionId();
     drop(onFirst, first);
     Conversation onSecond = Conversation.open(second).send(resume(id));
     onSecond.until(ConverseEvent::hasSessionStarted);
