@@ -282,7 +282,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
         if (event.hasDone()) {
           ChatResponse done = event.getDone().getResponse();
           origin(response, done.getOrigin());
-          reply(request, 200, call.answer(done));
+          reply(request, 200, call.writer().answer(done));
         }
       });
     }
@@ -391,7 +391,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
         if (event.hasStart()) {
           origin(response, event.getStart().getOrigin());
         }
-        call.event(event, this::write);
+        call.writer().event(event, this::write);
         if (event.hasDone()) {
           end();
         } else if (response.writeQueueFull()) {
@@ -408,7 +408,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
       }
       CallError error = CallError.of(failure);
       int status = dialect.status(error);
-      call.failure(error, status, dialect.error(error, status), this::write);
+      call.writer().failure(dialect.error(error, status), this::write);
       end();
     }
 

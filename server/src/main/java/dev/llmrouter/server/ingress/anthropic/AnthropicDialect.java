@@ -3,9 +3,6 @@ package dev.llmrouter.server.ingress.anthropic;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.llmrouter.api.v1.ChatEvent;
-import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ProtoJson;
@@ -16,7 +13,6 @@ import dev.llmrouter.server.ingress.anthropic.internal.MessagesRequestReader;
 import dev.llmrouter.server.ingress.anthropic.internal.MessagesWriter;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * Anthropic Messages (`POST /v1/messages`, and `GET /v1/models` with an `anthropic-version` header), as the
@@ -30,33 +26,7 @@ public final class AnthropicDialect implements Dialect {
   @Override
   public DialectCall read(HttpServerRequest request, JsonNode body) {
     MessagesRequestReader.Read read = MessagesRequestReader.read(body);
-    MessagesWriter writer = new MessagesWriter();
-    return new DialectCall() {
-      @Override
-      public ChatRequest request() {
-        return read.request();
-      }
-
-      @Override
-      public boolean stream() {
-        return read.stream();
-      }
-
-      @Override
-      public ObjectNode answer(ChatResponse response) {
-        return MessagesWriter.message(response);
-      }
-
-      @Override
-      public void event(ChatEvent event, Consumer<Frame> out) {
-        writer.event(event, out);
-      }
-
-      @Override
-      public void failure(CallError error, int httpStatus, ObjectNode errorBody, Consumer<Frame> out) {
-        MessagesWriter.failure(errorBody, out);
-      }
-    };
+    return new DialectCall(read.request(), read.stream(), new MessagesWriter());
   }
 
   /** `{"data": [{"type": "model", "id", "display_name", "created_at"}], "has_more", "first_id", "last_id"}`. */

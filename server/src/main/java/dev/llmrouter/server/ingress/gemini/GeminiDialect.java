@@ -10,9 +10,7 @@ import com.google.protobuf.util.JsonFormat;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
-import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ProtoJson;
@@ -26,7 +24,6 @@ import io.vertx.core.http.HttpServerRequest;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.regex.Matcher;
 
 /**
@@ -53,38 +50,7 @@ public final class GeminiDialect implements Dialect {
     }
     boolean serverSentEvents = stream && alt.equals("sse");
     ChatRequest chat = GenerateContentReader.read(model, body);
-    GenerateContentWriter writer = new GenerateContentWriter();
-    return new DialectCall() {
-      @Override
-      public ChatRequest request() {
-        return chat;
-      }
-
-      @Override
-      public boolean stream() {
-        return stream;
-      }
-
-      @Override
-      public boolean serverSentEvents() {
-        return serverSentEvents;
-      }
-
-      @Override
-      public ObjectNode answer(ChatResponse response) {
-        return GenerateContentWriter.response(response);
-      }
-
-      @Override
-      public void event(ChatEvent event, Consumer<Frame> out) {
-        writer.event(event, out);
-      }
-
-      @Override
-      public void failure(CallError error, int httpStatus, ObjectNode errorBody, Consumer<Frame> out) {
-        GenerateContentWriter.failure(errorBody, out);
-      }
-    };
+    return new DialectCall(chat, stream, serverSentEvents, new GenerateContentWriter());
   }
 
   /** The model named by the path, percent-decoded (a `/` may come as `%2F`). */

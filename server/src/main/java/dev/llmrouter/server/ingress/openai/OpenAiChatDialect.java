@@ -3,9 +3,6 @@ package dev.llmrouter.server.ingress.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.llmrouter.api.v1.ChatEvent;
-import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ProtoJson;
@@ -17,7 +14,6 @@ import dev.llmrouter.server.ingress.openai.internal.ChatCompletionsWriter;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Consumer;
 
 /** OpenAI Chat Completions (`POST /v1/chat/completions`, `GET /v1/models`), as the `openai` SDKs speak it. */
 public final class OpenAiChatDialect implements Dialect {
@@ -25,33 +21,7 @@ public final class OpenAiChatDialect implements Dialect {
   @Override
   public DialectCall read(HttpServerRequest request, JsonNode body) {
     ChatCompletionsRequestReader.Read read = ChatCompletionsRequestReader.read(body);
-    ChatCompletionsWriter writer = new ChatCompletionsWriter(read.includeUsage());
-    return new DialectCall() {
-      @Override
-      public ChatRequest request() {
-        return read.request();
-      }
-
-      @Override
-      public boolean stream() {
-        return read.stream();
-      }
-
-      @Override
-      public ObjectNode answer(ChatResponse response) {
-        return ChatCompletionsWriter.completion(response);
-      }
-
-      @Override
-      public void event(ChatEvent event, Consumer<Frame> out) {
-        writer.event(event, out);
-      }
-
-      @Override
-      public void failure(CallError error, int httpStatus, ObjectNode errorBody, Consumer<Frame> out) {
-        ChatCompletionsWriter.failure(errorBody, out);
-      }
-    };
+    return new DialectCall(read.request(), read.stream(), new ChatCompletionsWriter(read.includeUsage()));
   }
 
   @Override

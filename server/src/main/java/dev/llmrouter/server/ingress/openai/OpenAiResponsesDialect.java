@@ -2,9 +2,6 @@ package dev.llmrouter.server.ingress.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.llmrouter.api.v1.ChatEvent;
-import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.ingress.Dialect;
@@ -13,7 +10,6 @@ import dev.llmrouter.server.ingress.openai.internal.ResponsesRequestReader;
 import dev.llmrouter.server.ingress.openai.internal.ResponsesWriter;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * OpenAI Responses (`POST /v1/responses`), as the `openai` SDKs' `responses.create` and `responses.stream` speak it,
@@ -27,33 +23,7 @@ public final class OpenAiResponsesDialect implements Dialect {
   @Override
   public DialectCall read(HttpServerRequest request, JsonNode body) {
     ResponsesRequestReader.Read read = ResponsesRequestReader.read(body);
-    ResponsesWriter writer = new ResponsesWriter(read);
-    return new DialectCall() {
-      @Override
-      public ChatRequest request() {
-        return read.request();
-      }
-
-      @Override
-      public boolean stream() {
-        return read.stream();
-      }
-
-      @Override
-      public ObjectNode answer(ChatResponse response) {
-        return ResponsesWriter.response(response, read);
-      }
-
-      @Override
-      public void event(ChatEvent event, Consumer<Frame> out) {
-        writer.event(event, out);
-      }
-
-      @Override
-      public void failure(CallError error, int httpStatus, ObjectNode errorBody, Consumer<Frame> out) {
-        writer.failure(errorBody, out);
-      }
-    };
+    return new DialectCall(read.request(), read.stream(), new ResponsesWriter(read));
   }
 
   @Override

@@ -14,6 +14,7 @@ import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.ingress.DialectCall;
 import dev.llmrouter.server.ingress.DialectCall.Frame;
 import dev.llmrouter.server.ingress.DialectValues;
 import java.util.HashSet;
@@ -30,7 +31,7 @@ import java.util.function.Consumer;
  * <p>Usage is Anthropic's: `input_tokens` leaves out the tokens read from the cache (`cache_read_input_tokens`), which
  * the router's count includes. The router does not keep cache writes apart, so they stay in `input_tokens`.
  */
-public final class MessagesWriter {
+public final class MessagesWriter implements DialectCall.Writer {
 
   private static final String ID_PREFIX = "msg_";
 
@@ -51,8 +52,8 @@ public final class MessagesWriter {
   private final StringBuilder signature = new StringBuilder();
   private Usage usage;
 
-  /** The whole answer, for a call that does not stream. */
-  public static ObjectNode message(ChatResponse response) {
+  @Override
+  public ObjectNode answer(ChatResponse response) {
     ObjectNode message = header(response.getId(), response.getModel());
     ArrayNode content = message.putArray("content");
     for (Part part : response.getMessage().getPartsList()) {
@@ -78,6 +79,7 @@ public final class MessagesWriter {
   }
 
   /** The events one neutral event becomes. */
+  @Override
   public void event(ChatEvent event, Consumer<Frame> out) {
     switch (event.getEventCase()) {
       case START -> {
@@ -112,7 +114,8 @@ public final class MessagesWriter {
   }
 
   /** An error after the stream started: an `error` event holding the error body. */
-  public static void failure(ObjectNode errorBody, Consumer<Frame> out) {
+  @Override
+  public void failure(ObjectNode errorBody, Consumer<Frame> out) {
     out.accept(new Frame("error", errorBody.toString()));
   }
 

@@ -14,6 +14,7 @@ import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.ingress.DialectCall;
 import dev.llmrouter.server.ingress.DialectCall.Frame;
 import dev.llmrouter.server.ingress.DialectValues;
 import java.util.function.Consumer;
@@ -28,7 +29,7 @@ import java.util.function.Consumer;
  * the last part (an empty text part in a stream, where the other parts have gone already), which is where the
  * request reader looks for it. Signatures of other providers are not sent: Gemini could not check them.
  */
-public final class GenerateContentWriter {
+public final class GenerateContentWriter implements DialectCall.Writer {
 
   private static final String PROVIDER_TYPE = "gemini";
 
@@ -38,8 +39,8 @@ public final class GenerateContentWriter {
   private ToolCall.Builder pendingCall;
   private int pendingIndex = -1;
 
-  /** The whole answer, for a call that does not stream. */
-  public static ObjectNode response(ChatResponse response) {
+  @Override
+  public ObjectNode answer(ChatResponse response) {
     Message message = response.getMessage();
     ArrayNode parts = ProtoJson.MAPPER.createArrayNode();
     for (Part part : message.getPartsList()) {
@@ -72,6 +73,7 @@ public final class GenerateContentWriter {
   }
 
   /** The chunks of one streamed event. */
+  @Override
   public void event(ChatEvent event, Consumer<Frame> out) {
     switch (event.getEventCase()) {
       case START -> {
@@ -112,7 +114,8 @@ public final class GenerateContentWriter {
   }
 
   /** An error after the stream started: the error object as the next chunk, which the SDKs raise. */
-  public static void failure(ObjectNode errorBody, Consumer<Frame> out) {
+  @Override
+  public void failure(ObjectNode errorBody, Consumer<Frame> out) {
     out.accept(Frame.data(errorBody.toString()));
   }
 

@@ -10,6 +10,7 @@ import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.ingress.DialectCall;
 import dev.llmrouter.server.ingress.DialectCall.Frame;
 import dev.llmrouter.server.ingress.DialectValues;
 import java.util.function.Consumer;
@@ -20,7 +21,7 @@ import java.util.stream.Collectors;
  * (the role first, then the deltas, the finish reason, the usage chunk with `choices: []` when the caller asked for
  * it) ended by `data: [DONE]`. Reasoning goes in `reasoning_content`, as DeepSeek and vLLM send it.
  */
-public final class ChatCompletionsWriter {
+public final class ChatCompletionsWriter implements DialectCall.Writer {
 
   private static final String ID_PREFIX = "chatcmpl-";
 
@@ -34,8 +35,8 @@ public final class ChatCompletionsWriter {
     this.includeUsage = includeUsage;
   }
 
-  /** The whole answer, for a call that does not stream. */
-  public static ObjectNode completion(ChatResponse response) {
+  @Override
+  public ObjectNode answer(ChatResponse response) {
     ObjectNode completion = ProtoJson.MAPPER.createObjectNode()
         .put("id", DialectValues.responseId(response.getId(), ID_PREFIX))
         .put("object", "chat.completion")
@@ -79,6 +80,7 @@ public final class ChatCompletionsWriter {
   }
 
   /** The chunks of one event. */
+  @Override
   public void event(ChatEvent event, Consumer<Frame> out) {
     switch (event.getEventCase()) {
       case START -> {
@@ -131,7 +133,8 @@ public final class ChatCompletionsWriter {
   }
 
   /** An error after the stream started: an `{"error": ...}` data event, then `[DONE]`. */
-  public static void failure(ObjectNode errorBody, Consumer<Frame> out) {
+  @Override
+  public void failure(ObjectNode errorBody, Consumer<Frame> out) {
     out.accept(Frame.data(json(errorBody)));
     out.accept(Frame.data("[DONE]"));
   }

@@ -11,6 +11,7 @@ import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.ingress.DialectCall;
 import dev.llmrouter.server.ingress.DialectCall.Frame;
 import dev.llmrouter.server.ingress.DialectValues;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ import java.util.stream.Collectors;
  * replayed answer has the same ones. Reasoning is shown as a summary when the caller asked for summaries, and as
  * reasoning text otherwise; its signature goes in `encrypted_content` (see {@link EncryptedReasoning}).
  */
-public final class ResponsesWriter {
+public final class ResponsesWriter implements DialectCall.Writer {
 
   private static final String ID_PREFIX = "resp_";
   private static final String MESSAGE = "message";
@@ -55,8 +56,8 @@ public final class ResponsesWriter {
     this.read = read;
   }
 
-  /** The whole answer, for a call that does not stream. */
-  public static ObjectNode response(ChatResponse response, ResponsesRequestReader.Read read) {
+  @Override
+  public ObjectNode answer(ChatResponse response) {
     String id = DialectValues.responseId(response.getId(), ID_PREFIX);
     List<ObjectNode> output = new ArrayList<>();
     for (Part part : response.getMessage().getPartsList()) {
@@ -91,6 +92,7 @@ public final class ResponsesWriter {
   }
 
   /** The events one answer event becomes. */
+  @Override
   public void event(ChatEvent event, Consumer<Frame> out) {
     switch (event.getEventCase()) {
       case START -> {
@@ -114,6 +116,7 @@ public final class ResponsesWriter {
   }
 
   /** A failure after the stream started: `response.failed`, with the output so far and the error. */
+  @Override
   public void failure(ObjectNode errorBody, Consumer<Frame> out) {
     ObjectNode error = ProtoJson.MAPPER.createObjectNode().put("code", errorBody.path("error").path("code").asText())
         .put("message", errorBody.path("error").path("message").asText());
