@@ -13,7 +13,6 @@ import dev.llmrouter.server.observe.Observability;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Supplier;
 
 /**
@@ -67,7 +66,7 @@ public final class ChatPipeline {
       plan = CallPlan.of(request, validator.validate(request, call.routes()));
     } catch (CallError refused) {
       call.callEnded();
-      tracker.onEnd(refused.status(), refused.getMessage());
+      tracker.onEnd(refused);
       throw refused;
     }
     tracker.routed();
@@ -75,7 +74,7 @@ public final class ChatPipeline {
     RunningCalls.Call runningCall = runningCall(answer);
     running.add(runningCall);
     answer.observe(tracker::onEvent, error -> {
-      tracker.onEnd(error == null ? GrpcStatus.OK : error.status(), error == null ? "" : error.getMessage());
+      tracker.onEnd(error);
       auth.charge(options.caller(), tracker.usage(), tracker.replayed());
       running.remove(runningCall);
       call.callEnded();
@@ -113,7 +112,9 @@ public final class ChatPipeline {
   /** Answers an admitted call: from the provider, or through the cassettes. */
   private void answer(ChatRequest request, CallOptions options, CallPlan plan, ResilienceConfig resilience,
       CallTracker tracker, ChatEventStream answer) {
-    Supplier<UpstreamAttempts> live = () -> UpstreamAttempts.start(vertx, resilience, plan, options, tracker::attempt);
+    Supplier<UpstreamAttempts> live = () -> UpstreamAttempts.start(vertx, resilience, plan, options,
+        step -> tracker.attempt(step.target().deployment().name(), step.target().upstreamModel(),
+            step.target().deployment().config().baseUrl()));
     if (options.mode() == CassetteMode.OFF) {
       UpstreamAttempts attempts = live.get();
       attempts.events().relayTo(answer, event -> Provenance.stampedLive(

@@ -7,6 +7,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.llmrouter.server.config.ResilienceConfig;
+import dev.llmrouter.server.observe.AttemptSpan;
 import dev.llmrouter.server.route.CircuitBreaker;
 import dev.llmrouter.server.route.Deployment;
 import dev.llmrouter.server.route.RoutePlanner;
@@ -18,7 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The upstream attempts of one call. Until the first event reaches the caller, a failure of the deployment
@@ -54,8 +56,8 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private final long deadlineMillis;
   private final long startedNanos = System.nanoTime();
   private final ChatEventStream out = new ChatEventStream();
-  /** Told the deployment of each upstream request, for the metrics. */
-  private final Consumer<String> onAttempt;
+  /** Told each upstream request about to be sent (for the metrics and the trace); gives the request's span. */
+  private final Function<CallPlan.Step, AttemptSpan> onAttempt;
   private int targetIndex;
   private int attemptsOnTarget;
   private int attempts;
@@ -68,7 +70,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private CallError lastError;
 
   private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, CallPlan plan, CallOptions options,
-      Consumer<String> onAttempt) {
+      Function<CallPlan.Step, AttemptSpan> onAttempt) {
     this.vertx = vertx;
     this.onAttempt = onAttempt;
     this.policy = policy;
@@ -79,7 +81,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
 
   /** Starts the first attempt; must be called on the caller's event-loop context. */
   static UpstreamAttempts start(Vertx vertx, ResilienceConfig policy, CallPlan plan, CallOptions options,
-      Consumer<String> onAttempt) {
+      Function<CallPlan.Step, AttemptSpan> onAttempt) {
     UpstreamAttempts attempts = new UpstreamAttempts(vertx, policy, plan, options, onAttempt);
     attempts.out.upstream(attempts);
     if (attempts.deadlineMillis > 0) {
@@ -128,8 +130,10 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     }
     attempts++;
     attemptsOnTarget++;
-    onAttempt.accept(deployment.name());
+    AttemptSpan span = onAttempt.apply(step);
     ChatEventStream attempt = new ChatEventStream();
+    attempt.traceContext(span.traceContext());
+    attempt.observe(UnaryOperator.identity(), span::end);
     current = attempt;
     attempt.closeHandler(deployment::release);
     attempt.handler(event -> {
@@ -282,23 +286,10 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private static FailureKind kindOf(CallError error) {
     return switch (error.status()) {
       case UNAVAILABLE, DEADLINE_EXCEEDED -> FailureKind.DEPLOYMENT_FAULT;
-      case RESOURCE_EXHAUSTED -> "DEPLOYMENT_BUSY".equals(reasonOf(error)) ? FailureKind.DEPLOYMENT_BUSY
-          : FailureKind.RATE_LIMITED;
+      case RESOURCE_EXHAUSTED -> error.errorInfo().filter(info -> info.getReason().equals("DEPLOYMENT_BUSY"))
+          .isPresent() ? FailureKind.DEPLOYMENT_BUSY : FailureKind.RATE_LIMITED;
       default -> FailureKind.CALLER_ERROR;
     };
-  }
-
-  private static String reasonOf(CallError error) {
-    for (Any detail : error.details()) {
-      if (detail.is(ErrorInfo.class)) {
-        try {
-          return detail.unpack(ErrorInfo.class).getReason();
-        } catch (InvalidProtocolBufferException e) {
-          return "";
-        }
-      }
-    }
-    return "";
   }
 
   /** The upstream's Retry-After, carried by the error's RetryInfo; zero when it has none. */
