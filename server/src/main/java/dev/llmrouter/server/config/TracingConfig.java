@@ -7,7 +7,7 @@ import java.util.stream.Collectors;
 /**
  * OpenTelemetry tracing, configured the standard way: by the `OTEL_*` environment variables of the router's process
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`...), read by the SDK's autoconfigure.
- * Tracing is off when none is set.
+ * Tracing is off when none is set, or when `OTEL_SDK_DISABLED=true`.
  *
  * @param environment the `OTEL_*` variables, by name
  */
@@ -20,6 +20,7 @@ public record TracingConfig(Map<String, String> environment) {
   public static final String CAPTURE_MESSAGE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
   private static final String PREFIX = "OTEL_";
+  private static final String SDK_DISABLED = "OTEL_SDK_DISABLED";
 
   public TracingConfig {
     environment = Map.copyOf(environment);
@@ -31,9 +32,9 @@ public record TracingConfig(Map<String, String> environment) {
         .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
   }
 
-  /** Whether any `OTEL_*` variable is set. */
+  /** Whether any `OTEL_*` variable is set, and `OTEL_SDK_DISABLED` is not `true`. */
   public boolean enabled() {
-    return !environment.isEmpty();
+    return !environment.isEmpty() && !Boolean.parseBoolean(environment.getOrDefault(SDK_DISABLED, "false").trim());
   }
 
   /** Whether spans carry the (redacted) prompts and answers: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`. */

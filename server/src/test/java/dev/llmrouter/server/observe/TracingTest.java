@@ -24,6 +24,7 @@ import dev.llmrouter.server.config.TracingConfig;
 import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.IngressClient;
 import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RouterProcess;
 import dev.llmrouter.server.testing.RunningRouter;
 import dev.llmrouter.server.testing.TraceReceiver;
 import dev.llmrouter.server.testing.TraceReceiver.ReceivedSpan;
@@ -36,6 +37,7 @@ import io.opentelemetry.proto.trace.v1.Span;
 import io.opentelemetry.proto.trace.v1.Status.StatusCode;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,16 +144,20 @@ class TracingTest {
         .addParts(Part.newBuilder().setText(text))).build();
   }
 
-  private static ChatServiceGrpc.ChatServiceBlockingStub chat(RunningRouter router, AtomicReference<Metadata> sent,
-      String... headerNamesAndValues) {
+  private static Metadata metadata(String... namesAndValues) {
     Metadata headers = new Metadata();
-    for (int i = 0; i < headerNamesAndValues.length; i += 2) {
-      headers.put(Metadata.Key.of(headerNamesAndValues[i], Metadata.ASCII_STRING_MARSHALLER),
-          headerNamesAndValues[i + 1]);
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      headers.put(Metadata.Key.of(namesAndValues[i], Metadata.ASCII_STRING_MARSHALLER), namesAndValues[i + 1]);
     }
+    return headers;
+  }
+
+  /** The router's chat service, sending these headers and keeping the response's in {@code received}. */
+  private static ChatServiceGrpc.ChatServiceBlockingStub chat(RunningRouter router,
+      AtomicReference<Metadata> received, String... headerNamesAndValues) {
     return ChatServiceGrpc.newBlockingStub(router.channel()).withInterceptors(
-        MetadataUtils.newAttachHeadersInterceptor(headers),
-        MetadataUtils.newCaptureMetadataInterceptor(sent, new AtomicReference<>()));
+        MetadataUtils.newAttachHeadersInterceptor(metadata(headerNamesAndValues)),
+        MetadataUtils.newCaptureMetadataInterceptor(received, new AtomicReference<>()));
   }
 
   private static String header(Metadata headers, String name) {
@@ -413,8 +419,10 @@ class TracingTest {
   }
 
   @Test
-  void withNoOtelVariableNothingIsExportedAndTheCallersTraceparentGoesUpstreamAsItCame() throws Exception {
+  void withNoOtelVariableOrWithTheSdkDisabledNothingIsExportedAndTheCallersTraceparentGoesUpstreamAsItCame()
+      throws Exception {
     long exportThreads = exportThreads();
+    router("off", Map.of("OTEL_SDK_DISABLED", "true", "OTEL_SERVICE_NAME", "disabled"));
     RunningRouter router = router("off", Map.of());
     assertEquals(exportThreads, exportThreads(), "no span processor thread for a router without tracing");
     chat(router, new AtomicReference<>(), "traceparent", TRACEPARENT).chat(ask("Hi"));
@@ -432,6 +440,34 @@ class TracingTest {
   private static long exportThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(thread -> thread.getName().startsWith("BatchSpanProcessor")).count();
+  }
+
+  @Test
+  void theRouterProcessIsConfiguredByTheOtelVariablesOfItsEnvironment() throws Exception {
+    Path config = cassettes.resolve("router.yaml");
+    Files.writeString(config, """
+        listen: 127.0.0.1:0
+        event_loops: 1
+        data_dir: "%s"
+        cassettes: { mode: "off" }
+        providers:
+          - { name: openai, type: openai, base_url: "%s/v1", api_key: "${TEST_API_KEY}" }
+        """.formatted(cassettes.resolve("data"), upstream.baseUrl()));
+    // As the README's section "Tracing with OpenTelemetry" has them, with the collector's address.
+    Map<String, String> environment = Map.of("TEST_API_KEY", RunningRouter.TEST_KEY,
+        "OTEL_SERVICE_NAME", "llm-router",
+        "OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint(),
+        "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
+        "OTEL_BSP_SCHEDULE_DELAY", "1");
+    try (RouterProcess router = RouterProcess.start(config, environment)) {
+      assertTrue(router.stdout().stream().anyMatch(line -> line.startsWith("traces: OpenTelemetry, as "
+          + "OTEL_BSP_SCHEDULE_DELAY, OTEL_EXPORTER_OTLP_ENDPOINT")), router.toString());
+      ChatServiceGrpc.newBlockingStub(router.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(
+          metadata("traceparent", TRACEPARENT))).chat(ask("Hi"));
+      ReceivedSpan call = callSpan(receiver.await(span -> span.traceId().equals(TRACE), 2));
+      assertEquals("llm-router", call.resourceAttribute("service.name"));
+      assertEquals(CALLER_SPAN, call.parentSpanId());
+    }
   }
 
   @Test
