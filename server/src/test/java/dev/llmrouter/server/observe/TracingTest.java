@@ -471,6 +471,15 @@ class TracingTest {
   }
 
   @Test
+  void spansGoOverOtlpGrpcByDefault() {
+    RunningRouter router = router("off", Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.grpcEndpoint(),
+        "OTEL_BSP_SCHEDULE_DELAY", "1"));
+    chat(router, new AtomicReference<>(), "traceparent", TRACEPARENT).chat(ask("Hi"));
+    ReceivedSpan call = callSpan(receiver.await(span -> span.traceId().equals(TRACE), 2));
+    assertEquals("llm-router", call.resourceAttribute("service.name"), "the service's name when it has none");
+  }
+
+  @Test
   void aWrongOtelVariableStopsTheRouterFromStartingWithAClearMessage() {
     RouterConfig config = ConfigLoader.parse("cassettes: { mode: \"off\" }", Map.<String, String>of()::get);
     Throwable failure = assertThrows(Exception.class, () -> Await.result(

@@ -1,8 +1,12 @@
 package dev.llmrouter.server.testing;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.collector.trace.v1.TraceServiceGrpc;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.resource.v1.Resource;
@@ -12,18 +16,22 @@ import io.opentelemetry.proto.trace.v1.Span;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
- * An OpenTelemetry collector stand-in: a real HTTP server on a free port that takes OTLP/HTTP trace exports
- * (`POST /v1/traces`, protobuf) as a collector does, decodes each `ExportTraceServiceRequest`, and keeps every span
- * with its resource.
+ * An OpenTelemetry collector stand-in: it takes trace exports as a collector does, over OTLP/HTTP (`POST /v1/traces`,
+ * protobuf) on one free port and over OTLP/gRPC on another, decodes each `ExportTraceServiceRequest`, and keeps every
+ * span with its resource.
  */
 public final class TraceReceiver implements AutoCloseable {
 
@@ -64,6 +72,7 @@ public final class TraceReceiver implements AutoCloseable {
   }
 
   private final HttpServer server;
+  private final Server grpc;
   private final List<ReceivedSpan> spans = new CopyOnWriteArrayList<>();
 
   private TraceReceiver(Vertx vertx) {
@@ -81,11 +90,26 @@ public final class TraceReceiver implements AutoCloseable {
       request.response().putHeader("content-type", "application/x-protobuf")
           .end(Buffer.buffer(ExportTraceServiceResponse.getDefaultInstance().toByteArray()));
     }));
+    grpc = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new TraceServiceGrpc.TraceServiceImplBase() {
+          @Override
+          public void export(ExportTraceServiceRequest export,
+              StreamObserver<ExportTraceServiceResponse> response) {
+            keep(export);
+            response.onNext(ExportTraceServiceResponse.getDefaultInstance());
+            response.onCompleted();
+          }
+        }).build();
   }
 
   public static TraceReceiver start(Vertx vertx) {
     TraceReceiver receiver = new TraceReceiver(vertx);
     Await.result(receiver.server.listen(0, "127.0.0.1"));
+    try {
+      receiver.grpc.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     return receiver;
   }
 
@@ -97,9 +121,14 @@ public final class TraceReceiver implements AutoCloseable {
     }
   }
 
-  /** The base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT` takes it. */
+  /** The base URL of OTLP/HTTP, as `OTEL_EXPORTER_OTLP_ENDPOINT` takes it. */
   public String endpoint() {
     return "http://127.0.0.1:" + server.actualPort();
+  }
+
+  /** The URL of OTLP/gRPC, as `OTEL_EXPORTER_OTLP_ENDPOINT` takes it. */
+  public String grpcEndpoint() {
+    return "http://127.0.0.1:" + grpc.getPort();
   }
 
   /** The spans received so far. */
@@ -114,7 +143,8 @@ public final class TraceReceiver implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public void close() throws InterruptedException {
+    grpc.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     Await.result(server.close());
   }
 }
