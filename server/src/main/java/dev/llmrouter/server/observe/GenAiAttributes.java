@@ -17,9 +17,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The span attributes of the OpenTelemetry GenAI semantic conventions (the inference span, `gen_ai.client.inference`,
- * at its development version of 2026) that the router sets, and the router's own (`llmrouter.*`), with the mappings
- * from the router's vocabulary to their values.
+ * The span attributes of the OpenTelemetry GenAI semantic conventions that the router sets (those of their inference
+ * span, `gen_ai.client.inference`, in development status: names may still change), and the router's own
+ * (`llmrouter.*`), with the mappings from the router's vocabulary to their values.
  */
 final class GenAiAttributes {
 
