@@ -118,7 +118,7 @@ public final class ChatPipeline {
     if (options.mode() == CassetteMode.OFF) {
       UpstreamAttempts attempts = live.get();
       attempts.events().relayTo(answer, event -> Provenance.stampedLive(
-          Provenance.withProvider(event, attempts.servedBy()), attempts, CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", ""));
+          Provenance.withProvider(event, attempts), attempts, CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", ""));
     } else {
       gate.answer(request, options, plan, live, answer);
     }

@@ -8,6 +8,7 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.observe.AttemptSpan;
+import dev.llmrouter.server.provider.ProviderTypes;
 import dev.llmrouter.server.route.CircuitBreaker;
 import dev.llmrouter.server.route.Deployment;
 import dev.llmrouter.server.route.RoutePlanner;
@@ -67,6 +68,8 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   private long retryTimer = -1;
   private boolean started;
   private CallPlan.Step servedBy;
+  /** The credential the adapter that answered sent (see {@link ProviderTypes.KeyedAdapter}). */
+  private String servedByCredential = "";
   private CallError lastError;
 
   private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, CallPlan plan, CallOptions options,
@@ -100,6 +103,11 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   /** The target that answered (known once the first event arrived). */
   RoutePlanner.Target servedBy() {
     return servedBy.target();
+  }
+
+  /** The credential the target that answered was called with (known once the first event arrived). */
+  String servedByCredential() {
+    return servedByCredential;
   }
 
   /** How many upstream requests were sent so far. */
@@ -136,10 +144,12 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     attempt.observe(UnaryOperator.identity(), span::end);
     current = attempt;
     attempt.closeHandler(deployment::release);
+    ProviderTypes.KeyedAdapter adapter = deployment.adapterFor(step.request());
     attempt.handler(event -> {
       if (!started) {
         started = true;
         servedBy = step;
+        servedByCredential = adapter.credential();
       }
       if (event.hasDone()) {
         answered(deployment);
@@ -147,7 +157,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
       out.emit(event);
     });
     attempt.exceptionHandler(failure -> onFailure(deployment, CallError.of(failure)));
-    deployment.nextAdapter().chat(step.request(), step.target().upstreamModel(), stream, attempt);
+    adapter.adapter().chat(step.request(), step.target().upstreamModel(), stream, attempt);
   }
 
   /** Takes the deployment's leave for one attempt; returns why it is skipped (nothing sent) when it cannot go. */
