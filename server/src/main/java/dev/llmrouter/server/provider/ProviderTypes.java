@@ -6,6 +6,7 @@ import dev.llmrouter.server.provider.cohere.CohereAdapter;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
 import dev.llmrouter.server.provider.openai.AzureOpenAiAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
+import dev.llmrouter.server.provider.openai.OpenAiResponsesAdapter;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,7 @@ public final class ProviderTypes {
 
   private static final Map<String, Type> TYPES = new TreeMap<>(Map.of(
       "openai", new Type(OpenAiAdapter::new, OpenAiAdapter::capabilities),
+      "openai-responses", new Type(OpenAiResponsesAdapter::new, OpenAiResponsesAdapter::capabilities),
       "azure-openai", new Type(AzureOpenAiAdapter::new, AzureOpenAiAdapter::capabilities),
       "anthropic", new Type(AnthropicAdapter::new, AnthropicAdapter::capabilities),
       "cohere", new Type(CohereAdapter::new, CohereAdapter::capabilities),
