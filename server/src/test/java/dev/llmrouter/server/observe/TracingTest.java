@@ -460,8 +460,9 @@ class TracingTest {
         "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY", "1");
     try (RouterProcess router = RouterProcess.start(config, environment)) {
-      assertTrue(router.stdout().stream().anyMatch(line -> line.startsWith("traces: OpenTelemetry, as "
-          + "OTEL_BSP_SCHEDULE_DELAY, OTEL_EXPORTER_OTLP_ENDPOINT")), router.toString());
+      // Printed after the line RouterProcess waits for.
+      assertTrue(router.printed("traces: OpenTelemetry, as OTEL_BSP_SCHEDULE_DELAY, OTEL_EXPORTER_OTLP_ENDPOINT"),
+          router.toString());
       ChatServiceGrpc.newBlockingStub(router.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(
           metadata("traceparent", TRACEPARENT))).chat(ask("Hi"));
       ReceivedSpan call = callSpan(receiver.await(span -> span.traceId().equals(TRACE), 2));

@@ -88,11 +88,16 @@ public final class RouterProcess implements AutoCloseable {
 
   /** Whether a line the router printed on standard error (its log) contains {@code text}, within 10 seconds. */
   public boolean logged(String text) {
-    return Await.until(Duration.ofSeconds(10), () -> stderr.stream().anyMatch(line -> line.contains(text)));
+    return appears(stderr, text);
   }
 
-  public List<String> stdout() {
-    return stdout;
+  /** Whether a line the router printed on standard output contains {@code text}, within 10 seconds. */
+  public boolean printed(String text) {
+    return appears(stdout, text);
+  }
+
+  private static boolean appears(List<String> lines, String text) {
+    return Await.until(Duration.ofSeconds(10), () -> lines.stream().anyMatch(line -> line.contains(text)));
   }
 
   @Override
