@@ -3,8 +3,8 @@
 // cassettes (DemoCassettesTest records the page's conversation).
 //
 //   node test/drive-page.mjs conversation <page url> <screenshot folder>
-//     two turns (the second answered with the page's demo tool), a reload that resumes the session, then a long
-//     answer interrupted with Stop
+//     two turns (the second answered with the page's demo tool) with a dropped connection between them, a reload
+//     that resumes the session, then a long answer interrupted with Stop
 //   node test/drive-page.mjs miss <page url> <screenshot folder>
 //     a question no cassette holds
 import { chromium } from "playwright-core";
@@ -46,6 +46,12 @@ try {
     };
   }
 
+  // Every WebSocket of the page goes through here, to the router, so that the test can drop one.
+  const sockets = [];
+  await page.routeWebSocket(/\/converse/, (socket) => {
+    socket.connectToServer();
+    sockets.push(socket);
+  });
   await page.goto(url);
   await page.waitForSelector("#models option", { state: "attached" }); // ListModels answered over gRPC-Web
   const models = await page.locator("#models option").evaluateAll((options) => options.map((o) => o.value));
@@ -58,6 +64,11 @@ try {
     await ask("What is the capital of France?", 0, "done");
     const first = await shown(0);
     const session = await page.locator("#status").textContent();
+
+    // The connection drops: the page resumes the session on a new one.
+    await sockets.at(-1).close({ code: 4000, reason: "the network dropped" });
+    await page.locator("#status", { hasText: "(resumed)" }).waitFor();
+    const reconnected = await page.locator("#status").textContent();
 
     // The model calls the page's tool: the page shows the call with its answer, sent with a click.
     await ask("What's the weather there?", 1);
@@ -82,7 +93,7 @@ try {
     await answer(2).and(page.locator("[data-state=stopped]")).waitFor();
     const third = await shown(2);
     await shot("live-chat-page.png");
-    console.log(JSON.stringify({ first, session, toolCall, toolAnswer, second, resumed, restored, third, models,
+    console.log(JSON.stringify({ first, session, reconnected, sockets: sockets.length, toolCall, toolAnswer, second, resumed, restored, third, models,
       errors }));
   }
 } finally {

@@ -58,7 +58,7 @@ class LiveChatPageTest {
   }
 
   @Test
-  void holdsAConversationAnswersTheToolResumesAfterAReloadAndInterrupts() throws IOException {
+  void holdsAConversationResumesAfterADropAndAReloadAnswersTheToolAndInterrupts() throws IOException {
     JsonObject page = drive("conversation", "?x-cassette-pace=100");
     JsonObject first = page.getJsonObject("first");
     assertEquals("done", first.getString("state"), page::encodePrettily);
@@ -72,6 +72,11 @@ class LiveChatPageTest {
         page::encodePrettily);
     assertTrue(page.getString("session").matches("Session sess_\\w+ on 127\\.0\\.0\\.1:\\d+\\."),
         page::encodePrettily);
+
+    // The page resumed the session on a new WebSocket after the first one dropped.
+    assertEquals(page.getString("session").replace(" on ", " (resumed) on "), page.getString("reconnected"),
+        page::encodePrettily);
+    assertEquals(3, page.getInteger("sockets"), "the first, the one after the drop, the one after the reload");
 
     assertEquals("The model calls get_weather({\"city\":\"Paris\"}), answered by this page:",
         page.getString("toolCall"), page::encodePrettily);
