@@ -1,6 +1,7 @@
 package dev.llmrouter.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmrouter.server.testing.ExternalProcess;
@@ -21,8 +22,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The live chat page in headless Chromium (server/web/test/drive-page.mjs, with playwright-core), served by the
- * admin listener of a router replaying the demo cassettes: a question typed in, the answer streamed back over
- * gRPC-Web. Installs Debian's chromium package when /usr/bin/chromium is missing. Screenshots go to target/.
+ * admin listener of a router replaying the demo cassettes: a Converse session over the admin listener's WebSocket,
+ * held from the page as a person would (two turns, the demo tool answered, a reload, Stop). Installs Debian's
+ * chromium package when /usr/bin/chromium is missing. Screenshots go to target/.
  */
 class LiveChatPageTest {
 
@@ -56,19 +58,44 @@ class LiveChatPageTest {
   }
 
   @Test
-  void streamsAReplayedAnswerWithItsModelUsageAndOrigin() throws IOException {
-    JsonObject page = ask("Write a haiku about the sea.", "live-chat-page.png");
-    String haiku = "Waves fold into foam,\nsalt wind carries gull voices,\nthe tide keeps its time.";
-    assertEquals("done", page.getString("state"), page::encodePrettily);
-    assertEquals(haiku, page.getString("text"), page::encodePrettily);
-    // The three recorded deltas landed one after the other.
-    assertEquals(List.of("Waves fold into foam,", "Waves fold into foam,\nsalt wind carries gull voices,", haiku),
-        page.getJsonArray("answerTexts").stream().distinct().toList(), page::encodePrettily);
-    assertEquals("replayed from cassette", page.getString("origin"), page::encodePrettily);
-    assertTrue(page.getString("model").matches("gpt-4o-mini\\S* · openai"), page::encodePrettily);
-    assertTrue(page.getString("usage").matches("\\d+ in · \\d+ out"), page::encodePrettily);
-    // gpt-4o-mini at the bundled prices: 13 x $0.15 + 19 x $0.60 per million tokens = $0.00001335.
-    assertEquals("$0.000013", page.getString("cost"), page::encodePrettily);
+  void holdsAConversationResumesAfterADropAndAReloadAnswersTheToolAndInterrupts() throws IOException {
+    JsonObject page = drive("conversation", "?x-cassette-pace=100");
+    JsonObject first = page.getJsonObject("first");
+    assertEquals("done", first.getString("state"), page::encodePrettily);
+    // The answer's Markdown, rendered: bold, a list, inline code, italics.
+    String html = first.getString("html");
+    assertTrue(html.startsWith("<p>The capital of France is <strong>Paris</strong>, on the Seine.</p>"), html);
+    assertTrue(html.contains("<ul><li>about 2.1 million people live there</li><li>it is home to the "
+        + "<code>Louvre</code> and the <em>Eiffel Tower</em></li></ul>"), html);
+    // gpt-4o-mini at the bundled prices: 58 x $0.15 + 37 x $0.60 per million tokens = $0.0000309.
+    assertEquals(List.of("openai/gpt-4o-mini", "58 in · 37 out", "$0.000031"), first.getJsonArray("meta").getList(),
+        page::encodePrettily);
+    assertTrue(page.getString("session").matches("Session sess_\\w+ on 127\\.0\\.0\\.1:\\d+\\."),
+        page::encodePrettily);
+
+    // The page resumed the session on a new WebSocket after the first one dropped.
+    assertEquals(page.getString("session").replace(" on ", " (resumed) on "), page.getString("reconnected"),
+        page::encodePrettily);
+    assertEquals(3, page.getInteger("sockets"), "the first, the one after the drop, the one after the reload");
+
+    assertEquals("The model calls get_weather({\"city\":\"Paris\"}), answered by this page:",
+        page.getString("toolCall"), page::encodePrettily);
+    assertEquals("{\"city\":\"Paris\",\"temperature_c\":18,\"conditions\":\"partly cloudy\"}",
+        page.getString("toolAnswer"), page::encodePrettily);
+    JsonObject second = page.getJsonObject("second");
+    assertEquals("It is 18 °C and partly cloudy in Paris: a light jacket will do.", second.getString("text"),
+        page::encodePrettily);
+    assertTrue(second.getString("html").contains("<strong>18 °C</strong>"), page::encodePrettily);
+
+    assertTrue(page.getString("resumed").matches("Session sess_\\w+ \\(resumed\\) on .*"), page::encodePrettily);
+    assertEquals(5, page.getInteger("restored"), "two questions, two answers and the tool call shown again");
+
+    // Stopped after the first words of the story: the router sent what had come, marked interrupted.
+    JsonObject third = page.getJsonObject("third");
+    assertEquals("stopped", third.getString("state"), page::encodePrettily);
+    assertTrue(third.getString("text").startsWith("The lighthouse keeper"), page::encodePrettily);
+    assertFalse(third.getString("text").contains("the light kept burning anyway"), page::encodePrettily);
+    assertEquals(List.of("openai/gpt-4o-mini", "interrupted"), third.getJsonArray("meta").getList(), page::encodePrettily);
     assertEquals(new JsonArray().add("anthropic/claude-haiku-4-5").add("openai/gpt-4o-mini"),
         page.getJsonArray("models"), page::encodePrettily);
     assertEquals(new JsonArray(), page.getJsonArray("errors"), page::encodePrettily);
@@ -76,16 +103,18 @@ class LiveChatPageTest {
 
   @Test
   void showsWhyAQuestionWithoutCassetteFails() throws IOException {
-    JsonObject page = ask("A question nobody recorded.", "live-chat-page-miss.png");
-    assertEquals("failed", page.getString("state"), page::encodePrettily);
-    assertTrue(page.getString("text").startsWith("FailedPrecondition: "), page::encodePrettily);
+    JsonObject page = drive("miss", "");
+    JsonObject answer = page.getJsonObject("answer");
+    assertEquals("failed", answer.getString("state"), page::encodePrettily);
+    assertTrue(answer.getString("text").startsWith("FailedPrecondition: "), page::encodePrettily);
+    assertEquals(new JsonArray(), page.getJsonArray("errors"), page::encodePrettily);
   }
 
-  /** Opens the page, asks the question, and returns what the page shows once the answer has ended. */
-  private static JsonObject ask(String question, String screenshot) throws IOException {
+  /** Runs a scenario of drive-page.mjs on the page (with {@code query}) and returns what the page showed. */
+  private static JsonObject drive(String scenario, String query) throws IOException {
     Path target = Files.createDirectories(Path.of("target").toAbsolutePath());
-    Run run = ExternalProcess.run(WEB, BROWSER_TIMEOUT, "node", "test/drive-page.mjs",
-        "http://127.0.0.1:" + router.adminPort() + "/", question, target.resolve(screenshot).toString());
+    Run run = ExternalProcess.run(WEB, BROWSER_TIMEOUT, "node", "test/drive-page.mjs", scenario,
+        "http://127.0.0.1:" + router.adminPort() + "/" + query, target.toString());
     assertEquals(0, run.exitCode(), run::toString);
     return new JsonObject(run.stdout());
   }

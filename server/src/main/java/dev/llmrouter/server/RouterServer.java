@@ -9,6 +9,7 @@ import dev.llmrouter.server.admin.AdminHandler;
 import dev.llmrouter.server.api.AdminGrpcService;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
+import dev.llmrouter.server.api.ConverseWebSocket;
 import dev.llmrouter.server.api.GrpcRequestGuard;
 import dev.llmrouter.server.api.HealthGrpcService;
 import dev.llmrouter.server.api.ModelGrpcService;
@@ -240,7 +241,7 @@ public final class RouterServer {
             new GeminiDialect()), auth, running);
     return whyNotListening(EventLoopListeners.listen(vertx, config.eventLoops(), options, ingress, config.host(),
         config.port()), config.host(), config.port())
-        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls, auth, reload)
+        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls, auth, reload, converse)
             .map(admin -> {
               tls.ifPresent(files -> files.reloadOnChange(
                   Stream.concat(listeners.servers().stream(), admin.stream()).toList()));
@@ -263,11 +264,13 @@ public final class RouterServer {
 
   private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config,
       Handler<HttpServerRequest> grpc, PrometheusMeterRegistry registry, Optional<ListenerTls> tls, CallerAuth auth,
-      ConfigReload reload) {
+      ConfigReload reload, ConverseService converse) {
+    int maxFrame = ConverseWebSocket.transportLimit(config.maxMessageBytes());
     return config.adminListen()
-        .map(address -> listen(vertx.createHttpServer(withTls(new HttpServerOptions(), tls))
+        .map(address -> listen(vertx.createHttpServer(withTls(new HttpServerOptions().setMaxWebSocketFrameSize(maxFrame)
+                .setMaxWebSocketMessageSize(maxFrame), tls))
                 .requestHandler(new AdminHandler(vertx, grpc, registry, auth, config.auth().metricsPublic(),
-                    reload::reload)),
+                    reload::reload, converse, config.maxMessageBytes())),
             address.host(), address.port()).map(Optional::of))
         .orElse(Future.succeededFuture(Optional.empty()));
   }

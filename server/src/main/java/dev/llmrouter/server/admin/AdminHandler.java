@@ -1,11 +1,14 @@
 package dev.llmrouter.server.admin;
 
 import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.api.ConverseService;
+import dev.llmrouter.server.api.ConverseWebSocket;
 import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.config.ReloadReport;
 import io.vertx.core.Future;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -16,6 +19,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -32,6 +36,10 @@ import java.util.function.Supplier;
  * sends with every request of the page, its gRPC-Web calls included. {@code metricsPublic} leaves `/metrics` open
  * for scrapers.
  *
+ * <p>{@code /converse} is `ChatService.Converse` over a WebSocket ({@link ConverseWebSocket}), for the page: the
+ * same service, sessions and keys as the gRPC method. A browser sends its cached credentials with a WebSocket to any
+ * origin, so a handshake from a page of another origin is refused (403).
+ *
  * <p>{@code POST /admin/reload} re-reads the config file, behind the admin key whatever `auth.required` says: 200
  * with what changed (and what needs a restart), or 400 with the new file's problems, the running config kept.
  */
@@ -39,6 +47,7 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
 
   private static final String WEBROOT = "webroot";
   private static final String RELOAD_PATH = "/admin/reload";
+  private static final String CONVERSE_PATH = "/converse";
   private static final Map<String, String> CONTENT_TYPES = Map.of(
       "html", "text/html; charset=utf-8",
       "js", "text/javascript; charset=utf-8",
@@ -53,12 +62,19 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
   private final CallerAuth auth;
   private final boolean metricsPublic;
   private final Supplier<Future<ReloadReport>> reload;
+  private final ConverseService converse;
+  private final long maxMessageBytes;
 
-  /** @param reload re-reads the config file */
+  /**
+   * @param reload re-reads the config file
+   * @param maxMessageBytes the largest Converse request over the WebSocket, as over gRPC
+   */
   public AdminHandler(Vertx vertx, Handler<HttpServerRequest> grpc, PrometheusMeterRegistry metrics, CallerAuth auth,
-      boolean metricsPublic, Supplier<Future<ReloadReport>> reload) {
+      boolean metricsPublic, Supplier<Future<ReloadReport>> reload, ConverseService converse, long maxMessageBytes) {
     this.vertx = vertx;
     this.grpc = grpc;
+    this.converse = converse;
+    this.maxMessageBytes = maxMessageBytes;
     this.metrics = metrics;
     this.auth = auth;
     this.metricsPublic = metricsPublic;
@@ -70,6 +86,8 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
     if (request.path().equals(RELOAD_PATH)) {
       reload(request);
+    } else if (request.path().equals(CONVERSE_PATH)) {
+      converse(request);
     } else if (contentType != null && contentType.startsWith("application/grpc-web")) {
       grpc.handle(request); // the gRPC services check the key themselves
     } else if (metricsPublic && request.path().equals("/metrics")) {
@@ -109,6 +127,39 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
           request.response().setStatusCode(report.applied() ? 200 : 400)
               .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode() + "\n");
         });
+  }
+
+  /** Upgrades to the Converse WebSocket; the service checks the key, as for a gRPC call. */
+  private void converse(HttpServerRequest request) {
+    if (!"websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE))) {
+      request.response().setStatusCode(426).putHeader(HttpHeaders.UPGRADE, "websocket")
+          .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+          .end(CONVERSE_PATH + " is ChatService.Converse over a WebSocket: one ConverseRequest per text frame, in "
+              + "proto3 JSON\n");
+      return;
+    }
+    if (!sameOrigin(request)) {
+      request.response().setStatusCode(403).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+          .end("a WebSocket from a page of another origin (" + request.getHeader(HttpHeaders.ORIGIN) + ") is refused\n");
+      return;
+    }
+    MultiMap metadata = ConverseWebSocket.metadataOf(request);
+    request.toWebSocket().onSuccess(socket -> converse.converse(new ConverseWebSocket(socket, metadata,
+        maxMessageBytes)));
+  }
+
+  /** True without an `Origin` (not a browser), or when it names the host the request was sent to. */
+  private static boolean sameOrigin(HttpServerRequest request) {
+    String origin = request.getHeader(HttpHeaders.ORIGIN);
+    if (origin == null) {
+      return true;
+    }
+    try {
+      String authority = URI.create(origin).getAuthority();
+      return authority != null && authority.equalsIgnoreCase(request.getHeader(HttpHeaders.HOST));
+    } catch (IllegalArgumentException malformed) {
+      return false;
+    }
   }
 
   private static void refuse(HttpServerRequest request, CallError error) {

@@ -3,7 +3,6 @@ package dev.llmrouter.server.api;
 import com.google.rpc.BadRequest;
 import com.google.rpc.BadRequest.FieldViolation;
 import dev.llmrouter.api.v1.ChatRequest;
-import dev.llmrouter.api.v1.ChatServiceGrpcService;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
 import dev.llmrouter.api.v1.ConverseStart;
@@ -31,10 +30,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
-import io.vertx.grpc.server.GrpcServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -51,10 +48,10 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * `ChatService.Converse`: one bidirectional stream per live session. The first message starts a session (or resumes
- * one by id), leased to the stream in the {@link SessionStore}; then user turns, tool results and interrupts go to the
- * {@link ConverseSession}, whose events are written back with back-pressure, and whose state is kept in the store
- * each time it comes to rest. A dropped or cancelled stream gives its lease up, leaving the session resumable (by the
+ * `ChatService.Converse`: one bidirectional stream per live session, a gRPC call or a WebSocket of the admin listener
+ * ({@link ConverseStream}). The first message starts a session (or resumes one by id), leased to the stream in the
+ * {@link SessionStore}; then user turns, tool results and interrupts go to the {@link ConverseSession}, whose events
+ * are written back with back-pressure, and whose state is kept in the store each time it comes to rest. A dropped or cancelled stream gives its lease up, leaving the session resumable (by the
  * key that started it, on any router sharing the store); a client half-close ends it. Nothing of a stream is handled
  * before its key is let in. When the router drains, each stream gives its lease up once its running model call has
  * answered, and ends with UNAVAILABLE telling the client to resume the session on another replica.
@@ -95,12 +92,16 @@ public final class ConverseService {
     this.running = running;
   }
 
+  /** Handles one Converse gRPC call. */
+  public void converse(GrpcServerRequest<ConverseRequest, ConverseEvent> call) {
+    converse(new GrpcConverseStream(call));
+  }
+
   /**
    * Handles one Converse stream. Its session lives on the stream's context; what a store's answer brings from another
    * context hops there first.
    */
-  public void converse(GrpcServerRequest<ConverseRequest, ConverseEvent> call) {
-    GrpcServerResponse<ConverseRequest, ConverseEvent> response = call.response();
+  public void converse(ConverseStream stream) {
     // The session, once the first message has opened it; later messages wait for it, in the order they came.
     AtomicReference<Future<Driven>> driven = new AtomicReference<>();
     Context streamContext = vertx.getOrCreateContext();
@@ -115,39 +116,43 @@ public final class ConverseService {
     };
     // Set once the stream is over here (the client left, the stream failed, or it is ending): nothing more to do.
     AtomicBoolean gone = new AtomicBoolean();
-    // Messages and the half-close wait for the key, in the order they came (a future's callbacks run in order).
-    Future<Caller> caller = GrpcAuthentication.caller(call, auth).onFailure(refused -> uncount.run());
     ConverseSession.Output output = new ConverseSession.Output() {
       @Override
       public void send(ConverseEvent event) {
-        ConverseSession.onContext(streamContext, () -> response.write(event));
+        ConverseSession.onContext(streamContext, () -> stream.write(event));
       }
 
       @Override
       public boolean isFull() {
-        return response.writeQueueFull(); // thread-safe (Vert.x locks the connection); writes queued here lag
+        return stream.writeQueueFull(); // thread-safe; writes queued on the stream's context lag
       }
 
       @Override
       public void whenDrained(Runnable action) {
         ConverseSession.onContext(streamContext, () -> {
           // The client's requests wait too, so a flood of messages cannot outrun the answers.
-          call.pause();
+          stream.pause();
           Runnable resume = () -> {
-            call.resume();
+            stream.resume();
             action.run();
           };
           // Seen from the session's context, the queue may have drained since it looked.
-          if (response.writeQueueFull()) {
-            response.drainHandler(v -> resume.run());
+          if (stream.writeQueueFull()) {
+            stream.drainHandler(resume);
           } else {
             resume.run();
           }
         });
       }
     };
-    asRunning[0] = drainable(response, driven, gone, output, streamContext, uncount);
+    asRunning[0] = drainable(stream, driven, gone, output, streamContext, uncount);
     running.add(asRunning[0]);
+    // Messages and the half-close wait for the key, in the order they came (a future's callbacks run in order);
+    // asked once the stream is counted, so that a refusal at once uncounts it.
+    Future<Caller> caller = auth.authenticate(stream.headers(), stream::remoteAddress).onFailure(refused -> {
+      stream.fail(refused);
+      uncount.run();
+    });
     // The stream is counted open until its lease is given up, so that its session can be resumed once it is not.
     Runnable dropped = () -> {
       if (gone.getAndSet(true)) {
@@ -177,16 +182,43 @@ public final class ConverseService {
       }
       failed.session().close();
       failed.lease().release();
-      GrpcErrors.end(response, failure);
+      stream.fail(failure);
       uncount.run();
     });
-    RequestMessages.each(call, ChatServiceGrpcService.Converse, request -> caller.onSuccess(who -> {
+    // A half-close ends the session once the running model call (if any) has answered: a client that sends its
+    // last message and closes, as `buf curl` does, still gets that answer.
+    Runnable finished = () -> caller.onSuccess(who -> {
+      if (gone.get()) {
+        return; // the half-close was part of a cancel: the session stays resumable
+      }
+      Future<Driven> opening = driven.get();
+      if (opening == null) {
+        stream.end();
+        uncount.run();
+        return;
+      }
+      opening.onSuccess(ending -> ending.session().run(() -> ending.session().whenNoModelCallRuns(() -> {
+        if (gone.getAndSet(true)) {
+          return; // cancelled while the last answer ran: the session stays resumable
+        }
+        ending.session().close();
+        ending.lease().remove().onComplete(removed -> ConverseSession.onContext(streamContext, () -> {
+          if (removed.failed()) {
+            stream.fail(removed.cause());
+          } else {
+            stream.end();
+          }
+          uncount.run();
+        }));
+      })));
+    });
+    stream.handlers(request -> caller.onSuccess(who -> {
       if (gone.get()) {
         return;
       }
       Future<Driven> opening = driven.get();
       if (opening == null) {
-        driven.set(open(call, request, who, streamContext)
+        driven.set(open(stream, request, who, streamContext)
             .onSuccess(opened -> opened.session().run(() -> {
               if (gone.get()) {
                 return; // the client left while its session opened: `dropped` gives the lease up
@@ -198,41 +230,13 @@ public final class ConverseService {
             }))
             .onFailure(refused -> ConverseSession.onContext(streamContext, () -> {
               gone.set(true);
-              GrpcErrors.end(response, refused);
+              stream.fail(refused);
               uncount.run();
             })));
         return;
       }
       opening.onSuccess(current -> current.session().run(() -> dispatch(current.session(), request)));
-    }), dropped);
-    call.errorHandler(error -> dropped.run());
-    // A half-close ends the session once the running model call (if any) has answered: a client that sends its
-    // last message and closes, as `buf curl` does, still gets that answer.
-    call.endHandler(v -> caller.onSuccess(who -> afterFramesInFlight(call, () -> {
-      if (gone.get()) {
-        return; // the half-close was part of a cancel: the session stays resumable
-      }
-      Future<Driven> opening = driven.get();
-      if (opening == null) {
-        endQuietly(response);
-        uncount.run();
-        return;
-      }
-      opening.onSuccess(ending -> ending.session().run(() -> ending.session().whenNoModelCallRuns(() -> {
-        if (gone.getAndSet(true)) {
-          return; // cancelled while the last answer ran: the session stays resumable
-        }
-        ending.session().close();
-        ending.lease().remove().onComplete(removed -> ConverseSession.onContext(streamContext, () -> {
-          if (removed.failed()) {
-            GrpcErrors.end(response, removed.cause());
-          } else {
-            endQuietly(response);
-          }
-          uncount.run();
-        }));
-      })));
-    })));
+    }), dropped, finished);
   }
 
   /**
@@ -240,7 +244,7 @@ public final class ConverseService {
    * at the drain's deadline), it gives its lease up and ends with UNAVAILABLE naming the session to resume on another
    * replica.
    */
-  private RunningCalls.Call drainable(GrpcServerResponse<ConverseRequest, ConverseEvent> response,
+  private RunningCalls.Call drainable(ConverseStream stream,
       AtomicReference<Future<Driven>> driven, AtomicBoolean gone, ConverseSession.Output output,
       Context streamContext, Runnable uncount) {
     return new RunningCalls.Call() {
@@ -259,7 +263,7 @@ public final class ConverseService {
           Future<Driven> opening = driven.get();
           if (opening == null) {
             if (!gone.getAndSet(true)) {
-              GrpcErrors.end(response, running.drainingRefusal());
+              stream.fail(running.drainingRefusal());
               uncount.run();
             }
             return;
@@ -272,7 +276,7 @@ public final class ConverseService {
               String id = opened.session().id();
               opened.session().detach(output);
               opened.lease().release().onComplete(released -> ConverseSession.onContext(streamContext, () -> {
-                GrpcErrors.end(response, CallError.withInfo(GrpcStatus.UNAVAILABLE, "session " + id + ": this "
+                stream.fail(CallError.withInfo(GrpcStatus.UNAVAILABLE, "session " + id + ": this "
                     + "router replica is draining (shutting down); resume on another replica with start "
                     + "{ resume_session_id: \"" + id + "\" }", "DRAINING", Map.of("session_id", id), null));
                 uncount.run();
@@ -289,30 +293,8 @@ public final class ConverseService {
     };
   }
 
-  /**
-   * Runs {@code action} once every frame the client sent before now has been read: after a PING round trip, since
-   * the client answers the PING after what it sent earlier. grpc-js cancels a call with a half-close (END_STREAM)
-   * followed by RST_STREAM; waiting for the PING's answer lets that reset arrive, so a cancel is not taken for a
-   * half-close, whatever the client library.
-   */
-  private static void afterFramesInFlight(GrpcServerRequest<?, ?> call, Runnable action) {
-    try {
-      call.connection().ping(Buffer.buffer(new byte[8])).onComplete(answered -> action.run());
-    } catch (UnsupportedOperationException http1) {
-      action.run(); // gRPC-Web over HTTP/1.1: no PING, and no reset to wait for
-    }
-  }
-
-  private static void endQuietly(GrpcServerResponse<ConverseRequest, ConverseEvent> response) {
-    try {
-      response.end();
-    } catch (IllegalStateException alreadyEnded) {
-      // the stream failed before the client closed it
-    }
-  }
-
   /** The session a stream's first message starts or resumes, leased to the stream. */
-  private Future<Driven> open(GrpcServerRequest<ConverseRequest, ConverseEvent> call, ConverseRequest first,
+  private Future<Driven> open(ConverseStream stream, ConverseRequest first,
       Caller caller, Context context) {
     if (!first.hasStart()) {
       return Future.failedFuture(new CallError(GrpcStatus.INVALID_ARGUMENT, "the first message of a Converse stream "
@@ -325,11 +307,11 @@ public final class ConverseService {
     CallOptions options;
     try {
       validateStart(start);
-      options = metadata.optionsOf(call.headers(), true, 0, caller);
+      options = metadata.optionsOf(stream.headers(), true, 0, caller);
     } catch (CallError invalid) {
       return Future.failedFuture(invalid);
     }
-    call.response().headers().set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
+    stream.header(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
     return create(start, options, context, sessionId(start, options));
   }
 

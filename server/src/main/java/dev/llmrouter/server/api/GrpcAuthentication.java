@@ -32,7 +32,7 @@ final class GrpcAuthentication {
   }
 
   /** The client's address, by which wrong keys are counted. */
-  private static String address(GrpcServerRequest<?, ?> call) {
+  static String address(GrpcServerRequest<?, ?> call) {
     SocketAddress address = call.connection().remoteAddress();
     return address == null ? "unknown" : address.hostAddress() != null ? address.hostAddress() : address.toString();
   }

@@ -8,6 +8,9 @@ import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.ConverseEvent;
+import dev.llmrouter.api.v1.ConverseRequest;
+import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.RouterServer;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.testing.MockUpstream;
@@ -110,6 +113,56 @@ class DemoCassettesTest {
       new Demo("structured-output", CITY.formatted("gemini/gemini-2.5-flash"), false, "application/json",
           geminiChunk("{\"text\":\"" + CITY_JSON + "\"}", "STOP", 22, 12)));
 
+  /**
+   * The live page's conversation (server/web), recorded over `Converse` in the default scope: the page's start
+   * message, two turns (the second calls the page's demo tool), then a long story to interrupt. Each step is the user
+   * message (or the page's tool answer) and the upstream's answers to it, in order.
+   */
+  static final String LIVE_PAGE_START = """
+      {"start": {"model": "openai/gpt-4o-mini", "tools": [{"name": "get_weather",
+        "description": "Current weather for a city (the live page answers it).",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]}}
+      """;
+  /** What the page's demo tool answers for Paris: the page sends the same bytes (server/web/src/tool.ts). */
+  static final String LIVE_PAGE_WEATHER = "{\"city\":\"Paris\",\"temperature_c\":18,\"conditions\":\"partly cloudy\"}";
+  private static final String STORY = "The lighthouse keeper counted the waves each night, one by one, until the sea "
+      + "answered him. It spoke of ships that never came home, of whales that sang beneath the ice, of a harbour "
+      + "where the tide went out and never returned. He wrote it all down in a blue notebook, page after page, "
+      + "while the lamp turned above him and the gulls slept on the rocks. One winter the notebook was full, and "
+      + "the sea asked him for one more story: his own. So he began, slowly, with the night he first arrived, "
+      + "when the storm tore the roof away and the light kept burning anyway.";
+
+  /** The live page's conversation: each step's message from the page, and the upstream's answer. */
+  record PageStep(String pageMessage, String upstreamBody) {
+  }
+
+  static final List<PageStep> LIVE_PAGE_STEPS = List.of(
+      new PageStep("{\"user\": {\"role\": \"ROLE_USER\", \"parts\": [{\"text\": \"What is the capital of France?\"}]}}",
+          openAiStream(List.of("{\"content\":\"The capital of France is **Paris**, on the Seine.\"}",
+              "{\"content\":\"\\n\\nA few facts:\\n- about 2.1 million people live there\"}",
+              "{\"content\":\"\\n- it is home to the `Louvre` and the *Eiffel Tower*\"}"), "stop", 58, 37)),
+      new PageStep("{\"user\": {\"role\": \"ROLE_USER\", \"parts\": [{\"text\": \"What's the weather there?\"}]}}",
+          openAiStream(List.of(
+              "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_demo\","
+                  + "\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"\"}}]}",
+              "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]}"),
+              "tool_calls", 112, 16)),
+      new PageStep(null, openAiStream(List.of("{\"content\":\"It is **18 °C** and partly cloudy in Paris\"}",
+          "{\"content\":\": a light jacket will do.\"}"), "stop", 151, 19)),
+      new PageStep("{\"user\": {\"role\": \"ROLE_USER\", \"parts\": [{\"text\": \"Tell me a long story about the sea.\"}]}}",
+          openAiStream(storyChunks(), "stop", 186, 131)));
+
+  /** The story, three words a chunk, as a model streams it. */
+  private static List<String> storyChunks() {
+    String[] words = STORY.split(" ");
+    List<String> chunks = new ArrayList<>();
+    for (int i = 0; i < words.length; i += 3) {
+      String piece = String.join(" ", List.of(words).subList(i, Math.min(words.length, i + 3)));
+      chunks.add("{\"content\":\"" + (i == 0 ? "" : " ") + piece + "\"}");
+    }
+    return chunks;
+  }
+
   private static String openAiMessage(String content, String finish, int input, int output) {
     return "{\"id\":\"chatcmpl-demo\",\"object\":\"chat.completion\",\"created\":1730000000,"
         + "\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
@@ -199,6 +252,7 @@ class DemoCassettesTest {
             - { name: gemini, type: gemini, base_url: "%2$s", api_key: "${TEST_API_KEY}" }
           """.formatted(recorded, upstream.baseUrl()));
       try {
+        recordLivePageConversation(router, upstream);
         for (Demo demo : DEMOS) {
           upstream.reply(200, demo.contentType(), demo.upstreamBody());
           Metadata scope = new Metadata();
@@ -255,6 +309,30 @@ class DemoCassettesTest {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       server.close().toCompletionStage().toCompletableFuture().get();
     }
+  }
+
+  /** Holds the live page's conversation over Converse, as the page does, answering its tool as the page does. */
+  private static void recordLivePageConversation(RunningRouter router, MockUpstream upstream) throws Exception {
+    Conversation page = Conversation.open(router).send(converseRequest(LIVE_PAGE_START));
+    page.until(ConverseEvent::hasSessionStarted);
+    for (PageStep step : LIVE_PAGE_STEPS) {
+      upstream.reply(200, "text/event-stream", step.upstreamBody());
+      if (step.pageMessage() != null) {
+        page.send(converseRequest(step.pageMessage()));
+      } else {
+        page.answer(page.all.get(page.all.size() - 1), LIVE_PAGE_WEATHER);
+      }
+      page.until(event -> event.hasTurnCompleted() || event.hasToolCalls() || event.hasTurnError());
+      assertTrue(!page.all.get(page.all.size() - 1).hasTurnError(), () -> page.all.toString());
+    }
+    page.requests.onCompleted();
+    page.closed.get(10, TimeUnit.SECONDS);
+  }
+
+  private static ConverseRequest converseRequest(String json) throws IOException {
+    ConverseRequest.Builder request = ConverseRequest.newBuilder();
+    JsonFormat.parser().merge(json, request);
+    return request.build();
   }
 
   private static Map<Path, byte[]> cassetteFiles(Path root) throws IOException {
