@@ -36,8 +36,10 @@ public final class VertexCredentials {
 
   private final ProviderConfig deployment;
   private final ProviderConfig.GoogleCloud cloud;
-  /** The loaded credentials, or their loading; null until the first call, and again after a failed load. */
-  private Future<GoogleCredentials> credentials;
+  /** The deployment's credentials once loaded; null until then. */
+  private volatile GoogleCredentials loaded;
+  /** The loading under way, for the calls that come while it runs; null when none is. */
+  private Future<GoogleCredentials> loading;
 
   /** @param deployment a deployment of type `vertex` */
   public VertexCredentials(ProviderConfig deployment) {
@@ -58,48 +60,55 @@ public final class VertexCredentials {
     if (cloud.accessToken().isPresent()) {
       return Future.succeededFuture(headers.add("authorization", "Bearer " + cloud.accessToken().get().value()));
     }
-    Promise<MultiMap> onCaller = Promise.promise();
-    loaded(context)
+    GoogleCredentials ready = loaded;
+    Future<MultiMap> result = ready != null ? requestMetadata(ready, context) : loading(context)
         .recover(e -> Future.failedFuture(failure("cannot load", e, GrpcStatus.FAILED_PRECONDITION)))
-        .compose(loaded -> requestMetadata(loaded, context))
-        .onComplete(result -> {
-          if (Vertx.currentContext() == context) {
-            onCaller.handle(result);
-          } else {
-            context.runOnContext(v -> onCaller.handle(result));
-          }
-        });
+        .compose(credentials -> requestMetadata(credentials, context));
+    Promise<MultiMap> onCaller = Promise.promise();
+    result.onComplete(done -> {
+      if (Vertx.currentContext() == context) {
+        onCaller.handle(done);
+      } else {
+        context.runOnContext(v -> onCaller.handle(done));
+      }
+    });
     return onCaller.future();
   }
 
-  /** The deployment's credentials, loaded once by the first call (again by the next call after a failure). */
-  private synchronized Future<GoogleCredentials> loaded(Context context) {
-    if (credentials == null) {
-      Future<GoogleCredentials> loading = context.executeBlocking(this::load, false);
-      credentials = loading;
-      loading.onFailure(e -> forget(loading));
+  /** Loads the credentials on a worker, once; after a failure the next call tries again. */
+  private synchronized Future<GoogleCredentials> loading(Context context) {
+    if (loaded != null) {
+      return Future.succeededFuture(loaded); // loaded since the caller looked
     }
-    return credentials;
+    if (loading == null) {
+      Future<GoogleCredentials> attempt = context.executeBlocking(this::load, false);
+      loading = attempt;
+      attempt.onComplete(done -> loadingEnded(attempt));
+    }
+    return loading;
   }
 
-  private synchronized void forget(Future<GoogleCredentials> failed) {
-    if (credentials == failed) {
-      credentials = null;
+  private synchronized void loadingEnded(Future<GoogleCredentials> attempt) {
+    if (attempt.succeeded()) {
+      loaded = attempt.result();
+    }
+    if (loading == attempt) {
+      loading = null;
     }
   }
 
   // Blocking: reads the file, or looks for Application Default Credentials (which may ask the metadata server).
   private GoogleCredentials load() throws IOException {
-    GoogleCredentials loaded;
+    GoogleCredentials credentials;
     if (cloud.credentialsFile().isPresent()) {
       try (InputStream in = Files.newInputStream(cloud.credentialsFile().get())) {
-        loaded = GoogleCredentials.fromStream(in);
+        credentials = GoogleCredentials.fromStream(in);
       }
     } else {
-      loaded = GoogleCredentials.getApplicationDefault();
+      credentials = GoogleCredentials.getApplicationDefault();
     }
     // A service account asks its token endpoint for a token of the scope it is given.
-    return loaded.createScopedRequired() ? loaded.createScoped(List.of(CLOUD_PLATFORM_SCOPE)) : loaded;
+    return credentials.createScopedRequired() ? credentials.createScoped(List.of(CLOUD_PLATFORM_SCOPE)) : credentials;
   }
 
   /** The library's headers (the bearer token, and a quota project when the credentials name one) as they come. */

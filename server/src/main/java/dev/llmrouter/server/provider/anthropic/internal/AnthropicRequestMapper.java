@@ -77,7 +77,7 @@ public final class AnthropicRequestMapper {
       body.put("system", parts.get(0).getText());
     } else if (!parts.isEmpty()) {
       ArrayNode blocks = body.putArray("system");
-      parts.forEach(p -> addBlock(p, blocks, ""));
+      parts.forEach(p -> addBlock(p, blocks, "")); // text only: no signature to send back
     }
   }
 
