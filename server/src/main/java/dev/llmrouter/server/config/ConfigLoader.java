@@ -30,6 +30,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Reads the YAML config: `${ENV}` substitution, then validation whose errors name the field and its line.
@@ -64,6 +65,7 @@ public final class ConfigLoader {
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
   private static final int MIN_ADMIN_KEY_LENGTH = 32;
   private static final String AZURE_OPENAI = "azure-openai";
+  private static final String VERTEX = "vertex";
 
   private final Function<String, String> environment;
   private final Map<String, Integer> lineOfField = new HashMap<>();
@@ -538,7 +540,7 @@ public final class ConfigLoader {
       checkKnownFields((ObjectNode) node, at,
           Set.of("name", "type", "base_url", "api_key", "api_keys", "models", "timeout", "max_concurrency",
               "max_connections", "connection_wait_timeout", "drop_unsupported_settings", "api_version",
-              "azure_ad_token"));
+              "azure_ad_token", "project", "location", "access_token", "credentials_file"));
       String name = required(node, at + "/name");
       if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9_-]*")) {
         error(at + "/name", "must be lower-case letters, digits, '-' or '_' (it prefixes model names), not '" + name + "'");
@@ -550,7 +552,8 @@ public final class ConfigLoader {
       if (!type.isEmpty() && !ProviderTypes.names().contains(type)) {
         error(at + "/type", "must be one of " + ProviderTypes.names() + ", not '" + type + "'");
       }
-      String baseUrl = required(node, at + "/base_url");
+      // Vertex AI's host follows from its location: base_url is only for pointing it elsewhere.
+      String baseUrl = type.equals(VERTEX) ? text(node, at + "/base_url", "") : required(node, at + "/base_url");
       if (!baseUrl.isEmpty() && !baseUrl.matches("https?://[^\\s/]+.*")) {
         error(at + "/base_url", "must be an http:// or https:// URL, not '" + baseUrl + "'");
       }
@@ -573,6 +576,10 @@ public final class ConfigLoader {
       } else if (type.equals(AZURE_OPENAI) && !node.has("api_key") && !node.has("api_keys")) {
         error(at + "/api_key", "is required for type " + AZURE_OPENAI + " (or azure_ad_token for Entra ID)");
       }
+      Optional<ProviderConfig.GoogleCloud> googleCloud = googleCloud(node, at, type);
+      if (baseUrl.isEmpty()) {
+        baseUrl = googleCloud.map(ProviderConfig.GoogleCloud::defaultBaseUrl).orElse("");
+      }
       List<String> models = new ArrayList<>();
       node.path("models").forEach(m -> models.add(m.asText()));
       Duration timeout = duration(node, at + "/timeout", Duration.ofMinutes(5));
@@ -587,7 +594,7 @@ public final class ConfigLoader {
       Duration connectionWaitTimeout = duration(node, at + "/connection_wait_timeout", timeout);
       providers.add(new ProviderConfig(name, type, stripTrailingSlash(baseUrl), List.copyOf(keys),
           List.copyOf(models), timeout, connectionWaitTimeout, maxConcurrency, maxConnections,
-          flag(node, at + "/drop_unsupported_settings"), apiVersion, azureAdToken));
+          flag(node, at + "/drop_unsupported_settings"), apiVersion, azureAdToken, googleCloud));
     }
     return providers;
   }
@@ -609,6 +616,46 @@ public final class ConfigLoader {
           + apiVersion + "'");
     }
     return apiVersion;
+  }
+
+  /**
+   * Vertex AI's project, location and credentials, unknown to the other types. A project needs its location; an API
+   * key without a project is Vertex AI express mode. One kind of credential at most: api_key(s), access_token or
+   * credentials_file; none means Application Default Credentials.
+   */
+  private Optional<ProviderConfig.GoogleCloud> googleCloud(JsonNode node, String at, String type) {
+    if (!type.equals(VERTEX)) {
+      Stream.of("project", "location", "access_token", "credentials_file").filter(node::has)
+          .forEach(field -> error(at + "/" + field, "is for type " + VERTEX + " only"));
+      return Optional.empty();
+    }
+    String project = text(node, at + "/project", "");
+    String location = text(node, at + "/location", "");
+    boolean hasKey = node.has("api_key") || node.has("api_keys");
+    if (project.isEmpty() && !hasKey) {
+      error(at + "/project", "is required for type " + VERTEX + ": your Google Cloud project id (or give only an "
+          + "api_key, for Vertex AI express mode)");
+    } else if (!project.isEmpty() && !project.matches("[a-z0-9][a-z0-9.:-]*")) {
+      error(at + "/project", "must be a Google Cloud project id like \"my-project\", not '" + project + "'");
+    }
+    if (!project.isEmpty() && location.isEmpty()) {
+      error(at + "/location", "is required with a project: a region like \"us-central1\", or \"global\"");
+    } else if (project.isEmpty() && !location.isEmpty()) {
+      error(at + "/location", "goes with a project (express mode, an api_key without a project, has no location)");
+    } else if (!location.isEmpty() && !location.matches("[a-z0-9-]+")) {
+      error(at + "/location", "must be a region like \"us-central1\", or \"global\", not '" + location + "'");
+    }
+    List<String> credentials = Stream.of(hasKey ? "api_key" : "", node.has("access_token") ? "access_token" : "",
+        node.has("credentials_file") ? "credentials_file" : "").filter(kind -> !kind.isEmpty()).toList();
+    if (credentials.size() > 1) {
+      error(at + "/" + credentials.get(1), "give one of api_key, access_token and credentials_file (or none, for "
+          + "Application Default Credentials), not " + String.join(" and ", credentials));
+    }
+    Optional<ProviderConfig.ApiKey> accessToken = node.has("access_token")
+        ? apiKey(node.get("access_token"), at + "/access_token") : Optional.empty();
+    Optional<Path> credentialsFile = node.has("credentials_file")
+        ? file(node, at + "/credentials_file", "must name a Google credentials JSON file") : Optional.empty();
+    return Optional.of(new ProviderConfig.GoogleCloud(project, location, accessToken, credentialsFile));
   }
 
   private Optional<ProviderConfig.ApiKey> apiKey(JsonNode raw, String pointer) {
@@ -657,7 +704,7 @@ public final class ConfigLoader {
         Map.Entry<String, JsonNode> field = fields.next();
         String at = pointer + "/" + field.getKey();
         if (field.getValue().isTextual() && !field.getKey().equals("api_key") && !field.getKey().equals("admin_key")
-            && !field.getKey().equals("azure_ad_token")) {
+            && !field.getKey().equals("azure_ad_token") && !field.getKey().equals("access_token")) {
           ((ObjectNode) node).put(field.getKey(), substitute(field.getValue().asText(), at));
         } else if (!field.getKey().equals("api_keys")) {
           substituteEnvironment(field.getValue(), at);

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  *
  * <p>A price is looked up as {@code <provider>/<model>} first (so `groq/llama-3.3-70b-versatile` can differ from the
  * same model elsewhere), then as {@code <model>}. A name prices its dated and versioned variants too: `gpt-4o-mini`
- * prices `gpt-4o-mini-2024-07-18`, the longest such name winning (`gpt-4o-mini` over `gpt-4o`).
+ * prices `gpt-4o-mini-2024-07-18`, the longest such name winning (`gpt-4o-mini` over `gpt-4o`); and a Vertex AI
+ * version after `@` (`claude-sonnet-4@20250514`).
  */
 public final class PriceTable {
 
@@ -31,7 +32,8 @@ public final class PriceTable {
   /** The price of {@code model} as served by the provider named {@code provider}. */
   public Optional<ModelPrice> priceOf(String provider, String model) {
     return lookups.get(provider + "/" + model, key -> {
-      String bare = model.startsWith("models/") ? model.substring("models/".length()) : model;
+      String bare = (model.startsWith("models/") ? model.substring("models/".length()) : model)
+          .replaceFirst("@[^@]*$", "");
       return find(provider + "/" + bare).or(() -> find(bare));
     });
   }

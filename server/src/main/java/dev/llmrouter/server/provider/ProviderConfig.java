@@ -1,5 +1,8 @@
 package dev.llmrouter.server.provider;
 
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -20,6 +23,7 @@ import java.util.stream.Stream;
  *     over HTTP/1.1, many over HTTP/2); requests beyond what they carry wait in line for one
  * @param dropUnsupportedSettings whether a setting the model cannot honour is left out of every call to this
  *     deployment instead of refusing the call (as a request's own `drop_unsupported_settings` does)
+ * @param googleCloud where a Vertex AI deployment lives and how it gets its access tokens; empty for other types
  */
 public record ProviderConfig(
     String name,
@@ -33,7 +37,8 @@ public record ProviderConfig(
     int maxConnections,
     boolean dropUnsupportedSettings,
     String apiVersion,
-    Optional<ApiKey> azureAdToken) {
+    Optional<ApiKey> azureAdToken,
+    Optional<GoogleCloud> googleCloud) {
 
   /** Connections a deployment's pool may open when the config says nothing. */
   public static final int DEFAULT_MAX_CONNECTIONS = 100;
@@ -51,6 +56,37 @@ public record ProviderConfig(
     }
   }
 
+  /**
+   * A Vertex AI deployment's place in Google Cloud and its credentials (an API key, when it has one, is in
+   * {@link #apiKeys}).
+   *
+   * @param project the Google Cloud project id; empty for Vertex AI express mode (an API key and no project)
+   * @param location the region the calls go to (`us-central1`), or `global`; empty in express mode
+   * @param accessToken an OAuth2 access token from the environment, sent as it is (never refreshed)
+   * @param credentialsFile a Google credentials JSON file (a service-account key, usually) whose tokens the router
+   *     fetches and refreshes; with neither this nor a token nor a key, Application Default Credentials
+   */
+  public record GoogleCloud(String project, String location, Optional<ApiKey> accessToken,
+      Optional<Path> credentialsFile) {
+
+    /** Vertex AI's host for the location: regional (`us-central1-aiplatform...`), or the global one. */
+    public String defaultBaseUrl() {
+      return location.isEmpty() || location.equals("global") ? "https://aiplatform.googleapis.com"
+          : "https://" + location + "-aiplatform.googleapis.com";
+    }
+
+    /**
+     * The path of a publisher's model, `/v1/projects/{project}/locations/{location}/publishers/{publisher}/models/
+     * {model}` (`/v1/publishers/...` in express mode), to which a call adds its method (`:generateContent`).
+     */
+    public String modelPath(String publisher, String model) {
+      // The model name comes from the caller: encoded, but for the `@` of a version (claude-sonnet-4@20250514).
+      String encoded = URLEncoder.encode(model, StandardCharsets.UTF_8).replace("+", "%20").replace("%40", "@");
+      String place = project.isEmpty() ? "" : "/projects/" + project + "/locations/" + location;
+      return "/v1" + place + "/publishers/" + publisher + "/models/" + encoded;
+    }
+  }
+
   /** The key adapters send: the first (a deployment with several keys is split into one copy per key). */
   public String apiKey() {
     return apiKeys.isEmpty() ? "" : apiKeys.get(0).value();
@@ -59,7 +95,7 @@ public record ProviderConfig(
   /** The same deployment with only one of its keys. */
   public ProviderConfig withOnlyKey(ApiKey key) {
     return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, connectionWaitTimeout,
-        maxConcurrency, maxConnections, dropUnsupportedSettings, apiVersion, azureAdToken);
+        maxConcurrency, maxConnections, dropUnsupportedSettings, apiVersion, azureAdToken, googleCloud);
   }
 
   /**
@@ -71,9 +107,10 @@ public record ProviderConfig(
     return credentials.isEmpty() ? "" : credentials.get(0).variable();
   }
 
-  /** The secrets calls authenticate with: the API keys, then the Entra ID token. */
+  /** The secrets calls authenticate with: the API keys, then the Entra ID token or the Vertex AI access token. */
   public List<ApiKey> credentials() {
-    return azureAdToken.map(token -> Stream.concat(apiKeys.stream(), Stream.of(token)).toList()).orElse(apiKeys);
+    return Stream.of(apiKeys.stream(), azureAdToken.stream(), googleCloud.flatMap(GoogleCloud::accessToken).stream())
+        .flatMap(s -> s).toList();
   }
 
   @Override
@@ -81,6 +118,7 @@ public record ProviderConfig(
     // Never print the key itself.
     return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl + ", apiKeys=" + apiKeys
         + ", models=" + models + (apiVersion.isEmpty() ? "" : ", apiVersion=" + apiVersion)
-        + azureAdToken.map(token -> ", azureAdToken=" + token).orElse("") + "]";
+        + azureAdToken.map(token -> ", azureAdToken=" + token).orElse("")
+        + googleCloud.map(cloud -> ", googleCloud=" + cloud).orElse("") + "]";
   }
 }

@@ -7,6 +7,7 @@ import dev.llmrouter.server.provider.gemini.GeminiAdapter;
 import dev.llmrouter.server.provider.openai.AzureOpenAiAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiResponsesAdapter;
+import dev.llmrouter.server.provider.vertex.VertexAdapter;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,8 @@ public final class ProviderTypes {
       "azure-openai", new Type(AzureOpenAiAdapter::new, AzureOpenAiAdapter::capabilities),
       "anthropic", new Type(AnthropicAdapter::new, AnthropicAdapter::capabilities),
       "cohere", new Type(CohereAdapter::new, CohereAdapter::capabilities),
-      "gemini", new Type(GeminiAdapter::new, GeminiAdapter::capabilities)));
+      "gemini", new Type(GeminiAdapter::new, GeminiAdapter::capabilities),
+      "vertex", new Type(VertexAdapter::new, VertexAdapter::capabilities)));
 
   /** A deployment's adapters (one per key with a value; the keys take turns) and the client they share. */
   public record Connection(List<KeyedAdapter> adaptersByKey, UpstreamClient client) {

@@ -142,7 +142,7 @@ class ServeSignalsTest {
       assertEquals("in flight", text.toString());
       assertTrue(last.hasDone());
       assertEquals(0, router.exitCode(Duration.ofSeconds(30)), router::toString);
-      assertTrue(router.stdout().contains("llm-router drained, exiting"), router::toString);
+      assertTrue(router.printed("llm-router drained, exiting"), router::toString);
     }
   }
 

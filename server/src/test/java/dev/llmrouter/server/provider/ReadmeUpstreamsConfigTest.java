@@ -27,9 +27,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's `upstreams.yaml` (Azure OpenAI with a key and with an Entra ID token, Cohere, Mistral) and
- * `responses.yaml` (OpenAI's Responses API, falling back to Azure's) start as written, their local upstream's port
- * aside, and each of their providers answers through a local upstream.
+ * The README's `upstreams.yaml` (Azure OpenAI with a key and with an Entra ID token, Cohere, Mistral),
+ * `responses.yaml` (OpenAI's Responses API, falling back to Azure's) and `vertex.yaml` (Vertex AI with a token, with
+ * Application Default Credentials, in express mode) start as written, their local upstream's port aside, and each of
+ * their providers answers through a local upstream.
  */
 class ReadmeUpstreamsConfigTest {
 
@@ -79,6 +80,32 @@ class ReadmeUpstreamsConfigTest {
     assertEquals("Ahoy! The tide waits for no one.", text(chat("cohere/command-a-03-2025")));
     assertEquals("/v2/chat", upstream.lastRequest().uri());
     assertEquals("Bearer local-co", upstream.lastRequest().headers().get("authorization"));
+  }
+
+  @Test
+  void vertexWithATokenForBothPublishersAndInExpressMode() throws Exception {
+    String yaml = readmeBlock("# vertex.yaml").replace(README_UPSTREAM, upstream.baseUrl());
+    RunningRouter vertex = RunningRouter.start(vertx, ConfigLoader.parse(yaml,
+        Map.of("VERTEX_TOKEN", "local-vertex-token", "VERTEX_API_KEY", "local-vertex-key")::get));
+    try {
+      upstream.reply(200, "application/json", "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":"
+          + "[{\"text\":\"Hi!\"}]},\"finishReason\":\"STOP\"}],\"responseId\":\"r1\"}");
+      assertEquals("Hi!", text(vertex.chat().chat(request("vertex/gemini-2.5-flash"))));
+      assertEquals("/v1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.5-flash"
+          + ":generateContent", upstream.lastRequest().uri());
+      assertEquals("Bearer local-vertex-token", upstream.lastRequest().headers().get("authorization"));
+      assertEquals("Hi!", text(vertex.chat().chat(request("vertex-express/gemini-2.5-flash"))));
+      assertEquals("/v1/publishers/google/models/gemini-2.5-flash:generateContent", upstream.lastRequest().uri());
+      assertEquals("local-vertex-key", upstream.lastRequest().headers().get("x-goog-api-key"));
+      upstream.reply(200, "application/json", "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\","
+          + "\"model\":\"claude-sonnet-4-20250514\",\"content\":[{\"type\":\"text\",\"text\":\"Hi!\"}],"
+          + "\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":8,\"output_tokens\":3}}");
+      assertEquals("Hi!", text(vertex.chat().chat(request("vertex/claude-sonnet-4@20250514"))));
+      assertEquals("/v1/projects/my-project/locations/us-central1/publishers/anthropic/models/"
+          + "claude-sonnet-4@20250514:rawPredict", upstream.lastRequest().uri());
+    } finally {
+      vertex.close();
+    }
   }
 
   @Test

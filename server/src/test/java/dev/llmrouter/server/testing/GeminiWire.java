@@ -44,7 +44,7 @@ import java.util.Set;
 public final class GeminiWire implements ProviderWire {
 
   private static final Set<String> BLOCKED = Set.of("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
-      "IMAGE_SAFETY");
+      "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR");
   private static final Map<Integer, ReasoningEffort> EFFORT_OF_BUDGET = Map.of(
       512, ReasoningEffort.REASONING_EFFORT_MINIMAL, 1024, ReasoningEffort.REASONING_EFFORT_LOW,
       8192, ReasoningEffort.REASONING_EFFORT_MEDIUM, 24576, ReasoningEffort.REASONING_EFFORT_HIGH);
@@ -330,7 +330,7 @@ public final class GeminiWire implements ProviderWire {
    *   <li>`allowedFunctionNames` naming every declared function allows no less than leaving it out.</li>
    * </ul>
    */
-  private static ObjectNode comparable(JsonNode body) {
+  static ObjectNode comparable(JsonNode body) {
     ObjectNode copy = body.deepCopy();
     if (copy.path("systemInstruction").isObject()) {
       ((ObjectNode) copy.get("systemInstruction")).remove("role");

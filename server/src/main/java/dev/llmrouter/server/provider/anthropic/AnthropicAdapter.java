@@ -8,8 +8,6 @@ import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
-import dev.llmrouter.server.provider.anthropic.internal.AnthropicAnswerDecoder;
-import dev.llmrouter.server.provider.anthropic.internal.AnthropicRequestMapper;
 
 /** Anthropic Messages (`POST {base_url}/v1/messages`), streamed or not. */
 public final class AnthropicAdapter extends HttpProviderAdapter {
@@ -40,13 +38,13 @@ public final class AnthropicAdapter extends HttpProviderAdapter {
   public void chat(ChatRequest request, String upstreamModel, boolean stream, ChatEventStream answer) {
     String body;
     try {
-      body = AnthropicRequestMapper.toRequestBody(request, upstreamModel, stream).toString();
+      body = AnthropicFormat.requestBody(request, upstreamModel, stream, deployment.type()).toString();
     } catch (CallError notExpressible) {
       answer.fail(notExpressible); // the request asks for something Anthropic cannot do
       return;
     }
     post("/v1/messages", headersWithKey("x-api-key", "")
             .add("accept", stream ? "text/event-stream" : "application/json").add("anthropic-version", API_VERSION),
-        body, answer, new AnthropicAnswerDecoder(deployment.name(), answer));
+        body, answer, AnthropicFormat.answerDecoder(deployment.name(), answer));
   }
 }

@@ -7,8 +7,7 @@ import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
-import dev.llmrouter.server.provider.gemini.internal.GeminiAnswerDecoder;
-import dev.llmrouter.server.provider.gemini.internal.GeminiRequestMapper;
+import java.util.List;
 
 /**
  * Google Gemini (`POST {base_url}/v1beta/models/{model}:generateContent`, or `:streamGenerateContent?alt=sse` for a
@@ -42,7 +41,7 @@ public final class GeminiAdapter extends HttpProviderAdapter {
   @Override
   public void chat(ChatRequest request, String upstreamModel, boolean stream, ChatEventStream answer) {
     post("/v1beta/models/" + upstreamModel + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"),
-        headersWithKey("x-goog-api-key", ""), GeminiRequestMapper.toRequestBody(request).toString(), answer,
-        new GeminiAnswerDecoder(deployment.name(), answer));
+        headersWithKey("x-goog-api-key", ""), GeminiFormat.requestBody(request, deployment.type()).toString(), answer,
+        GeminiFormat.answerDecoder(deployment.name(), answer, List.of()));
   }
 }

@@ -32,16 +32,17 @@ import java.util.List;
  */
 public final class AnthropicRequestMapper {
 
-  /** The provider type that tags the reasoning signatures this adapter may send back. */
-  private static final String PROVIDER_TYPE = "anthropic";
-
   /** Anthropic requires `max_tokens`; this is what a caller who sets no limit gets for the answer. */
   private static final int DEFAULT_MAX_TOKENS = 4096;
 
   private AnthropicRequestMapper() {
   }
 
-  public static ObjectNode toRequestBody(ChatRequest request, String upstreamModel, boolean stream) {
+  /**
+   * @param signedBy the provider type whose reasoning signatures this host accepts back (the host's own:
+   *     `anthropic`, or `vertex`); other providers' are dropped
+   */
+  public static ObjectNode toRequestBody(ChatRequest request, String upstreamModel, boolean stream, String signedBy) {
     ObjectNode body = ProtoJson.MAPPER.createObjectNode();
     body.put("model", upstreamModel);
     GenerationSettings settings = request.getSettings();
@@ -50,7 +51,7 @@ public final class AnthropicRequestMapper {
     // `max_tokens` covers thinking and answer alike and must exceed the budget: the budget comes on top.
     body.put("max_tokens", answerTokens + budget);
     system(request.getMessagesList(), body);
-    body.set("messages", messages(request.getMessagesList()));
+    body.set("messages", messages(request.getMessagesList(), signedBy));
     body.put("stream", stream);
     if (budget > 0) {
       body.putObject("thinking").put("type", "enabled").put("budget_tokens", budget);
@@ -76,11 +77,11 @@ public final class AnthropicRequestMapper {
       body.put("system", parts.get(0).getText());
     } else if (!parts.isEmpty()) {
       ArrayNode blocks = body.putArray("system");
-      parts.forEach(p -> addBlock(p, blocks));
+      parts.forEach(p -> addBlock(p, blocks, "")); // text only: no signature to send back
     }
   }
 
-  private static ArrayNode messages(List<Message> messages) {
+  private static ArrayNode messages(List<Message> messages, String signedBy) {
     ArrayNode out = ProtoJson.MAPPER.createArrayNode();
     ArrayNode pendingToolResults = null;
     for (Message message : messages) {
@@ -96,12 +97,12 @@ public final class AnthropicRequestMapper {
         ObjectNode result = pendingToolResults.addObject().put("type", "tool_result")
             .put("tool_use_id", message.getToolCallId());
         ArrayNode content = result.putArray("content");
-        message.getPartsList().forEach(p -> addBlock(p, content));
+        message.getPartsList().forEach(p -> addBlock(p, content, signedBy));
         continue;
       }
       pendingToolResults = null;
       ArrayNode content = ProtoJson.MAPPER.createArrayNode();
-      message.getPartsList().forEach(p -> addBlock(p, content));
+      message.getPartsList().forEach(p -> addBlock(p, content, signedBy));
       message.getToolCallsList().forEach(call -> content.add(toolUse(call)));
       // Anthropic rejects empty content: a turn that held only dropped parts (foreign reasoning) is left out.
       if (!content.isEmpty()) {
@@ -113,7 +114,7 @@ public final class AnthropicRequestMapper {
   }
 
   /** Adds the content block of one part, if Anthropic has one for it, with its cache mark. */
-  private static void addBlock(Part part, ArrayNode content) {
+  private static void addBlock(Part part, ArrayNode content, String signedBy) {
     ObjectNode block = switch (part.getKindCase()) {
       // Anthropic rejects empty text blocks.
       case TEXT -> part.getText().isEmpty() ? null : textBlock(part.getText());
@@ -121,7 +122,7 @@ public final class AnthropicRequestMapper {
       case REFUSAL -> part.getRefusal().isEmpty() ? null : textBlock(part.getRefusal());
       case IMAGE -> image(part.getImage());
       case DOCUMENT -> document(part.getDocument());
-      case REASONING -> thinking(part.getReasoning());
+      case REASONING -> thinking(part.getReasoning(), signedBy);
       default -> null;
     };
     if (block == null) {
@@ -172,8 +173,8 @@ public final class AnthropicRequestMapper {
    * tags every signature it returns, so an untagged one did not come from this adapter), cannot be verified by
    * Anthropic and would fail the request: it is dropped, and so is reasoning text without a signature.
    */
-  private static ObjectNode thinking(Reasoning reasoning) {
-    if (!reasoning.getProvider().equals(PROVIDER_TYPE) || reasoning.getSignature().isEmpty()) {
+  private static ObjectNode thinking(Reasoning reasoning, String signedBy) {
+    if (!reasoning.getProvider().equals(signedBy) || reasoning.getSignature().isEmpty()) {
       return null;
     }
     if (reasoning.getRedacted()) {

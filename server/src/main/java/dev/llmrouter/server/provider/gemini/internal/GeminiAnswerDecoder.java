@@ -12,25 +12,31 @@ import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.provider.sse.SseEvent;
+import java.util.List;
 import java.util.Set;
 
 /**
  * Reads a Gemini answer, whole (`generateContent`) or streamed (`streamGenerateContent?alt=sse`: each event a
  * partial response, no `[DONE]`, so the stream's end after a finish reason completes the answer) into events. Only
- * the first candidate is relayed. Each `functionCall` part is a whole call: it becomes one tool-call delta.
+ * the first candidate is relayed. Each `functionCall` part is a whole call: it becomes one tool-call delta. A finish
+ * reason may come as its name or (Vertex AI's `enum-encoding=int`) as its number in the host's enum.
  */
 public final class GeminiAnswerDecoder extends AnswerDecoder {
 
   private static final Set<String> BLOCKED = Set.of("SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
-      "IMAGE_SAFETY");
+      "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "MODEL_ARMOR");
+
+  private final List<String> finishReasonNames;
 
   private int functionCalls;
   private String signature = "";
   private boolean signatureFromCall;
   private JsonNode usageMetadata = MissingNode.getInstance();
 
-  public GeminiAnswerDecoder(String provider, ChatEventStream answer) {
+  /** @param finishReasonNames the host's finish reasons by number, for a host that sends numbers; else empty */
+  public GeminiAnswerDecoder(String provider, ChatEventStream answer, List<String> finishReasonNames) {
     super(provider, answer);
+    this.finishReasonNames = finishReasonNames;
   }
 
   @Override
@@ -58,7 +64,7 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
       part(part);
     }
     if (candidate.hasNonNull("finishReason")) {
-      finishReason = finishReason(candidate.get("finishReason").asText());
+      finishReason = finishReason(finishReasonName(candidate.get("finishReason")));
     } else if (response.path("promptFeedback").hasNonNull("blockReason")) {
       finishReason = FinishReason.FINISH_REASON_CONTENT_FILTER;
     }
@@ -140,6 +146,14 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
       usage.setCachedInputTokens(metadata.get("cachedContentTokenCount").asLong());
     }
     return usage.build();
+  }
+
+  private String finishReasonName(JsonNode reason) {
+    if (!reason.isInt()) {
+      return reason.asText();
+    }
+    int number = reason.intValue();
+    return number >= 0 && number < finishReasonNames.size() ? finishReasonNames.get(number) : "";
   }
 
   private static FinishReason finishReason(String reason) {

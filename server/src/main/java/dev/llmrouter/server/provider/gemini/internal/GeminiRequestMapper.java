@@ -29,9 +29,6 @@ import java.util.Map;
  */
 public final class GeminiRequestMapper {
 
-  /** The provider type whose reasoning signatures Gemini accepts back; other providers' are dropped. */
-  private static final String PROVIDER_TYPE = "gemini";
-
   // Gemini 2.5 takes a token budget: these sit inside every 2.5 model's allowed range (Flash-Lite's starts at 512).
   private static final Map<ReasoningEffort, Integer> THINKING_BUDGETS = Map.of(
       ReasoningEffort.REASONING_EFFORT_MINIMAL, 512, ReasoningEffort.REASONING_EFFORT_LOW, 1024,
@@ -40,7 +37,11 @@ public final class GeminiRequestMapper {
   private GeminiRequestMapper() {
   }
 
-  public static ObjectNode toRequestBody(ChatRequest request) {
+  /**
+   * @param signedBy the provider type whose reasoning signatures this host accepts back (the host's own: `gemini`,
+   *     or `vertex`); other providers' are dropped
+   */
+  public static ObjectNode toRequestBody(ChatRequest request, String signedBy) {
     ObjectNode body = ProtoJson.MAPPER.createObjectNode();
     ArrayNode contents = body.putArray("contents");
     List<Message> messages = request.getMessagesList();
@@ -52,7 +53,7 @@ public final class GeminiRequestMapper {
               : body.putObject("systemInstruction").putArray("parts");
           message.getPartsList().forEach(part -> contentPart(part, parts));
         }
-        case ROLE_ASSISTANT -> contents.add(modelContent(message));
+        case ROLE_ASSISTANT -> contents.add(modelContent(message, signedBy));
         case ROLE_TOOL -> {
           // Consecutive tool results answer one model turn: they go back together in one content.
           boolean follows = i > 0 && messages.get(i - 1).getRole() == Role.ROLE_TOOL;
@@ -88,7 +89,7 @@ public final class GeminiRequestMapper {
    * Gemini attaches signatures to: the first `functionCall`, or else the last part. The thought text is not sent:
    * summaries are for reading, and the signature is what carries the reasoning to the next turn.
    */
-  private static ObjectNode modelContent(Message message) {
+  private static ObjectNode modelContent(Message message, String signedBy) {
     ObjectNode content = ProtoJson.MAPPER.createObjectNode().put("role", "model");
     ArrayNode parts = content.putArray("parts");
     for (Part part : message.getPartsList()) {
@@ -105,7 +106,7 @@ public final class GeminiRequestMapper {
           : parseJson(call.getArgumentsJson()));
     }
     String signature = message.getPartsList().stream().filter(Part::hasReasoning).map(Part::getReasoning)
-        .filter(r -> r.getProvider().equals(PROVIDER_TYPE)).map(Reasoning::getSignature)
+        .filter(r -> r.getProvider().equals(signedBy)).map(Reasoning::getSignature)
         .filter(s -> !s.isEmpty()).findFirst().orElse("");
     if (!signature.isEmpty() && !parts.isEmpty()) {
       int carrier = message.getToolCallsCount() > 0 ? firstCall : parts.size() - 1;

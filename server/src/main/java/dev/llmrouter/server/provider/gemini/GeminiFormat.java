@@ -1,0 +1,39 @@
+package dev.llmrouter.server.provider.gemini;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.provider.UpstreamHttpCall;
+import dev.llmrouter.server.provider.gemini.internal.GeminiAnswerDecoder;
+import dev.llmrouter.server.provider.gemini.internal.GeminiRequestMapper;
+import java.util.List;
+
+/**
+ * The generateContent wire format, for every adapter that speaks it: the Gemini API's ({@link GeminiAdapter}) and
+ * Vertex AI's for Google's models. Each adapter adds its own URL and credentials.
+ */
+public final class GeminiFormat {
+
+  private GeminiFormat() {
+  }
+
+  /**
+   * The request body of {@code request}.
+   *
+   * @param signedBy the provider type whose reasoning signatures the host accepts back (its own); others are dropped
+   */
+  public static ObjectNode requestBody(ChatRequest request, String signedBy) {
+    return GeminiRequestMapper.toRequestBody(request, signedBy);
+  }
+
+  /**
+   * The decoder of one answer, whole or streamed.
+   *
+   * @param finishReasonNames the host's finish reasons by number, for a host that may send them as numbers
+   *     (Vertex AI); empty for one that sends names
+   */
+  public static UpstreamHttpCall.Decoder answerDecoder(String provider, ChatEventStream answer,
+      List<String> finishReasonNames) {
+    return new GeminiAnswerDecoder(provider, answer, finishReasonNames);
+  }
+}
