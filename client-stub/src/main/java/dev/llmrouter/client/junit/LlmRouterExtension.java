@@ -130,11 +130,16 @@ public final class LlmRouterExtension
    * nested class uses its enclosing class's router).
    */
   private RouterAddress router(ExtensionContext context) {
-    ExtensionContext classContext = context.getTestMethod().isPresent() ? context.getParent().orElseThrow() : context;
-    RouterProcess router = classContext.getStore(NAMESPACE).getOrComputeIfAbsent(RouterProcess.class,
-        type -> start(settings(classContext)), RouterProcess.class);
+    ExtensionContext testClass = testClassOf(context);
+    RouterProcess router = testClass.getStore(NAMESPACE).getOrComputeIfAbsent(RouterProcess.class,
+        type -> start(settings(testClass)), RouterProcess.class);
     address = router.address();
     return address;
+  }
+
+  /** The context of the test class: up from a test, or from one invocation of a parameterized or repeated test. */
+  private static ExtensionContext testClassOf(ExtensionContext context) {
+    return context.getTestMethod().isPresent() ? testClassOf(context.getParent().orElseThrow()) : context;
   }
 
   private Settings settings(ExtensionContext context) {

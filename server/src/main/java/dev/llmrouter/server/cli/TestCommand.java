@@ -124,7 +124,7 @@ final class TestCommand {
    * Where the command finds the router: its gRPC target, and the base URLs the provider SDKs read from their
    * environment (the HTTP ingress shares the gRPC port).
    */
-  static Map<String, String> environment(Started router) {
+  private static Map<String, String> environment(Started router) {
     String host = switch (router.config().host()) {
       case "0.0.0.0", "" -> "127.0.0.1";
       case "::", "[::]" -> "::1";
