@@ -6,13 +6,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.llmrouter.server.testing.ExternalProcess;
 import dev.llmrouter.server.testing.ExternalProcess.Run;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 
 /**
- * The official provider SDKs from npm (`openai`, `@anthropic-ai/sdk`, `@google/genai`, pinned in
+ * The official provider SDKs from npm (`openai`, `@anthropic-ai/sdk`, `@google/genai`, and `@grpc/grpc-js`, pinned in
  * `src/test/node/sdks/package.json`), driven against a running router: each call runs one scenario of a scenario
  * file through `run.mjs` and returns what the SDK returned, or the SDK's typed error.
  */
@@ -23,15 +25,30 @@ final class NodeSdks {
   private NodeSdks() {
   }
 
-  /** Skips the test where node is missing; installs the SDKs on first use. */
+  /** Skips the test where node is missing; installs the SDKs when one of the packages pinned is not there. */
   static void install() {
     assumeTrue(ExternalProcess.onPath("node"), "node is not on the PATH: skipping the provider SDK tests");
     synchronized (NodeSdks.class) {
-      if (!Files.exists(SDKS.resolve("node_modules/openai"))) {
+      if (!pinnedPackagesInstalled()) {
         Run npm = ExternalProcess.run(SDKS, Duration.ofMinutes(5), "npm", "ci", "--no-audit", "--no-fund");
         assertEquals(0, npm.exitCode(), () -> "npm ci failed in " + SDKS + ": " + npm);
       }
     }
+  }
+
+  private static boolean pinnedPackagesInstalled() {
+    try {
+      JsonObject dependencies = new JsonObject(Files.readString(SDKS.resolve("package.json")))
+          .getJsonObject("dependencies");
+      return dependencies.fieldNames().stream().allMatch(name -> Files.exists(SDKS.resolve("node_modules/" + name)));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The folder of the SDKs, where node runs the scripts. */
+  static Path folder() {
+    return SDKS;
   }
 
   /**

@@ -8,6 +8,7 @@ import io.grpc.ClientInterceptor;
 import io.grpc.ForwardingClientCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import java.util.function.Function;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -56,7 +57,18 @@ public final class CassetteScopeExtension
       CassetteScopeExtension.class);
 
   private final ClientInterceptor interceptor = new ScopeInterceptor();
+  private final Function<ExtensionContext, String> target;
   private volatile String scope;
+
+  /** Scopes the calls to the router at {@value #TARGET_VARIABLE}. */
+  public CassetteScopeExtension() {
+    this(context -> targetFromEnvironment());
+  }
+
+  /** Scopes the calls to the router at {@code target} ({@link LlmRouterExtension}'s own router). */
+  CassetteScopeExtension(Function<ExtensionContext, String> target) {
+    this.target = target;
+  }
 
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -84,12 +96,12 @@ public final class CassetteScopeExtension
     if (parameter.getParameter().getType() == ClientInterceptor.class) {
       return interceptor;
     }
-    LlmRouterClient client = LlmRouterClient.builder().target(target()).intercept(interceptor).build();
+    LlmRouterClient client = LlmRouterClient.builder().target(target.apply(context)).intercept(interceptor).build();
     context.getStore(NAMESPACE).put(client, (ExtensionContext.Store.CloseableResource) client::close);
     return client;
   }
 
-  private static String target() {
+  private static String targetFromEnvironment() {
     String target = System.getProperty(TARGET_VARIABLE, System.getenv(TARGET_VARIABLE));
     if (target == null || target.isBlank()) {
       throw new ParameterResolutionException("set " + TARGET_VARIABLE + " (system property or environment variable) "

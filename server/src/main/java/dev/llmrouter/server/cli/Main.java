@@ -6,7 +6,8 @@ import java.util.OptionalInt;
 
 /**
  * `java -jar llm-router.jar`: the first word picks the command, `cassettes` ({@link CassetteCommand}), `calls`
- * ({@link CallsCommand}) or `keys` ({@link KeysCommand}); without one, the router runs ({@link ServeCommand}).
+ * ({@link CallsCommand}), `keys` ({@link KeysCommand}) or `test` ({@link TestCommand}: a command run against a router
+ * of its own); without one, the router runs ({@link ServeCommand}).
  */
 public final class Main {
 
@@ -24,6 +25,7 @@ public final class Main {
       case "cassettes" -> OptionalInt.of(CassetteCommand.run(afterCommand, out, err));
       case "calls" -> OptionalInt.of(CallsCommand.run(afterCommand, out, err));
       case "keys" -> OptionalInt.of(KeysCommand.run(afterCommand, out, err));
+      case "test" -> OptionalInt.of(TestCommand.run(afterCommand, out, err));
       default -> ServeCommand.run(args, out, err);
     };
   }

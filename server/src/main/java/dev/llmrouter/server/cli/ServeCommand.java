@@ -12,6 +12,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,6 +22,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import sun.misc.Signal;
 
 /**
@@ -61,9 +63,13 @@ public final class ServeCommand {
       + UNDER_FLAGS + "[--drain-timeout DURATION]\n"
       + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune ...  (see `cassettes --help`)\n"
       + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)\n"
-      + UNDER_JAR + Syntax.JAR + " keys create|list|revoke|update ...  (see `keys --help`)", "",
+      + UNDER_JAR + Syntax.JAR + " keys create|list|revoke|update ...  (see `keys --help`)\n"
+      + UNDER_JAR + Syntax.JAR + " test [FLAGS] -- COMMAND ...  (see `test --help`)", "",
       List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG, EVENT_LOOPS,
       DRAIN_TIMEOUT));
+
+  /** The hints name the jar that runs, wherever it is; the help's {@link Syntax#JAR} when not run from a jar. */
+  private static final String RUNNING_JAR = runningJar();
 
   private static final int OK = 0;
   private static final int CANNOT_START = 1;
@@ -71,6 +77,11 @@ public final class ServeCommand {
   private static final int DRAIN_FAILED = 1;
 
   private ServeCommand() {
+  }
+
+  /** The router's flags: `test` takes them too. */
+  static List<Flag> flags() {
+    return SYNTAX.flags();
   }
 
   /**
@@ -194,14 +205,51 @@ public final class ServeCommand {
    * @return the exit code when the router does not run (help, or a problem), empty while it runs
    */
   static OptionalInt run(List<String> args, PrintStream out, PrintStream err) {
+    Arguments arguments;
+    try {
+      arguments = SYNTAX.parse(args);
+    } catch (UsageException e) {
+      return OptionalInt.of(e.report(err));
+    }
+    if (arguments.help()) {
+      out.print(SYNTAX.usage());
+      return OptionalInt.of(OK);
+    }
+    return start(arguments, out, err, started -> {
+      handleSignals(started, out, err);
+      return OptionalInt.empty();
+    });
+  }
+
+  /**
+   * A router the command line started, and the Vert.x it runs on.
+   *
+   * @param metrics its Prometheus registry, which also counts the cassette outcomes
+   * @param flags the flags it was started with
+   */
+  record Started(RouterServer server, Vertx vertx, RouterConfig config, PrometheusMeterRegistry metrics,
+      Flags flags) {
+
+    /** Closes the router (the calls running fail), then its Vert.x; waits at most {@code timeout}. */
+    void stop(Duration timeout) {
+      server.close().compose(v -> vertx.close()).toCompletionStage().toCompletableFuture()
+          .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> null).join();
+    }
+  }
+
+  /**
+   * Starts the router the flags ask for (a command's {@code arguments}, parsed with syntax that takes this command's
+   * flags), prints where it listens on {@code out}, and hands it to {@code whileRunning}: the router's own run waits
+   * for signals, `test` runs a command against it. Whatever stops the JVM also closes the router, so that the queued
+   * call records are written first.
+   *
+   * @return the exit code when the router cannot start, otherwise what {@code whileRunning} returns
+   */
+  static OptionalInt start(Arguments arguments, PrintStream out, PrintStream err,
+      Function<Started, OptionalInt> whileRunning) {
     Flags flags;
     RouterConfig config;
     try {
-      Arguments arguments = SYNTAX.parse(args);
-      if (arguments.help()) {
-        out.print(SYNTAX.usage());
-        return OptionalInt.of(OK);
-      }
       flags = Flags.of(arguments);
       config = flags.load();
     } catch (UsageException e) {
@@ -233,41 +281,57 @@ public final class ServeCommand {
       out.println("caller keys: " + (config.auth().required() ? "required" : "not required (only the admin key is)")
           + ", kept in " + config.auth().redisUrl().map(url -> "Redis (shared_state)")
               .orElse(Path.of(config.observability().dataDir(), SqliteKeyStore.FILE_NAME).toString())
-          + " (java -jar server/target/llm-router.jar keys --help)");
+          + " (" + RUNNING_JAR + " keys --help)");
     }
     if (config.observability().callLog()) {
       out.println("call log: " + config.observability().callLogPostgres()
-          .map(url -> url.withoutPassword() + " (PostgreSQL; java -jar server/target/llm-router.jar calls list "
+          .map(url -> url.withoutPassword() + " (PostgreSQL; " + RUNNING_JAR + " calls list "
               + "--config " + flags.configFile().orElse("FILE") + ")")
           .orElse(Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
-              + " (java -jar server/target/llm-router.jar calls list)"));
+              + " (" + RUNNING_JAR + " calls list)"));
     }
     if (config.observability().tracing().enabled()) {
       out.println("traces: OpenTelemetry, as " + String.join(", ",
           new TreeSet<>(config.observability().tracing().environment().keySet())) + " say");
     }
-    out.println("SIGTERM drains the router (drain_timeout " + config.drainTimeout().toMillis() + " ms)"
-        + flags.configFile().map(file -> ", SIGHUP reloads " + file).orElse(""));
     server.reloadFrom(flags::load);
+    // Stopped another way (Ctrl-C): the queued call records are written before the JVM exits.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> server.close().toCompletionStage()
+        .toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join()));
+    return whileRunning.apply(new Started(server, vertx, config, metrics, flags));
+  }
+
+  private static String runningJar() {
+    try {
+      Path jar = Path.of(ServeCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path here = Path.of("").toAbsolutePath();
+      return !jar.toString().endsWith(".jar") ? Syntax.JAR
+          : "java -jar " + (jar.startsWith(here) ? here.relativize(jar) : jar);
+    } catch (URISyntaxException | RuntimeException unknown) {
+      return Syntax.JAR;
+    }
+  }
+
+  /** The router's own run: SIGTERM drains it and exits, SIGHUP reloads the config file. */
+  private static void handleSignals(Started started, PrintStream out, PrintStream err) {
+    RouterServer server = started.server();
+    out.println("SIGTERM drains the router (drain_timeout " + started.config().drainTimeout().toMillis() + " ms)"
+        + started.flags().configFile().map(file -> ", SIGHUP reloads " + file).orElse(""));
     AtomicBoolean draining = new AtomicBoolean();
     onSignal("TERM", () -> {
       if (!draining.getAndSet(true)) {
         // Not on the signal's own thread, which would then take no other signal until the drain is over.
-        new Thread(() -> drainAndExit(server, vertx, out, err), "llm-router-drain").start();
+        new Thread(() -> drainAndExit(server, started.vertx(), out, err), "llm-router-drain").start();
       }
     });
     onSignal("HUP", server::reload); // the outcome is logged
-    // Stopped another way (Ctrl-C): the queued call records are written before the JVM exits.
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> server.close().toCompletionStage()
-        .toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join()));
-    return OptionalInt.empty();
   }
 
   /**
    * Handles a signal from now on. A handler of our own, rather than a shutdown hook alone: the JVM's handling of
    * SIGTERM exits 143, which tells an orchestrator the process failed.
    */
-  private static void onSignal(String name, Runnable handler) {
+  static void onSignal(String name, Runnable handler) {
     try {
       Signal.handle(new Signal(name), signal -> handler.run());
     } catch (IllegalArgumentException unknownHere) {

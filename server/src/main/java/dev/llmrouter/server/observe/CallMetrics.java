@@ -29,10 +29,12 @@ public final class CallMetrics {
   /** The most distinct `model` labels kept; later names count under `other`, so the series stay bounded. */
   static final int MAX_MODEL_LABELS = 200;
 
+  private static final String CASSETTE_OUTCOMES = "llmrouter.cassette.outcomes";
+
   private final MeterRegistry registry;
   private final Set<String> modelLabels = ConcurrentHashMap.newKeySet();
   private final LabelledCounter cassetteOutcomes =
-      new LabelledCounter("llmrouter.cassette.outcomes", "Cassette hits, misses and recordings", "outcome");
+      new LabelledCounter(CASSETTE_OUTCOMES, "Cassette hits, misses and recordings", "outcome");
   private final LabelledCounter upstreamAttempts =
       new LabelledCounter("llmrouter.upstream.attempts", "Upstream requests sent, by provider", "provider");
   private final LabelledCounter upstreamRetries = new LabelledCounter("llmrouter.upstream.retries",
@@ -123,6 +125,12 @@ public final class CallMetrics {
   /** A cassette outcome: `hit`, `miss` or `recorded`. */
   public void cassette(String outcome) {
     cassetteOutcomes.of(outcome).increment();
+  }
+
+  /** How many calls a router whose metrics go to {@code registry} has counted with this cassette outcome. */
+  public static long cassetteOutcomes(MeterRegistry registry, String outcome) {
+    Counter counter = registry.find(CASSETTE_OUTCOMES).tag("outcome", outcome).counter();
+    return counter == null ? 0 : (long) counter.count();
   }
 
   /** One upstream request to a deployment; a retry when it is not the call's first. */

@@ -41,6 +41,7 @@ class CommandLineTest {
       calls list --help       | usage: java -jar server/target/llm-router.jar calls list [FILTERS]
       calls trace --help      | usage: java -jar server/target/llm-router.jar calls trace ID
       calls usage --help      | usage: java -jar server/target/llm-router.jar calls usage [--by GROUPS]
+      test --help             | usage: java -jar server/target/llm-router.jar test [FLAGS] -- COMMAND [ARGUMENT...]
       """)
   void helpPrintsTheUsageOfEachCommandAndSubcommand(String arguments, String usageLine) {
     Run run = run(arguments);
@@ -74,7 +75,8 @@ class CommandLineTest {
         "       java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)",
         "       java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)",
         "       java -jar server/target/llm-router.jar keys create|list|revoke|update ...  (see `keys --help`)",
-        ""), lines.subList(0, 7));
+        "       java -jar server/target/llm-router.jar test [FLAGS] -- COMMAND ...  (see `test --help`)",
+        ""), lines.subList(0, 8));
     assertTrue(lines.contains("  --call-log on|off log every model call, or not; overrides `call_log.enabled`"));
   }
 
@@ -101,6 +103,9 @@ class CommandLineTest {
       --port                       |                 | --port needs a value: --port N
       --mode live                  |                 | --mode must be replay, record, auto or off, not 'live'
       serve                        |                 | unexpected argument 'serve'
+      test npm test                | test            | the command to run comes after --, as in: test --cassettes tests/cassettes -- npm test
+      test --                      | test            | missing COMMAND after --
+      test --bogus -- npm test     | test            | unknown flag '--bogus'
       cassettes                    | cassettes       | missing COMMAND
       cassettes rewind             | cassettes       | unknown command 'rewind'; expected list, show, verify, prune
       cassettes --cassettes        | cassettes       | --cassettes needs a value: --cassettes DIR
