@@ -10,6 +10,7 @@ import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.observe.CallTracker;
 import dev.llmrouter.server.observe.Observability;
+import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.prompt.PromptLibrary;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -86,7 +87,8 @@ public final class ChatPipeline {
     ChatEventStream answer = new ChatEventStream();
     RunningCalls.Call runningCall = runningCall(answer);
     running.add(runningCall);
-    answer.observe(tracker::onEvent, error -> {
+    boolean prefill = CapabilityCheck.isPrefill(request); // the plan holds only targets that continue it
+    answer.observe(event -> tracker.onEvent(prefill ? Provenance.prefilled(event) : event), error -> {
       tracker.onEnd(error);
       auth.charge(options.caller(), tracker.usage(), tracker.replayed());
       running.remove(runningCall);
