@@ -164,6 +164,16 @@ class PromptTemplateTest {
   }
 
   @Test
+  void theReadmeTemplateIsTheDemoFileWithComments() throws java.io.IOException {
+    String readme = java.nio.file.Files.readString(java.nio.file.Path.of("../README.md"));
+    int start = readme.indexOf("```yaml\n# prompts/capital.yaml\n") + "```yaml\n".length();
+    String block = readme.substring(start, readme.indexOf("```", start));
+    PromptTemplate documented = template(block);
+    PromptTemplate shipped = template(java.nio.file.Files.readString(java.nio.file.Path.of("../prompts/capital.yaml")));
+    assertEquals(shipped.shown(), documented.shown().toBuilder().setFile(shipped.shown().getFile()).build());
+  }
+
+  @Test
   void aFileThatIsNotYamlSaysWhere() {
     TemplateFile.Read read = TemplateFile.parse("broken.yaml", "name: x\nmessages: [\n");
     assertEquals(1, read.problems().size());
