@@ -14,6 +14,7 @@ import dev.llmrouter.server.api.GrpcRequestGuard;
 import dev.llmrouter.server.api.HealthGrpcService;
 import dev.llmrouter.server.api.ModelGrpcService;
 import dev.llmrouter.server.api.ObservabilityGrpcService;
+import dev.llmrouter.server.api.PromptGrpcService;
 import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.auth.CallerKeys;
 import dev.llmrouter.server.auth.WallClock;
@@ -38,6 +39,7 @@ import dev.llmrouter.server.pipeline.LiveSettings;
 import dev.llmrouter.server.pipeline.RunningCalls;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
+import dev.llmrouter.server.prompt.PromptLibrary;
 import dev.llmrouter.server.tls.ListenerTls;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -103,13 +105,14 @@ public final class RouterServer {
   private final RunningCalls running;
   private final HealthGrpcService health;
   private final ConfigReload reload;
+  private final PromptLibrary prompts;
   private final AtomicReference<Future<Void>> drained = new AtomicReference<>();
   private final AtomicReference<Future<Void>> closed = new AtomicReference<>();
 
   private RouterServer(Vertx vertx, EventLoopListeners listeners, Optional<HttpServer> adminServer,
       Optional<ListenerTls> tls, LiveSettings settings, Observability observability, long sessionSweeper,
       Optional<KeyStorage> keys, Optional<SharedRedis> sharedRedis, RunningCalls running, HealthGrpcService health,
-      ConfigReload reload) {
+      ConfigReload reload, PromptLibrary prompts) {
     this.vertx = vertx;
     this.listeners = listeners;
     this.adminServer = adminServer;
@@ -122,6 +125,7 @@ public final class RouterServer {
     this.running = running;
     this.health = health;
     this.reload = reload;
+    this.prompts = prompts;
   }
 
   /**
@@ -186,18 +190,21 @@ public final class RouterServer {
     Redactor redactor = new Redactor(config.cassettes().redactPatterns().stream().map(Pattern::compile).toList(),
         config.cassettes().redactFields());
     LiveSettings settings = new LiveSettings(CallSettings.of(vertx, config, clock::read));
-    // On a worker: opening the call log blocks (its file, or its PostgreSQL database's migrations).
-    return vertx.executeBlocking(() -> new Observability(vertx, config.observability(), new CallMetrics(registry),
-            redactor, provider -> settings.current().config().provider(provider).map(ProviderConfig::type)
-                .orElse("")), false)
-        .recover(cannotOpen -> settings.close().transform(v -> Future.failedFuture(cannotOpen.getMessage())))
-        .compose(observability -> start(vertx, config, registry, clock, tls, keys, redis, redactor, observability,
-            settings));
+    return PromptLibrary.open(vertx, config.prompts()).compose(prompts ->
+        // On a worker: opening the call log blocks (its file, or its PostgreSQL database's migrations).
+        vertx.executeBlocking(() -> new Observability(vertx, config.observability(), new CallMetrics(registry),
+                redactor, provider -> settings.current().config().provider(provider).map(ProviderConfig::type)
+                    .orElse("")), false)
+            .recover(cannotOpen -> Future.failedFuture(cannotOpen.getMessage()))
+            .compose(observability -> start(vertx, config, registry, clock, tls, keys, redis, redactor, observability,
+                settings, prompts))
+            .onFailure(failure -> prompts.close()))
+        .recover(cannotStart -> settings.close().transform(v -> Future.failedFuture(cannotStart)));
   }
 
   private static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
       Ticker clock, Optional<ListenerTls> tls, Optional<KeyStorage> keys, Optional<SharedRedis> redis,
-      Redactor redactor, Observability observability, LiveSettings settings) {
+      Redactor redactor, Observability observability, LiveSettings settings, PromptLibrary prompts) {
     WallClock wallClock = new WallClock(clock);
     CallerAuth auth = keys.map(storage -> new CallerAuth(config.auth(), storage.store(), storage.quotas(), wallClock))
         .orElseGet(() -> CallerAuth.none(wallClock));
@@ -207,7 +214,7 @@ public final class RouterServer {
     CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
     ChatRequestValidator validator = new ChatRequestValidator(settings);
     ChatPipeline pipeline = new ChatPipeline(vertx, settings, validator, cassettes, config.cassettes().recordTiming(),
-        usageLog, observability, auth, running);
+        usageLog, observability, auth, running, prompts);
     // No JSON transcoding: a request with `content-type: application/json` gets 415 rather than 500.
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
@@ -226,6 +233,7 @@ public final class RouterServer {
     long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
         id -> sessions.cleanUp());
     grpc.addService(new ModelGrpcService(settings, auth).service());
+    grpc.addService(new PromptGrpcService(prompts, auth).service());
     grpc.addService(new ObservabilityGrpcService(vertx, observability.queries(), auth).service());
     grpc.addService(new AdminGrpcService(auth, keys.map(storage -> new CallerKeys(storage.store(), storage.quotas(),
         wallClock))).service());
@@ -246,7 +254,7 @@ public final class RouterServer {
               tls.ifPresent(files -> files.reloadOnChange(
                   Stream.concat(listeners.servers().stream(), admin.stream()).toList()));
               return new RouterServer(vertx, listeners, admin, tls, settings, observability, sweeper, keys, redis,
-                  running, health, reload);
+                  running, health, reload, prompts);
             })
             .onFailure(failure -> listeners.close(Duration.ZERO)))
         .onFailure(failure -> {
@@ -367,6 +375,7 @@ public final class RouterServer {
       return closed.get();
     }
     vertx.cancelTimer(sessionSweeper);
+    prompts.close();
     tls.ifPresent(ListenerTls::close);
     health.close();
     Future.all(listeners.close(grace), adminServer.map(server -> server.shutdown(grace.toMillis(),

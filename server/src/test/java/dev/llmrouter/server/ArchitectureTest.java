@@ -31,6 +31,7 @@ class ArchitectureTest {
       .layer("pipeline").definedBy("dev.llmrouter.server.pipeline..")
       .layer("auth").definedBy("dev.llmrouter.server.auth..")
       .layer("route").definedBy("dev.llmrouter.server.route..")
+      .layer("prompt").definedBy("dev.llmrouter.server.prompt..")
       .layer("observe").definedBy("dev.llmrouter.server.observe..")
       .layer("tls").definedBy("dev.llmrouter.server.tls..")
       .layer("config").definedBy("dev.llmrouter.server.config..")
@@ -38,15 +39,17 @@ class ArchitectureTest {
       .layer("answer").definedBy("dev.llmrouter.server.answer..")
       .whereLayer("cli").mayNotBeAccessedByAnyLayer()
       .whereLayer("server").mayOnlyAccessLayers("api", "ingress", "converse", "state", "pipeline", "auth", "route",
-          "observe", "tls", "config", "provider", "answer")
+          "observe", "tls", "config", "provider", "answer", "prompt")
       .whereLayer("api").mayOnlyAccessLayers("converse", "pipeline", "auth", "route", "observe", "config", "provider",
-          "answer")
+          "answer", "prompt")
       .whereLayer("ingress").mayOnlyAccessLayers("pipeline", "auth", "route", "observe", "config", "provider",
           "answer")
       .whereLayer("converse").mayOnlyAccessLayers("pipeline", "auth", "route", "observe", "config", "provider",
           "answer")
       .whereLayer("state").mayOnlyAccessLayers("converse", "auth", "config", "provider", "answer")
-      .whereLayer("pipeline").mayOnlyAccessLayers("auth", "route", "observe", "config", "provider", "answer")
+      .whereLayer("pipeline").mayOnlyAccessLayers("auth", "route", "observe", "config", "provider", "answer",
+          "prompt")
+      .whereLayer("prompt").mayOnlyAccessLayers("config", "answer")
       .whereLayer("auth").mayOnlyAccessLayers("config", "provider", "answer")
       .whereLayer("route").mayOnlyAccessLayers("config", "provider", "answer")
       .whereLayer("observe").mayOnlyAccessLayers("config", "answer")

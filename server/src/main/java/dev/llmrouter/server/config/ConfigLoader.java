@@ -1,12 +1,8 @@
 package dev.llmrouter.server.config;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderTypes;
@@ -51,6 +47,7 @@ import java.util.stream.Stream;
  * shared_state: { redis_url: "redis://127.0.0.1:6379" }
  * admin: { metrics_public: false }
  * drain_timeout: 30s
+ * prompts: { dir: prompts, reload_interval: 2s }
  * providers:
  *   - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
  * </pre>
@@ -130,7 +127,7 @@ public final class ConfigLoader {
     checkKnownFields(root, "",
         Set.of("listen", "event_loops", "admin_listen", "max_message_bytes", "cassettes", "providers", "models",
             "retry", "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive", "tls",
-            "auth", "shared_state", "admin", "drain_timeout"));
+            "auth", "shared_state", "admin", "drain_timeout", "prompts"));
 
     RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
     Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
@@ -159,6 +156,7 @@ public final class ConfigLoader {
     if (drainTimeout.isNegative()) {
       error("/drain_timeout", "must be 0 (cancel running calls at once) or more, like 30s");
     }
+    PromptConfig prompts = prompts(root);
     if (!root.path("auth").has("required")) {
       requireLoopback("/listen", listen);
       adminListen.ifPresent(admin -> requireLoopback("/admin_listen", admin));
@@ -168,7 +166,16 @@ public final class ConfigLoader {
     }
     return new RouterConfig(listen.host(), listen.port(), eventLoops, maxMessageBytes, cassettes,
         List.copyOf(providers), aliases, resilience, converse, adminListen, observability, streamKeepAlive, tls, auth,
-        drainTimeout);
+        drainTimeout, prompts);
+  }
+
+  private PromptConfig prompts(ObjectNode root) {
+    JsonNode section = section(root, "prompts", Set.of("dir", "reload_interval"), "{ dir: prompts }");
+    Duration reloadInterval = duration(section, "/prompts/reload_interval", PromptConfig.DEFAULT.reloadInterval());
+    if (reloadInterval.compareTo(Duration.ofMillis(10)) < 0) {
+      error("/prompts/reload_interval", "must be at least 10ms, like 2s");
+    }
+    return new PromptConfig(text(section, "/prompts/dir", PromptConfig.DEFAULT.dir()), reloadInterval);
   }
 
   private int eventLoops(ObjectNode root) {
@@ -670,18 +677,12 @@ public final class ConfigLoader {
   }
 
   private ObjectNode readTree(String yaml) {
-    ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
-    try (JsonParser parser = mapper.createParser(yaml)) {
-      // One pass to learn each field's line, so errors can point at it.
-      for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
-        if (token.isScalarValue() || token.isStructStart()) {
-          lineOfField.putIfAbsent(parser.getParsingContext().pathAsPointer().toString(),
-              parser.currentTokenLocation().getLineNr());
-        }
-      }
-      JsonNode tree = mapper.readTree(yaml);
-      if (tree == null || tree.isMissingNode() || tree.isNull()) {
-        return mapper.createObjectNode();
+    try {
+      YamlDocument document = YamlDocument.parse(yaml);
+      lineOfField.putAll(document.lines());
+      JsonNode tree = document.tree();
+      if (tree.isMissingNode()) {
+        return new ObjectMapper().createObjectNode();
       }
       if (!tree.isObject()) {
         throw new ConfigException("invalid config: the top level must be a mapping (listen, cassettes, providers)");
@@ -689,9 +690,7 @@ public final class ConfigLoader {
       substituteEnvironment(tree, "");
       return (ObjectNode) tree;
     } catch (IOException e) {
-      String detail = e instanceof JsonProcessingException p && p.getLocation() != null
-          ? p.getOriginalMessage() + " (line " + p.getLocation().getLineNr() + ")" : e.getMessage();
-      throw new ConfigException("invalid config: not valid YAML: " + detail);
+      throw new ConfigException("invalid config: not valid YAML: " + YamlDocument.describe(e));
     }
   }
 

@@ -23,6 +23,7 @@ import java.util.Optional;
  * @param tls the certificate both listeners serve, and the CA of client certificates; plain text when absent
  * @param auth caller keys: whether they are required, the admin key, where keys and counters live
  * @param drainTimeout how long a drain (SIGTERM) lets running calls and streams finish before it cancels them
+ * @param prompts where the prompt templates are
  */
 public record RouterConfig(
     String host,
@@ -39,7 +40,8 @@ public record RouterConfig(
     Duration streamKeepAlive,
     Optional<TlsConfig> tls,
     AuthConfig auth,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    PromptConfig prompts) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
   public static final Duration DEFAULT_STREAM_KEEP_ALIVE = Duration.ofSeconds(15);
@@ -58,26 +60,31 @@ public record RouterConfig(
 
   public RouterConfig withPort(int newPort) {
     return new RouterConfig(host, newPort, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout);
+        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, prompts);
   }
 
   public RouterConfig withObservability(ObservabilityConfig newObservability) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, newObservability, streamKeepAlive, tls, auth, drainTimeout);
+        adminListen, newObservability, streamKeepAlive, tls, auth, drainTimeout, prompts);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout);
+        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, prompts);
   }
 
   public RouterConfig withEventLoops(int newEventLoops) {
     return new RouterConfig(host, port, newEventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
-        converse, adminListen, observability, streamKeepAlive, tls, auth, drainTimeout);
+        converse, adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, prompts);
   }
 
   public RouterConfig withDrainTimeout(Duration newDrainTimeout) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
-        converse, adminListen, observability, streamKeepAlive, tls, auth, newDrainTimeout);
+        converse, adminListen, observability, streamKeepAlive, tls, auth, newDrainTimeout, prompts);
+  }
+
+  public RouterConfig withPrompts(PromptConfig newPrompts) {
+    return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
+        converse, adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, newPrompts);
   }
 }

@@ -10,6 +10,8 @@ import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.observe.CallTracker;
 import dev.llmrouter.server.observe.Observability;
+import dev.llmrouter.server.provider.CapabilityCheck;
+import dev.llmrouter.server.prompt.PromptLibrary;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,7 +19,8 @@ import java.util.function.Supplier;
 
 /**
  * The one path every call takes (ARCHITECTURE.md section 2): take the config's settings of the moment
- * ({@link LiveSettings}), validate and plan the targets, let the caller's key in ({@link CallerAuth#admit}: its
+ * ({@link LiveSettings}), render the request's prompt template (so that everything after, the cassette key included,
+ * sees the messages it stands for), validate and plan the targets, let the caller's key in ({@link CallerAuth#admit}: its
  * models, cassette modes, budget and rate limits), pass the {@link CassetteGate} (unless the mode is `off`), call
  * upstream through {@link UpstreamAttempts} when the answer must be live, and hand the caller one stream of events,
  * followed from start to end by the call log and counted among the {@link RunningCalls} until it ends.
@@ -31,6 +34,7 @@ public final class ChatPipeline {
   private final Observability observability;
   private final CallerAuth auth;
   private final RunningCalls running;
+  private final PromptLibrary prompts;
 
   /**
    * @param settings the routes, prices, retries and circuit breaking of each new call
@@ -40,10 +44,11 @@ public final class ChatPipeline {
    * @param observability where each call is counted and logged
    * @param auth what each call's key may do, and where its tokens and cost are counted
    * @param running where each call is counted until it ends, for a drain to wait for (or cancel)
+   * @param prompts the templates a request's `prompt` names
    */
   public ChatPipeline(Vertx vertx, LiveSettings settings, ChatRequestValidator validator, CassetteStore store,
       boolean recordTiming, CassetteUsageLog usageLog, Observability observability, CallerAuth auth,
-      RunningCalls running) {
+      RunningCalls running, PromptLibrary prompts) {
     this.vertx = vertx;
     this.settings = settings;
     this.validator = validator;
@@ -51,6 +56,7 @@ public final class ChatPipeline {
     this.observability = observability;
     this.auth = auth;
     this.running = running;
+    this.prompts = prompts;
   }
 
   /**
@@ -58,8 +64,16 @@ public final class ChatPipeline {
    *
    * @throws CallError when the request is invalid (INVALID_ARGUMENT naming each field); the refusal is logged
    */
-  public ChatEventStream start(ChatRequest request, CallOptions options) {
+  public ChatEventStream start(ChatRequest asSent, CallOptions options) {
     CallSettings call = settings.forCall();
+    ChatRequest request;
+    try {
+      request = prompts.render(asSent);
+    } catch (CallError refused) {
+      call.callEnded();
+      observability.begin(options.call(), asSent, call.prices()).onEnd(refused);
+      throw refused;
+    }
     CallTracker tracker = observability.begin(options.call(), request, call.prices());
     CallPlan plan;
     try {
@@ -73,7 +87,8 @@ public final class ChatPipeline {
     ChatEventStream answer = new ChatEventStream();
     RunningCalls.Call runningCall = runningCall(answer);
     running.add(runningCall);
-    answer.observe(tracker::onEvent, error -> {
+    boolean prefill = CapabilityCheck.isPrefill(request); // the plan holds only targets that continue it
+    answer.observe(event -> tracker.onEvent(prefill ? Provenance.prefilled(event) : event), error -> {
       tracker.onEnd(error);
       auth.charge(options.caller(), tracker.usage(), tracker.replayed());
       running.remove(runningCall);

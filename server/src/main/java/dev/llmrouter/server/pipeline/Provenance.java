@@ -35,6 +35,15 @@ final class Provenance {
     };
   }
 
+  /** The event with `origin.prefilled` set (on `start` and `done`): the answer continues the request's prefill. */
+  static ChatEvent prefilled(ChatEvent event) {
+    return switch (event.getEventCase()) {
+      case START -> withOrigin(event, event.getStart().getOrigin().toBuilder().setPrefilled(true).build());
+      case DONE -> withOrigin(event, event.getDone().getResponse().getOrigin().toBuilder().setPrefilled(true).build());
+      default -> event;
+    };
+  }
+
   /**
    * Names the deployment that answered, and marks reasoning signatures with its provider type, name and the
    * credential it was called with: another provider's adapter drops them rather than sending a signature it cannot

@@ -40,7 +40,13 @@ public final class CapabilityCheck {
   private CapabilityCheck() {
   }
 
-  /** Every feature and setting; an adapter declares what it honours by taking away from this. */
+  /** What {@link #unsupportedFeatures} names a prefill: a request whose last message is the assistant's. */
+  public static final String PREFILL = "prefill";
+
+  /**
+   * Every feature and setting but prefill, which few providers continue natively (an adapter that does sets
+   * {@code prefill}); an adapter declares what it honours by taking away from this.
+   */
   public static Capabilities.Builder everything() {
     return Capabilities.newBuilder().setStreaming(true).setTools(true).setVision(true).setPdf(true).setReasoning(true)
         .setStructuredOutput(true).setJsonObject(true).addAllSettings(SETTINGS);
@@ -87,7 +93,23 @@ public final class CapabilityCheck {
     if (!capabilities.getPdf() && anyPart(request, Part::hasDocument)) {
       unsupported.add("messages.parts.document");
     }
+    if (!capabilities.getPrefill() && isPrefill(request)) {
+      unsupported.add(PREFILL);
+    }
     return unsupported;
+  }
+
+  /**
+   * Whether the request asks the model to continue a prefill: its last message is the assistant's, with text and no
+   * tool calls. A provider without prefill would answer with a new message instead, so such a request is refused.
+   */
+  public static boolean isPrefill(ChatRequest request) {
+    if (request.getMessagesCount() == 0) {
+      return false;
+    }
+    Message last = request.getMessages(request.getMessagesCount() - 1);
+    return last.getRole() == dev.llmrouter.api.v1.Role.ROLE_ASSISTANT && last.getToolCallsCount() == 0
+        && last.getPartsList().stream().anyMatch(Part::hasText);
   }
 
   /** The request without the named settings. */

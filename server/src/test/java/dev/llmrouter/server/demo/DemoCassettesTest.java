@@ -71,6 +71,11 @@ class DemoCassettesTest {
          "schema": {"type": "object", "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
                     "required": ["city", "country"], "additionalProperties": false}}}
       """;
+  private static final String PREFILL = """
+      {"model": "%s",
+       "messages": [{"role": "ROLE_USER", "parts": [{"text": "List the three primary colours as a JSON array."}]},
+                    {"role": "ROLE_ASSISTANT", "parts": [{"text": "["}]}]}
+      """;
   private static final List<String> HAIKU_LINES = List.of("Waves fold into foam,", "\\nsalt wind carries gull voices,",
       "\\nthe tide keeps its time.");
   private static final String CITY_JSON = "{\\\"city\\\":\\\"Tokyo\\\",\\\"country\\\":\\\"Japan\\\"}";
@@ -100,6 +105,10 @@ class DemoCassettesTest {
               "{\"type\":\"input_json_delta\",\"partial_json\":\"\\\"Paris\\\"}\"}"), "tool_use", 380, 38)),
       new Demo("structured-output", CITY.formatted("anthropic/claude-haiku-4-5"), false, "application/json",
           anthropicMessage("{\"type\":\"text\",\"text\":\"" + CITY_JSON + "\"}", "end_turn", 190, 14)),
+      // Prefill: Anthropic continues the last assistant message; the answer is the continuation alone.
+      new Demo("prefill", PREFILL.formatted("anthropic/claude-haiku-4-5"), false, "application/json",
+          anthropicMessage("{\"type\":\"text\",\"text\":\"\\\"red\\\", \\\"yellow\\\", \\\"blue\\\"]\"}",
+              "end_turn", 21, 11)),
       // Gemini generateContent
       new Demo("default", TEXT.formatted("gemini/gemini-2.5-flash"), false, "application/json",
           geminiChunk("{\"text\":\"The capital of France is Paris.\"}", "STOP", 8, 8)),

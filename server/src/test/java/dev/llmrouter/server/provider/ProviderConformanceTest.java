@@ -109,7 +109,7 @@ class ProviderConformanceTest {
     return WIRES.stream().flatMap(wire -> exchangesOf(wire).map(exchange -> Arguments.of(wire, exchange)));
   }
 
-  private static Stream<WireExchange> exchangesOf(ProviderWire wire) {
+  static Stream<WireExchange> exchangesOf(ProviderWire wire) {
     return wire.folders().stream()
         .flatMap(folder -> Stream.concat(WireExchange.own(folder).stream(), WireExchange.shared(folder).stream()))
         .filter(wire::speaks);
