@@ -19,6 +19,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import sun.misc.Signal;
 
 /**
@@ -51,17 +52,22 @@ public final class ServeCommand {
   private static final Flag DRAIN_TIMEOUT = Flag.withValue("--drain-timeout", "DURATION", """
       how long a drain (SIGTERM) lets running calls finish before it cancels
       them, like 30s; overrides `drain_timeout`""");
+  private static final Flag CASSETTE_REPORT = Flag.withValue("--cassette-report", "FILE", """
+      write the cassette replay report (per scope: hits, misses, unused cassettes)
+      to FILE as JUnit XML on shutdown and on POST /admin/cassettes/report""");
+  private static final Flag CASSETTE_REPORT_MD = Flag.withValue("--cassette-report-md", "FILE",
+      "the same report as Markdown, for a CI job summary");
   /** Spaces as wide as the usage line up to its flags, and up to the jar: the next lines align under them. */
   private static final String UNDER_FLAGS = " ".repeat(("usage: " + Syntax.JAR + " ").length());
   private static final String UNDER_JAR = " ".repeat("usage: ".length());
   private static final Syntax SYNTAX = new Syntax("", "[--config FILE] [--port N] [--mode MODE] [--cassettes DIR]\n"
       + UNDER_FLAGS + "[--track-usage FILE] [--data-dir DIR] [--call-log on|off] [--event-loops N]\n"
-      + UNDER_FLAGS + "[--drain-timeout DURATION]\n"
+      + UNDER_FLAGS + "[--drain-timeout DURATION] [--cassette-report FILE] [--cassette-report-md FILE]\n"
       + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune ...  (see `cassettes --help`)\n"
       + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)\n"
       + UNDER_JAR + Syntax.JAR + " keys create|list|revoke|update ...  (see `keys --help`)", "",
       List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG, EVENT_LOOPS,
-      DRAIN_TIMEOUT));
+      DRAIN_TIMEOUT, CASSETTE_REPORT, CASSETTE_REPORT_MD));
 
   private static final int OK = 0;
   private static final int CANNOT_START = 1;
@@ -83,10 +89,13 @@ public final class ServeCommand {
    * @param callLog overrides `call_log.enabled`
    * @param eventLoops overrides `event_loops`
    * @param drainTimeout overrides `drain_timeout`
+   * @param cassetteReport where the replay report is written as JUnit XML
+   * @param cassetteReportMarkdown where the replay report is written as Markdown
    */
   record Flags(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
       Optional<String> cassetteDir, Optional<String> trackUsage, Optional<String> dataDir,
-      Optional<Boolean> callLog, Optional<Integer> eventLoops, Optional<Duration> drainTimeout) {
+      Optional<Boolean> callLog, Optional<Integer> eventLoops, Optional<Duration> drainTimeout,
+      Optional<String> cassetteReport, Optional<String> cassetteReportMarkdown) {
 
     /** @throws UsageException naming the bad flag or value */
     static Flags parse(String... args) {
@@ -99,7 +108,8 @@ public final class ServeCommand {
           arguments.value(TRACK_USAGE.name()), arguments.value(DATA_DIR.name()),
           arguments.value(CALL_LOG.name()).map(Flags::callLog),
           arguments.value(EVENT_LOOPS.name()).map(Flags::eventLoops),
-          arguments.value(DRAIN_TIMEOUT.name()).map(Flags::drainTimeout));
+          arguments.value(DRAIN_TIMEOUT.name()).map(Flags::drainTimeout),
+          arguments.value(CASSETTE_REPORT.name()), arguments.value(CASSETTE_REPORT_MD.name()));
     }
 
     private static Duration drainTimeout(String value) {
@@ -172,22 +182,31 @@ public final class ServeCommand {
       if (drainTimeout.isPresent()) {
         result = result.withDrainTimeout(drainTimeout.get());
       }
-      return result;
+      return result.withCassettes(result.cassettes().withReports(cassetteReport, cassetteReportMarkdown));
     }
 
-    /** The config file with the flags over it, or the embedded default without {@code --config}. */
-    private RouterConfig load() {
-      return applyTo(configFile.isEmpty() ? ConfigLoader.embeddedDefault(System::getenv)
-          : ConfigLoader.read(Path.of(configFile.get()), System::getenv));
+    /**
+     * The config file with the flags over it, or the embedded default without {@code --config}.
+     *
+     * @param environment resolves `${VAR}` references, and says whether the router runs in CI (`CI=true`)
+     */
+    private RouterConfig load(Function<String, String> environment) {
+      return applyTo(configFile.isEmpty() ? ConfigLoader.embeddedDefault(environment)
+          : ConfigLoader.read(Path.of(configFile.get()), environment));
     }
   }
 
   /**
-   * Starts the router and returns once it listens.
+   * Starts the router in this process's environment and returns once it listens.
    *
    * @return the exit code when the router does not run (help, or a problem), empty while it runs
    */
   static OptionalInt run(List<String> args, PrintStream out, PrintStream err) {
+    return run(args, out, err, System::getenv);
+  }
+
+  /** As above, with {@code environment} in place of the process's (`${VAR}` references, `CI`). */
+  static OptionalInt run(List<String> args, PrintStream out, PrintStream err, Function<String, String> environment) {
     Flags flags;
     RouterConfig config;
     try {
@@ -197,7 +216,7 @@ public final class ServeCommand {
         return OptionalInt.of(OK);
       }
       flags = Flags.of(arguments);
-      config = flags.load();
+      config = flags.load(environment);
     } catch (UsageException e) {
       return OptionalInt.of(e.report(err));
     } catch (ConfigException e) {
@@ -238,7 +257,7 @@ public final class ServeCommand {
     }
     out.println("SIGTERM drains the router (drain_timeout " + config.drainTimeout().toMillis() + " ms)"
         + flags.configFile().map(file -> ", SIGHUP reloads " + file).orElse(""));
-    server.reloadFrom(flags::load);
+    server.reloadFrom(() -> flags.load(environment));
     AtomicBoolean draining = new AtomicBoolean();
     onSignal("TERM", () -> {
       if (!draining.getAndSet(true)) {

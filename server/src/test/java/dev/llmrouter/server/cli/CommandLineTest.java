@@ -70,7 +70,8 @@ class CommandLineTest {
         "usage: java -jar server/target/llm-router.jar [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]",
         "                                              [--track-usage FILE] [--data-dir DIR] [--call-log on|off]"
             + " [--event-loops N]",
-        "                                              [--drain-timeout DURATION]",
+        "                                              [--drain-timeout DURATION] [--cassette-report FILE]"
+            + " [--cassette-report-md FILE]",
         "       java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)",
         "       java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)",
         "       java -jar server/target/llm-router.jar keys create|list|revoke|update ...  (see `keys --help`)",
