@@ -5,6 +5,7 @@ import dev.llmrouter.api.v1.ChatServiceGrpc;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
+import io.grpc.Channel;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.vertx.core.Vertx;
@@ -99,11 +100,17 @@ public final class CassetteRouters implements AutoCloseable {
 
   /** The router's gRPC chat stub sending {@code headers} (name, value pairs) as metadata with every call. */
   public static ChatServiceGrpc.ChatServiceBlockingStub chat(RunningRouter router, String... headers) {
+    return chat(router.channel(), headers);
+  }
+
+  /** As above, on any channel to a router (a {@link RouterProcess}'s too). */
+  public static ChatServiceGrpc.ChatServiceBlockingStub chat(Channel channel, String... headers) {
     Metadata metadata = new Metadata();
     for (int i = 0; i < headers.length; i += 2) {
       metadata.put(Metadata.Key.of(headers[i], Metadata.ASCII_STRING_MARSHALLER), headers[i + 1]);
     }
-    return router.chat().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata));
+    return ChatServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(
+        metadata));
   }
 
   @Override
