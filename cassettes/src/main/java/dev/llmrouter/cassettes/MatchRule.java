@@ -154,7 +154,14 @@ public final class MatchRule {
       return ((ObjectNode) node).remove(name) != null;
     }
     JsonNode child = node.get(name);
-    return child != null && remove(child, path, depth + 1);
+    if (child == null || !remove(child, path, depth + 1)) {
+      return false;
+    }
+    // `settings` left empty by its only setting ignored is no setting at all, as when it was never set.
+    if (child.isObject() && child.isEmpty()) {
+      ((ObjectNode) node).remove(name);
+    }
+    return true;
   }
 
   /** The proto field names of a dotted path of {@link ChatRequest} fields, checked against the API's schema. */

@@ -76,10 +76,19 @@ class MatchRuleTest {
 
     CanonicalRequest normalized = CanonicalRequest.of(request).normalizedBy(List.of(ignore));
 
-    assertEquals("{\"max_output_tokens\":100,\"provider_options\":{}}",
-        normalized.normalizedJson().path("settings").toString());
+    assertEquals("{\"max_output_tokens\":100}", normalized.normalizedJson().path("settings").toString(),
+        "provider_options left empty is left out");
     assertEquals("[{\"name\":\"a\"},{\"name\":\"b\"}]", normalized.normalizedJson().path("tools").toString());
     assertNotEquals(CanonicalRequest.of(request).key(), normalized.key());
+  }
+
+  @Test
+  void aRequestWhoseOnlySettingIsIgnoredKeysAsOneWithoutSettings() {
+    MatchRule ignore = MatchRule.ignore("r", "*", List.of("settings.temperature"));
+    ChatRequest warm = userRequest("Hi").toBuilder().setSettings(GenerationSettings.newBuilder().setTemperature(0.7))
+        .build();
+    assertEquals(CanonicalRequest.of(userRequest("Hi")).key(),
+        CanonicalRequest.of(warm).normalizedBy(List.of(ignore)).key());
   }
 
   @Test
