@@ -11,6 +11,7 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.ToolCall;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -23,6 +24,9 @@ import java.util.TreeSet;
  * (not the metadata). Object keys are sorted, numbers have one form, tool-call ids are renumbered and binary data is
  * replaced by its sha256, so equivalent requests get the same key.
  *
+ * <p>Match rules ({@link #normalizedBy}) may normalize the canonical form before it is keyed: the key is then the
+ * key of the normalized form, and the form as requested stays readable beside it.
+ *
  * <p>`drop_unsupported_settings` is in the key when true (and, like every unset field, absent when false, so keys
  * recorded before it existed stand): it changes what is sent upstream, and a replay must not answer a request that
  * live would refuse for a setting the model cannot honour.
@@ -34,25 +38,59 @@ public final class CanonicalRequest {
   private static final List<String> BINARY_PART_KINDS = List.of("image", "document");
 
   private final ObjectNode json;
+  private final ObjectNode normalized;
+  private final List<MatchRule> appliedRules;
   private final String key;
 
-  private CanonicalRequest(ObjectNode json) {
+  private CanonicalRequest(ObjectNode json, ObjectNode normalized, List<MatchRule> appliedRules) {
     this.json = json;
-    this.key = keyOf(json);
+    this.normalized = normalized;
+    this.appliedRules = List.copyOf(appliedRules);
+    this.key = keyOf(normalized);
   }
 
   public static CanonicalRequest of(ChatRequest request) {
     ObjectNode json = Json.toTree(withRenumberedToolCallIds(request.toBuilder().clearMetadata()));
     replaceBinaryDataByDigest(json);
-    return new CanonicalRequest((ObjectNode) canonical(json));
+    ObjectNode canonical = (ObjectNode) canonical(json);
+    return new CanonicalRequest(canonical, canonical, List.of());
   }
 
-  /** The canonical form (a copy: the key stays true to it). */
+  /**
+   * The request with the rules applied in order, keyed on what they made of it; this request itself when no rule
+   * changed anything.
+   */
+  public CanonicalRequest normalizedBy(List<MatchRule> rules) {
+    if (rules.isEmpty()) {
+      return this;
+    }
+    ObjectNode normalizedJson = normalized.deepCopy();
+    List<MatchRule> applied = rules.stream().filter(rule -> rule.applyTo(normalizedJson)).toList();
+    return applied.isEmpty() ? this : new CanonicalRequest(json, normalizedJson, appliedRules(applied));
+  }
+
+  private List<MatchRule> appliedRules(List<MatchRule> more) {
+    List<MatchRule> all = new ArrayList<>(appliedRules);
+    all.addAll(more);
+    return all;
+  }
+
+  /** The canonical form as requested, before any match rule (a copy). */
   public ObjectNode json() {
     return json.deepCopy();
   }
 
-  /** Lowercase hex sha256 of the compact UTF-8 canonical JSON. */
+  /** The form the key is computed on: {@link #json()} with the match rules applied (a copy). */
+  public ObjectNode normalizedJson() {
+    return normalized.deepCopy();
+  }
+
+  /** The match rules that changed the request, in the order they applied; empty when the key is of the request as is. */
+  public List<MatchRule> appliedRules() {
+    return appliedRules;
+  }
+
+  /** Lowercase hex sha256 of the compact UTF-8 normalized canonical JSON. */
   public String key() {
     return key;
   }

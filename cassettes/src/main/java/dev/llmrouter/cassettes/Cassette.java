@@ -1,32 +1,82 @@
 package dev.llmrouter.cassettes;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.Role;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One recorded exchange: the canonical request, who served it, and the events the caller received. The n-th
  * identical request replays the n-th take when sequencing is on; by default a cassette has one take.
  *
- * @param formatVersion the file format version, {@link #FORMAT_VERSION} for cassettes written by this code
+ * @param formatVersion the format version of the file it was read from; a cassette is always written in
+ *     {@link #FORMAT_VERSION}
  * @param key the full cassette key (see {@link CanonicalRequest#key()})
- * @param request the canonical request (see {@link CanonicalRequest#json()})
+ * @param request the canonical request as it was first recorded (see {@link CanonicalRequest#json()})
+ * @param normalizedRequest the form the key was computed on, when match rules changed the request (see
+ *     {@link CanonicalRequest#normalizedJson()}); empty when the key is the request's own
  */
-public record Cassette(int formatVersion, String key, ObjectNode request, ServedBy servedBy, List<Take> takes) {
+public record Cassette(int formatVersion, String key, ObjectNode request, Optional<ObjectNode> normalizedRequest,
+    ServedBy servedBy, List<Take> takes) {
 
-  public static final int FORMAT_VERSION = 1;
+  /** Version 2 added {@code normalized_request}: from then on the key is not always the key of {@code request}. */
+  public static final int FORMAT_VERSION = 2;
+  /** The oldest format version this code reads ({@code cassettes migrate} upgrades it). */
+  public static final int OLDEST_FORMAT_VERSION = 1;
+
+  private static final int MAX_TEXT_LENGTH = 60;
 
   public Cassette {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(normalizedRequest, "normalizedRequest");
     Objects.requireNonNull(servedBy, "servedBy");
     takes = List.copyOf(takes);
   }
 
   /** A cassette of the current format for a request. */
   public static Cassette of(CanonicalRequest request, ServedBy servedBy, List<Take> takes) {
-    return new Cassette(FORMAT_VERSION, request.key(), request.json(), servedBy, takes);
+    return new Cassette(FORMAT_VERSION, request.key(), request.json(),
+        request.appliedRules().isEmpty() ? Optional.empty() : Optional.of(request.normalizedJson()), servedBy, takes);
+  }
+
+  /** The form the key was computed on: the normalized request, or the request itself. */
+  public ObjectNode keyedRequest() {
+    return normalizedRequest.orElse(request);
+  }
+
+  /** The same cassette keeping another readable request (the one first recorded, when re-recording). */
+  public Cassette withRequest(ObjectNode firstRecorded) {
+    return new Cassette(formatVersion, key, firstRecorded, normalizedRequest, servedBy, takes);
+  }
+
+  /** The first text the user wrote, on one line and cut to 60 characters; empty when there is none. */
+  public String firstUserText() {
+    return firstUserText(request);
+  }
+
+  /** {@code provider/model  first user text}: how listings and reports name a cassette. */
+  public String summary() {
+    return servedBy.provider() + "/" + servedBy.model() + "  " + firstUserText();
+  }
+
+  /** The first user text of a canonical request, as {@link #firstUserText()} gives it. */
+  static String firstUserText(JsonNode request) {
+    for (JsonNode message : request.path("messages")) {
+      if (!message.path("role").asText().equals(Role.ROLE_USER.name())) {
+        continue;
+      }
+      for (JsonNode part : message.path("parts")) {
+        if (part.has("text")) {
+          String text = part.get("text").asText().replaceAll("\\s+", " ").strip();
+          return text.length() <= MAX_TEXT_LENGTH ? text : text.substring(0, MAX_TEXT_LENGTH);
+        }
+      }
+    }
+    return "";
   }
 
   /** The provider name (from config) and the upstream model that answered. */

@@ -19,11 +19,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Cassette files: pretty-printed JSON (2-space indent, {@code "name": value}, {@code \n} line ends) with a fixed key
- * order ({@code format_version, key, served_by, request, takes}) and a trailing newline, so the same cassette always
- * gives the same bytes.
+ * order ({@code format_version, key, served_by, request, normalized_request, takes}) and a trailing newline, so the
+ * same cassette always gives the same bytes. Every format version from {@link Cassette#OLDEST_FORMAT_VERSION} is
+ * read; the current one, {@link Cassette#FORMAT_VERSION}, is written.
  */
 public final class CassetteCodec {
 
@@ -41,12 +43,13 @@ public final class CassetteCodec {
 
   public static byte[] write(Cassette cassette) {
     ObjectNode root = Json.MAPPER.createObjectNode();
-    root.put("format_version", cassette.formatVersion());
+    root.put("format_version", Cassette.FORMAT_VERSION);
     root.put("key", cassette.key());
     root.putObject("served_by")
         .put("provider", cassette.servedBy().provider())
         .put("model", cassette.servedBy().model());
     root.set("request", cassette.request());
+    cassette.normalizedRequest().ifPresent(normalized -> root.set("normalized_request", normalized));
     ArrayNode takes = root.putArray("takes");
     for (Cassette.Take take : cassette.takes()) {
       ObjectNode takeNode = takes.addObject();
@@ -88,11 +91,7 @@ public final class CassetteCodec {
       if (!root.isObject()) {
         throw corrupt("the content is not a JSON object");
       }
-      JsonNode version = field(root, "", "format_version", JsonNodeType.NUMBER);
-      if (!version.canConvertToInt() || version.intValue() != Cassette.FORMAT_VERSION) {
-        throw corrupt("unknown format version " + version + " (this version of llm-router reads version "
-            + Cassette.FORMAT_VERSION + ")");
-      }
+      int version = formatVersion(root);
       String key = field(root, "", "key", JsonNodeType.STRING).textValue();
       if (!CanonicalRequest.isKey(key)) {
         throw corrupt("\"key\" is not 64 lowercase hex characters: \"" + key + "\"");
@@ -102,12 +101,27 @@ public final class CassetteCodec {
           field(servedByNode, "served_by.", "provider", JsonNodeType.STRING).textValue(),
           field(servedByNode, "served_by.", "model", JsonNodeType.STRING).textValue());
       ObjectNode request = (ObjectNode) field(root, "", "request", JsonNodeType.OBJECT);
+      Optional<ObjectNode> normalized = version >= 2 && root.has("normalized_request")
+          ? Optional.of((ObjectNode) field(root, "", "normalized_request", JsonNodeType.OBJECT)) : Optional.empty();
       JsonNode takeNodes = field(root, "", "takes", JsonNodeType.ARRAY);
       List<Cassette.Take> takes = new ArrayList<>();
       for (int index = 0; index < takeNodes.size(); index++) {
         takes.add(take(takeNodes.get(index), "takes[" + index + "]"));
       }
-      return new Cassette(Cassette.FORMAT_VERSION, key, request, servedBy, takes);
+      return new Cassette(version, key, request, normalized, servedBy, takes);
+    }
+
+    /** The file's format version, which must be one this code reads. */
+    private int formatVersion(JsonNode root) throws CorruptCassetteException {
+      JsonNode version = field(root, "", "format_version", JsonNodeType.NUMBER);
+      if (version.canConvertToInt() && version.intValue() >= Cassette.OLDEST_FORMAT_VERSION
+          && version.intValue() <= Cassette.FORMAT_VERSION) {
+        return version.intValue();
+      }
+      boolean newer = version.canConvertToInt() && version.intValue() > Cassette.FORMAT_VERSION;
+      throw corrupt("unsupported format version " + version + ": this version of llm-router reads versions "
+          + Cassette.OLDEST_FORMAT_VERSION + " to " + Cassette.FORMAT_VERSION + (newer
+              ? "; the file was written by a newer llm-router: upgrade this one" : ""));
     }
 
     private JsonNode parse(byte[] bytes) throws CorruptCassetteException {

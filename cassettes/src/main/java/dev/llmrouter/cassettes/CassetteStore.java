@@ -41,6 +41,15 @@ public final class CassetteStore {
 
   /** A cassette file as listed by {@link #list}; {@code scope} uses {@code /} separators on every platform. */
   public record CassetteSummary(String scope, String shortKey, Path path) {
+
+    /** {@code provider/model  first user text} of the file (see {@link Cassette#summary}), or why it is unusable. */
+    public String describe() {
+      try {
+        return CassetteCodec.readFile(path).summary();
+      } catch (CorruptCassetteException e) {
+        return "CORRUPT: " + e.problem();
+      }
+    }
   }
 
   /** The recorded cassette nearest to a missed request, and how it differs (recorded value first). */
@@ -120,7 +129,15 @@ public final class CassetteStore {
    * through a symbolic link that leads out of the cassette folder.
    */
   public void write(String scope, Cassette cassette) throws IOException {
-    Path file = pathOf(scope, cassette.key());
+    write(pathOf(scope, cassette.key()), cassette);
+  }
+
+  /** Rewrites a listed cassette file in place, in the current format, as {@link #write} does. */
+  public void rewrite(CassetteSummary summary, Cassette cassette) throws IOException {
+    write(summary.path(), cassette);
+  }
+
+  private void write(Path file, Cassette cassette) throws IOException {
     Cassette redacted = redactor.redact(cassette);
     byte[] bytes = CassetteCodec.write(redacted);
     synchronized (writeLocks[Math.floorMod(file.hashCode(), WRITE_LOCK_STRIPES)]) {
@@ -154,12 +171,15 @@ public final class CassetteStore {
   }
 
   /**
-   * The cassette of the scope's own folder whose request differs from the given canonical request in the fewest
-   * JSON leaves; empty when the folder holds no readable cassette. Corrupt files are skipped.
+   * The cassette of the scope's own folder whose keyed request (its normalized form, when match rules made one)
+   * differs from the given one in the fewest JSON leaves; empty when the folder holds no readable cassette. Corrupt
+   * files are skipped.
+   *
+   * @param keyedRequest the form of the missed request its key was computed on ({@link CanonicalRequest#normalizedJson})
    */
-  public Optional<ClosestMatch> closest(String scope, ObjectNode canonicalRequest) {
+  public Optional<ClosestMatch> closest(String scope, ObjectNode keyedRequest) {
     // Recorded requests are redacted: compare like with like, and keep secrets out of the differences.
-    ObjectNode requested = redactor.redact(canonicalRequest);
+    ObjectNode requested = redactor.redact(keyedRequest);
     ClosestMatch closest = null;
     int fewestDifferences = Integer.MAX_VALUE;
     for (Path file : cassetteFiles(dir.resolve(validateScope(scope)), 1)) {
@@ -172,7 +192,7 @@ public final class CassetteStore {
       if (recorded.isEmpty()) {
         continue;
       }
-      List<String> differences = JsonDiff.differences(recorded.get().request(), requested);
+      List<String> differences = JsonDiff.differences(recorded.get().keyedRequest(), requested);
       if (differences.size() < fewestDifferences) {
         fewestDifferences = differences.size();
         closest = new ClosestMatch(file, recorded.get().key(), atMostTenLines(differences));

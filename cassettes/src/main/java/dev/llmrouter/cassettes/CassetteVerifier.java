@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Checks cassette files against themselves: each must parse, its key must be the key of the request it stores, and
+ * Checks cassette files against themselves: each must parse, its key must be the key of the request it stores (its
+ * normalized form when match rules made one), and
  * its file must be named after that key. A redacted request cannot give its key back, which is only a warning.
  */
 public final class CassetteVerifier {
@@ -74,7 +75,7 @@ public final class CassetteVerifier {
     return new Report(cassettes.size(), findings);
   }
 
-  /** Parses one cassette file, recomputes its key from its stored request and checks the file is named after it. */
+  /** Parses one cassette file, recomputes its key from its keyed request and checks the file is named after it. */
   public static List<Finding> check(CassetteSummary summary) {
     Path file = summary.path();
     Cassette cassette;
@@ -85,10 +86,10 @@ public final class CassetteVerifier {
     }
     List<Finding> findings = new ArrayList<>();
     // The key was computed before redaction, so a redacted request cannot give it back.
-    if (cassette.request().toString().contains(Redactor.REPLACEMENT)) {
+    if (cassette.keyedRequest().toString().contains(Redactor.REPLACEMENT)) {
       findings.add(new Finding(Kind.REDACTED, file, "key cannot be recomputed because the request was redacted"));
     } else {
-      String computed = CanonicalRequest.keyOf(cassette.request());
+      String computed = CanonicalRequest.keyOf(cassette.keyedRequest());
       if (!computed.equals(cassette.key())) {
         findings.add(new Finding(Kind.KEY_MISMATCH, file, "stored " + cassette.key() + " computed " + computed));
       }

@@ -1,6 +1,7 @@
 package dev.llmrouter.cassettes;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
@@ -9,6 +10,8 @@ import java.util.TreeSet;
 final class JsonDiff {
 
   private static final int MAX_VALUE_CHARS = 60;
+  /** How much of the common start of two differing texts is shown before the first difference. */
+  private static final int CONTEXT_CHARS = 20;
 
   private JsonDiff() {
   }
@@ -39,7 +42,15 @@ final class JsonDiff {
     }
     // A changed leaf, a changed type, or an empty container against an absent one.
     if (lines.size() == linesBefore) {
-      lines.add((path.isEmpty() ? "(root)" : path) + ": " + show(recorded) + " -> " + show(requested));
+      String where = path.isEmpty() ? "(root)" : path;
+      if (recorded.isTextual() && requested.isTextual()
+          && Math.max(recorded.textValue().length(), requested.textValue().length()) > MAX_VALUE_CHARS) {
+        // Long texts are shown around where they start to differ, so the line names what changed (a date, an id).
+        int from = Math.max(0, commonPrefixLength(recorded.textValue(), requested.textValue()) - CONTEXT_CHARS);
+        lines.add(where + ": " + excerpt(recorded.textValue(), from) + " -> " + excerpt(requested.textValue(), from));
+      } else {
+        lines.add(where + ": " + show(recorded) + " -> " + show(requested));
+      }
     }
   }
 
@@ -49,6 +60,19 @@ final class JsonDiff {
 
   private static boolean isArrayOrAbsent(JsonNode node) {
     return node.isArray() || node.isMissingNode();
+  }
+
+  private static int commonPrefixLength(String a, String b) {
+    int length = 0;
+    while (length < a.length() && length < b.length() && a.charAt(length) == b.charAt(length)) {
+      length++;
+    }
+    return length;
+  }
+
+  /** The text from {@code from} on, shown as {@link #show} shows a value, with "..." before it when cut there. */
+  private static String excerpt(String text, int from) {
+    return (from > 0 ? "..." : "") + show(TextNode.valueOf(text.substring(Math.min(from, text.length()))));
   }
 
   private static String show(JsonNode value) {

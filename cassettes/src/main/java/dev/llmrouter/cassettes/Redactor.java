@@ -132,7 +132,7 @@ public final class Redactor {
   }
 
   /**
-   * The cassette with its canonical request and every event redacted; the key stays as it was. A take whose events
+   * The cassette with its canonical request (both forms) and every event redacted; the key stays as it was. A take whose events
    * had to change is marked {@link Cassette.Take#redacted()}: its replay is not what the provider sent.
    */
   public Cassette redact(Cassette cassette) {
@@ -141,7 +141,7 @@ public final class Redactor {
       return new Cassette.Take(events, take.offsetsMillis(), take.redacted() || !events.equals(take.events()));
     }).toList();
     return new Cassette(cassette.formatVersion(), cassette.key(), redact(cassette.request()),
-        cassette.servedBy(), takes);
+        cassette.normalizedRequest().map(this::redact), cassette.servedBy(), takes);
   }
 
   /**

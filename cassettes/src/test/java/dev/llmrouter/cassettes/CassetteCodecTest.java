@@ -42,7 +42,7 @@ class CassetteCodecTest {
 
     String expected = """
         {
-          "format_version": 1,
+          "format_version": 2,
           "key": "%s",
           "served_by": {
             "provider": "openai",
@@ -81,7 +81,7 @@ class CassetteCodecTest {
   void eventsKeepProtoFieldNamesAndNothingVolatileIsAdded() {
     String text = new String(CassetteCodec.write(sampleCassette()), StandardCharsets.UTF_8);
 
-    assertTrue(text.startsWith("{\n  \"format_version\": 1,\n  \"key\": \""));
+    assertTrue(text.startsWith("{\n  \"format_version\": 2,\n  \"key\": \""));
     assertTrue(text.contains("\"finish_reason\": \"FINISH_REASON_STOP\""));
     assertTrue(text.contains("\"cost_usd\": 1.23E-5"));
     assertFalse(text.contains("\r"));
@@ -92,7 +92,7 @@ class CassetteCodecTest {
   @Test
   void timingIsWrittenOnlyWhenRecorded() throws Exception {
     Cassette base = sampleCassette();
-    Cassette timed = new Cassette(base.formatVersion(), base.key(), base.request(), base.servedBy(),
+    Cassette timed = new Cassette(base.formatVersion(), base.key(), base.request(), base.normalizedRequest(), base.servedBy(),
         List.of(new Cassette.Take(answer("Hello!"), List.of(0L, 250L, 900L, 901L))));
 
     byte[] written = CassetteCodec.write(timed);
@@ -123,14 +123,45 @@ class CassetteCodecTest {
   }
 
   @Test
-  void unknownFormatVersionIsCorrupt() {
+  void aVersionNewerThanThisCodeIsNamedWithItsFile() {
     String text = new String(CassetteCodec.write(sampleCassette()), StandardCharsets.UTF_8)
-        .replace("\"format_version\": 1", "\"format_version\": 2");
+        .replace("\"format_version\": 2", "\"format_version\": 3");
 
     CorruptCassetteException e = assertThrows(CorruptCassetteException.class,
         () -> CassetteCodec.read(text.getBytes(StandardCharsets.UTF_8), PATH));
 
-    assertTrue(e.getMessage().contains("unknown format version 2"), e.getMessage());
+    assertEquals("corrupt cassette " + PATH + ": unsupported format version 3: this version of llm-router reads "
+        + "versions 1 to 2; the file was written by a newer llm-router: upgrade this one", e.getMessage());
+  }
+
+  @Test
+  void aVersion1FileIsReadWithItsVersionAndWrittenAsVersion2() throws Exception {
+    byte[] version2 = CassetteCodec.write(sampleCassette());
+    String version1 = new String(version2, StandardCharsets.UTF_8)
+        .replace("\"format_version\": 2", "\"format_version\": 1");
+
+    Cassette read = CassetteCodec.read(version1.getBytes(StandardCharsets.UTF_8), PATH);
+
+    assertEquals(1, read.formatVersion());
+    assertArrayEquals(version2, CassetteCodec.write(read));
+  }
+
+  @Test
+  void theNormalizedRequestFollowsTheRequestAndReadsBack() throws Exception {
+    MatchRule date = MatchRule.replace("cassettes.match.0", "*", java.util.regex.Pattern.compile("\\d{4}-\\d{2}-\\d{2}"),
+        "<date>");
+    CanonicalRequest request = CanonicalRequest.of(userRequest("Today is 2025-06-01.")).normalizedBy(List.of(date));
+    Cassette cassette = Cassette.of(request, new Cassette.ServedBy("openai", "gpt-4o-mini"),
+        List.of(new Cassette.Take(List.of(textDelta("Noted.")), List.of())));
+
+    byte[] written = CassetteCodec.write(cassette);
+    String text = new String(written, StandardCharsets.UTF_8);
+
+    assertTrue(text.indexOf("\"text\": \"Today is 2025-06-01.\"") < text.indexOf("\"normalized_request\": {"), text);
+    assertTrue(text.indexOf("\"text\": \"Today is <date>.\"") > text.indexOf("\"normalized_request\": {"), text);
+    assertTrue(text.indexOf("\"normalized_request\": {") < text.indexOf("\"takes\": ["), text);
+    assertEquals(cassette, CassetteCodec.read(written, PATH));
+    assertEquals(request.key(), CanonicalRequest.keyOf(CassetteCodec.read(written, PATH).keyedRequest()));
   }
 
   @Test

@@ -27,6 +27,7 @@ class ReplayMissExceptionTest {
         + "closest cassette: " + closestPath + "\n"
         + "differences (recorded -> requested):\n"
         + "  messages[0].parts[0].text: \"Hi\" -> \"Hello\"\n"
+        + "no match rule changed this request\n"
         + HOW_TO_RECORD, miss.getMessage());
     assertEquals("suite", miss.scope());
     assertEquals(request.key(), miss.key());
@@ -42,6 +43,7 @@ class ReplayMissExceptionTest {
     assertEquals("no cassette for key " + request.key() + " in scope \"default\" (file default/"
         + request.shortKey() + ".json)\n"
         + "the scope has no cassettes\n"
+        + "no match rule changed this request\n"
         + HOW_TO_RECORD, miss.getMessage());
     assertEquals(Optional.empty(), miss.closest());
   }

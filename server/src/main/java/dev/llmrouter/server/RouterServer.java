@@ -1,6 +1,5 @@
 package dev.llmrouter.server;
 
-import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.Redactor;
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -106,13 +105,14 @@ public final class RouterServer {
   private final HealthGrpcService health;
   private final ConfigReload reload;
   private final PromptLibrary prompts;
+  private final CassetteUsageLog usageLog;
   private final AtomicReference<Future<Void>> drained = new AtomicReference<>();
   private final AtomicReference<Future<Void>> closed = new AtomicReference<>();
 
   private RouterServer(Vertx vertx, EventLoopListeners listeners, Optional<HttpServer> adminServer,
       Optional<ListenerTls> tls, LiveSettings settings, Observability observability, long sessionSweeper,
       Optional<KeyStorage> keys, Optional<SharedRedis> sharedRedis, RunningCalls running, HealthGrpcService health,
-      ConfigReload reload, PromptLibrary prompts) {
+      ConfigReload reload, PromptLibrary prompts, CassetteUsageLog usageLog) {
     this.vertx = vertx;
     this.listeners = listeners;
     this.adminServer = adminServer;
@@ -126,6 +126,7 @@ public final class RouterServer {
     this.health = health;
     this.reload = reload;
     this.prompts = prompts;
+    this.usageLog = usageLog;
   }
 
   /**
@@ -168,6 +169,11 @@ public final class RouterServer {
   public static Future<RouterServer> start(Vertx vertx, RouterConfig config, PrometheusMeterRegistry registry,
       Ticker clock) {
     AuthConfig auth = config.auth();
+    Optional<String> recordingRefused = config.cassettes().recordingRefusal(config.cassettes().mode(),
+        "the cassette mode (cassettes.mode or --mode)");
+    if (recordingRefused.isPresent()) {
+      return Future.failedFuture(recordingRefused.get());
+    }
     if (auth.adminKey().filter(key -> key.value().isEmpty()).isPresent()) {
       return Future.failedFuture("auth.admin_key names " + auth.adminKey().get() + ", which is not set: set it "
           + "(openssl rand -hex 32 makes one), or leave auth.admin_key out");
@@ -211,16 +217,16 @@ public final class RouterServer {
     RunningCalls running = new RunningCalls();
     ConfigReload reload = new ConfigReload(vertx, config, settings);
     CassetteStore cassettes = new CassetteStore(Path.of(config.cassettes().dir()), CASSETTE_CACHE_BYTES, redactor);
-    CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of));
+    CassetteUsageLog usageLog = new CassetteUsageLog(vertx, cassettes, config.cassettes().usageFile().map(Path::of),
+        config.cassettes().reportXml().map(Path::of), config.cassettes().reportMarkdown().map(Path::of));
     ChatRequestValidator validator = new ChatRequestValidator(settings);
-    ChatPipeline pipeline = new ChatPipeline(vertx, settings, validator, cassettes, config.cassettes().recordTiming(),
-        usageLog, observability, auth, running, prompts);
+    ChatPipeline pipeline = new ChatPipeline(vertx, settings, validator, cassettes, config.cassettes().match(),
+        config.cassettes().recordTiming(), usageLog, observability, auth, running, prompts);
     // No JSON transcoding: a request with `content-type: application/json` gets 415 rather than 500.
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
     GrpcRequestGuard guarded = new GrpcRequestGuard(grpc, config.maxMessageBytes(), running);
-    CallMetadata metadata = new CallMetadata(CassetteMode.parse(config.cassettes().mode()),
-        config.cassettes().allowModeOverride());
+    CallMetadata metadata = new CallMetadata(config.cassettes());
     // With shared state, any replica resumes a session; otherwise this router's memory keeps them.
     SessionStore sessions = redis.map(shared -> shared.sessions(config.converse()))
         .orElseGet(() -> new MemorySessionStore(config.converse(), clock));
@@ -249,12 +255,12 @@ public final class RouterServer {
             new GeminiDialect()), auth, running);
     return whyNotListening(EventLoopListeners.listen(vertx, config.eventLoops(), options, ingress, config.host(),
         config.port()), config.host(), config.port())
-        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls, auth, reload, converse)
+        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls, auth, reload, converse, usageLog)
             .map(admin -> {
               tls.ifPresent(files -> files.reloadOnChange(
                   Stream.concat(listeners.servers().stream(), admin.stream()).toList()));
               return new RouterServer(vertx, listeners, admin, tls, settings, observability, sweeper, keys, redis,
-                  running, health, reload, prompts);
+                  running, health, reload, prompts, usageLog);
             })
             .onFailure(failure -> listeners.close(Duration.ZERO)))
         .onFailure(failure -> {
@@ -272,13 +278,13 @@ public final class RouterServer {
 
   private static Future<Optional<HttpServer>> listenAdmin(Vertx vertx, RouterConfig config,
       Handler<HttpServerRequest> grpc, PrometheusMeterRegistry registry, Optional<ListenerTls> tls, CallerAuth auth,
-      ConfigReload reload, ConverseService converse) {
+      ConfigReload reload, ConverseService converse, CassetteUsageLog usageLog) {
     int maxFrame = ConverseWebSocket.transportLimit(config.maxMessageBytes());
     return config.adminListen()
         .map(address -> listen(vertx.createHttpServer(withTls(new HttpServerOptions().setMaxWebSocketFrameSize(maxFrame)
                 .setMaxWebSocketMessageSize(maxFrame), tls))
                 .requestHandler(new AdminHandler(vertx, grpc, registry, auth, config.auth().metricsPublic(),
-                    reload::reload, converse, config.maxMessageBytes())),
+                    reload::reload, converse, config.maxMessageBytes(), usageLog)),
             address.host(), address.port()).map(Optional::of))
         .orElse(Future.succeededFuture(Optional.empty()));
   }
@@ -335,7 +341,7 @@ public final class RouterServer {
    * Drains the router, then closes it. At once, health turns NOT_SERVING for every name, the listeners take no new
    * connection (those open are sent GOAWAY) and new calls are refused with UNAVAILABLE (on every event loop); running calls and streams finish, a Converse stream once its running model
    * call has answered, told to resume the session on another replica; those still running at `drain_timeout` are
-   * cancelled with UNAVAILABLE. Then the last connections close and the call log is written out. Every call gets the same
+   * cancelled with UNAVAILABLE. Then the last connections close, the cassette report and the call log are written out. Every call gets the same
    * future.
    */
   public Future<Void> drain() {
@@ -364,6 +370,23 @@ public final class RouterServer {
     return done.future();
   }
 
+  /**
+   * Writes the cassette replay report, once every call has ended, to the files the command line asked for; a report
+   * that cannot be written is logged and does not stop the router from closing.
+   */
+  private Future<Void> writeCassetteReports() {
+    if (!usageLog.reportsWanted()) {
+      return Future.succeededFuture();
+    }
+    return usageLog.writeReports().<Void>map(written -> {
+      LOG.log(System.Logger.Level.INFO, "cassette replay report written to " + written.files());
+      return null;
+    }).recover(failure -> {
+      LOG.log(System.Logger.Level.ERROR, "the cassette replay report could not be written: " + failure.getMessage());
+      return Future.succeededFuture();
+    });
+  }
+
   /** Closes the router at once: the calls running fail. Every call gets the same future. */
   public Future<Void> close() {
     return close(Duration.ZERO);
@@ -380,6 +403,7 @@ public final class RouterServer {
     health.close();
     Future.all(listeners.close(grace), adminServer.map(server -> server.shutdown(grace.toMillis(),
             TimeUnit.MILLISECONDS)).orElse(Future.succeededFuture()))
+        .compose(v -> writeCassetteReports())
         .compose(v -> settings.close())
         .compose(v -> closeObservability(vertx, observability))
         .compose(v -> keys.map(KeyStorage::close).orElse(Future.succeededFuture()))

@@ -4,7 +4,9 @@ import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.api.ConverseService;
 import dev.llmrouter.server.api.ConverseWebSocket;
 import dev.llmrouter.server.auth.CallerAuth;
+import dev.llmrouter.cassettes.ReplayReport;
 import dev.llmrouter.server.config.ReloadReport;
+import dev.llmrouter.server.pipeline.CassetteUsageLog;
 import io.vertx.core.Future;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
@@ -42,12 +44,17 @@ import java.util.function.Supplier;
  *
  * <p>{@code POST /admin/reload} re-reads the config file, behind the admin key whatever `auth.required` says: 200
  * with what changed (and what needs a restart), or 400 with the new file's problems, the running config kept.
+ *
+ * <p>{@code POST /admin/cassettes/report} writes the cassette replay report of the calls so far to the files of
+ * `--cassette-report` and `--cassette-report-md` (behind the admin key where keys are required): 200 with its counts
+ * and the files written, or 409 when no report file was asked for.
  */
 public final class AdminHandler implements Handler<HttpServerRequest> {
 
   private static final String WEBROOT = "webroot";
   private static final String RELOAD_PATH = "/admin/reload";
   private static final String CONVERSE_PATH = "/converse";
+  private static final String REPORT_PATH = "/admin/cassettes/report";
   private static final Map<String, String> CONTENT_TYPES = Map.of(
       "html", "text/html; charset=utf-8",
       "js", "text/javascript; charset=utf-8",
@@ -64,13 +71,16 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
   private final Supplier<Future<ReloadReport>> reload;
   private final ConverseService converse;
   private final long maxMessageBytes;
+  private final CassetteUsageLog cassetteUsage;
 
   /**
    * @param reload re-reads the config file
    * @param maxMessageBytes the largest Converse request over the WebSocket, as over gRPC
+   * @param cassetteUsage what the cassettes did, written as the replay report on request
    */
   public AdminHandler(Vertx vertx, Handler<HttpServerRequest> grpc, PrometheusMeterRegistry metrics, CallerAuth auth,
-      boolean metricsPublic, Supplier<Future<ReloadReport>> reload, ConverseService converse, long maxMessageBytes) {
+      boolean metricsPublic, Supplier<Future<ReloadReport>> reload, ConverseService converse, long maxMessageBytes,
+      CassetteUsageLog cassetteUsage) {
     this.vertx = vertx;
     this.grpc = grpc;
     this.converse = converse;
@@ -79,6 +89,7 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
     this.auth = auth;
     this.metricsPublic = metricsPublic;
     this.reload = reload;
+    this.cassetteUsage = cassetteUsage;
   }
 
   @Override
@@ -88,6 +99,8 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
       reload(request);
     } else if (request.path().equals(CONVERSE_PATH)) {
       converse(request);
+    } else if (request.path().equals(REPORT_PATH)) {
+      writeReport(request);
     } else if (contentType != null && contentType.startsWith("application/grpc-web")) {
       grpc.handle(request); // the gRPC services check the key themselves
     } else if (metricsPublic && request.path().equals("/metrics")) {
@@ -160,6 +173,41 @@ public final class AdminHandler implements Handler<HttpServerRequest> {
     } catch (IllegalArgumentException malformed) {
       return false;
     }
+  }
+
+  /** Writes the cassette replay report of the calls so far; the answer gives its counts and the files written. */
+  private void writeReport(HttpServerRequest request) {
+    if (request.method() != HttpMethod.POST) {
+      request.response().setStatusCode(405).putHeader(HttpHeaders.ALLOW, "POST").end();
+      return;
+    }
+    Supplier<String> address = () -> request.remoteAddress() == null ? "unknown"
+        : request.remoteAddress().hostAddress();
+    Future<?> allowed = auth.required() ? auth.admin(request.headers(), address) : Future.succeededFuture();
+    allowed.onComplete(admitted -> {
+      if (admitted.failed()) {
+        refuse(request, CallError.of(admitted.cause()));
+      } else if (!cassetteUsage.reportsWanted()) {
+        request.response().setStatusCode(409).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            .end(new JsonObject().put("error", "no report file to write: start the router with --cassette-report "
+                + "FILE (JUnit XML) and/or --cassette-report-md FILE (Markdown)").encode() + "\n");
+      } else {
+        cassetteUsage.writeReports().onComplete(written -> {
+          if (written.failed()) {
+            request.response().setStatusCode(500).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(new JsonObject().put("error", "the report could not be written: "
+                    + written.cause().getMessage()).encode() + "\n");
+            return;
+          }
+          ReplayReport report = written.result().report();
+          JsonObject body = new JsonObject().put("written", new JsonArray(written.result().files().stream()
+                  .map(Object::toString).toList()))
+              .put("hits", report.hits()).put("misses", report.misses()).put("recorded", report.recorded())
+              .put("unused", report.unused());
+          request.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode() + "\n");
+        });
+      }
+    });
   }
 
   private static void refuse(HttpServerRequest request, CallError error) {

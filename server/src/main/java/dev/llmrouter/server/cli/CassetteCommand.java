@@ -1,15 +1,12 @@
 package dev.llmrouter.server.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.cassettes.Cassette;
-import dev.llmrouter.cassettes.CassetteCodec;
+import dev.llmrouter.cassettes.CassetteDiff;
+import dev.llmrouter.cassettes.CassetteMigration;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.CassetteStore.CassetteSummary;
 import dev.llmrouter.cassettes.CassetteUsageFile;
 import dev.llmrouter.cassettes.CassetteVerifier;
-import dev.llmrouter.cassettes.CorruptCassetteException;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.server.cli.CommandGroup.Choice;
 import dev.llmrouter.server.config.CassetteConfig;
@@ -23,8 +20,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * `java -jar llm-router.jar cassettes ...`: lists, shows, verifies and prunes the cassette files of a folder.
- * Exit codes: 0 done, 1 a problem was found (or a key is unknown), 2 the command line is wrong.
+ * `java -jar llm-router.jar cassettes ...`: lists, shows, verifies, prunes and migrates the cassette files of a
+ * folder, and compares two folders. Exit codes: 0 done, 1 a problem was found (a key is unknown, a cassette changed),
+ * 2 the command line is wrong.
  */
 public final class CassetteCommand {
 
@@ -47,9 +45,18 @@ public final class CassetteCommand {
           Flag.withValue("--usage", "FILE", "the cassettes that answered calls: the server's `--track-usage FILE`"),
           Flag.toggle("--dry-run", "only print what would be deleted"),
           DIR));
+  private static final Syntax DIFF = new Syntax("cassettes diff", "OLD_DIR NEW_DIR", """
+      the cassettes added, removed and changed from OLD_DIR to NEW_DIR (a re-recording to
+      review) and, for a changed one, what changed in its answer: the text line by line, the
+      tool calls, the finish reason, the usage; exits 1 when anything changed""",
+      List.of("OLD_DIR", "NEW_DIR"), List.of());
+  private static final Syntax MIGRATE = new Syntax("cassettes migrate", "[--dry-run] [--cassettes DIR]", """
+      rewrites every cassette of an older format version in the current one, in place; a
+      second run changes nothing; exits 1 when a file cannot be read or is of a newer version""",
+      List.of(), List.of(Flag.toggle("--dry-run", "only print what would be migrated"), DIR));
   private static final CommandGroup COMMANDS = new CommandGroup(
       new Syntax("cassettes", "COMMAND [--cassettes DIR]", "", List.of("COMMAND"), List.of(DIR)),
-      List.of(LIST, SHOW, VERIFY, PRUNE));
+      List.of(LIST, SHOW, VERIFY, PRUNE, DIFF, MIGRATE));
 
   /** What `cassettes --help` prints. */
   public static final String USAGE = COMMANDS.usage();
@@ -58,7 +65,6 @@ public final class CassetteCommand {
   private static final int FAILED = 1;
   private static final int SHORT_KEY_LENGTH = 16;
   private static final int MIN_KEY_PREFIX_LENGTH = 8;
-  private static final int MAX_TEXT_LENGTH = 60;
 
   private final PrintStream out;
   private final PrintStream err;
@@ -81,17 +87,17 @@ public final class CassetteCommand {
         out.print(COMMANDS.usageOf(choice));
         return OK;
       }
-      Path dir = Path.of(arguments.value(DIR.name()).orElse(CassetteConfig.DEFAULT_DIR));
-      if (!Files.isDirectory(dir)) {
-        throw choice.syntax().error("cassette folder " + dir + " does not exist");
+      if (choice.syntax() == DIFF) {
+        return diff(store(arguments.operands().get(0), DIFF), store(arguments.operands().get(1), DIFF));
       }
-      // Nothing is loaded twice, so the store needs no cache.
-      CassetteStore store = new CassetteStore(dir, 0, Redactor.defaults());
+      Path dir = Path.of(arguments.value(DIR.name()).orElse(CassetteConfig.DEFAULT_DIR));
+      CassetteStore store = store(dir.toString(), choice.syntax());
       return switch (choice.name()) {
         case "list" -> list(store, arguments);
         case "show" -> show(store, dir, arguments);
         case "verify" -> verify(store);
         case "prune" -> prune(store, arguments);
+        case "migrate" -> migrate(store, arguments.has("--dry-run"));
         default -> throw new IllegalStateException("no such cassettes command: " + choice.name());
       };
     } catch (UsageException e) {
@@ -102,10 +108,20 @@ public final class CassetteCommand {
     }
   }
 
+  /** The cassettes of a folder, which must exist. */
+  private static CassetteStore store(String folder, Syntax syntax) {
+    Path dir = Path.of(folder);
+    if (!Files.isDirectory(dir)) {
+      throw syntax.error("cassette folder " + dir + " does not exist");
+    }
+    // Nothing is loaded twice, so the store needs no cache.
+    return new CassetteStore(dir, 0, Redactor.defaults());
+  }
+
   private int list(CassetteStore store, Arguments arguments) {
     String scope = arguments.operand(0).map(CassetteCommand::validScope).orElse(null);
     for (CassetteSummary summary : store.list(scope)) {
-      out.println(summary.scope() + "  " + summary.shortKey() + "  " + describe(summary.path()));
+      out.println(summary.scope() + "  " + summary.shortKey() + "  " + summary.describe());
     }
     return OK;
   }
@@ -116,33 +132,6 @@ public final class CassetteCommand {
     } catch (IllegalArgumentException e) {
       throw LIST.error(e.getMessage());
     }
-  }
-
-  /** `provider/model  first user text`, or why the file cannot be read. */
-  private static String describe(Path file) {
-    try {
-      Cassette cassette = CassetteCodec.readFile(file);
-      return cassette.servedBy().provider() + "/" + cassette.servedBy().model() + "  "
-          + firstUserText(cassette.request());
-    } catch (CorruptCassetteException e) {
-      return "CORRUPT: " + e.problem();
-    }
-  }
-
-  /** The first text the user wrote, on one line and cut to 60 characters. */
-  private static String firstUserText(ObjectNode request) {
-    for (JsonNode message : request.path("messages")) {
-      if (!message.path("role").asText().equals(Role.ROLE_USER.name())) {
-        continue;
-      }
-      for (JsonNode part : message.path("parts")) {
-        if (part.has("text")) {
-          String text = part.get("text").asText().replaceAll("\\s+", " ").strip();
-          return text.length() <= MAX_TEXT_LENGTH ? text : text.substring(0, MAX_TEXT_LENGTH);
-        }
-      }
-    }
-    return "";
   }
 
   /** Keys are told apart by their first 16 hex, the file name, as the store does. */
@@ -177,6 +166,33 @@ public final class CassetteCommand {
     out.println("verified " + report.cassettes() + " cassettes, " + report.problems() + " problems, "
         + report.warnings() + " warnings");
     return report.problems() == 0 ? OK : FAILED;
+  }
+
+  /** One line per cassette added, removed or changed, what changed under a changed one, then the counts. */
+  private int diff(CassetteStore old, CassetteStore updated) {
+    CassetteDiff.Report report = CassetteDiff.between(old, updated);
+    for (CassetteDiff.Difference difference : report.differences()) {
+      out.println(String.format("%-8s %s  %s", difference.change().name().toLowerCase(Locale.ROOT), difference.file(),
+          difference.summary()));
+      difference.details().forEach(line -> out.println("  " + line));
+    }
+    out.println(report.count(CassetteDiff.Change.ADDED) + " added, " + report.count(CassetteDiff.Change.REMOVED)
+        + " removed, " + report.count(CassetteDiff.Change.CHANGED) + " changed, " + report.unchanged() + " unchanged");
+    return report.differences().isEmpty() ? OK : FAILED;
+  }
+
+  private int migrate(CassetteStore store, boolean dryRun) throws IOException {
+    CassetteMigration.Report report = CassetteMigration.migrate(store, dryRun);
+    for (CassetteMigration.Migrated migrated : report.migrated()) {
+      out.println((dryRun ? "would migrate " : "migrated ") + migrated.cassette().path() + ": format version "
+          + migrated.fromVersion() + " -> " + Cassette.FORMAT_VERSION);
+    }
+    report.problems().forEach(problem -> out.println(problem.line()));
+    int current = report.cassettes() - report.migrated().size() - report.problems().size();
+    out.println((dryRun ? "would migrate " : "migrated ") + report.migrated().size() + " of " + report.cassettes()
+        + " cassettes to format version " + Cassette.FORMAT_VERSION + ", " + current + " already at it, "
+        + report.problems().size() + (report.problems().size() == 1 ? " problem" : " problems"));
+    return report.problems().isEmpty() ? OK : FAILED;
   }
 
   private int prune(CassetteStore store, Arguments arguments) throws IOException {

@@ -55,18 +55,23 @@ public final class ServeCommand {
   private static final Flag DRAIN_TIMEOUT = Flag.withValue("--drain-timeout", "DURATION", """
       how long a drain (SIGTERM) lets running calls finish before it cancels
       them, like 30s; overrides `drain_timeout`""");
+  private static final Flag CASSETTE_REPORT = Flag.withValue("--cassette-report", "FILE", """
+      write the cassette replay report (per scope: hits, misses, unused cassettes)
+      to FILE as JUnit XML on shutdown and on POST /admin/cassettes/report""");
+  private static final Flag CASSETTE_REPORT_MD = Flag.withValue("--cassette-report-md", "FILE",
+      "the same report as Markdown, for a CI job summary");
   /** Spaces as wide as the usage line up to its flags, and up to the jar: the next lines align under them. */
   private static final String UNDER_FLAGS = " ".repeat(("usage: " + Syntax.JAR + " ").length());
   private static final String UNDER_JAR = " ".repeat("usage: ".length());
   private static final Syntax SYNTAX = new Syntax("", "[--config FILE] [--port N] [--mode MODE] [--cassettes DIR]\n"
       + UNDER_FLAGS + "[--track-usage FILE] [--data-dir DIR] [--call-log on|off] [--event-loops N]\n"
-      + UNDER_FLAGS + "[--drain-timeout DURATION]\n"
-      + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune ...  (see `cassettes --help`)\n"
+      + UNDER_FLAGS + "[--drain-timeout DURATION] [--cassette-report FILE] [--cassette-report-md FILE]\n"
+      + UNDER_JAR + Syntax.JAR + " cassettes list|show|verify|prune|diff|migrate ...  (see `cassettes --help`)\n"
       + UNDER_JAR + Syntax.JAR + " calls list|trace|usage ...  (see `calls --help`)\n"
       + UNDER_JAR + Syntax.JAR + " keys create|list|revoke|update ...  (see `keys --help`)\n"
       + UNDER_JAR + Syntax.JAR + " test [FLAGS] -- COMMAND ...  (see `test --help`)", "",
       List.of(), List.of(CONFIG, PORT, MODE, CASSETTES, TRACK_USAGE, DATA_DIR, CALL_LOG, EVENT_LOOPS,
-      DRAIN_TIMEOUT));
+      DRAIN_TIMEOUT, CASSETTE_REPORT, CASSETTE_REPORT_MD));
 
   /** The hints name the jar that runs, wherever it is; the help's {@link Syntax#JAR} when not run from a jar. */
   private static final String RUNNING_JAR = runningJar();
@@ -96,10 +101,13 @@ public final class ServeCommand {
    * @param callLog overrides `call_log.enabled`
    * @param eventLoops overrides `event_loops`
    * @param drainTimeout overrides `drain_timeout`
+   * @param cassetteReport where the replay report is written as JUnit XML
+   * @param cassetteReportMarkdown where the replay report is written as Markdown
    */
   record Flags(Optional<String> configFile, Optional<Integer> port, Optional<String> mode,
       Optional<String> cassetteDir, Optional<String> trackUsage, Optional<String> dataDir,
-      Optional<Boolean> callLog, Optional<Integer> eventLoops, Optional<Duration> drainTimeout) {
+      Optional<Boolean> callLog, Optional<Integer> eventLoops, Optional<Duration> drainTimeout,
+      Optional<String> cassetteReport, Optional<String> cassetteReportMarkdown) {
 
     /** @throws UsageException naming the bad flag or value */
     static Flags parse(String... args) {
@@ -112,7 +120,8 @@ public final class ServeCommand {
           arguments.value(TRACK_USAGE.name()), arguments.value(DATA_DIR.name()),
           arguments.value(CALL_LOG.name()).map(Flags::callLog),
           arguments.value(EVENT_LOOPS.name()).map(Flags::eventLoops),
-          arguments.value(DRAIN_TIMEOUT.name()).map(Flags::drainTimeout));
+          arguments.value(DRAIN_TIMEOUT.name()).map(Flags::drainTimeout),
+          arguments.value(CASSETTE_REPORT.name()), arguments.value(CASSETTE_REPORT_MD.name()));
     }
 
     private static Duration drainTimeout(String value) {
@@ -185,26 +194,33 @@ public final class ServeCommand {
       if (drainTimeout.isPresent()) {
         result = result.withDrainTimeout(drainTimeout.get());
       }
-      return result;
+      return result.withCassettes(result.cassettes().withReports(cassetteReport, cassetteReportMarkdown));
     }
 
     /**
      * The config file with the flags over it, or the embedded default without {@code --config}; traces as the
      * process's `OTEL_*` variables say.
+     *
+     * @param environment resolves `${VAR}` references, and says whether the router runs in CI (`CI=true`)
      */
-    private RouterConfig load() {
-      RouterConfig config = applyTo(configFile.isEmpty() ? ConfigLoader.embeddedDefault(System::getenv)
-          : ConfigLoader.read(Path.of(configFile.get()), System::getenv));
+    private RouterConfig load(Function<String, String> environment) {
+      RouterConfig config = applyTo(configFile.isEmpty() ? ConfigLoader.embeddedDefault(environment)
+          : ConfigLoader.read(Path.of(configFile.get()), environment));
       return config.withObservability(config.observability().withTracing(TracingConfig.of(System.getenv())));
     }
   }
 
   /**
-   * Starts the router and returns once it listens.
+   * Starts the router in this process's environment and returns once it listens.
    *
    * @return the exit code when the router does not run (help, or a problem), empty while it runs
    */
   static OptionalInt run(List<String> args, PrintStream out, PrintStream err) {
+    return run(args, out, err, System::getenv);
+  }
+
+  /** As above, with {@code environment} in place of the process's (`${VAR}` references, `CI`). */
+  static OptionalInt run(List<String> args, PrintStream out, PrintStream err, Function<String, String> environment) {
     Arguments arguments;
     try {
       arguments = SYNTAX.parse(args);
@@ -215,7 +231,7 @@ public final class ServeCommand {
       out.print(SYNTAX.usage());
       return OptionalInt.of(OK);
     }
-    return start(arguments, out, err, started -> {
+    return start(arguments, out, err, environment, started -> {
       handleSignals(started, out, err);
       return OptionalInt.empty();
     });
@@ -243,15 +259,16 @@ public final class ServeCommand {
    * for signals, `test` runs a command against it. Whatever stops the JVM also closes the router, so that the queued
    * call records are written first.
    *
+   * @param environment resolves `${VAR}` references in the config, and says whether the router runs in CI
    * @return the exit code when the router cannot start, otherwise what {@code whileRunning} returns
    */
   static OptionalInt start(Arguments arguments, PrintStream out, PrintStream err,
-      Function<Started, OptionalInt> whileRunning) {
+      Function<String, String> environment, Function<Started, OptionalInt> whileRunning) {
     Flags flags;
     RouterConfig config;
     try {
       flags = Flags.of(arguments);
-      config = flags.load();
+      config = flags.load(environment);
     } catch (UsageException e) {
       return OptionalInt.of(e.report(err));
     } catch (ConfigException e) {
@@ -294,7 +311,7 @@ public final class ServeCommand {
       out.println("traces: OpenTelemetry, as " + String.join(", ",
           new TreeSet<>(config.observability().tracing().environment().keySet())) + " say");
     }
-    server.reloadFrom(flags::load);
+    server.reloadFrom(() -> flags.load(environment));
     // Stopped another way (Ctrl-C): the queued call records are written before the JVM exits.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> server.close().toCompletionStage()
         .toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join()));

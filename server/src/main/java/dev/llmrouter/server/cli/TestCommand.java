@@ -83,7 +83,7 @@ final class TestCommand {
     temporaryDataDir.ifPresent(dir -> values.put("--data-dir", dir.toString()));
     try {
       // The router's lines go to standard error: the command's standard output stays its own.
-      return ServeCommand.start(new Arguments(List.of(), values, false), err, err,
+      return ServeCommand.start(new Arguments(List.of(), values, false), err, err, System::getenv,
           started -> OptionalInt.of(runAgainst(started, command, arguments.has(FAIL_ON_MISS.name()), err)))
           .getAsInt();
     } finally {

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.cassettes.CassetteMode;
+import dev.llmrouter.cassettes.MatchRule;
+import dev.llmrouter.cassettes.MatchRules;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderTypes;
 import java.io.IOException;
@@ -286,8 +288,9 @@ public final class ConfigLoader {
   }
 
   private CassetteConfig cassettes(JsonNode section) {
+    boolean inCi = isCi(environment.apply("CI"));
     CassetteConfig defaults = new CassetteConfig(CassetteConfig.DEFAULT_DIR, "replay", false, false, Optional.empty(),
-        List.of(), List.of());
+        List.of(), List.of(), MatchRules.NONE, false, inCi, Optional.empty(), Optional.empty());
     if (section.isMissingNode()) {
       return defaults;
     }
@@ -295,8 +298,8 @@ public final class ConfigLoader {
       error("/cassettes", "must be a mapping like { dir: cassettes/recorded, mode: replay }");
       return defaults;
     }
-    checkKnownFields((ObjectNode) section, "/cassettes",
-        Set.of("dir", "mode", "allow_mode_override", "record_timing", "redact"));
+    checkKnownFields((ObjectNode) section, "/cassettes", Set.of("dir", "mode", "allow_mode_override", "record_timing",
+        "redact", "match", "match_sets", "allow_record_in_ci"));
     // YAML 1.1 reads a bare `off` as the boolean false.
     String mode = section.path("mode").isBoolean() && !section.path("mode").asBoolean() ? "off"
         : text(section, "/cassettes/mode", defaults.mode());
@@ -321,9 +324,123 @@ public final class ConfigLoader {
     }
     List<String> fields = new ArrayList<>();
     redact.path("fields").forEach(field -> fields.add(field.asText()));
+    // Whether the mode may record in CI is checked when the router starts, with the command line's --mode applied.
     return new CassetteConfig(text(section, "/cassettes/dir", defaults.dir()), mode,
         flag(section, "/cassettes/allow_mode_override"), flag(section, "/cassettes/record_timing"), Optional.empty(),
-        List.copyOf(patterns), List.copyOf(fields));
+        List.copyOf(patterns), List.copyOf(fields), new MatchRules(matchRules(section.path("match"), "/cassettes/match"),
+            matchSets(section.path("match_sets"))), flag(section, "/cassettes/allow_record_in_ci"), inCi,
+        Optional.empty(), Optional.empty());
+  }
+
+  /** The CI systems that say so set CI=true (GitHub Actions, GitLab, CircleCI, Travis, Buildkite...), some CI=1. */
+  private static boolean isCi(String value) {
+    return value != null && (value.equalsIgnoreCase("true") || value.equals("1"));
+  }
+
+  /** `match_sets:` named lists of match rules, which a call picks with `x-cassette-match: <name>`. */
+  private Map<String, List<MatchRule>> matchSets(JsonNode section) {
+    Map<String, List<MatchRule>> sets = new LinkedHashMap<>();
+    if (section.isMissingNode()) {
+      return sets;
+    }
+    if (!section.isObject()) {
+      error("/cassettes/match_sets", "must map names to lists of rules, like { dates: [{ replace: '\\d{4}-\\d{2}-"
+          + "\\d{2}', with: \"<date>\" }] }");
+      return sets;
+    }
+    section.fields().forEachRemaining(set -> {
+      String at = "/cassettes/match_sets/" + set.getKey();
+      if (!set.getKey().matches("[A-Za-z0-9._-]{1,64}")) {
+        error(at, "a set name is 1 to 64 letters, digits, '.', '_' or '-' (it is sent as x-cassette-match), not '"
+            + set.getKey() + "'");
+      }
+      sets.put(set.getKey(), matchRules(set.getValue(), at));
+    });
+    return sets;
+  }
+
+  /**
+   * A list of match rules: { scope: GLOB, replace: REGEX, with: TEXT } or { scope: GLOB, ignore: [FIELD PATHS] }, the
+   * scope `*` (every scope) when left out. Each rule is named by where it is defined, for miss diagnostics.
+   */
+  private List<MatchRule> matchRules(JsonNode list, String pointer) {
+    List<MatchRule> rules = new ArrayList<>();
+    if (list.isMissingNode()) {
+      return rules;
+    }
+    if (!list.isArray()) {
+      error(pointer, "must be a list of rules like { scope: \"*\", replace: '\\d{4}-\\d{2}-\\d{2}', with: "
+          + "\"<date>\" } or { scope: \"*\", ignore: [settings.temperature] }");
+      return rules;
+    }
+    for (int i = 0; i < list.size(); i++) {
+      String at = pointer + "/" + i;
+      JsonNode rule = list.get(i);
+      if (!rule.isObject()) {
+        error(at, "must be a mapping like { scope: \"*\", replace: '\\d{4}-\\d{2}-\\d{2}', with: \"<date>\" } or "
+            + "{ scope: \"*\", ignore: [settings.temperature] }");
+        continue;
+      }
+      checkKnownFields((ObjectNode) rule, at, Set.of("scope", "replace", "with", "ignore"));
+      String scope = text(rule, at + "/scope", "*");
+      if (!scope.matches("[A-Za-z0-9._/*?-]{1,200}")) {
+        error(at + "/scope", "must be a scope glob of letters, digits, '.', '_', '-', '/', '*' (any characters) and "
+            + "'?' (one), like \"*\" or \"billing/*\", not '" + scope + "'");
+      }
+      if (rule.has("replace") == rule.has("ignore")) {
+        error(at, rule.has("replace") ? "give either replace (with `with`) or ignore, not both: make them two rules"
+            : "needs replace: REGEX with with: TEXT, or ignore: [FIELD PATHS]");
+      } else if (rule.has("replace")) {
+        replaceRule(rule, at, scope).ifPresent(rules::add);
+      } else {
+        ignoreRule(rule, at, scope).ifPresent(rules::add);
+      }
+    }
+    return rules;
+  }
+
+  private Optional<MatchRule> replaceRule(JsonNode rule, String at, String scope) {
+    String regex = text(rule, at + "/replace", "");
+    Pattern pattern = null;
+    if (regex.isEmpty()) {
+      error(at + "/replace", "must be a regular expression, like '\\d{4}-\\d{2}-\\d{2}'");
+    } else {
+      try {
+        pattern = Pattern.compile(regex);
+      } catch (java.util.regex.PatternSyntaxException e) {
+        error(at + "/replace", "is not a valid regular expression: " + e.getDescription() + " near index "
+            + e.getIndex() + " of '" + regex + "'");
+      }
+    }
+    if (!rule.has("with")) {
+      error(at, "replace needs with: the text each match becomes, like \"<date>\"");
+      return Optional.empty();
+    }
+    if (!rule.get("with").isValueNode()) {
+      error(at + "/with", "must be a text, like \"<date>\"");
+      return Optional.empty();
+    }
+    return pattern == null ? Optional.empty()
+        : Optional.of(MatchRule.replace(where(at), scope, pattern, rule.get("with").asText()));
+  }
+
+  private Optional<MatchRule> ignoreRule(JsonNode rule, String at, String scope) {
+    JsonNode ignore = rule.get("ignore");
+    if (!ignore.isArray() || ignore.isEmpty()) {
+      error(at + "/ignore", "must list field paths, like [settings.temperature, tools.description]");
+      return Optional.empty();
+    }
+    List<String> paths = new ArrayList<>();
+    for (int j = 0; j < ignore.size(); j++) {
+      String path = ignore.get(j).asText();
+      try {
+        MatchRule.checkFieldPath(path);
+        paths.add(path);
+      } catch (IllegalArgumentException e) {
+        error(at + "/ignore/" + j, "is not a field of a request: " + e.getMessage());
+      }
+    }
+    return paths.size() == ignore.size() ? Optional.of(MatchRule.ignore(where(at), scope, paths)) : Optional.empty();
   }
 
   private List<AliasConfig> aliases(JsonNode list, List<ProviderConfig> providers) {
@@ -812,9 +929,14 @@ public final class ConfigLoader {
   }
 
   private void error(String pointer, String message) {
+    errors.add(where(pointer) + ": " + message);
+  }
+
+  /** A field as errors name it: {@code cassettes.match.0 (line 3)}. */
+  private String where(String pointer) {
     Integer line = lineOfField.get(pointer);
     String field = pointer.isEmpty() ? "(top level)" : pointer.substring(1).replace('/', '.');
-    errors.add(field + (line != null ? " (line " + line + ")" : "") + ": " + message);
+    return field + (line != null ? " (line " + line + ")" : "");
   }
 
   private static String valueOrEmpty(String value) {

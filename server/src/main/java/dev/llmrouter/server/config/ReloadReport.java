@@ -116,6 +116,8 @@ public record ReloadReport(List<String> problems, List<String> changed, List<Str
       case "observability.callLogPostgres" -> "call_log.postgres_url";
       case "auth.metricsPublic" -> "admin.metrics_public";
       case "auth.redisUrl" -> "shared_state.redis_url";
+      case "cassettes.match.rules" -> "cassettes.match";
+      case "cassettes.match.sets" -> "cassettes.match_sets";
       default -> path.startsWith("observability.callLog")
           ? "call_log." + snakeCase(path.substring("observability.callLog".length()))
           : snakeCase(path.replace("observability.", ""));

@@ -38,6 +38,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -127,7 +128,7 @@ public final class ConverseSession {
     CallOptions options = new CallOptions(true, 0, stored.getCassetteScope(),
         CassetteMode.parse(stored.getCassetteMode()),
         new ReplayPace(stored.getReplayRecordedPace(), stored.getReplayGapMillis()), stored.getSequencedTakes(), call,
-        caller);
+        caller, Optional.of(stored.getCassetteMatch()).filter(set -> !set.isEmpty()));
     ConverseSession session = new ConverseSession(record.getSessionId(), record.getStart(), options, pipeline,
         defaultMaxSteps, finalPrompt, context);
     session.history.addAll(record.getHistoryList());
@@ -151,7 +152,7 @@ public final class ConverseSession {
             .setCassetteMode(options.mode().externalName()).setReplayRecordedPace(options.pace().recorded())
             .setReplayGapMillis(options.pace().gapMillis()).setSequencedTakes(options.sequenced())
             .setTraceId(call.traceId()).setParentCallId(call.parentCallId()).setUserId(call.userId())
-            .addAllTags(call.tags()).putAllMetadata(call.metadata()))
+            .addAllTags(call.tags()).putAllMetadata(call.metadata()).setCassetteMatch(options.matchSet().orElse("")))
         .build();
   }
 

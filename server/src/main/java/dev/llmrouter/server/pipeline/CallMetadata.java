@@ -5,6 +5,7 @@ import dev.llmrouter.api.v1.CallType;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.server.auth.Caller;
+import dev.llmrouter.server.config.CassetteConfig;
 import dev.llmrouter.server.observe.CallContext;
 import dev.llmrouter.server.answer.CallError;
 import io.opentelemetry.api.trace.Span;
@@ -19,12 +20,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads the metadata of a call into its {@link CallOptions}: the cassette headers (`x-cassette-*`), and who made the
- * call and how it links to others (`traceparent`, `x-trace-id`, `x-parent-call-id`, `x-session-id`, `x-user-id`,
- * `x-tags`, `x-call-meta-*`), for the call log.
+ * Reads the metadata of a call into its {@link CallOptions}: the cassette headers (`x-cassette-*`; a mode that
+ * records is refused in CI unless `cassettes.allow_record_in_ci`), and who made the call and how it links to others
+ * (`traceparent`, `x-trace-id`, `x-parent-call-id`, `x-session-id`, `x-user-id`, `x-tags`, `x-call-meta-*`), for the
+ * call log.
  */
 public final class CallMetadata {
 
@@ -36,6 +40,8 @@ public final class CallMetadata {
   public static final String PACE_HEADER = "x-cassette-pace";
   /** Call metadata `sequence`: the n-th identical request gets the n-th recorded take. */
   public static final String TAKE_HEADER = "x-cassette-take";
+  /** Call metadata naming a set of match rules (`cassettes.match_sets`) that the call adds to the router's. */
+  public static final String MATCH_HEADER = "x-cassette-match";
 
   /**
    * The trace of a call, for callers without W3C Trace Context (whose `traceparent` gives the trace, and the caller's
@@ -73,12 +79,13 @@ public final class CallMetadata {
     }
   };
 
+  private final CassetteConfig cassettes;
   private final CassetteMode defaultMode;
-  private final boolean allowModeOverride;
 
-  public CallMetadata(CassetteMode defaultMode, boolean allowModeOverride) {
-    this.defaultMode = defaultMode;
-    this.allowModeOverride = allowModeOverride;
+  /** @param cassettes the mode, whether callers may choose another, where they may record, the match rule sets */
+  public CallMetadata(CassetteConfig cassettes) {
+    this.cassettes = cassettes;
+    this.defaultMode = CassetteMode.parse(cassettes.mode());
   }
 
   /**
@@ -95,7 +102,7 @@ public final class CallMetadata {
     CassetteMode mode = defaultMode;
     String requestedMode = headers.get(MODE_HEADER);
     if (requestedMode != null) {
-      if (!allowModeOverride) {
+      if (!cassettes.allowModeOverride()) {
         throw new CallError(GrpcStatus.FAILED_PRECONDITION, "this router does not let callers choose the cassette "
             + "mode (" + MODE_HEADER + ": " + requestedMode + "); it runs in " + defaultMode.externalName()
             + " mode. Set cassettes.allow_mode_override: true in its config to allow it");
@@ -105,6 +112,9 @@ public final class CallMetadata {
       } catch (IllegalArgumentException e) {
         throw badHeader(MODE_HEADER, e.getMessage());
       }
+      cassettes.recordingRefusal(mode.externalName(), MODE_HEADER + ":").ifPresent(refusal -> {
+        throw new CallError(GrpcStatus.FAILED_PRECONDITION, refusal);
+      });
     }
     ReplayPace pace = ReplayPace.AS_FAST_AS_POSSIBLE;
     String requestedPace = headers.get(PACE_HEADER);
@@ -121,7 +131,22 @@ public final class CallMetadata {
           + take + "'");
     }
     return new CallOptions(stream, deadlineMillis, scope, mode, pace, take != null, callOf(headers, stream, caller),
-        caller);
+        caller, matchSet(headers.get(MATCH_HEADER)));
+  }
+
+  /** The set of match rules a call names, which must be one the config defines. */
+  private Optional<String> matchSet(String name) {
+    if (name == null) {
+      return Optional.empty();
+    }
+    if (!cassettes.match().sets().containsKey(name)) {
+      throw badHeader(MATCH_HEADER, cassettes.match().sets().isEmpty()
+          ? "names the match rule set '" + abbreviate(name) + "', but this router defines none "
+              + "(cassettes.match_sets in its config)"
+          : "must name one of the match rule sets of cassettes.match_sets, " + cassettes.match().sets().keySet()
+              + ", not '" + abbreviate(name) + "'");
+    }
+    return Optional.of(name);
   }
 
   /** The call's id (new), trace (from the headers, or new) and the rest of what the call log keeps about it. */

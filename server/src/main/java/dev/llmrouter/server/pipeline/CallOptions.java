@@ -3,6 +3,7 @@ package dev.llmrouter.server.pipeline;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.observe.CallContext;
+import java.util.Optional;
 
 /**
  * How one call runs, from the RPC and its metadata.
@@ -15,12 +16,13 @@ import dev.llmrouter.server.observe.CallContext;
  * @param sequenced whether identical requests get successive takes (`x-cassette-take: sequence`)
  * @param call the call's id, trace and who made it (`traceparent`, `x-trace-id`, `x-session-id`...)
  * @param caller the key that made the call, and its limits
+ * @param matchSet the named set of match rules the call adds to the router's (`x-cassette-match`), or empty
  */
 public record CallOptions(boolean stream, long deadlineMillis, String scope, CassetteMode mode, ReplayPace pace,
-    boolean sequenced, CallContext call, Caller caller) {
+    boolean sequenced, CallContext call, Caller caller, Optional<String> matchSet) {
 
   /** The same options for another call. */
   public CallOptions withCall(CallContext newCall) {
-    return new CallOptions(stream, deadlineMillis, scope, mode, pace, sequenced, newCall, caller);
+    return new CallOptions(stream, deadlineMillis, scope, mode, pace, sequenced, newCall, caller, matchSet);
   }
 }

@@ -12,6 +12,8 @@ import dev.llmrouter.cassettes.Cassette;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.CorruptCassetteException;
+import dev.llmrouter.cassettes.MatchRule;
+import dev.llmrouter.cassettes.MatchRules;
 import dev.llmrouter.cassettes.ReplayMissException;
 import dev.llmrouter.cassettes.ResponseNormalizer;
 import dev.llmrouter.server.answer.CallError;
@@ -31,8 +33,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * The cassette layer between a call and its upstream, in `replay`, `record` and `auto` mode: it keys the request,
- * replays a recorded take (paced when asked), records a live answer, or explains a miss.
+ * The cassette layer between a call and its upstream, in `replay`, `record` and `auto` mode: it keys the request
+ * (normalized by the match rules of its scope), replays a recorded take (paced when asked), records a live answer,
+ * or explains a miss; each outcome is tallied for the replay report.
  *
  * <ul>
  *   <li>`replay`: a hit replays the recorded events; a miss fails with FAILED_PRECONDITION explaining the miss.</li>
@@ -53,6 +56,7 @@ final class CassetteGate {
 
   private final Vertx vertx;
   private final CassetteStore store;
+  private final MatchRules matchRules;
   private final boolean recordTiming;
   private final CassetteUsageLog usageLog;
   private final CallMetrics metrics;
@@ -79,13 +83,15 @@ final class CassetteGate {
   }
 
   /**
+   * @param matchRules how requests are normalized before they are keyed
    * @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded`
-   * @param usageLog where cassette hits are listed for `cassettes prune --unused`
+   * @param usageLog where hits, misses and recordings are tallied, for `cassettes prune --unused` and the report
    */
-  CassetteGate(Vertx vertx, CassetteStore store, boolean recordTiming, CassetteUsageLog usageLog,
-      CallMetrics metrics) {
+  CassetteGate(Vertx vertx, CassetteStore store, MatchRules matchRules, boolean recordTiming,
+      CassetteUsageLog usageLog, CallMetrics metrics) {
     this.vertx = vertx;
     this.store = store;
+    this.matchRules = matchRules;
     this.recordTiming = recordTiming;
     this.usageLog = usageLog;
     this.metrics = metrics;
@@ -98,7 +104,7 @@ final class CassetteGate {
   void answer(ChatRequest request, CallOptions options, CallPlan plan, Supplier<UpstreamAttempts> live,
       ChatEventStream answer) {
     Context context = vertx.getOrCreateContext();
-    canonicalForm(request).onComplete(keyed -> {
+    canonicalForm(request, options).onComplete(keyed -> {
       if (keyed.failed()) {
         answer.fail(new CallError(GrpcStatus.INTERNAL, "cannot compute the cassette key: " + keyed.cause()));
       } else if (options.mode() == CassetteMode.RECORD) {
@@ -111,15 +117,17 @@ final class CassetteGate {
   }
 
   /**
-   * The cassette key of a request. A request seen before (the same bytes: CI replays the same requests over and
-   * over) is looked up instead of canonicalised again; hashing a large one (images, documents) happens off the event
-   * loop.
+   * The cassette key of a request, normalized by the match rules of the call's scope and set. A request seen before
+   * (the same bytes: CI replays the same requests over and over) is looked up instead of canonicalised again;
+   * hashing a large one (images, documents) happens off the event loop.
    */
-  private Future<CanonicalRequest> canonicalForm(ChatRequest request) {
+  private Future<CanonicalRequest> canonicalForm(ChatRequest request, CallOptions options) {
+    List<MatchRule> rules = matchRules.forCall(options.scope(), options.matchSet());
     if (request.getSerializedSize() >= LARGE_REQUEST_BYTES) {
-      return vertx.executeBlocking(() -> CanonicalRequest.of(request), false);
+      return vertx.executeBlocking(() -> CanonicalRequest.of(request).normalizedBy(rules), false);
     }
-    return Future.succeededFuture(recentKeys.get(request.toByteString(), bytes -> CanonicalRequest.of(request)));
+    return Future.succeededFuture(recentKeys.get(request.toByteString(), bytes -> CanonicalRequest.of(request))
+        .normalizedBy(rules));
   }
 
   /** Replay and auto modes: replay a recorded take, or record it, or explain the miss. */
@@ -175,7 +183,7 @@ final class CassetteGate {
         .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
         .setDeployment(cassette.servedBy().provider()).setRedacted(recorded.redacted())
         .addAllDroppedSettings(plan.droppedFor(cassette.servedBy().provider())).build();
-    usageLog.hit(options.scope(), cassette.key());
+    usageLog.hit(options.scope(), cassette);
     List<ChatEvent> events = recorded.events().stream().map(e -> Provenance.withOrigin(e, origin)).toList();
     if (!options.pace().isPaced()) {
       events.forEach(answer::emit);
@@ -208,12 +216,20 @@ final class CassetteGate {
     }
   }
 
+  /** Explains a miss, comparing normalized forms: the closest cassette, what differs, which match rules applied. */
   private void miss(String scope, CanonicalRequest canonical, ChatEventStream answer) {
     metrics.cassette("miss");
-    vertx.executeBlocking(() -> ReplayMissException.of(scope, canonical, store.closest(scope, canonical.json())), false)
-        .onComplete(ar -> answer.fail(ar.failed() ? corrupt(ar.cause()) : CallError.withInfo(
-            GrpcStatus.FAILED_PRECONDITION, ar.result().getMessage(), "CASSETTE_MISS",
-            Map.of("cassette_key", canonical.key(), "cassette_scope", scope), null)));
+    vertx.executeBlocking(() -> ReplayMissException.of(scope, canonical,
+            store.closest(scope, canonical.normalizedJson())), false)
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            answer.fail(corrupt(ar.cause()));
+            return;
+          }
+          usageLog.miss(ar.result());
+          answer.fail(CallError.withInfo(GrpcStatus.FAILED_PRECONDITION, ar.result().getMessage(), "CASSETTE_MISS",
+              Map.of("cassette_key", canonical.key(), "cassette_scope", scope), null));
+        });
   }
 
   /**
@@ -281,6 +297,7 @@ final class CassetteGate {
               recording.tryFail(error);
               answer.fail(error);
             } else {
+              usageLog.recorded(options.scope(), written.result());
               recording.tryComplete(written.result());
               answer.emit(Provenance.stampedLive(stored, attempts, CassetteOutcome.CASSETTE_OUTCOME_RECORDED,
                   canonical.key(), options.scope()));
@@ -292,16 +309,32 @@ final class CassetteGate {
     answer.upstream(upstream.asUpstream());
   }
 
-  /** Writes a recorded take (on a worker thread); a later take of a sequence keeps the earlier ones. */
+  /**
+   * Writes a recorded take (on a worker thread); a later take of a sequence keeps the earlier ones. A cassette
+   * re-recorded keeps its request as first recorded: requests that differ only where match rules normalize them
+   * (a date) share the key, and the file changes only where the answer does.
+   */
   private Cassette write(CanonicalRequest canonical, String scope, int takeIndex, Cassette.ServedBy servedBy,
       Cassette.Take recorded) throws IOException, CorruptCassetteException {
+    Optional<Cassette> existing;
+    try {
+      existing = store.load(scope, canonical.key());
+    } catch (CorruptCassetteException corrupt) {
+      if (takeIndex > 0) {
+        throw corrupt; // its earlier takes cannot be kept
+      }
+      existing = Optional.empty(); // a first take replaces the broken file
+    }
     List<Cassette.Take> takes = new ArrayList<>();
     if (takeIndex > 0) {
-      store.load(scope, canonical.key()).ifPresent(existing ->
-          takes.addAll(existing.takes().subList(0, Math.min(takeIndex, existing.takes().size()))));
+      existing.ifPresent(earlier ->
+          takes.addAll(earlier.takes().subList(0, Math.min(takeIndex, earlier.takes().size()))));
     }
     takes.add(recorded);
     Cassette cassette = Cassette.of(canonical, servedBy, takes);
+    if (existing.isPresent()) {
+      cassette = cassette.withRequest(existing.get().request());
+    }
     store.write(scope, cassette);
     return cassette;
   }

@@ -4,6 +4,7 @@ import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
+import dev.llmrouter.cassettes.MatchRules;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.auth.CallerAuth;
@@ -39,20 +40,21 @@ public final class ChatPipeline {
   /**
    * @param settings the routes, prices, retries and circuit breaking of each new call
    * @param validator checks each request and plans its targets
+   * @param matchRules how requests are normalized before they are keyed
    * @param recordTiming whether recordings keep each event's offset, for `x-cassette-pace: recorded`
-   * @param usageLog where cassette hits are listed for `cassettes prune --unused`
+   * @param usageLog where cassette hits, misses and recordings are tallied (`--track-usage`, the replay report)
    * @param observability where each call is counted and logged
    * @param auth what each call's key may do, and where its tokens and cost are counted
    * @param running where each call is counted until it ends, for a drain to wait for (or cancel)
    * @param prompts the templates a request's `prompt` names
    */
   public ChatPipeline(Vertx vertx, LiveSettings settings, ChatRequestValidator validator, CassetteStore store,
-      boolean recordTiming, CassetteUsageLog usageLog, Observability observability, CallerAuth auth,
-      RunningCalls running, PromptLibrary prompts) {
+      MatchRules matchRules, boolean recordTiming, CassetteUsageLog usageLog, Observability observability,
+      CallerAuth auth, RunningCalls running, PromptLibrary prompts) {
     this.vertx = vertx;
     this.settings = settings;
     this.validator = validator;
-    this.gate = new CassetteGate(vertx, store, recordTiming, usageLog, observability.metrics());
+    this.gate = new CassetteGate(vertx, store, matchRules, recordTiming, usageLog, observability.metrics());
     this.observability = observability;
     this.auth = auth;
     this.running = running;

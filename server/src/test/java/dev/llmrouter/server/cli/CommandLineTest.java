@@ -37,6 +37,8 @@ class CommandLineTest {
       cassettes show -h       | usage: java -jar server/target/llm-router.jar cassettes show KEY
       cassettes verify --help | usage: java -jar server/target/llm-router.jar cassettes verify [--cassettes DIR]
       cassettes prune --help  | usage: java -jar server/target/llm-router.jar cassettes prune --unused --usage FILE
+      cassettes diff --help   | usage: java -jar server/target/llm-router.jar cassettes diff OLD_DIR NEW_DIR
+      cassettes migrate -h    | usage: java -jar server/target/llm-router.jar cassettes migrate [--dry-run]
       calls --help            | usage: java -jar server/target/llm-router.jar calls COMMAND
       calls list --help       | usage: java -jar server/target/llm-router.jar calls list [FILTERS]
       calls trace --help      | usage: java -jar server/target/llm-router.jar calls trace ID
@@ -71,8 +73,10 @@ class CommandLineTest {
         "usage: java -jar server/target/llm-router.jar [--config FILE] [--port N] [--mode MODE] [--cassettes DIR]",
         "                                              [--track-usage FILE] [--data-dir DIR] [--call-log on|off]"
             + " [--event-loops N]",
-        "                                              [--drain-timeout DURATION]",
-        "       java -jar server/target/llm-router.jar cassettes list|show|verify|prune ...  (see `cassettes --help`)",
+        "                                              [--drain-timeout DURATION] [--cassette-report FILE]"
+            + " [--cassette-report-md FILE]",
+        "       java -jar server/target/llm-router.jar cassettes list|show|verify|prune|diff|migrate ...  "
+            + "(see `cassettes --help`)",
         "       java -jar server/target/llm-router.jar calls list|trace|usage ...  (see `calls --help`)",
         "       java -jar server/target/llm-router.jar keys create|list|revoke|update ...  (see `keys --help`)",
         "       java -jar server/target/llm-router.jar test [FLAGS] -- COMMAND ...  (see `test --help`)",
@@ -86,7 +90,8 @@ class CommandLineTest {
     String calls = run("calls --help").out();
     String keys = run("keys --help").out();
 
-    for (String subcommand : List.of("\n  list [SCOPE] ", "\n  show KEY ", "\n  verify ", "\n  prune ")) {
+    for (String subcommand : List.of("\n  list [SCOPE] ", "\n  show KEY ", "\n  verify ", "\n  prune ",
+        "\n  diff OLD_DIR NEW_DIR", "\n  migrate ")) {
       assertTrue(cassettes.contains(subcommand), cassettes);
     }
     for (String subcommand : List.of("\n  list ", "\n  trace ID ", "\n  usage ")) {
@@ -107,7 +112,10 @@ class CommandLineTest {
       test --                      | test            | missing COMMAND after --
       test --bogus -- npm test     | test            | unknown flag '--bogus'
       cassettes                    | cassettes       | missing COMMAND
-      cassettes rewind             | cassettes       | unknown command 'rewind'; expected list, show, verify, prune
+      cassettes rewind             | cassettes       | unknown command 'rewind'; expected list, show, verify, prune, diff, migrate
+      cassettes diff old           | cassettes diff  | missing NEW_DIR
+      cassettes diff old new       | cassettes diff  | cassette folder old does not exist
+      cassettes migrate --cassettes none | cassettes migrate | cassette folder none does not exist
       cassettes --cassettes        | cassettes       | --cassettes needs a value: --cassettes DIR
       cassettes --cassettes d list | cassettes       | the COMMAND comes first: cassettes list ...
       cassettes show               | cassettes show  | missing KEY

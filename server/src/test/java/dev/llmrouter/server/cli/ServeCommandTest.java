@@ -120,6 +120,21 @@ class ServeCommandTest {
     }
   }
 
+  @Test
+  void aBadMatchRuleStopsTheRouterAtStartUpNamingItsLine(@TempDir Path dir) throws IOException {
+    Path config = Files.writeString(dir.resolve("router.yaml"), """
+        listen: 127.0.0.1:0
+        cassettes:
+          match:
+            - { scope: "*", replace: '(\\d{4}', with: "<year>" }
+        """);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(OptionalInt.of(2), ServeCommand.run(List.of("--config", config.toString()), nowhere(),
+        new PrintStream(err, true, StandardCharsets.UTF_8), variable -> null));
+    assertEquals("llm-router: invalid config:\n  cassettes.match.0.replace (line 4): is not a valid regular expression: "
+        + "Unclosed group near index 6 of '(\\d{4}'\n", err.toString(StandardCharsets.UTF_8));
+  }
+
   private static PrintStream nowhere() {
     return new PrintStream(OutputStream.nullOutputStream());
   }

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -48,11 +49,16 @@ public final class RouterProcess implements AutoCloseable {
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
   }
 
-  /** Starts `llm-router --config CONFIG` with {@code environment} added to this JVM's, and waits until it listens. */
-  public static RouterProcess start(Path config, Map<String, String> environment) {
+  /**
+   * Starts `llm-router --config CONFIG [FLAGS]` with {@code environment} added to this JVM's, and waits until it
+   * listens.
+   */
+  public static RouterProcess start(Path config, Map<String, String> environment, String... flags) {
     String java = ProcessHandle.current().info().command().orElse("java");
-    ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        "dev.llmrouter.server.cli.Main", "--config", config.toString()).directory(config.getParent().toFile());
+    List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        "dev.llmrouter.server.cli.Main", "--config", config.toString()));
+    command.addAll(List.of(flags));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(config.getParent().toFile());
     builder.environment().putAll(environment);
     try {
       Process process = builder.start();

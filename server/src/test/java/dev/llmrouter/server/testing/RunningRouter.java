@@ -37,10 +37,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -84,8 +86,24 @@ public final class RunningRouter implements AutoCloseable {
 
   /** As above, with {@code clock} timing circuit cool-downs and session expiry. */
   public static RunningRouter start(Vertx vertx, String yaml, Ticker clock) {
-    return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2", TEST_KEY_2,
-        "ROUTER_ADMIN_KEY", TEST_ADMIN_KEY)::get), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock);
+    return start(vertx, ConfigLoader.parse(yaml, testEnvironment(Map.of())), new PrometheusMeterRegistry(
+        PrometheusConfig.DEFAULT), clock);
+  }
+
+  /**
+   * As {@link #start(Vertx, String)}, in an environment of the tests' keys and {@code more} (such as {@code CI=true}):
+   * never the environment the tests run in.
+   */
+  public static RunningRouter start(Vertx vertx, String yaml, Map<String, String> more) {
+    return start(vertx, ConfigLoader.parse(yaml, testEnvironment(more)));
+  }
+
+  /** The variables `${...}` references see in the tests: their keys, and {@code more}. */
+  public static Function<String, String> testEnvironment(Map<String, String> more) {
+    Map<String, String> environment = new HashMap<>(Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2",
+        TEST_KEY_2, "ROUTER_ADMIN_KEY", TEST_ADMIN_KEY));
+    environment.putAll(more);
+    return environment::get;
   }
 
   /**
