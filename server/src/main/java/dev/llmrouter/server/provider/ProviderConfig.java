@@ -20,6 +20,9 @@ import java.util.stream.Stream;
  *     over HTTP/1.1, many over HTTP/2); requests beyond what they carry wait in line for one
  * @param dropUnsupportedSettings whether a setting the model cannot honour is left out of every call to this
  *     deployment instead of refusing the call (as a request's own `drop_unsupported_settings` does)
+ * @param region the AWS region of a Bedrock deployment (its endpoint's and its signature's); empty for other types
+ * @param awsKeys the AWS access keys a Bedrock deployment found in the environment, tried before the rest of the AWS
+ *     default credentials chain; empty when they are not set, and for other types
  */
 public record ProviderConfig(
     String name,
@@ -33,7 +36,9 @@ public record ProviderConfig(
     int maxConnections,
     boolean dropUnsupportedSettings,
     String apiVersion,
-    Optional<ApiKey> azureAdToken) {
+    Optional<ApiKey> azureAdToken,
+    String region,
+    Optional<AwsKeys> awsKeys) {
 
   /** Connections a deployment's pool may open when the config says nothing. */
   public static final int DEFAULT_MAX_CONNECTIONS = 100;
@@ -51,6 +56,16 @@ public record ProviderConfig(
     }
   }
 
+  /**
+   * AWS access keys from the environment (never from the config file).
+   *
+   * @param accessKeyId from `AWS_ACCESS_KEY_ID`
+   * @param secretAccessKey from `AWS_SECRET_ACCESS_KEY`
+   * @param sessionToken from `AWS_SESSION_TOKEN`, for temporary credentials
+   */
+  public record AwsKeys(ApiKey accessKeyId, ApiKey secretAccessKey, Optional<ApiKey> sessionToken) {
+  }
+
   /** The key adapters send: the first (a deployment with several keys is split into one copy per key). */
   public String apiKey() {
     return apiKeys.isEmpty() ? "" : apiKeys.get(0).value();
@@ -59,7 +74,7 @@ public record ProviderConfig(
   /** The same deployment with only one of its keys. */
   public ProviderConfig withOnlyKey(ApiKey key) {
     return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, connectionWaitTimeout,
-        maxConcurrency, maxConnections, dropUnsupportedSettings, apiVersion, azureAdToken);
+        maxConcurrency, maxConnections, dropUnsupportedSettings, apiVersion, azureAdToken, region, awsKeys);
   }
 
   /** The secrets calls authenticate with: the API keys, then the Entra ID token. */
@@ -72,6 +87,7 @@ public record ProviderConfig(
     // Never print the key itself.
     return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl + ", apiKeys=" + apiKeys
         + ", models=" + models + (apiVersion.isEmpty() ? "" : ", apiVersion=" + apiVersion)
-        + azureAdToken.map(token -> ", azureAdToken=" + token).orElse("") + "]";
+        + azureAdToken.map(token -> ", azureAdToken=" + token).orElse("")
+        + (region.isEmpty() ? "" : ", region=" + region) + awsKeys.map(keys -> ", awsKeys=" + keys).orElse("") + "]";
   }
 }
