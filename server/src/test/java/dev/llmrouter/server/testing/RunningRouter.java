@@ -84,8 +84,11 @@ public final class RunningRouter implements AutoCloseable {
 
   /** As above, with {@code clock} timing circuit cool-downs and session expiry. */
   public static RunningRouter start(Vertx vertx, String yaml, Ticker clock) {
+    // The AWS keys sign Bedrock calls (the default credentials chain reads them from the environment first).
     return start(vertx, ConfigLoader.parse(yaml, Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2", TEST_KEY_2,
-        "ROUTER_ADMIN_KEY", TEST_ADMIN_KEY)::get), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), clock);
+        "ROUTER_ADMIN_KEY", TEST_ADMIN_KEY, "AWS_ACCESS_KEY_ID", BedrockWire.TEST_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY", BedrockWire.TEST_SECRET_KEY)::get), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+        clock);
   }
 
   /**
