@@ -21,8 +21,12 @@ public final class BedrockEventStream {
   /** The content type of a streamed Converse answer. */
   public static final String CONTENT_TYPE = "application/vnd.amazon.eventstream";
 
-  /** One frame: an `event` or an `exception`, its type, and its JSON payload. */
-  public record Frame(String messageType, String type, JsonNode payload) {
+  /** One frame: an `event` or an `exception`, its type, and its payload (JSON, unless a test says otherwise). */
+  public record Frame(String messageType, String type, String payload) {
+
+    public JsonNode json() {
+      return OpenAiWire.read(payload);
+    }
   }
 
   private BedrockEventStream() {
@@ -37,14 +41,14 @@ public final class BedrockEventStream {
           HeaderValue.fromString(frame.type()));
       headers.put(":content-type", HeaderValue.fromString("application/json"));
       headers.put(":message-type", HeaderValue.fromString(frame.messageType()));
-      new Message(headers, frame.payload().toString().getBytes(StandardCharsets.UTF_8)).encode(out);
+      new Message(headers, frame.payload().getBytes(StandardCharsets.UTF_8)).encode(out);
     }
     return out.toByteArray();
   }
 
   /** An `event` frame of {@code type} with a payload given as JSON text. */
   public static Frame event(String type, String payloadJson) {
-    return new Frame("event", type, OpenAiWire.read(payloadJson));
+    return new Frame("event", type, payloadJson);
   }
 
   /** The frames of a recorded event stream. */
@@ -53,8 +57,7 @@ public final class BedrockEventStream {
     new MessageDecoder(message -> {
       String messageType = header(message, ":message-type");
       String type = header(message, messageType.equals("exception") ? ":exception-type" : ":event-type");
-      frames.add(new Frame(messageType, type,
-          OpenAiWire.read(new String(message.getPayload(), StandardCharsets.UTF_8))));
+      frames.add(new Frame(messageType, type, new String(message.getPayload(), StandardCharsets.UTF_8)));
     }).feed(body);
     return frames;
   }

@@ -104,7 +104,7 @@ public final class BedrockWire implements ProviderWire {
     if (isStream(exchange)) {
       Map<Integer, Integer> callOfBlock = new TreeMap<>();
       for (BedrockEventStream.Frame frame : BedrockEventStream.decode(exchange.bodyBytes())) {
-        JsonNode event = frame.payload();
+        JsonNode event = frame.json();
         int block = event.path("contentBlockIndex").asInt();
         switch (frame.type()) {
           case "contentBlockStart" -> {
@@ -194,7 +194,7 @@ public final class BedrockWire implements ProviderWire {
   @Override
   public String errorMessageOf(WireExchange exchange) {
     BedrockEventStream.Frame exception = exceptionFrame(exchange);
-    return (exception == null ? OpenAiWire.read(exchange.body()) : exception.payload()).path("message").asText();
+    return (exception == null ? OpenAiWire.read(exchange.body()) : exception.json()).path("message").asText();
   }
 
   private static BedrockEventStream.Frame exceptionFrame(WireExchange exchange) {

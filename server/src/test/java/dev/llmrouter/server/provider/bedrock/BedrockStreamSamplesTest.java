@@ -39,7 +39,7 @@ class BedrockStreamSamplesTest {
         for (JsonNode event : response.path("events")) {
           boolean exception = event.has("exception-type");
           frames.add(new BedrockEventStream.Frame(exception ? "exception" : "event",
-              event.path(exception ? "exception-type" : "event-type").asText(), event.path("payload")));
+              event.path(exception ? "exception-type" : "event-type").asText(), event.path("payload").toString()));
         }
         String encoded = Base64.getEncoder().encodeToString(BedrockEventStream.encode(frames));
         if (!encoded.equals(response.path("body_base64").asText())) {

@@ -89,9 +89,16 @@ public final class BedrockAnswerDecoder extends AnswerDecoder {
     return contentType.startsWith("application/vnd.amazon.eventstream");
   }
 
+  /** Frames the chunk's bytes; a frame whose checksum or lengths do not hold fails the answer as malformed. */
   @Override
   public void onChunk(Buffer chunk) {
-    frames.feed(chunk.getBytes());
+    try {
+      frames.feed(chunk.getBytes());
+    } catch (CallError decoded) {
+      throw decoded;
+    } catch (RuntimeException corrupt) {
+      throw UpstreamErrors.malformed(provider, "the event stream is corrupt (" + corrupt.getMessage() + ")");
+    }
   }
 
   /** Bedrock speaks no server-sent events. */
