@@ -556,8 +556,8 @@ public final class ConfigLoader {
       }
       String region = region(node, at, type);
       // A Bedrock deployment's endpoint follows from its region; base_url points it elsewhere (a local upstream).
-      String baseUrl = type.equals(BEDROCK) && !node.has("base_url") && !region.isEmpty()
-          ? BedrockAdapter.defaultBaseUrl(region) : required(node, at + "/base_url");
+      String baseUrl = !type.equals(BEDROCK) || node.has("base_url") ? required(node, at + "/base_url")
+          : region.isEmpty() ? "" : BedrockAdapter.defaultBaseUrl(region);
       if (!baseUrl.isEmpty() && !baseUrl.matches("https?://[^\\s/]+.*")) {
         error(at + "/base_url", "must be an http:// or https:// URL, not '" + baseUrl + "'");
       }

@@ -42,6 +42,9 @@ public final class BedrockSigning {
 
   private static final AwsV4HttpSigner SIGNER = AwsV4HttpSigner.create();
 
+  /** The default chain, one for the process: what it resolved (a role's temporary keys) serves every deployment. */
+  private static final AwsCredentialsProvider DEFAULT_CHAIN = DefaultCredentialsProvider.builder().build();
+
   private final String provider;
   private final String region;
   private final AwsCredentialsProvider credentials;
@@ -62,9 +65,9 @@ public final class BedrockSigning {
 
   /** A deployment's signing: its region, the keys it found in the environment then the default chain, the clock. */
   public static BedrockSigning of(ProviderConfig deployment) {
-    AwsCredentialsProvider chain = deployment.awsKeys().<AwsCredentialsProvider>map(keys -> AwsCredentialsProviderChain
-            .of(StaticCredentialsProvider.create(credentialsOf(keys)), DefaultCredentialsProvider.builder().build()))
-        .orElseGet(() -> DefaultCredentialsProvider.builder().build());
+    AwsCredentialsProvider chain = deployment.awsKeys().<AwsCredentialsProvider>map(keys ->
+        AwsCredentialsProviderChain.of(StaticCredentialsProvider.create(credentialsOf(keys)), DEFAULT_CHAIN))
+        .orElse(DEFAULT_CHAIN);
     return new BedrockSigning(deployment.name(), deployment.region(), chain, Clock.systemUTC());
   }
 
