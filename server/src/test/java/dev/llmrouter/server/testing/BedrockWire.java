@@ -73,6 +73,11 @@ public final class BedrockWire implements ProviderWire {
   }
 
   @Override
+  public String requiredSettings() {
+    return "region: us-east-1";
+  }
+
+  @Override
   public String providersYaml(String baseUrl) {
     return "  - { name: bedrock, type: bedrock, region: us-east-1, base_url: \"" + baseUrl + "\" }\n";
   }

@@ -21,7 +21,8 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
 /**
  * AWS Bedrock's Converse API (`POST {base_url}/model/{modelId}/converse`, or `/converse-stream` for a streamed
  * answer in the binary event-stream framing): one request shape for every model family on Bedrock. Each request is
- * signed with SigV4 by {@link BedrockSigning} (on a worker thread), then sent on the deployment's pooled client.
+ * signed with SigV4 by {@link BedrockSigning} (on a worker thread), then sent on the deployment's pooled client; a
+ * deployment with an `api_key` (a Bedrock API key) sends it as a bearer token instead.
  */
 public final class BedrockAdapter extends HttpProviderAdapter {
 
@@ -78,11 +79,16 @@ public final class BedrockAdapter extends HttpProviderAdapter {
     String path = "/model/" + SdkHttpUtils.urlEncode(upstreamModel) + (stream ? "/converse-stream" : "/converse");
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json")
         .add("accept", stream ? "application/vnd.amazon.eventstream" : "application/json");
+    BedrockAnswerDecoder decoder = new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer);
+    if (!deployment.apiKey().isEmpty()) {
+      // A Bedrock API key is a bearer token, sent instead of a signature.
+      post(path, headers.add("authorization", "Bearer " + deployment.apiKey()), body, answer, decoder);
+      return;
+    }
     answer.activity("signing the request to " + deployment.name());
     signing.signOnWorker(Vertx.currentContext(), deployment.baseUrl() + path, headers,
             body.getBytes(StandardCharsets.UTF_8))
-        .onSuccess(signed -> post(path, signed, body, answer,
-            new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer)))
+        .onSuccess(signed -> post(path, signed, body, answer, decoder))
         .onFailure(failure -> answer.fail(failure instanceof CallError error ? error
             : UpstreamErrors.unreachable(deployment.name(), "the request could not be signed: " + failure.getMessage())));
   }

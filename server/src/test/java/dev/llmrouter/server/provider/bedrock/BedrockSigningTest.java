@@ -107,6 +107,26 @@ class BedrockSigningTest {
   }
 
   @Test
+  void aBedrockApiKeyIsSentAsABearerTokenInsteadOfASignature() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    MockUpstream upstream = MockUpstream.start(vertx).answer(r -> BedrockEventStream.answerText(r, "Hi"));
+    String yaml = "cassettes: { mode: \"off\" }\nproviders:\n  - { name: bedrock, type: bedrock, region: us-east-1, "
+        + "base_url: \"" + upstream.baseUrl() + "\", api_key: \"${AWS_BEARER_TOKEN_BEDROCK}\" }\n";
+    RunningRouter router = RunningRouter.start(vertx, ConfigLoader.parse(yaml,
+        Map.of("AWS_BEARER_TOKEN_BEDROCK", "bedrock-api-key-0123")::get));
+    try {
+      router.chat().chat(ChatRequest.newBuilder().setModel("bedrock/amazon.nova-micro-v1:0").addMessages(
+          Message.newBuilder().setRole(Role.ROLE_USER).addParts(Part.newBuilder().setText("Hi"))).build());
+      assertEquals("Bearer bedrock-api-key-0123", upstream.lastRequest().headers().get("authorization"));
+      assertEquals(null, upstream.lastRequest().headers().get("x-amz-date"), "nothing signed");
+    } finally {
+      router.close();
+      upstream.close();
+      vertx.close().toCompletionStage().toCompletableFuture().get();
+    }
+  }
+
+  @Test
   void withoutCredentialsTheCallFailsNamingWhereTheyComeFrom(@TempDir Path dir) throws Exception {
     Path emptyProfiles = Files.writeString(dir.resolve("credentials"), "");
     BedrockSigning signing = new BedrockSigning("bedrock", "us-east-1", ProfileCredentialsProvider.builder()
