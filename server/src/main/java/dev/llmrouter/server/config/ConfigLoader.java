@@ -7,6 +7,7 @@ import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.MatchRule;
 import dev.llmrouter.cassettes.MatchRules;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.bedrock.BedrockAdapter;
 import dev.llmrouter.server.provider.ProviderTypes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,6 +66,9 @@ public final class ConfigLoader {
   private static final int MIN_ADMIN_KEY_LENGTH = 32;
   private static final String AZURE_OPENAI = "azure-openai";
   private static final String VERTEX = "vertex";
+  private static final String BEDROCK = "bedrock";
+  /** An AWS region name: us-east-1, eu-central-2, us-gov-west-1... */
+  private static final Pattern AWS_REGION = Pattern.compile("[a-z]{2}(-[a-z]+)+-\\d+");
 
   private final Function<String, String> environment;
   private final Map<String, Integer> lineOfField = new HashMap<>();
@@ -664,7 +668,7 @@ public final class ConfigLoader {
       checkKnownFields((ObjectNode) node, at,
           Set.of("name", "type", "base_url", "api_key", "api_keys", "models", "timeout", "max_concurrency",
               "max_connections", "connection_wait_timeout", "drop_unsupported_settings", "api_version",
-              "azure_ad_token", "project", "location", "access_token", "credentials_file"));
+              "azure_ad_token", "project", "location", "access_token", "credentials_file", "region"));
       String name = required(node, at + "/name");
       if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9_-]*")) {
         error(at + "/name", "must be lower-case letters, digits, '-' or '_' (it prefixes model names), not '" + name + "'");
@@ -676,8 +680,12 @@ public final class ConfigLoader {
       if (!type.isEmpty() && !ProviderTypes.names().contains(type)) {
         error(at + "/type", "must be one of " + ProviderTypes.names() + ", not '" + type + "'");
       }
-      // Vertex AI's host follows from its location: base_url is only for pointing it elsewhere.
-      String baseUrl = type.equals(VERTEX) ? text(node, at + "/base_url", "") : required(node, at + "/base_url");
+      String region = region(node, at, type);
+      // Vertex AI's host follows from its location, a Bedrock deployment's from its region: base_url is only for
+      // pointing them elsewhere (a local upstream).
+      String baseUrl = type.equals(VERTEX) ? text(node, at + "/base_url", "")
+          : !type.equals(BEDROCK) || node.has("base_url") ? required(node, at + "/base_url")
+          : region.isEmpty() ? "" : BedrockAdapter.defaultBaseUrl(region);
       if (!baseUrl.isEmpty() && !baseUrl.matches("https?://[^\\s/]+.*")) {
         error(at + "/base_url", "must be an http:// or https:// URL, not '" + baseUrl + "'");
       }
@@ -718,7 +726,8 @@ public final class ConfigLoader {
       Duration connectionWaitTimeout = duration(node, at + "/connection_wait_timeout", timeout);
       providers.add(new ProviderConfig(name, type, stripTrailingSlash(baseUrl), List.copyOf(keys),
           List.copyOf(models), timeout, connectionWaitTimeout, maxConcurrency, maxConnections,
-          flag(node, at + "/drop_unsupported_settings"), apiVersion, azureAdToken, googleCloud));
+          flag(node, at + "/drop_unsupported_settings"), apiVersion, azureAdToken, googleCloud, region,
+          type.equals(BEDROCK) ? awsKeys() : Optional.empty()));
     }
     return providers;
   }
@@ -780,6 +789,41 @@ public final class ConfigLoader {
     Optional<Path> credentialsFile = node.has("credentials_file")
         ? file(node, at + "/credentials_file", "must name a Google credentials JSON file") : Optional.empty();
     return Optional.of(new ProviderConfig.GoogleCloud(project, location, accessToken, credentialsFile));
+  }
+
+  /** A Bedrock deployment's AWS region: required there, unknown to the other types. */
+  private String region(JsonNode node, String at, String type) {
+    if (!type.equals(BEDROCK)) {
+      if (node.has("region")) {
+        error(at + "/region", "is for type " + BEDROCK + " only");
+      }
+      return "";
+    }
+    String region = text(node, at + "/region", "");
+    if (region.isEmpty()) {
+      error(at + "/region", "is required for type " + BEDROCK + ": the AWS region of the models, like us-east-1");
+    } else if (!AWS_REGION.matcher(region).matches()) {
+      error(at + "/region", "must be an AWS region like us-east-1 or eu-central-1, not '" + region + "'");
+    }
+    return region;
+  }
+
+  /**
+   * The access keys in the environment, as the AWS default credentials chain reads them (its other sources, a
+   * profile or the instance's role, are read at call time); empty unless both the key id and the secret are set.
+   */
+  private Optional<ProviderConfig.AwsKeys> awsKeys() {
+    ProviderConfig.ApiKey id = environmentKey("AWS_ACCESS_KEY_ID");
+    ProviderConfig.ApiKey secret = environmentKey("AWS_SECRET_ACCESS_KEY");
+    ProviderConfig.ApiKey token = environmentKey("AWS_SESSION_TOKEN");
+    if (id.value().isEmpty() || secret.value().isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new ProviderConfig.AwsKeys(id, secret, Optional.of(token).filter(t -> !t.value().isEmpty())));
+  }
+
+  private ProviderConfig.ApiKey environmentKey(String variable) {
+    return new ProviderConfig.ApiKey(variable, valueOrEmpty(environment.apply(variable)));
   }
 
   private Optional<ProviderConfig.ApiKey> apiKey(JsonNode raw, String pointer) {

@@ -14,13 +14,22 @@ import java.util.regex.Pattern;
  *
  * <p>A price is looked up as {@code <provider>/<model>} first (so `groq/llama-3.3-70b-versatile` can differ from the
  * same model elsewhere), then as {@code <model>}. A name prices its dated and versioned variants too: `gpt-4o-mini`
- * prices `gpt-4o-mini-2024-07-18`, the longest such name winning (`gpt-4o-mini` over `gpt-4o`); and a Vertex AI
- * version after `@` (`claude-sonnet-4@20250514`).
+ * prices `gpt-4o-mini-2024-07-18`, the longest such name winning (`gpt-4o-mini` over `gpt-4o`); a Vertex AI version
+ * after `@` (`claude-sonnet-4@20250514`). Bedrock's model ids are priced without their inference profile's
+ * geography and version: `amazon.nova-micro` prices `us.amazon.nova-micro-v1:0`.
  */
 public final class PriceTable {
 
-  /** What may follow a priced name in a variant of it: a date, a version number, `latest`, a preview tag. */
-  private static final Pattern VARIANT_SUFFIX = Pattern.compile("-(\\d[\\d-]*|latest|preview[\\w.-]*|exp[\\w.-]*)");
+  /**
+   * What may follow a priced name in a variant of it: a date, a version number, `latest`, a preview tag, or a Bedrock
+   * model version (`-v1:0`, `-20250514-v1:0`, `-1:0`).
+   */
+  private static final Pattern VARIANT_SUFFIX =
+      Pattern.compile("-(\\d[\\d-]*(v\\d+)?(:\\d+)?|v\\d+(:\\d+)?|latest|preview[\\w.-]*|exp[\\w.-]*)");
+
+  /** The geography of a Bedrock cross-region inference profile (`us.anthropic...`), priced as the model itself. */
+  private static final Pattern BEDROCK_GEOGRAPHY =
+      Pattern.compile("^(us|us-gov|eu|apac|jp|au|ca|global)\\.(?=[a-z0-9-]+\\.)");
 
   private final Map<String, ModelPrice> prices;
   private final Cache<String, Optional<ModelPrice>> lookups = Caffeine.newBuilder().maximumSize(4096).build();
@@ -32,8 +41,8 @@ public final class PriceTable {
   /** The price of {@code model} as served by the provider named {@code provider}. */
   public Optional<ModelPrice> priceOf(String provider, String model) {
     return lookups.get(provider + "/" + model, key -> {
-      String bare = (model.startsWith("models/") ? model.substring("models/".length()) : model)
-          .replaceFirst("@[^@]*$", "");
+      String bare = BEDROCK_GEOGRAPHY.matcher(model.startsWith("models/") ? model.substring("models/".length())
+          : model).replaceFirst("").replaceFirst("@[^@]*$", "");
       return find(provider + "/" + bare).or(() -> find(bare));
     });
   }

@@ -24,6 +24,9 @@ import java.util.stream.Stream;
  * @param dropUnsupportedSettings whether a setting the model cannot honour is left out of every call to this
  *     deployment instead of refusing the call (as a request's own `drop_unsupported_settings` does)
  * @param googleCloud where a Vertex AI deployment lives and how it gets its access tokens; empty for other types
+ * @param region the AWS region of a Bedrock deployment (its endpoint's and its signature's); empty for other types
+ * @param awsKeys the AWS access keys a Bedrock deployment found in the environment, tried before the rest of the AWS
+ *     default credentials chain; empty when they are not set, and for other types
  */
 public record ProviderConfig(
     String name,
@@ -38,7 +41,9 @@ public record ProviderConfig(
     boolean dropUnsupportedSettings,
     String apiVersion,
     Optional<ApiKey> azureAdToken,
-    Optional<GoogleCloud> googleCloud) {
+    Optional<GoogleCloud> googleCloud,
+    String region,
+    Optional<AwsKeys> awsKeys) {
 
   /** Connections a deployment's pool may open when the config says nothing. */
   public static final int DEFAULT_MAX_CONNECTIONS = 100;
@@ -87,6 +92,16 @@ public record ProviderConfig(
     }
   }
 
+  /**
+   * AWS access keys from the environment (never from the config file).
+   *
+   * @param accessKeyId from `AWS_ACCESS_KEY_ID`
+   * @param secretAccessKey from `AWS_SECRET_ACCESS_KEY`
+   * @param sessionToken from `AWS_SESSION_TOKEN`, for temporary credentials
+   */
+  public record AwsKeys(ApiKey accessKeyId, ApiKey secretAccessKey, Optional<ApiKey> sessionToken) {
+  }
+
   /** The key adapters send: the first (a deployment with several keys is split into one copy per key). */
   public String apiKey() {
     return apiKeys.isEmpty() ? "" : apiKeys.get(0).value();
@@ -95,7 +110,8 @@ public record ProviderConfig(
   /** The same deployment with only one of its keys. */
   public ProviderConfig withOnlyKey(ApiKey key) {
     return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, connectionWaitTimeout,
-        maxConcurrency, maxConnections, dropUnsupportedSettings, apiVersion, azureAdToken, googleCloud);
+        maxConcurrency, maxConnections, dropUnsupportedSettings, apiVersion, azureAdToken, googleCloud, region,
+        awsKeys);
   }
 
   /**
@@ -119,6 +135,7 @@ public record ProviderConfig(
     return "ProviderConfig[name=" + name + ", type=" + type + ", baseUrl=" + baseUrl + ", apiKeys=" + apiKeys
         + ", models=" + models + (apiVersion.isEmpty() ? "" : ", apiVersion=" + apiVersion)
         + azureAdToken.map(token -> ", azureAdToken=" + token).orElse("")
-        + googleCloud.map(cloud -> ", googleCloud=" + cloud).orElse("") + "]";
+        + googleCloud.map(cloud -> ", googleCloud=" + cloud).orElse("")
+        + (region.isEmpty() ? "" : ", region=" + region) + awsKeys.map(keys -> ", awsKeys=" + keys).orElse("") + "]";
   }
 }

@@ -2,6 +2,7 @@ package dev.llmrouter.server.provider;
 
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
+import dev.llmrouter.server.provider.bedrock.BedrockAdapter;
 import dev.llmrouter.server.provider.cohere.CohereAdapter;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
 import dev.llmrouter.server.provider.openai.AzureOpenAiAdapter;
@@ -33,6 +34,7 @@ public final class ProviderTypes {
       "openai-responses", new Type(OpenAiResponsesAdapter::new, OpenAiResponsesAdapter::capabilities),
       "azure-openai", new Type(AzureOpenAiAdapter::new, AzureOpenAiAdapter::capabilities),
       "anthropic", new Type(AnthropicAdapter::new, AnthropicAdapter::capabilities),
+      "bedrock", new Type(BedrockAdapter::new, BedrockAdapter::capabilities),
       "cohere", new Type(CohereAdapter::new, CohereAdapter::capabilities),
       "gemini", new Type(GeminiAdapter::new, GeminiAdapter::capabilities),
       "vertex", new Type(VertexAdapter::new, VertexAdapter::capabilities)));

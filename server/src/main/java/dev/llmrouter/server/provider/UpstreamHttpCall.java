@@ -15,13 +15,16 @@ import io.vertx.core.http.RequestOptions;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * One POST to a provider, shared by every adapter: waits its turn on the deployment's connections (at most its
  * {@code connection_wait_timeout}), sends the JSON body, bounds the exchange by the deployment's {@code timeout} from
  * the moment it has a connection (a wait in line never eats into it), connects the caller's pause/resume/cancel to the HTTP
  * exchange, and hands the answer to the adapter's {@link Decoder}: a JSON body whole, a server-sent event stream
- * event by event (through the one {@link SseParser}), an error status through the adapter's error reader. An error
+ * event by event (through the one {@link SseParser}), a binary event stream chunk by chunk to a decoder that
+ * frames it, an error status through the adapter's error reader. An error
  * of a request that had to wait for a connection says how long it waited.
  */
 public final class UpstreamHttpCall implements ChatEventStream.Upstream {
@@ -36,6 +39,20 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
 
     /** The event stream ended; {@code cutMidEvent} when it stopped inside an event. */
     void onStreamEnd(boolean cutMidEvent);
+
+    /**
+     * Whether an answer of {@code contentType} is a binary event stream this decoder frames itself (Bedrock's
+     * `application/vnd.amazon.eventstream`): its bytes then go to {@link #onChunk} as they arrive, and its end to
+     * {@link #onStreamEnd} (with {@code cutMidEvent} false: the decoder knows its own last event).
+     */
+    default boolean readsChunks(String contentType) {
+      return false;
+    }
+
+    /** A chunk of a binary event stream, as it arrived (see {@link #readsChunks}). */
+    default void onChunk(Buffer chunk) throws IOException {
+      throw new IllegalStateException("this decoder reads no binary stream");
+    }
 
     /** Reads an HTTP error answer into the error the caller sees. */
     CallError error(int httpStatus, MultiMap headers, Buffer body);
@@ -143,13 +160,9 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
       });
     } else if (contentType != null && contentType.toLowerCase().startsWith("text/event-stream")) {
       SseParser parser = new SseParser(event -> decode(() -> decoder.onEvent(event)));
-      response.handler(chunk -> parser.feed(chunk.getBytes()));
-      response.exceptionHandler(t -> fail(UpstreamErrors.unreachable(provider,
-          "the connection broke mid-stream (" + t.getMessage() + ")")));
-      response.endHandler(v -> {
-        finish();
-        decode(() -> decoder.onStreamEnd(parser.hasPartialEvent()));
-      });
+      readStream(response, chunk -> parser.feed(chunk.getBytes()), parser::hasPartialEvent);
+    } else if (contentType != null && decoder.readsChunks(contentType.toLowerCase())) {
+      readStream(response, chunk -> decode(() -> decoder.onChunk(chunk)), () -> false);
     } else {
       response.body().onComplete(ar -> {
         finish();
@@ -162,6 +175,17 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
         }
       });
     }
+  }
+
+  /** Hands a streamed answer's chunks to {@code feed} as they arrive, then its end to the decoder. */
+  private void readStream(HttpClientResponse response, Consumer<Buffer> feed, BooleanSupplier cutMidEvent) {
+    response.handler(feed::accept);
+    response.exceptionHandler(t -> fail(UpstreamErrors.unreachable(provider,
+        "the connection broke mid-stream (" + t.getMessage() + ")")));
+    response.endHandler(v -> {
+      finish();
+      decode(() -> decoder.onStreamEnd(cutMidEvent.getAsBoolean()));
+    });
   }
 
   /** Runs a decoding step; a provider answer that cannot be read fails the call instead of the event loop. */

@@ -329,4 +329,27 @@ class ConfigLoaderTest {
     assertTrue(error("listen: [\n").contains("not valid YAML"));
     assertTrue(error("listen: localhost\n").contains("listen (line 1): must be host:port"));
   }
+
+  @Test
+  void aBedrockDeploymentTakesARegionItsEndpointAndTheAwsKeysOfTheEnvironment() {
+    String yaml = "providers:\n  - { name: bedrock, type: bedrock, region: eu-central-1 }\n";
+    ProviderConfig bedrock = ConfigLoader.parse(yaml, Map.of("AWS_ACCESS_KEY_ID", "AKID", "AWS_SECRET_ACCESS_KEY",
+        "s3cr3t-value")::get).providers().get(0);
+    assertEquals("eu-central-1", bedrock.region());
+    assertEquals("https://bedrock-runtime.eu-central-1.amazonaws.com", bedrock.baseUrl());
+    assertEquals("AKID", bedrock.awsKeys().orElseThrow().accessKeyId().value());
+    assertEquals(Optional.empty(), bedrock.awsKeys().orElseThrow().sessionToken());
+    assertFalse(bedrock.toString().contains("s3cr3t-value"), bedrock.toString());
+    assertEquals(Optional.empty(), parse(yaml).providers().get(0).awsKeys(), "then the rest of the default chain");
+    assertEquals("http://127.0.0.1:8089", parse("providers:\n  - { name: b, type: bedrock, region: us-east-1, "
+        + "base_url: \"http://127.0.0.1:8089\" }\n").providers().get(0).baseUrl());
+    String noRegion = error("providers:\n  - { name: b, type: bedrock }\n");
+    assertTrue(noRegion.contains("providers.0.region") && noRegion.contains("is required for type bedrock: the AWS "
+        + "region of the models"), noRegion);
+    assertFalse(noRegion.contains("base_url"), "the region is what is missing: " + noRegion);
+    String badRegion = error("providers:\n  - { name: b, type: bedrock, region: US East }\n");
+    assertTrue(badRegion.contains("must be an AWS region like us-east-1"), badRegion);
+    String notBedrock = error("providers:\n  - { name: o, type: openai, base_url: \"http://h\", region: us-east-1 }\n");
+    assertTrue(notBedrock.contains("providers.0.region (line 2): is for type bedrock only"), notBedrock);
+  }
 }

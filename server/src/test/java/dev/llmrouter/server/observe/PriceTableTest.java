@@ -37,6 +37,19 @@ class PriceTableTest {
   }
 
   @Test
+  void aBedrockModelIdIsPricedWithoutItsProfilesGeographyAndItsVersion() {
+    PriceTable table = new PriceTable(ConfigLoader.embeddedDefault(name -> null).observability().prices());
+    ModelPrice sonnet = table.priceOf("bedrock", "anthropic.claude-sonnet-4").orElseThrow();
+    assertEquals(sonnet, table.priceOf("bedrock", "us.anthropic.claude-sonnet-4-20250514-v1:0").orElseThrow());
+    assertEquals(sonnet, table.priceOf("bedrock", "global.anthropic.claude-sonnet-4-20250514-v1:0").orElseThrow());
+    assertEquals(table.priceOf("bedrock", "anthropic.claude-sonnet-4-5").orElseThrow(),
+        table.priceOf("bedrock", "eu.anthropic.claude-sonnet-4-5-20250929-v1:0").orElseThrow(), "the longer name");
+    assertEquals(0.035, table.priceOf("bedrock", "us.amazon.nova-micro-v1:0").orElseThrow().input());
+    assertEquals(0.15, table.priceOf("bedrock", "openai.gpt-oss-120b-1:0").orElseThrow().input());
+    assertTrue(table.priceOf("bedrock", "us.amazon.nova-sonic-v1:0").isEmpty(), "another model");
+  }
+
+  @Test
   void aProviderQualifiedNameIsOnlyThatProvidersPrice() {
     assertEquals(GROQ, prices.priceOf("groq", "llama-3.3-70b-versatile").orElseThrow());
     assertTrue(prices.priceOf("together", "llama-3.3-70b-versatile").isEmpty());

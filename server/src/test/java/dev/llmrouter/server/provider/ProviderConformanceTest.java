@@ -20,6 +20,7 @@ import dev.llmrouter.server.testing.GeminiWire;
 import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.AnthropicWire;
 import dev.llmrouter.server.testing.AzureOpenAiWire;
+import dev.llmrouter.server.testing.BedrockWire;
 import dev.llmrouter.server.testing.CohereWire;
 import dev.llmrouter.server.testing.OpenAiResponsesWire;
 import dev.llmrouter.server.testing.OpenAiWire;
@@ -64,7 +65,8 @@ class ProviderConformanceTest {
 
   /** Every adapter's test-side wire knowledge; a new adapter adds itself here. */
   static final List<ProviderWire> WIRES = List.of(new OpenAiWire(), new AzureOpenAiWire(), new AnthropicWire(),
-      new GeminiWire(), new CohereWire(), new OpenAiResponsesWire(), new VertexWire());
+      new GeminiWire(), new CohereWire(), new OpenAiResponsesWire(), new VertexWire(),
+      new BedrockWire());
 
   private static final Map<Integer, Status.Code> STATUS_OF_HTTP = Map.of(
       400, Status.Code.INVALID_ARGUMENT, 401, Status.Code.FAILED_PRECONDITION, 403, Status.Code.FAILED_PRECONDITION,

@@ -13,6 +13,7 @@ import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.testing.BedrockEventStream;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
 import dev.llmrouter.server.testing.WireExchange;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's `upstreams.yaml` (Azure OpenAI with a key and with an Entra ID token, Cohere, Mistral),
+ * The README's `upstreams.yaml` (Azure OpenAI with a key and with an Entra ID token, Cohere, Mistral, Bedrock),
  * `responses.yaml` (OpenAI's Responses API, falling back to Azure's) and `vertex.yaml` (Vertex AI with a token, with
  * Application Default Credentials, in express mode) start as written, their local upstream's port aside, and each of
  * their providers answers through a local upstream.
@@ -53,7 +54,8 @@ class ReadmeUpstreamsConfigTest {
     upstream = MockUpstream.start(vertx);
     String yaml = readmeBlock("# upstreams.yaml").replace(README_UPSTREAM, upstream.baseUrl());
     router = RunningRouter.start(vertx, ConfigLoader.parse(yaml,
-        Map.of("AZURE_OPENAI_API_KEY", "local-key", "AZURE_AD_TOKEN", "local-token", "COHERE_API_KEY", "local-co")::get));
+        Map.of("AZURE_OPENAI_API_KEY", "local-key", "AZURE_AD_TOKEN", "local-token", "COHERE_API_KEY", "local-co",
+            "AWS_ACCESS_KEY_ID", "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY", "local")::get));
   }
 
   @AfterEach
@@ -106,6 +108,20 @@ class ReadmeUpstreamsConfigTest {
     } finally {
       vertex.close();
     }
+  }
+
+  @Test
+  void bedrockSignedWithTheKeysInTheEnvironment() {
+    upstream.answer(r -> BedrockEventStream.answerText(r, "Bonjour", "!"));
+    assertEquals("Bonjour!", text(chat("bedrock/us.amazon.nova-micro-v1:0")));
+    assertEquals("/model/us.amazon.nova-micro-v1%3A0/converse", upstream.lastRequest().uri());
+    assertTrue(upstream.lastRequest().headers().get("authorization")
+        .startsWith("AWS4-HMAC-SHA256 Credential=AKIDLOCAL/"), upstream.lastRequest().headers().get("authorization"));
+    Model listed = router.models().listModels(ListModelsRequest.newBuilder().setProvider("bedrock").build())
+        .getModels(0);
+    assertEquals("bedrock/us.amazon.nova-micro-v1:0", listed.getName());
+    assertEquals("bedrock", listed.getProviderType());
+    assertFalse(listed.getCapabilities().getVision(), "Nova Micro reads text only");
   }
 
   @Test

@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -30,20 +32,30 @@ public final class DecoderFuzzing {
 
   /** Decodes {@code input} with the decoder {@code decoderFor} makes, and checks the property. */
   public static void checkAnswer(byte[] input, Function<ChatEventStream, UpstreamHttpCall.Decoder> decoderFor) {
+    byte[] body = input.length == 0 ? input : Arrays.copyOfRange(input, 1, input.length);
+    checkAnswer(decoderFor, (decoder, decode) -> {
+      if (input.length > 0 && (input[0] & 1) == 1) {
+        decode.accept(() -> decoder.onJson(UpstreamHttpCall.parseJson(Buffer.buffer(body))));
+      } else {
+        SseParser parser = new SseParser(event -> decode.accept(() -> decoder.onEvent(event)));
+        parser.feed(body);
+        decode.accept(() -> decoder.onStreamEnd(parser.hasPartialEvent()));
+      }
+    });
+  }
+
+  /**
+   * Checks the property of an answer that {@code feed} gives the decoder, each decoding step run through the
+   * consumer it is handed (as {@code UpstreamHttpCall} runs them), for an answer in another framing.
+   */
+  public static void checkAnswer(Function<ChatEventStream, UpstreamHttpCall.Decoder> decoderFor,
+      BiConsumer<UpstreamHttpCall.Decoder, Consumer<Step>> feed) {
     ChatEventStream answer = new ChatEventStream();
     List<ChatEvent> events = new ArrayList<>();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     answer.handler(events::add);
     answer.exceptionHandler(failure::set);
-    UpstreamHttpCall.Decoder decoder = decoderFor.apply(answer);
-    byte[] body = input.length == 0 ? input : Arrays.copyOfRange(input, 1, input.length);
-    if (input.length > 0 && (input[0] & 1) == 1) {
-      decode(answer, () -> decoder.onJson(UpstreamHttpCall.parseJson(Buffer.buffer(body))));
-    } else {
-      SseParser parser = new SseParser(event -> decode(answer, () -> decoder.onEvent(event)));
-      parser.feed(body);
-      decode(answer, () -> decoder.onStreamEnd(parser.hasPartialEvent()));
-    }
+    feed.accept(decoderFor.apply(answer), step -> decode(answer, step));
     assertTrue(answer.isClosed(), "the answer ended");
     if (failure.get() != null) {
       assertTrue(failure.get() instanceof CallError, "failed with a CallError: " + failure.get());
@@ -54,7 +66,8 @@ public final class DecoderFuzzing {
     }
   }
 
-  private interface Step {
+  /** One decoding step, which may find the answer unreadable. */
+  public interface Step {
     void run() throws IOException;
   }
 

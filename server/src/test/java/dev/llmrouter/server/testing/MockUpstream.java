@@ -2,6 +2,7 @@ package dev.llmrouter.server.testing;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import java.time.Duration;
@@ -74,12 +75,12 @@ public final class MockUpstream implements AutoCloseable {
     return answer(r -> r.response().setStatusCode(status).putHeader("content-type", contentType).end(body));
   }
 
-  /** Answers every request as {@code exchange} was recorded: its status, headers and body bytes. */
+  /** Answers every request as {@code exchange} was recorded: its status, headers and body, byte for byte. */
   public MockUpstream replay(WireExchange exchange) {
     return answer(r -> {
       r.response().setStatusCode(exchange.status());
       exchange.headers().forEach(r.response()::putHeader);
-      r.response().end(exchange.body());
+      r.response().end(Buffer.buffer(exchange.bodyBytes()));
     });
   }
 

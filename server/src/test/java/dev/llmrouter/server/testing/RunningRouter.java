@@ -100,8 +100,10 @@ public final class RunningRouter implements AutoCloseable {
 
   /** The variables `${...}` references see in the tests: their keys, and {@code more}. */
   public static Function<String, String> testEnvironment(Map<String, String> more) {
+    // The AWS keys sign Bedrock calls (the default credentials chain reads them from the environment first).
     Map<String, String> environment = new HashMap<>(Map.of("TEST_API_KEY", TEST_KEY, "TEST_API_KEY_2",
-        TEST_KEY_2, "ROUTER_ADMIN_KEY", TEST_ADMIN_KEY));
+        TEST_KEY_2, "ROUTER_ADMIN_KEY", TEST_ADMIN_KEY, "AWS_ACCESS_KEY_ID", BedrockWire.TEST_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY", BedrockWire.TEST_SECRET_KEY));
     environment.putAll(more);
     return environment::get;
   }

@@ -6,11 +6,13 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,13 +25,24 @@ import java.util.stream.Stream;
  * own wire samples (`src/test/resources/wire/`), which use the same file shape.
  */
 public record WireExchange(String name, String endpoint, JsonNode request, int status, Map<String, String> headers,
-    String body) {
+    String body, String bodyBase64) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Override
   public String toString() {
     return name;
+  }
+
+  /** An exchange with a text body. */
+  public WireExchange(String name, String endpoint, JsonNode request, int status, Map<String, String> headers,
+      String body) {
+    this(name, endpoint, request, status, headers, body, "");
+  }
+
+  /** The response body's bytes: the text body, or a binary one (`response.body_base64`, Bedrock's event streams). */
+  public byte[] bodyBytes() {
+    return bodyBase64.isEmpty() ? body.getBytes(StandardCharsets.UTF_8) : Base64.getDecoder().decode(bodyBase64);
   }
 
   /** The folder the exchange was read from (`openai-chat`, `mistral`...): the host that answered it. */
@@ -101,11 +114,22 @@ public record WireExchange(String name, String endpoint, JsonNode request, int s
       List<WireExchange> exchanges = new ArrayList<>();
       for (Path file : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
         JsonNode node = JSON.readTree(Files.readString(file));
+        JsonNode response = node.path("response");
         Map<String, String> headers = new LinkedHashMap<>();
-        node.path("response").path("headers").fields().forEachRemaining(h -> headers.put(h.getKey(), h.getValue().asText()));
+        response.path("headers").fields().forEachRemaining(h -> {
+          if (!h.getValue().isNull()) {
+            headers.put(h.getKey(), h.getValue().asText());
+          }
+        });
+        String bodyBase64 = response.path("body_base64").asText("");
+        // A recording that lost its content type (`null`) is served with the one its body shows: the corpus's only
+        // binary bodies are AWS event streams (INDEX.md); a text body goes without one, as JSON.
+        if (!bodyBase64.isEmpty() && response.path("headers").path("content-type").isNull()) {
+          headers.put("content-type", "application/vnd.amazon.eventstream");
+        }
         exchanges.add(new WireExchange(label + "/" + file.getFileName(), node.path("endpoint").asText(),
-            node.path("request"), node.path("response").path("status").asInt(), headers,
-            node.path("response").path("body").asText()));
+            node.path("request"), response.path("status").asInt(), headers, response.path("body").asText(),
+            bodyBase64));
       }
       return exchanges;
     } catch (IOException e) {
