@@ -15,15 +15,15 @@ import java.util.List;
  * settings that the request or the deployment's config allows dropping: then it is sent the request without them.
  * Planned before the cassette gate, so a request that no target can serve is refused alike live and replayed.
  */
-record CallPlan(List<Step> steps) {
+record CallPlan<R>(List<Step<R>> steps) {
 
   /** One target, the request it is sent, and the settings left out of that request. */
-  record Step(RoutePlanner.Target target, ChatRequest request, List<String> droppedSettings) {
+  record Step<R>(RoutePlanner.Target target, R request, List<String> droppedSettings) {
   }
 
   /** @throws CallError INVALID_ARGUMENT naming what the first target cannot honour, when no target can serve it */
-  static CallPlan of(ChatRequest request, List<RoutePlanner.Target> targets) {
-    List<Step> steps = new ArrayList<>();
+  static CallPlan<ChatRequest> of(ChatRequest request, List<RoutePlanner.Target> targets) {
+    List<Step<ChatRequest>> steps = new ArrayList<>();
     CallError firstRefusal = null;
     for (RoutePlanner.Target target : targets) {
       Deployment deployment = target.deployment();
@@ -32,7 +32,7 @@ record CallPlan(List<Step> steps) {
       List<String> settings = CapabilityCheck.unsupportedSettings(request, capabilities);
       boolean mayDrop = request.getDropUnsupportedSettings() || deployment.config().dropUnsupportedSettings();
       if (features.isEmpty() && (settings.isEmpty() || mayDrop)) {
-        steps.add(new Step(target, settings.isEmpty() ? request : CapabilityCheck.withoutSettings(request, settings),
+        steps.add(new Step<>(target, settings.isEmpty() ? request : CapabilityCheck.withoutSettings(request, settings),
             settings));
       } else if (firstRefusal == null) {
         List<String> unsupported = new ArrayList<>(features);
@@ -44,7 +44,7 @@ record CallPlan(List<Step> steps) {
     if (steps.isEmpty()) {
       throw firstRefusal;
     }
-    return new CallPlan(List.copyOf(steps));
+    return new CallPlan<>(List.copyOf(steps));
   }
 
   /** The settings left out for a deployment of the plan (for the origin of a replayed answer); none if absent. */

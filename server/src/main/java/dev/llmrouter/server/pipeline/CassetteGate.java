@@ -14,6 +14,7 @@ import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.CorruptCassetteException;
 import dev.llmrouter.cassettes.ReplayMissException;
 import dev.llmrouter.cassettes.ResponseNormalizer;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.observe.CallMetrics;
@@ -95,8 +96,8 @@ final class CassetteGate {
    * Answers a call through the cassettes into {@code answer}; {@code live} starts the upstream call when the answer
    * must come from the provider. Must be called on the caller's event-loop context; everything after runs there too.
    */
-  void answer(ChatRequest request, CallOptions options, CallPlan plan, Supplier<UpstreamAttempts> live,
-      ChatEventStream answer) {
+  void answer(ChatRequest request, CallOptions options, CallPlan<ChatRequest> plan,
+      Supplier<UpstreamAttempts<ChatRequest, ChatEvent>> live, ChatEventStream answer) {
     Context context = vertx.getOrCreateContext();
     canonicalForm(request).onComplete(keyed -> {
       if (keyed.failed()) {
@@ -123,8 +124,8 @@ final class CassetteGate {
   }
 
   /** Replay and auto modes: replay a recorded take, or record it, or explain the miss. */
-  private void consult(CanonicalRequest canonical, CallOptions options, CallPlan plan,
-      Supplier<UpstreamAttempts> live, ChatEventStream answer, Context context) {
+  private void consult(CanonicalRequest canonical, CallOptions options, CallPlan<ChatRequest> plan,
+      Supplier<UpstreamAttempts<ChatRequest, ChatEvent>> live, ChatEventStream answer, Context context) {
     lookup(options.scope(), canonical.key()).onComplete(found -> {
       if (answer.isClosed()) {
         return;
@@ -169,7 +170,8 @@ final class CassetteGate {
     return takeSequences.computeIfAbsent(options.scope() + "/" + key, k -> new TakeSequence()).next(ended.future());
   }
 
-  private void replay(Cassette cassette, int take, CallOptions options, CallPlan plan, ChatEventStream answer) {
+  private void replay(Cassette cassette, int take, CallOptions options, CallPlan<ChatRequest> plan,
+      ChatEventStream answer) {
     Cassette.Take recorded = cassette.takes().get(take);
     Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT)
         .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
@@ -220,8 +222,8 @@ final class CassetteGate {
    * Calls upstream while relaying to the caller, with ids and timestamps normalised, and writes the cassette before
    * the `done` event is delivered, so a caller that gets `done` can replay at once. A failed exchange writes nothing.
    */
-  private void record(CanonicalRequest canonical, CallOptions options, CallPlan plan, Take take,
-      Supplier<UpstreamAttempts> live, ChatEventStream answer, Context context) {
+  private void record(CanonicalRequest canonical, CallOptions options, CallPlan<ChatRequest> plan, Take take,
+      Supplier<UpstreamAttempts<ChatRequest, ChatEvent>> live, ChatEventStream answer, Context context) {
     String id = options.scope() + "/" + canonical.key();
     Promise<Cassette> recording = Promise.promise();
     // Sequenced requests are distinct takes; otherwise identical requests in flight share one recording.
@@ -254,8 +256,8 @@ final class CassetteGate {
     List<ChatEvent> events = new ArrayList<>();
     List<Long> offsets = new ArrayList<>();
     long startedAt = System.nanoTime();
-    UpstreamAttempts attempts = live.get();
-    ChatEventStream upstream = attempts.events();
+    UpstreamAttempts<ChatRequest, ChatEvent> attempts = live.get();
+    AnswerStream<ChatEvent> upstream = attempts.events();
     upstream.exceptionHandler(failure -> {
       recording.tryFail(failure);
       answer.fail(failure);

@@ -1,6 +1,7 @@
 package dev.llmrouter.server.pipeline;
 
 import dev.llmrouter.api.v1.CassetteOutcome;
+import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
@@ -62,7 +63,7 @@ public final class ChatPipeline {
   public ChatEventStream start(ChatRequest request, CallOptions options) {
     CallSettings call = settings.forCall();
     CallTracker tracker = observability.begin(options.call(), request, call.prices());
-    CallPlan plan;
+    CallPlan<ChatRequest> plan;
     try {
       plan = CallPlan.of(request, validator.validate(request, call.routes()));
     } catch (CallError refused) {
@@ -111,11 +112,12 @@ public final class ChatPipeline {
   }
 
   /** Answers an admitted call: from the provider, or through the cassettes. */
-  private void answer(ChatRequest request, CallOptions options, CallPlan plan, ResilienceConfig resilience,
-      CallTracker tracker, ChatEventStream answer) {
-    Supplier<UpstreamAttempts> live = () -> UpstreamAttempts.start(vertx, resilience, plan, options, tracker::attempt);
+  private void answer(ChatRequest request, CallOptions options, CallPlan<ChatRequest> plan,
+      ResilienceConfig resilience, CallTracker tracker, ChatEventStream answer) {
+    Supplier<UpstreamAttempts<ChatRequest, ChatEvent>> live =
+        () -> UpstreamAttempts.start(vertx, resilience, plan, options, tracker::attempt);
     if (options.mode() == CassetteMode.OFF) {
-      UpstreamAttempts attempts = live.get();
+      UpstreamAttempts<ChatRequest, ChatEvent> attempts = live.get();
       attempts.events().relayTo(answer, event -> Provenance.stampedLive(
           Provenance.withProvider(event, attempts.servedBy()), attempts, CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", ""));
     } else {

@@ -15,14 +15,14 @@ final class Provenance {
   }
 
   /** The origin of an answer the upstream gave (live, or recorded under a cassette key and scope). */
-  private static Origin ofLive(UpstreamAttempts live, CassetteOutcome outcome, String key, String scope) {
+  private static Origin ofLive(UpstreamAttempts<?, ?> live, CassetteOutcome outcome, String key, String scope) {
     return Origin.newBuilder().setCassette(outcome).setCassetteKey(key).setCassetteScope(scope)
         .setDeployment(live.servedBy().deployment().name()).setAttempts(live.attempts())
         .addAllDroppedSettings(live.droppedSettings()).build();
   }
 
   /** A live answer's event with its origin; the deltas between `start` and `done` pass as they are. */
-  static ChatEvent stampedLive(ChatEvent event, UpstreamAttempts live, CassetteOutcome outcome, String key,
+  static ChatEvent stampedLive(ChatEvent event, UpstreamAttempts<?, ?> live, CassetteOutcome outcome, String key,
       String scope) {
     return event.hasStart() || event.hasDone() ? withOrigin(event, ofLive(live, outcome, key, scope)) : event;
   }
