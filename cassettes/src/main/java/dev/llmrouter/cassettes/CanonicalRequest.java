@@ -36,7 +36,8 @@ public final class CanonicalRequest {
   private final ObjectNode json;
   private final String key;
 
-  private CanonicalRequest(ObjectNode json) {
+  /** A request already in canonical form (see {@link #canonical}); its key is computed here. */
+  CanonicalRequest(ObjectNode json) {
     this.json = json;
     this.key = keyOf(json);
   }
@@ -110,18 +111,22 @@ public final class CanonicalRequest {
     for (JsonNode message : request.path("messages")) {
       for (JsonNode part : message.path("parts")) {
         for (String kind : BINARY_PART_KINDS) {
-          JsonNode binary = part.path(kind);
-          if (binary.has("data")) {
-            byte[] data = Base64.getDecoder().decode(binary.get("data").textValue());
-            ((ObjectNode) binary).put("data", "sha256:" + Json.sha256Hex(data));
-          }
+          replaceDataByDigest(part.path(kind));
         }
       }
     }
   }
 
+  /** Replaces the base64 {@code data} of an image or document (when it has some) by {@code sha256:<hex>}. */
+  static void replaceDataByDigest(JsonNode binary) {
+    if (binary.has("data")) {
+      byte[] data = Base64.getDecoder().decode(binary.get("data").textValue());
+      ((ObjectNode) binary).put("data", "sha256:" + Json.sha256Hex(data));
+    }
+  }
+
   /** A copy with object keys sorted at every level and every number in its canonical form. */
-  private static JsonNode canonical(JsonNode node) {
+  static JsonNode canonical(JsonNode node) {
     if (node.isObject()) {
       TreeSet<String> names = new TreeSet<>();
       node.fieldNames().forEachRemaining(names::add);
