@@ -28,6 +28,11 @@ public record CallContext(String callId, CallType type, String traceId, String p
     return new CallContext(newCallId(), nextType, traceId, parent, session, userId, tags, metadata, keyId, keyName);
   }
 
+  /** The same call, made by another RPC. */
+  public CallContext ofType(CallType otherType) {
+    return new CallContext(callId, otherType, traceId, parentCallId, sessionId, userId, tags, metadata, keyId, keyName);
+  }
+
   /** A new call id: 8 random bytes in hex, like a W3C span id. */
   public static String newCallId() {
     return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong() | 1L);

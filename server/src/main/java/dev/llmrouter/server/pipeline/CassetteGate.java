@@ -48,7 +48,7 @@ import java.util.function.Supplier;
 final class CassetteGate {
 
   /** Requests at least this large are hashed on a worker thread. */
-  private static final int LARGE_REQUEST_BYTES = 256 * 1024;
+  static final int LARGE_REQUEST_BYTES = 256 * 1024;
   /** Memory for the keys of recent requests (weighed at 8 times their size, for the canonical JSON they keep). */
   private static final long KEY_CACHE_BYTES = 32L * 1024 * 1024;
 
@@ -152,7 +152,7 @@ final class CassetteGate {
   }
 
   /** A cassette from memory when it is cached, otherwise read from disk on a worker thread. */
-  private Future<Optional<Cassette>> lookup(String scope, String key) {
+  Future<Optional<Cassette>> lookup(String scope, String key) {
     Optional<Cassette> cached = store.cached(scope, key);
     if (cached.isPresent()) {
       return Future.succeededFuture(cached);
@@ -173,10 +173,8 @@ final class CassetteGate {
   private void replay(Cassette cassette, int take, CallOptions options, CallPlan<ChatRequest> plan,
       ChatEventStream answer) {
     Cassette.Take recorded = cassette.takes().get(take);
-    Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT)
-        .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
-        .setDeployment(cassette.servedBy().provider()).setRedacted(recorded.redacted())
-        .addAllDroppedSettings(plan.droppedFor(cassette.servedBy().provider())).build();
+    Origin origin = Provenance.ofReplay(cassette, recorded, options.scope(),
+        plan.droppedFor(cassette.servedBy().provider()));
     usageLog.hit(options.scope(), cassette.key());
     List<ChatEvent> events = recorded.events().stream().map(e -> Provenance.withOrigin(e, origin)).toList();
     if (!options.pace().isPaced()) {
@@ -210,7 +208,8 @@ final class CassetteGate {
     }
   }
 
-  private void miss(String scope, CanonicalRequest canonical, ChatEventStream answer) {
+  /** Replay mode found no cassette: fails the answer with FAILED_PRECONDITION explaining the miss. */
+  void miss(String scope, CanonicalRequest canonical, AnswerStream<?> answer) {
     metrics.cassette("miss");
     vertx.executeBlocking(() -> ReplayMissException.of(scope, canonical, store.closest(scope, canonical.json())), false)
         .onComplete(ar -> answer.fail(ar.failed() ? corrupt(ar.cause()) : CallError.withInfo(
@@ -309,7 +308,8 @@ final class CassetteGate {
     return cassette;
   }
 
-  private static CallError corrupt(Throwable cause) {
+  /** The error of a cassette lookup that failed: a corrupt file named, a bad scope, or the failure itself. */
+  static CallError corrupt(Throwable cause) {
     if (cause instanceof CorruptCassetteException corrupt) {
       return CallError.withInfo(GrpcStatus.FAILED_PRECONDITION, corrupt.getMessage()
           + " (fix or delete the file, or re-record it with --mode record)", "CASSETTE_CORRUPT",

@@ -2,6 +2,8 @@ package dev.llmrouter.server.pipeline;
 
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
@@ -103,6 +105,19 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
       ChatEventStream attempt = new ChatEventStream();
       step.target().deployment().nextAdapter().chat(step.request(), step.target().upstreamModel(), options.stream(),
           attempt);
+      return attempt;
+    });
+  }
+
+  /**
+   * Starts the first attempt of an embedding call: each sends the request to its target's next adapter (one key
+   * after another), which answers with one value. Must be called on the caller's event-loop context.
+   */
+  static UpstreamAttempts<EmbedRequest, EmbedResponse> embedding(Vertx vertx, ResilienceConfig policy,
+      CallPlan<EmbedRequest> plan, CallOptions options, Consumer<String> onAttempt) {
+    return start(vertx, policy, plan, options, onAttempt, response -> true, step -> {
+      AnswerStream<EmbedResponse> attempt = AnswerStream.ofOne();
+      step.target().deployment().nextEmbeddingAdapter().embed(step.request(), step.target().upstreamModel(), attempt);
       return attempt;
     });
   }

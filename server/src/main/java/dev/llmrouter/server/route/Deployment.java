@@ -3,6 +3,7 @@ package dev.llmrouter.server.route;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.llmrouter.api.v1.Capabilities;
+import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderAdapter;
 import dev.llmrouter.server.provider.ProviderTypes;
@@ -10,6 +11,7 @@ import dev.llmrouter.server.provider.UpstreamClient;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -59,12 +61,26 @@ public final class Deployment {
 
   /** What {@code upstreamModel} can honour through this deployment's adapter. */
   public Capabilities capabilities(String upstreamModel) {
-    return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config.type(), model));
+    return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config.type(), model)
+        .toBuilder().setEmbeddings(embeddings().isPresent()).build());
   }
 
   /** The adapter for the next call: the keys take turns. */
   public ProviderAdapter nextAdapter() {
     return adaptersByKey.get(Math.floorMod(nextKey.getAndIncrement(), adaptersByKey.size()));
+  }
+
+  /** The embeddings of the deployment's type (the first key's adapter): empty when its host has none. */
+  public Optional<EmbeddingAdapter> embeddings() {
+    return adaptersByKey.get(0) instanceof EmbeddingAdapter embeddings ? Optional.of(embeddings) : Optional.empty();
+  }
+
+  /** The adapter for the next embedding call, of a deployment whose type {@link #embeddings embeds}. */
+  public EmbeddingAdapter nextEmbeddingAdapter() {
+    if (!(nextAdapter() instanceof EmbeddingAdapter next)) {
+      throw new IllegalStateException(name() + " (type " + config.type() + ") has no embeddings");
+    }
+    return next;
   }
 
   /** The variable to set when keys (or tokens) are configured but none has a value; null when calls can go out. */
