@@ -13,7 +13,7 @@ import dev.llmrouter.api.v1.EmbedRequest;
 public final class CanonicalEmbedRequest {
 
   /** The {@code kind} of an embedding request's canonical form. */
-  public static final String KIND = "embed";
+  private static final String KIND = "embed";
 
   private CanonicalEmbedRequest() {
   }
@@ -25,10 +25,5 @@ public final class CanonicalEmbedRequest {
     }
     json.put("kind", KIND);
     return new CanonicalRequest((ObjectNode) CanonicalRequest.canonical(json));
-  }
-
-  /** Whether a canonical form (a cassette's stored request) is an embedding request's. */
-  public static boolean isEmbedding(ObjectNode canonicalJson) {
-    return KIND.equals(canonicalJson.path("kind").textValue());
   }
 }

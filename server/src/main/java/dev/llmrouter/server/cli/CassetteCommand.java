@@ -129,7 +129,7 @@ public final class CassetteCommand {
     }
   }
 
-  /** The first text the user wrote, on one line and cut to 60 characters. */
+  /** The first text the user wrote (an embedding call's first text input), on one line and cut to 60 characters. */
   private static String firstUserText(ObjectNode request) {
     for (JsonNode message : request.path("messages")) {
       if (!message.path("role").asText().equals(Role.ROLE_USER.name())) {
@@ -137,12 +137,21 @@ public final class CassetteCommand {
       }
       for (JsonNode part : message.path("parts")) {
         if (part.has("text")) {
-          String text = part.get("text").asText().replaceAll("\\s+", " ").strip();
-          return text.length() <= MAX_TEXT_LENGTH ? text : text.substring(0, MAX_TEXT_LENGTH);
+          return oneLine(part.get("text").asText());
         }
       }
     }
+    for (JsonNode input : request.path("inputs")) {
+      if (input.has("text")) {
+        return oneLine(input.get("text").asText());
+      }
+    }
     return "";
+  }
+
+  private static String oneLine(String text) {
+    String line = text.replaceAll("\\s+", " ").strip();
+    return line.length() <= MAX_TEXT_LENGTH ? line : line.substring(0, MAX_TEXT_LENGTH);
   }
 
   /** Keys are told apart by their first 16 hex, the file name, as the store does. */
