@@ -344,7 +344,8 @@ class ResponsesSdkTest {
     assertEquals(answer.text(), response.getString("output_text"));
     JsonObject reasoning = response.getJsonArray("output").getJsonObject(0);
     assertEquals("reasoning", reasoning.getString("type"));
-    assertEquals("anthropic:" + answer.reasoningSignature(), reasoning.getString("encrypted_content"));
+    assertEquals("anthropic/anthropic/TEST_API_KEY:" + answer.reasoningSignature(),
+        reasoning.getString("encrypted_content"));
   }
 
   @Test
@@ -354,7 +355,7 @@ class ResponsesSdkTest {
     JsonObject streamed = result("stream", ask("gemini/gemini-3-flash-preview", "Say OK."));
     JsonArray output = streamed.getJsonObject("final").getJsonArray("output");
     assertEquals("reasoning", output.getJsonObject(0).getString("type"), output::encode);
-    assertTrue(output.getJsonObject(0).getString("encrypted_content").startsWith("gemini:"));
+    assertTrue(output.getJsonObject(0).getString("encrypted_content").startsWith("gemini/gemini/TEST_API_KEY:"));
     assertEquals("OK", streamed.getJsonObject("final").getString("output_text"));
   }
 

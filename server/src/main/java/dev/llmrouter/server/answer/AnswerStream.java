@@ -4,6 +4,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.ArrayDeque;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
@@ -61,6 +62,7 @@ public class AnswerStream<E> implements ReadStream<E> {
   private boolean closed;
   private boolean delivering;
   private String activity = "";
+  private Map<String, String> traceContext = Map.of();
 
   /** @param isLast which event ends the stream */
   protected AnswerStream(Predicate<E> isLast) {
@@ -122,6 +124,19 @@ public class AnswerStream<E> implements ReadStream<E> {
   /** What the producer said it is doing; empty when it said nothing. */
   public String activity() {
     return activity;
+  }
+
+  /**
+   * The W3C trace context headers (`traceparent`, and `tracestate` when there is one) that the upstream request
+   * producing these events carries, so that the provider's own traces join the caller's.
+   */
+  public void traceContext(Map<String, String> headers) {
+    this.traceContext = headers;
+  }
+
+  /** The trace context headers of the upstream request; empty when there are none. */
+  public Map<String, String> traceContext() {
+    return traceContext;
   }
 
   /** True once the stream has ended, failed or been cancelled: the producer should stop. */

@@ -2,6 +2,7 @@ package dev.llmrouter.server.answer;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.Duration;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
@@ -9,6 +10,7 @@ import io.vertx.grpc.common.GrpcStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A call that failed with a gRPC status: the status, a message that says what to fix, and the rich error details
@@ -92,5 +94,19 @@ public final class CallError extends RuntimeException {
 
   public List<Any> details() {
     return details;
+  }
+
+  /** The error's ErrorInfo (its reason, and metadata such as the upstream's HTTP status), when it has one. */
+  public Optional<ErrorInfo> errorInfo() {
+    for (Any detail : details) {
+      if (detail.is(ErrorInfo.class)) {
+        try {
+          return Optional.of(detail.unpack(ErrorInfo.class));
+        } catch (InvalidProtocolBufferException e) {
+          return Optional.empty();
+        }
+      }
+    }
+    return Optional.empty();
   }
 }

@@ -6,6 +6,7 @@ import dev.llmrouter.server.auth.SqliteKeyStore;
 import dev.llmrouter.server.config.ConfigException;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.RouterConfig;
+import dev.llmrouter.server.config.TracingConfig;
 import dev.llmrouter.server.observe.CallLog;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.TreeSet;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -175,10 +177,14 @@ public final class ServeCommand {
       return result;
     }
 
-    /** The config file with the flags over it, or the embedded default without {@code --config}. */
+    /**
+     * The config file with the flags over it, or the embedded default without {@code --config}; traces as the
+     * process's `OTEL_*` variables say.
+     */
     private RouterConfig load() {
-      return applyTo(configFile.isEmpty() ? ConfigLoader.embeddedDefault(System::getenv)
+      RouterConfig config = applyTo(configFile.isEmpty() ? ConfigLoader.embeddedDefault(System::getenv)
           : ConfigLoader.read(Path.of(configFile.get()), System::getenv));
+      return config.withObservability(config.observability().withTracing(TracingConfig.of(System.getenv())));
     }
   }
 
@@ -235,6 +241,10 @@ public final class ServeCommand {
               + "--config " + flags.configFile().orElse("FILE") + ")")
           .orElse(Path.of(config.observability().dataDir(), CallLog.FILE_NAME)
               + " (java -jar server/target/llm-router.jar calls list)"));
+    }
+    if (config.observability().tracing().enabled()) {
+      out.println("traces: OpenTelemetry, as " + String.join(", ",
+          new TreeSet<>(config.observability().tracing().environment().keySet())) + " say");
     }
     out.println("SIGTERM drains the router (drain_timeout " + config.drainTimeout().toMillis() + " ms)"
         + flags.configFile().map(file -> ", SIGHUP reloads " + file).orElse(""));

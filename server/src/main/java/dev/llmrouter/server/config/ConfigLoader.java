@@ -418,7 +418,7 @@ public final class ConfigLoader {
     return new ObservabilityConfig(text(root, "/data_dir", d.dataDir()),
         callLog.has("enabled") ? flag(callLog, "/call_log/enabled") : d.callLog(),
         callLog.has("bodies") ? flag(callLog, "/call_log/bodies") : d.callLogBodies(), queueSize, retention,
-        maxBodyBytes, Map.copyOf(prices), postgresUrl(callLog));
+        maxBodyBytes, Map.copyOf(prices), postgresUrl(callLog), d.tracing());
   }
 
   /** `call_log.postgres_url`, checked: its errors never repeat the URL, which may hold a password. */

@@ -18,13 +18,14 @@ import java.util.OptionalDouble;
  * @param prices prices by model name, added to and overriding the bundled defaults
  * @param callLogPostgres `call_log.postgres_url`: the call log in this PostgreSQL database, shared by every replica,
  *     instead of the SQLite file
+ * @param tracing OpenTelemetry traces, from the `OTEL_*` environment variables (not from the file)
  */
 public record ObservabilityConfig(String dataDir, boolean callLog, boolean callLogBodies, int callLogQueueSize,
     Optional<Duration> callLogRetention, int callLogMaxBodyBytes, Map<String, ModelPrice> prices,
-    Optional<PostgresUrl> callLogPostgres) {
+    Optional<PostgresUrl> callLogPostgres, TracingConfig tracing) {
 
-  public static final ObservabilityConfig DEFAULT =
-      new ObservabilityConfig("data", true, true, 10_000, Optional.empty(), 1 << 20, Map.of(), Optional.empty());
+  public static final ObservabilityConfig DEFAULT = new ObservabilityConfig("data", true, true, 10_000,
+      Optional.empty(), 1 << 20, Map.of(), Optional.empty(), TracingConfig.OFF);
 
   /**
    * What one model costs, in US dollars per million tokens.
@@ -38,11 +39,16 @@ public record ObservabilityConfig(String dataDir, boolean callLog, boolean callL
 
   public ObservabilityConfig withCallLog(boolean enabled) {
     return new ObservabilityConfig(dataDir, enabled, callLogBodies, callLogQueueSize, callLogRetention,
-        callLogMaxBodyBytes, prices, callLogPostgres);
+        callLogMaxBodyBytes, prices, callLogPostgres, tracing);
   }
 
   public ObservabilityConfig withDataDir(String newDataDir) {
     return new ObservabilityConfig(newDataDir, callLog, callLogBodies, callLogQueueSize, callLogRetention,
-        callLogMaxBodyBytes, prices, callLogPostgres);
+        callLogMaxBodyBytes, prices, callLogPostgres, tracing);
+  }
+
+  public ObservabilityConfig withTracing(TracingConfig newTracing) {
+    return new ObservabilityConfig(dataDir, callLog, callLogBodies, callLogQueueSize, callLogRetention,
+        callLogMaxBodyBytes, prices, callLogPostgres, newTracing);
   }
 }

@@ -30,6 +30,7 @@ import dev.llmrouter.server.pipeline.ReplayPace;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.answer.CallError;
+import io.opentelemetry.api.trace.SpanContext;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
@@ -122,7 +123,7 @@ public final class ConverseSession {
     SessionCallOptions stored = record.getCallOptions();
     CallContext call = new CallContext(CallContext.newCallId(), CallType.CALL_TYPE_STREAM, stored.getTraceId(),
         stored.getParentCallId(), record.getSessionId(), stored.getUserId(), List.copyOf(stored.getTagsList()),
-        Map.copyOf(stored.getMetadataMap()), caller.keyId(), caller.keyName());
+        Map.copyOf(stored.getMetadataMap()), caller.keyId(), caller.keyName(), SpanContext.getInvalid());
     CallOptions options = new CallOptions(true, 0, stored.getCassetteScope(),
         CassetteMode.parse(stored.getCassetteMode()),
         new ReplayPace(stored.getReplayRecordedPace(), stored.getReplayGapMillis()), stored.getSequencedTakes(), call,

@@ -1,6 +1,7 @@
 package dev.llmrouter.server.observe;
 
 import dev.llmrouter.api.v1.CallType;
+import io.opentelemetry.api.trace.SpanContext;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -19,18 +20,23 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param metadata free metadata
  * @param keyId the id of the caller key that made the call (never the key); empty when none was needed
  * @param keyName the caller key's name
+ * @param callerSpan the caller's span, from its W3C `traceparent` (and `tracestate`): the parent of the call's span;
+ *     invalid when none came
  */
 public record CallContext(String callId, CallType type, String traceId, String parentCallId, String sessionId,
-    String userId, List<String> tags, Map<String, String> metadata, String keyId, String keyName) {
+    String userId, List<String> tags, Map<String, String> metadata, String keyId, String keyName,
+    SpanContext callerSpan) {
 
-  /** Another call of the same trace, session, user, tags and key, following {@code parent}. */
+  /** Another call of the same trace, session, user, tags, key and caller's span, following {@code parent}. */
   public CallContext next(CallType nextType, String parent, String session) {
-    return new CallContext(newCallId(), nextType, traceId, parent, session, userId, tags, metadata, keyId, keyName);
+    return new CallContext(newCallId(), nextType, traceId, parent, session, userId, tags, metadata, keyId, keyName,
+        callerSpan);
   }
 
   /** The same call, made by another RPC. */
   public CallContext ofType(CallType otherType) {
-    return new CallContext(callId, otherType, traceId, parentCallId, sessionId, userId, tags, metadata, keyId, keyName);
+    return new CallContext(callId, otherType, traceId, parentCallId, sessionId, userId, tags, metadata, keyId, keyName,
+        callerSpan);
   }
 
   /** A new call id: 8 random bytes in hex, like a W3C span id. */

@@ -14,15 +14,16 @@ import dev.llmrouter.api.v1.Origin;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.server.answer.CallError;
 import io.vertx.grpc.common.GrpcStatus;
 import java.time.Duration;
 import java.time.Instant;
 
 /**
  * Follows one model call from its start to its end, on the call's event loop: prices its usage as the events pass
- * (so `usage.cost_usd` reaches the caller), and at the end counts it in the metrics and hands itself to the call log,
- * whose own thread makes the {@link CallRecord} of it: the event loop is the router's bottleneck, the writer's core
- * has time to spare. Once ended it changes no more.
+ * (so `usage.cost_usd` reaches the caller), traces it and its upstream attempts ({@link CallSpan}), and at the end
+ * counts it in the metrics and hands itself to the call log, whose own thread makes the {@link CallRecord} of it: the
+ * event loop is the router's bottleneck, the writer's core has time to spare. Once ended it changes no more.
  */
 public final class CallTracker {
 
@@ -30,6 +31,7 @@ public final class CallTracker {
   private final CallContext context;
   private final ChatRequest request;
   private final PriceTable prices;
+  private final CallSpan span;
   private final Instant startTime = Instant.now();
   private final long startNanos = System.nanoTime();
   private long firstEventNanos = -1;
@@ -47,11 +49,13 @@ public final class CallTracker {
   private String errorMessage;
   private long endNanos;
 
-  CallTracker(Observability observability, CallContext context, ChatRequest request, PriceTable prices) {
+  CallTracker(Observability observability, CallContext context, ChatRequest request, PriceTable prices,
+      CallSpan span) {
     this.observability = observability;
     this.context = context;
     this.request = request;
     this.prices = prices;
+    this.span = span;
     if (context.type() == CallType.CALL_TYPE_STREAM) {
       observability.metrics().streamOpened("StreamChat", 1);
     }
@@ -62,11 +66,17 @@ public final class CallTracker {
     routed = true;
   }
 
-  /** An upstream request is about to be sent to this deployment (a retry when it is not the first). */
-  public void attempt(String deployment) {
+  /**
+   * An upstream request is about to be sent to this deployment (a retry when it is not the first); returns its span,
+   * whose context the request carries and which the attempt ends.
+   *
+   * @param baseUrl the deployment's `base_url`
+   */
+  public AttemptSpan attempt(String deployment, String upstreamModel, String baseUrl) {
     attempts++;
     attempted = deployment;
     observability.metrics().upstreamAttempt(deployment, attempts > 1);
+    return span.attempt(attempts, deployment, upstreamModel, baseUrl);
   }
 
   /** Sees an event on its way to the caller; returns it with its cost filled in. */
@@ -118,14 +128,14 @@ public final class CallTracker {
     usage = answerUsage.hasCostUsd() ? answerUsage : prices.withCost(provider, upstreamModel, answerUsage);
   }
 
-  /** The call ended: OK after its `done` event, or with the status it failed with. Only the first end counts. */
-  public void onEnd(GrpcStatus status, String errorMessage) {
+  /** The call ended: OK after its last event ({@code error} null), or failed. Only the first end counts. */
+  public void onEnd(CallError error) {
     if (ended) {
       return;
     }
     ended = true;
-    this.status = status;
-    this.errorMessage = errorMessage == null ? "" : errorMessage;
+    this.status = error == null ? GrpcStatus.OK : error.status();
+    this.errorMessage = error == null || error.getMessage() == null ? "" : error.getMessage();
     endNanos = System.nanoTime();
     if (context.type() == CallType.CALL_TYPE_STREAM) {
       observability.metrics().streamOpened("StreamChat", -1);
@@ -138,6 +148,8 @@ public final class CallTracker {
     observability.metrics().call(context.type(), routed ? request.getModel() : "unknown", status.name(),
         Duration.ofNanos(endNanos - startNanos), firstEventNanos < 0 ? null : Duration.ofNanos(firstEventNanos
         - startNanos), usage);
+    span.end(error, answeredBy(), upstreamModel, origin, usage, response, attempts,
+        firstEventNanos < 0 ? -1 : firstEventNanos - startNanos);
     observability.log(this::record);
   }
 
@@ -151,9 +163,14 @@ public final class CallTracker {
     return origin.getCassette() == CassetteOutcome.CASSETTE_OUTCOME_HIT;
   }
 
+  /** The deployment that answered, or else the one the last upstream request went to; empty when none. */
+  private String answeredBy() {
+    return provider.isEmpty() ? attempted : provider;
+  }
+
   /** The call log's record of the ended call; called on the call log's thread. */
   private CallRecord record() {
-    String answeredBy = provider.isEmpty() ? attempted : provider;
+    String answeredBy = answeredBy();
     CallRecord.Builder record = CallRecord.newBuilder()
         .setId(context.callId())
         .setCallType(context.type())

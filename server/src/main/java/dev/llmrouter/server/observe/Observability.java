@@ -16,31 +16,39 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * What the router knows about its calls: the metrics and the call log, and the {@link CallTracker} that feeds them
- * (with the call's prices) for each model call.
+ * What the router knows about its calls: the metrics, the call log and the traces, and the {@link CallTracker} that
+ * feeds them (with the call's prices) for each model call.
  */
 public final class Observability implements AutoCloseable {
 
   private final CallMetrics metrics;
   private final Optional<CallLog> callLog;
+  private final CallTracing tracing;
   private final boolean bodies;
   private final int maxBodyBytes;
   private final Function<String, String> providerTypes;
 
   /**
-   * Opens the call log, when it is on: the SQLite file, or the PostgreSQL database of `call_log.postgres_url`. Blocks
-   * (the file, or the database's migrations): call it off the event loop.
+   * Starts the traces, when `OTEL_*` variables are set, and opens the call log, when it is on: the SQLite file, or the
+   * PostgreSQL database of `call_log.postgres_url`. Blocks (the file, or the database's migrations): call it off the
+   * event loop.
    *
    * @param providerTypes the provider type of a provider name, in the config of the moment; empty when none
-   * @throws IllegalStateException saying in one line why the call log cannot be opened
+   * @throws IllegalStateException saying in one line why the traces cannot start or the call log cannot be opened
    */
   public Observability(Vertx vertx, ObservabilityConfig config, CallMetrics metrics, Redactor redactor,
       Function<String, String> providerTypes) {
     this.metrics = metrics;
-    this.callLog = !config.callLog() ? Optional.empty() : Optional.of(config.callLogPostgres()
-        .map(url -> CallLog.open(vertx, url, config.callLogQueueSize(), config.callLogRetention(), redactor))
-        .orElseGet(() -> CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(),
-            config.callLogRetention(), redactor)));
+    this.tracing = CallTracing.start(config.tracing(), redactor);
+    try {
+      this.callLog = !config.callLog() ? Optional.empty() : Optional.of(config.callLogPostgres()
+          .map(url -> CallLog.open(vertx, url, config.callLogQueueSize(), config.callLogRetention(), redactor))
+          .orElseGet(() -> CallLog.open(Path.of(config.dataDir()), config.callLogQueueSize(),
+              config.callLogRetention(), redactor)));
+    } catch (RuntimeException cannotOpen) {
+      tracing.close();
+      throw cannotOpen;
+    }
     this.bodies = config.callLogBodies();
     this.maxBodyBytes = config.callLogMaxBodyBytes();
     this.providerTypes = providerTypes;
@@ -56,12 +64,13 @@ public final class Observability implements AutoCloseable {
    * call's event loop.
    */
   public CallTracker begin(CallContext context, ChatRequest request, PriceTable prices) {
-    return new CallTracker(this, context, request, prices);
+    return new CallTracker(this, context, request, prices,
+        tracing.begin(context, GenAiAttributes.CHAT, request, providerTypes));
   }
 
   /**
-   * Starts following one embedding call, as {@link #begin} a chat call; the call log keeps its inputs as user messages
-   * (one per input), its model and options as its request's.
+   * Starts following one embedding call, as {@link #begin} a chat call; the call log (and a span capturing content)
+   * keeps its inputs as user messages, one per input.
    */
   public CallTracker beginEmbedding(CallContext context, EmbedRequest request, PriceTable prices) {
     ChatRequest.Builder inputs = ChatRequest.newBuilder().setModel(request.getModel());
@@ -70,7 +79,9 @@ public final class Observability implements AutoCloseable {
           : Part.newBuilder().setText(input.getText()).build();
       inputs.addMessages(Message.newBuilder().setRole(Role.ROLE_USER).addParts(part));
     }
-    return new CallTracker(this, context, inputs.build(), prices);
+    ChatRequest logged = inputs.build();
+    return new CallTracker(this, context, logged, prices,
+        tracing.begin(context, GenAiAttributes.EMBEDDINGS, logged, providerTypes));
   }
 
   public CallMetrics metrics() {
@@ -99,9 +110,13 @@ public final class Observability implements AutoCloseable {
     return providerTypes.apply(provider);
   }
 
-  /** Writes the queued call records and closes the call log. Blocks: call it off the event loop. */
+  /** Writes the queued call records and spans, and closes the call log. Blocks: call it off the event loop. */
   @Override
   public void close() {
-    callLog.ifPresent(CallLog::close);
+    try {
+      callLog.ifPresent(CallLog::close);
+    } finally {
+      tracing.close();
+    }
   }
 }

@@ -7,6 +7,11 @@ import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.observe.CallContext;
 import dev.llmrouter.server.answer.CallError;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
 import io.vertx.core.MultiMap;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.ArrayList;
@@ -14,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -33,9 +37,10 @@ public final class CallMetadata {
   /** Call metadata `sequence`: the n-th identical request gets the n-th recorded take. */
   public static final String TAKE_HEADER = "x-cassette-take";
 
-  /** W3C Trace Context: the trace of the call, and the caller's span (logged as the parent call). */
-  public static final String TRACEPARENT_HEADER = "traceparent";
-  /** The trace of a call, for callers without W3C Trace Context; also sent back on every response. */
+  /**
+   * The trace of a call, for callers without W3C Trace Context (whose `traceparent` gives the trace, and the caller's
+   * span, logged as the parent call); also sent back on every response.
+   */
   public static final String TRACE_ID_HEADER = "x-trace-id";
   /** The call this one follows (the `x-call-id` of an earlier response, for example). */
   public static final String PARENT_CALL_ID_HEADER = "x-parent-call-id";
@@ -50,12 +55,23 @@ public final class CallMetadata {
   /** The id of the call in the call log, sent back on every response. */
   public static final String CALL_ID_HEADER = "x-call-id";
 
-  private static final Pattern TRACEPARENT =
-      Pattern.compile("([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-.*)?");
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:/-]{1,128}");
   private static final int MAX_TEXT = 256;
   private static final int MAX_TAGS = 32;
   private static final int MAX_META = 32;
+
+  /** Call metadata (gRPC or HTTP headers) as W3C Trace Context reads it. */
+  private static final TextMapGetter<MultiMap> HEADERS = new TextMapGetter<>() {
+    @Override
+    public Iterable<String> keys(MultiMap headers) {
+      return headers.names();
+    }
+
+    @Override
+    public String get(MultiMap headers, String name) {
+      return headers == null ? null : headers.get(name);
+    }
+  };
 
   private final CassetteMode defaultMode;
   private final boolean allowModeOverride;
@@ -110,19 +126,11 @@ public final class CallMetadata {
 
   /** The call's id (new), trace (from the headers, or new) and the rest of what the call log keeps about it. */
   private static CallContext callOf(MultiMap headers, boolean stream, Caller caller) {
-    String traceId = "";
-    String parent = "";
-    String traceparent = headers.get(TRACEPARENT_HEADER);
-    Matcher w3c = traceparent == null ? null : TRACEPARENT.matcher(traceparent.trim());
     // An invalid traceparent is ignored, as W3C Trace Context asks; the call then starts a trace of its own.
-    if (w3c != null && w3c.matches() && !w3c.group(1).equals("ff") && !w3c.group(2).matches("0+")
-        && !w3c.group(3).matches("0+")) {
-      traceId = w3c.group(2);
-      parent = w3c.group(3);
-    }
-    if (traceId.isEmpty()) {
-      traceId = id(headers, TRACE_ID_HEADER);
-    }
+    SpanContext callerSpan = Span.fromContext(W3CTraceContextPropagator.getInstance()
+        .extract(Context.root(), headers, HEADERS)).getSpanContext();
+    String traceId = callerSpan.isValid() ? callerSpan.getTraceId() : id(headers, TRACE_ID_HEADER);
+    String parent = callerSpan.isValid() ? callerSpan.getSpanId() : "";
     String explicitParent = id(headers, PARENT_CALL_ID_HEADER);
     if (!explicitParent.isEmpty()) {
       parent = explicitParent;
@@ -159,7 +167,7 @@ public final class CallMetadata {
         traceId.isEmpty() ? CallContext.newTraceId() : traceId, parent,
         text(SESSION_ID_HEADER, headers.get(SESSION_ID_HEADER), MAX_TEXT),
         text(USER_ID_HEADER, headers.get(USER_ID_HEADER), MAX_TEXT), List.copyOf(tags), Map.copyOf(metadata),
-        caller.keyId(), caller.keyName());
+        caller.keyId(), caller.keyName(), callerSpan);
   }
 
   private static String id(MultiMap headers, String header) {

@@ -262,8 +262,7 @@ final class CassetteGate {
       answer.fail(failure);
     });
     upstream.handler(event -> {
-      ChatEvent stored = Provenance.withProvider(ResponseNormalizer.normalize(event, canonical.key()),
-          attempts.servedBy());
+      ChatEvent stored = Provenance.withProvider(ResponseNormalizer.normalize(event, canonical.key()), attempts);
       events.add(stored);
       offsets.add((System.nanoTime() - startedAt) / 1_000_000);
       if (!event.hasDone()) {

@@ -13,12 +13,12 @@ import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.config.ResilienceConfig;
+import dev.llmrouter.server.observe.AttemptSpan;
 import dev.llmrouter.server.observe.CallTracker;
 import dev.llmrouter.server.observe.Observability;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -105,7 +105,7 @@ public final class ChatPipeline {
       planned = plan.get();
     } catch (CallError refused) {
       call.callEnded();
-      tracker.onEnd(refused.status(), refused.getMessage());
+      tracker.onEnd(refused);
       throw refused;
     }
     tracker.routed();
@@ -121,7 +121,7 @@ public final class ChatPipeline {
     RunningCalls.Call runningCall = runningCall(answer);
     running.add(runningCall);
     answer.observe(observe, error -> {
-      tracker.onEnd(error == null ? GrpcStatus.OK : error.status(), error == null ? "" : error.getMessage());
+      tracker.onEnd(error);
       auth.charge(options.caller(), tracker.usage(), tracker.replayed());
       running.remove(runningCall);
       call.callEnded();
@@ -159,11 +159,11 @@ public final class ChatPipeline {
   private void answer(ChatRequest request, CallOptions options, CallPlan<ChatRequest> plan,
       ResilienceConfig resilience, CallTracker tracker, ChatEventStream answer) {
     Supplier<UpstreamAttempts<ChatRequest, ChatEvent>> live =
-        () -> UpstreamAttempts.start(vertx, resilience, plan, options, tracker::attempt);
+        () -> UpstreamAttempts.start(vertx, resilience, plan, options, step -> attempt(tracker, step));
     if (options.mode() == CassetteMode.OFF) {
       UpstreamAttempts<ChatRequest, ChatEvent> attempts = live.get();
       attempts.events().relayTo(answer, event -> Provenance.stampedLive(
-          Provenance.withProvider(event, attempts.servedBy()), attempts, CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", ""));
+          Provenance.withProvider(event, attempts), attempts, CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", ""));
     } else {
       gate.answer(request, options, plan, live, answer);
     }
@@ -173,7 +173,7 @@ public final class ChatPipeline {
   private void embedding(EmbedRequest request, CallOptions options, CallPlan<EmbedRequest> plan,
       ResilienceConfig resilience, CallTracker tracker, AnswerStream<EmbedResponse> answer) {
     Supplier<UpstreamAttempts<EmbedRequest, EmbedResponse>> live =
-        () -> UpstreamAttempts.embedding(vertx, resilience, plan, options, tracker::attempt);
+        () -> UpstreamAttempts.embedding(vertx, resilience, plan, options, step -> attempt(tracker, step));
     if (options.mode() == CassetteMode.OFF) {
       UpstreamAttempts<EmbedRequest, EmbedResponse> attempts = live.get();
       attempts.events().relayTo(answer, response -> Provenance.stampedLive(response, attempts,
@@ -181,5 +181,11 @@ public final class ChatPipeline {
     } else {
       embeddingGate.answer(request, options, plan, live, answer);
     }
+  }
+
+  /** An upstream request about to go to a step's target, told to the call's tracker; its span. */
+  private static AttemptSpan attempt(CallTracker tracker, CallPlan.Step<?> step) {
+    return tracker.attempt(step.target().deployment().name(), step.target().upstreamModel(),
+        step.target().deployment().config().baseUrl());
   }
 }

@@ -8,7 +8,6 @@ import dev.llmrouter.api.v1.Origin;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.cassettes.Cassette;
 import dev.llmrouter.server.provider.ProviderConfig;
-import dev.llmrouter.server.route.RoutePlanner;
 import java.util.List;
 
 /**
@@ -57,18 +56,20 @@ final class Provenance {
   }
 
   /**
-   * Names the deployment that answered, and marks reasoning signatures with its provider type: another provider's
-   * adapter drops them rather than sending a signature it cannot verify.
+   * Names the deployment that answered, and marks reasoning signatures with its provider type, name and the
+   * credential it was called with: another provider's adapter drops them rather than sending a signature it cannot
+   * verify, and an OpenAI Responses adapter sends back only what its own deployment and key produced.
    */
-  static ChatEvent withProvider(ChatEvent event, RoutePlanner.Target servedBy) {
-    ProviderConfig deployment = servedBy.deployment().config();
+  static ChatEvent withProvider(ChatEvent event, UpstreamAttempts<?, ?> live) {
+    ProviderConfig deployment = live.servedBy().deployment().config();
     return switch (event.getEventCase()) {
       case START -> event.toBuilder().setStart(event.getStart().toBuilder().setProvider(deployment.name())).build();
       case DONE -> {
         ChatResponse.Builder response = event.getDone().getResponse().toBuilder().setProvider(deployment.name());
         for (Part.Builder part : response.getMessageBuilder().getPartsBuilderList()) {
           if (part.hasReasoning() && !part.getReasoning().getSignature().isEmpty()) {
-            part.getReasoningBuilder().setProvider(deployment.type());
+            part.getReasoningBuilder().setProvider(deployment.type()).setDeployment(deployment.name())
+                .setCredential(live.servedByCredential());
           }
         }
         yield event.toBuilder().setDone(event.getDone().toBuilder().setResponse(response)).build();

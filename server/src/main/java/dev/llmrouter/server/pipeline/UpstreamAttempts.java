@@ -12,6 +12,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.llmrouter.server.config.ResilienceConfig;
+import dev.llmrouter.server.observe.AttemptSpan;
+import dev.llmrouter.server.provider.ProviderTypes;
 import dev.llmrouter.server.route.CircuitBreaker;
 import dev.llmrouter.server.route.Deployment;
 import dev.llmrouter.server.route.RoutePlanner;
@@ -23,8 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * The upstream attempts of one call. Until the first event reaches the caller, a failure of the deployment
@@ -45,9 +48,16 @@ import java.util.function.Predicate;
  */
 final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
 
-  /** How one attempt is sent: the step's request to its target; the answer comes into the stream returned. */
+  /**
+   * One attempt, ready to be sent: the stream its answer comes into, the credential it sends (which the reasoning it
+   * produces is tagged with; see {@link ProviderTypes.KeyedAdapter}), and how to send it.
+   */
+  record Prepared<E>(AnswerStream<E> answer, String credential, Runnable send) {
+  }
+
+  /** How an attempt is prepared: the step's request, to its target. */
   interface Sender<R, E> {
-    AnswerStream<E> send(CallPlan.Step<R> step);
+    Prepared<E> prepare(CallPlan.Step<R> step);
   }
 
   /** How an attempt's failure bears on its deployment and on what the call does next. */
@@ -70,8 +80,8 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
   private final long deadlineMillis;
   private final long startedNanos = System.nanoTime();
   private final AnswerStream<E> out;
-  /** Told the deployment of each upstream request, for the metrics. */
-  private final Consumer<String> onAttempt;
+  /** Told each upstream request about to be sent (for the metrics and the trace); gives the request's span. */
+  private final Function<CallPlan.Step<R>, AttemptSpan> onAttempt;
   private int targetIndex;
   private int attemptsOnTarget;
   private int attempts;
@@ -81,10 +91,12 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
   private long retryTimer = -1;
   private boolean started;
   private CallPlan.Step<R> servedBy;
+  /** The credential the adapter that answered sent (see {@link ProviderTypes.KeyedAdapter}). */
+  private String servedByCredential = "";
   private CallError lastError;
 
   private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, CallPlan<R> plan, CallOptions options,
-      Consumer<String> onAttempt, Predicate<E> isLast, Sender<R, E> sender) {
+      Function<CallPlan.Step<R>, AttemptSpan> onAttempt, Predicate<E> isLast, Sender<R, E> sender) {
     this.vertx = vertx;
     this.onAttempt = onAttempt;
     this.policy = policy;
@@ -96,16 +108,17 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
   }
 
   /**
-   * Starts the first attempt of a chat call: each sends the request to its target's next adapter (one key after
-   * another), streamed when the caller streams. Must be called on the caller's event-loop context.
+   * Starts the first attempt of a chat call: each sends the request to its target's adapter for it (see
+   * {@link Deployment#adapterFor}), streamed when the caller streams. Must be called on the caller's event-loop
+   * context.
    */
   static UpstreamAttempts<ChatRequest, ChatEvent> start(Vertx vertx, ResilienceConfig policy,
-      CallPlan<ChatRequest> plan, CallOptions options, Consumer<String> onAttempt) {
+      CallPlan<ChatRequest> plan, CallOptions options, Function<CallPlan.Step<ChatRequest>, AttemptSpan> onAttempt) {
     return start(vertx, policy, plan, options, onAttempt, ChatEvent::hasDone, step -> {
       ChatEventStream attempt = new ChatEventStream();
-      step.target().deployment().nextAdapter().chat(step.request(), step.target().upstreamModel(), options.stream(),
-          attempt);
-      return attempt;
+      ProviderTypes.KeyedAdapter adapter = step.target().deployment().adapterFor(step.request());
+      return new Prepared<>(attempt, adapter.credential(), () -> adapter.adapter().chat(step.request(),
+          step.target().upstreamModel(), options.stream(), attempt));
     });
   }
 
@@ -114,20 +127,23 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
    * after another), which answers with one value. Must be called on the caller's event-loop context.
    */
   static UpstreamAttempts<EmbedRequest, EmbedResponse> embedding(Vertx vertx, ResilienceConfig policy,
-      CallPlan<EmbedRequest> plan, CallOptions options, Consumer<String> onAttempt) {
+      CallPlan<EmbedRequest> plan, CallOptions options,
+      Function<CallPlan.Step<EmbedRequest>, AttemptSpan> onAttempt) {
     return start(vertx, policy, plan, options, onAttempt, response -> true, step -> {
       AnswerStream<EmbedResponse> attempt = AnswerStream.ofOne();
-      step.target().deployment().nextEmbeddingAdapter().embed(step.request(), step.target().upstreamModel(), attempt);
-      return attempt;
+      // An embedding holds no reasoning to tag with its credential.
+      return new Prepared<>(attempt, "", () -> step.target().deployment().nextEmbeddingAdapter()
+          .embed(step.request(), step.target().upstreamModel(), attempt));
     });
   }
 
   /**
-   * Starts the first attempt of a call whose attempts {@code sender} sends, and whose answer ends with the event
+   * Starts the first attempt of a call whose attempts {@code sender} prepares, and whose answer ends with the event
    * {@code isLast} tells. Must be called on the caller's event-loop context.
    */
   static <R, E> UpstreamAttempts<R, E> start(Vertx vertx, ResilienceConfig policy, CallPlan<R> plan,
-      CallOptions options, Consumer<String> onAttempt, Predicate<E> isLast, Sender<R, E> sender) {
+      CallOptions options, Function<CallPlan.Step<R>, AttemptSpan> onAttempt, Predicate<E> isLast,
+      Sender<R, E> sender) {
     UpstreamAttempts<R, E> attempts = new UpstreamAttempts<>(vertx, policy, plan, options, onAttempt, isLast,
         sender);
     attempts.out.upstream(attempts);
@@ -147,6 +163,11 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
   /** The target that answered (known once the first event arrived). */
   RoutePlanner.Target servedBy() {
     return servedBy.target();
+  }
+
+  /** The credential the target that answered was called with (known once the first event arrived). */
+  String servedByCredential() {
+    return servedByCredential;
   }
 
   /** How many upstream requests were sent so far. */
@@ -177,14 +198,18 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
     }
     attempts++;
     attemptsOnTarget++;
-    onAttempt.accept(deployment.name());
-    AnswerStream<E> attempt = sender.send(step);
+    AttemptSpan span = onAttempt.apply(step);
+    Prepared<E> prepared = sender.prepare(step);
+    AnswerStream<E> attempt = prepared.answer();
+    attempt.traceContext(span.traceContext());
+    attempt.observe(UnaryOperator.identity(), span::end);
     current = attempt;
     attempt.closeHandler(deployment::release);
     attempt.handler(event -> {
       if (!started) {
         started = true;
         servedBy = step;
+        servedByCredential = prepared.credential();
       }
       if (isLast.test(event)) {
         answered(deployment);
@@ -192,6 +217,7 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
       out.emit(event);
     });
     attempt.exceptionHandler(failure -> onFailure(deployment, CallError.of(failure)));
+    prepared.send().run();
   }
 
   /** Takes the deployment's leave for one attempt; returns why it is skipped (nothing sent) when it cannot go. */
@@ -330,23 +356,10 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
   private static FailureKind kindOf(CallError error) {
     return switch (error.status()) {
       case UNAVAILABLE, DEADLINE_EXCEEDED -> FailureKind.DEPLOYMENT_FAULT;
-      case RESOURCE_EXHAUSTED -> "DEPLOYMENT_BUSY".equals(reasonOf(error)) ? FailureKind.DEPLOYMENT_BUSY
-          : FailureKind.RATE_LIMITED;
+      case RESOURCE_EXHAUSTED -> error.errorInfo().filter(info -> info.getReason().equals("DEPLOYMENT_BUSY"))
+          .isPresent() ? FailureKind.DEPLOYMENT_BUSY : FailureKind.RATE_LIMITED;
       default -> FailureKind.CALLER_ERROR;
     };
-  }
-
-  private static String reasonOf(CallError error) {
-    for (Any detail : error.details()) {
-      if (detail.is(ErrorInfo.class)) {
-        try {
-          return detail.unpack(ErrorInfo.class).getReason();
-        } catch (InvalidProtocolBufferException e) {
-          return "";
-        }
-      }
-    }
-    return "";
   }
 
   /** The upstream's Retry-After, carried by the error's RetryInfo; zero when it has none. */

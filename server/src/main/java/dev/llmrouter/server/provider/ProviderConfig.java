@@ -62,6 +62,15 @@ public record ProviderConfig(
         maxConcurrency, maxConnections, dropUnsupportedSettings, apiVersion, azureAdToken);
   }
 
+  /**
+   * The credential calls send, named by its environment variable (the first key's, or the Entra ID token's); empty
+   * when the deployment has none. Reasoning a provider signed is tagged with it.
+   */
+  public String credential() {
+    List<ApiKey> credentials = credentials();
+    return credentials.isEmpty() ? "" : credentials.get(0).variable();
+  }
+
   /** The secrets calls authenticate with: the API keys, then the Entra ID token. */
   public List<ApiKey> credentials() {
     return azureAdToken.map(token -> Stream.concat(apiKeys.stream(), Stream.of(token)).toList()).orElse(apiKeys);

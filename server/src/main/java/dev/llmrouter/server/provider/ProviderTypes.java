@@ -6,6 +6,7 @@ import dev.llmrouter.server.provider.cohere.CohereAdapter;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
 import dev.llmrouter.server.provider.openai.AzureOpenAiAdapter;
 import dev.llmrouter.server.provider.openai.OpenAiAdapter;
+import dev.llmrouter.server.provider.openai.OpenAiResponsesAdapter;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;
@@ -28,13 +29,21 @@ public final class ProviderTypes {
 
   private static final Map<String, Type> TYPES = new TreeMap<>(Map.of(
       "openai", new Type(OpenAiAdapter::new, OpenAiAdapter::capabilities),
+      "openai-responses", new Type(OpenAiResponsesAdapter::new, OpenAiResponsesAdapter::capabilities),
       "azure-openai", new Type(AzureOpenAiAdapter::new, AzureOpenAiAdapter::capabilities),
       "anthropic", new Type(AnthropicAdapter::new, AnthropicAdapter::capabilities),
       "cohere", new Type(CohereAdapter::new, CohereAdapter::capabilities),
       "gemini", new Type(GeminiAdapter::new, GeminiAdapter::capabilities)));
 
   /** A deployment's adapters (one per key with a value; the keys take turns) and the client they share. */
-  public record Connection(List<ProviderAdapter> adaptersByKey, UpstreamClient client) {
+  public record Connection(List<KeyedAdapter> adaptersByKey, UpstreamClient client) {
+  }
+
+  /**
+   * One adapter of a deployment and the credential it sends, named by its environment variable (empty when the
+   * deployment sends none): reasoning it produces is tagged with it.
+   */
+  public record KeyedAdapter(String credential, ProviderAdapter adapter) {
   }
 
   private ProviderTypes() {
@@ -54,9 +63,11 @@ public final class ProviderTypes {
   public static Connection connect(Vertx vertx, ProviderConfig deployment) {
     BiFunction<UpstreamClient, ProviderConfig, ProviderAdapter> adapter = typeOf(deployment.type()).adapter();
     UpstreamClient client = UpstreamClient.open(vertx, deployment);
-    List<ProviderAdapter> byKey = deployment.apiKeys().stream().filter(k -> !k.value().isEmpty())
-        .map(key -> adapter.apply(client, deployment.withOnlyKey(key))).toList();
-    return new Connection(byKey.isEmpty() ? List.of(adapter.apply(client, deployment)) : byKey, client);
+    List<KeyedAdapter> byKey = deployment.apiKeys().stream().filter(k -> !k.value().isEmpty())
+        .map(deployment::withOnlyKey).map(keyed -> new KeyedAdapter(keyed.credential(), adapter.apply(client, keyed)))
+        .toList();
+    return new Connection(byKey.isEmpty()
+        ? List.of(new KeyedAdapter(deployment.credential(), adapter.apply(client, deployment))) : byKey, client);
   }
 
   private static Type typeOf(String name) {

@@ -101,6 +101,7 @@ public final class UpstreamHttpCall implements AnswerStream.Upstream {
     answer.activity("connecting to " + provider);
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url)
         .setHeaders(headers).putHeader("content-type", "application/json");
+    answer.traceContext().forEach(options::putHeader);
     client.http().request(options).onComplete(ar -> {
       waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - queuedAt);
       if (ar.failed()) {

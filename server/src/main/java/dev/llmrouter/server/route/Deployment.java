@@ -3,10 +3,14 @@ package dev.llmrouter.server.route;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.llmrouter.api.v1.Capabilities;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Reasoning;
 import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
-import dev.llmrouter.server.provider.ProviderAdapter;
 import dev.llmrouter.server.provider.ProviderTypes;
+import dev.llmrouter.server.provider.ProviderTypes.KeyedAdapter;
 import dev.llmrouter.server.provider.UpstreamClient;
 import io.vertx.core.Future;
 import java.time.Duration;
@@ -25,7 +29,7 @@ import java.util.function.LongSupplier;
 public final class Deployment {
 
   private final ProviderConfig config;
-  private final List<ProviderAdapter> adaptersByKey;
+  private final List<KeyedAdapter> adaptersByKey;
   private final UpstreamClient client;
   private final AtomicInteger planners = new AtomicInteger(1);
   private final CircuitBreaker breaker;
@@ -65,22 +69,50 @@ public final class Deployment {
         .toBuilder().setEmbeddings(embeddings().isPresent()).build());
   }
 
-  /** The adapter for the next call: the keys take turns. */
-  public ProviderAdapter nextAdapter() {
+  /**
+   * The adapter for a call: the keys take turns, but a conversation holding reasoning that one of this deployment's
+   * keys produced goes to that key, the only one its provider may accept it from (OpenAI's encrypted reasoning).
+   */
+  public KeyedAdapter adapterFor(ChatRequest request) {
+    if (adaptersByKey.size() > 1) {
+      String credential = lastReasoningCredential(request);
+      for (KeyedAdapter keyed : adaptersByKey) {
+        if (keyed.credential().equals(credential)) {
+          return keyed;
+        }
+      }
+    }
     return adaptersByKey.get(Math.floorMod(nextKey.getAndIncrement(), adaptersByKey.size()));
+  }
+
+  /** The credential that produced the latest signed reasoning of this deployment in the history; null when none. */
+  private String lastReasoningCredential(ChatRequest request) {
+    for (int m = request.getMessagesCount() - 1; m >= 0; m--) {
+      Message message = request.getMessages(m);
+      for (int p = message.getPartsCount() - 1; p >= 0; p--) {
+        Part part = message.getParts(p);
+        Reasoning reasoning = part.getReasoning();
+        if (part.hasReasoning() && !reasoning.getSignature().isEmpty() && reasoning.getDeployment().equals(name())) {
+          return reasoning.getCredential();
+        }
+      }
+    }
+    return null;
   }
 
   /** The embeddings of the deployment's type (the first key's adapter): empty when its host has none. */
   public Optional<EmbeddingAdapter> embeddings() {
-    return adaptersByKey.get(0) instanceof EmbeddingAdapter embeddings ? Optional.of(embeddings) : Optional.empty();
+    return adaptersByKey.get(0).adapter() instanceof EmbeddingAdapter embeddings ? Optional.of(embeddings)
+        : Optional.empty();
   }
 
-  /** The adapter for the next embedding call, of a deployment whose type {@link #embeddings embeds}. */
+  /** The adapter for the next embedding call (the keys take turns), of a deployment whose type embeds. */
   public EmbeddingAdapter nextEmbeddingAdapter() {
-    if (!(nextAdapter() instanceof EmbeddingAdapter next)) {
+    KeyedAdapter next = adaptersByKey.get(Math.floorMod(nextKey.getAndIncrement(), adaptersByKey.size()));
+    if (!(next.adapter() instanceof EmbeddingAdapter embeddings)) {
       throw new IllegalStateException(name() + " (type " + config.type() + ") has no embeddings");
     }
-    return next;
+    return embeddings;
   }
 
   /** The variable to set when keys (or tokens) are configured but none has a value; null when calls can go out. */

@@ -202,7 +202,7 @@ class ConfigLoaderTest {
           my-model: { input: 1.5, output: 3, cached_input: 0.5 }
         """).observability();
     assertEquals(new ObservabilityConfig("/var/lib/llm-router", false, false, 100, Optional.of(Duration.ofDays(30)),
-        4096, set.prices(), Optional.empty()), set);
+        4096, set.prices(), Optional.empty(), TracingConfig.OFF), set, "traces come from OTEL_* variables, not the file");
     assertEquals(Optional.of(Duration.ofHours(12)),
         parse("call_log: { retention: 12h }\n").observability().callLogRetention());
     assertEquals(new ObservabilityConfig.ModelPrice(1.5, 3, OptionalDouble.of(0.5)), set.prices().get("my-model"));

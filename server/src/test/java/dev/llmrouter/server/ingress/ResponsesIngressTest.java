@@ -470,7 +470,9 @@ class ResponsesIngressTest {
     JsonNode reasoning = first.at("/output/0");
     assertEquals("reasoning", reasoning.get("type").asText(), first::toString);
     assertEquals(answer.reasoning(), reasoning.at("/content/0/text").asText());
-    assertEquals("anthropic:" + answer.reasoningSignature(), reasoning.get("encrypted_content").asText());
+    // Tagged with the provider type, the deployment and the credential that produced it.
+    assertEquals("anthropic/anthropic/TEST_API_KEY:" + answer.reasoningSignature(),
+        reasoning.get("encrypted_content").asText());
     assertEquals("message", first.at("/output/1/type").asText());
 
     // The caller sends the output back with its next question, as the SDK's examples do.
@@ -510,7 +512,7 @@ class ResponsesIngressTest {
     assertEquals("response.completed", last(events).type(), last(events).data()::toString);
     JsonNode output = last(events).data().at("/response/output");
     assertEquals("reasoning", output.at("/0/type").asText(), output::toString);
-    assertEquals("gemini:c2lnbmVkLWJ5LWdlbWluaQ==", output.at("/0/encrypted_content").asText());
+    assertEquals("gemini/gemini/TEST_API_KEY:c2lnbmVkLWJ5LWdlbWluaQ==", output.at("/0/encrypted_content").asText());
     assertEquals(events.get(2).data().at("/item/id"), output.at("/1/id"));
 
     ArrayNode input = JSON.createArrayNode();

@@ -58,7 +58,7 @@ class PriceTableTest {
     PriceTable table = new PriceTable(bundled);
     for (String model : new String[] {"gpt-4o-mini-2024-07-18", "gpt-4.1", "o3-mini", "claude-haiku-4-5-20251001",
         "claude-sonnet-4-5-20250929", "claude-3-5-haiku-20241022", "gemini-2.5-flash", "gemini-2.5-pro",
-        "models/gemini-2.0-flash"}) {
+        "models/gemini-2.0-flash", "o3-pro-2025-06-10", "gpt-5-codex", "codex-mini-latest", "gpt-5.1-2025-11-13"}) {
       assertTrue(table.priceOf("any", model).isPresent(), model + " has a bundled price");
     }
     Map<String, ModelPrice> configured = ConfigLoader.parse("prices: { gpt-4o-mini: { input: 1, output: 2 } }",

@@ -21,6 +21,7 @@ import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.AnthropicWire;
 import dev.llmrouter.server.testing.AzureOpenAiWire;
 import dev.llmrouter.server.testing.CohereWire;
+import dev.llmrouter.server.testing.OpenAiResponsesWire;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.ProviderWire;
 import dev.llmrouter.server.testing.RouterWithUpstream;
@@ -62,7 +63,7 @@ class ProviderConformanceTest {
 
   /** Every adapter's test-side wire knowledge; a new adapter adds itself here. */
   static final List<ProviderWire> WIRES = List.of(new OpenAiWire(), new AzureOpenAiWire(), new AnthropicWire(),
-      new GeminiWire(), new CohereWire());
+      new GeminiWire(), new CohereWire(), new OpenAiResponsesWire());
 
   private static final Map<Integer, Status.Code> STATUS_OF_HTTP = Map.of(
       400, Status.Code.INVALID_ARGUMENT, 401, Status.Code.FAILED_PRECONDITION, 403, Status.Code.FAILED_PRECONDITION,

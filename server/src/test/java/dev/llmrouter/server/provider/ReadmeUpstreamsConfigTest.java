@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.GenerationSettings;
+import dev.llmrouter.api.v1.ListModelsRequest;
 import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.server.config.ConfigLoader;
@@ -18,14 +20,16 @@ import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's `upstreams.yaml` (Azure OpenAI with a key and with an Entra ID token, Cohere, Mistral) starts as
- * written, its local upstream's port aside, and each of its providers answers through a local upstream.
+ * The README's `upstreams.yaml` (Azure OpenAI with a key and with an Entra ID token, Cohere, Mistral) and
+ * `responses.yaml` (OpenAI's Responses API, falling back to Azure's) start as written, their local upstream's port
+ * aside, and each of their providers answers through a local upstream.
  */
 class ReadmeUpstreamsConfigTest {
 
@@ -33,6 +37,10 @@ class ReadmeUpstreamsConfigTest {
   private static final String CHAT_ANSWER = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
       + "\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Hi!\"},"
       + "\"finish_reason\":\"stop\"}]}";
+
+  private static final String RESPONSES_ANSWER = "{\"id\":\"resp_1\",\"object\":\"response\",\"created_at\":1,"
+      + "\"status\":\"completed\",\"model\":\"gpt-5-mini\",\"output\":[{\"type\":\"message\",\"role\":\"assistant\","
+      + "\"content\":[{\"type\":\"output_text\",\"text\":\"Hi!\"}]}]}";
 
   private Vertx vertx;
   private MockUpstream upstream;
@@ -82,6 +90,36 @@ class ReadmeUpstreamsConfigTest {
     String sent = upstream.lastRequest().body();
     assertTrue(sent.contains("\"max_tokens\":50") && sent.contains("\"random_seed\":3"), sent);
     assertFalse(sent.contains("max_completion_tokens") || sent.contains("stream_options"), sent);
+  }
+
+  @Test
+  void openAiResponsesFallingBackToAzure() throws Exception {
+    String yaml = readmeBlock("# responses.yaml").replace(README_UPSTREAM, upstream.baseUrl());
+    RunningRouter responses = RunningRouter.start(vertx, ConfigLoader.parse(yaml,
+        Map.of("OPENAI_API_KEY", "local-oai", "AZURE_OPENAI_API_KEY", "local-azure")::get));
+    try {
+      // OpenAI's base URL fails; Azure's v1 API answers.
+      upstream.answer(r -> r.response().setStatusCode(r.path().startsWith("/v1/") ? 503 : 200)
+          .putHeader("content-type", "application/json").end(r.path().startsWith("/v1/")
+              ? "{\"error\": {\"message\": \"overloaded\", \"type\": \"server_error\"}}" : RESPONSES_ANSWER));
+      assertEquals("Hi!", text(responses.chat().chat(request("reasoner"))));
+      assertEquals("/v1/responses", upstream.received().get(0).uri());
+      assertEquals("Bearer local-oai", upstream.received().get(0).headers().get("authorization"));
+      assertEquals("/openai/v1/responses", upstream.lastRequest().uri());
+      assertEquals("Bearer local-azure", upstream.lastRequest().headers().get("authorization"));
+
+      List<Model> models = responses.models().listModels(ListModelsRequest.newBuilder().setProvider("oair").build())
+          .getModelsList();
+      assertEquals(List.of("oair/gpt-4.1-mini", "oair/gpt-5-mini"), models.stream().map(Model::getName).toList());
+      assertEquals("openai-responses", models.get(0).getProviderType());
+      assertTrue(models.get(0).getCapabilities().getSettingsList().contains(CapabilityCheck.TEMPERATURE));
+      assertFalse(models.get(0).getCapabilities().getSettingsList().contains(CapabilityCheck.STOP_SEQUENCES),
+          "not on the Responses API");
+      assertFalse(models.get(1).getCapabilities().getSettingsList().contains(CapabilityCheck.TEMPERATURE),
+          "a reasoning model");
+    } finally {
+      responses.close();
+    }
   }
 
   private ChatResponse chat(String model) {

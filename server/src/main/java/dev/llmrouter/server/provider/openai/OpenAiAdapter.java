@@ -48,7 +48,7 @@ public final class OpenAiAdapter extends HttpProviderAdapter implements Embeddin
    */
   public static Capabilities capabilities(String upstreamModel) {
     Capabilities.Builder capabilities = CapabilityCheck.everything();
-    if (REASONING_MODEL.matcher(upstreamModel).matches()) {
+    if (isReasoningModel(upstreamModel)) {
       CapabilityCheck.without(capabilities, CapabilityCheck.TEMPERATURE, CapabilityCheck.TOP_P,
           CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY);
     } else if (MISTRAL_MODEL.matcher(upstreamModel).matches()) {
@@ -64,6 +64,11 @@ public final class OpenAiAdapter extends HttpProviderAdapter implements Embeddin
       }
     }
     return capabilities.build();
+  }
+
+  /** Whether {@code upstreamModel} is one of OpenAI's reasoning models (which refuse the sampling settings). */
+  public static boolean isReasoningModel(String upstreamModel) {
+    return REASONING_MODEL.matcher(upstreamModel).matches();
   }
 
   @Override

@@ -84,9 +84,18 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
     usage(chunk.path("usage").isObject() ? chunk.path("usage") : chunk.path("x_groq").path("usage"));
   }
 
-  /** The message of any of OpenAI's and the compatible hosts' error shapes. */
   @Override
   protected String messageOf(JsonNode json) {
+    return errorMessage(json);
+  }
+
+  @Override
+  protected String codeOf(JsonNode error) {
+    return errorCode(error);
+  }
+
+  /** The message of any of OpenAI's and the compatible hosts' error shapes (both OpenAI APIs share them). */
+  static String errorMessage(JsonNode json) {
     JsonNode error = json.path("error");
     String message = error.isTextual() ? error.asText()
         : error.path("message").asText(json.path("message").asText(json.path("detail").asText("")));
@@ -94,8 +103,7 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
   }
 
   /** The error's `code` when it is a name (OpenRouter and Azure put the HTTP status there), else its `type`. */
-  @Override
-  protected String codeOf(JsonNode error) {
+  static String errorCode(JsonNode error) {
     JsonNode code = error.path("code");
     return code.isTextual() && code.asInt(0) == 0 ? code.asText() : error.path("type").asText("");
   }

@@ -8,6 +8,7 @@ import dev.llmrouter.api.v1.GenerationSettings;
 import dev.llmrouter.api.v1.Image;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.ReasoningEffort;
 import dev.llmrouter.api.v1.ResponseFormat;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
@@ -140,7 +141,8 @@ public final class OpenAiRequestMapper {
     }
   }
 
-  private static String dataUrl(String mimeType, byte[] data) {
+  /** Inline data as OpenAI's APIs take it in place of a URL. */
+  static String dataUrl(String mimeType, byte[] data) {
     return "data:" + mimeType + ";base64," + Base64.getEncoder().encodeToString(data);
   }
 
@@ -167,12 +169,18 @@ public final class OpenAiRequestMapper {
     if (s.hasFrequencyPenalty()) {
       body.put("frequency_penalty", s.getFrequencyPenalty());
     }
-    switch (s.getReasoningEffort()) {
-      case REASONING_EFFORT_UNSPECIFIED, UNRECOGNIZED -> {
-      }
-      default -> body.put("reasoning_effort",
-          s.getReasoningEffort().name().substring("REASONING_EFFORT_".length()).toLowerCase(Locale.ROOT));
+    String effort = effort(s.getReasoningEffort());
+    if (effort != null) {
+      body.put("reasoning_effort", effort);
     }
+  }
+
+  /** A reasoning effort as OpenAI's APIs spell it (`low`, `high`...); null when unset. */
+  static String effort(ReasoningEffort effort) {
+    return switch (effort) {
+      case REASONING_EFFORT_UNSPECIFIED, UNRECOGNIZED -> null;
+      default -> effort.name().substring("REASONING_EFFORT_".length()).toLowerCase(Locale.ROOT);
+    };
   }
 
   private static ObjectNode tool(Tool tool) {
