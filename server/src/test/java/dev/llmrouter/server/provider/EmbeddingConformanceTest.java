@@ -74,13 +74,14 @@ class EmbeddingConformanceTest {
   static Stream<Arguments> exchanges() {
     return WIRES.stream().flatMap(wire -> wire.folders().stream()
         .flatMap(folder -> Stream.concat(WireExchange.own(folder).stream(), WireExchange.shared(folder).stream()))
-        .map(exchange -> Arguments.of(wire, exchange)));
+        .filter(wire::speaks).map(exchange -> Arguments.of(wire, exchange)));
   }
 
   @Test
   void everyWireHasItsOwnSamples() {
     for (EmbeddingWire wire : WIRES) {
-      assertFalse(wire.folders().stream().allMatch(folder -> WireExchange.own(folder).isEmpty()), wire.type());
+      assertFalse(wire.folders().stream().allMatch(folder -> WireExchange.own(folder).stream().noneMatch(wire::speaks)),
+          wire.type());
     }
   }
 

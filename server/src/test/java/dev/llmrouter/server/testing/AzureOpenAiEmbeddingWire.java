@@ -26,9 +26,15 @@ public final class AzureOpenAiEmbeddingWire implements EmbeddingWire {
     return "azure-openai";
   }
 
+  // Azure's chat folder holds an embeddings exchange too.
   @Override
   public List<String> folders() {
-    return List.of("embeddings-azure");
+    return List.of("embeddings-azure", "azure-openai");
+  }
+
+  @Override
+  public boolean speaks(WireExchange exchange) {
+    return exchange.path().matches("/openai/deployments/[^/]+/embeddings");
   }
 
   @Override

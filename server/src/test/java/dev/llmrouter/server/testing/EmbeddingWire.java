@@ -39,6 +39,11 @@ public interface EmbeddingWire {
   /** The folders of recorded exchanges: this project's own samples and the shared corpus use the same names. */
   List<String> folders();
 
+  /** Whether an exchange is an embeddings call: a host's folder may also hold its chat exchanges. */
+  default boolean speaks(WireExchange exchange) {
+    return true;
+  }
+
   /** The `providers:` entries this wire needs, pointing at the mock upstream's base URL. */
   String providersYaml(String baseUrl);
 
