@@ -42,6 +42,11 @@ public final class CanonicalRequest {
   private final List<MatchRule> appliedRules;
   private final String key;
 
+  /** A request already in canonical form (see {@link #canonical}), no match rule applied; its key is computed here. */
+  CanonicalRequest(ObjectNode json) {
+    this(json, json, List.of());
+  }
+
   private CanonicalRequest(ObjectNode json, ObjectNode normalized, List<MatchRule> appliedRules) {
     this.json = json;
     this.normalized = normalized;
@@ -52,8 +57,7 @@ public final class CanonicalRequest {
   public static CanonicalRequest of(ChatRequest request) {
     ObjectNode json = Json.toTree(withRenumberedToolCallIds(request.toBuilder().clearMetadata()));
     replaceBinaryDataByDigest(json);
-    ObjectNode canonical = (ObjectNode) canonical(json);
-    return new CanonicalRequest(canonical, canonical, List.of());
+    return new CanonicalRequest((ObjectNode) canonical(json));
   }
 
   /**
@@ -148,18 +152,22 @@ public final class CanonicalRequest {
     for (JsonNode message : request.path("messages")) {
       for (JsonNode part : message.path("parts")) {
         for (String kind : BINARY_PART_KINDS) {
-          JsonNode binary = part.path(kind);
-          if (binary.has("data")) {
-            byte[] data = Base64.getDecoder().decode(binary.get("data").textValue());
-            ((ObjectNode) binary).put("data", "sha256:" + Json.sha256Hex(data));
-          }
+          replaceDataByDigest(part.path(kind));
         }
       }
     }
   }
 
+  /** Replaces the base64 {@code data} of an image or document (when it has some) by {@code sha256:<hex>}. */
+  static void replaceDataByDigest(JsonNode binary) {
+    if (binary.has("data")) {
+      byte[] data = Base64.getDecoder().decode(binary.get("data").textValue());
+      ((ObjectNode) binary).put("data", "sha256:" + Json.sha256Hex(data));
+    }
+  }
+
   /** A copy with object keys sorted at every level and every number in its canonical form. */
-  private static JsonNode canonical(JsonNode node) {
+  static JsonNode canonical(JsonNode node) {
     if (node.isObject()) {
       TreeSet<String> names = new TreeSet<>();
       node.fieldNames().forEachRemaining(names::add);

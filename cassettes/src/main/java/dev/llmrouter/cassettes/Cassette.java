@@ -3,14 +3,16 @@ package dev.llmrouter.cassettes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.api.v1.Role;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * One recorded exchange: the canonical request, who served it, and the events the caller received. The n-th
- * identical request replays the n-th take when sequencing is on; by default a cassette has one take.
+ * One recorded exchange: the canonical request, who served it, and the events the caller received (or, for an
+ * embedding call, its vectors). The n-th identical request replays the n-th take when sequencing is on; by default a
+ * cassette has one take.
  *
  * @param formatVersion the format version of the file it was read from; a cassette is always written in
  *     {@link #FORMAT_VERSION}
@@ -53,7 +55,10 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Option
     return new Cassette(formatVersion, key, firstRecorded, normalizedRequest, servedBy, takes);
   }
 
-  /** The first text the user wrote, on one line and cut to 60 characters; empty when there is none. */
+  /**
+   * The first text the user wrote (an embedding call's first text input), on one line and cut to 60 characters;
+   * empty when there is none.
+   */
   public String firstUserText() {
     return firstUserText(request);
   }
@@ -71,12 +76,21 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Option
       }
       for (JsonNode part : message.path("parts")) {
         if (part.has("text")) {
-          String text = part.get("text").asText().replaceAll("\\s+", " ").strip();
-          return text.length() <= MAX_TEXT_LENGTH ? text : text.substring(0, MAX_TEXT_LENGTH);
+          return oneLine(part.get("text").asText());
         }
       }
     }
+    for (JsonNode input : request.path("inputs")) {
+      if (input.has("text")) {
+        return oneLine(input.get("text").asText());
+      }
+    }
     return "";
+  }
+
+  private static String oneLine(String text) {
+    String line = text.replaceAll("\\s+", " ").strip();
+    return line.length() <= MAX_TEXT_LENGTH ? line : line.substring(0, MAX_TEXT_LENGTH);
   }
 
   /** The provider name (from config) and the upstream model that answered. */
@@ -88,14 +102,16 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Option
   }
 
   /**
-   * One recorded answer.
+   * One recorded answer: the events of a chat answer, or the vectors of an embedding call.
    *
    * @param offsetsMillis when each event arrived, in milliseconds from the start of the call; empty unless
    *     timing was recorded, otherwise one offset per event
    * @param redacted whether secrets were redacted from the events when written: a replay differs from what the
    *     provider sent
+   * @param embedding the answer of an embedding call (whose take has no events); empty for a chat answer
    */
-  public record Take(List<ChatEvent> events, List<Long> offsetsMillis, boolean redacted) {
+  public record Take(List<ChatEvent> events, List<Long> offsetsMillis, boolean redacted,
+      Optional<EmbedResponse> embedding) {
     public Take {
       events = List.copyOf(events);
       offsetsMillis = List.copyOf(offsetsMillis);
@@ -103,11 +119,24 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Option
         throw new IllegalArgumentException(offsetsMillis.size() + " offsets for " + events.size()
             + " events: give one offset per event, or none");
       }
+      if (embedding.isPresent() && !events.isEmpty()) {
+        throw new IllegalArgumentException("a take holds events or an embedding, not both");
+      }
+    }
+
+    /** A take of chat events. */
+    public Take(List<ChatEvent> events, List<Long> offsetsMillis, boolean redacted) {
+      this(events, offsetsMillis, redacted, Optional.empty());
     }
 
     /** A take as the provider sent it. */
     public Take(List<ChatEvent> events, List<Long> offsetsMillis) {
       this(events, offsetsMillis, false);
+    }
+
+    /** The take of an embedding call. */
+    public static Take of(EmbedResponse embedding) {
+      return new Take(List.of(), List.of(), false, Optional.of(embedding));
     }
   }
 }

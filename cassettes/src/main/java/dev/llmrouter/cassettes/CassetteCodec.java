@@ -25,7 +25,8 @@ import java.util.Optional;
  * Cassette files: pretty-printed JSON (2-space indent, {@code "name": value}, {@code \n} line ends) with a fixed key
  * order ({@code format_version, key, served_by, request, normalized_request, takes}) and a trailing newline, so the
  * same cassette always gives the same bytes. Every format version from {@link Cassette#OLDEST_FORMAT_VERSION} is
- * read; the current one, {@link Cassette#FORMAT_VERSION}, is written.
+ * read; the current one, {@link Cassette#FORMAT_VERSION}, is written. A take holds {@code events} (a chat answer) or
+ * {@code embedding} (an embedding call's, see {@link EmbeddingTakeJson}).
  */
 public final class CassetteCodec {
 
@@ -53,6 +54,10 @@ public final class CassetteCodec {
     ArrayNode takes = root.putArray("takes");
     for (Cassette.Take take : cassette.takes()) {
       ObjectNode takeNode = takes.addObject();
+      if (take.embedding().isPresent()) {
+        takeNode.set("embedding", EmbeddingTakeJson.write(take.embedding().get()));
+        continue;
+      }
       ArrayNode events = takeNode.putArray("events");
       take.events().forEach(event -> events.add(Json.toTree(event)));
       if (!take.offsetsMillis().isEmpty()) {
@@ -145,6 +150,13 @@ public final class CassetteCodec {
     private Cassette.Take take(JsonNode take, String at) throws CorruptCassetteException {
       if (!take.isObject()) {
         throw corrupt("\"" + at + "\" is not an object");
+      }
+      if (take.has("embedding")) {
+        try {
+          return Cassette.Take.of(EmbeddingTakeJson.read(take.get("embedding")));
+        } catch (IllegalArgumentException e) {
+          throw corrupt("\"" + at + ".embedding\" is not a valid embedding: " + e.getMessage());
+        }
       }
       JsonNode eventNodes = field(take, at + ".", "events", JsonNodeType.ARRAY);
       List<ChatEvent> events = new ArrayList<>();

@@ -138,7 +138,8 @@ public final class Redactor {
   public Cassette redact(Cassette cassette) {
     List<Cassette.Take> takes = cassette.takes().stream().map(take -> {
       List<ChatEvent> events = take.events().stream().map(event -> redact(event)).toList();
-      return new Cassette.Take(events, take.offsetsMillis(), take.redacted() || !events.equals(take.events()));
+      return new Cassette.Take(events, take.offsetsMillis(), take.redacted() || !events.equals(take.events()),
+          take.embedding());
     }).toList();
     return new Cassette(cassette.formatVersion(), cassette.key(), redact(cassette.request()),
         cassette.normalizedRequest().map(this::redact), cassette.servedBy(), takes);

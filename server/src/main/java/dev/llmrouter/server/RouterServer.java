@@ -9,6 +9,7 @@ import dev.llmrouter.server.api.AdminGrpcService;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
 import dev.llmrouter.server.api.ConverseWebSocket;
+import dev.llmrouter.server.api.EmbeddingGrpcService;
 import dev.llmrouter.server.api.GrpcRequestGuard;
 import dev.llmrouter.server.api.HealthGrpcService;
 import dev.llmrouter.server.api.ModelGrpcService;
@@ -235,6 +236,7 @@ public final class RouterServer {
     observability.metrics().gauge("llmrouter.open.sessions", "Converse sessions kept, attached to a stream or not "
         + "(with shared_state: the sessions this router's streams drive)", sessions, SessionStore::size);
     grpc.addService(new ChatGrpcService(pipeline, metadata, converse, auth).service());
+    grpc.addService(new EmbeddingGrpcService(pipeline, metadata, auth).service());
     // Expired sessions are dropped even when no call comes to look them up.
     long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
         id -> sessions.cleanUp());

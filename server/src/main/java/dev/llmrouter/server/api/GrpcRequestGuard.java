@@ -1,6 +1,7 @@
 package dev.llmrouter.server.api;
 
 import dev.llmrouter.api.v1.ChatServiceGrpcService;
+import dev.llmrouter.api.v1.EmbeddingServiceGrpcService;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.pipeline.RunningCalls;
 import io.vertx.core.Handler;
@@ -31,8 +32,9 @@ import java.util.zip.GZIPInputStream;
  *   <li>a message over {@code max_message_bytes}, before or after inflating: RESOURCE_EXHAUSTED naming the limit.
  * </ul>
  * Messages go on whole and uncompressed, so the server behind never sees a partial or compressed one. While the router
- * drains, a new `ChatService` call is refused here, before its message is read: UNAVAILABLE, reason DRAINING, with
- * HTTP status 503, which balancers (nginx's `grpc_next_upstream http_503`) retry on another replica.
+ * drains, a new `ChatService` or `EmbeddingService` call is refused here, before its message is read: UNAVAILABLE,
+ * reason DRAINING, with HTTP status 503, which balancers (nginx's `grpc_next_upstream http_503`) retry on another
+ * replica.
  */
 public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
 
@@ -41,6 +43,8 @@ public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
   /** gRPC clients read a 503 with a gRPC content type by its grpc-status; balancers see an unavailable replica. */
   private static final int DRAINING_HTTP_STATUS = 503;
   private static final String CHAT_SERVICE_PATH = "/" + ChatServiceGrpcService.SERVICE_NAME.fullyQualifiedName() + "/";
+  private static final String EMBEDDING_SERVICE_PATH =
+      "/" + EmbeddingServiceGrpcService.SERVICE_NAME.fullyQualifiedName() + "/";
 
   private final Handler<HttpServerRequest> grpc;
   private final long maxMessageBytes;
@@ -60,7 +64,7 @@ public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
   public void handle(HttpServerRequest request) {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
     if (running.draining() && contentType != null && contentType.startsWith("application/grpc")
-        && request.path().startsWith(CHAT_SERVICE_PATH)) {
+        && (request.path().startsWith(CHAT_SERVICE_PATH) || request.path().startsWith(EMBEDDING_SERVICE_PATH))) {
       end(request, running.drainingRefusal(), DRAINING_HTTP_STATUS); // expected while draining: not logged one by one
       return;
     }

@@ -256,6 +256,7 @@ public final class CallsCommand {
     String rpc = switch (call.getCallType()) {
       case CALL_TYPE_STREAM -> "stream";
       case CALL_TYPE_CONVERSE_TURN -> "converse";
+      case CALL_TYPE_EMBED -> "embed";
       default -> "chat";
     };
     String start = Instant.ofEpochMilli(Timestamps.toMillis(call.getStartTime())).toString();

@@ -5,12 +5,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.api.v1.Origin;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.answer.ProtoJson;
 import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.auth.CallerAuth;
+import dev.llmrouter.server.ingress.openai.OpenAiEmbeddings;
 import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
@@ -32,6 +35,9 @@ import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -39,7 +45,8 @@ import java.util.regex.Pattern;
  * The HTTP door onto the pipeline, on the gRPC port: requests in the dialects the provider SDKs speak (OpenAI Chat
  * Completions and Responses, Anthropic Messages, Gemini) are read into the neutral request by their {@link Dialect},
  * run through the same {@link ChatPipeline} as gRPC calls, and answered in the caller's dialect, as JSON or as a
- * stream flushed event by event. What is gRPC (by its content type) or no dialect's path goes on to {@code grpc}.
+ * stream flushed event by event; OpenAI embeddings calls ({@link OpenAiEmbeddings}) take the pipeline's embedding
+ * path. What is gRPC (by its content type) or no dialect's path goes on to {@code grpc}.
  * The caller's key (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key`) is checked by {@link CallerAuth} as the
  * request arrives; a refused call is answered at once, its body unread. While the router drains, a new call is
  * refused the same way: UNAVAILABLE, a 503 in the caller's dialect.
@@ -124,6 +131,8 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
     HttpMethod method = request.method();
     if (path.equals("/v1/chat/completions")) {
       chat(request, dialects.openAiChat());
+    } else if (path.equals("/v1/embeddings")) {
+      embeddings(request);
     } else if (path.equals("/v1/responses")) {
       chat(request, dialects.openAiResponses());
     } else if (path.equals("/v1/messages")) {
@@ -144,7 +153,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
       refuse(request, dialectOfHeaders(request), new CallError(GrpcStatus.NOT_FOUND, "the router serves no "
           + method + " " + CallError.quote(path) + "; it serves POST /v1/chat/completions, POST /v1/responses, "
           + "POST /v1/messages, POST /v1beta/models/{model}:generateContent and :streamGenerateContent, "
-          + "and GET /v1/models"));
+          + "POST /v1/embeddings, and GET /v1/models"));
     } else {
       grpc.handle(request);
     }
@@ -164,6 +173,21 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
   }
 
   private void chat(HttpServerRequest request, Dialect dialect) {
+    receive(request, dialect, tree -> dialect.read(request, tree), (read, who) -> run(request, dialect, read, who));
+  }
+
+  /** An OpenAI embeddings call: the same door, and the OpenAI dialect's errors. */
+  private void embeddings(HttpServerRequest request) {
+    receive(request, dialects.openAiChat(), OpenAiEmbeddings::read, (read, who) -> embed(request, read, who));
+  }
+
+  /**
+   * Receives the JSON body of a POST within the size limit, from a caller whose key is let in (a refusal is answered
+   * in the dialect, the body unread), reads it with {@code read}, on a worker when it is large, and hands what it
+   * read to {@code call} on the request's event loop: a body that does not read is thrown when called for.
+   */
+  private <T> void receive(HttpServerRequest request, Dialect dialect, Function<JsonNode, T> read,
+      BiConsumer<Supplier<T>, Caller> call) {
     if (request.method() != HttpMethod.POST) {
       request.response().putHeader(HttpHeaders.ALLOW, "POST");
       refuse(request, dialect, new CallError(GrpcStatus.UNIMPLEMENTED, request.method() + " "
@@ -207,14 +231,14 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
         return;
       }
       if (body.length() <= INLINE_PARSE_BYTES) {
-        run(request, dialect, () -> read(request, dialect, body), who);
+        call.accept(() -> read.apply(parse(body)), who);
       } else {
-        vertx.executeBlocking(() -> read(request, dialect, body), false)
-            .onComplete(read -> run(request, dialect, () -> {
-              if (read.failed()) {
-                throw read.cause() instanceof CallError error ? error : CallError.of(read.cause());
+        vertx.executeBlocking(() -> read.apply(parse(body)), false)
+            .onComplete(done -> call.accept(() -> {
+              if (done.failed()) {
+                throw done.cause() instanceof CallError error ? error : CallError.of(done.cause());
               }
-              return read.result();
+              return done.result();
             }, who));
       }
     }));
@@ -233,7 +257,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
     }
   }
 
-  private static DialectCall read(HttpServerRequest request, Dialect dialect, Buffer body) {
+  private static JsonNode parse(Buffer body) {
     JsonNode tree;
     try {
       tree = ProtoJson.MAPPER.readTree(body.getBytes());
@@ -247,28 +271,17 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
     if (tree == null || tree.isMissingNode()) {
       throw JsonFields.invalid("body", "is empty: send the request as a JSON object");
     }
-    return dialect.read(request, tree);
+    return tree;
   }
 
   /** Runs the call read by {@code read}, on the request's event loop, and answers it in the dialect. */
-  private void run(HttpServerRequest request, Dialect dialect, java.util.function.Supplier<DialectCall> read,
-      Caller caller) {
+  private void run(HttpServerRequest request, Dialect dialect, Supplier<DialectCall> read, Caller caller) {
     HttpServerResponse response = request.response();
     DialectCall call;
     ChatEventStream answer;
     try {
       call = read.get();
-      CallOptions options = metadata.optionsOf(request.headers(), call.stream(), deadlineMillis(request), caller);
-      response.putHeader(CallMetadata.CALL_ID_HEADER, options.call().callId())
-          .putHeader(REQUEST_ID_HEADER, options.call().callId())
-          .putHeader(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
-      String model = call.request().getModel();
-      RoutePlanner routes = settings.current().routes();
-      if (!model.isEmpty() && routes.plan(model).isEmpty()) {
-        throw new CallError(GrpcStatus.NOT_FOUND, "model " + CallError.quote(model) + " names no configured "
-            + "provider or alias; use <provider>/<model> or an alias, with one of " + routes.names());
-      }
-      answer = pipeline.start(call.request(), options);
+      answer = pipeline.start(call.request(), options(request, call.request().getModel(), call.stream(), caller));
     } catch (RuntimeException failure) {
       refuse(request, dialect, failure);
       return;
@@ -286,6 +299,42 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
         }
       });
     }
+  }
+
+  /** Runs an embeddings call read by {@code read}, and answers it in OpenAI's shape. */
+  private void embed(HttpServerRequest request, Supplier<OpenAiEmbeddings.Call> read, Caller caller) {
+    OpenAiEmbeddings.Call call;
+    AnswerStream<EmbedResponse> answer;
+    try {
+      call = read.get();
+      answer = pipeline.embed(call.request(), options(request, call.request().getModel(), false, caller));
+    } catch (RuntimeException failure) {
+      refuse(request, dialects.openAiChat(), failure);
+      return;
+    }
+    request.response().closeHandler(v -> answer.cancel());
+    answer.exceptionHandler(failure -> refuse(request, dialects.openAiChat(), failure));
+    answer.handler(response -> {
+      origin(request.response(), response.getOrigin());
+      reply(request, 200, OpenAiEmbeddings.answer(response, call.base64()));
+    });
+  }
+
+  /**
+   * The options of a call from its headers, sent back with its ids; a model that names no provider or alias is
+   * NOT_FOUND, as the providers' own APIs answer it.
+   */
+  private CallOptions options(HttpServerRequest request, String model, boolean stream, Caller caller) {
+    CallOptions options = metadata.optionsOf(request.headers(), stream, deadlineMillis(request), caller);
+    request.response().putHeader(CallMetadata.CALL_ID_HEADER, options.call().callId())
+        .putHeader(REQUEST_ID_HEADER, options.call().callId())
+        .putHeader(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
+    RoutePlanner routes = settings.current().routes();
+    if (!model.isEmpty() && routes.plan(model).isEmpty()) {
+      throw new CallError(GrpcStatus.NOT_FOUND, "model " + CallError.quote(model) + " names no configured "
+          + "provider or alias; use <provider>/<model> or an alias, with one of " + routes.names());
+    }
+    return options;
   }
 
   /** The caller's own timeout, where its SDK says it (`x-stainless-timeout`, in seconds), as the call's deadline. */

@@ -33,6 +33,12 @@ public record CallContext(String callId, CallType type, String traceId, String p
         callerSpan);
   }
 
+  /** The same call, made by another RPC. */
+  public CallContext ofType(CallType otherType) {
+    return new CallContext(callId, otherType, traceId, parentCallId, sessionId, userId, tags, metadata, keyId, keyName,
+        callerSpan);
+  }
+
   /** A new call id: 8 random bytes in hex, like a W3C span id. */
   public static String newCallId() {
     return HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong() | 1L);

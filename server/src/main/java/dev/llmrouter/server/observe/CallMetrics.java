@@ -61,6 +61,7 @@ public final class CallMetrics {
     return switch (type) {
       case CALL_TYPE_STREAM -> "StreamChat";
       case CALL_TYPE_CONVERSE_TURN -> "Converse";
+      case CALL_TYPE_EMBED -> "Embed";
       default -> "Chat";
     };
   }

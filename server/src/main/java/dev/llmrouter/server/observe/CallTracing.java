@@ -90,15 +90,16 @@ public final class CallTracing implements AutoCloseable {
    * root of the call's trace (with the trace id the call log keeps). Its span id is the call's id. Call it on the
    * call's event loop.
    *
+   * @param operation `chat`, or `embeddings`: the span's `gen_ai.operation.name` and the first word of its name
    * @param providerType the provider type of a deployment name, for `gen_ai.provider.name`
    */
-  CallSpan begin(CallContext call, ChatRequest request, Function<String, String> providerType) {
+  CallSpan begin(CallContext call, String operation, ChatRequest request, Function<String, String> providerType) {
     Context parent = Context.root().with(Span.wrap(call.callerSpan()));
     Span span;
     CallIds.STARTING.set(call);
     try {
-      span = tracer.spanBuilder("chat " + request.getModel()).setSpanKind(SpanKind.CLIENT).setParent(parent)
-          .setAttribute(GenAiAttributes.OPERATION_NAME, GenAiAttributes.CHAT)
+      span = tracer.spanBuilder(operation + " " + request.getModel()).setSpanKind(SpanKind.CLIENT).setParent(parent)
+          .setAttribute(GenAiAttributes.OPERATION_NAME, operation)
           .setAttribute(GenAiAttributes.REQUEST_MODEL, request.getModel())
           .startSpan();
     } finally {

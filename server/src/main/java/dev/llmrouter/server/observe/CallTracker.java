@@ -8,6 +8,7 @@ import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Origin;
 import dev.llmrouter.api.v1.Part;
@@ -98,12 +99,7 @@ public final class CallTracker {
       }
       case DONE -> {
         ChatResponse answer = event.getDone().getResponse();
-        provider = answer.getProvider();
-        upstreamModel = answer.getModel();
-        origin = answer.getOrigin();
-        // A response assembled from the events seen here has its usage priced already; one that came whole has not.
-        usage = answer.getUsage().hasCostUsd() ? answer.getUsage()
-            : prices.withCost(provider, upstreamModel, answer.getUsage());
+        answered(answer.getProvider(), answer.getModel(), answer.getOrigin(), answer.getUsage());
         response = usage.equals(answer.getUsage()) ? answer : answer.toBuilder().setUsage(usage).build();
         return response == answer ? event : event.toBuilder().setDone(event.getDone().toBuilder()
             .setResponse(response)).build();
@@ -114,7 +110,25 @@ public final class CallTracker {
     return event;
   }
 
-  /** The call ended: OK after its `done` event ({@code error} null), or failed. Only the first end counts. */
+  /** Sees the answer of an embedding call on its way to the caller; returns it with its cost filled in. */
+  public EmbedResponse onEmbedding(EmbedResponse answer) {
+    if (ended) {
+      return answer;
+    }
+    firstEventNanos = System.nanoTime();
+    answered(answer.getProvider(), answer.getModel(), answer.getOrigin(), answer.getUsage());
+    return usage.equals(answer.getUsage()) ? answer : answer.toBuilder().setUsage(usage).build();
+  }
+
+  /** Who answered, and the answer's usage, priced unless it is already (a chat answer assembled from the events). */
+  private void answered(String answeredBy, String model, Origin answerOrigin, Usage answerUsage) {
+    provider = answeredBy;
+    upstreamModel = model;
+    origin = answerOrigin;
+    usage = answerUsage.hasCostUsd() ? answerUsage : prices.withCost(provider, upstreamModel, answerUsage);
+  }
+
+  /** The call ended: OK after its last event ({@code error} null), or failed. Only the first end counts. */
   public void onEnd(CallError error) {
     if (ended) {
       return;

@@ -24,6 +24,7 @@ import java.util.Map;
 final class GenAiAttributes {
 
   static final String CHAT = "chat";
+  static final String EMBEDDINGS = "embeddings";
 
   static final AttributeKey<String> OPERATION_NAME = stringKey("gen_ai.operation.name");
   static final AttributeKey<String> PROVIDER_NAME = stringKey("gen_ai.provider.name");

@@ -2,6 +2,11 @@ package dev.llmrouter.server.observe;
 
 import dev.llmrouter.api.v1.CallRecord;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.EmbedInput;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.cassettes.Redactor;
 import dev.llmrouter.server.config.ObservabilityConfig;
 import io.vertx.core.Vertx;
@@ -59,7 +64,24 @@ public final class Observability implements AutoCloseable {
    * call's event loop.
    */
   public CallTracker begin(CallContext context, ChatRequest request, PriceTable prices) {
-    return new CallTracker(this, context, request, prices, tracing.begin(context, request, providerTypes));
+    return new CallTracker(this, context, request, prices,
+        tracing.begin(context, GenAiAttributes.CHAT, request, providerTypes));
+  }
+
+  /**
+   * Starts following one embedding call, as {@link #begin} a chat call; the call log (and a span capturing content)
+   * keeps its inputs as user messages, one per input.
+   */
+  public CallTracker beginEmbedding(CallContext context, EmbedRequest request, PriceTable prices) {
+    ChatRequest.Builder inputs = ChatRequest.newBuilder().setModel(request.getModel());
+    for (EmbedInput input : request.getInputsList()) {
+      Part part = input.hasImage() ? Part.newBuilder().setImage(input.getImage()).build()
+          : Part.newBuilder().setText(input.getText()).build();
+      inputs.addMessages(Message.newBuilder().setRole(Role.ROLE_USER).addParts(part));
+    }
+    ChatRequest logged = inputs.build();
+    return new CallTracker(this, context, logged, prices,
+        tracing.begin(context, GenAiAttributes.EMBEDDINGS, logged, providerTypes));
   }
 
   public CallMetrics metrics() {

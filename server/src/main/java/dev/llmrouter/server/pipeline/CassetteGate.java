@@ -16,6 +16,7 @@ import dev.llmrouter.cassettes.MatchRule;
 import dev.llmrouter.cassettes.MatchRules;
 import dev.llmrouter.cassettes.ReplayMissException;
 import dev.llmrouter.cassettes.ResponseNormalizer;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.observe.CallMetrics;
@@ -50,7 +51,7 @@ import java.util.function.Supplier;
 final class CassetteGate {
 
   /** Requests at least this large are hashed on a worker thread. */
-  private static final int LARGE_REQUEST_BYTES = 256 * 1024;
+  static final int LARGE_REQUEST_BYTES = 256 * 1024;
   /** Memory for the keys of recent requests (weighed at 8 times their size, for the canonical JSON they keep). */
   private static final long KEY_CACHE_BYTES = 32L * 1024 * 1024;
 
@@ -101,8 +102,8 @@ final class CassetteGate {
    * Answers a call through the cassettes into {@code answer}; {@code live} starts the upstream call when the answer
    * must come from the provider. Must be called on the caller's event-loop context; everything after runs there too.
    */
-  void answer(ChatRequest request, CallOptions options, CallPlan plan, Supplier<UpstreamAttempts> live,
-      ChatEventStream answer) {
+  void answer(ChatRequest request, CallOptions options, CallPlan<ChatRequest> plan,
+      Supplier<UpstreamAttempts<ChatRequest, ChatEvent>> live, ChatEventStream answer) {
     Context context = vertx.getOrCreateContext();
     canonicalForm(request, options).onComplete(keyed -> {
       if (keyed.failed()) {
@@ -131,8 +132,8 @@ final class CassetteGate {
   }
 
   /** Replay and auto modes: replay a recorded take, or record it, or explain the miss. */
-  private void consult(CanonicalRequest canonical, CallOptions options, CallPlan plan,
-      Supplier<UpstreamAttempts> live, ChatEventStream answer, Context context) {
+  private void consult(CanonicalRequest canonical, CallOptions options, CallPlan<ChatRequest> plan,
+      Supplier<UpstreamAttempts<ChatRequest, ChatEvent>> live, ChatEventStream answer, Context context) {
     lookup(options.scope(), canonical.key()).onComplete(found -> {
       if (answer.isClosed()) {
         return;
@@ -159,7 +160,7 @@ final class CassetteGate {
   }
 
   /** A cassette from memory when it is cached, otherwise read from disk on a worker thread. */
-  private Future<Optional<Cassette>> lookup(String scope, String key) {
+  Future<Optional<Cassette>> lookup(String scope, String key) {
     Optional<Cassette> cached = store.cached(scope, key);
     if (cached.isPresent()) {
       return Future.succeededFuture(cached);
@@ -177,12 +178,11 @@ final class CassetteGate {
     return takeSequences.computeIfAbsent(options.scope() + "/" + key, k -> new TakeSequence()).next(ended.future());
   }
 
-  private void replay(Cassette cassette, int take, CallOptions options, CallPlan plan, ChatEventStream answer) {
+  private void replay(Cassette cassette, int take, CallOptions options, CallPlan<ChatRequest> plan,
+      ChatEventStream answer) {
     Cassette.Take recorded = cassette.takes().get(take);
-    Origin origin = Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT)
-        .setCassetteKey(cassette.key()).setCassetteScope(options.scope())
-        .setDeployment(cassette.servedBy().provider()).setRedacted(recorded.redacted())
-        .addAllDroppedSettings(plan.droppedFor(cassette.servedBy().provider())).build();
+    Origin origin = Provenance.ofReplay(cassette, recorded, options.scope(),
+        plan.droppedFor(cassette.servedBy().provider()));
     usageLog.hit(options.scope(), cassette);
     List<ChatEvent> events = recorded.events().stream().map(e -> Provenance.withOrigin(e, origin)).toList();
     if (!options.pace().isPaced()) {
@@ -217,7 +217,7 @@ final class CassetteGate {
   }
 
   /** Explains a miss, comparing normalized forms: the closest cassette, what differs, which match rules applied. */
-  private void miss(String scope, CanonicalRequest canonical, ChatEventStream answer) {
+  void miss(String scope, CanonicalRequest canonical, AnswerStream<?> answer) {
     metrics.cassette("miss");
     vertx.executeBlocking(() -> ReplayMissException.of(scope, canonical,
             store.closest(scope, canonical.normalizedJson())), false)
@@ -236,8 +236,8 @@ final class CassetteGate {
    * Calls upstream while relaying to the caller, with ids and timestamps normalised, and writes the cassette before
    * the `done` event is delivered, so a caller that gets `done` can replay at once. A failed exchange writes nothing.
    */
-  private void record(CanonicalRequest canonical, CallOptions options, CallPlan plan, Take take,
-      Supplier<UpstreamAttempts> live, ChatEventStream answer, Context context) {
+  private void record(CanonicalRequest canonical, CallOptions options, CallPlan<ChatRequest> plan, Take take,
+      Supplier<UpstreamAttempts<ChatRequest, ChatEvent>> live, ChatEventStream answer, Context context) {
     String id = options.scope() + "/" + canonical.key();
     Promise<Cassette> recording = Promise.promise();
     // Sequenced requests are distinct takes; otherwise identical requests in flight share one recording.
@@ -270,8 +270,8 @@ final class CassetteGate {
     List<ChatEvent> events = new ArrayList<>();
     List<Long> offsets = new ArrayList<>();
     long startedAt = System.nanoTime();
-    UpstreamAttempts attempts = live.get();
-    ChatEventStream upstream = attempts.events();
+    UpstreamAttempts<ChatRequest, ChatEvent> attempts = live.get();
+    AnswerStream<ChatEvent> upstream = attempts.events();
     upstream.exceptionHandler(failure -> {
       recording.tryFail(failure);
       answer.fail(failure);
@@ -339,7 +339,8 @@ final class CassetteGate {
     return cassette;
   }
 
-  private static CallError corrupt(Throwable cause) {
+  /** The error of a cassette lookup that failed: a corrupt file named, a bad scope, or the failure itself. */
+  static CallError corrupt(Throwable cause) {
     if (cause instanceof CorruptCassetteException corrupt) {
       return CallError.withInfo(GrpcStatus.FAILED_PRECONDITION, corrupt.getMessage()
           + " (fix or delete the file, or re-record it with --mode record)", "CASSETTE_CORRUPT",

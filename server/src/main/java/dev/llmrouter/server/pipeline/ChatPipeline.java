@@ -1,14 +1,20 @@
 package dev.llmrouter.server.pipeline;
 
+import dev.llmrouter.api.v1.CallType;
 import dev.llmrouter.api.v1.CassetteOutcome;
+import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.cassettes.CassetteStore;
 import dev.llmrouter.cassettes.MatchRules;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.config.ResilienceConfig;
+import dev.llmrouter.server.observe.AttemptSpan;
 import dev.llmrouter.server.observe.CallTracker;
 import dev.llmrouter.server.observe.Observability;
 import dev.llmrouter.server.provider.CapabilityCheck;
@@ -17,6 +23,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * The one path every call takes (ARCHITECTURE.md section 2): take the config's settings of the moment
@@ -24,7 +31,9 @@ import java.util.function.Supplier;
  * sees the messages it stands for), validate and plan the targets, let the caller's key in ({@link CallerAuth#admit}: its
  * models, cassette modes, budget and rate limits), pass the {@link CassetteGate} (unless the mode is `off`), call
  * upstream through {@link UpstreamAttempts} when the answer must be live, and hand the caller one stream of events,
- * followed from start to end by the call log and counted among the {@link RunningCalls} until it ends.
+ * followed from start to end by the call log and counted among the {@link RunningCalls} until it ends. An embedding
+ * call ({@link #embed}) takes the same path, with its own plan ({@link EmbeddingPlan}) and cassette layer
+ * ({@link EmbeddingCassetteGate}), and an answer of one value.
  */
 public final class ChatPipeline {
 
@@ -32,6 +41,7 @@ public final class ChatPipeline {
   private final LiveSettings settings;
   private final ChatRequestValidator validator;
   private final CassetteGate gate;
+  private final EmbeddingCassetteGate embeddingGate;
   private final Observability observability;
   private final CallerAuth auth;
   private final RunningCalls running;
@@ -55,6 +65,7 @@ public final class ChatPipeline {
     this.settings = settings;
     this.validator = validator;
     this.gate = new CassetteGate(vertx, store, matchRules, recordTiming, usageLog, observability.metrics());
+    this.embeddingGate = new EmbeddingCassetteGate(vertx, gate, store, usageLog);
     this.observability = observability;
     this.auth = auth;
     this.running = running;
@@ -77,42 +88,78 @@ public final class ChatPipeline {
       throw refused;
     }
     CallTracker tracker = observability.begin(options.call(), request, call.prices());
-    CallPlan plan;
+    CallPlan<ChatRequest> plan = planned(call, tracker,
+        () -> CallPlan.of(request, validator.validate(request, call.routes())));
+    ChatEventStream answer = new ChatEventStream();
+    boolean prefill = CapabilityCheck.isPrefill(request); // the plan holds only targets that continue it
+    run(call, tracker, options, request.getModel(), answer,
+        event -> tracker.onEvent(prefill ? Provenance.prefilled(event) : event),
+        () -> answer(request, options, plan, call.resilience(), tracker, answer));
+    return answer;
+  }
+
+  /**
+   * Starts one embedding call, logged as such whatever the options' call type. Must be called on the caller's
+   * event-loop context; everything after runs there too.
+   *
+   * @throws CallError when the request is invalid, or no target of its model embeds (INVALID_ARGUMENT); the refusal is
+   *     logged
+   */
+  public AnswerStream<EmbedResponse> embed(EmbedRequest request, CallOptions callOptions) {
+    CallOptions options = callOptions.withCall(callOptions.call().ofType(CallType.CALL_TYPE_EMBED));
+    CallSettings call = settings.forCall();
+    CallTracker tracker = observability.beginEmbedding(options.call(), request, call.prices());
+    CallPlan<EmbedRequest> plan = planned(call, tracker, () -> EmbeddingPlan.of(request, call.routes()));
+    AnswerStream<EmbedResponse> answer = AnswerStream.ofOne();
+    run(call, tracker, options, request.getModel(), answer, tracker::onEmbedding,
+        () -> embedding(request, options, plan, call.resilience(), tracker, answer));
+    return answer;
+  }
+
+  /** The plan of a call; a call refused on the way is logged, and released from its settings. */
+  private static <P> P planned(CallSettings call, CallTracker tracker, Supplier<P> plan) {
+    P planned;
     try {
-      plan = CallPlan.of(request, validator.validate(request, call.routes()));
+      planned = plan.get();
     } catch (CallError refused) {
       call.callEnded();
       tracker.onEnd(refused);
       throw refused;
     }
     tracker.routed();
-    ChatEventStream answer = new ChatEventStream();
+    return planned;
+  }
+
+  /**
+   * Runs a planned call: counted among the running calls and followed by its tracker until it ends (then charged to
+   * the caller's key), and answered by {@code answerAdmitted} once the caller's key is let in.
+   */
+  private <E> void run(CallSettings call, CallTracker tracker, CallOptions options, String model,
+      AnswerStream<E> answer, UnaryOperator<E> observe, Runnable answerAdmitted) {
     RunningCalls.Call runningCall = runningCall(answer);
     running.add(runningCall);
-    boolean prefill = CapabilityCheck.isPrefill(request); // the plan holds only targets that continue it
-    answer.observe(event -> tracker.onEvent(prefill ? Provenance.prefilled(event) : event), error -> {
+    answer.observe(observe, error -> {
       tracker.onEnd(error);
       auth.charge(options.caller(), tracker.usage(), tracker.replayed());
       running.remove(runningCall);
       call.callEnded();
     });
-    Future<Void> admitted = auth.admit(options.caller(), request.getModel(), options.mode());
+    Future<Void> admitted = auth.admit(options.caller(), model, options.mode());
     if (admitted.succeeded()) {
-      answer(request, options, plan, call.resilience(), tracker, answer);
+      answerAdmitted.run();
     } else {
       admitted.onComplete(admission -> {
         if (admission.failed()) {
           answer.fail(admission.cause());
         } else if (!answer.isClosed()) {
-          answer(request, options, plan, call.resilience(), tracker, answer);
+          answerAdmitted.run();
         }
       });
     }
-    return answer;
   }
 
   /** The answer as a drain sees it: it ends by itself, or is failed on its own event loop at the drain's deadline. */
-  private RunningCalls.Call runningCall(ChatEventStream answer) {
+  private RunningCalls.Call runningCall(AnswerStream<?> answer) {
     Context context = vertx.getOrCreateContext();
     return new RunningCalls.Call() {
       @Override
@@ -127,17 +174,36 @@ public final class ChatPipeline {
   }
 
   /** Answers an admitted call: from the provider, or through the cassettes. */
-  private void answer(ChatRequest request, CallOptions options, CallPlan plan, ResilienceConfig resilience,
-      CallTracker tracker, ChatEventStream answer) {
-    Supplier<UpstreamAttempts> live = () -> UpstreamAttempts.start(vertx, resilience, plan, options,
-        step -> tracker.attempt(step.target().deployment().name(), step.target().upstreamModel(),
-            step.target().deployment().config().baseUrl()));
+  private void answer(ChatRequest request, CallOptions options, CallPlan<ChatRequest> plan,
+      ResilienceConfig resilience, CallTracker tracker, ChatEventStream answer) {
+    Supplier<UpstreamAttempts<ChatRequest, ChatEvent>> live =
+        () -> UpstreamAttempts.start(vertx, resilience, plan, options, step -> attempt(tracker, step));
     if (options.mode() == CassetteMode.OFF) {
-      UpstreamAttempts attempts = live.get();
+      UpstreamAttempts<ChatRequest, ChatEvent> attempts = live.get();
       attempts.events().relayTo(answer, event -> Provenance.stampedLive(
           Provenance.withProvider(event, attempts), attempts, CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", ""));
     } else {
       gate.answer(request, options, plan, live, answer);
     }
+  }
+
+  /** Answers an admitted embedding call: from the provider, or through the cassettes. */
+  private void embedding(EmbedRequest request, CallOptions options, CallPlan<EmbedRequest> plan,
+      ResilienceConfig resilience, CallTracker tracker, AnswerStream<EmbedResponse> answer) {
+    Supplier<UpstreamAttempts<EmbedRequest, EmbedResponse>> live =
+        () -> UpstreamAttempts.embedding(vertx, resilience, plan, options, step -> attempt(tracker, step));
+    if (options.mode() == CassetteMode.OFF) {
+      UpstreamAttempts<EmbedRequest, EmbedResponse> attempts = live.get();
+      attempts.events().relayTo(answer, response -> Provenance.stampedLive(response, attempts,
+          CassetteOutcome.CASSETTE_OUTCOME_LIVE, "", ""));
+    } else {
+      embeddingGate.answer(request, options, plan, live, answer);
+    }
+  }
+
+  /** An upstream request about to go to a step's target, told to the call's tracker; its span. */
+  private static AttemptSpan attempt(CallTracker tracker, CallPlan.Step<?> step) {
+    return tracker.attempt(step.target().deployment().name(), step.target().upstreamModel(),
+        step.target().deployment().config().baseUrl());
   }
 }

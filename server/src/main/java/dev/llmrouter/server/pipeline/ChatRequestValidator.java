@@ -93,7 +93,8 @@ public final class ChatRequestValidator {
     return plan.orElseThrow();
   }
 
-  private static Optional<List<RoutePlanner.Target>> model(String model, RoutePlanner routes,
+  /** The targets of a model name; a violation of `model` when it is empty or names no provider or alias. */
+  static Optional<List<RoutePlanner.Target>> model(String model, RoutePlanner routes,
       BadRequest.Builder violations) {
     if (model.isEmpty()) {
       add(violations, "model", "is required, as <provider>/<model> (for example openai/gpt-4o-mini)");
@@ -186,7 +187,7 @@ public final class ChatRequestValidator {
     }
   }
 
-  private static void add(BadRequest.Builder violations, String field, String description) {
+  static void add(BadRequest.Builder violations, String field, String description) {
     violations.addFieldViolations(BadRequest.FieldViolation.newBuilder().setField(field).setDescription(description));
   }
 }

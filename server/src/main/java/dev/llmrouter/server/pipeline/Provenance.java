@@ -3,27 +3,47 @@ package dev.llmrouter.server.pipeline;
 import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.api.v1.Origin;
 import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.cassettes.Cassette;
 import dev.llmrouter.server.provider.ProviderConfig;
+import java.util.List;
 
-/** Where an answer came from, stamped on its `start` and `done` events: the deployment and the {@link Origin}. */
+/**
+ * Where an answer came from, stamped on its `start` and `done` events (on an embedding, on the answer): the deployment
+ * and the {@link Origin}.
+ */
 final class Provenance {
 
   private Provenance() {
   }
 
   /** The origin of an answer the upstream gave (live, or recorded under a cassette key and scope). */
-  private static Origin ofLive(UpstreamAttempts live, CassetteOutcome outcome, String key, String scope) {
+  static Origin ofLive(UpstreamAttempts<?, ?> live, CassetteOutcome outcome, String key, String scope) {
     return Origin.newBuilder().setCassette(outcome).setCassetteKey(key).setCassetteScope(scope)
         .setDeployment(live.servedBy().deployment().name()).setAttempts(live.attempts())
         .addAllDroppedSettings(live.droppedSettings()).build();
   }
 
   /** A live answer's event with its origin; the deltas between `start` and `done` pass as they are. */
-  static ChatEvent stampedLive(ChatEvent event, UpstreamAttempts live, CassetteOutcome outcome, String key,
+  static ChatEvent stampedLive(ChatEvent event, UpstreamAttempts<?, ?> live, CassetteOutcome outcome, String key,
       String scope) {
     return event.hasStart() || event.hasDone() ? withOrigin(event, ofLive(live, outcome, key, scope)) : event;
+  }
+
+  /** The origin of an answer replayed from a take of a cassette in a scope. */
+  static Origin ofReplay(Cassette cassette, Cassette.Take take, String scope, List<String> droppedSettings) {
+    return Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT).setCassetteKey(cassette.key())
+        .setCassetteScope(scope).setDeployment(cassette.servedBy().provider()).setRedacted(take.redacted())
+        .addAllDroppedSettings(droppedSettings).build();
+  }
+
+  /** A live embedding with the deployment that answered it and its origin. */
+  static EmbedResponse stampedLive(EmbedResponse response, UpstreamAttempts<?, ?> live, CassetteOutcome outcome,
+      String key, String scope) {
+    return response.toBuilder().setProvider(live.servedBy().deployment().name())
+        .setOrigin(ofLive(live, outcome, key, scope)).build();
   }
 
   static ChatEvent withOrigin(ChatEvent event, Origin origin) {
@@ -49,7 +69,7 @@ final class Provenance {
    * credential it was called with: another provider's adapter drops them rather than sending a signature it cannot
    * verify, and an OpenAI Responses adapter sends back only what its own deployment and key produced.
    */
-  static ChatEvent withProvider(ChatEvent event, UpstreamAttempts live) {
+  static ChatEvent withProvider(ChatEvent event, UpstreamAttempts<?, ?> live) {
     ProviderConfig deployment = live.servedBy().deployment().config();
     return switch (event.getEventCase()) {
       case START -> event.toBuilder().setStart(event.getStart().toBuilder().setProvider(deployment.name())).build();

@@ -1,7 +1,12 @@
 package dev.llmrouter.server.pipeline;
 
-import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.EmbedResponse;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.answer.ChatEventStream;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.ErrorInfo;
@@ -21,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
@@ -30,13 +36,29 @@ import java.util.function.UnaryOperator;
  * skipped until its Retry-After and moves to the next target at once; on the last target it is retried once that has
  * passed, within the caller's deadline. Caller errors (400, 404...) are never retried. After the first event, a
  * failure ends the stream with its status after the events already sent. Each target is sent the request as its model
- * can honour it ({@link CallPlan}).
+ * can honour it ({@link CallPlan}). A chat call's attempts stream chat events; an embedding call's attempts answer
+ * with one value each, under the same policy.
  *
  * <p>Only the deployment's own failures count against its circuit breaker. The caller's deadline bounds all attempts
  * and waits: when it passes, or the caller cancels, the attempt in flight is aborted with no verdict on the deployment,
  * and the error says that it was the caller's deadline, and what it interrupted.
+ *
+ * @param <R> the request sent to each target
+ * @param <E> the events of the answer
  */
-final class UpstreamAttempts implements ChatEventStream.Upstream {
+final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
+
+  /**
+   * One attempt, ready to be sent: the stream its answer comes into, the credential it sends (which the reasoning it
+   * produces is tagged with; see {@link ProviderTypes.KeyedAdapter}), and how to send it.
+   */
+  record Prepared<E>(AnswerStream<E> answer, String credential, Runnable send) {
+  }
+
+  /** How an attempt is prepared: the step's request, to its target. */
+  interface Sender<R, E> {
+    Prepared<E> prepare(CallPlan.Step<R> step);
+  }
 
   /** How an attempt's failure bears on its deployment and on what the call does next. */
   private enum FailureKind {
@@ -52,40 +74,78 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
 
   private final Vertx vertx;
   private final ResilienceConfig policy;
-  private final List<CallPlan.Step> steps;
-  private final boolean stream;
+  private final List<CallPlan.Step<R>> steps;
+  private final Sender<R, E> sender;
+  private final Predicate<E> isLast;
   private final long deadlineMillis;
   private final long startedNanos = System.nanoTime();
-  private final ChatEventStream out = new ChatEventStream();
+  private final AnswerStream<E> out;
   /** Told each upstream request about to be sent (for the metrics and the trace); gives the request's span. */
-  private final Function<CallPlan.Step, AttemptSpan> onAttempt;
+  private final Function<CallPlan.Step<R>, AttemptSpan> onAttempt;
   private int targetIndex;
   private int attemptsOnTarget;
   private int attempts;
-  private ChatEventStream current;
+  private AnswerStream<E> current;
   /** The deployment whose circuit the attempt in flight probes, until it gives a verdict; null when none. */
   private Deployment probing;
   private long retryTimer = -1;
   private boolean started;
-  private CallPlan.Step servedBy;
+  private CallPlan.Step<R> servedBy;
   /** The credential the adapter that answered sent (see {@link ProviderTypes.KeyedAdapter}). */
   private String servedByCredential = "";
   private CallError lastError;
 
-  private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, CallPlan plan, CallOptions options,
-      Function<CallPlan.Step, AttemptSpan> onAttempt) {
+  private UpstreamAttempts(Vertx vertx, ResilienceConfig policy, CallPlan<R> plan, CallOptions options,
+      Function<CallPlan.Step<R>, AttemptSpan> onAttempt, Predicate<E> isLast, Sender<R, E> sender) {
     this.vertx = vertx;
     this.onAttempt = onAttempt;
     this.policy = policy;
     this.steps = plan.steps();
-    this.stream = options.stream();
+    this.sender = sender;
+    this.isLast = isLast;
+    this.out = AnswerStream.of(isLast);
     this.deadlineMillis = options.deadlineMillis();
   }
 
-  /** Starts the first attempt; must be called on the caller's event-loop context. */
-  static UpstreamAttempts start(Vertx vertx, ResilienceConfig policy, CallPlan plan, CallOptions options,
-      Function<CallPlan.Step, AttemptSpan> onAttempt) {
-    UpstreamAttempts attempts = new UpstreamAttempts(vertx, policy, plan, options, onAttempt);
+  /**
+   * Starts the first attempt of a chat call: each sends the request to its target's adapter for it (see
+   * {@link Deployment#adapterFor}), streamed when the caller streams. Must be called on the caller's event-loop
+   * context.
+   */
+  static UpstreamAttempts<ChatRequest, ChatEvent> start(Vertx vertx, ResilienceConfig policy,
+      CallPlan<ChatRequest> plan, CallOptions options, Function<CallPlan.Step<ChatRequest>, AttemptSpan> onAttempt) {
+    return start(vertx, policy, plan, options, onAttempt, ChatEvent::hasDone, step -> {
+      ChatEventStream attempt = new ChatEventStream();
+      ProviderTypes.KeyedAdapter adapter = step.target().deployment().adapterFor(step.request());
+      return new Prepared<>(attempt, adapter.credential(), () -> adapter.adapter().chat(step.request(),
+          step.target().upstreamModel(), options.stream(), attempt));
+    });
+  }
+
+  /**
+   * Starts the first attempt of an embedding call: each sends the request to its target's next adapter (one key
+   * after another), which answers with one value. Must be called on the caller's event-loop context.
+   */
+  static UpstreamAttempts<EmbedRequest, EmbedResponse> embedding(Vertx vertx, ResilienceConfig policy,
+      CallPlan<EmbedRequest> plan, CallOptions options,
+      Function<CallPlan.Step<EmbedRequest>, AttemptSpan> onAttempt) {
+    return start(vertx, policy, plan, options, onAttempt, response -> true, step -> {
+      AnswerStream<EmbedResponse> attempt = AnswerStream.ofOne();
+      // An embedding holds no reasoning to tag with its credential.
+      return new Prepared<>(attempt, "", () -> step.target().deployment().nextEmbeddingAdapter()
+          .embed(step.request(), step.target().upstreamModel(), attempt));
+    });
+  }
+
+  /**
+   * Starts the first attempt of a call whose attempts {@code sender} prepares, and whose answer ends with the event
+   * {@code isLast} tells. Must be called on the caller's event-loop context.
+   */
+  static <R, E> UpstreamAttempts<R, E> start(Vertx vertx, ResilienceConfig policy, CallPlan<R> plan,
+      CallOptions options, Function<CallPlan.Step<R>, AttemptSpan> onAttempt, Predicate<E> isLast,
+      Sender<R, E> sender) {
+    UpstreamAttempts<R, E> attempts = new UpstreamAttempts<>(vertx, policy, plan, options, onAttempt, isLast,
+        sender);
     attempts.out.upstream(attempts);
     if (attempts.deadlineMillis > 0) {
       long deadline = vertx.setTimer(attempts.deadlineMillis, t -> attempts.onCallerDeadline());
@@ -96,7 +156,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
   }
 
   /** The answer's events, from whichever attempt succeeded. */
-  ChatEventStream events() {
+  AnswerStream<E> events() {
     return out;
   }
 
@@ -125,7 +185,7 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     if (out.isClosed()) {
       return;
     }
-    CallPlan.Step step = steps.get(targetIndex);
+    CallPlan.Step<R> step = steps.get(targetIndex);
     Deployment deployment = step.target().deployment();
     CallError refusal = admit(deployment);
     if (refusal != null) {
@@ -139,25 +199,25 @@ final class UpstreamAttempts implements ChatEventStream.Upstream {
     attempts++;
     attemptsOnTarget++;
     AttemptSpan span = onAttempt.apply(step);
-    ChatEventStream attempt = new ChatEventStream();
+    Prepared<E> prepared = sender.prepare(step);
+    AnswerStream<E> attempt = prepared.answer();
     attempt.traceContext(span.traceContext());
     attempt.observe(UnaryOperator.identity(), span::end);
     current = attempt;
     attempt.closeHandler(deployment::release);
-    ProviderTypes.KeyedAdapter adapter = deployment.adapterFor(step.request());
     attempt.handler(event -> {
       if (!started) {
         started = true;
         servedBy = step;
-        servedByCredential = adapter.credential();
+        servedByCredential = prepared.credential();
       }
-      if (event.hasDone()) {
+      if (isLast.test(event)) {
         answered(deployment);
       }
       out.emit(event);
     });
     attempt.exceptionHandler(failure -> onFailure(deployment, CallError.of(failure)));
-    adapter.adapter().chat(step.request(), step.target().upstreamModel(), stream, attempt);
+    prepared.send().run();
   }
 
   /** Takes the deployment's leave for one attempt; returns why it is skipped (nothing sent) when it cannot go. */

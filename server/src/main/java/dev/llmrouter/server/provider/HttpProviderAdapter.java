@@ -1,6 +1,6 @@
 package dev.llmrouter.server.provider;
 
-import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.answer.AnswerStream;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
@@ -28,7 +28,7 @@ public abstract class HttpProviderAdapter implements ProviderAdapter {
   }
 
   /** POSTs {@code body} to {@code base_url + pathAndQuery}; the answer arrives in {@code answer} via the decoder. */
-  protected void post(String pathAndQuery, MultiMap headers, String body, ChatEventStream answer,
+  protected void post(String pathAndQuery, MultiMap headers, String body, AnswerStream<?> answer,
       UpstreamHttpCall.Decoder decoder) {
     UpstreamHttpCall.post(client, deployment, deployment.baseUrl() + pathAndQuery, headers, Buffer.buffer(body),
         answer, decoder);

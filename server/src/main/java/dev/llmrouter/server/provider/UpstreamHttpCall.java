@@ -2,7 +2,7 @@ package dev.llmrouter.server.provider;
 
 import dev.llmrouter.server.answer.ProtoJson;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import dev.llmrouter.server.provider.sse.SseParser;
@@ -27,7 +27,7 @@ import java.util.function.Consumer;
  * frames it, an error status through the adapter's error reader. An error
  * of a request that had to wait for a connection says how long it waited.
  */
-public final class UpstreamHttpCall implements ChatEventStream.Upstream {
+public final class UpstreamHttpCall implements AnswerStream.Upstream {
 
   /** The provider-specific half of a call: how to read its answers. */
   public interface Decoder {
@@ -62,7 +62,7 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
   private final String provider;
   private final Duration timeout;
   private final Duration connectionWaitTimeout;
-  private final ChatEventStream answer;
+  private final AnswerStream<?> answer;
   private final Decoder decoder;
   private final long queuedAt = System.nanoTime();
   private UpstreamClient.Turn turn;
@@ -75,7 +75,7 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
   private boolean cancelled;
   private boolean finished;
 
-  private UpstreamHttpCall(UpstreamClient client, ProviderConfig deployment, ChatEventStream answer,
+  private UpstreamHttpCall(UpstreamClient client, ProviderConfig deployment, AnswerStream<?> answer,
       Decoder decoder) {
     this.client = client;
     this.provider = deployment.name();
@@ -87,7 +87,7 @@ public final class UpstreamHttpCall implements ChatEventStream.Upstream {
 
   /** Starts the POST; the answer (or its failure) arrives in {@code answer} through {@code decoder}. */
   public static void post(UpstreamClient client, ProviderConfig deployment, String url, MultiMap headers,
-      Buffer body, ChatEventStream answer, Decoder decoder) {
+      Buffer body, AnswerStream<?> answer, Decoder decoder) {
     UpstreamHttpCall call = new UpstreamHttpCall(client, deployment, answer, decoder);
     answer.upstream(call);
     if (call.cancelled) {

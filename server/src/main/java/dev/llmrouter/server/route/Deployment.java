@@ -7,6 +7,7 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Reasoning;
+import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderTypes;
 import dev.llmrouter.server.provider.ProviderTypes.KeyedAdapter;
@@ -14,6 +15,7 @@ import dev.llmrouter.server.provider.UpstreamClient;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
@@ -63,7 +65,8 @@ public final class Deployment {
 
   /** What {@code upstreamModel} can honour through this deployment's adapter. */
   public Capabilities capabilities(String upstreamModel) {
-    return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config.type(), model));
+    return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config.type(), model)
+        .toBuilder().setEmbeddings(embeddings().isPresent()).build());
   }
 
   /**
@@ -95,6 +98,21 @@ public final class Deployment {
       }
     }
     return null;
+  }
+
+  /** The embeddings of the deployment's type (the first key's adapter): empty when its host has none. */
+  public Optional<EmbeddingAdapter> embeddings() {
+    return adaptersByKey.get(0).adapter() instanceof EmbeddingAdapter embeddings ? Optional.of(embeddings)
+        : Optional.empty();
+  }
+
+  /** The adapter for the next embedding call (the keys take turns), of a deployment whose type embeds. */
+  public EmbeddingAdapter nextEmbeddingAdapter() {
+    KeyedAdapter next = adaptersByKey.get(Math.floorMod(nextKey.getAndIncrement(), adaptersByKey.size()));
+    if (!(next.adapter() instanceof EmbeddingAdapter embeddings)) {
+      throw new IllegalStateException(name() + " (type " + config.type() + ") has no embeddings");
+    }
+    return embeddings;
   }
 
   /** The variable to set when keys (or tokens) are configured but none has a value; null when calls can go out. */

@@ -10,11 +10,16 @@ import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ChatStart;
+import dev.llmrouter.api.v1.EmbedInput;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.EmbedResponse;
+import dev.llmrouter.api.v1.Embedding;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.TextDelta;
+import dev.llmrouter.cassettes.CanonicalEmbedRequest;
 import dev.llmrouter.cassettes.CanonicalRequest;
 import dev.llmrouter.cassettes.Cassette;
 import dev.llmrouter.cassettes.CassetteStore;
@@ -164,6 +169,21 @@ class CassetteCommandTest {
 
     assertEquals(0, run.exitCode(), run.out());
     assertEquals(List.of("verified 3 cassettes, 0 problems, 0 warnings"), run.lines());
+  }
+
+  @Test
+  void anEmbeddingCassetteIsListedByItsFirstInputAndVerifies() throws Exception {
+    EmbedRequest request = EmbedRequest.newBuilder().setModel("openai/text-embedding-3-small")
+        .addInputs(EmbedInput.newBuilder().setText("The food was delicious")).build();
+    EmbedResponse response = EmbedResponse.newBuilder().setModel("text-embedding-3-small").setProvider("openai")
+        .addEmbeddings(Embedding.newBuilder().addValues(0.5f).addValues(-1f)).build();
+    Cassette cassette = Cassette.of(CanonicalEmbedRequest.of(request),
+        new Cassette.ServedBy("openai", "text-embedding-3-small"), List.of(Cassette.Take.of(response)));
+    store().write("default", cassette);
+
+    assertEquals(List.of("default  " + shortKey(cassette.key()) + "  openai/text-embedding-3-small  The food was "
+        + "delicious"), cassettes("list").lines());
+    assertEquals(List.of("verified 1 cassettes, 0 problems, 0 warnings"), cassettes("verify").lines());
   }
 
   @Test

@@ -192,7 +192,7 @@ class OpenAiChatIngressTest {
     assertEquals("rate_limit_error", JSON.readTree(limited.body()).at("/error/type").asText());
     assertTrue(Integer.parseInt(limited.headers().firstValue("retry-after").orElseThrow()) >= 1);
 
-    HttpResponse<String> notFound = http.send(HttpRequest.newBuilder(uri("/v1/embeddings"))
+    HttpResponse<String> notFound = http.send(HttpRequest.newBuilder(uri("/v1/images/generations"))
         .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(404, notFound.statusCode());

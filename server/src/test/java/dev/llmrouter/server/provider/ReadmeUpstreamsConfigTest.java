@@ -179,7 +179,7 @@ class ReadmeUpstreamsConfigTest {
   }
 
   /** The fenced block of the README that begins with {@code firstLine}. */
-  private static String readmeBlock(String firstLine) throws IOException {
+  static String readmeBlock(String firstLine) throws IOException {
     String readme = Files.readString(Path.of("../README.md"));
     int start = readme.indexOf("```yaml\n" + firstLine + "\n");
     assertTrue(start >= 0, "the README has a yaml block starting " + firstLine);

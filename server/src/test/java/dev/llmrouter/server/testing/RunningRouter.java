@@ -6,6 +6,7 @@ import com.google.rpc.Status;
 import dev.llmrouter.api.v1.AdminServiceGrpc;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatServiceGrpc;
+import dev.llmrouter.api.v1.EmbeddingServiceGrpc;
 import dev.llmrouter.api.v1.ModelServiceGrpc;
 import dev.llmrouter.server.RouterServer;
 import dev.llmrouter.server.config.ConfigLoader;
@@ -196,6 +197,10 @@ public final class RunningRouter implements AutoCloseable {
 
   public ChatServiceGrpc.ChatServiceStub chatAsync() {
     return ChatServiceGrpc.newStub(channel);
+  }
+
+  public EmbeddingServiceGrpc.EmbeddingServiceBlockingStub embeddings() {
+    return EmbeddingServiceGrpc.newBlockingStub(channel);
   }
 
   public ModelServiceGrpc.ModelServiceBlockingStub models() {

@@ -2,18 +2,25 @@ package dev.llmrouter.server.provider.gemini;
 
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.EmbedResponse;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.provider.CapabilityCheck;
+import dev.llmrouter.server.provider.EmbeddingAdapter;
+import dev.llmrouter.server.provider.EmbeddingCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
+import dev.llmrouter.server.provider.gemini.internal.GeminiEmbeddings;
+import java.util.Set;
 import java.util.List;
 
 /**
  * Google Gemini (`POST {base_url}/v1beta/models/{model}:generateContent`, or `:streamGenerateContent?alt=sse` for a
- * streamed answer), authenticated with the `x-goog-api-key` header.
+ * streamed answer; embeddings through `:batchEmbedContents`), authenticated with the `x-goog-api-key` header.
  */
-public final class GeminiAdapter extends HttpProviderAdapter {
+public final class GeminiAdapter extends HttpProviderAdapter implements EmbeddingAdapter {
 
   public GeminiAdapter(UpstreamClient client, ProviderConfig deployment) {
     super(client, deployment);
@@ -43,5 +50,18 @@ public final class GeminiAdapter extends HttpProviderAdapter {
     post("/v1beta/models/" + upstreamModel + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"),
         headersWithKey("x-goog-api-key", ""), GeminiFormat.requestBody(request, deployment.type()).toString(), answer,
         GeminiFormat.answerDecoder(deployment.name(), answer, List.of()));
+  }
+
+  /** Text, for a task, shortened on request (`outputDimensionality`). */
+  @Override
+  public Set<String> embeddingOptions(String upstreamModel) {
+    return Set.of(EmbeddingCheck.DIMENSIONS, EmbeddingCheck.TASK_TYPE);
+  }
+
+  @Override
+  public void embed(EmbedRequest request, String upstreamModel, AnswerStream<EmbedResponse> answer) {
+    post("/v1beta/models/" + upstreamModel + ":batchEmbedContents", headersWithKey("x-goog-api-key", ""),
+        GeminiEmbeddings.requestBody(request, upstreamModel).toString(), answer,
+        GeminiEmbeddings.decoder(deployment.name(), request, upstreamModel, answer));
   }
 }

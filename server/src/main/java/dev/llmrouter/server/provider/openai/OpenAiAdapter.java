@@ -3,21 +3,29 @@ package dev.llmrouter.server.provider.openai;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.EmbedResponse;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.provider.CapabilityCheck;
+import dev.llmrouter.server.provider.EmbeddingAdapter;
+import dev.llmrouter.server.provider.EmbeddingCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.openai.internal.OpenAiAnswerDecoder;
+import dev.llmrouter.server.provider.openai.internal.OpenAiEmbeddings;
 import dev.llmrouter.server.provider.openai.internal.OpenAiRequestMapper;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * OpenAI Chat Completions (`POST {base_url}/chat/completions`). Every OpenAI-compatible host (Groq, OpenRouter,
- * Together, Mistral, DeepSeek, vLLM, Ollama...) is served by this adapter with its own `base_url`; Mistral's own
- * and DeepSeek's models get the request in their hosts' spelling of the settings.
+ * OpenAI Chat Completions (`POST {base_url}/chat/completions`) and embeddings (`POST {base_url}/embeddings`). Every
+ * OpenAI-compatible host (Groq, OpenRouter, Together, Mistral, DeepSeek, vLLM, Ollama...) is served by this adapter
+ * with its own `base_url`; Mistral's own and DeepSeek's models get the request in their hosts' spelling of the
+ * settings.
  */
-public final class OpenAiAdapter extends HttpProviderAdapter {
+public final class OpenAiAdapter extends HttpProviderAdapter implements EmbeddingAdapter {
 
   /** OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 but not gpt-5-chat), also behind a host prefix (`openai/o3`). */
   private static final Pattern REASONING_MODEL = Pattern.compile("(.*/)?(o\\d.*|gpt-5(?!-chat).*)");
@@ -74,5 +82,18 @@ public final class OpenAiAdapter extends HttpProviderAdapter {
     post("/chat/completions", headersWithKey("authorization", "Bearer ")
             .add("accept", stream ? "text/event-stream" : "application/json"),
         body.toString(), answer, new OpenAiAnswerDecoder(deployment.name(), answer));
+  }
+
+  /** Text, shortened on request (OpenAI's text-embedding-3 models; a host answers what it does not take). */
+  @Override
+  public Set<String> embeddingOptions(String upstreamModel) {
+    return Set.of(EmbeddingCheck.DIMENSIONS);
+  }
+
+  @Override
+  public void embed(EmbedRequest request, String upstreamModel, AnswerStream<EmbedResponse> answer) {
+    post("/embeddings", headersWithKey("authorization", "Bearer ").add("accept", "application/json"),
+        OpenAiEmbeddings.requestBody(request, upstreamModel).toString(), answer,
+        OpenAiEmbeddings.decoder(deployment.name(), request, upstreamModel, answer));
   }
 }

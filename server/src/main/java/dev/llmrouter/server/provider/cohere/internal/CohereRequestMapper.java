@@ -107,7 +107,7 @@ public final class CohereRequestMapper {
   }
 
   // Documents are refused before mapping (no PDF capability); reasoning and refusals have no place in a user turn.
-  private static void userPart(Part part, ArrayNode content) {
+  static void userPart(Part part, ArrayNode content) {
     if (part.hasText()) {
       content.addObject().put("type", "text").put("text", part.getText());
     } else if (part.hasImage()) {
