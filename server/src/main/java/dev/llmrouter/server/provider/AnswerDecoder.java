@@ -6,6 +6,9 @@ import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatStart;
 import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.api.v1.ReasoningDelta;
+import dev.llmrouter.api.v1.TextDelta;
+import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.sse.SseEvent;
@@ -89,6 +92,27 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
       release();
     }
     answer.emit(event);
+  }
+
+  /** Emits a tool call's delta: its id and name with the first fragment, then fragments of its arguments. */
+  protected void emitToolCall(int index, String id, String name, String argumentsFragment) {
+    emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(index).setId(id)
+        .setName(name).setArgumentsDelta(argumentsFragment)).build());
+  }
+
+  /** Emits a text delta, unless it is empty. */
+  protected void text(String text) {
+    if (!text.isEmpty()) {
+      emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(text)).build());
+    }
+  }
+
+  /** Emits a reasoning delta, unless it has neither text nor signature. */
+  protected void reasoning(String text, String signature, boolean redacted) {
+    if (!text.isEmpty() || !signature.isEmpty()) {
+      emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)
+          .setSignature(signature).setRedacted(redacted)).build());
+    }
   }
 
   private static boolean isContent(ChatEvent event) {

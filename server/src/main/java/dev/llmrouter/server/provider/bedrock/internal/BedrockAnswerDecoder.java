@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.FinishReason;
-import dev.llmrouter.api.v1.ReasoningDelta;
-import dev.llmrouter.api.v1.TextDelta;
-import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
@@ -212,24 +209,6 @@ public final class BedrockAnswerDecoder extends AnswerDecoder {
     Integer toolCall = toolCallOfBlock.get(index);
     if (toolCall != null && !blocksWithInput.contains(index)) {
       emitToolCall(toolCall, "", "", "{}");
-    }
-  }
-
-  private void emitToolCall(int index, String id, String name, String argumentsFragment) {
-    emit(ChatEvent.newBuilder().setToolCallDelta(ToolCallDelta.newBuilder().setIndex(index).setId(id)
-        .setName(name).setArgumentsDelta(argumentsFragment)).build());
-  }
-
-  private void text(String text) {
-    if (!text.isEmpty()) {
-      emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(text)).build());
-    }
-  }
-
-  private void reasoning(String text, String signature, boolean redacted) {
-    if (!text.isEmpty() || !signature.isEmpty()) {
-      emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)
-          .setSignature(signature).setRedacted(redacted)).build());
     }
   }
 

@@ -185,7 +185,13 @@ public final class OpenAiRequestMapper {
 
   private static ObjectNode tool(Tool tool) {
     ObjectNode node = ProtoJson.MAPPER.createObjectNode().put("type", "function");
-    ObjectNode function = node.putObject("function").put("name", tool.getName());
+    function(tool, node.putObject("function"));
+    return node;
+  }
+
+  /** Puts a tool's name, description, parameters' schema and strictness into {@code function}, as both APIs do. */
+  static ObjectNode function(Tool tool, ObjectNode function) {
+    function.put("name", tool.getName());
     if (!tool.getDescription().isEmpty()) {
       function.put("description", tool.getDescription());
     }
@@ -194,7 +200,7 @@ public final class OpenAiRequestMapper {
     if (tool.hasStrict()) {
       function.put("strict", tool.getStrict());
     }
-    return node;
+    return function;
   }
 
   private static void toolChoice(ToolChoice choice, ObjectNode body) {

@@ -181,17 +181,9 @@ public final class ResponsesRequestMapper {
     }
   }
 
+  // The Responses API puts the function's fields beside its type, not in a `function` object.
   private static ObjectNode tool(Tool tool) {
-    ObjectNode node = ProtoJson.MAPPER.createObjectNode().put("type", "function").put("name", tool.getName());
-    if (!tool.getDescription().isEmpty()) {
-      node.put("description", tool.getDescription());
-    }
-    node.set("parameters", tool.hasParameters() ? ProtoJson.toJson(tool.getParameters())
-        : ProtoJson.MAPPER.createObjectNode().put("type", "object"));
-    if (tool.hasStrict()) {
-      node.put("strict", tool.getStrict());
-    }
-    return node;
+    return OpenAiRequestMapper.function(tool, ProtoJson.MAPPER.createObjectNode().put("type", "function"));
   }
 
   private static void toolChoice(ToolChoice choice, ObjectNode body) {
