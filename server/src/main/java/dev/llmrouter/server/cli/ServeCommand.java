@@ -332,8 +332,6 @@ public final class ServeCommand {
   /** The router's own run: SIGTERM drains it and exits, SIGHUP reloads the config file. */
   private static void handleSignals(Started started, PrintStream out, PrintStream err) {
     RouterServer server = started.server();
-    out.println("SIGTERM drains the router (drain_timeout " + started.config().drainTimeout().toMillis() + " ms)"
-        + started.flags().configFile().map(file -> ", SIGHUP reloads " + file).orElse(""));
     AtomicBoolean draining = new AtomicBoolean();
     onSignal("TERM", () -> {
       if (!draining.getAndSet(true)) {
@@ -342,6 +340,9 @@ public final class ServeCommand {
       }
     });
     onSignal("HUP", server::reload); // the outcome is logged
+    // Said once the signals are handled: a supervisor may signal as soon as it reads this.
+    out.println("SIGTERM drains the router (drain_timeout " + started.config().drainTimeout().toMillis() + " ms)"
+        + started.flags().configFile().map(file -> ", SIGHUP reloads " + file).orElse(""));
   }
 
   /**

@@ -21,11 +21,13 @@ import java.util.regex.Pattern;
 /**
  * The router as an operating-system process of its own: the command `java -jar llm-router.jar` runs (its main class,
  * on the tests' class path: the jar itself is built after the tests), so that tests can send it real signals and see
- * its exit code. Its output is kept line by line as it comes.
+ * its exit code. It counts as started once it listens and handles signals; its output is kept line by line.
  */
 public final class RouterProcess implements AutoCloseable {
 
   private static final Pattern LISTENING = Pattern.compile("llm-router listening on [^ ]+:(\\d+) .*");
+  /** The router prints this once it handles signals, after it listens. */
+  private static final String HANDLES_SIGNALS = "SIGTERM drains the router";
   private static final Duration START = Duration.ofSeconds(30);
 
   private final Process process;
@@ -38,7 +40,7 @@ public final class RouterProcess implements AutoCloseable {
     this.process = process;
     keep(process.getInputStream(), stdout);
     keep(process.getErrorStream(), stderr);
-    if (!Await.until(START, () -> stdout.stream().anyMatch(line -> LISTENING.matcher(line).matches())
+    if (!Await.until(START, () -> stdout.stream().anyMatch(line -> line.startsWith(HANDLES_SIGNALS))
         || !process.isAlive())) {
       process.destroyForcibly();
       throw new AssertionError("the router did not start within " + START.toSeconds() + " s\n" + this);
