@@ -83,7 +83,9 @@ public final class VertexCredentials {
     if (loading == null) {
       Future<GoogleCredentials> attempt = context.executeBlocking(this::load, false);
       loading = attempt;
+      // A load that has already ended runs this at once and clears the field: the attempt is what to return.
       attempt.onComplete(done -> loadingEnded(attempt));
+      return attempt;
     }
     return loading;
   }

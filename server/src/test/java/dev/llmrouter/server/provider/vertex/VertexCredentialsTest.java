@@ -26,6 +26,7 @@ import java.security.Signature;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -117,7 +118,8 @@ class VertexCredentialsTest {
   }
 
   private String chat() {
-    return setup.router().chat().chat(ChatRequest.newBuilder().setModel("vertex/gemini-2.5-flash")
+    // A deadline: a call the router never answers fails here rather than holding the build.
+    return setup.router().chat().withDeadlineAfter(30, TimeUnit.SECONDS).chat(ChatRequest.newBuilder().setModel("vertex/gemini-2.5-flash")
         .addMessages(Message.newBuilder().setRole(Role.ROLE_USER).addParts(Part.newBuilder().setText("Olá")))
         .build()).getMessage().getParts(0).getText();
   }
