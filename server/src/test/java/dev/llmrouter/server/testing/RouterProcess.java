@@ -94,18 +94,18 @@ public final class RouterProcess implements AutoCloseable {
     return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
   }
 
-  /** Whether a line the router printed on standard error (its log) contains {@code text}, within 10 seconds. */
+  /** Whether a line the router printed on standard error (its log) contains {@code text}, within 30 seconds. */
   public boolean logged(String text) {
     return appears(stderr, text);
   }
 
-  /** Whether a line the router printed on standard output contains {@code text}, within 10 seconds. */
+  /** Whether a line the router printed on standard output contains {@code text}, within 30 seconds. */
   public boolean printed(String text) {
     return appears(stdout, text);
   }
 
   private static boolean appears(List<String> lines, String text) {
-    return Await.until(Duration.ofSeconds(10), () -> lines.stream().anyMatch(line -> line.contains(text)));
+    return Await.until(Duration.ofSeconds(30), () -> lines.stream().anyMatch(line -> line.contains(text)));
   }
 
   @Override
