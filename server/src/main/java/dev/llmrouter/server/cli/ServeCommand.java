@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * `java -jar llm-router.jar [flags]`: reads the config file, applies the flags over it, and runs the router until
@@ -339,21 +340,25 @@ public final class ServeCommand {
         new Thread(() -> drainAndExit(server, started.vertx(), out, err), "llm-router-drain").start();
       }
     });
-    onSignal("HUP", server::reload); // the outcome is logged
+    boolean reloadsOnHup = onSignal("HUP", server::reload); // the outcome is logged
     // Said once the signals are handled: a supervisor may signal as soon as it reads this.
     out.println("SIGTERM drains the router (drain_timeout " + started.config().drainTimeout().toMillis() + " ms)"
-        + started.flags().configFile().map(file -> ", SIGHUP reloads " + file).orElse(""));
+        + started.flags().configFile().map(file -> reloadsOnHup ? ", SIGHUP reloads " + file
+            : "; SIGHUP is ignored in this process (started by nohup?): POST /admin/reload reloads " + file)
+            .orElse(""));
   }
 
   /**
    * Handles a signal from now on. A handler of our own, rather than a shutdown hook alone: the JVM's handling of
    * SIGTERM exits 143, which tells an orchestrator the process failed.
    */
-  static void onSignal(String name, Runnable handler) {
+  static boolean onSignal(String name, Runnable handler) {
     try {
-      Signal.handle(new Signal(name), signal -> handler.run());
+      // The JVM leaves a signal ignored from the start (SIGHUP under nohup) ignored, and says so by the old handler.
+      return Signal.handle(new Signal(name), signal -> handler.run()) != SignalHandler.SIG_IGN;
     } catch (IllegalArgumentException unknownHere) {
       // A platform without this signal (Windows has no SIGHUP): the router runs without its handling.
+      return false;
     }
   }
 
