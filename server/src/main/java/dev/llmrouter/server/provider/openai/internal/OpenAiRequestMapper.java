@@ -207,15 +207,18 @@ public final class OpenAiRequestMapper {
     switch (choice.getChoiceCase()) {
       case TOOL_NAME -> body.putObject("tool_choice").put("type", "function")
           .putObject("function").put("name", choice.getToolName());
-      case MODE -> {
-        switch (choice.getMode()) {
-          case TOOL_CHOICE_MODE_AUTO -> body.put("tool_choice", "auto");
-          case TOOL_CHOICE_MODE_NONE -> body.put("tool_choice", "none");
-          case TOOL_CHOICE_MODE_REQUIRED -> body.put("tool_choice", "required");
-          default -> {
-          }
-        }
+      case MODE -> putMode(choice, body);
+      default -> {
       }
+    }
+  }
+
+  /** A tool choice mode as both APIs spell it: `auto`, `none` or `required`. */
+  static void putMode(ToolChoice choice, ObjectNode body) {
+    switch (choice.getMode()) {
+      case TOOL_CHOICE_MODE_AUTO -> body.put("tool_choice", "auto");
+      case TOOL_CHOICE_MODE_NONE -> body.put("tool_choice", "none");
+      case TOOL_CHOICE_MODE_REQUIRED -> body.put("tool_choice", "required");
       default -> {
       }
     }
@@ -225,16 +228,19 @@ public final class OpenAiRequestMapper {
     switch (format.getType()) {
       case RESPONSE_FORMAT_TYPE_TEXT -> body.putObject("response_format").put("type", "text");
       case RESPONSE_FORMAT_TYPE_JSON_OBJECT -> body.putObject("response_format").put("type", "json_object");
-      case RESPONSE_FORMAT_TYPE_JSON_SCHEMA -> {
-        ObjectNode schema = body.putObject("response_format").put("type", "json_schema").putObject("json_schema");
-        schema.put("name", format.getSchemaName().isEmpty() ? "response" : format.getSchemaName());
-        schema.set("schema", ProtoJson.toJson(format.getSchema()));
-        if (format.hasStrict()) {
-          schema.put("strict", format.getStrict());
-        }
-      }
+      case RESPONSE_FORMAT_TYPE_JSON_SCHEMA ->
+          jsonSchema(format, body.putObject("response_format").put("type", "json_schema").putObject("json_schema"));
       default -> {
       }
+    }
+  }
+
+  /** Puts a JSON schema answer format's name, schema and strictness into {@code target}, as both APIs do. */
+  static void jsonSchema(ResponseFormat format, ObjectNode target) {
+    target.put("name", format.getSchemaName().isEmpty() ? "response" : format.getSchemaName());
+    target.set("schema", ProtoJson.toJson(format.getSchema()));
+    if (format.hasStrict()) {
+      target.put("strict", format.getStrict());
     }
   }
 }

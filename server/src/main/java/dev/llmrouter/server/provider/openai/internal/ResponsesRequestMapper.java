@@ -189,15 +189,7 @@ public final class ResponsesRequestMapper {
   private static void toolChoice(ToolChoice choice, ObjectNode body) {
     switch (choice.getChoiceCase()) {
       case TOOL_NAME -> body.putObject("tool_choice").put("type", "function").put("name", choice.getToolName());
-      case MODE -> {
-        switch (choice.getMode()) {
-          case TOOL_CHOICE_MODE_AUTO -> body.put("tool_choice", "auto");
-          case TOOL_CHOICE_MODE_NONE -> body.put("tool_choice", "none");
-          case TOOL_CHOICE_MODE_REQUIRED -> body.put("tool_choice", "required");
-          default -> {
-          }
-        }
-      }
+      case MODE -> OpenAiRequestMapper.putMode(choice, body);
       default -> {
       }
     }
@@ -208,14 +200,7 @@ public final class ResponsesRequestMapper {
     ObjectNode node = ProtoJson.MAPPER.createObjectNode();
     switch (format.getType()) {
       case RESPONSE_FORMAT_TYPE_JSON_OBJECT -> node.put("type", "json_object");
-      case RESPONSE_FORMAT_TYPE_JSON_SCHEMA -> {
-        node.put("type", "json_schema").put("name", format.getSchemaName().isEmpty() ? "response"
-            : format.getSchemaName());
-        node.set("schema", ProtoJson.toJson(format.getSchema()));
-        if (format.hasStrict()) {
-          node.put("strict", format.getStrict());
-        }
-      }
+      case RESPONSE_FORMAT_TYPE_JSON_SCHEMA -> OpenAiRequestMapper.jsonSchema(format, node.put("type", "json_schema"));
       default -> node.put("type", "text");
     }
     return node;
