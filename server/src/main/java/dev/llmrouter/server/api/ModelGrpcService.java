@@ -2,9 +2,12 @@ package dev.llmrouter.server.api;
 
 import dev.llmrouter.api.v1.ListModelsRequest;
 import dev.llmrouter.api.v1.ListModelsResponse;
+import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
 import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.auth.CallerAuth;
+import dev.llmrouter.server.observe.PriceTable;
+import dev.llmrouter.server.pipeline.CallSettings;
 import dev.llmrouter.server.pipeline.LiveSettings;
 import io.vertx.core.Future;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -30,8 +33,25 @@ public final class ModelGrpcService {
 
   private void listModels(GrpcServerRequest<ListModelsRequest, ListModelsResponse> call) {
     Future<Caller> caller = GrpcAuthentication.caller(call, auth);
-    RequestMessages.unary(call, ModelServiceGrpcService.ListModels, request -> caller.onSuccess(who ->
-        call.response().end(ListModelsResponse.newBuilder().addAllModels(settings.current().routes().models(request.getProvider())
-            .stream().filter(model -> who.mayUse(model.getName())).toList()).build())));
+    RequestMessages.unary(call, ModelServiceGrpcService.ListModels, request -> caller.onSuccess(who -> {
+      CallSettings now = settings.current();
+      call.response().end(ListModelsResponse.newBuilder().addAllModels(now.routes().models(request.getProvider())
+          .stream().filter(model -> who.mayUse(model.getName())).map(model -> withCatalog(model, now.prices()))
+          .toList()).build());
+    }));
+  }
+
+  /** The model with its context window, output limit and modalities from the catalog (an alias: its first target's). */
+  private static Model withCatalog(Model model, PriceTable catalog) {
+    String provider = model.getProvider();
+    String upstreamModel = model.getUpstreamModel();
+    if (provider.isEmpty() && model.getTargetsCount() > 0) {
+      String first = model.getTargets(0);
+      provider = first.substring(0, first.indexOf('/'));
+      upstreamModel = first.substring(first.indexOf('/') + 1);
+    }
+    return catalog.priceOf(provider, upstreamModel).map(entry -> model.toBuilder()
+        .setContextWindow(entry.contextWindow().orElse(0)).setMaxOutputTokens(entry.maxOutputTokens().orElse(0))
+        .addAllModalities(entry.modalities()).build()).orElse(model);
   }
 }
