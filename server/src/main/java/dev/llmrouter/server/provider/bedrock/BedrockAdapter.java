@@ -1,7 +1,13 @@
 package dev.llmrouter.server.provider.bedrock;
 
 import dev.llmrouter.api.v1.Capabilities;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.CountTokensResponse;
+import dev.llmrouter.server.answer.AnswerStream;
+import dev.llmrouter.server.provider.TokenCountAdapter;
+import dev.llmrouter.server.provider.TokenCountDecoder;
+import dev.llmrouter.server.provider.UpstreamHttpCall;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.CapabilityCheck;
@@ -24,7 +30,7 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
  * signed with SigV4 by {@link BedrockSigning} (on a worker thread), then sent on the deployment's pooled client; a
  * deployment with an `api_key` (a Bedrock API key) sends it as a bearer token instead.
  */
-public final class BedrockAdapter extends HttpProviderAdapter {
+public final class BedrockAdapter extends HttpProviderAdapter implements TokenCountAdapter {
 
   /** Claude models that think (3.7 and every Claude 4 and later), as Bedrock names them. */
   private static final Pattern THINKING_CLAUDE = Pattern.compile(".*anthropic\\.claude-(3-7|(opus|sonnet|haiku)-[4-9]).*");
@@ -79,7 +85,39 @@ public final class BedrockAdapter extends HttpProviderAdapter {
     String path = "/model/" + SdkHttpUtils.urlEncode(upstreamModel) + (stream ? "/converse-stream" : "/converse");
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json")
         .add("accept", stream ? "application/vnd.amazon.eventstream" : "application/json");
-    BedrockAnswerDecoder decoder = new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer);
+    signedPost(path, headers, body, answer, new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer));
+  }
+
+  /** Bedrock's CountTokens takes Anthropic's Claude models. */
+  @Override
+  public boolean countsTokens(String upstreamModel) {
+    return upstreamModel.toLowerCase(Locale.ROOT).contains("anthropic.claude");
+  }
+
+  /** CountTokens (`POST /model/{modelId}/count-tokens`) over the Converse request's input: `{"inputTokens": n}`. */
+  @Override
+  public void countTokens(ChatRequest request, String upstreamModel, AnswerStream<CountTokensResponse> answer) {
+    ObjectNode converse;
+    try {
+      converse = BedrockRequestMapper.toRequestBody(request,
+          THINKING_CLAUDE.matcher(upstreamModel.toLowerCase(Locale.ROOT)).matches())
+          .retain("messages", "system", "toolConfig", "additionalModelRequestFields");
+    } catch (CallError notExpressible) {
+      answer.fail(notExpressible);
+      return;
+    }
+    ObjectNode body = converse.objectNode();
+    body.putObject("input").set("converse", converse);
+    String path = "/model/" + SdkHttpUtils.urlEncode(upstreamModel) + "/count-tokens";
+    signedPost(path, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json")
+            .add("accept", "application/json"), body.toString(), answer,
+        new TokenCountDecoder(deployment.name(), upstreamModel, "inputTokens", answer,
+            new BedrockAnswerDecoder(deployment.name(), upstreamModel, new ChatEventStream())));
+  }
+
+  /** POSTs with the deployment's Bedrock API key as a bearer token, or else signed with SigV4 (on a worker). */
+  private void signedPost(String path, MultiMap headers, String body, AnswerStream<?> answer,
+      UpstreamHttpCall.Decoder decoder) {
     if (!deployment.apiKey().isEmpty()) {
       // A Bedrock API key is a bearer token, sent instead of a signature.
       post(path, headers.add("authorization", "Bearer " + deployment.apiKey()), body, answer, decoder);
@@ -92,4 +130,5 @@ public final class BedrockAdapter extends HttpProviderAdapter {
         .onFailure(failure -> answer.fail(failure instanceof CallError error ? error
             : UpstreamErrors.unreachable(deployment.name(), "the request could not be signed: " + failure.getMessage())));
   }
+
 }

@@ -3,6 +3,9 @@ package dev.llmrouter.server.provider.vertex;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.CountTokensResponse;
+import dev.llmrouter.server.answer.AnswerStream;
+import dev.llmrouter.server.provider.TokenCountAdapter;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
@@ -24,9 +27,9 @@ import java.util.List;
  * :rawPredict`, or `:streamRawPredict`, the body naming the version `vertex-2023-10-16` instead of the model); every
  * other model is Google's, in the generateContent format (`.../publishers/google/models/{model}:generateContent`, or
  * `:streamGenerateContent?alt=sse`). Calls carry the deployment's {@link VertexCredentials}; in express mode (an API
- * key and no project) the paths have no project or location.
+ * key and no project) the paths have no project or location. Google's models count tokens with `:countTokens`.
  */
-public final class VertexAdapter extends HttpProviderAdapter {
+public final class VertexAdapter extends HttpProviderAdapter implements TokenCountAdapter {
 
   /** The Messages API version Vertex AI speaks, sent in the body. */
   static final String ANTHROPIC_VERSION = "vertex-2023-10-16";
@@ -72,6 +75,26 @@ public final class VertexAdapter extends HttpProviderAdapter {
         : cloud.modelPath("google", upstreamModel) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
     UpstreamHttpCall.Decoder decoder = claude ? AnthropicFormat.answerDecoder(deployment.name(), answer)
         : GeminiFormat.answerDecoder(deployment.name(), answer, FINISH_REASONS);
+    authorizedPost(path, stream ? "text/event-stream" : "application/json", body, answer, decoder);
+  }
+
+  /** Vertex AI counts its Gemini models' tokens; Claude's count endpoint on Vertex AI is not spoken here. */
+  @Override
+  public boolean countsTokens(String upstreamModel) {
+    return !isClaude(upstreamModel);
+  }
+
+  @Override
+  public void countTokens(ChatRequest request, String upstreamModel, AnswerStream<CountTokensResponse> answer) {
+    String path = deployment.googleCloud().orElseThrow().modelPath("google", upstreamModel) + ":countTokens";
+    authorizedPost(path, "application/json",
+        GeminiFormat.countTokensBody(request, upstreamModel, deployment.type(), false).toString(), answer,
+        GeminiFormat.countTokensDecoder(deployment.name(), upstreamModel, answer, FINISH_REASONS));
+  }
+
+  /** POSTs with the deployment's credentials, once they are there (an access token may be on its way). */
+  private void authorizedPost(String path, String accept, String body, AnswerStream<?> answer,
+      UpstreamHttpCall.Decoder decoder) {
     Future<MultiMap> headers = credentials.headers(Vertx.currentContext());
     if (!headers.isComplete()) {
       answer.activity("getting an access token for " + deployment.name());
@@ -84,8 +107,7 @@ public final class VertexAdapter extends HttpProviderAdapter {
         answer.fail(authentication.cause());
         return;
       }
-      post(path, authentication.result().add("accept", stream ? "text/event-stream" : "application/json"), body,
-          answer, decoder);
+      post(path, authentication.result().add("accept", accept), body, answer, decoder);
     });
   }
 

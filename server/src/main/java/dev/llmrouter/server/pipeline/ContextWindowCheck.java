@@ -1,0 +1,65 @@
+package dev.llmrouter.server.pipeline;
+
+import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.observe.PriceTable;
+import dev.llmrouter.server.provider.LocalTokenizer;
+import dev.llmrouter.server.route.RoutePlanner;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcStatus;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * The pre-flight check of a chat call: its input, estimated by the {@link LocalTokenizer}, plus its
+ * `settings.max_output_tokens` must fit the context window the model catalog gives its model, or the call is refused
+ * (INVALID_ARGUMENT, reason CONTEXT_LENGTH_EXCEEDED, naming both numbers) before any upstream request and any
+ * cassette, so a refusal is the same live and in replay. A call is refused only when it fits no target of its plan
+ * whose window is known (a fallback to a larger model may take it); the error names the first target's numbers. A
+ * large request is counted on a worker thread. `skip_context_check` skips it.
+ */
+final class ContextWindowCheck {
+
+  private ContextWindowCheck() {
+  }
+
+  /** Succeeds when the call may go on; fails with the refusal otherwise. Call on the call's event loop. */
+  static Future<Void> check(Vertx vertx, ChatRequest request, CallPlan<ChatRequest> plan, PriceTable catalog) {
+    if (request.getSkipContextCheck() || plan.steps().stream().allMatch(step -> windowOf(step, catalog).isEmpty())) {
+      return Future.succeededFuture();
+    }
+    RoutePlanner.Target first = plan.steps().get(0).target();
+    if (request.getSerializedSize() < CassetteGate.LARGE_REQUEST_BYTES) {
+      return verdict(request, plan, catalog, LocalTokenizer.count(request, first.upstreamModel()).tokens());
+    }
+    return vertx.executeBlocking(() -> LocalTokenizer.count(request, first.upstreamModel()).tokens(), false)
+        .compose(input -> verdict(request, plan, catalog, input));
+  }
+
+  private static Future<Void> verdict(ChatRequest request, CallPlan<ChatRequest> plan, PriceTable catalog,
+      int inputTokens) {
+    int maxOutput = request.getSettings().hasMaxOutputTokens() ? request.getSettings().getMaxOutputTokens() : 0;
+    long needed = (long) inputTokens + maxOutput;
+    boolean fitsOne = plan.steps().stream().anyMatch(step -> windowOf(step, catalog).orElse(Integer.MAX_VALUE)
+        >= needed);
+    if (fitsOne) {
+      return Future.succeededFuture();
+    }
+    CallPlan.Step<ChatRequest> first = plan.steps().get(0);
+    int window = windowOf(first, catalog).orElseThrow();
+    String model = first.target().deployment().name() + "/" + first.target().upstreamModel();
+    return Future.failedFuture(CallError.withInfo(GrpcStatus.INVALID_ARGUMENT, "the request needs about "
+        + needed + " tokens (" + inputTokens + " input, estimated, + " + maxOutput + " max_output_tokens), over the "
+        + "context window of " + window + " tokens of " + model + ": shorten the conversation, lower "
+        + "settings.max_output_tokens, or set skip_context_check to let the provider judge",
+        "CONTEXT_LENGTH_EXCEEDED", Map.of("provider", first.target().deployment().name(),
+            "model", first.target().upstreamModel(), "estimated_input_tokens", Integer.toString(inputTokens),
+            "max_output_tokens", Integer.toString(maxOutput), "context_window", Integer.toString(window)), null));
+  }
+
+  private static OptionalInt windowOf(CallPlan.Step<ChatRequest> step, PriceTable catalog) {
+    return catalog.priceOf(step.target().deployment().name(), step.target().upstreamModel())
+        .map(entry -> entry.contextWindow()).orElse(OptionalInt.empty());
+  }
+}
