@@ -11,6 +11,9 @@ import com.google.rpc.ErrorInfo;
 import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.ConverseEvent;
+import dev.llmrouter.api.v1.ConverseRequest;
+import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.CountTokensResponse;
 import dev.llmrouter.api.v1.GenerationSettings;
 import dev.llmrouter.api.v1.ListModelsRequest;
@@ -22,6 +25,7 @@ import dev.llmrouter.api.v1.TokenCountMethod;
 import dev.llmrouter.cassettes.CanonicalRequest;
 import dev.llmrouter.server.config.ConfigException;
 import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
 import io.grpc.Status;
@@ -41,8 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * `ModelService.ListModels` with the model catalog, `ModelService.CountTokens` (a local count, and a provider's count
- * recorded then replayed with no key and no upstream), and the context-window pre-flight of chat calls: refused before
- * any upstream request, unless the request opts out.
+ * recorded then replayed with no key and no upstream), and the context-window pre-flight of Chat, StreamChat and
+ * Converse calls: refused before any upstream request, unless the request opts out.
  */
 class TokenCountingTest {
 
@@ -158,6 +162,21 @@ class TokenCountingTest {
     StatusRuntimeException streamed = assertThrows(StatusRuntimeException.class,
         () -> setup.router().chat().streamChat(tooLong).forEachRemaining(event -> { }));
     contextLengthExceeded(streamed);
+    assertEquals(before, setup.upstream().received().size(), "no upstream request");
+  }
+
+  @Test
+  void aConverseTurnOverTheWindowIsATurnErrorBeforeAnyUpstreamRequest() throws Exception {
+    int before = setup.upstream().received().size();
+    Conversation session = Conversation.open(setup.router()).send(ConverseRequest.newBuilder()
+        .setStart(ConverseStart.newBuilder().setModel("openai/gpt-4o-mini")).build());
+    session.until(ConverseEvent::hasSessionStarted);
+    session.user("word ".repeat(100));
+    ConverseEvent error = session.until(ConverseEvent::hasTurnError);
+    assertEquals(Status.Code.INVALID_ARGUMENT.value(), error.getTurnError().getCode());
+    assertTrue(error.getTurnError().getMessage().contains("over the context window of 60 tokens of "
+        + "openai/gpt-4o-mini"), error.getTurnError().getMessage());
+    session.requests.onCompleted();
     assertEquals(before, setup.upstream().received().size(), "no upstream request");
   }
 
