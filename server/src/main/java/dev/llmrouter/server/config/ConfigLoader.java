@@ -588,9 +588,10 @@ public final class ConfigLoader {
   }
 
   /**
-   * `prices:`, each entry over the same model's entry in {@code base} (the bundled table): what an entry leaves out,
-   * it keeps from there, so `{ context_window: 64000 }` changes a bundled model's window alone. A model not in
-   * {@code base} needs its input and output prices.
+   * `prices:`, each entry over the same model's entry in {@code base} (the bundled table): its prices (input, output
+   * and cached input together) and each of its limits replace the bundled ones, and what it leaves out is kept, so
+   * `{ context_window: 64000 }` changes a bundled model's window alone. A model not in {@code base} needs its input
+   * and output prices.
    */
   private Map<String, ObservabilityConfig.ModelPrice> prices(JsonNode section,
       Map<String, ObservabilityConfig.ModelPrice> base) {
@@ -613,13 +614,14 @@ public final class ConfigLoader {
       checkKnownFields((ObjectNode) price, at, Set.of("input", "output", "cached_input", "context_window",
           "max_output_tokens", "modalities"));
       Optional<ObservabilityConfig.ModelPrice> bundled = Optional.ofNullable(base.get(entry.getKey()));
-      double input = price.has("input") || bundled.isEmpty() ? pricePerMillion(price, at + "/input", true)
-          : bundled.get().input();
-      double output = price.has("output") || bundled.isEmpty() ? pricePerMillion(price, at + "/output", true)
-          : bundled.get().output();
-      OptionalDouble cached = price.has("cached_input")
-          ? OptionalDouble.of(pricePerMillion(price, at + "/cached_input", false))
-          : bundled.map(ObservabilityConfig.ModelPrice::cachedInput).orElse(OptionalDouble.empty());
+      // The three prices go together (a new input price with the old cached one would be neither); limits one by one.
+      Optional<ObservabilityConfig.ModelPrice> keptPrices = price.has("input") || price.has("output")
+          || price.has("cached_input") ? Optional.empty() : bundled;
+      double input = keptPrices.isPresent() ? keptPrices.get().input() : pricePerMillion(price, at + "/input", true);
+      double output = keptPrices.isPresent() ? keptPrices.get().output()
+          : pricePerMillion(price, at + "/output", true);
+      OptionalDouble cached = keptPrices.isPresent() ? keptPrices.get().cachedInput() : price.has("cached_input")
+          ? OptionalDouble.of(pricePerMillion(price, at + "/cached_input", false)) : OptionalDouble.empty();
       OptionalInt window = price.has("context_window") ? tokenLimit(price, at + "/context_window")
           : bundled.map(ObservabilityConfig.ModelPrice::contextWindow).orElse(OptionalInt.empty());
       OptionalInt maxOutput = price.has("max_output_tokens") ? tokenLimit(price, at + "/max_output_tokens")

@@ -44,6 +44,19 @@ import java.util.function.UnaryOperator;
  */
 public final class ChatPipeline {
 
+  /** A count endpoint counts whatever the request holds: no target is refused for a setting. */
+  private static final CallPlan.Fit<ChatRequest> COUNTS_EVERYTHING = new CallPlan.Fit<>() {
+    @Override
+    public CallPlan.Lacks lacks(ChatRequest request, RoutePlanner.Target target) {
+      return new CallPlan.Lacks(List.of(), List.of());
+    }
+
+    @Override
+    public ChatRequest without(ChatRequest request, List<String> settings) {
+      return request;
+    }
+  };
+
   private final Vertx vertx;
   private final LiveSettings settings;
   private final ChatRequestValidator validator;
@@ -172,29 +185,12 @@ public final class ChatPipeline {
     return answer;
   }
 
-  /** A count endpoint counts whatever the request holds: no target is refused for a setting. */
-  private static final CallPlan.Fit<ChatRequest> COUNTS_EVERYTHING = new CallPlan.Fit<>() {
-    @Override
-    public CallPlan.Lacks lacks(ChatRequest request, RoutePlanner.Target target) {
-      return new CallPlan.Lacks(List.of(), List.of());
-    }
-
-    @Override
-    public ChatRequest without(ChatRequest request, List<String> settings) {
-      return request;
-    }
-  };
-
-  /** The local tokenizer's count for a target's model; a large request is counted on a worker thread. */
+  /** The local tokenizer's count for a target's model. */
   private Future<CountTokensResponse> localCount(ChatRequest request, RoutePlanner.Target target) {
-    Supplier<CountTokensResponse> count = () -> {
-      LocalTokenizer.Count local = LocalTokenizer.count(request, target.upstreamModel());
-      return CountTokensResponse.newBuilder().setInputTokens(local.tokens())
-          .setMethod(TokenCountMethod.TOKEN_COUNT_METHOD_LOCAL).setEncoding(local.encoding())
-          .setModel(target.upstreamModel()).setProvider(target.deployment().name()).build();
-    };
-    return request.getSerializedSize() < CassetteGate.LARGE_REQUEST_BYTES ? Future.succeededFuture(count.get())
-        : vertx.executeBlocking(count::get, false);
+    return ContextWindowCheck.estimate(vertx, request, target.upstreamModel()).map(local -> CountTokensResponse
+        .newBuilder().setInputTokens(local.tokens()).setMethod(TokenCountMethod.TOKEN_COUNT_METHOD_LOCAL)
+        .setEncoding(local.encoding()).setModel(target.upstreamModel()).setProvider(target.deployment().name())
+        .build());
   }
 
   /** The plan of a call; a call refused on the way is logged, and released from its settings. */

@@ -4,7 +4,6 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.observe.PriceTable;
 import dev.llmrouter.server.provider.LocalTokenizer;
-import dev.llmrouter.server.route.RoutePlanner;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
@@ -21,6 +20,9 @@ import java.util.OptionalInt;
  */
 final class ContextWindowCheck {
 
+  /** Up to this size a request is tokenized on the event loop: a millisecond or two; larger ones go to a worker. */
+  private static final int INLINE_COUNT_BYTES = 16 * 1024;
+
   private ContextWindowCheck() {
   }
 
@@ -29,12 +31,16 @@ final class ContextWindowCheck {
     if (request.getSkipContextCheck() || plan.steps().stream().allMatch(step -> windowOf(step, catalog).isEmpty())) {
       return Future.succeededFuture();
     }
-    RoutePlanner.Target first = plan.steps().get(0).target();
-    if (request.getSerializedSize() < CassetteGate.LARGE_REQUEST_BYTES) {
-      return verdict(request, plan, catalog, LocalTokenizer.count(request, first.upstreamModel()).tokens());
+    return estimate(vertx, request, plan.steps().get(0).target().upstreamModel())
+        .compose(input -> verdict(request, plan, catalog, input.tokens()));
+  }
+
+  /** The local tokenizer's count of a request for a model, on a worker thread when the request is large. */
+  static Future<LocalTokenizer.Count> estimate(Vertx vertx, ChatRequest request, String upstreamModel) {
+    if (request.getSerializedSize() <= INLINE_COUNT_BYTES) {
+      return Future.succeededFuture(LocalTokenizer.count(request, upstreamModel));
     }
-    return vertx.executeBlocking(() -> LocalTokenizer.count(request, first.upstreamModel()).tokens(), false)
-        .compose(input -> verdict(request, plan, catalog, input));
+    return vertx.executeBlocking(() -> LocalTokenizer.count(request, upstreamModel), false);
   }
 
   private static Future<Void> verdict(ChatRequest request, CallPlan<ChatRequest> plan, PriceTable catalog,
