@@ -124,7 +124,7 @@ public final class ChatPipeline {
           if (fits.failed()) {
             answer.fail(fits.cause());
           } else {
-            answer(request, options, plan, call.resilience(), tracker, answer);
+            answer(request, options, fits.result(), call.resilience(), tracker, answer);
           }
         }));
     return answer;

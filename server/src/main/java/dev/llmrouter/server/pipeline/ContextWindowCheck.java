@@ -7,6 +7,7 @@ import dev.llmrouter.server.provider.LocalTokenizer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -14,9 +15,10 @@ import java.util.OptionalInt;
  * The pre-flight check of a chat call: its input, estimated by the {@link LocalTokenizer}, plus its
  * `settings.max_output_tokens` must fit the context window the model catalog gives its model, or the call is refused
  * (INVALID_ARGUMENT, reason CONTEXT_LENGTH_EXCEEDED, naming both numbers) before any upstream request and any
- * cassette, so a refusal is the same live and in replay. A call is refused only when it fits no target of its plan
- * whose window is known (a fallback to a larger model may take it); the error names the first target's numbers. A
- * large request is counted on a worker thread. `skip_context_check` skips it.
+ * cassette, so a refusal is the same live and in replay. Through an alias, the targets it does not fit are left out
+ * of the plan, and the call is refused only when none is left (the error names the first target's numbers); a target
+ * whose window the catalog does not know is kept. A large request is counted on a worker thread.
+ * `skip_context_check` skips the check.
  */
 final class ContextWindowCheck {
 
@@ -26,10 +28,14 @@ final class ContextWindowCheck {
   private ContextWindowCheck() {
   }
 
-  /** Succeeds when the call may go on; fails with the refusal otherwise. Call on the call's event loop. */
-  static Future<Void> check(Vertx vertx, ChatRequest request, CallPlan<ChatRequest> plan, PriceTable catalog) {
+  /**
+   * The plan without the targets the request does not fit (those whose window is unknown stay); fails with the
+   * refusal when none is left. Call on the call's event loop.
+   */
+  static Future<CallPlan<ChatRequest>> check(Vertx vertx, ChatRequest request, CallPlan<ChatRequest> plan,
+      PriceTable catalog) {
     if (request.getSkipContextCheck() || plan.steps().stream().allMatch(step -> windowOf(step, catalog).isEmpty())) {
-      return Future.succeededFuture();
+      return Future.succeededFuture(plan);
     }
     return estimate(vertx, request, plan.steps().get(0).target().upstreamModel())
         .compose(input -> verdict(request, plan, catalog, input.tokens()));
@@ -43,14 +49,14 @@ final class ContextWindowCheck {
     return vertx.executeBlocking(() -> LocalTokenizer.count(request, upstreamModel), false);
   }
 
-  private static Future<Void> verdict(ChatRequest request, CallPlan<ChatRequest> plan, PriceTable catalog,
-      int inputTokens) {
+  private static Future<CallPlan<ChatRequest>> verdict(ChatRequest request, CallPlan<ChatRequest> plan,
+      PriceTable catalog, int inputTokens) {
     int maxOutput = request.getSettings().hasMaxOutputTokens() ? request.getSettings().getMaxOutputTokens() : 0;
     long needed = (long) inputTokens + maxOutput;
-    boolean fitsOne = plan.steps().stream().anyMatch(step -> windowOf(step, catalog).orElse(Integer.MAX_VALUE)
-        >= needed);
-    if (fitsOne) {
-      return Future.succeededFuture();
+    List<CallPlan.Step<ChatRequest>> fitting = plan.steps().stream()
+        .filter(step -> windowOf(step, catalog).orElse(Integer.MAX_VALUE) >= needed).toList();
+    if (!fitting.isEmpty()) {
+      return Future.succeededFuture(fitting.size() == plan.steps().size() ? plan : new CallPlan<>(fitting));
     }
     CallPlan.Step<ChatRequest> first = plan.steps().get(0);
     int window = windowOf(first, catalog).orElseThrow();

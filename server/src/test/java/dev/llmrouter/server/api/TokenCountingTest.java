@@ -62,6 +62,11 @@ class TokenCountingTest {
         prices:
           gpt-4o-mini: { context_window: 60 }
           house-model: { input: 1, output: 2, context_window: 4096, max_output_tokens: 512, modalities: [text] }
+        models:
+          - alias: roomy
+            targets: [{ model: openai/gpt-4o-mini }, { model: openai/gpt-4o }]
+          - alias: cramped
+            targets: [{ model: openai/gpt-4o-mini }, { model: openai/gpt-4o-mini-2024-07-18 }]
         providers:
           - { name: openai, type: openai, base_url: "%%1$s/v1", api_key: "${TEST_API_KEY}",
               models: [gpt-4o-mini, gpt-4o, house-model, unlisted-model] }
@@ -178,6 +183,20 @@ class TokenCountingTest {
         + "openai/gpt-4o-mini"), error.getTurnError().getMessage());
     session.requests.onCompleted();
     assertEquals(before, setup.upstream().received().size(), "no upstream request");
+  }
+
+  @Test
+  void anAliasSkipsTheTargetsWithoutRoomAndIsRefusedWhenNoneHas() throws InvalidProtocolBufferException {
+    int before = setup.upstream().received().size();
+    String text = "many words ".repeat(40);
+    assertEquals("Fine.", setup.router().chat().chat(ask("roomy", text)).getMessage().getParts(0).getText());
+    assertEquals(before + 1, setup.upstream().received().size());
+    assertTrue(setup.upstream().lastRequest().body().contains("\"model\":\"gpt-4o\""),
+        "gpt-4o-mini's window is too small, gpt-4o's is not: the alias goes straight to gpt-4o");
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+        () -> setup.router().chat().chat(ask("cramped", text)));
+    assertEquals("60", contextLengthExceeded(refused).getMetadataOrThrow("context_window"), "the first target's");
+    assertEquals(before + 1, setup.upstream().received().size(), "no upstream request");
   }
 
   @Test
