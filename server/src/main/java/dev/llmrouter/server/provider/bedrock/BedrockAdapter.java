@@ -2,19 +2,26 @@ package dev.llmrouter.server.provider.bedrock;
 
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.EmbedResponse;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.CapabilityCheck;
+import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.provider.UpstreamErrors;
+import dev.llmrouter.server.provider.UpstreamHttpCall;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockAnswerDecoder;
+import dev.llmrouter.server.provider.bedrock.internal.BedrockEmbeddings;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockRequestMapper;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
@@ -22,9 +29,10 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
  * AWS Bedrock's Converse API (`POST {base_url}/model/{modelId}/converse`, or `/converse-stream` for a streamed
  * answer in the binary event-stream framing): one request shape for every model family on Bedrock. Each request is
  * signed with SigV4 by {@link BedrockSigning} (on a worker thread), then sent on the deployment's pooled client; a
- * deployment with an `api_key` (a Bedrock API key) sends it as a bearer token instead.
+ * deployment with an `api_key` (a Bedrock API key) sends it as a bearer token instead. Embeddings go through
+ * InvokeModel (`/model/{modelId}/invoke`) to the Titan and Cohere embedding models ({@link BedrockEmbeddings}).
  */
-public final class BedrockAdapter extends HttpProviderAdapter {
+public final class BedrockAdapter extends HttpProviderAdapter implements EmbeddingAdapter {
 
   /** Claude models that think (3.7 and every Claude 4 and later), as Bedrock names them. */
   private static final Pattern THINKING_CLAUDE = Pattern.compile(".*anthropic\\.claude-(3-7|(opus|sonnet|haiku)-[4-9]).*");
@@ -75,13 +83,47 @@ public final class BedrockAdapter extends HttpProviderAdapter {
       answer.fail(notExpressible); // the request asks for something Converse cannot carry
       return;
     }
+    postSigned(upstreamModel, stream ? "/converse-stream" : "/converse",
+        stream ? "application/vnd.amazon.eventstream" : "application/json", body, answer,
+        new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer));
+  }
+
+  /** The Titan and Cohere embedding models ({@link BedrockEmbeddings}); other models do not embed. */
+  @Override
+  public boolean embeds(String upstreamModel) {
+    return BedrockEmbeddings.embeds(upstreamModel);
+  }
+
+  @Override
+  public Set<String> embeddingOptions(String upstreamModel) {
+    return BedrockEmbeddings.options(upstreamModel);
+  }
+
+  /** Through InvokeModel, in the model's own body: Titan's or Cohere's. */
+  @Override
+  public void embed(EmbedRequest request, String upstreamModel, AnswerStream<EmbedResponse> answer) {
+    String body;
+    try {
+      body = BedrockEmbeddings.requestBody(request, deployment.name(), upstreamModel).toString();
+    } catch (CallError notExpressible) {
+      answer.fail(notExpressible);
+      return;
+    }
+    postSigned(upstreamModel, "/invoke", "application/json", body, answer,
+        BedrockEmbeddings.decoder(deployment.name(), request, upstreamModel, answer));
+  }
+
+  /**
+   * POSTs {@code body} to the model's {@code operation} (`/converse`, `/invoke`...), signed, or with the deployment's
+   * Bedrock API key as a bearer token instead when it has one.
+   */
+  private void postSigned(String upstreamModel, String operation, String accept, String body, AnswerStream<?> answer,
+      UpstreamHttpCall.Decoder decoder) {
     // The model id goes in the path percent-encoded (`anthropic.claude-3-haiku-20240307-v1%3A0`), as AWS signs it.
-    String path = "/model/" + SdkHttpUtils.urlEncode(upstreamModel) + (stream ? "/converse-stream" : "/converse");
+    String path = "/model/" + SdkHttpUtils.urlEncode(upstreamModel) + operation;
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json")
-        .add("accept", stream ? "application/vnd.amazon.eventstream" : "application/json");
-    BedrockAnswerDecoder decoder = new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer);
+        .add("accept", accept);
     if (!deployment.apiKey().isEmpty()) {
-      // A Bedrock API key is a bearer token, sent instead of a signature.
       post(path, headers.add("authorization", "Bearer " + deployment.apiKey()), body, answer, decoder);
       return;
     }

@@ -3,8 +3,13 @@ package dev.llmrouter.server.provider.vertex;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.EmbedResponse;
+import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
+import dev.llmrouter.server.provider.EmbeddingAdapter;
+import dev.llmrouter.server.provider.EmbeddingCheck;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
@@ -13,20 +18,23 @@ import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
 import dev.llmrouter.server.provider.anthropic.AnthropicFormat;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
 import dev.llmrouter.server.provider.gemini.GeminiFormat;
+import dev.llmrouter.server.provider.vertex.internal.VertexEmbeddings;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Google Vertex AI. A model is served by its publisher, chosen by its name: `claude-*` models are Anthropic's, in
  * the Messages format (`POST {base_url}/v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}
  * :rawPredict`, or `:streamRawPredict`, the body naming the version `vertex-2023-10-16` instead of the model); every
  * other model is Google's, in the generateContent format (`.../publishers/google/models/{model}:generateContent`, or
- * `:streamGenerateContent?alt=sse`). Calls carry the deployment's {@link VertexCredentials}; in express mode (an API
- * key and no project) the paths have no project or location.
+ * `:streamGenerateContent?alt=sse`); embeddings are Google's text embedding models through `:predict`. Calls carry
+ * the deployment's {@link VertexCredentials}; in express mode (an API key and no project) the paths have no project
+ * or location.
  */
-public final class VertexAdapter extends HttpProviderAdapter {
+public final class VertexAdapter extends HttpProviderAdapter implements EmbeddingAdapter {
 
   /** The Messages API version Vertex AI speaks, sent in the body. */
   static final String ANTHROPIC_VERSION = "vertex-2023-10-16";
@@ -72,6 +80,38 @@ public final class VertexAdapter extends HttpProviderAdapter {
         : cloud.modelPath("google", upstreamModel) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
     UpstreamHttpCall.Decoder decoder = claude ? AnthropicFormat.answerDecoder(deployment.name(), answer)
         : GeminiFormat.answerDecoder(deployment.name(), answer, FINISH_REASONS);
+    postAuthenticated(path, stream ? "text/event-stream" : "application/json", body, answer, decoder);
+  }
+
+  /** Google's models; Anthropic's have no embeddings on Vertex AI. */
+  @Override
+  public boolean embeds(String upstreamModel) {
+    return !isClaude(upstreamModel);
+  }
+
+  /**
+   * Text embedding models (`text-embedding-005`, `text-multilingual-embedding-002`, `gemini-embedding-001`) take a
+   * task type and shorten their vectors; the older `textembedding-gecko` models do neither but for `@003`, which takes
+   * a task type. No image: the multimodal model answers in another shape.
+   */
+  @Override
+  public Set<String> embeddingOptions(String upstreamModel) {
+    if (!upstreamModel.startsWith("textembedding-gecko")) {
+      return Set.of(EmbeddingCheck.DIMENSIONS, EmbeddingCheck.TASK_TYPE);
+    }
+    return upstreamModel.endsWith("@003") ? Set.of(EmbeddingCheck.TASK_TYPE) : Set.of();
+  }
+
+  @Override
+  public void embed(EmbedRequest request, String upstreamModel, AnswerStream<EmbedResponse> answer) {
+    String path = deployment.googleCloud().orElseThrow().modelPath("google", upstreamModel) + ":predict";
+    postAuthenticated(path, "application/json", VertexEmbeddings.requestBody(request).toString(), answer,
+        VertexEmbeddings.decoder(deployment.name(), request, upstreamModel, answer));
+  }
+
+  /** Gets the call's credentials (a token may have to be fetched first), then POSTs with them. */
+  private void postAuthenticated(String path, String accept, String body, AnswerStream<?> answer,
+      UpstreamHttpCall.Decoder decoder) {
     Future<MultiMap> headers = credentials.headers(Vertx.currentContext());
     if (!headers.isComplete()) {
       answer.activity("getting an access token for " + deployment.name());
@@ -84,8 +124,7 @@ public final class VertexAdapter extends HttpProviderAdapter {
         answer.fail(authentication.cause());
         return;
       }
-      post(path, authentication.result().add("accept", stream ? "text/event-stream" : "application/json"), body,
-          answer, decoder);
+      post(path, authentication.result().add("accept", accept), body, answer, decoder);
     });
   }
 
