@@ -47,6 +47,9 @@ class PriceTableTest {
     assertEquals(0.035, table.priceOf("bedrock", "us.amazon.nova-micro-v1:0").orElseThrow().input());
     assertEquals(0.15, table.priceOf("bedrock", "openai.gpt-oss-120b-1:0").orElseThrow().input());
     assertTrue(table.priceOf("bedrock", "us.amazon.nova-sonic-v1:0").isEmpty(), "another model");
+    assertEquals(0.02, table.priceOf("bedrock", "amazon.titan-embed-text-v2:0").orElseThrow().input());
+    assertEquals(0.10, table.priceOf("bedrock", "amazon.titan-embed-text-v1").orElseThrow().input(),
+        "Titan's versions have their own prices");
   }
 
   @Test

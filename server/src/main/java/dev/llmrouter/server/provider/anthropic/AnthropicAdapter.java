@@ -24,9 +24,9 @@ public final class AnthropicAdapter extends HttpProviderAdapter {
    * effort, reasoning output) came with Claude 3.7: the earlier models have none.
    */
   public static Capabilities capabilities(String upstreamModel) {
-    // Prefill is native: a last assistant message is continued, and the answer holds only the continuation.
+    // Prefill is native (a last assistant message is continued, the answer holds only the continuation) until 4.6.
     Capabilities.Builder capabilities = CapabilityCheck.without(CapabilityCheck.everything().setJsonObject(false)
-            .setPrefill(true),
+            .setPrefill(ClaudeModels.continuesPrefill(upstreamModel)),
         CapabilityCheck.SEED, CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY);
     boolean thinks = !upstreamModel.startsWith("claude-2") && !upstreamModel.startsWith("claude-instant")
         && (!upstreamModel.startsWith("claude-3-") || upstreamModel.startsWith("claude-3-7"));

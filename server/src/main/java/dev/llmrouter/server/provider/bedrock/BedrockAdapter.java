@@ -14,6 +14,7 @@ import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
+import dev.llmrouter.server.provider.anthropic.ClaudeModels;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockAnswerDecoder;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockEmbeddings;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockRequestMapper;
@@ -37,6 +38,9 @@ public final class BedrockAdapter extends HttpProviderAdapter implements Embeddi
   /** Claude models that think (3.7 and every Claude 4 and later), as Bedrock names them. */
   private static final Pattern THINKING_CLAUDE = Pattern.compile(".*anthropic\\.claude-(3-7|(opus|sonnet|haiku)-[4-9]).*");
 
+  /** The first Claude generation Bedrock's structured outputs take (Claude 4.5). */
+  private static final int STRUCTURED_OUTPUT_FROM = 405;
+
   private final BedrockSigning signing;
 
   public BedrockAdapter(UpstreamClient client, ProviderConfig deployment) {
@@ -50,10 +54,12 @@ public final class BedrockAdapter extends HttpProviderAdapter implements Embeddi
   }
 
   /**
-   * Converse has no seed, no penalties, no switch for parallel tool calls and no JSON mode. Images and documents go to
-   * the multimodal families (Claude 3 and later, Nova Lite / Pro / Premier, Llama 3.2 vision and Llama 4, Pixtral);
-   * reasoning comes from the Claude models that think (whose effort becomes a thinking budget), gpt-oss and DeepSeek
-   * R1, whose effort Converse cannot set.
+   * Converse has no seed, no penalties, no switch for parallel tool calls and no schema-less JSON mode. Images and
+   * documents go to the multimodal families (Claude 3 and later, Nova Lite / Pro / Premier, Llama 3.2 vision and
+   * Llama 4, Pixtral); reasoning comes from the Claude models that think (whose effort becomes a thinking budget),
+   * gpt-oss and DeepSeek R1, whose effort Converse cannot set. A JSON schema (`outputConfig.textFormat`) goes to the
+   * Claude models from 4.5, the ones Bedrock's structured outputs name; a prefill to the Claude models before 4.6,
+   * which continue it as on Anthropic's API.
    */
   public static Capabilities capabilities(String upstreamModel) {
     String model = upstreamModel.toLowerCase(Locale.ROOT);
@@ -64,7 +70,9 @@ public final class BedrockAdapter extends HttpProviderAdapter implements Embeddi
     boolean thinks = THINKING_CLAUDE.matcher(model).matches();
     boolean reasons = thinks || model.contains("openai.gpt-oss") || model.contains("deepseek.r1");
     Capabilities.Builder capabilities = CapabilityCheck.without(CapabilityCheck.everything().setJsonObject(false)
-            .setStructuredOutput(false).setVision(multimodal).setPdf(multimodal).setReasoning(reasons),
+            .setStructuredOutput(claude && ClaudeModels.generation(model) >= STRUCTURED_OUTPUT_FROM)
+            .setPrefill(claude && ClaudeModels.continuesPrefill(model))
+            .setVision(multimodal).setPdf(multimodal).setReasoning(reasons),
         CapabilityCheck.SEED, CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY,
         CapabilityCheck.PARALLEL_TOOL_CALLS);
     if (!thinks) {

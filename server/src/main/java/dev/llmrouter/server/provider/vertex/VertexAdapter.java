@@ -57,6 +57,15 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
     return upstreamModel.startsWith("claude-");
   }
 
+  /**
+   * The tag of the reasoning signatures a model's publisher makes here ({@code Reasoning.provider}):
+   * `vertex/anthropic` or `vertex/google`. Each publisher's models verify only their own signatures, so a conversation
+   * that moves between publishers on Vertex AI sends each only the signatures it made.
+   */
+  public static String reasoningSigner(String upstreamModel) {
+    return "vertex/" + (isClaude(upstreamModel) ? "anthropic" : "google");
+  }
+
   /** Those of the model through its publisher's own API: Anthropic's Messages, or Gemini's generateContent. */
   public static Capabilities capabilities(String upstreamModel) {
     return isClaude(upstreamModel) ? AnthropicAdapter.capabilities(upstreamModel)
@@ -69,7 +78,7 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
     String body;
     try {
       body = claude ? anthropicBody(request, upstreamModel, stream)
-          : GeminiFormat.requestBody(request, deployment.type()).toString();
+          : GeminiFormat.requestBody(request, reasoningSigner(upstreamModel)).toString();
     } catch (CallError notExpressible) {
       answer.fail(notExpressible); // the request asks for something the Messages API cannot do
       return;
@@ -130,7 +139,7 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
 
   // Vertex AI names the model in the URL and the API version in the body.
   private String anthropicBody(ChatRequest request, String upstreamModel, boolean stream) {
-    ObjectNode body = AnthropicFormat.requestBody(request, upstreamModel, stream, deployment.type());
+    ObjectNode body = AnthropicFormat.requestBody(request, upstreamModel, stream, reasoningSigner(upstreamModel));
     body.remove("model");
     if (!body.has("anthropic_version")) {
       body.put("anthropic_version", ANTHROPIC_VERSION);
