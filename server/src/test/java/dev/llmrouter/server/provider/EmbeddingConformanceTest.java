@@ -25,6 +25,7 @@ import dev.llmrouter.server.testing.VertexEmbeddingWire;
 import dev.llmrouter.server.testing.WireExchange;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -77,9 +79,19 @@ class EmbeddingConformanceTest {
   }
 
   static Stream<Arguments> exchanges() {
-    return WIRES.stream().flatMap(wire -> wire.folders().stream()
+    return WIRES.stream().flatMap(wire -> exchangesOf(wire).map(exchange -> Arguments.of(wire, exchange)));
+  }
+
+  private static Stream<WireExchange> exchangesOf(EmbeddingWire wire) {
+    return wire.folders().stream()
         .flatMap(folder -> Stream.concat(WireExchange.own(folder).stream(), WireExchange.shared(folder).stream()))
-        .filter(wire::speaks).map(exchange -> Arguments.of(wire, exchange)));
+        .filter(wire::speaks);
+  }
+
+  /** Each wire's first answer with vectors. */
+  static Stream<Arguments> firstAnswerOfEachWire() {
+    return WIRES.stream().flatMap(wire -> exchangesOf(wire).filter(exchange -> exchange.status() == 200).limit(1)
+        .map(exchange -> Arguments.of(wire, exchange)));
   }
 
   @Test
@@ -165,6 +177,31 @@ class EmbeddingConformanceTest {
             Image.newBuilder().setUrl("https://example.com/cat.png"))), "cannot honour inputs.image"),
         Arguments.of("bedrock/amazon.titan-embed-text-v2:0", one.clone().addInputs(EmbedInput.newBuilder()
             .setText("Hello")), "embeds one text per call (InvokeModel takes one inputText), and this call has 2"));
+  }
+
+  /**
+   * Each adapter's answer, recorded, replays with its upstream never called: the recorded vectors to the bit, with
+   * the same model, provider and usage.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("firstAnswerOfEachWire")
+  void eachAdaptersAnswerReplaysToTheBitWithoutItsUpstream(EmbeddingWire wire, WireExchange exchange,
+      @TempDir Path cassettes) throws Exception {
+    String config = "cassettes: { dir: \"" + cassettes + "\", mode: %2$s }\nproviders:\n" + wire.providersYaml("%1$s");
+    EmbedResponse recorded;
+    try (RouterWithUpstream recording = RouterWithUpstream.start(config.replace("%2$s", "record"))) {
+      recording.upstream().replay(exchange);
+      recorded = recording.router().embeddings().embed(wire.requestFor(exchange));
+      assertEquals(CassetteOutcome.CASSETTE_OUTCOME_RECORDED, recorded.getOrigin().getCassette());
+    }
+    try (RouterWithUpstream replaying = RouterWithUpstream.start(config.replace("%2$s", "replay"))) {
+      EmbedResponse replayed = replaying.router().embeddings().embed(wire.requestFor(exchange));
+      assertEquals(CassetteOutcome.CASSETTE_OUTCOME_HIT, replayed.getOrigin().getCassette());
+      assertEquals(wire.answerOf(exchange).vectors(), replayed.getEmbeddingsList().stream()
+          .map(EmbeddingConformanceTest::bits).toList(), "the recorded vectors, to the bit");
+      assertEquals(recorded.toBuilder().clearOrigin().build(), replayed.toBuilder().clearOrigin().build());
+      assertEquals(0, replaying.upstream().received().size(), "the upstream is never called");
+    }
   }
 
   private static List<Integer> bits(Embedding embedding) {

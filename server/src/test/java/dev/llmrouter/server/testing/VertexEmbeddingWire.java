@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmrouter.api.v1.EmbedInput;
 import dev.llmrouter.api.v1.EmbedRequest;
-import dev.llmrouter.api.v1.EmbedTaskType;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,12 +24,6 @@ public final class VertexEmbeddingWire implements EmbeddingWire {
 
   private static final Pattern PREDICT_PATH = Pattern.compile(
       "/v1(?:beta1)?(/projects/[^/]+/locations/[^/]+)?/publishers/google/models/([^/:]+):predict");
-
-  private static final Map<String, EmbedTaskType> TASK_TYPES = Map.of(
-      "RETRIEVAL_QUERY", EmbedTaskType.EMBED_TASK_TYPE_SEARCH_QUERY,
-      "RETRIEVAL_DOCUMENT", EmbedTaskType.EMBED_TASK_TYPE_SEARCH_DOCUMENT,
-      "CLASSIFICATION", EmbedTaskType.EMBED_TASK_TYPE_CLASSIFICATION,
-      "CLUSTERING", EmbedTaskType.EMBED_TASK_TYPE_CLUSTERING);
 
   @Override
   public String type() {
@@ -85,7 +77,7 @@ public final class VertexEmbeddingWire implements EmbeddingWire {
         .setText(instance.path("content").asText())));
     JsonNode taskType = body.path("instances").path(0).path("task_type");
     if (taskType.isTextual()) {
-      request.setTaskType(TASK_TYPES.get(taskType.asText()));
+      request.setTaskType(GeminiEmbeddingWire.TASK_TYPES.get(taskType.asText()));
     }
     if (body.path("parameters").has("outputDimensionality")) {
       request.setDimensions(body.path("parameters").path("outputDimensionality").asInt());
