@@ -17,7 +17,8 @@ import java.util.List;
  * Vertex AI's text embeddings (`POST .../publishers/google/models/{model}:predict`): one instance per input (its text
  * as `content`, the task type as `task_type`), `parameters.outputDimensionality`; one
  * `predictions[].embeddings.values` per instance in their order, each with its `statistics.token_count`, whose sum is
- * the input tokens. Errors are Google's, read as the generateContent decoder reads them.
+ * the input tokens. Errors are Google's, read as the generateContent decoder reads them. Vertex AI has documented
+ * `gemini-embedding-001` as taking one instance per request: a call with more gets the host's own refusal.
  */
 public final class VertexEmbeddings {
 
