@@ -30,7 +30,9 @@ import dev.llmrouter.api.v1.UsageBucket;
 import dev.llmrouter.api.v1.UsageGrouping;
 import dev.llmrouter.api.v1.UsageRow;
 import dev.llmrouter.server.testing.Await;
+import dev.llmrouter.server.testing.PostgresServer;
 import dev.llmrouter.server.testing.RunningRouter;
+import dev.llmrouter.server.testing.TestCallLog;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.vertx.core.Vertx;
@@ -38,21 +40,31 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The RPCs the console reads besides ListCalls, GetTrace and GetUsage: GetCall, usage in hourly and daily buckets, and
  * CassetteService (the cassettes of the router's folder and its replay misses), called with grpc-java on a real
- * router replaying the demo cassettes; each bad request ends with a status saying what to fix.
+ * router replaying the demo cassettes; each bad request ends with a status saying what to fix. The usage buckets are
+ * read from both call log stores: the SQLite file, and a real PostgreSQL (skipped when absent).
  */
 class ConsoleRpcsTest {
 
   private static final Path DEMO_CASSETTES = Path.of("../cassettes/recorded").toAbsolutePath().normalize();
   private static final String CAPITAL = "What is the capital of France?";
 
+  /** Started by the first test on PostgreSQL, for the class. */
+  private static PostgresServer postgres;
+  @TempDir
+  Path dataDir;
   private Vertx vertx;
   private RunningRouter router;
 
@@ -67,6 +79,26 @@ class ConsoleRpcsTest {
       router.close();
     }
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stopPostgres() {
+    if (postgres != null) {
+      postgres.close();
+      postgres = null;
+    }
+  }
+
+  /** The YAML of a call log in {@code store}: the SQLite file of the test's data folder, or a new database. */
+  private String callLog(TestCallLog.Store store) {
+    if (store == TestCallLog.Store.SQLITE) {
+      return TestCallLog.sqlite(dataDir).yaml("");
+    }
+    Assumptions.assumeTrue(PostgresServer.installed(), PostgresServer.NOT_INSTALLED);
+    if (postgres == null) {
+      postgres = PostgresServer.start();
+    }
+    return TestCallLog.postgres(postgres).yaml("");
   }
 
   private RunningRouter router(String moreYaml) {
@@ -124,9 +156,10 @@ class ConsoleRpcsTest {
         () -> callLog().getCall(GetCallRequest.newBuilder().setCallId("0123456789abcdef").build())));
   }
 
-  @Test
-  void usageComesInHourlyAndDailyBucketsPerModel() throws Exception {
-    router("");
+  @ParameterizedTest
+  @EnumSource(TestCallLog.Store.class)
+  void usageComesInHourlyAndDailyBucketsPerModel(TestCallLog.Store store) throws Exception {
+    router(callLog(store));
     router.chat().chat(ask("openai/gpt-4o-mini", CAPITAL));
     router.chat().chat(ask("openai/gpt-4o-mini", CAPITAL));
     router.chat().chat(ask("anthropic/claude-haiku-4-5", CAPITAL));
