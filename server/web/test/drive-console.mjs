@@ -3,7 +3,7 @@
 // log holds the test's calls (one of them a replay miss).
 //
 //   node test/drive-console.mjs <console url> <screenshot folder> <model to filter by>
-//     the calls, filtered by a model; that call's page; its trace; the usage chart; a cassette; the misses
+//     the calls, filtered by a model and by time; that call's page; its trace; the usage chart; a cassette; the misses
 import { chromium } from "playwright-core";
 import path from "node:path";
 
@@ -38,6 +38,20 @@ try {
   // The form is drawn again with the filter as its value once the filtered calls are shown.
   await page.locator(`#filters input[name=model][value="${model}"]`).waitFor();
   const filtered = await texts("#calls tbody tr td:nth-child(2)");
+
+  // A time range: nothing before 2000; a time that is none says how to write one.
+  await page.fill("input[name=to]", "2000-01-01");
+  await page.click("#filters button");
+  await page.locator("#view .empty").waitFor();
+  const beforeTheCalls = await page.locator("#view .empty").innerText();
+  await page.fill("input[name=to]", "yesterday");
+  await page.click("#filters button");
+  await page.locator("#status", { hasText: "yesterday" }).waitFor();
+  const badTime = await page.locator("#status").innerText();
+  await page.goBack();
+  await page.locator(`#filters input[name=to][value="2000-01-01"]`).waitFor();
+  await page.goBack();
+  await page.locator("#calls tbody tr a").first().waitFor();
 
   // The call's page, then its trace.
   await page.click("#calls tbody tr a");
@@ -88,7 +102,7 @@ try {
   })));
   await shot("console-misses.png");
 
-  console.log(JSON.stringify({ allCalls, statuses, filtered, facts, messages, answer, trace, bars, legend, totals,
+  console.log(JSON.stringify({ allCalls, statuses, filtered, beforeTheCalls, badTime, facts, messages, answer, trace, bars, legend, totals,
     scopes, cassettes, request, events, misses, status: await page.locator("#status").innerText(), errors }));
 } finally {
   await browser.close();

@@ -114,6 +114,8 @@ class ConsolePageTest {
         page.getJsonArray("allCalls").getList(), page::encodePrettily);
     assertEquals(List.of("FAILED_PRECONDITION", "OK", "OK"), page.getJsonArray("statuses").getList());
     assertEquals(List.of("anthropic/claude-haiku-4-5"), page.getJsonArray("filtered").getList());
+    assertEquals("No call matches.", page.getString("beforeTheCalls"));
+    assertEquals("Error: \"yesterday\" is not a time: write it as 2026-12-02 20:15 (UTC)", page.getString("badTime"));
 
     JsonObject facts = page.getJsonObject("facts");
     assertEquals(secondCall, facts.getString("Call"), page::encodePrettily);
