@@ -36,6 +36,9 @@ const shown = (children: Child[]) => children.filter((child): child is Node | st
 /** Replaces what the view shows. */
 const render = (...children: Child[]) => view.replaceChildren(...shown(children));
 
+/** Adds to what the view shows. */
+const add = (...children: Child[]) => view.append(...shown(children));
+
 /** An SVG element: the charts are drawn by hand. */
 function svg(tag: string, attributes: Record<string, string | number>, ...children: (Node | string)[]): SVGElement {
   const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
@@ -89,6 +92,7 @@ async function showCalls(query: URLSearchParams) {
     new FormData(form).forEach((value, name) => value && chosen.set(name, String(value)));
     location.hash = `#/calls?${chosen}`;
   });
+  render(form); // the filters stay on screen, whatever the query answers
   const page = await calls.listCalls({
     filter: {
       model: query.get("model") ?? "", provider: query.get("provider") ?? "", status: query.get("status") ?? "",
@@ -100,7 +104,7 @@ async function showCalls(query: URLSearchParams) {
   });
   const next = new URLSearchParams(query);
   next.set("page", page.nextPageToken);
-  render(form, h("table", { id: "calls" },
+  add(h("table", { id: "calls" },
     h("thead", {}, h("tr", {}, ...["Started", "Model", "Provider", "Status", "User", "Tokens in/out", "Cost",
       "Latency", "Cassette"].map((title) => h("th", {}, title)))),
     h("tbody", {}, ...page.calls.map((call) => h("tr", { "data-call": call.id },
@@ -310,6 +314,7 @@ async function show() {
       .replace(/^cassette$/, "cassettes")}`) ?? false));
   status.textContent = "";
   view.setAttribute("aria-busy", "true");
+  render();
   try {
     switch (section) {
       case "call": await showCall(decodeURIComponent(id)); break;
@@ -323,7 +328,7 @@ async function show() {
   } catch (error) {
     const message = error instanceof ConnectError ? `${Code[error.code]}: ${error.rawMessage}` : String(error);
     status.textContent = message;
-    render(h("p", { class: "failed" }, message));
+    add(h("p", { class: "failed" }, message));
   } finally {
     view.setAttribute("aria-busy", "false");
   }

@@ -20,6 +20,8 @@ try {
   page.on("pageerror", (error) => errors.push(String(error)));
   const shot = (name) => page.screenshot({ path: path.join(screenshots, name), fullPage: true });
   const texts = (selector) => page.locator(selector).allInnerTexts();
+  /** Waits until the view has shown what its location asks for. */
+  const settled = () => page.locator('#view[aria-busy="false"]').waitFor();
   /** Opens a view by its link in the header, and waits until it shows `selector`. */
   async function open(link, selector) {
     await page.click(`header nav a:text-is("${link}")`);
@@ -35,8 +37,9 @@ try {
   // Filter by model: the location changes, the table is read again.
   await page.fill("input[name=model]", model);
   await page.click("#filters button");
-  // The form is drawn again with the filter as its value once the filtered calls are shown.
+  // The form is drawn again with the filter as its value, then the filtered calls.
   await page.locator(`#filters input[name=model][value="${model}"]`).waitFor();
+  await settled();
   const filtered = await texts("#calls tbody tr td:nth-child(2)");
 
   // A time range: nothing before 2000; a time that is none says how to write one.
@@ -48,10 +51,12 @@ try {
   await page.click("#filters button");
   await page.locator("#status", { hasText: "yesterday" }).waitFor();
   const badTime = await page.locator("#status").innerText();
+  const filtersKept = await page.locator("#filters input[name=to]").getAttribute("value");
   await page.goBack();
-  await page.locator(`#filters input[name=to][value="2000-01-01"]`).waitFor();
   await page.goBack();
-  await page.locator("#calls tbody tr a").first().waitFor();
+  await page.locator(`#filters input[name=model][value="${model}"]`).waitFor();
+  await page.locator("#filters input[name=to][value='']").waitFor();
+  await settled();
 
   // The call's page, then its trace.
   await page.click("#calls tbody tr a");
@@ -102,7 +107,7 @@ try {
   })));
   await shot("console-misses.png");
 
-  console.log(JSON.stringify({ allCalls, statuses, filtered, beforeTheCalls, badTime, facts, messages, answer, trace, bars, legend, totals,
+  console.log(JSON.stringify({ allCalls, statuses, filtered, beforeTheCalls, badTime, filtersKept, facts, messages, answer, trace, bars, legend, totals,
     scopes, cassettes, request, events, misses, status: await page.locator("#status").innerText(), errors }));
 } finally {
   await browser.close();

@@ -116,6 +116,7 @@ class ConsolePageTest {
     assertEquals(List.of("anthropic/claude-haiku-4-5"), page.getJsonArray("filtered").getList());
     assertEquals("No call matches.", page.getString("beforeTheCalls"));
     assertEquals("Error: \"yesterday\" is not a time: write it as 2026-12-02 20:15 (UTC)", page.getString("badTime"));
+    assertEquals("yesterday", page.getString("filtersKept"), "the filters stay on screen to be corrected");
 
     JsonObject facts = page.getJsonObject("facts");
     assertEquals(secondCall, facts.getString("Call"), page::encodePrettily);
