@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.admin.AdminHandler;
 import dev.llmrouter.server.api.AdminGrpcService;
+import dev.llmrouter.server.api.CassetteGrpcService;
 import dev.llmrouter.server.api.ChatGrpcService;
 import dev.llmrouter.server.api.ConverseService;
 import dev.llmrouter.server.api.ConverseWebSocket;
@@ -243,6 +244,7 @@ public final class RouterServer {
     grpc.addService(new ModelGrpcService(settings, auth).service());
     grpc.addService(new PromptGrpcService(prompts, auth).service());
     grpc.addService(new ObservabilityGrpcService(vertx, observability.queries(), auth).service());
+    grpc.addService(new CassetteGrpcService(vertx, cassettes, usageLog, auth).service());
     grpc.addService(new AdminGrpcService(auth, keys.map(storage -> new CallerKeys(storage.store(), storage.quotas(),
         wallClock))).service());
     HealthGrpcService health = new HealthGrpcService(vertx, grpc, running::draining, () -> deploymentHealth(settings));
