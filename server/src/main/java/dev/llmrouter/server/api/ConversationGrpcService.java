@@ -11,8 +11,6 @@ import dev.llmrouter.api.v1.GetConversationRequest;
 import dev.llmrouter.api.v1.GetConversationResponse;
 import dev.llmrouter.api.v1.ListConversationsRequest;
 import dev.llmrouter.api.v1.ListConversationsResponse;
-import dev.llmrouter.api.v1.Message;
-import dev.llmrouter.api.v1.RenderPromptResponse;
 import dev.llmrouter.api.v1.SendMessageRequest;
 import dev.llmrouter.api.v1.SendMessageResponse;
 import dev.llmrouter.api.v1.StreamSendMessageResponse;
@@ -30,7 +28,6 @@ import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vertx.grpc.server.Service;
-import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -73,13 +70,8 @@ public final class ConversationGrpcService {
   private void create(GrpcServerRequest<CreateConversationRequest, CreateConversationResponse> call) {
     Future<Caller> caller = GrpcAuthentication.caller(call, auth);
     RequestMessages.unary(call, ConversationServiceGrpcService.CreateConversation, request -> caller.onSuccess(who ->
-        answer(call.response(), () -> {
-          RenderPromptResponse rendered = request.hasPrompt() ? prompts.render(request.getPrompt())
-              : RenderPromptResponse.getDefaultInstance();
-          List<Message> messages = rendered.getMessagesList();
-          return conversations.create(request, messages, rendered.getVersion(), rendered.getModel(), who.keyId())
-              .map(created -> CreateConversationResponse.newBuilder().setConversation(created).build());
-        })));
+        answer(call.response(), () -> conversations.create(request, prompts::render, who.keyId())
+            .map(created -> CreateConversationResponse.newBuilder().setConversation(created).build()))));
   }
 
   private void send(GrpcServerRequest<SendMessageRequest, SendMessageResponse> call) {

@@ -12,6 +12,7 @@ import dev.llmrouter.api.v1.CreateConversationRequest;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.PromptReference;
+import dev.llmrouter.api.v1.RenderPromptResponse;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.SendMessageRequest;
 import dev.llmrouter.api.v1.StreamSendMessageResponse;
@@ -35,6 +36,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -81,13 +83,12 @@ public final class Conversations {
   /**
    * Creates a conversation, checked as its first model call would be.
    *
-   * @param rendered the messages of the request's prompt template, rendered (empty without one), and the version
-   *     rendered: its system messages become the system prompt, the others open the history
-   * @param templateModel the template's model, used when the request names none
+   * @param render renders the request's prompt template: its system messages become the system prompt, the others
+   *     open the history, and its model is used when the request names none
    * @throws CallError INVALID_ARGUMENT naming what is wrong
    */
-  public Future<Conversation> create(CreateConversationRequest request, List<Message> rendered, int templateVersion,
-      String templateModel, String keyId) {
+  public Future<Conversation> create(CreateConversationRequest request,
+      Function<PromptReference, RenderPromptResponse> render, String keyId) {
     if (request.getHistoryTokenBudget() < 0) {
       throw new CallError(GrpcStatus.INVALID_ARGUMENT, "history_token_budget must be 0 (never compact) or more, not "
           + request.getHistoryTokenBudget());
@@ -100,6 +101,9 @@ public final class Conversations {
       throw new CallError(GrpcStatus.INVALID_ARGUMENT, "system_prompt and prompt are exclusive: the template's "
           + "system messages are the system prompt");
     }
+    RenderPromptResponse template = request.hasPrompt() ? render.apply(request.getPrompt())
+        : RenderPromptResponse.getDefaultInstance();
+    List<Message> rendered = template.getMessagesList();
     String systemPrompt = request.hasPrompt()
         ? rendered.stream().filter(m -> m.getRole() == Role.ROLE_SYSTEM).map(Conversations::text)
             .collect(Collectors.joining("\n\n"))
@@ -107,14 +111,14 @@ public final class Conversations {
     Instant now = clock.instant();
     Conversation.Builder conversation = Conversation.newBuilder()
         .setId("conv_" + UUID.randomUUID().toString().replace("-", ""))
-        .setModel(request.getModel().isEmpty() ? templateModel : request.getModel())
+        .setModel(request.getModel().isEmpty() ? template.getModel() : request.getModel())
         .setSystemPrompt(systemPrompt).addAllTools(request.getToolsList()).putAllMetadata(request.getMetadataMap())
         .setHistoryTokenBudget(request.getHistoryTokenBudget())
         .addAllMessages(rendered.stream().filter(m -> m.getRole() != Role.ROLE_SYSTEM).toList())
         .setCreateTime(timestamp(now)).setUpdateTime(timestamp(now));
     if (request.hasPrompt()) {
       conversation.setPrompt(PromptReference.newBuilder().setName(request.getPrompt().getName())
-          .setVersion(templateVersion).setVariables(request.getPrompt().getVariables()));
+          .setVersion(template.getVersion()).setVariables(request.getPrompt().getVariables()));
     }
     if (request.hasSettings()) {
       conversation.setSettings(request.getSettings());
