@@ -84,6 +84,7 @@ public final class ConfigLoader {
     String yaml = """
         listen: 127.0.0.1:50051
         cassettes: { dir: cassettes/recorded, mode: replay }
+        conversations: { compaction: { model: openai/gpt-4o-mini } }
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
           - { name: anthropic, type: anthropic, base_url: https://api.anthropic.com, api_key: "${ANTHROPIC_API_KEY}" }

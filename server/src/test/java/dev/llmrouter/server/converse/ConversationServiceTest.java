@@ -34,7 +34,11 @@ import dev.llmrouter.server.testing.RouterProcess;
 import dev.llmrouter.server.testing.RunningRouter;
 import dev.llmrouter.server.testing.ScriptedChatModel;
 import dev.llmrouter.server.testing.TestCallLog;
+import com.google.protobuf.util.JsonFormat;
+import dev.llmrouter.server.config.ConfigLoader;
 import io.grpc.Channel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.vertx.core.Vertx;
@@ -376,6 +380,34 @@ class ConversationServiceTest {
     assertTrue(firstEvent.hasCompaction(), firstEvent.toString());
     third.forEachRemaining(event -> { });
     return get(stub, id);
+  }
+
+  /** The README's conversation, on the embedded default: replayed from `cassettes/recorded/conversation/`. */
+  @Test
+  void theReadmeConversationReplaysOnTheEmbeddedDefault() throws Exception {
+    var defaults = ConfigLoader.embeddedDefault(name -> null);
+    RunningRouter router = RunningRouter.start(vertx, defaults.withCassettes(defaults.cassettes()
+        .withDir("../cassettes/recorded")));
+    routers.add(router);
+    Metadata scope = new Metadata();
+    scope.put(Metadata.Key.of("x-cassette-scope", Metadata.ASCII_STRING_MARSHALLER), "conversation");
+    ConversationServiceBlockingStub stub = conversations(router.channel())
+        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(scope));
+    CreateConversationRequest.Builder create = CreateConversationRequest.newBuilder();
+    JsonFormat.parser().merge("""
+        {"model": "openai/gpt-4o-mini", "systemPrompt": "You are a concise travel guide.",
+         "metadata": {"app": "readme"}, "historyTokenBudget": 60}""", create);
+    String id = create(stub, create).getId();
+    assertEquals("The capital of France is Paris.", text(say(stub, id, "What is the capital of France?")
+        .getResponse()));
+    assertFalse(say(stub, id, "And how many people live there?").hasCompaction());
+    SendMessageResponse third = say(stub, id, "What should I see there first?");
+    assertTrue(text(third.getResponse()).startsWith("Start with the Louvre"), third.toString());
+    assertEquals(70, third.getCompaction().getTokensBefore());
+    Conversation stored = get(stub, id);
+    assertEquals("The user asked for the capital of France; the answer was Paris.", stored.getSummary());
+    assertEquals(71, stored.getCompactions(0).getTokensAfter());
+    assertEquals(4, stored.getMessagesCount());
   }
 
   @Test
