@@ -23,11 +23,13 @@ import dev.llmrouter.api.v1.ListConversationsRequest;
 import dev.llmrouter.api.v1.ListConversationsResponse;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.PromptReference;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.SendMessageRequest;
 import dev.llmrouter.api.v1.SendMessageResponse;
 import dev.llmrouter.api.v1.StreamSendMessageResponse;
 import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.PostgresServer;
 import dev.llmrouter.server.testing.RouterProcess;
@@ -37,8 +39,10 @@ import dev.llmrouter.server.testing.TestCallLog;
 import com.google.protobuf.util.JsonFormat;
 import dev.llmrouter.server.config.ConfigLoader;
 import io.grpc.Channel;
+import io.grpc.Context;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.vertx.core.Vertx;
@@ -46,10 +50,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -196,7 +203,7 @@ class ConversationServiceTest {
     ListConversationsResponse page2 = stub.listConversations(ListConversationsRequest.newBuilder()
         .putMetadata("team", "a").setPageSize(1).setPageToken(page1.getNextPageToken()).build());
     assertEquals("", page2.getNextPageToken());
-    assertEquals(java.util.Set.of(created.getId(), second.getId()), java.util.Set.of(
+    assertEquals(Set.of(created.getId(), second.getId()), Set.of(
         page1.getConversations(0).getId(), page2.getConversations(0).getId()));
     assertEquals(3, stub.listConversations(ListConversationsRequest.getDefaultInstance()).getConversationsCount());
     assertEquals(other.getId(), stub.listConversations(ListConversationsRequest.newBuilder()
@@ -236,6 +243,73 @@ class ConversationServiceTest {
   }
 
   @Test
+  void oneMessageAtATimeAndACancelledOneIsNotStored() throws Exception {
+    RunningRouter router = router("off");
+    ConversationServiceBlockingStub stub = conversations(router.channel());
+    String id = create(stub, newConversation()).getId();
+    Context.CancellableContext call = Context.current().withCancellation();
+    call.run(() -> ConversationServiceGrpc.newStub(router.channel()).sendMessage(SendMessageRequest.newBuilder()
+        .setConversationId(id).setMessage(user(ScriptedChatModel.STALLING_PROMPT)).build(),
+        new StreamObserver<>() {
+          @Override
+          public void onNext(SendMessageResponse value) {
+          }
+
+          @Override
+          public void onError(Throwable t) {
+          }
+
+          @Override
+          public void onCompleted() {
+          }
+        }));
+    assertTrue(Await.until(Duration.ofSeconds(10),
+        () -> upstream.received().size() == 1));
+    assertStatus(Status.Code.FAILED_PRECONDITION, "answering another message", () -> say(stub, id, "Hello"));
+    call.cancel(null);
+    assertTrue(upstream.awaitNoRequestInFlight(10, TimeUnit.SECONDS), "the model call stops");
+    // Nothing of the cancelled turn was kept, and the conversation takes the next message.
+    assertTrue(Await.until(Duration.ofSeconds(10), () -> {
+      try {
+        return say(stub, id, "Hello").getResponse().getMessage().getParts(0).getText().equals("You said: Hello");
+      } catch (StatusRuntimeException stillAnswering) {
+        return false;
+      }
+    }));
+    assertEquals(List.of("system: Be brief.", "user: Hello"), sent(upstream.received().size() - 1));
+  }
+
+  @Test
+  void aPromptTemplateOpensTheConversation() throws Exception {
+    Path prompts = Files.createDirectories(dir.resolve("prompts"));
+    Files.writeString(prompts.resolve("guide.yaml"), """
+        name: guide
+        model: openai/gpt-test
+        variables:
+          city: { type: string, required: true }
+        messages:
+          - role: system
+            text: "You are a guide to {{city}}."
+          - role: user
+            text: "I am visiting {{city}}."
+        """);
+    RunningRouter router = routerOf(config("off", upstream.baseUrl(), "prompts: { dir: \"" + prompts + "\" }"));
+    ConversationServiceBlockingStub stub = conversations(router.channel());
+    Conversation created = create(stub, CreateConversationRequest.newBuilder().setPrompt(
+        PromptReference.newBuilder().setName("guide").setVariables(Struct.newBuilder()
+            .putFields("city", Value.newBuilder().setStringValue("Rome").build()))));
+    assertEquals("openai/gpt-test", created.getModel());
+    assertEquals("You are a guide to Rome.", created.getSystemPrompt());
+    assertEquals(1, created.getPrompt().getVersion());
+    say(stub, created.getId(), "Where do I start?");
+    assertEquals(List.of("system: You are a guide to Rome.", "user: I am visiting Rome.", "user: Where do I start?"),
+        sent(0));
+    assertStatus(Status.Code.INVALID_ARGUMENT, "prompt.variables.city", () -> create(stub,
+        CreateConversationRequest.newBuilder().setPrompt(PromptReference.newBuilder()
+            .setName("guide"))));
+  }
+
+  @Test
   void badRequestsGetClearStatuses() {
     ConversationServiceBlockingStub stub = conversations(router("off").channel());
     assertStatus(Status.Code.NOT_FOUND, "conv_nope", () -> get(stub, "conv_nope"));
@@ -253,7 +327,7 @@ class ConversationServiceTest {
     assertStatus(Status.Code.INVALID_ARGUMENT, "history_token_budget", () -> create(stub,
         newConversation().setHistoryTokenBudget(-1)));
     assertStatus(Status.Code.INVALID_ARGUMENT, "exclusive", () -> create(stub, newConversation()
-        .setPrompt(dev.llmrouter.api.v1.PromptReference.newBuilder().setName("any"))));
+        .setPrompt(PromptReference.newBuilder().setName("any"))));
     assertStatus(Status.Code.INVALID_ARGUMENT, "model", () -> create(stub, CreateConversationRequest.newBuilder()));
     assertStatus(Status.Code.INVALID_ARGUMENT, "page_size", () -> stub.listConversations(ListConversationsRequest
         .newBuilder().setPageSize(5000).build()));

@@ -11,12 +11,14 @@ import java.util.function.Consumer;
  * many user turns its transcript holds; a user message mentioning the weather, when a tool is offered, with a call of
  * that tool (`call_weather_<n>`, n the messages so far); anything else by echoing the last message ("You said: ...").
  * It reports 10 input tokens per message and 5 output tokens; it streams when asked (one chunk of text, then the
- * finish and usage chunks).
+ * finish and usage chunks). The {@link #STALLING_PROMPT} is never answered, until the call is dropped.
  */
 public final class ScriptedChatModel implements Consumer<HttpServerRequest> {
 
   /** The compaction prompt the tests configure (`conversations.compaction.prompt`). */
   public static final String SUMMARY_PROMPT = "Summarise the turns below.";
+  /** A user message never answered: for tests of calls still running. */
+  public static final String STALLING_PROMPT = "Take your time.";
 
   private final MockUpstream upstream;
 
@@ -35,6 +37,9 @@ public final class ScriptedChatModel implements Consumer<HttpServerRequest> {
     JsonArray messages = body.getJsonArray("messages");
     JsonObject last = messages.getJsonObject(messages.size() - 1);
     String lastText = text(last);
+    if (lastText.equals(STALLING_PROMPT)) {
+      return;
+    }
     JsonObject message = new JsonObject().put("role", "assistant");
     String finish = "stop";
     if (text(messages.getJsonObject(0)).equals(SUMMARY_PROMPT)) {
