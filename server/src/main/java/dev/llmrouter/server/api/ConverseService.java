@@ -54,8 +54,9 @@ import java.util.stream.Collectors;
  * `ChatService.Converse`: one bidirectional stream per live session, a gRPC call or a WebSocket of the admin listener
  * ({@link ConverseStream}). The first message starts a session (or resumes one by id, or starts one on a stored
  * conversation of {@link Conversations}, whose history it writes back each time it comes to rest), leased to the
- * stream in the {@link SessionStore}; then user turns, tool results and interrupts go to the {@link ConverseSession}, whose events
- * are written back with back-pressure, and whose state is kept in the store each time it comes to rest. A dropped or cancelled stream gives its lease up, leaving the session resumable (by the
+ * stream in the {@link SessionStore}; then user turns, tool results and interrupts go to the {@link ConverseSession},
+ * whose events are written back with back-pressure, and whose state is kept in the store each time it comes to rest.
+ * A dropped or cancelled stream gives its lease up, leaving the session resumable (by the
  * key that started it, on any router sharing the store); a client half-close ends it. Nothing of a stream is handled
  * before its key is let in. When the router drains, each stream gives its lease up once its running model call has
  * answered, and ends with UNAVAILABLE telling the client to resume the session on another replica.
