@@ -379,12 +379,18 @@ public final class Conversations {
     return history;
   }
 
-  /** Writes a `Converse` session's history back into its conversation (without the summary it started with). */
+  /**
+   * Writes a `Converse` session's history back into its conversation (without the summary it started with). A session
+   * keeps no per-call usage, so the history is measured by the estimate (4 characters a token) for the next
+   * `SendMessage` to compact it when it is over budget.
+   */
   public Future<Conversation> writeBack(String conversationId, String keyId, List<Message> sessionHistory) {
     List<Message> messages = sessionHistory.stream().dropWhile(m -> m.getRole() == Role.ROLE_SYSTEM).toList();
     Timestamp now = timestamp(clock.instant());
-    return store.update(conversationId, keyId, stored -> stored.toBuilder().clearMessages().addAllMessages(messages)
-        .setUpdateTime(now).build());
+    return store.update(conversationId, keyId, stored -> {
+      Conversation updated = stored.toBuilder().clearMessages().addAllMessages(messages).setUpdateTime(now).build();
+      return updated.toBuilder().setHistoryTokens(estimatedTokens(request(updated).getMessagesList())).build();
+    });
   }
 
   /** The tool calls of the last message, when it is the model's and no result follows them. */

@@ -385,8 +385,11 @@ class ConversationServiceTest {
     live.requests.onCompleted();
     assertEquals(Status.Code.OK, live.closed.get().getCode());
 
-    // The live turn was written back: the conversation goes on from it.
-    assertEquals(4, get(stub, id).getMessagesCount());
+    // The live turn was written back, measured by the estimate (4 characters a token, 75 characters in all): the
+    // conversation goes on from it.
+    Conversation written = get(stub, id);
+    assertEquals(4, written.getMessagesCount());
+    assertEquals(19, written.getHistoryTokens());
     say(stub, id, "And now?");
     assertEquals("user: And now?", sent(2).get(5));
 
