@@ -51,6 +51,7 @@ import java.util.stream.Stream;
  * admin: { metrics_public: false }
  * drain_timeout: 30s
  * prompts: { dir: prompts, reload_interval: 2s }
+ * conversations: { compaction: { model: openai/gpt-4o-mini, prompt: "Summarise...", keep_turns: 1 } }
  * providers:
  *   - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
  * </pre>
@@ -83,6 +84,7 @@ public final class ConfigLoader {
     String yaml = """
         listen: 127.0.0.1:50051
         cassettes: { dir: cassettes/recorded, mode: replay }
+        conversations: { compaction: { model: openai/gpt-4o-mini } }
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
           - { name: anthropic, type: anthropic, base_url: https://api.anthropic.com, api_key: "${ANTHROPIC_API_KEY}" }
@@ -133,7 +135,7 @@ public final class ConfigLoader {
     checkKnownFields(root, "",
         Set.of("listen", "event_loops", "admin_listen", "max_message_bytes", "cassettes", "providers", "models",
             "retry", "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive", "tls",
-            "auth", "shared_state", "admin", "drain_timeout", "prompts"));
+            "auth", "shared_state", "admin", "drain_timeout", "prompts", "conversations"));
 
     RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
     Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
@@ -163,6 +165,7 @@ public final class ConfigLoader {
       error("/drain_timeout", "must be 0 (cancel running calls at once) or more, like 30s");
     }
     PromptConfig prompts = prompts(root);
+    ConversationConfig conversations = conversations(root);
     if (!root.path("auth").has("required")) {
       requireLoopback("/listen", listen);
       adminListen.ifPresent(admin -> requireLoopback("/admin_listen", admin));
@@ -172,7 +175,7 @@ public final class ConfigLoader {
     }
     return new RouterConfig(listen.host(), listen.port(), eventLoops, maxMessageBytes, cassettes,
         List.copyOf(providers), aliases, resilience, converse, adminListen, observability, streamKeepAlive, tls, auth,
-        drainTimeout, prompts);
+        drainTimeout, prompts, conversations);
   }
 
   private PromptConfig prompts(ObjectNode root) {
@@ -182,6 +185,25 @@ public final class ConfigLoader {
       error("/prompts/reload_interval", "must be at least 10ms, like 2s");
     }
     return new PromptConfig(text(section, "/prompts/dir", PromptConfig.DEFAULT.dir()), reloadInterval);
+  }
+
+  private ConversationConfig conversations(ObjectNode root) {
+    ConversationConfig d = ConversationConfig.DEFAULT;
+    JsonNode section = section(root, "conversations", Set.of("compaction"),
+        "{ compaction: { model: openai/gpt-4o-mini } }");
+    JsonNode compaction = section.path("compaction");
+    if (!compaction.isMissingNode() && !compaction.isObject()) {
+      error("/conversations/compaction", "must be a mapping like { model: openai/gpt-4o-mini, prompt: \"...\" }");
+    } else if (compaction.isObject()) {
+      checkKnownFields((ObjectNode) compaction, "/conversations/compaction", Set.of("model", "prompt", "keep_turns"));
+    }
+    int keepTurns = compaction.path("keep_turns").asInt(d.keepTurns());
+    if (keepTurns < 1) {
+      error("/conversations/compaction/keep_turns", "must be at least 1 (the latest user turns kept as they are)");
+    }
+    return new ConversationConfig(
+        Optional.of(text(compaction, "/conversations/compaction/model", "")).filter(model -> !model.isEmpty()),
+        text(compaction, "/conversations/compaction/prompt", d.compactionPrompt()), keepTurns);
   }
 
   private int eventLoops(ObjectNode root) {

@@ -10,6 +10,14 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
+import dev.llmrouter.api.v1.ConversationServiceGrpc;
+import dev.llmrouter.api.v1.CreateConversationRequest;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.SendMessageRequest;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.function.Consumer;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.RouterServer;
 import dev.llmrouter.server.config.ConfigLoader;
@@ -255,6 +263,7 @@ class DemoCassettesTest {
     try (MockUpstream upstream = MockUpstream.start(vertx)) {
       RunningRouter router = RunningRouter.start(vertx, """
           cassettes: { dir: "%s", mode: record }
+          conversations: { compaction: { model: openai/gpt-4o-mini } }
           providers:
             - { name: openai, type: openai, base_url: "%2$s/v1", api_key: "${TEST_API_KEY}" }
             - { name: anthropic, type: anthropic, base_url: "%2$s", api_key: "${TEST_API_KEY}" }
@@ -262,6 +271,7 @@ class DemoCassettesTest {
           """.formatted(recorded, upstream.baseUrl()));
       try {
         recordLivePageConversation(router, upstream);
+        recordStoredConversation(router, upstream);
         for (Demo demo : DEMOS) {
           upstream.reply(200, demo.contentType(), demo.upstreamBody());
           Metadata scope = new Metadata();
@@ -336,6 +346,47 @@ class DemoCassettesTest {
     }
     page.requests.onCompleted();
     page.closed.get(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The README's stored conversation (`ConversationService`, scope `conversation`): two turns, then a third that first
+   * compacts the first turn into a summary (the history, 70 tokens, is over its budget of 60).
+   */
+  static final String STORED_CONVERSATION = """
+      {"model": "openai/gpt-4o-mini", "systemPrompt": "You are a concise travel guide.",
+       "metadata": {"app": "readme"}, "historyTokenBudget": 60}
+      """;
+  /** Each turn of the stored conversation, and the upstream's answers to it (the summary call's first). */
+  static final List<List<String>> STORED_CONVERSATION_TURNS = List.of(
+      List.of("What is the capital of France?",
+          openAiMessage("\"content\":\"The capital of France is Paris.\"", "stop", 26, 8)),
+      List.of("And how many people live there?", openAiMessage("\"content\":\"About 2.1 million people live in "
+          + "Paris itself, and over 12 million in its metropolitan area.\"", "stop", 48, 22)),
+      List.of("What should I see there first?",
+          openAiMessage("\"content\":\"The user asked for the capital of France; the answer was Paris.\"", "stop",
+              80, 16),
+          openAiMessage("\"content\":\"Start with the Louvre, then walk along the Seine to Notre-Dame and the "
+              + "Eiffel Tower.\"", "stop", 71, 20)));
+
+  /** Holds the README's stored conversation through `ConversationService`. */
+  private static void recordStoredConversation(RunningRouter router, MockUpstream upstream) throws IOException {
+    Metadata scope = new Metadata();
+    scope.put(Metadata.Key.of("x-cassette-scope", Metadata.ASCII_STRING_MARSHALLER), "conversation");
+    ConversationServiceGrpc.ConversationServiceBlockingStub stub = ConversationServiceGrpc
+        .newBlockingStub(router.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(scope));
+    CreateConversationRequest.Builder create = CreateConversationRequest.newBuilder();
+    JsonFormat.parser().merge(STORED_CONVERSATION, create);
+    String id = stub.createConversation(create.build()).getConversation().getId();
+    for (List<String> turn : STORED_CONVERSATION_TURNS) {
+      List<Consumer<HttpServerRequest>> answers = turn.subList(1, turn.size()).stream()
+          .<Consumer<HttpServerRequest>>map(body -> request -> request.response()
+              .putHeader("content-type", "application/json").end(body)).toList();
+      upstream.script(answers.toArray(Consumer[]::new));
+      upstream.received().clear();
+      stub.sendMessage(SendMessageRequest.newBuilder().setConversationId(id).setMessage(Message.newBuilder()
+          .setRole(Role.ROLE_USER).addParts(Part.newBuilder().setText(turn.get(0)))).build());
+      assertEquals(turn.size() - 1, upstream.received().size(), turn.get(0));
+    }
   }
 
   private static ConverseRequest converseRequest(String json) throws IOException {
