@@ -9,6 +9,7 @@ import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
+import dev.llmrouter.server.provider.WebSearchOptions;
 import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
 import dev.llmrouter.server.provider.anthropic.AnthropicFormat;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
@@ -60,6 +61,9 @@ public final class VertexAdapter extends HttpProviderAdapter {
     boolean claude = isClaude(upstreamModel);
     String body;
     try {
+      if (!claude) {
+        WebSearchOptions.refuseDomainFilter(request, deployment.name(), upstreamModel); // grounding has none
+      }
       body = claude ? anthropicBody(request, upstreamModel, stream)
           : GeminiFormat.requestBody(request, deployment.type()).toString();
     } catch (CallError notExpressible) {
