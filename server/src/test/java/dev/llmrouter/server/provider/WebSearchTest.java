@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.util.JsonFormat;
+import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
@@ -17,18 +19,24 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.UserLocation;
 import dev.llmrouter.api.v1.WebSearch;
 import dev.llmrouter.api.v1.WebSearchContextSize;
+import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.testing.AnthropicWire;
 import dev.llmrouter.server.testing.GeminiWire;
 import dev.llmrouter.server.testing.OpenAiResponsesWire;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.RouterWithUpstream;
+import dev.llmrouter.server.testing.RunningRouter;
 import dev.llmrouter.server.testing.VertexWire;
 import dev.llmrouter.server.testing.WireExchange;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,6 +47,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -48,7 +57,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * answer's text and citations are what the recording says (offsets in code points of the text, whatever unit the
  * provider counts in), streamed citations are the ones `done` keeps and come after the text they cite, the searches
  * are counted in the usage and priced from the price table, and each provider is sent its own spelling of the
- * options. What the expected answer is, this test reads from the recordings on its own, apart from the adapters.
+ * options. What the expected answer is, this test reads from the recordings on its own, apart from the adapters. The
+ * README's search replays from the demo set.
  */
 class WebSearchTest {
 
@@ -207,6 +217,36 @@ class WebSearchTest {
       assertTrue(refused.getStatus().getDescription().startsWith(model.replace("/", " cannot honour web_search "
           + "with model ")), refused.getStatus().getDescription());
       assertEquals(sentBefore, setup.upstream().received().size(), "nothing is sent upstream");
+    }
+  }
+
+  @Test
+  void theReadmeSearchIsReplayedByTheEmbeddedDefaultWithItsCitation(@TempDir Path dataDir) throws Exception {
+    RouterConfig defaults = ConfigLoader.embeddedDefault(name -> null);
+    ChatRequest.Builder readme = ChatRequest.newBuilder();
+    JsonFormat.parser().merge("""
+        {"model": "anthropic/claude-haiku-4-5", "webSearch": {},
+         "messages": [{"role": "ROLE_USER", "parts": [{"text": "How tall is the Eiffel Tower?"}]}]}""", readme);
+    Metadata scope = new Metadata();
+    scope.put(Metadata.Key.of("x-cassette-scope", Metadata.ASCII_STRING_MARSHALLER), "web-search");
+    try (RunningRouter router = RunningRouter.start(setup.vertx(), defaults
+        .withCassettes(defaults.cassettes().withDir("../cassettes/recorded"))
+        .withObservability(defaults.observability().withDataDir(dataDir.toString())))) {
+      ChatResponse answer = router.chat().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(scope))
+          .chat(readme.build());
+      assertEquals(CassetteOutcome.CASSETTE_OUTCOME_HIT, answer.getOrigin().getCassette());
+      assertEquals("The Eiffel Tower is 330 metres (1,083 ft) tall, antennas included.", text(answer));
+      Citation citation = answer.getMessage().getCitations(0);
+      assertEquals("https://en.wikipedia.org/wiki/Eiffel_Tower", citation.getUrl());
+      assertEquals("is 330 metres (1,083 ft) tall", text(answer).substring(citation.getStartIndex(),
+          citation.getEndIndex()));
+      assertEquals(1, answer.getUsage().getWebSearches());
+      assertEquals((2150 * 1.00 + 42 * 5.00) / 1_000_000 + 10.00 / 1_000, answer.getUsage().getCostUsd(), 1e-12,
+          "claude-haiku-4-5's tokens and one search at the bundled prices");
+      StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> router.chat()
+          .chat(readme.setModel("openai/gpt-4o-mini").build()));
+      assertTrue(refused.getStatus().getDescription().startsWith("openai cannot honour web_search with model "
+          + "gpt-4o-mini"), refused.getStatus().getDescription());
     }
   }
 
