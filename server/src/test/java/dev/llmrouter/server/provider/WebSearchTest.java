@@ -23,6 +23,7 @@ import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.testing.AnthropicWire;
 import dev.llmrouter.server.testing.GeminiWire;
+import dev.llmrouter.server.testing.IngressClient;
 import dev.llmrouter.server.testing.OpenAiResponsesWire;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.RouterWithUpstream;
@@ -58,7 +59,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * provider counts in), streamed citations are the ones `done` keeps and come after the text they cite, the searches
  * are counted in the usage and priced from the price table, and each provider is sent its own spelling of the
  * options. What the expected answer is, this test reads from the recordings on its own, apart from the adapters. The
- * README's search replays from the demo set.
+ * README's search replays from the demo set. The OpenAI Chat Completions door carries `web_search_options` in and
+ * `url_citation` annotations out.
  */
 class WebSearchTest {
 
@@ -248,6 +250,49 @@ class WebSearchTest {
       assertTrue(refused.getStatus().getDescription().startsWith("openai cannot honour web_search with model "
           + "gpt-4o-mini"), refused.getStatus().getDescription());
     }
+  }
+
+  @Test
+  void theOpenAiChatDoorTakesWebSearchOptionsAndAnswersWithUrlCitations() {
+    WireExchange exchange = WireExchange.own("websearch-openai").stream()
+        .filter(e -> e.path().endsWith("/chat/completions")).findFirst().orElseThrow();
+    setup.upstream().replay(exchange);
+    Expected expected = expectedOf(exchange);
+    IngressClient door = new IngressClient(setup.router().port());
+    JsonNode options = exchange.request().path("web_search_options");
+    String ask = "{\"model\": \"openai/gpt-4o-mini-search-preview\", \"web_search_options\": " + options
+        + ", \"messages\": [{\"role\": \"user\", \"content\": \"What is the tallest building in Paris?\"}]";
+
+    IngressClient.Reply whole = door.post("/v1/chat/completions", ask + "}");
+    assertEquals(200, whole.status(), whole.body());
+    assertEquals(options, read(setup.upstream().lastRequest().body()).path("web_search_options"),
+        "the options go upstream as the caller wrote them");
+    JsonNode message = whole.json().at("/choices/0/message");
+    assertEquals(expected.text(), message.path("content").asText());
+    List<JsonNode> wholeAnnotations = new ArrayList<>();
+    message.path("annotations").forEach(wholeAnnotations::add);
+    assertEquals(expected.citations().stream().map(WebSearchTest::urlCitation).toList(), wholeAnnotations);
+
+    List<JsonNode> annotations = new ArrayList<>();
+    for (IngressClient.ServerSentEvent event : door.post("/v1/chat/completions", ask + ", \"stream\": true}")
+        .events()) {
+      if (!event.data().equals("[DONE]")) {
+        event.json().at("/choices/0/delta/annotations").forEach(annotations::add);
+      }
+    }
+    assertEquals(expected.citations().stream().map(WebSearchTest::urlCitation).toList(), annotations);
+
+    IngressClient.Reply badSize = door.post("/v1/chat/completions",
+        ask.replace("\"low\"", "\"huge\"") + "}");
+    assertEquals(400, badSize.status());
+    assertTrue(badSize.body().contains("web_search_options.search_context_size"), badSize.body());
+  }
+
+  /** A citation as OpenAI's Chat Completions writes it. */
+  private static JsonNode urlCitation(Citation citation) {
+    return read("{\"type\": \"url_citation\", \"url_citation\": {\"start_index\": " + citation.getStartIndex()
+        + ", \"end_index\": " + citation.getEndIndex() + ", \"title\": " + JSON.valueToTree(citation.getTitle())
+        + ", \"url\": " + JSON.valueToTree(citation.getUrl()) + "}}");
   }
 
   private static String text(ChatResponse response) {
