@@ -176,6 +176,8 @@ class WebSearchTest {
           .put("name", "web_search").<com.fasterxml.jackson.databind.node.ObjectNode>set("allowed_domains",
               JSON.createArrayNode().add("wikipedia.org")).set("user_location", location)), anthropic.path("tools"),
           claude + ": Anthropic has no context size");
+      assertEquals(claude.startsWith("vertex/") ? "web-search-2025-03-05" : null,
+          setup.upstream().lastRequest().headers().get("anthropic-beta"), "Vertex AI's beta for the search tool");
     }
 
     for (String gemini : List.of("gemini/gemini-2.5-flash", "vertex/gemini-2.5-flash")) {
@@ -211,7 +213,7 @@ class WebSearchTest {
   @Test
   void aModelThatCannotSearchIsRefusedNamingItsProviderBeforeAnyRequest() {
     for (String model : List.of("openai/gpt-4o-mini", "oair/gpt-4.1-nano", "anthropic/claude-3-haiku-20240307",
-        "gemini/gemini-1.5-flash")) {
+        "vertex/claude-3-5-haiku@20241022", "gemini/gemini-1.5-flash")) {
       int sentBefore = setup.upstream().received().size();
       StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
           () -> setup.router().chat().chat(searching(model, WebSearch.getDefaultInstance())));

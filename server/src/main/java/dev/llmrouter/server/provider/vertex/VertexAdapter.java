@@ -18,6 +18,7 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Google Vertex AI. A model is served by its publisher, chosen by its name: `claude-*` models are Anthropic's, in
@@ -38,6 +39,11 @@ public final class VertexAdapter extends HttpProviderAdapter {
       "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "IMAGE_OTHER", "UNEXPECTED_TOOL_CALL",
       "NO_IMAGE");
 
+  /** The Claude 4 models (Opus, Sonnet, Haiku 4 and their point versions), which Vertex AI lets search the web. */
+  private static final Pattern CLAUDE_4 = Pattern.compile("claude-(opus|sonnet|haiku)-4.*");
+  /** The beta Vertex AI requires of a Claude request with the web search tool. */
+  private static final String WEB_SEARCH_BETA = "web-search-2025-03-05";
+
   private final VertexCredentials credentials;
 
   public VertexAdapter(UpstreamClient client, ProviderConfig deployment) {
@@ -50,10 +56,17 @@ public final class VertexAdapter extends HttpProviderAdapter {
     return upstreamModel.startsWith("claude-");
   }
 
-  /** Those of the model through its publisher's own API: Anthropic's Messages, or Gemini's generateContent. */
+  /**
+   * Those of the model through its publisher's own API: Anthropic's Messages, or Gemini's generateContent; but Vertex
+   * AI offers Claude's web search tool (in preview) to the Claude 4 models only.
+   */
   public static Capabilities capabilities(String upstreamModel) {
-    return isClaude(upstreamModel) ? AnthropicAdapter.capabilities(upstreamModel)
-        : GeminiAdapter.capabilities(upstreamModel);
+    if (!isClaude(upstreamModel)) {
+      return GeminiAdapter.capabilities(upstreamModel);
+    }
+    Capabilities anthropic = AnthropicAdapter.capabilities(upstreamModel);
+    return anthropic.toBuilder().setWebSearch(anthropic.getWebSearch()
+        && CLAUDE_4.matcher(upstreamModel).matches()).build();
   }
 
   @Override
@@ -88,8 +101,11 @@ public final class VertexAdapter extends HttpProviderAdapter {
         answer.fail(authentication.cause());
         return;
       }
-      post(path, authentication.result().add("accept", stream ? "text/event-stream" : "application/json"), body,
-          answer, decoder);
+      MultiMap callHeaders = authentication.result().add("accept", stream ? "text/event-stream" : "application/json");
+      if (claude && request.hasWebSearch()) {
+        callHeaders.add("anthropic-beta", WEB_SEARCH_BETA);
+      }
+      post(path, callHeaders, body, answer, decoder);
     });
   }
 
