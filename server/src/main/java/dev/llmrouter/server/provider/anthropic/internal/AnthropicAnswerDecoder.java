@@ -133,10 +133,12 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
       int toolCall = toolCallOfBlock.size();
       toolCallOfBlock.put(index, toolCall);
       emitToolCall(toolCall, block.path("id").asText(), block.path("name").asText(), "");
+    } else if (block.path("type").asText().equals("text")) {
+      // Its citations wait for the block's end, when the span they cite is whole.
+      textBlockStart.put(index, textLength());
+      text(block.path("text").asText(""));
+      block.path("citations").forEach(blockCitations.computeIfAbsent(index, i -> new ArrayList<>())::add);
     } else {
-      if (block.path("type").asText().equals("text")) {
-        textBlockStart.put(index, textLength());
-      }
       contentBlock(block); // blocks usually start empty and fill through deltas
     }
   }
