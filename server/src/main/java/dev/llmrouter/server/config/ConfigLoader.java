@@ -623,13 +623,17 @@ public final class ConfigLoader {
             + "tokens)");
         return;
       }
-      checkKnownFields((ObjectNode) price, at, Set.of("input", "output", "cached_input"));
+      checkKnownFields((ObjectNode) price, at, Set.of("input", "output", "cached_input", "web_search"));
       double input = pricePerMillion(price, at + "/input", true);
       double output = pricePerMillion(price, at + "/output", true);
       OptionalDouble cached = price.has("cached_input")
           ? OptionalDouble.of(pricePerMillion(price, at + "/cached_input", false))
           : OptionalDouble.empty();
-      prices.put(entry.getKey(), new ObservabilityConfig.ModelPrice(input, output, cached));
+      // US dollars per 1000 searches, checked like the per-token prices
+      OptionalDouble webSearch = price.has("web_search")
+          ? OptionalDouble.of(pricePerMillion(price, at + "/web_search", false))
+          : OptionalDouble.empty();
+      prices.put(entry.getKey(), new ObservabilityConfig.ModelPrice(input, output, cached, webSearch));
     });
     return prices;
   }
@@ -640,7 +644,8 @@ public final class ConfigLoader {
       return 0;
     }
     if (!value.isNumber() || value.asDouble() < 0) {
-      error(pointer, "must be a price in US dollars per million tokens, a number at least 0");
+      error(pointer, "must be a price in US dollars per " + (pointer.endsWith("/web_search") ? "1000 searches"
+          : "million tokens") + ", a number at least 0");
       return 0;
     }
     return value.asDouble();

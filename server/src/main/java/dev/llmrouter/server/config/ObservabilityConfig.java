@@ -33,8 +33,13 @@ public record ObservabilityConfig(String dataDir, boolean callLog, boolean callL
    * @param input per million input tokens that were not read from the prompt cache
    * @param output per million output tokens (reasoning included)
    * @param cachedInput per million input tokens read from the prompt cache; the input price when absent
+   * @param webSearch per thousand web searches (`ChatRequest.web_search`); searches are free when absent
    */
-  public record ModelPrice(double input, double output, OptionalDouble cachedInput) {
+  public record ModelPrice(double input, double output, OptionalDouble cachedInput, OptionalDouble webSearch) {
+
+    public ModelPrice(double input, double output, OptionalDouble cachedInput) {
+      this(input, output, cachedInput, OptionalDouble.empty());
+    }
   }
 
   public ObservabilityConfig withCallLog(boolean enabled) {

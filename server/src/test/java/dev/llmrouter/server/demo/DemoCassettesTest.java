@@ -84,6 +84,23 @@ class DemoCassettesTest {
        "messages": [{"role": "ROLE_USER", "parts": [{"text": "List the three primary colours as a JSON array."}]},
                     {"role": "ROLE_ASSISTANT", "parts": [{"text": "["}]}]}
       """;
+  private static final String SEARCH = """
+      {"model": "%s", "webSearch": {},
+       "messages": [{"role": "ROLE_USER", "parts": [{"text": "How tall is the Eiffel Tower?"}]}]}
+      """;
+  /** Anthropic's web search answer: its search and results (not relayed), then text blocks, one citing a page. */
+  private static final String SEARCH_BLOCKS = String.join(",",
+      "{\"type\":\"server_tool_use\",\"id\":\"srvtoolu_demo\",\"name\":\"web_search\","
+          + "\"input\":{\"query\":\"Eiffel Tower height\"}}",
+      "{\"type\":\"web_search_tool_result\",\"tool_use_id\":\"srvtoolu_demo\",\"content\":[{\"type\":"
+          + "\"web_search_result\",\"title\":\"Eiffel Tower - Wikipedia\",\"url\":"
+          + "\"https://en.wikipedia.org/wiki/Eiffel_Tower\",\"encrypted_content\":\"demo\",\"page_age\":null}]}",
+      "{\"type\":\"text\",\"text\":\"The Eiffel Tower \"}",
+      "{\"type\":\"text\",\"text\":\"is 330 metres (1,083 ft) tall\",\"citations\":[{\"type\":"
+          + "\"web_search_result_location\",\"url\":\"https://en.wikipedia.org/wiki/Eiffel_Tower\",\"title\":"
+          + "\"Eiffel Tower - Wikipedia\",\"cited_text\":\"The tower is 330 metres (1,083 ft) tall.\","
+          + "\"encrypted_index\":\"demo\"}]}",
+      "{\"type\":\"text\",\"text\":\", antennas included.\"}");
   private static final List<String> HAIKU_LINES = List.of("Waves fold into foam,", "\\nsalt wind carries gull voices,",
       "\\nthe tide keeps its time.");
   private static final String CITY_JSON = "{\\\"city\\\":\\\"Tokyo\\\",\\\"country\\\":\\\"Japan\\\"}";
@@ -117,6 +134,10 @@ class DemoCassettesTest {
       new Demo("prefill", PREFILL.formatted("anthropic/claude-haiku-4-5"), false, "application/json",
           anthropicMessage("{\"type\":\"text\",\"text\":\"\\\"red\\\", \\\"yellow\\\", \\\"blue\\\"]\"}",
               "end_turn", 21, 11)),
+      // Web search: Anthropic runs the search itself; one search (counted in the usage), one citation.
+      new Demo("web-search", SEARCH.formatted("anthropic/claude-haiku-4-5"), false, "application/json",
+          anthropicMessage(SEARCH_BLOCKS, "end_turn", 2150, 42).replace("\"output_tokens\":42}",
+              "\"output_tokens\":42,\"server_tool_use\":{\"web_search_requests\":1}}")),
       // Gemini generateContent
       new Demo("default", TEXT.formatted("gemini/gemini-2.5-flash"), false, "application/json",
           geminiChunk("{\"text\":\"The capital of France is Paris.\"}", "STOP", 8, 8)),

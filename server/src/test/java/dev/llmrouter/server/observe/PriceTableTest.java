@@ -59,6 +59,20 @@ class PriceTableTest {
   }
 
   @Test
+  void webSearchesArePricedPerThousandOnTopOfTheTokens() {
+    PriceTable table = new PriceTable(Map.of("claude-sonnet-4-5",
+        new ModelPrice(3.00, 15.00, OptionalDouble.empty(), OptionalDouble.of(10.00)), "gpt-4o", FULL));
+    Usage usage = Usage.newBuilder().setInputTokens(1_000).setOutputTokens(100).setWebSearches(2).build();
+    assertEquals((1_000 * 3.00 + 100 * 15.00) / 1_000_000 + 2 * 10.00 / 1_000,
+        table.withCost("anthropic", "claude-sonnet-4-5-20250929", usage).getCostUsd(), 1e-12);
+    assertEquals((1_000 * 2.50 + 100 * 10.00) / 1_000_000, table.withCost("openai", "gpt-4o", usage).getCostUsd(),
+        1e-12, "no search price: the searches cost nothing");
+    PriceTable bundled = new PriceTable(ConfigLoader.embeddedDefault(name -> null).observability().prices());
+    assertEquals(10.00, bundled.priceOf("anthropic", "claude-sonnet-4-5").orElseThrow().webSearch().orElseThrow());
+    assertEquals(35.00, bundled.priceOf("gemini", "gemini-2.5-flash").orElseThrow().webSearch().orElseThrow());
+  }
+
+  @Test
   void costIsUncachedInputCachedInputAndOutputEachAtItsPrice() {
     Usage usage = Usage.newBuilder().setInputTokens(1_000).setCachedInputTokens(400).setOutputTokens(200).build();
     assertEquals((600 * 0.15 + 400 * 0.075 + 200 * 0.60) / 1e6,

@@ -33,7 +33,11 @@ public final class AnthropicAdapter extends HttpProviderAdapter {
     if (!thinks) {
       CapabilityCheck.without(capabilities.setReasoning(false), CapabilityCheck.REASONING_EFFORT);
     }
-    return capabilities.build();
+    // The web_search server tool came with Claude 3.5 Sonnet (new) and 3.5 Haiku: the Claude 3 models lack it.
+    boolean searches = !upstreamModel.startsWith("claude-2") && !upstreamModel.startsWith("claude-instant")
+        && !upstreamModel.startsWith("claude-3-haiku") && !upstreamModel.startsWith("claude-3-opus")
+        && !upstreamModel.startsWith("claude-3-sonnet") && !upstreamModel.startsWith("claude-3-5-sonnet-20240620");
+    return capabilities.setWebSearch(searches).build();
   }
 
   @Override

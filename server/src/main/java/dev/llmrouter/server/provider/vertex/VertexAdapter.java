@@ -14,6 +14,7 @@ import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
+import dev.llmrouter.server.provider.WebSearchOptions;
 import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
 import dev.llmrouter.server.provider.anthropic.AnthropicFormat;
 import dev.llmrouter.server.provider.gemini.GeminiAdapter;
@@ -24,6 +25,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Google Vertex AI. A model is served by its publisher, chosen by its name: `claude-*` models are Anthropic's, in
@@ -44,6 +46,11 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
       "RECITATION", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "MALFORMED_FUNCTION_CALL", "MODEL_ARMOR",
       "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "IMAGE_OTHER", "UNEXPECTED_TOOL_CALL",
       "NO_IMAGE");
+
+  /** The Claude 4 models (Opus, Sonnet, Haiku 4 and their point versions), which Vertex AI lets search the web. */
+  private static final Pattern CLAUDE_4 = Pattern.compile("claude-(opus|sonnet|haiku)-4.*");
+  /** The beta Vertex AI requires of a Claude request with the web search tool. */
+  private static final String WEB_SEARCH_BETA = "web-search-2025-03-05";
 
   private final VertexCredentials credentials;
 
@@ -66,10 +73,17 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
     return "vertex/" + (isClaude(upstreamModel) ? "anthropic" : "google");
   }
 
-  /** Those of the model through its publisher's own API: Anthropic's Messages, or Gemini's generateContent. */
+  /**
+   * Those of the model through its publisher's own API: Anthropic's Messages, or Gemini's generateContent; but Vertex
+   * AI offers Claude's web search tool (in preview) to the Claude 4 models only.
+   */
   public static Capabilities capabilities(String upstreamModel) {
-    return isClaude(upstreamModel) ? AnthropicAdapter.capabilities(upstreamModel)
-        : GeminiAdapter.capabilities(upstreamModel);
+    if (!isClaude(upstreamModel)) {
+      return GeminiAdapter.capabilities(upstreamModel);
+    }
+    Capabilities anthropic = AnthropicAdapter.capabilities(upstreamModel);
+    return anthropic.toBuilder().setWebSearch(anthropic.getWebSearch()
+        && CLAUDE_4.matcher(upstreamModel).matches()).build();
   }
 
   @Override
@@ -77,6 +91,9 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
     boolean claude = isClaude(upstreamModel);
     String body;
     try {
+      if (!claude) {
+        WebSearchOptions.refuseDomainFilter(request, deployment.name(), upstreamModel); // grounding has none
+      }
       body = claude ? anthropicBody(request, upstreamModel, stream)
           : GeminiFormat.requestBody(request, reasoningSigner(upstreamModel)).toString();
     } catch (CallError notExpressible) {
@@ -89,7 +106,11 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
         : cloud.modelPath("google", upstreamModel) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
     UpstreamHttpCall.Decoder decoder = claude ? AnthropicFormat.answerDecoder(deployment.name(), answer)
         : GeminiFormat.answerDecoder(deployment.name(), answer, FINISH_REASONS);
-    postAuthenticated(path, stream ? "text/event-stream" : "application/json", body, answer, decoder);
+    MultiMap callHeaders = accepting(stream ? "text/event-stream" : "application/json");
+    if (claude && request.hasWebSearch()) {
+      callHeaders.add("anthropic-beta", WEB_SEARCH_BETA);
+    }
+    postAuthenticated(path, callHeaders, body, answer, decoder);
   }
 
   /** Google's models; Anthropic's have no embeddings on Vertex AI. */
@@ -114,12 +135,16 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
   @Override
   public void embed(EmbedRequest request, String upstreamModel, AnswerStream<EmbedResponse> answer) {
     String path = deployment.googleCloud().orElseThrow().modelPath("google", upstreamModel) + ":predict";
-    postAuthenticated(path, "application/json", VertexEmbeddings.requestBody(request).toString(), answer,
+    postAuthenticated(path, accepting("application/json"), VertexEmbeddings.requestBody(request).toString(), answer,
         VertexEmbeddings.decoder(deployment.name(), request, upstreamModel, answer));
   }
 
+  private static MultiMap accepting(String mediaType) {
+    return MultiMap.caseInsensitiveMultiMap().add("accept", mediaType);
+  }
+
   /** Gets the call's credentials (a token may have to be fetched first), then POSTs with them. */
-  private void postAuthenticated(String path, String accept, String body, AnswerStream<?> answer,
+  private void postAuthenticated(String path, MultiMap callHeaders, String body, AnswerStream<?> answer,
       UpstreamHttpCall.Decoder decoder) {
     Future<MultiMap> headers = credentials.headers(Vertx.currentContext());
     if (!headers.isComplete()) {
@@ -133,7 +158,7 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
         answer.fail(authentication.cause());
         return;
       }
-      post(path, authentication.result().add("accept", accept), body, answer, decoder);
+      post(path, authentication.result().addAll(callHeaders), body, answer, decoder);
     });
   }
 
