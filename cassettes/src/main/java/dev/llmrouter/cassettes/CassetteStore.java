@@ -117,6 +117,21 @@ public final class CassetteStore {
     return loadFile(pathOf(scope, key)).filter(cassette -> cassette.key().equals(key));
   }
 
+  /**
+   * The cassette of a scope named by its full key or by its file name (the first 16 hex digits of the key); empty
+   * when there is none.
+   */
+  public Optional<Cassette> loadByKeyOrFileName(String scope, String keyOrFileName) throws CorruptCassetteException {
+    if (CanonicalRequest.isKey(keyOrFileName)) {
+      return load(scope, keyOrFileName);
+    }
+    if (!keyOrFileName.matches("[0-9a-f]{16}")) {
+      throw new IllegalArgumentException("not a cassette key (64 lowercase hex characters) nor a cassette file name "
+          + "(its first 16): \"" + keyOrFileName + "\"");
+    }
+    return loadFile(dir.resolve(validateScope(scope)).resolve(keyOrFileName + CASSETTE_SUFFIX));
+  }
+
   /** The cassette for a full key when it is already parsed in memory; never touches the disk. */
   public Optional<Cassette> cached(String scope, String key) {
     return Optional.ofNullable(cache.getIfPresent(pathOf(scope, key)))

@@ -80,15 +80,21 @@ public final class ReplayTally {
       }
     }
     List<ScopeReport> reports = new ArrayList<>();
+    List<Miss> allMisses = misses();
     for (String scope : scopes) {
-      List<Miss> scopeMisses = misses.entrySet().stream().filter(entry -> entry.getKey().scope().equals(scope))
-          .map(entry -> new Miss(entry.getValue().first(), entry.getValue().calls().get()))
-          .sorted(Comparator.comparing(miss -> miss.exception().key()))
-          .toList();
+      List<Miss> scopeMisses = allMisses.stream().filter(miss -> miss.exception().scope().equals(scope)).toList();
       reports.add(new ScopeReport(scope, used(hits, scope), scopeMisses, used(recorded, scope),
           unused.getOrDefault(scope, List.of())));
     }
     return new ReplayReport(reports);
+  }
+
+  /** The misses so far, by scope then key; never touches the disk. */
+  public List<Miss> misses() {
+    return misses.values().stream().map(count -> new Miss(count.first(), count.calls().get()))
+        .sorted(Comparator.comparing((Miss miss) -> miss.exception().scope())
+            .thenComparing(miss -> miss.exception().key()))
+        .toList();
   }
 
   private static List<Used> used(Map<Cassetted, Count> counts, String scope) {

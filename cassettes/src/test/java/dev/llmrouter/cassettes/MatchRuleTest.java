@@ -96,7 +96,7 @@ class MatchRuleTest {
     IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
         () -> MatchRule.checkFieldPath("messages.contents"));
     assertEquals("'messages.contents': messages has no field 'contents'; its fields are role, parts, tool_calls, "
-        + "tool_call_id", unknown.getMessage());
+        + "tool_call_id, citations", unknown.getMessage());
     assertTrue(assertThrows(IllegalArgumentException.class, () -> MatchRule.checkFieldPath("settings..seed"))
         .getMessage().contains("it has an empty name"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> MatchRule.ignore("r", "*", List.of()))

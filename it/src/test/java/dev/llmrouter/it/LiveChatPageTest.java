@@ -119,7 +119,8 @@ class LiveChatPageTest {
     return new JsonObject(run.stdout());
   }
 
-  private static void installChromiumWhenMissing() {
+  /** Installs Debian's chromium package when /usr/bin/chromium is missing (the console's test too). */
+  static void installChromiumWhenMissing() {
     if (Files.isExecutable(CHROMIUM)) {
       return;
     }

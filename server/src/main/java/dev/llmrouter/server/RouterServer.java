@@ -6,7 +6,9 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.llmrouter.server.pipeline.CallMetadata;
 import dev.llmrouter.server.admin.AdminHandler;
 import dev.llmrouter.server.api.AdminGrpcService;
+import dev.llmrouter.server.api.CassetteGrpcService;
 import dev.llmrouter.server.api.ChatGrpcService;
+import dev.llmrouter.server.api.ConversationGrpcService;
 import dev.llmrouter.server.api.ConverseService;
 import dev.llmrouter.server.api.ConverseWebSocket;
 import dev.llmrouter.server.api.EmbeddingGrpcService;
@@ -29,6 +31,8 @@ import dev.llmrouter.server.ingress.anthropic.AnthropicDialect;
 import dev.llmrouter.server.ingress.gemini.GeminiDialect;
 import dev.llmrouter.server.ingress.openai.OpenAiChatDialect;
 import dev.llmrouter.server.ingress.openai.OpenAiResponsesDialect;
+import dev.llmrouter.server.converse.ConversationStore;
+import dev.llmrouter.server.converse.Conversations;
 import dev.llmrouter.server.converse.MemorySessionStore;
 import dev.llmrouter.server.converse.SessionStore;
 import dev.llmrouter.server.observe.Observability;
@@ -59,6 +63,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -107,13 +112,14 @@ public final class RouterServer {
   private final ConfigReload reload;
   private final PromptLibrary prompts;
   private final CassetteUsageLog usageLog;
+  private final ConversationStore conversations;
   private final AtomicReference<Future<Void>> drained = new AtomicReference<>();
   private final AtomicReference<Future<Void>> closed = new AtomicReference<>();
 
   private RouterServer(Vertx vertx, EventLoopListeners listeners, Optional<HttpServer> adminServer,
       Optional<ListenerTls> tls, LiveSettings settings, Observability observability, long sessionSweeper,
       Optional<KeyStorage> keys, Optional<SharedRedis> sharedRedis, RunningCalls running, HealthGrpcService health,
-      ConfigReload reload, PromptLibrary prompts, CassetteUsageLog usageLog) {
+      ConfigReload reload, PromptLibrary prompts, CassetteUsageLog usageLog, ConversationStore conversations) {
     this.vertx = vertx;
     this.listeners = listeners;
     this.adminServer = adminServer;
@@ -128,6 +134,7 @@ public final class RouterServer {
     this.reload = reload;
     this.prompts = prompts;
     this.usageLog = usageLog;
+    this.conversations = conversations;
   }
 
   /**
@@ -231,8 +238,11 @@ public final class RouterServer {
     // With shared state, any replica resumes a session; otherwise this router's memory keeps them.
     SessionStore sessions = redis.map(shared -> shared.sessions(config.converse()))
         .orElseGet(() -> new MemorySessionStore(config.converse(), clock));
+    ConversationStore conversationStore = ConversationStore.of(vertx, config.observability());
+    Conversations conversations = new Conversations(pipeline, validator, config.conversations(), conversationStore,
+        Clock.systemUTC());
     ConverseService converse = new ConverseService(vertx, pipeline, validator, metadata, config.converse(), sessions,
-        observability.metrics(), auth, running);
+        observability.metrics(), auth, running, conversations);
     observability.metrics().gauge("llmrouter.open.sessions", "Converse sessions kept, attached to a stream or not "
         + "(with shared_state: the sessions this router's streams drive)", sessions, SessionStore::size);
     grpc.addService(new ChatGrpcService(pipeline, metadata, converse, auth).service());
@@ -242,7 +252,9 @@ public final class RouterServer {
         id -> sessions.cleanUp());
     grpc.addService(new ModelGrpcService(settings, pipeline, metadata, auth).service());
     grpc.addService(new PromptGrpcService(prompts, auth).service());
+    grpc.addService(new ConversationGrpcService(conversations, prompts, metadata, auth).service());
     grpc.addService(new ObservabilityGrpcService(vertx, observability.queries(), auth).service());
+    grpc.addService(new CassetteGrpcService(vertx, cassettes, usageLog, auth).service());
     grpc.addService(new AdminGrpcService(auth, keys.map(storage -> new CallerKeys(storage.store(), storage.quotas(),
         wallClock))).service());
     HealthGrpcService health = new HealthGrpcService(vertx, grpc, running::draining, () -> deploymentHealth(settings));
@@ -262,12 +274,13 @@ public final class RouterServer {
               tls.ifPresent(files -> files.reloadOnChange(
                   Stream.concat(listeners.servers().stream(), admin.stream()).toList()));
               return new RouterServer(vertx, listeners, admin, tls, settings, observability, sweeper, keys, redis,
-                  running, health, reload, prompts, usageLog);
+                  running, health, reload, prompts, usageLog, conversationStore);
             })
             .onFailure(failure -> listeners.close(Duration.ZERO)))
         .onFailure(failure -> {
           vertx.cancelTimer(sweeper);
           health.close();
+          conversationStore.close();
           closeObservability(vertx, observability);
         });
   }
@@ -408,6 +421,7 @@ public final class RouterServer {
         .compose(v -> writeCassetteReports())
         .compose(v -> settings.close())
         .compose(v -> closeObservability(vertx, observability))
+        .compose(v -> conversations.close())
         .compose(v -> keys.map(KeyStorage::close).orElse(Future.succeededFuture()))
         .compose(v -> sharedRedis.map(SharedRedis::close).orElse(Future.succeededFuture()))
         .onComplete(done);

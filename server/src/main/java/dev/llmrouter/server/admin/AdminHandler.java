@@ -27,7 +27,8 @@ import java.util.function.Supplier;
 
 /**
  * The admin HTTP listener ({@code admin_listen}): serves the Prometheus metrics on {@code /metrics}, the live chat
- * page, the static files under {@code webroot/} on the classpath, and the page's gRPC-Web calls.
+ * page and the console ({@code console.html}), the static files under {@code webroot/} on the classpath, and the
+ * pages' gRPC-Web calls.
  *
  * <p>The page calls gRPC-Web on the origin it was loaded from: this listener hands those requests to the same
  * {@link GrpcServer} as the main port, in process. That is simpler than proxying them to the main port, and it keeps

@@ -2,6 +2,7 @@ package dev.llmrouter.server.answer;
 
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.Citation;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
@@ -10,11 +11,13 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolCallDelta;
 import dev.llmrouter.api.v1.Usage;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.TreeMap;
 
 /**
  * Folds the events of a stream into the complete {@link ChatResponse}: the text deltas concatenate to the text,
- * tool-call fragments join by index, the last usage wins. The `done` event of every stream is built here, so a
+ * tool-call fragments join by index, citations keep their order, the last usage wins. The `done` event of every stream is built here, so a
  * streamed answer and a unary one are the same message by construction.
  */
 final class ResponseAssembler {
@@ -26,6 +29,7 @@ final class ResponseAssembler {
   private final StringBuilder text = new StringBuilder();
   private final StringBuilder refusal = new StringBuilder();
   private final TreeMap<Integer, ToolCall.Builder> toolCalls = new TreeMap<>();
+  private final List<Citation> citations = new ArrayList<>();
   private Usage usage;
 
   void accept(ChatEvent event) {
@@ -50,6 +54,7 @@ final class ResponseAssembler {
         }
         call.setArgumentsJson(call.getArgumentsJson() + delta.getArgumentsDelta());
       }
+      case CITATION -> citations.add(event.getCitation());
       case USAGE -> usage = event.getUsage();
       default -> {
         // start of stream bookkeeping only; `done` is built, not folded
@@ -71,6 +76,7 @@ final class ResponseAssembler {
       message.addParts(Part.newBuilder().setRefusal(refusal.toString()));
     }
     toolCalls.values().forEach(message::addToolCalls);
+    message.addAllCitations(citations);
     response.setMessage(message).setFinishReason(finishReason);
     if (usage != null) {
       response.setUsage(usage);

@@ -3,6 +3,7 @@ package dev.llmrouter.server.api;
 import com.google.rpc.BadRequest;
 import com.google.rpc.BadRequest.FieldViolation;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.Conversation;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
 import dev.llmrouter.api.v1.ConverseStart;
@@ -13,6 +14,7 @@ import dev.llmrouter.api.v1.SessionRecord;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.cassettes.CassetteMode;
 import dev.llmrouter.server.config.ConverseConfig;
+import dev.llmrouter.server.converse.Conversations;
 import dev.llmrouter.server.converse.ConverseSession;
 import dev.llmrouter.server.converse.SessionLease;
 import dev.llmrouter.server.converse.SessionStore;
@@ -36,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -49,9 +52,11 @@ import java.util.stream.Collectors;
 
 /**
  * `ChatService.Converse`: one bidirectional stream per live session, a gRPC call or a WebSocket of the admin listener
- * ({@link ConverseStream}). The first message starts a session (or resumes one by id), leased to the stream in the
- * {@link SessionStore}; then user turns, tool results and interrupts go to the {@link ConverseSession}, whose events
- * are written back with back-pressure, and whose state is kept in the store each time it comes to rest. A dropped or cancelled stream gives its lease up, leaving the session resumable (by the
+ * ({@link ConverseStream}). The first message starts a session (or resumes one by id, or starts one on a stored
+ * conversation of {@link Conversations}, whose history it writes back each time it comes to rest), leased to the
+ * stream in the {@link SessionStore}; then user turns, tool results and interrupts go to the {@link ConverseSession},
+ * whose events are written back with back-pressure, and whose state is kept in the store each time it comes to rest.
+ * A dropped or cancelled stream gives its lease up, leaving the session resumable (by the
  * key that started it, on any router sharing the store); a client half-close ends it. Nothing of a stream is handled
  * before its key is let in. When the router drains, each stream gives its lease up once its running model call has
  * answered, and ends with UNAVAILABLE telling the client to resume the session on another replica.
@@ -76,11 +81,16 @@ public final class ConverseService {
   private final CallMetrics metrics;
   private final CallerAuth auth;
   private final RunningCalls running;
+  private final Conversations conversations;
   private final Map<String, AtomicInteger> sessionsPerStart = new ConcurrentHashMap<>();
 
-  /** @param running where each stream is counted until it ends, for a drain to wait for */
+  /**
+   * @param running where each stream is counted until it ends, for a drain to wait for
+   * @param conversations the stored conversations a session may drive (`start.conversation_id`)
+   */
   public ConverseService(Vertx vertx, ChatPipeline pipeline, ChatRequestValidator validator, CallMetadata metadata,
-      ConverseConfig config, SessionStore sessions, CallMetrics metrics, CallerAuth auth, RunningCalls running) {
+      ConverseConfig config, SessionStore sessions, CallMetrics metrics, CallerAuth auth, RunningCalls running,
+      Conversations conversations) {
     this.vertx = vertx;
     this.pipeline = pipeline;
     this.validator = validator;
@@ -90,6 +100,7 @@ public final class ConverseService {
     this.metrics = metrics;
     this.auth = auth;
     this.running = running;
+    this.conversations = conversations;
   }
 
   /** Handles one Converse gRPC call. */
@@ -224,7 +235,10 @@ public final class ConverseService {
                 return; // the client left while its session opened: `dropped` gives the lease up
               }
               Handler<Throwable> onLost = lost.apply(opened);
-              opened.session().onSettled(record -> opened.lease().keep(record).onFailure(onLost));
+              opened.session().onSettled(record -> {
+                opened.lease().keep(record).onFailure(onLost);
+                keepConversation(record).onFailure(onLost);
+              });
               opened.lease().renewWhileHeld(onLost);
               opened.session().attach(output, opened.resumed());
             }))
@@ -304,6 +318,23 @@ public final class ConverseService {
     if (!start.getResumeSessionId().isEmpty()) {
       return resume(start.getResumeSessionId(), caller, context);
     }
+    if (!start.getConversationId().isEmpty()) {
+      String id = start.getConversationId();
+      return conversations.store().find(id, caller.keyId())
+          .compose(found -> {
+            Conversation conversation = found.orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND, "start."
+                + "conversation_id: no conversation " + CallError.quote(id) + " of this key (ListConversations "
+                + "lists them)"));
+            return open(stream, Conversations.converseStart(conversation, start),
+                Conversations.sessionHistory(conversation), caller, context);
+          });
+    }
+    return open(stream, start, List.of(), caller, context);
+  }
+
+  /** A new session with {@code start}'s settings, going on from {@code history}. */
+  private Future<Driven> open(ConverseStream stream, ConverseStart start, List<Message> history, Caller caller,
+      Context context) {
     CallOptions options;
     try {
       validateStart(start);
@@ -312,7 +343,14 @@ public final class ConverseService {
       return Future.failedFuture(invalid);
     }
     stream.header(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
-    return create(start, options, context, sessionId(start, options));
+    return create(start, options, context, sessionId(start, options), history);
+  }
+
+  /** Writes a session's history back into the stored conversation it drives, if any. */
+  private Future<?> keepConversation(SessionRecord record) {
+    String id = record.getStart().getConversationId();
+    return id.isEmpty() ? Future.succeededFuture()
+        : conversations.writeBack(id, record.getKeyId(), record.getHistoryList());
   }
 
   private Future<Driven> resume(String id, Caller caller, Context context) {
@@ -350,13 +388,15 @@ public final class ConverseService {
    * A new session under {@code id}; when that id is taken (a replica sharing the store derived the same one from the
    * same start message), under a random one.
    */
-  private Future<Driven> create(ConverseStart start, CallOptions options, Context context, String id) {
+  private Future<Driven> create(ConverseStart start, CallOptions options, Context context, String id,
+      List<Message> history) {
     ConverseSession session = new ConverseSession(id, start, options, pipeline, config.maxSteps(),
         config.finalPrompt(), context);
+    session.startFrom(history);
     SessionLease lease = new SessionLease(vertx, sessions, id);
     return lease.create(session.record()).compose(created -> created
         ? Future.succeededFuture(new Driven(session, lease, false))
-        : create(start, options, context, randomSessionId()));
+        : create(start, options, context, randomSessionId(), history));
   }
 
   // Checks the session's settings as the first request of the session would be checked.

@@ -53,6 +53,7 @@ import java.util.stream.Stream;
  * admin: { metrics_public: false }
  * drain_timeout: 30s
  * prompts: { dir: prompts, reload_interval: 2s }
+ * conversations: { compaction: { model: openai/gpt-4o-mini, prompt: "Summarise...", keep_turns: 1 } }
  * providers:
  *   - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
  * </pre>
@@ -85,6 +86,7 @@ public final class ConfigLoader {
     String yaml = """
         listen: 127.0.0.1:50051
         cassettes: { dir: cassettes/recorded, mode: replay }
+        conversations: { compaction: { model: openai/gpt-4o-mini } }
         providers:
           - { name: openai, type: openai, base_url: https://api.openai.com/v1, api_key: "${OPENAI_API_KEY}" }
           - { name: anthropic, type: anthropic, base_url: https://api.anthropic.com, api_key: "${ANTHROPIC_API_KEY}" }
@@ -135,7 +137,7 @@ public final class ConfigLoader {
     checkKnownFields(root, "",
         Set.of("listen", "event_loops", "admin_listen", "max_message_bytes", "cassettes", "providers", "models",
             "retry", "circuit_breaker", "converse", "data_dir", "call_log", "prices", "stream_keep_alive", "tls",
-            "auth", "shared_state", "admin", "drain_timeout", "prompts"));
+            "auth", "shared_state", "admin", "drain_timeout", "prompts", "conversations"));
 
     RouterConfig.Address listen = address(root, "/listen", "127.0.0.1:50051");
     Optional<RouterConfig.Address> adminListen = root.has("admin_listen")
@@ -165,6 +167,7 @@ public final class ConfigLoader {
       error("/drain_timeout", "must be 0 (cancel running calls at once) or more, like 30s");
     }
     PromptConfig prompts = prompts(root);
+    ConversationConfig conversations = conversations(root);
     if (!root.path("auth").has("required")) {
       requireLoopback("/listen", listen);
       adminListen.ifPresent(admin -> requireLoopback("/admin_listen", admin));
@@ -174,7 +177,7 @@ public final class ConfigLoader {
     }
     return new RouterConfig(listen.host(), listen.port(), eventLoops, maxMessageBytes, cassettes,
         List.copyOf(providers), aliases, resilience, converse, adminListen, observability, streamKeepAlive, tls, auth,
-        drainTimeout, prompts);
+        drainTimeout, prompts, conversations);
   }
 
   private PromptConfig prompts(ObjectNode root) {
@@ -184,6 +187,25 @@ public final class ConfigLoader {
       error("/prompts/reload_interval", "must be at least 10ms, like 2s");
     }
     return new PromptConfig(text(section, "/prompts/dir", PromptConfig.DEFAULT.dir()), reloadInterval);
+  }
+
+  private ConversationConfig conversations(ObjectNode root) {
+    ConversationConfig d = ConversationConfig.DEFAULT;
+    JsonNode section = section(root, "conversations", Set.of("compaction"),
+        "{ compaction: { model: openai/gpt-4o-mini } }");
+    JsonNode compaction = section.path("compaction");
+    if (!compaction.isMissingNode() && !compaction.isObject()) {
+      error("/conversations/compaction", "must be a mapping like { model: openai/gpt-4o-mini, prompt: \"...\" }");
+    } else if (compaction.isObject()) {
+      checkKnownFields((ObjectNode) compaction, "/conversations/compaction", Set.of("model", "prompt", "keep_turns"));
+    }
+    int keepTurns = compaction.path("keep_turns").asInt(d.keepTurns());
+    if (keepTurns < 1) {
+      error("/conversations/compaction/keep_turns", "must be at least 1 (the latest user turns kept as they are)");
+    }
+    return new ConversationConfig(
+        Optional.of(text(compaction, "/conversations/compaction/model", "")).filter(model -> !model.isEmpty()),
+        text(compaction, "/conversations/compaction/prompt", d.compactionPrompt()), keepTurns);
   }
 
   private int eventLoops(ObjectNode root) {
@@ -588,10 +610,10 @@ public final class ConfigLoader {
   }
 
   /**
-   * `prices:`, each entry over the same model's entry in {@code base} (the bundled table): its prices (input, output
-   * and cached input together) and each of its limits replace the bundled ones, and what it leaves out is kept, so
-   * `{ context_window: 64000 }` changes a bundled model's window alone. A model not in {@code base} needs its input
-   * and output prices.
+   * `prices:`, each entry over the same model's entry in {@code base} (the bundled table): its prices (input,
+   * output, cached input and web search together) and each of its limits replace the bundled ones, and what it leaves
+   * out is kept, so `{ context_window: 64000 }` changes a bundled model's window alone. A model not in {@code base}
+   * needs its input and output prices.
    */
   private Map<String, ObservabilityConfig.ModelPrice> prices(JsonNode section,
       Map<String, ObservabilityConfig.ModelPrice> base) {
@@ -611,25 +633,28 @@ public final class ConfigLoader {
             + "max_output_tokens: 16384, modalities: [text, image] } (USD per million tokens)");
         return;
       }
-      checkKnownFields((ObjectNode) price, at, Set.of("input", "output", "cached_input", "context_window",
-          "max_output_tokens", "modalities"));
+      checkKnownFields((ObjectNode) price, at, Set.of("input", "output", "cached_input", "web_search",
+          "context_window", "max_output_tokens", "modalities"));
       Optional<ObservabilityConfig.ModelPrice> bundled = Optional.ofNullable(base.get(entry.getKey()));
-      // The three prices go together (a new input price with the old cached one would be neither); limits one by one.
+      // The prices go together (a new input price with the old cached one would be neither); limits one by one.
       Optional<ObservabilityConfig.ModelPrice> keptPrices = price.has("input") || price.has("output")
-          || price.has("cached_input") ? Optional.empty() : bundled;
+          || price.has("cached_input") || price.has("web_search") ? Optional.empty() : bundled;
       double input = keptPrices.isPresent() ? keptPrices.get().input() : pricePerMillion(price, at + "/input", true);
       double output = keptPrices.isPresent() ? keptPrices.get().output()
           : pricePerMillion(price, at + "/output", true);
       OptionalDouble cached = keptPrices.isPresent() ? keptPrices.get().cachedInput() : price.has("cached_input")
           ? OptionalDouble.of(pricePerMillion(price, at + "/cached_input", false)) : OptionalDouble.empty();
+      // US dollars per 1000 searches, checked like the per-token prices
+      OptionalDouble webSearch = keptPrices.isPresent() ? keptPrices.get().webSearch() : price.has("web_search")
+          ? OptionalDouble.of(pricePerMillion(price, at + "/web_search", false)) : OptionalDouble.empty();
       OptionalInt window = price.has("context_window") ? tokenLimit(price, at + "/context_window")
           : bundled.map(ObservabilityConfig.ModelPrice::contextWindow).orElse(OptionalInt.empty());
       OptionalInt maxOutput = price.has("max_output_tokens") ? tokenLimit(price, at + "/max_output_tokens")
           : bundled.map(ObservabilityConfig.ModelPrice::maxOutputTokens).orElse(OptionalInt.empty());
       List<String> modalities = price.has("modalities") ? modalities(price.get("modalities"), at + "/modalities")
           : bundled.map(ObservabilityConfig.ModelPrice::modalities).orElse(List.of());
-      prices.put(entry.getKey(), new ObservabilityConfig.ModelPrice(input, output, cached, window, maxOutput,
-          modalities));
+      prices.put(entry.getKey(), new ObservabilityConfig.ModelPrice(input, output, cached, webSearch, window,
+          maxOutput, modalities));
     });
     return prices;
   }
@@ -662,7 +687,8 @@ public final class ConfigLoader {
       return 0;
     }
     if (!value.isNumber() || value.asDouble() < 0) {
-      error(pointer, "must be a price in US dollars per million tokens, a number at least 0");
+      error(pointer, "must be a price in US dollars per " + (pointer.endsWith("/web_search") ? "1000 searches"
+          : "million tokens") + ", a number at least 0");
       return 0;
     }
     return value.asDouble();

@@ -35,21 +35,27 @@ public record ObservabilityConfig(String dataDir, boolean callLog, boolean callL
    * @param input per million input tokens that were not read from the prompt cache
    * @param output per million output tokens (reasoning included)
    * @param cachedInput per million input tokens read from the prompt cache; the input price when absent
+   * @param webSearch per thousand web searches (`ChatRequest.web_search`); searches are free when absent
    * @param contextWindow the most tokens input and output together may hold; empty when not known
    * @param maxOutputTokens the most tokens one answer may hold; empty when not known
    * @param modalities the kinds of input the model takes (`text`, `image`, `pdf`, `audio`, `video`); empty when not
    *     known
    */
-  public record ModelPrice(double input, double output, OptionalDouble cachedInput, OptionalInt contextWindow,
-      OptionalInt maxOutputTokens, List<String> modalities) {
+  public record ModelPrice(double input, double output, OptionalDouble cachedInput, OptionalDouble webSearch,
+      OptionalInt contextWindow, OptionalInt maxOutputTokens, List<String> modalities) {
 
     public ModelPrice {
       modalities = List.copyOf(modalities);
     }
 
-    /** A price alone, with no limits known. */
+    /** Prices alone, with no limits known. */
+    public ModelPrice(double input, double output, OptionalDouble cachedInput, OptionalDouble webSearch) {
+      this(input, output, cachedInput, webSearch, OptionalInt.empty(), OptionalInt.empty(), List.of());
+    }
+
+    /** Token prices alone: no web search price, no limits known. */
     public ModelPrice(double input, double output, OptionalDouble cachedInput) {
-      this(input, output, cachedInput, OptionalInt.empty(), OptionalInt.empty(), List.of());
+      this(input, output, cachedInput, OptionalDouble.empty());
     }
   }
 

@@ -24,6 +24,7 @@ import java.util.Optional;
  * @param auth caller keys: whether they are required, the admin key, where keys and counters live
  * @param drainTimeout how long a drain (SIGTERM) lets running calls and streams finish before it cancels them
  * @param prompts where the prompt templates are
+ * @param conversations how stored conversations are compacted
  */
 public record RouterConfig(
     String host,
@@ -41,7 +42,8 @@ public record RouterConfig(
     Optional<TlsConfig> tls,
     AuthConfig auth,
     Duration drainTimeout,
-    PromptConfig prompts) {
+    PromptConfig prompts,
+    ConversationConfig conversations) {
 
   public static final long DEFAULT_MAX_MESSAGE_BYTES = 16L * 1024 * 1024;
   public static final Duration DEFAULT_STREAM_KEEP_ALIVE = Duration.ofSeconds(15);
@@ -60,31 +62,31 @@ public record RouterConfig(
 
   public RouterConfig withPort(int newPort) {
     return new RouterConfig(host, newPort, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, prompts);
+        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, prompts, conversations);
   }
 
   public RouterConfig withObservability(ObservabilityConfig newObservability) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience, converse,
-        adminListen, newObservability, streamKeepAlive, tls, auth, drainTimeout, prompts);
+        adminListen, newObservability, streamKeepAlive, tls, auth, drainTimeout, prompts, conversations);
   }
 
   public RouterConfig withCassettes(CassetteConfig newCassettes) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, newCassettes, providers, aliases, resilience, converse,
-        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, prompts);
+        adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, prompts, conversations);
   }
 
   public RouterConfig withEventLoops(int newEventLoops) {
     return new RouterConfig(host, port, newEventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
-        converse, adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, prompts);
+        converse, adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, prompts, conversations);
   }
 
   public RouterConfig withDrainTimeout(Duration newDrainTimeout) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
-        converse, adminListen, observability, streamKeepAlive, tls, auth, newDrainTimeout, prompts);
+        converse, adminListen, observability, streamKeepAlive, tls, auth, newDrainTimeout, prompts, conversations);
   }
 
   public RouterConfig withPrompts(PromptConfig newPrompts) {
     return new RouterConfig(host, port, eventLoops, maxMessageBytes, cassettes, providers, aliases, resilience,
-        converse, adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, newPrompts);
+        converse, adminListen, observability, streamKeepAlive, tls, auth, drainTimeout, newPrompts, conversations);
   }
 }

@@ -142,6 +142,11 @@ public final class ConverseSession {
     return session;
   }
 
+  /** Starts a new session from an earlier history (a stored conversation's): call it before the first turn. */
+  public void startFrom(List<Message> earlier) {
+    history.addAll(earlier);
+  }
+
   /** Everything needed to go on with the session, as it is now: call it while no model call runs. */
   public SessionRecord record() {
     CallContext call = options.call();
@@ -404,7 +409,7 @@ public final class ConverseSession {
   }
 
   private void onModelDone(ChatResponse response, boolean finalCall) {
-    turnUsage = add(turnUsage, response.getUsage());
+    turnUsage = Conversations.add(turnUsage, response.getUsage());
     history.add(response.getMessage());
     if (response.getMessage().getToolCallsCount() > 0 && !finalCall) {
       state = State.AWAITING_TOOL_RESULTS;
@@ -418,26 +423,6 @@ public final class ConverseSession {
           .build());
     }
     modelCallEnded();
-  }
-
-  private static Usage add(Usage sum, Usage more) {
-    Usage.Builder total = sum.toBuilder();
-    if (more.hasInputTokens()) {
-      total.setInputTokens(sum.getInputTokens() + more.getInputTokens());
-    }
-    if (more.hasOutputTokens()) {
-      total.setOutputTokens(sum.getOutputTokens() + more.getOutputTokens());
-    }
-    if (more.hasCachedInputTokens()) {
-      total.setCachedInputTokens(sum.getCachedInputTokens() + more.getCachedInputTokens());
-    }
-    if (more.hasReasoningTokens()) {
-      total.setReasoningTokens(sum.getReasoningTokens() + more.getReasoningTokens());
-    }
-    if (more.hasCostUsd()) {
-      total.setCostUsd(sum.getCostUsd() + more.getCostUsd());
-    }
-    return total.build();
   }
 
   private void turnError(GrpcStatus status, String message) {

@@ -7,6 +7,7 @@ import dev.llmrouter.api.v1.CallRecord;
 import dev.llmrouter.api.v1.GetTraceResponse;
 import dev.llmrouter.api.v1.GetUsageResponse;
 import dev.llmrouter.api.v1.ListCallsResponse;
+import dev.llmrouter.api.v1.UsageBucket;
 import dev.llmrouter.api.v1.UsageGrouping;
 import dev.llmrouter.api.v1.UsageRow;
 import dev.llmrouter.api.v1.UsageTotals;
@@ -34,6 +35,7 @@ public final class CallQueries {
 
   public static final int DEFAULT_PAGE_SIZE = 50;
   public static final int MAX_PAGE_SIZE = 1000;
+  private static final String BUCKET_OF_START = "(calls.start_ms / ";
 
   /** Opens a connection to the call log for one query. */
   interface Connections {
@@ -99,6 +101,19 @@ public final class CallQueries {
   }
 
   /**
+   * One call by its id.
+   *
+   * @throws NoSuchElementException when the call log has no such call
+   */
+  public CallRecord call(String callId) throws SQLException {
+    if (callId.isEmpty()) {
+      throw new IllegalArgumentException("call_id is required: the id of a call, as ListCalls or x-call-id gives it");
+    }
+    return select("SELECT * FROM calls WHERE id = ?", List.of(callId)).stream().findFirst()
+        .orElseThrow(() -> new NoSuchElementException("the call log has no call with id " + callId));
+  }
+
+  /**
    * Every call of a trace, as a tree by parent call id; a call whose parent is not in the trace is a root.
    *
    * @throws NoSuchElementException when the trace has no call
@@ -137,8 +152,21 @@ public final class CallQueries {
 
   /** Totals over the calls matching {@code filter} (a time range, for the RPC and the command line), grouped. */
   public GetUsageResponse usage(CallFilter filter, List<UsageGrouping> groupBy) throws SQLException {
+    return usage(filter, groupBy, UsageBucket.USAGE_BUCKET_UNSPECIFIED);
+  }
+
+  /** As above, with one row per hour or day (UTC) too, unless {@code bucket} is unspecified. */
+  public GetUsageResponse usage(CallFilter filter, List<UsageGrouping> groupBy, UsageBucket bucket)
+      throws SQLException {
     Where where = Where.of(filter);
     List<String> columns = new ArrayList<>();
+    switch (bucket) {
+      case USAGE_BUCKET_UNSPECIFIED -> { }
+      // The same SQL on SQLite and PostgreSQL, in UTC as start_ms is.
+      case USAGE_BUCKET_HOUR -> columns.add(bucketStart(3_600_000));
+      case USAGE_BUCKET_DAY -> columns.add(bucketStart(86_400_000));
+      default -> throw new IllegalArgumentException("bucket is not a known UsageBucket: " + bucket);
+    }
     for (UsageGrouping grouping : groupBy) {
       List<String> grouped = switch (grouping) {
         case USAGE_GROUPING_PROVIDER -> List.of("calls.provider");
@@ -160,6 +188,11 @@ public final class CallQueries {
     return usage.build();
   }
 
+  /** The column of the start of a call's time bucket, in milliseconds, by integer division. */
+  private static String bucketStart(long bucketMillis) {
+    return BUCKET_OF_START + bucketMillis + ") * " + bucketMillis;
+  }
+
   private static List<UsageRow> totals(Connection connection, List<String> columns, Where where)
       throws SQLException {
     String groups = String.join(", ", columns);
@@ -170,7 +203,8 @@ public final class CallQueries {
         + "COUNT(CASE WHEN cassette_outcome = 'hit' THEN 1 END), "
         + "COALESCE(SUM(CASE WHEN cassette_outcome = 'hit' THEN cost_usd END), 0) FROM calls"
         + (columns.contains("call_tags.tag") ? " LEFT JOIN call_tags ON call_tags.call_id = calls.id" : "")
-        + where.sql() + (columns.isEmpty() ? "" : " GROUP BY " + groups + " ORDER BY " + (columns.size() + 7)
+        + where.sql() + (columns.isEmpty() ? "" : " GROUP BY " + groups + " ORDER BY "
+        + (columns.get(0).startsWith(BUCKET_OF_START) ? "1, " : "") + (columns.size() + 7)
         + " DESC, " + String.join(" NULLS FIRST, ", columns) + " NULLS FIRST");
     List<UsageRow> rows = new ArrayList<>();
     try (PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -180,6 +214,10 @@ public final class CallQueries {
           UsageRow.Builder group = UsageRow.newBuilder();
           int i = 0;
           for (String column : columns) {
+            if (column.startsWith(BUCKET_OF_START)) {
+              group.setBucketStartTime(Timestamps.fromMillis(row.getLong(++i)));
+              continue;
+            }
             String value = row.getString(++i);
             String text = value == null ? "" : value;
             switch (column) {

@@ -80,10 +80,13 @@ final class GenAiAttributes {
   /** The conventions' names of the providers whose wire format a provider type speaks. */
   private static final Map<String, String> PROVIDER_NAMES = Map.of(
       "openai", "openai",
+      "openai-responses", "openai",
       "azure-openai", "azure.ai.openai",
       "anthropic", "anthropic",
+      "bedrock", "aws.bedrock",
       "cohere", "cohere",
-      "gemini", "gcp.gemini");
+      "gemini", "gcp.gemini",
+      "vertex", "gcp.vertex_ai");
 
   private GenAiAttributes() {
   }

@@ -18,7 +18,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  * source (Flyway's migrations and the queries), with the same user, password, TLS mode, timeout and application
  * name.
  */
-final class PostgresClients {
+public final class PostgresClients {
 
   /** How the router's connections show in `pg_stat_activity`. */
   static final String APPLICATION_NAME = "llm-router";
@@ -49,7 +49,7 @@ final class PostgresClients {
   }
 
   /** A JDBC data source: each {@code getConnection()} opens a new connection. */
-  static DataSource jdbc(PostgresUrl url) {
+  public static DataSource jdbc(PostgresUrl url) {
     PGSimpleDataSource source = new PGSimpleDataSource();
     source.setServerNames(new String[] {url.host()});
     source.setPortNumbers(new int[] {url.port()});

@@ -8,7 +8,8 @@ import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
 
 /**
- * The PostgreSQL call log's schema, brought up to date at start-up by Flyway from the versioned SQL files under
+ * The PostgreSQL call log's schema (the call log, and since V2 the stored conversations of `ConversationService`),
+ * brought up to date at start-up by Flyway from the versioned SQL files under
  * {@code db/postgres/} ({@code V1__call_log.sql}, then {@code V2__...} for each change; a file once released is never
  * edited). Flyway rather than a migration table of our own: it is well kept and widely used, records each version it
  * applied with a checksum (so an edited migration is refused, not silently skipped), and holds a PostgreSQL lock
@@ -16,7 +17,7 @@ import org.flywaydb.core.api.output.MigrateResult;
  * {@value #HISTORY_TABLE}. The database must be empty at the first start, or hold the call log already: Flyway
  * refuses a schema holding other tables (that one could break the other's), and the refusal names it.
  */
-final class PostgresMigrations {
+public final class PostgresMigrations {
 
   static final String HISTORY_TABLE = "call_log_schema_history";
   private static final System.Logger LOG = System.getLogger("llmrouter");
@@ -36,7 +37,7 @@ final class PostgresMigrations {
    *
    * @throws RuntimeException saying why (Flyway's words, or ours for a database holding other tables)
    */
-  static void migrate(DataSource database, PostgresUrl url) {
+  public static void migrate(DataSource database, PostgresUrl url) {
     MigrateResult result;
     try {
       result = Flyway.configure(PostgresMigrations.class.getClassLoader())

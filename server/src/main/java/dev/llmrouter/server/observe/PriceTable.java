@@ -9,8 +9,8 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * What a call costs: its tokens times the prices (US dollars per million tokens) of the model that answered, from
- * `prices:` in config over the bundled table.
+ * What a call costs: its tokens times the prices (US dollars per million tokens) of the model that answered, plus
+ * its web searches (US dollars per thousand), from `prices:` in config over the bundled table.
  *
  * <p>A price is looked up as {@code <provider>/<model>} first (so `groq/llama-3.3-70b-versatile` can differ from the
  * same model elsewhere), then as {@code <model>}. A name prices its dated and versioned variants too: `gpt-4o-mini`
@@ -49,7 +49,8 @@ public final class PriceTable {
 
   /**
    * The usage with {@code cost_usd} set, when the model has a price and the usage counts tokens; otherwise as it
-   * was. Input tokens read from the cache are priced as cached input, the other input tokens as input.
+   * was. Input tokens read from the cache are priced as cached input, the other input tokens as input; web searches
+   * at the model's price per thousand.
    */
   public Usage withCost(String provider, String model, Usage usage) {
     if (!usage.hasInputTokens() && !usage.hasOutputTokens()) {
@@ -63,7 +64,8 @@ public final class PriceTable {
     long cached = usage.getCachedInputTokens();
     long uncached = Math.max(0, usage.getInputTokens() - cached);
     double cost = (uncached * p.input() + cached * p.cachedInput().orElse(p.input())
-        + usage.getOutputTokens() * p.output()) / 1_000_000;
+        + usage.getOutputTokens() * p.output()) / 1_000_000
+        + usage.getWebSearches() * p.webSearch().orElse(0) / 1_000;
     return usage.toBuilder().setCostUsd(cost).build();
   }
 

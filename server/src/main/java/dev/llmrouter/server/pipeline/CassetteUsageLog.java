@@ -78,6 +78,11 @@ public final class CassetteUsageLog {
     tally.recorded(scope, cassette);
   }
 
+  /** The requests that found no cassette so far, by scope then key. */
+  public List<ReplayReport.Miss> misses() {
+    return tally.misses();
+  }
+
   /** Whether a report file was asked for. */
   public boolean reportsWanted() {
     return reportXml.isPresent() || reportMarkdown.isPresent();

@@ -18,8 +18,8 @@ import java.util.Set;
 /**
  * Checks an embedding request and plans its targets, as {@link ChatRequestValidator} and {@link CallPlan} do for a
  * chat request: every problem of the request at once (INVALID_ARGUMENT, a `google.rpc.BadRequest` naming each
- * field), then the targets whose deployment embeds, each sent the request as its model can honour it. When no target
- * of the model embeds, the call is refused naming the first and its type.
+ * field), then the targets whose deployment embeds with their model, each sent the request as its model can honour
+ * it. When no target of the model embeds, the call is refused naming the first and its type.
  */
 final class EmbeddingPlan {
 
@@ -63,9 +63,9 @@ final class EmbeddingPlan {
       throw CallError.badRequest(violations.build());
     }
     List<RoutePlanner.Target> embedding = targets.orElseThrow().stream()
-        .filter(target -> target.deployment().embeddings().isPresent()).toList();
+        .filter(target -> target.deployment().capabilities(target.upstreamModel()).getEmbeddings()).toList();
     if (embedding.isEmpty()) {
-      throw noEmbeddings(request.getModel(), targets.get().get(0).deployment());
+      throw noEmbeddings(request.getModel(), targets.get().get(0));
     }
     return CallPlan.of(request, request.getDropUnsupportedSettings(), embedding, EMBEDDINGS);
   }
@@ -89,9 +89,14 @@ final class EmbeddingPlan {
     }
   }
 
-  private static CallError noEmbeddings(String model, Deployment deployment) {
+  private static CallError noEmbeddings(String model, RoutePlanner.Target target) {
+    Deployment deployment = target.deployment();
+    String why = deployment.embeddings().isPresent()
+        ? " (type " + deployment.config().type() + ") embeds only with its embedding models, and "
+            + target.upstreamModel() + " is none"
+        : " is of type " + deployment.config().type() + ", which has no embeddings";
     return CallError.withInfo(GrpcStatus.INVALID_ARGUMENT, CallError.quote(model) + " cannot embed: provider "
-        + deployment.name() + " is of type " + deployment.config().type() + ", which has no embeddings; use a model "
+        + deployment.name() + why + "; use a model "
         + "whose provider type embeds (ListModels shows capabilities.embeddings)", "EMBEDDINGS_UNSUPPORTED",
         Map.of("provider", deployment.name(), "provider_type", deployment.config().type()), null);
   }

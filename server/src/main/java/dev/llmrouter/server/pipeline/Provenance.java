@@ -7,6 +7,7 @@ import dev.llmrouter.api.v1.Origin;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.cassettes.Cassette;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.ProviderTypes;
 import java.util.List;
 
 /**
@@ -57,19 +58,20 @@ final class Provenance {
   }
 
   /**
-   * Names the deployment that answered, and marks reasoning signatures with its provider type, name and the
-   * credential it was called with: another provider's adapter drops them rather than sending a signature it cannot
+   * Names the deployment that answered, and marks reasoning signatures with its provider type (and publisher, on a
+   * host of several: {@link ProviderTypes#reasoningSigner}), name and the credential it was called with: another provider's adapter drops them rather than sending a signature it cannot
    * verify, and an OpenAI Responses adapter sends back only what its own deployment and key produced.
    */
   static ChatEvent withProvider(ChatEvent event, UpstreamAttempts<?, ?> live) {
     ProviderConfig deployment = live.servedBy().deployment().config();
+    String signer = ProviderTypes.reasoningSigner(deployment.type(), live.servedBy().upstreamModel());
     return switch (event.getEventCase()) {
       case START -> event.toBuilder().setStart(event.getStart().toBuilder().setProvider(deployment.name())).build();
       case DONE -> {
         ChatResponse.Builder response = event.getDone().getResponse().toBuilder().setProvider(deployment.name());
         for (Part.Builder part : response.getMessageBuilder().getPartsBuilderList()) {
           if (part.hasReasoning() && !part.getReasoning().getSignature().isEmpty()) {
-            part.getReasoningBuilder().setProvider(deployment.type()).setDeployment(deployment.name())
+            part.getReasoningBuilder().setProvider(signer).setDeployment(deployment.name())
                 .setCredential(live.servedByCredential());
           }
         }

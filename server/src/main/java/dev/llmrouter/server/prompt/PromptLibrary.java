@@ -82,7 +82,10 @@ public final class PromptLibrary {
         throw new TemplateProblems(problems);
       }
       if (!Files.isDirectory(library.dir)) {
-        LOG.log(System.Logger.Level.INFO, "no prompt templates: the folder " + library.dir.toAbsolutePath()
+        // Said at INFO only for a folder the config names: the default one is absent from most set-ups.
+        System.Logger.Level level = config.equals(PromptConfig.DEFAULT) ? System.Logger.Level.DEBUG
+            : System.Logger.Level.INFO;
+        LOG.log(level, "no prompt templates: the folder " + library.dir.toAbsolutePath()
             + " (prompts.dir) does not exist; templates put there later are picked up");
       }
       return library;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.Citation;
 import dev.llmrouter.api.v1.ChatStart;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.ReasoningDelta;
@@ -49,6 +50,9 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
   /** The events that wait for the first content: the start and usage. */
   private final List<ChatEvent> held = new ArrayList<>();
   private boolean hasContent;
+  /** The answer's text so far, which citations' offsets count into. */
+  private final StringBuilder text = new StringBuilder();
+  private int textCodePoints;
 
   protected AnswerDecoder(String provider, ChatEventStream answer) {
     this.provider = provider;
@@ -83,6 +87,11 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
 
   /** Emits an event of the answer; the start and usage wait until the first content. */
   protected void emit(ChatEvent event) {
+    if (event.hasTextDelta()) {
+      String delta = event.getTextDelta().getText();
+      text.append(delta);
+      textCodePoints += delta.codePointCount(0, delta.length());
+    }
     if (!hasContent && !isContent(event)) {
       held.add(event);
       return;
@@ -113,6 +122,31 @@ public abstract class AnswerDecoder implements UpstreamHttpCall.Decoder {
       emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setText(text)
           .setSignature(signature).setRedacted(redacted)).build());
     }
+  }
+
+  /** The length of the answer's text so far, in Unicode code points: where the next text delta starts. */
+  protected int textLength() {
+    return textCodePoints;
+  }
+
+  /**
+   * The offset in code points of the answer's text that a provider counting UTF-8 bytes (Gemini) names; an offset
+   * past the text so far is clamped to its end.
+   */
+  protected int codePointsAtUtf8Offset(int byteOffset) {
+    int bytes = 0;
+    int codePoints = 0;
+    for (int i = 0; i < text.length() && bytes < byteOffset; codePoints++) {
+      int codePoint = text.codePointAt(i);
+      bytes += codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+      i += Character.charCount(codePoint);
+    }
+    return codePoints;
+  }
+
+  /** Emits a citation of the answer's text (web search); it waits for the first content like the usage. */
+  protected void cite(Citation citation) {
+    emit(ChatEvent.newBuilder().setCitation(citation).build());
   }
 
   private static boolean isContent(ChatEvent event) {

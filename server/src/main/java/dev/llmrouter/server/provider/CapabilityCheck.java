@@ -43,9 +43,12 @@ public final class CapabilityCheck {
   /** What {@link #unsupportedFeatures} names a prefill: a request whose last message is the assistant's. */
   public static final String PREFILL = "prefill";
 
+  /** What {@link #unsupportedFeatures} names a request for the provider's web search. */
+  public static final String WEB_SEARCH = "web_search";
+
   /**
-   * Every feature and setting but prefill, which few providers continue natively (an adapter that does sets
-   * {@code prefill}); an adapter declares what it honours by taking away from this.
+   * Every feature and setting but prefill and web search, which few providers offer natively (an adapter that does
+   * sets {@code prefill} or {@code web_search}); an adapter declares what it honours by taking away from this.
    */
   public static Capabilities.Builder everything() {
     return Capabilities.newBuilder().setStreaming(true).setTools(true).setVision(true).setPdf(true).setReasoning(true)
@@ -95,6 +98,9 @@ public final class CapabilityCheck {
     }
     if (!capabilities.getPrefill() && isPrefill(request)) {
       unsupported.add(PREFILL);
+    }
+    if (request.hasWebSearch() && !capabilities.getWebSearch()) {
+      unsupported.add(WEB_SEARCH);
     }
     return unsupported;
   }

@@ -12,6 +12,14 @@ import java.util.Set;
 public interface EmbeddingAdapter {
 
   /**
+   * Whether {@code upstreamModel} embeds through this adapter: false where the host names its embedding models and
+   * this is none of them (a chat model on Bedrock or Vertex AI). Such a model is never sent an embedding call.
+   */
+  default boolean embeds(String upstreamModel) {
+    return true;
+  }
+
+  /**
    * What {@code upstreamModel} honours of a request's optional parts, named as in {@link EmbeddingCheck}: a request
    * reaches {@link #embed} only with these.
    */

@@ -39,6 +39,10 @@ public final class ProviderTypes {
       "gemini", new Type(GeminiAdapter::new, GeminiAdapter::capabilities),
       "vertex", new Type(VertexAdapter::new, VertexAdapter::capabilities)));
 
+  /** The types whose reasoning signatures are tagged by model rather than by type (see {@link #reasoningSigner}). */
+  private static final Map<String, Function<String, String>> SIGNERS_BY_MODEL = Map.of(
+      "vertex", VertexAdapter::reasoningSigner);
+
   /** A deployment's adapters (one per key with a value; the keys take turns) and the client they share. */
   public record Connection(List<KeyedAdapter> adaptersByKey, UpstreamClient client) {
   }
@@ -61,6 +65,16 @@ public final class ProviderTypes {
   /** What {@code upstreamModel} can honour through the adapter of a known type (see {@link #names()}). */
   public static Capabilities capabilities(String type, String upstreamModel) {
     return typeOf(type).capabilities().apply(upstreamModel);
+  }
+
+  /**
+   * The tag of the reasoning signatures {@code upstreamModel} of a known type makes ({@code Reasoning.provider}): the
+   * type, or on a host that serves several publishers' models, the type and the publisher (`vertex/anthropic`). An
+   * adapter sends back only the signatures of its own tag.
+   */
+  public static String reasoningSigner(String type, String upstreamModel) {
+    Function<String, String> byModel = SIGNERS_BY_MODEL.get(type);
+    return byModel == null ? type : byModel.apply(upstreamModel);
   }
 
   /** Opens a deployment of a known type (see {@link #names()}). */

@@ -86,7 +86,8 @@ public final class UpstreamErrors {
     String lower = (code + " " + message).toLowerCase(Locale.ROOT);
     if (httpStatus == 401 || httpStatus == 403) {
       return CallError.withInfo(GrpcStatus.FAILED_PRECONDITION, text
-          + " (the router's credentials for " + provider + " were refused; check its api_key)", "UPSTREAM_AUTH_FAILED",
+          + " (the router's credentials for " + provider + " were refused: check what its config authenticates with: "
+          + "its api_key, or its token or cloud credentials on a host that takes them)", "UPSTREAM_AUTH_FAILED",
           metadata, null);
     }
     if (httpStatus == 404) {

@@ -67,7 +67,7 @@ public final class Deployment {
   /** What {@code upstreamModel} can honour through this deployment's adapter. */
   public Capabilities capabilities(String upstreamModel) {
     return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config.type(), model)
-        .toBuilder().setEmbeddings(embeddings().isPresent())
+        .toBuilder().setEmbeddings(embeddings().map(adapter -> adapter.embeds(model)).orElse(false))
         .setCountTokens(tokenCounter().filter(counter -> counter.countsTokens(model)).isPresent()).build());
   }
 

@@ -200,12 +200,17 @@ class ConfigLoaderTest {
         call_log: { enabled: false, bodies: false, queue_size: 100, retention: 30d, max_body_bytes: 4096 }
         prices:
           my-model: { input: 1.5, output: 3, cached_input: 0.5 }
+          searching-model: { input: 1, output: 2, web_search: 10 }
         """).observability();
     assertEquals(new ObservabilityConfig("/var/lib/llm-router", false, false, 100, Optional.of(Duration.ofDays(30)),
         4096, set.prices(), Optional.empty(), TracingConfig.OFF), set, "traces come from OTEL_* variables, not the file");
     assertEquals(Optional.of(Duration.ofHours(12)),
         parse("call_log: { retention: 12h }\n").observability().callLogRetention());
     assertEquals(new ObservabilityConfig.ModelPrice(1.5, 3, OptionalDouble.of(0.5)), set.prices().get("my-model"));
+    assertEquals(new ObservabilityConfig.ModelPrice(1, 2, OptionalDouble.empty(), OptionalDouble.of(10)),
+        set.prices().get("searching-model"));
+    assertTrue(error("prices:\n  m: { input: 1, output: 1, web_search: free }\n").contains("prices.m.web_search "
+        + "(line 2): must be a price in US dollars per 1000 searches"));
     String message = error("""
         call_log: { enabled: yes-please, queue_size: 0, body: true, retention: forever }
         prices:

@@ -13,6 +13,14 @@ import dev.llmrouter.api.v1.ModelServiceGrpc;
 import dev.llmrouter.api.v1.TokenCountMethod;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
+import dev.llmrouter.api.v1.ConversationServiceGrpc;
+import dev.llmrouter.api.v1.CreateConversationRequest;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.SendMessageRequest;
+import io.vertx.core.http.HttpServerRequest;
+import java.util.function.Consumer;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.RouterServer;
 import dev.llmrouter.server.config.ConfigLoader;
@@ -79,6 +87,23 @@ class DemoCassettesTest {
        "messages": [{"role": "ROLE_USER", "parts": [{"text": "List the three primary colours as a JSON array."}]},
                     {"role": "ROLE_ASSISTANT", "parts": [{"text": "["}]}]}
       """;
+  private static final String SEARCH = """
+      {"model": "%s", "webSearch": {},
+       "messages": [{"role": "ROLE_USER", "parts": [{"text": "How tall is the Eiffel Tower?"}]}]}
+      """;
+  /** Anthropic's web search answer: its search and results (not relayed), then text blocks, one citing a page. */
+  private static final String SEARCH_BLOCKS = String.join(",",
+      "{\"type\":\"server_tool_use\",\"id\":\"srvtoolu_demo\",\"name\":\"web_search\","
+          + "\"input\":{\"query\":\"Eiffel Tower height\"}}",
+      "{\"type\":\"web_search_tool_result\",\"tool_use_id\":\"srvtoolu_demo\",\"content\":[{\"type\":"
+          + "\"web_search_result\",\"title\":\"Eiffel Tower - Wikipedia\",\"url\":"
+          + "\"https://en.wikipedia.org/wiki/Eiffel_Tower\",\"encrypted_content\":\"demo\",\"page_age\":null}]}",
+      "{\"type\":\"text\",\"text\":\"The Eiffel Tower \"}",
+      "{\"type\":\"text\",\"text\":\"is 330 metres (1,083 ft) tall\",\"citations\":[{\"type\":"
+          + "\"web_search_result_location\",\"url\":\"https://en.wikipedia.org/wiki/Eiffel_Tower\",\"title\":"
+          + "\"Eiffel Tower - Wikipedia\",\"cited_text\":\"The tower is 330 metres (1,083 ft) tall.\","
+          + "\"encrypted_index\":\"demo\"}]}",
+      "{\"type\":\"text\",\"text\":\", antennas included.\"}");
   private static final List<String> HAIKU_LINES = List.of("Waves fold into foam,", "\\nsalt wind carries gull voices,",
       "\\nthe tide keeps its time.");
   private static final String CITY_JSON = "{\\\"city\\\":\\\"Tokyo\\\",\\\"country\\\":\\\"Japan\\\"}";
@@ -112,6 +137,10 @@ class DemoCassettesTest {
       new Demo("prefill", PREFILL.formatted("anthropic/claude-haiku-4-5"), false, "application/json",
           anthropicMessage("{\"type\":\"text\",\"text\":\"\\\"red\\\", \\\"yellow\\\", \\\"blue\\\"]\"}",
               "end_turn", 21, 11)),
+      // Web search: Anthropic runs the search itself; one search (counted in the usage), one citation.
+      new Demo("web-search", SEARCH.formatted("anthropic/claude-haiku-4-5"), false, "application/json",
+          anthropicMessage(SEARCH_BLOCKS, "end_turn", 2150, 42).replace("\"output_tokens\":42}",
+              "\"output_tokens\":42,\"server_tool_use\":{\"web_search_requests\":1}}")),
       // Gemini generateContent
       new Demo("default", TEXT.formatted("gemini/gemini-2.5-flash"), false, "application/json",
           geminiChunk("{\"text\":\"The capital of France is Paris.\"}", "STOP", 8, 8)),
@@ -268,6 +297,7 @@ class DemoCassettesTest {
     try (MockUpstream upstream = MockUpstream.start(vertx)) {
       RunningRouter router = RunningRouter.start(vertx, """
           cassettes: { dir: "%s", mode: record }
+          conversations: { compaction: { model: openai/gpt-4o-mini } }
           providers:
             - { name: openai, type: openai, base_url: "%2$s/v1", api_key: "${TEST_API_KEY}" }
             - { name: anthropic, type: anthropic, base_url: "%2$s", api_key: "${TEST_API_KEY}" }
@@ -275,6 +305,7 @@ class DemoCassettesTest {
           """.formatted(recorded, upstream.baseUrl()));
       try {
         recordLivePageConversation(router, upstream);
+        recordStoredConversation(router, upstream);
         for (Demo demo : DEMOS) {
           upstream.reply(200, demo.contentType(), demo.upstreamBody());
           Metadata scope = new Metadata();
@@ -358,6 +389,47 @@ class DemoCassettesTest {
     }
     page.requests.onCompleted();
     page.closed.get(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * The README's stored conversation (`ConversationService`, scope `conversation`): two turns, then a third that first
+   * compacts the first turn into a summary (the history, 70 tokens, is over its budget of 60).
+   */
+  static final String STORED_CONVERSATION = """
+      {"model": "openai/gpt-4o-mini", "systemPrompt": "You are a concise travel guide.",
+       "metadata": {"app": "readme"}, "historyTokenBudget": 60}
+      """;
+  /** Each turn of the stored conversation, and the upstream's answers to it (the summary call's first). */
+  static final List<List<String>> STORED_CONVERSATION_TURNS = List.of(
+      List.of("What is the capital of France?",
+          openAiMessage("\"content\":\"The capital of France is Paris.\"", "stop", 26, 8)),
+      List.of("And how many people live there?", openAiMessage("\"content\":\"About 2.1 million people live in "
+          + "Paris itself, and over 12 million in its metropolitan area.\"", "stop", 48, 22)),
+      List.of("What should I see there first?",
+          openAiMessage("\"content\":\"The user asked for the capital of France; the answer was Paris.\"", "stop",
+              80, 16),
+          openAiMessage("\"content\":\"Start with the Louvre, then walk along the Seine to Notre-Dame and the "
+              + "Eiffel Tower.\"", "stop", 71, 20)));
+
+  /** Holds the README's stored conversation through `ConversationService`. */
+  private static void recordStoredConversation(RunningRouter router, MockUpstream upstream) throws IOException {
+    Metadata scope = new Metadata();
+    scope.put(Metadata.Key.of("x-cassette-scope", Metadata.ASCII_STRING_MARSHALLER), "conversation");
+    ConversationServiceGrpc.ConversationServiceBlockingStub stub = ConversationServiceGrpc
+        .newBlockingStub(router.channel()).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(scope));
+    CreateConversationRequest.Builder create = CreateConversationRequest.newBuilder();
+    JsonFormat.parser().merge(STORED_CONVERSATION, create);
+    String id = stub.createConversation(create.build()).getConversation().getId();
+    for (List<String> turn : STORED_CONVERSATION_TURNS) {
+      List<Consumer<HttpServerRequest>> answers = turn.subList(1, turn.size()).stream()
+          .<Consumer<HttpServerRequest>>map(body -> request -> request.response()
+              .putHeader("content-type", "application/json").end(body)).toList();
+      upstream.script(answers.toArray(Consumer[]::new));
+      upstream.received().clear();
+      stub.sendMessage(SendMessageRequest.newBuilder().setConversationId(id).setMessage(Message.newBuilder()
+          .setRole(Role.ROLE_USER).addParts(Part.newBuilder().setText(turn.get(0)))).build());
+      assertEquals(turn.size() - 1, upstream.received().size(), turn.get(0));
+    }
   }
 
   private static ConverseRequest converseRequest(String json) throws IOException {

@@ -204,13 +204,15 @@ class PostgresCallLogTest {
         routers.add(replica.join()));
     starting.forEach(CompletableFuture::join); // a replica that could not start fails the test
     List<String> applied = appliedMigrations(log);
-    assertEquals(1, applied.size(), applied.toString());
-    assertTrue(applied.get(0).startsWith("1 call log true "), applied.toString());
+    assertEquals(2, applied.size(), applied.toString());
+    assertTrue(applied.get(0).startsWith("1 call log true ") && applied.get(1).startsWith("2 conversations true "),
+        applied.toString());
     try (Connection connection = log.connect(); Statement statement = connection.createStatement();
         ResultSet tables = statement.executeQuery("SELECT string_agg(tablename, ',' ORDER BY tablename) "
             + "FROM pg_tables WHERE schemaname = 'public'")) {
       assertTrue(tables.next());
-      assertEquals("call_log_schema_history,call_tags,calls", tables.getString(1));
+      assertEquals("call_log_schema_history,call_tags,calls,conversation_metadata,conversations",
+          tables.getString(1));
     }
 
     chat(routers.get(0), "kept across restarts");

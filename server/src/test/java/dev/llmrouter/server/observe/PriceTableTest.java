@@ -47,12 +47,29 @@ class PriceTableTest {
     assertEquals(0.035, table.priceOf("bedrock", "us.amazon.nova-micro-v1:0").orElseThrow().input());
     assertEquals(0.15, table.priceOf("bedrock", "openai.gpt-oss-120b-1:0").orElseThrow().input());
     assertTrue(table.priceOf("bedrock", "us.amazon.nova-sonic-v1:0").isEmpty(), "another model");
+    assertEquals(0.02, table.priceOf("bedrock", "amazon.titan-embed-text-v2:0").orElseThrow().input());
+    assertEquals(0.10, table.priceOf("bedrock", "amazon.titan-embed-text-v1").orElseThrow().input(),
+        "Titan's versions have their own prices");
   }
 
   @Test
   void aProviderQualifiedNameIsOnlyThatProvidersPrice() {
     assertEquals(GROQ, prices.priceOf("groq", "llama-3.3-70b-versatile").orElseThrow());
     assertTrue(prices.priceOf("together", "llama-3.3-70b-versatile").isEmpty());
+  }
+
+  @Test
+  void webSearchesArePricedPerThousandOnTopOfTheTokens() {
+    PriceTable table = new PriceTable(Map.of("claude-sonnet-4-5",
+        new ModelPrice(3.00, 15.00, OptionalDouble.empty(), OptionalDouble.of(10.00)), "gpt-4o", FULL));
+    Usage usage = Usage.newBuilder().setInputTokens(1_000).setOutputTokens(100).setWebSearches(2).build();
+    assertEquals((1_000 * 3.00 + 100 * 15.00) / 1_000_000 + 2 * 10.00 / 1_000,
+        table.withCost("anthropic", "claude-sonnet-4-5-20250929", usage).getCostUsd(), 1e-12);
+    assertEquals((1_000 * 2.50 + 100 * 10.00) / 1_000_000, table.withCost("openai", "gpt-4o", usage).getCostUsd(),
+        1e-12, "no search price: the searches cost nothing");
+    PriceTable bundled = new PriceTable(ConfigLoader.embeddedDefault(name -> null).observability().prices());
+    assertEquals(10.00, bundled.priceOf("anthropic", "claude-sonnet-4-5").orElseThrow().webSearch().orElseThrow());
+    assertEquals(35.00, bundled.priceOf("gemini", "gemini-2.5-flash").orElseThrow().webSearch().orElseThrow());
   }
 
   @Test
@@ -85,8 +102,9 @@ class PriceTableTest {
     Map<String, ModelPrice> configured = ConfigLoader.parse("prices: { gpt-4o-mini: { input: 1, output: 2 } }",
         name -> null).observability().prices();
     ModelPrice mini = bundled.get("gpt-4o-mini");
-    assertEquals(new ModelPrice(1, 2, OptionalDouble.empty(), mini.contextWindow(), mini.maxOutputTokens(),
-        mini.modalities()), configured.get("gpt-4o-mini"), "the prices replaced together, the limits kept");
+    assertEquals(new ModelPrice(1, 2, OptionalDouble.empty(), OptionalDouble.empty(), mini.contextWindow(),
+        mini.maxOutputTokens(), mini.modalities()), configured.get("gpt-4o-mini"),
+        "the prices replaced together, the limits kept");
     assertEquals(bundled.get("gpt-4o"), configured.get("gpt-4o"), "the other bundled prices stay");
   }
 }

@@ -380,6 +380,33 @@ class TracingTest {
   }
 
   @Test
+  void eachProviderTypeIsNamedAsTheGenAiConventionsNameItsProvider() throws Exception {
+    upstream.reply(400, "application/json", "{\"error\":{\"message\":\"refused\"},\"message\":\"refused\"}");
+    RouterConfig config = ConfigLoader.parse("""
+        cassettes: { mode: "off" }
+        retry: { max_attempts: 1 }
+        providers:
+          - { name: oair, type: openai-responses, base_url: "%1$s/v1", api_key: "${TEST_API_KEY}" }
+          - { name: azure, type: azure-openai, base_url: "%1$s", api_key: "${TEST_API_KEY}", api_version: "2024-10-21" }
+          - { name: bedrock, type: bedrock, region: us-east-1, base_url: "%1$s", api_key: "${TEST_API_KEY}" }
+          - { name: vertex, type: vertex, project: p, location: us-central1, base_url: "%1$s", access_token: "${TEST_API_KEY}" }
+        """.formatted(upstream.baseUrl()), Map.of("TEST_API_KEY", RunningRouter.TEST_KEY)::get);
+    RunningRouter router = RunningRouter.start(vertx,
+        config.withObservability(config.observability().withTracing(TracingConfig.of(otel()))));
+    routers.add(router);
+    Map<String, String> expected = Map.of("oair/gpt-test", "openai", "azure/gpt-test", "azure.ai.openai",
+        "bedrock/anthropic.claude-3-haiku-20240307-v1:0", "aws.bedrock", "vertex/gemini-2.5-flash", "gcp.vertex_ai");
+    int call = 0;
+    for (Map.Entry<String, String> model : expected.entrySet()) {
+      String traceId = TRACE.substring(0, 30) + String.format("%02d", ++call);
+      assertThrows(StatusRuntimeException.class, () -> chat(router, new AtomicReference<>(), "traceparent",
+          "00-" + traceId + "-" + CALLER_SPAN + "-01").chat(ask("Hi").toBuilder().setModel(model.getKey()).build()));
+      ReceivedSpan span = callSpan(receiver.await(s -> s.traceId().equals(traceId), 2));
+      assertEquals(model.getValue(), span.string("gen_ai.provider.name"), model.getKey());
+    }
+  }
+
+  @Test
   void anHttpIngressCallTakesItsParentFromTheTraceparentHeader() throws Exception {
     RunningRouter router = router("off", otel());
     IngressClient.Reply reply = new IngressClient(router.port()).post("/v1/chat/completions",

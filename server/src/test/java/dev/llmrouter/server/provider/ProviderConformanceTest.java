@@ -16,6 +16,7 @@ import dev.llmrouter.api.v1.ResponseFormat;
 import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.api.v1.WebSearch;
 import dev.llmrouter.server.testing.GeminiWire;
 import dev.llmrouter.server.testing.ManualClock;
 import dev.llmrouter.server.testing.AnthropicWire;
@@ -59,7 +60,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>The negative cases are switched by what each adapter declares of the exchange's model: a setting it cannot
  * honour is refused with INVALID_ARGUMENT naming it and the provider, and nothing is sent; with dropping allowed the
- * recorded exchange goes through unchanged (the setting left out) and the answer's origin names what was dropped.
+ * recorded exchange goes through unchanged (the setting left out) and the answer's origin names what was dropped. A
+ * model that cannot search the web refuses `web_search`, dropping allowed or not.
  */
 class ProviderConformanceTest {
 
@@ -139,6 +141,14 @@ class ProviderConformanceTest {
     return WIRES.stream().flatMap(wire -> exchangesOf(wire)
         .filter(exchange -> wire.statusOf(exchange) == 200
             && !capabilitiesOf(wire, wire.requestFor(exchange)).getJsonObject())
+        .limit(1).map(exchange -> Arguments.of(wire, exchange)));
+  }
+
+  /** For each wire whose exchanges' models cannot search the web: its first successful exchange. */
+  static Stream<Arguments> withoutWebSearch() {
+    return WIRES.stream().flatMap(wire -> exchangesOf(wire)
+        .filter(exchange -> wire.statusOf(exchange) == 200
+            && !capabilitiesOf(wire, wire.requestFor(exchange)).getWebSearch())
         .limit(1).map(exchange -> Arguments.of(wire, exchange)));
   }
 
@@ -246,6 +256,20 @@ class ProviderConformanceTest {
     assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode(), error.getMessage());
     assertTrue(error.getStatus().getDescription().startsWith(wire.providerFor(exchange) + " cannot honour "
         + "response_format"), error.getStatus().getDescription());
+    assertEquals(sentBefore, setup.upstream().received().size(), "nothing is sent upstream");
+  }
+
+  @ParameterizedTest(name = "{0}: {1}")
+  @MethodSource("withoutWebSearch")
+  void webSearchOnAModelWithoutItIsRefusedBeforeAnyRequest(ProviderWire wire, WireExchange exchange) {
+    int sentBefore = setup.upstream().received().size();
+    ChatRequest request = wire.requestFor(exchange).toBuilder().setDropUnsupportedSettings(true)
+        .setWebSearch(WebSearch.getDefaultInstance()).build();
+    StatusRuntimeException error = assertThrows(StatusRuntimeException.class,
+        () -> setup.router().chat().chat(request));
+    assertEquals(Status.Code.INVALID_ARGUMENT, error.getStatus().getCode(), error.getMessage());
+    assertTrue(error.getStatus().getDescription().startsWith(wire.providerFor(exchange) + " cannot honour "
+        + "web_search"), error.getStatus().getDescription());
     assertEquals(sentBefore, setup.upstream().received().size(), "nothing is sent upstream");
   }
 

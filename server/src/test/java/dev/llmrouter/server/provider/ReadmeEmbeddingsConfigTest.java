@@ -8,10 +8,12 @@ import dev.llmrouter.api.v1.EmbedInput;
 import dev.llmrouter.api.v1.EmbedRequest;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.server.config.ConfigLoader;
+import dev.llmrouter.server.testing.BedrockEmbeddingWire;
 import dev.llmrouter.server.testing.GeminiEmbeddingWire;
 import dev.llmrouter.server.testing.IngressClient;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
+import dev.llmrouter.server.testing.VertexEmbeddingWire;
 import dev.llmrouter.server.testing.WireExchange;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -24,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's `embeddings.yaml` starts as written (its local upstream's port and cassette folder aside), its alias
- * falls back from OpenAI to Azure, and its Gemini and Cohere models embed, over gRPC and over `POST /v1/embeddings`.
+ * falls back from OpenAI to Azure, and its Gemini, Cohere, Vertex AI and Bedrock models embed, over gRPC and over
+ * `POST /v1/embeddings`.
  */
 class ReadmeEmbeddingsConfigTest {
 
@@ -46,7 +49,8 @@ class ReadmeEmbeddingsConfigTest {
     String yaml = ReadmeUpstreamsConfigTest.readmeBlock("# embeddings.yaml")
         .replace(README_UPSTREAM, upstream.baseUrl()).replace("dir: cassettes/embeddings", "dir: \"" + cassettes + "\"");
     router = RunningRouter.start(vertx, ConfigLoader.parse(yaml, Map.of("OPENAI_API_KEY", "local-oa",
-        "AZURE_OPENAI_API_KEY", "local-az", "GEMINI_API_KEY", "local-ge", "COHERE_API_KEY", "local-co")::get));
+        "AZURE_OPENAI_API_KEY", "local-az", "GEMINI_API_KEY", "local-ge", "COHERE_API_KEY", "local-co",
+        "VERTEX_TOKEN", "local-vt", "AWS_ACCESS_KEY_ID", "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY", "local")::get));
   }
 
   @AfterEach
@@ -98,6 +102,25 @@ class ReadmeEmbeddingsConfigTest {
     assertTrue(reply.json().path("data").get(0).path("embedding").isTextual(), reply.body());
     assertEquals("/v2/embed", upstream.lastRequest().uri());
     assertEquals("Bearer local-co", upstream.lastRequest().headers().get("authorization"));
+  }
+
+  @Test
+  void vertexAndBedrockEmbed() {
+    WireExchange vertex = ownSample("embeddings-vertex", "predict-two-inputs-task-type-dimensions.json");
+    upstream.replay(vertex);
+    assertEquals(2, router.embeddings().embed(new VertexEmbeddingWire().requestFor(vertex)).getEmbeddingsCount());
+    assertEquals("/v1/projects/my-project/locations/us-central1/publishers/google/models/text-embedding-005:predict",
+        upstream.lastRequest().uri());
+    assertEquals("Bearer local-vt", upstream.lastRequest().headers().get("authorization"));
+
+    WireExchange titan = ownSample("embeddings-bedrock", "invoke-titan-v2-dimensions.json");
+    upstream.replay(titan);
+    EmbedResponse vectors = router.embeddings().embed(new BedrockEmbeddingWire().requestFor(titan));
+    assertEquals(9, vectors.getUsage().getInputTokens());
+    assertTrue(vectors.getUsage().hasCostUsd(), "Titan v2 has a bundled price");
+    assertEquals("/model/amazon.titan-embed-text-v2%3A0/invoke", upstream.lastRequest().uri());
+    assertTrue(upstream.lastRequest().headers().get("authorization").startsWith(
+        "AWS4-HMAC-SHA256 Credential=AKIDLOCAL/"), upstream.lastRequest().headers().get("authorization"));
   }
 
   private static WireExchange ownSample(String folder, String file) {

@@ -89,7 +89,7 @@ class RequestGoldenTest {
           {"messages": [
              {"role": "ROLE_USER", "parts": [{"text": "Is 91 prime?"}]},
              {"role": "ROLE_ASSISTANT", "parts": [
-                {"reasoning": {"text": "91 = 7 x 13.", "signature": "sig-%1$s", "provider": "%1$s"}},
+                {"reasoning": {"text": "91 = 7 x 13.", "signature": "sig-%1$s", "provider": "%2$s"}},
                 {"text": "No: 91 = 7 x 13."}]},
              {"role": "ROLE_USER", "parts": [{"text": "And 97?"}]}],
            "settings": {"reasoningEffort": "REASONING_EFFORT_HIGH", "maxOutputTokens": 2048}}
@@ -133,7 +133,9 @@ class RequestGoldenTest {
     setup.upstream().reply(500, "application/json", "{\"error\":{\"message\":\"golden test: not answered\"}}");
     setup.upstream().received().clear();
     ChatRequest.Builder request = ChatRequest.newBuilder().setModel(wire.type() + "/golden-model");
-    JsonFormat.parser().merge(goldenCase.requestJson().replace("%1$s", wire.type()), request);
+    // Reasoning tagged as the model's own (the type, or the type and publisher on Vertex AI): it goes back upstream.
+    JsonFormat.parser().merge(goldenCase.requestJson().replace("%1$s", wire.type())
+        .replace("%2$s", ProviderTypes.reasoningSigner(wire.type(), "golden-model")), request);
     // The upstream's 500 comes back as UNAVAILABLE; any other failure is the router refusing the request.
     StatusRuntimeException failure = assertThrows(StatusRuntimeException.class,
         () -> setup.router().chat().chat(request.build()));

@@ -16,6 +16,8 @@ import dev.llmrouter.api.v1.Image;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Reasoning;
+import dev.llmrouter.api.v1.ResponseFormat;
+import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
@@ -45,7 +47,8 @@ public final class BedrockWire implements ProviderWire {
   public static final String TEST_SECRET_KEY = "test-secret-never-a-real-one-0123456789ab";
 
   /** The request fields the router maps from a {@link ChatRequest}; the others a caller sends as provider options. */
-  private static final Set<String> MAPPED_FIELDS = Set.of("messages", "system", "inferenceConfig", "toolConfig");
+  private static final Set<String> MAPPED_FIELDS = Set.of("messages", "system", "inferenceConfig", "toolConfig",
+      "outputConfig");
 
   /** The status each Bedrock exception stands for, by its lower-cased name: those a test sample or recording has. */
   private static final Map<String, Integer> STATUS_OF_EXCEPTION = Map.of("throttlingexception", 429,
@@ -256,6 +259,12 @@ public final class BedrockWire implements ProviderWire {
     } else if (choice.has("tool")) {
       request.setToolChoice(ToolChoice.newBuilder().setToolName(choice.path("tool").path("name").asText()));
     }
+    JsonNode jsonSchema = body.path("outputConfig").path("textFormat").path("structure").path("jsonSchema");
+    if (jsonSchema.isObject()) {
+      request.setResponseFormat(ResponseFormat.newBuilder().setType(ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA)
+          .setSchemaName(jsonSchema.path("name").asText()).setSchema(ProtoJson.toStruct(OpenAiWire.read(
+              jsonSchema.path("schema").asText()))));
+    }
     JsonNode inference = body.path("inferenceConfig");
     GenerationSettings.Builder s = GenerationSettings.newBuilder();
     if (inference.has("maxTokens")) {
@@ -315,8 +324,8 @@ public final class BedrockWire implements ProviderWire {
   /**
    * The path (converse, or converse-stream when streamed), a SigV4 signature by the test key for us-east-1 and
    * service bedrock, and the recorded body as far as a {@link ChatRequest} can say it: an empty `system` or
-   * `inferenceConfig` is the same as none, and a document's citation switch and context, and where a cited passage
-   * points, have no place in the neutral message.
+   * `inferenceConfig` is the same as none, a JSON schema's text is compared as JSON, and a document's citation switch
+   * and context, and where a cited passage points, have no place in the neutral message.
    */
   @Override
   public void assertSent(WireExchange exchange, MockUpstream.Received sent, boolean streamed) {
@@ -352,6 +361,11 @@ public final class BedrockWire implements ProviderWire {
           content.set(i, ProtoJson.MAPPER.createObjectNode().put("text", cited.toString()));
         }
       }
+    }
+    // A schema is sent as JSON text: the same schema may be spelled with its keys in another order.
+    JsonNode jsonSchema = copy.path("outputConfig").path("textFormat").path("structure").path("jsonSchema");
+    if (jsonSchema.path("schema").isTextual()) {
+      ((ObjectNode) jsonSchema).set("schema", OpenAiWire.read(jsonSchema.path("schema").asText()));
     }
     return OpenAiWire.read(copy.toString());
   }

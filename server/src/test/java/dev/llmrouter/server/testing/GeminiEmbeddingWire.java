@@ -17,7 +17,8 @@ import java.util.Map;
  */
 public final class GeminiEmbeddingWire implements EmbeddingWire {
 
-  private static final Map<String, EmbedTaskType> TASK_TYPES = Map.of(
+  /** Google's names of the task types, which Vertex AI's `:predict` spells alike. */
+  static final Map<String, EmbedTaskType> TASK_TYPES = Map.of(
       "RETRIEVAL_QUERY", EmbedTaskType.EMBED_TASK_TYPE_SEARCH_QUERY,
       "RETRIEVAL_DOCUMENT", EmbedTaskType.EMBED_TASK_TYPE_SEARCH_DOCUMENT,
       "CLASSIFICATION", EmbedTaskType.EMBED_TASK_TYPE_CLASSIFICATION,

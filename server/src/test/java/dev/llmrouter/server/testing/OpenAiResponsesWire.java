@@ -118,7 +118,7 @@ public final class OpenAiResponsesWire implements ProviderWire {
       default -> FinishReason.FINISH_REASON_UNSPECIFIED;
     };
     return new Answer(text.toString(), refusal.toString(), nonEmpty(reasoning, "\n\n"), nonEmpty(encrypted, "\n"),
-        calls, usageOf(response.path("usage")), finish, response.path("id").asText(),
+        calls, usageOf(response), finish, response.path("id").asText(),
         response.path("model").asText());
   }
 
@@ -141,7 +141,9 @@ public final class OpenAiResponsesWire implements ProviderWire {
     return last;
   }
 
-  private static Usage usageOf(JsonNode usage) {
+  /** The usage a response reports, and its web search calls counted (the Responses API counts none itself). */
+  private static Usage usageOf(JsonNode response) {
+    JsonNode usage = response.path("usage");
     if (!usage.isObject()) {
       return null;
     }
@@ -152,6 +154,13 @@ public final class OpenAiResponsesWire implements ProviderWire {
     }
     if (usage.path("output_tokens_details").has("reasoning_tokens")) {
       u.setReasoningTokens(usage.path("output_tokens_details").path("reasoning_tokens").asLong());
+    }
+    long searches = 0;
+    for (JsonNode item : response.path("output")) {
+      searches += item.path("type").asText().equals("web_search_call") ? 1 : 0;
+    }
+    if (searches > 0) {
+      u.setWebSearches(searches);
     }
     return u.build();
   }

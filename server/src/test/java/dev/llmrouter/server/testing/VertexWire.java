@@ -114,11 +114,11 @@ public final class VertexWire implements ProviderWire {
           .addParts(Part.newBuilder().setText("Hi"))).build();
     }
     ChatRequest.Builder request = gemini.requestFor(exchange).toBuilder().setModel(model);
-    // Thought signatures in the history were Vertex AI's: the router tags them with the deployment's type.
+    // Thought signatures in the history were Google's models' on Vertex AI: the router tags them so.
     for (Message.Builder message : request.getMessagesBuilderList()) {
       for (Part.Builder part : message.getPartsBuilderList()) {
         if (part.hasReasoning()) {
-          part.getReasoningBuilder().setProvider("vertex");
+          part.getReasoningBuilder().setProvider("vertex/google");
         }
       }
     }

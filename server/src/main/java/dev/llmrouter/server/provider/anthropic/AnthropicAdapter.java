@@ -27,16 +27,20 @@ public final class AnthropicAdapter extends HttpProviderAdapter implements Token
    * effort, reasoning output) came with Claude 3.7: the earlier models have none.
    */
   public static Capabilities capabilities(String upstreamModel) {
-    // Prefill is native: a last assistant message is continued, and the answer holds only the continuation.
+    // Prefill is native (a last assistant message is continued, the answer holds only the continuation) until 4.6.
     Capabilities.Builder capabilities = CapabilityCheck.without(CapabilityCheck.everything().setJsonObject(false)
-            .setPrefill(true),
+            .setPrefill(ClaudeModels.continuesPrefill(upstreamModel)),
         CapabilityCheck.SEED, CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY);
     boolean thinks = !upstreamModel.startsWith("claude-2") && !upstreamModel.startsWith("claude-instant")
         && (!upstreamModel.startsWith("claude-3-") || upstreamModel.startsWith("claude-3-7"));
     if (!thinks) {
       CapabilityCheck.without(capabilities.setReasoning(false), CapabilityCheck.REASONING_EFFORT);
     }
-    return capabilities.build();
+    // The web_search server tool came with Claude 3.5 Sonnet (new) and 3.5 Haiku: the Claude 3 models lack it.
+    boolean searches = !upstreamModel.startsWith("claude-2") && !upstreamModel.startsWith("claude-instant")
+        && !upstreamModel.startsWith("claude-3-haiku") && !upstreamModel.startsWith("claude-3-opus")
+        && !upstreamModel.startsWith("claude-3-sonnet") && !upstreamModel.startsWith("claude-3-5-sonnet-20240620");
+    return capabilities.setWebSearch(searches).build();
   }
 
   @Override

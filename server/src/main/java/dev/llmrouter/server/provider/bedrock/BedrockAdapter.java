@@ -1,26 +1,32 @@
 package dev.llmrouter.server.provider.bedrock;
 
-import dev.llmrouter.api.v1.Capabilities;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.CountTokensResponse;
+import dev.llmrouter.api.v1.EmbedRequest;
+import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.server.answer.AnswerStream;
-import dev.llmrouter.server.provider.TokenCountAdapter;
-import dev.llmrouter.server.provider.TokenCountDecoder;
-import dev.llmrouter.server.provider.UpstreamHttpCall;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.CapabilityCheck;
+import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.TokenCountAdapter;
+import dev.llmrouter.server.provider.TokenCountDecoder;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.provider.UpstreamErrors;
+import dev.llmrouter.server.provider.UpstreamHttpCall;
+import dev.llmrouter.server.provider.anthropic.ClaudeModels;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockAnswerDecoder;
+import dev.llmrouter.server.provider.bedrock.internal.BedrockEmbeddings;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockRequestMapper;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
@@ -28,12 +34,16 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
  * AWS Bedrock's Converse API (`POST {base_url}/model/{modelId}/converse`, or `/converse-stream` for a streamed
  * answer in the binary event-stream framing): one request shape for every model family on Bedrock. Each request is
  * signed with SigV4 by {@link BedrockSigning} (on a worker thread), then sent on the deployment's pooled client; a
- * deployment with an `api_key` (a Bedrock API key) sends it as a bearer token instead.
+ * deployment with an `api_key` (a Bedrock API key) sends it as a bearer token instead. Embeddings go through
+ * InvokeModel (`/model/{modelId}/invoke`) to the Titan and Cohere embedding models ({@link BedrockEmbeddings}).
  */
-public final class BedrockAdapter extends HttpProviderAdapter implements TokenCountAdapter {
+public final class BedrockAdapter extends HttpProviderAdapter implements EmbeddingAdapter, TokenCountAdapter {
 
   /** Claude models that think (3.7 and every Claude 4 and later), as Bedrock names them. */
   private static final Pattern THINKING_CLAUDE = Pattern.compile(".*anthropic\\.claude-(3-7|(opus|sonnet|haiku)-[4-9]).*");
+
+  /** The first Claude generation Bedrock's structured outputs take (Claude 4.5). */
+  private static final int STRUCTURED_OUTPUT_FROM = 405;
 
   private final BedrockSigning signing;
 
@@ -48,10 +58,12 @@ public final class BedrockAdapter extends HttpProviderAdapter implements TokenCo
   }
 
   /**
-   * Converse has no seed, no penalties, no switch for parallel tool calls and no JSON mode. Images and documents go to
-   * the multimodal families (Claude 3 and later, Nova Lite / Pro / Premier, Llama 3.2 vision and Llama 4, Pixtral);
-   * reasoning comes from the Claude models that think (whose effort becomes a thinking budget), gpt-oss and DeepSeek
-   * R1, whose effort Converse cannot set.
+   * Converse has no seed, no penalties, no switch for parallel tool calls and no schema-less JSON mode. Images and
+   * documents go to the multimodal families (Claude 3 and later, Nova Lite / Pro / Premier, Llama 3.2 vision and
+   * Llama 4, Pixtral); reasoning comes from the Claude models that think (whose effort becomes a thinking budget),
+   * gpt-oss and DeepSeek R1, whose effort Converse cannot set. A JSON schema (`outputConfig.textFormat`) goes to the
+   * Claude models from 4.5, the ones Bedrock's structured outputs name; a prefill to the Claude models before 4.6,
+   * which continue it as on Anthropic's API.
    */
   public static Capabilities capabilities(String upstreamModel) {
     String model = upstreamModel.toLowerCase(Locale.ROOT);
@@ -62,7 +74,9 @@ public final class BedrockAdapter extends HttpProviderAdapter implements TokenCo
     boolean thinks = THINKING_CLAUDE.matcher(model).matches();
     boolean reasons = thinks || model.contains("openai.gpt-oss") || model.contains("deepseek.r1");
     Capabilities.Builder capabilities = CapabilityCheck.without(CapabilityCheck.everything().setJsonObject(false)
-            .setStructuredOutput(false).setVision(multimodal).setPdf(multimodal).setReasoning(reasons),
+            .setStructuredOutput(claude && ClaudeModels.generation(model) >= STRUCTURED_OUTPUT_FROM)
+            .setPrefill(claude && ClaudeModels.continuesPrefill(model))
+            .setVision(multimodal).setPdf(multimodal).setReasoning(reasons),
         CapabilityCheck.SEED, CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY,
         CapabilityCheck.PARALLEL_TOOL_CALLS);
     if (!thinks) {
@@ -81,11 +95,9 @@ public final class BedrockAdapter extends HttpProviderAdapter implements TokenCo
       answer.fail(notExpressible); // the request asks for something Converse cannot carry
       return;
     }
-    // The model id goes in the path percent-encoded (`anthropic.claude-3-haiku-20240307-v1%3A0`), as AWS signs it.
-    String path = "/model/" + SdkHttpUtils.urlEncode(upstreamModel) + (stream ? "/converse-stream" : "/converse");
-    MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json")
-        .add("accept", stream ? "application/vnd.amazon.eventstream" : "application/json");
-    signedPost(path, headers, body, answer, new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer));
+    postSigned(upstreamModel, stream ? "/converse-stream" : "/converse",
+        stream ? "application/vnd.amazon.eventstream" : "application/json", body, answer,
+        new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer));
   }
 
   /** Bedrock's CountTokens takes Anthropic's Claude models. */
@@ -108,18 +120,47 @@ public final class BedrockAdapter extends HttpProviderAdapter implements TokenCo
     }
     ObjectNode body = converse.objectNode();
     body.putObject("input").set("converse", converse);
-    String path = "/model/" + SdkHttpUtils.urlEncode(upstreamModel) + "/count-tokens";
-    signedPost(path, MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json")
-            .add("accept", "application/json"), body.toString(), answer,
+    postSigned(upstreamModel, "/count-tokens", "application/json", body.toString(), answer,
         new TokenCountDecoder(deployment.name(), upstreamModel, "inputTokens", answer,
             new BedrockAnswerDecoder(deployment.name(), upstreamModel, new ChatEventStream())));
   }
 
-  /** POSTs with the deployment's Bedrock API key as a bearer token, or else signed with SigV4 (on a worker). */
-  private void signedPost(String path, MultiMap headers, String body, AnswerStream<?> answer,
+  /** The Titan and Cohere embedding models ({@link BedrockEmbeddings}); other models do not embed. */
+  @Override
+  public boolean embeds(String upstreamModel) {
+    return BedrockEmbeddings.embeds(upstreamModel);
+  }
+
+  @Override
+  public Set<String> embeddingOptions(String upstreamModel) {
+    return BedrockEmbeddings.options(upstreamModel);
+  }
+
+  /** Through InvokeModel, in the model's own body: Titan's or Cohere's. */
+  @Override
+  public void embed(EmbedRequest request, String upstreamModel, AnswerStream<EmbedResponse> answer) {
+    String body;
+    try {
+      body = BedrockEmbeddings.requestBody(request, deployment.name(), upstreamModel).toString();
+    } catch (CallError notExpressible) {
+      answer.fail(notExpressible);
+      return;
+    }
+    postSigned(upstreamModel, "/invoke", "application/json", body, answer,
+        BedrockEmbeddings.decoder(deployment.name(), request, upstreamModel, answer));
+  }
+
+  /**
+   * POSTs {@code body} to the model's {@code operation} (`/converse`, `/invoke`...), signed, or with the deployment's
+   * Bedrock API key as a bearer token instead when it has one.
+   */
+  private void postSigned(String upstreamModel, String operation, String accept, String body, AnswerStream<?> answer,
       UpstreamHttpCall.Decoder decoder) {
+    // The model id goes in the path percent-encoded (`anthropic.claude-3-haiku-20240307-v1%3A0`), as AWS signs it.
+    String path = "/model/" + SdkHttpUtils.urlEncode(upstreamModel) + operation;
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json")
+        .add("accept", accept);
     if (!deployment.apiKey().isEmpty()) {
-      // A Bedrock API key is a bearer token, sent instead of a signature.
       post(path, headers.add("authorization", "Bearer " + deployment.apiKey()), body, answer, decoder);
       return;
     }
@@ -130,5 +171,4 @@ public final class BedrockAdapter extends HttpProviderAdapter implements TokenCo
         .onFailure(failure -> answer.fail(failure instanceof CallError error ? error
             : UpstreamErrors.unreachable(deployment.name(), "the request could not be signed: " + failure.getMessage())));
   }
-
 }

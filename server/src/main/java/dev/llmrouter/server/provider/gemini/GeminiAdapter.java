@@ -7,11 +7,13 @@ import dev.llmrouter.server.provider.TokenCountAdapter;
 import dev.llmrouter.api.v1.EmbedRequest;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.server.answer.AnswerStream;
+import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.EmbeddingCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
+import dev.llmrouter.server.provider.WebSearchOptions;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.gemini.internal.GeminiEmbeddings;
@@ -31,7 +33,7 @@ public final class GeminiAdapter extends HttpProviderAdapter implements Embeddin
   /**
    * Gemini has no switch for parallel function calls. Presence and frequency penalties are enabled on the Gemini 2.0
    * models only (the others answer HTTP 400 "Penalty is not enabled"); thinking came with 2.5 (and 2.0's thinking
-   * preview), so the earlier models take no reasoning effort.
+   * preview), so the earlier models take no reasoning effort. Grounding with Google Search is web search.
    */
   public static Capabilities capabilities(String upstreamModel) {
     Capabilities.Builder capabilities = CapabilityCheck.without(CapabilityCheck.everything(),
@@ -44,11 +46,19 @@ public final class GeminiAdapter extends HttpProviderAdapter implements Embeddin
     if (!thinks) {
       CapabilityCheck.without(capabilities.setReasoning(false), CapabilityCheck.REASONING_EFFORT);
     }
-    return capabilities.build();
+    // The googleSearch tool serves Gemini 2.0 and later (1.5 had googleSearchRetrieval); Gemma models have none.
+    return capabilities.setWebSearch(upstreamModel.startsWith("gemini-") && !upstreamModel.startsWith("gemini-1."))
+        .build();
   }
 
   @Override
   public void chat(ChatRequest request, String upstreamModel, boolean stream, ChatEventStream answer) {
+    try {
+      WebSearchOptions.refuseDomainFilter(request, deployment.name(), upstreamModel);
+    } catch (CallError noDomainFilter) {
+      answer.fail(noDomainFilter); // Google Search grounding has no domain filter
+      return;
+    }
     post("/v1beta/models/" + upstreamModel + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"),
         headersWithKey("x-goog-api-key", ""), GeminiFormat.requestBody(request, deployment.type()).toString(), answer,
         GeminiFormat.answerDecoder(deployment.name(), answer, List.of()));

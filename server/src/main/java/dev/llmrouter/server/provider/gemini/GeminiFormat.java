@@ -5,15 +5,18 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.CountTokensResponse;
 import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.provider.TokenCountDecoder;
+import dev.llmrouter.api.v1.EmbedTaskType;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
 import dev.llmrouter.server.provider.gemini.internal.GeminiAnswerDecoder;
+import dev.llmrouter.server.provider.gemini.internal.GeminiEmbeddings;
 import dev.llmrouter.server.provider.gemini.internal.GeminiRequestMapper;
 import java.util.List;
 
 /**
  * The generateContent wire format, for every adapter that speaks it: the Gemini API's ({@link GeminiAdapter}) and
- * Vertex AI's for Google's models. Each adapter adds its own URL and credentials.
+ * Vertex AI's for Google's models, and Google's names of embedding task types. Each adapter adds its own URL and
+ * credentials.
  */
 public final class GeminiFormat {
 
@@ -64,5 +67,13 @@ public final class GeminiFormat {
       AnswerStream<CountTokensResponse> answer, List<String> finishReasonNames) {
     return new TokenCountDecoder(provider, upstreamModel, "totalTokens", answer,
         answerDecoder(provider, new ChatEventStream(), finishReasonNames));
+  }
+
+  /**
+   * Google's name of an embedding task type (`RETRIEVAL_QUERY`...), as the Gemini API and Vertex AI's `:predict`
+   * spell it; null when unspecified.
+   */
+  public static String embeddingTaskType(EmbedTaskType taskType) {
+    return GeminiEmbeddings.taskType(taskType);
   }
 }

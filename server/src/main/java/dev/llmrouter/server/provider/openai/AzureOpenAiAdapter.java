@@ -39,7 +39,8 @@ public final class AzureOpenAiAdapter extends HttpProviderAdapter implements Emb
    * PDF input: Azure's stable API versions take no `file` content parts.
    */
   public static Capabilities capabilities(String deploymentName) {
-    return OpenAiAdapter.capabilities(deploymentName).toBuilder().setPdf(false).build();
+    // Azure OpenAI deploys no search models: web_search_options is OpenAI's own.
+    return OpenAiAdapter.capabilities(deploymentName).toBuilder().setPdf(false).setWebSearch(false).build();
   }
 
   @Override

@@ -6,11 +6,13 @@ import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.EmbedRequest;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.server.answer.AnswerStream;
+import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.EmbeddingCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
+import dev.llmrouter.server.provider.WebSearchOptions;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.openai.internal.OpenAiAnswerDecoder;
@@ -32,6 +34,8 @@ public final class OpenAiAdapter extends HttpProviderAdapter implements Embeddin
   /** The models of Mistral's own API, as it names them (other hosts prefix Mistral's models: `mistralai/...`). */
   private static final Pattern MISTRAL_MODEL =
       Pattern.compile("(mistral|open-mistral|open-mixtral|codestral|ministral|pixtral|magistral|devstral)(-.*)?");
+  /** OpenAI's search models, the only ones Chat Completions lets search the web, also behind a host prefix. */
+  private static final Pattern SEARCH_MODEL = Pattern.compile("(.*/)?gpt-[\\w.-]*-search-(preview|api).*");
   /** DeepSeek's API models: V3 (`deepseek-chat`) and R1 (`deepseek-reasoner`). */
   private static final Pattern DEEPSEEK_MODEL = Pattern.compile("deepseek-(chat|reasoner).*");
 
@@ -44,10 +48,12 @@ public final class OpenAiAdapter extends HttpProviderAdapter implements Embeddin
    * penalties: HTTP 400 "Unsupported parameter"). Mistral's and DeepSeek's own models declare what their APIs
    * document: Mistral takes no PDF file parts and no reasoning effort (only Magistral reasons); DeepSeek takes no
    * images, PDFs, JSON schemas, seed or reasoning effort, and its reasoner ignores the sampling settings. Other
-   * compatible hosts' models are taken to honour every setting: the host answers what it does not.
+   * compatible hosts' models are taken to honour every setting: the host answers what it does not. Only OpenAI's
+   * search models (`gpt-4o-search-preview`, `gpt-5-search-api`...) search the web here.
    */
   public static Capabilities capabilities(String upstreamModel) {
-    Capabilities.Builder capabilities = CapabilityCheck.everything();
+    Capabilities.Builder capabilities = CapabilityCheck.everything()
+        .setWebSearch(SEARCH_MODEL.matcher(upstreamModel).matches());
     if (isReasoningModel(upstreamModel)) {
       CapabilityCheck.without(capabilities, CapabilityCheck.TEMPERATURE, CapabilityCheck.TOP_P,
           CapabilityCheck.PRESENCE_PENALTY, CapabilityCheck.FREQUENCY_PENALTY);
@@ -73,6 +79,12 @@ public final class OpenAiAdapter extends HttpProviderAdapter implements Embeddin
 
   @Override
   public void chat(ChatRequest request, String upstreamModel, boolean stream, ChatEventStream answer) {
+    try {
+      WebSearchOptions.refuseDomainFilter(request, deployment.name(), upstreamModel);
+    } catch (CallError noDomainFilter) {
+      answer.fail(noDomainFilter); // web_search_options has no domain filter
+      return;
+    }
     ObjectNode body = OpenAiRequestMapper.toRequestBody(request, upstreamModel, stream);
     if (MISTRAL_MODEL.matcher(upstreamModel).matches()) {
       OpenAiRequestMapper.inMistralSpelling(body);

@@ -9,6 +9,7 @@ import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.provider.openai.internal.ResponsesAnswerDecoder;
 import dev.llmrouter.server.provider.openai.internal.ResponsesRequestMapper;
+import java.util.regex.Pattern;
 
 /**
  * The OpenAI Responses API (`POST {base_url}/responses`), streamed or not, used statelessly: every call carries the
@@ -18,16 +19,20 @@ import dev.llmrouter.server.provider.openai.internal.ResponsesRequestMapper;
  */
 public final class OpenAiResponsesAdapter extends HttpProviderAdapter {
 
+  /** The models OpenAI documents without the web_search tool: older, smaller and the first reasoning models. */
+  private static final Pattern NO_WEB_SEARCH = Pattern.compile("(.*/)?(gpt-4\\.1-nano|gpt-3\\.5|gpt-4-|o1|o3-mini).*");
+
   public OpenAiResponsesAdapter(UpstreamClient client, ProviderConfig deployment) {
     super(client, deployment);
   }
 
   /**
    * The Responses API has no stop sequences, seed or presence and frequency penalties; OpenAI's reasoning models
-   * also refuse the sampling settings there.
+   * also refuse the sampling settings there. Its `web_search` tool serves the current models.
    */
   public static Capabilities capabilities(String upstreamModel) {
-    Capabilities.Builder capabilities = CapabilityCheck.without(CapabilityCheck.everything(),
+    Capabilities.Builder capabilities = CapabilityCheck.without(CapabilityCheck.everything()
+            .setWebSearch(!NO_WEB_SEARCH.matcher(upstreamModel).matches()),
         CapabilityCheck.STOP_SEQUENCES, CapabilityCheck.SEED, CapabilityCheck.PRESENCE_PENALTY,
         CapabilityCheck.FREQUENCY_PENALTY);
     if (OpenAiAdapter.isReasoningModel(upstreamModel)) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.ChatResponse;
 import dev.llmrouter.api.v1.ListModelsRequest;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Model;
@@ -18,6 +19,8 @@ import dev.llmrouter.server.config.ConfigException;
 import dev.llmrouter.server.config.ConfigLoader;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.testing.RouterWithUpstream;
+import dev.llmrouter.server.testing.VertexWire;
+import dev.llmrouter.server.testing.WireExchange;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
@@ -28,7 +31,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The `vertex` type beside its conformance exchanges: the host each location gets, how a model name chooses its
- * publisher (and so its capabilities), which reasoning goes back to Vertex AI, and the config checks of its fields.
+ * publisher (and so its capabilities and the tag of its reasoning), which reasoning goes back to which publisher, and
+ * the config checks of its fields.
  */
 class VertexTest {
 
@@ -75,7 +79,7 @@ class VertexTest {
   }
 
   @Test
-  void reasoningGoesBackOnlyWhenVertexSignedIt() throws Exception {
+  void reasoningGoesBackOnlyToThePublisherWhoseModelsSignedItOnVertex() throws Exception {
     try (RouterWithUpstream setup = RouterWithUpstream.start("""
         cassettes: { mode: "off" }
         retry: { max_attempts: 1 }
@@ -83,23 +87,51 @@ class VertexTest {
           - { name: vertex, type: vertex, base_url: "%1$s", project: p, location: global, access_token: "${TEST_API_KEY}" }
         """)) {
       setup.upstream().reply(500, "application/json", "{\"error\":{\"code\":500,\"message\":\"not answered\"}}");
+      List<String> signers = List.of("vertex/anthropic", "vertex/google", "vertex", "anthropic", "gemini");
       for (String model : List.of("claude-sonnet-4@20250514", "gemini-2.5-flash")) {
-        assertThrows(StatusRuntimeException.class, () -> setup.router().chat().chat(withReasoning(model)));
+        assertThrows(StatusRuntimeException.class, () -> setup.router().chat().chat(withReasoning(model, signers)));
         String sent = setup.upstream().lastRequest().body();
-        assertTrue(sent.contains("sig-from-vertex"), sent);
-        assertFalse(sent.contains("sig-from-anthropic") || sent.contains("sig-from-gemini"), sent);
+        String own = VertexAdapter.reasoningSigner(model);
+        for (String signer : signers) {
+          assertEquals(signer.equals(own), sent.contains(signatureOf(signer)), signer + " to " + model + ": " + sent);
+        }
       }
       JsonNode claudeBody = JSON.readTree(setup.upstream().received().get(0).body());
       assertEquals("thinking", claudeBody.path("messages").path(1).path("content").path(0).path("type").asText());
     }
   }
 
-  /** A second turn after an answer whose reasoning three providers signed (as a fallback history could hold). */
-  private static ChatRequest withReasoning(String model) {
+  /** What each publisher's models sign on Vertex is tagged with the publisher, whatever the deployment's type. */
+  @Test
+  void aPublishersReasoningIsTaggedWithThePublisher() throws Exception {
+    VertexWire wire = new VertexWire();
+    try (RouterWithUpstream setup = RouterWithUpstream.start("cassettes: { mode: \"off\" }\nproviders:\n"
+        + wire.providersYaml("%1$s"))) {
+      Map<String, String> signerOfSample = Map.of("anthropic-stream-thinking-tool-use", "vertex/anthropic",
+          "gemini-nonstream-function-call-enum-int", "vertex/google");
+      for (Map.Entry<String, String> sample : signerOfSample.entrySet()) {
+        WireExchange exchange = WireExchange.own("vertex").stream()
+            .filter(e -> e.name().endsWith("/" + sample.getKey() + ".json")).findFirst().orElseThrow();
+        setup.upstream().replay(exchange);
+        ChatResponse answer = setup.router().chat().chat(wire.requestFor(exchange));
+        List<Reasoning> signed = answer.getMessage().getPartsList().stream().filter(Part::hasReasoning)
+            .map(Part::getReasoning).filter(r -> !r.getSignature().isEmpty()).toList();
+        assertFalse(signed.isEmpty(), sample.getKey() + " holds signed reasoning");
+        signed.forEach(r -> assertEquals(sample.getValue(), r.getProvider(), sample.getKey()));
+      }
+    }
+  }
+
+  private static String signatureOf(String signer) {
+    return "sig-from-" + signer.replace('/', '-') + "-end";
+  }
+
+  /** A second turn after an answer whose reasoning several providers signed (as a fallback history could hold). */
+  private static ChatRequest withReasoning(String model, List<String> signers) {
     Message.Builder answer = Message.newBuilder().setRole(Role.ROLE_ASSISTANT);
-    for (String provider : List.of("vertex", "anthropic", "gemini")) {
+    for (String signer : signers) {
       answer.addParts(Part.newBuilder().setReasoning(Reasoning.newBuilder().setText("91 = 7 x 13.")
-          .setSignature("sig-from-" + provider).setProvider(provider)));
+          .setSignature(signatureOf(signer)).setProvider(signer)));
     }
     answer.addParts(Part.newBuilder().setText("No."));
     return ChatRequest.newBuilder().setModel("vertex/" + model)

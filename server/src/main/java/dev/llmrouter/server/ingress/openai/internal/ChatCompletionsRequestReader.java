@@ -26,6 +26,9 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
+import dev.llmrouter.api.v1.UserLocation;
+import dev.llmrouter.api.v1.WebSearch;
+import dev.llmrouter.api.v1.WebSearchContextSize;
 import dev.llmrouter.server.ingress.DialectValues;
 import dev.llmrouter.server.ingress.JsonFields;
 import java.util.List;
@@ -41,7 +44,7 @@ public final class ChatCompletionsRequestReader {
   private static final Set<String> READ = Set.of("model", "messages", "stream", "stream_options", "temperature",
       "top_p", "max_tokens", "max_completion_tokens", "stop", "seed", "presence_penalty", "frequency_penalty",
       "reasoning_effort", "tools", "tool_choice", "parallel_tool_calls", "response_format", "n", "logprobs",
-      "top_logprobs", "modalities");
+      "top_logprobs", "modalities", "web_search_options");
   private static final Set<String> NOT_SENT_ON = Set.of("user", "safety_identifier", "metadata", "store",
       "service_tier", "prompt_cache_key");
   private static final Set<String> KNOWN = union(READ, NOT_SENT_ON);
@@ -71,6 +74,7 @@ public final class ChatCompletionsRequestReader {
     toolChoice(body).ifPresent(request::setToolChoice);
     bool(body, "parallel_tool_calls", "").ifPresent(request::setParallelToolCalls);
     optionalObject(body, "response_format", "").ifPresent(format -> request.setResponseFormat(responseFormat(format)));
+    optionalObject(body, "web_search_options", "").ifPresent(options -> request.setWebSearch(webSearch(options)));
     GenerationSettings settings = settings(body);
     if (!settings.equals(GenerationSettings.getDefaultInstance())) {
       request.setSettings(settings); // as a gRPC request without settings has none: the same cassette key
@@ -232,6 +236,31 @@ public final class ChatCompletionsRequestReader {
       default -> throw invalid("response_format.type", "must be text, json_object or json_schema, not '" + type
           + "'");
     };
+  }
+
+  /** A search model's `web_search_options`: the context size and the approximate user location. */
+  private static WebSearch webSearch(ObjectNode options) {
+    String at = "web_search_options";
+    onlyKnown(options, at, Set.of("search_context_size", "user_location"));
+    WebSearch.Builder search = WebSearch.newBuilder();
+    text(options, "search_context_size", at).ifPresent(size -> search.setContextSize(switch (size) {
+      case "low" -> WebSearchContextSize.WEB_SEARCH_CONTEXT_SIZE_LOW;
+      case "medium" -> WebSearchContextSize.WEB_SEARCH_CONTEXT_SIZE_MEDIUM;
+      case "high" -> WebSearchContextSize.WEB_SEARCH_CONTEXT_SIZE_HIGH;
+      default -> throw invalid(at + ".search_context_size", "must be low, medium or high, not '" + size + "'");
+    }));
+    optionalObject(options, "user_location", at).ifPresent(location -> {
+      String locationAt = at + ".user_location";
+      onlyKnown(location, locationAt, Set.of("type", "approximate"));
+      ObjectNode approximate = requiredObject(location, "approximate", locationAt);
+      String approximateAt = locationAt + ".approximate";
+      onlyKnown(approximate, approximateAt, Set.of("city", "region", "country", "timezone"));
+      search.setUserLocation(UserLocation.newBuilder().setCity(text(approximate, "city", approximateAt).orElse(""))
+          .setRegion(text(approximate, "region", approximateAt).orElse(""))
+          .setCountry(text(approximate, "country", approximateAt).orElse(""))
+          .setTimezone(text(approximate, "timezone", approximateAt).orElse("")));
+    });
+    return search.build();
   }
 
   private static GenerationSettings settings(ObjectNode body) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.Citation;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.ToolCall;
@@ -63,7 +64,8 @@ public final class ChatCompletionsWriter implements DialectCall.Writer {
     if (!reasoning.isEmpty()) {
       message.put("reasoning_content", reasoning);
     }
-    message.putArray("annotations");
+    ArrayNode annotations = message.putArray("annotations");
+    response.getMessage().getCitationsList().forEach(citation -> annotations.add(annotation(citation)));
     if (response.getMessage().getToolCallsCount() > 0) {
       ArrayNode calls = message.putArray("tool_calls");
       for (ToolCall call : response.getMessage().getToolCallsList()) {
@@ -114,6 +116,11 @@ public final class ChatCompletionsWriter implements DialectCall.Writer {
         function.put("arguments", call.getArgumentsDelta());
         out.accept(chunk(delta, null));
       }
+      case CITATION -> {
+        ObjectNode delta = ProtoJson.MAPPER.createObjectNode();
+        delta.putArray("annotations").add(annotation(event.getCitation()));
+        out.accept(chunk(delta, null));
+      }
       case USAGE -> usage = event.getUsage();
       case DONE -> {
         ChatResponse response = event.getDone().getResponse();
@@ -155,6 +162,17 @@ public final class ChatCompletionsWriter implements DialectCall.Writer {
   private ObjectNode header() {
     return ProtoJson.MAPPER.createObjectNode().put("id", id).put("object", "chat.completion.chunk")
         .put("created", created).put("model", model);
+  }
+
+  /** A citation as a search model's `url_citation` annotation; its offsets count code points, as OpenAI's do. */
+  private static ObjectNode annotation(Citation citation) {
+    ObjectNode annotation = ProtoJson.MAPPER.createObjectNode().put("type", "url_citation");
+    ObjectNode url = annotation.putObject("url_citation");
+    if (citation.hasStartIndex() && citation.hasEndIndex()) {
+      url.put("start_index", citation.getStartIndex()).put("end_index", citation.getEndIndex());
+    }
+    url.put("title", citation.getTitle()).put("url", citation.getUrl());
+    return annotation;
   }
 
   private static ObjectNode usage(Usage usage) {

@@ -3,6 +3,7 @@ package dev.llmrouter.server.provider.anthropic.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.Citation;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.CallError;
@@ -10,8 +11,10 @@ import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -29,6 +32,10 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
   private final Map<Integer, Integer> toolCallOfBlock = new HashMap<>();
   /** The streamed tool-call blocks that received argument fragments. */
   private final Set<Integer> blocksWithArguments = new HashSet<>();
+  /** Where each streamed text block starts in the answer's text, in code points, by content-block index. */
+  private final Map<Integer, Integer> textBlockStart = new HashMap<>();
+  /** The web search citations of each streamed text block, emitted when the block (so its span) ends. */
+  private final Map<Integer, List<JsonNode>> blockCitations = new HashMap<>();
 
   public AnthropicAnswerDecoder(String provider, ChatEventStream answer) {
     super(provider, answer);
@@ -103,10 +110,17 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
         Timestamp.newBuilder().setSeconds(Instant.now().getEpochSecond()).build());
   }
 
-  /** A whole text, thinking or redacted thinking block (other block types carry nothing for the caller). */
+  /**
+   * A whole text, thinking or redacted thinking block; a text block's citations cite the whole block. Other block
+   * types (the web search tool's calls and results among them) carry nothing for the caller.
+   */
   private void contentBlock(JsonNode block) {
     switch (block.path("type").asText()) {
-      case "text" -> text(block.path("text").asText(""));
+      case "text" -> {
+        int start = textLength();
+        text(block.path("text").asText(""));
+        block.path("citations").forEach(citation -> cite(citation, start));
+      }
       case "thinking" -> reasoning(block.path("thinking").asText(""), block.path("signature").asText(""), false);
       case "redacted_thinking" -> reasoning("", block.path("data").asText(""), true);
       default -> {
@@ -119,6 +133,11 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
       int toolCall = toolCallOfBlock.size();
       toolCallOfBlock.put(index, toolCall);
       emitToolCall(toolCall, block.path("id").asText(), block.path("name").asText(), "");
+    } else if (block.path("type").asText().equals("text")) {
+      // Its citations wait for the block's end, when the span they cite is whole.
+      textBlockStart.put(index, textLength());
+      text(block.path("text").asText(""));
+      block.path("citations").forEach(blockCitations.computeIfAbsent(index, i -> new ArrayList<>())::add);
     } else {
       contentBlock(block); // blocks usually start empty and fill through deltas
     }
@@ -137,17 +156,33 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
           emitToolCall(toolCall, "", "", fragment);
         }
       }
+      case "citations_delta" -> blockCitations.computeIfAbsent(index, i -> new ArrayList<>())
+          .add(delta.path("citation"));
       default -> {
-        // citations and later delta types have no event of their own
+        // later delta types have no event of their own
       }
     }
   }
 
   // A tool call without input streams no fragment: its arguments are the empty object.
   private void blockStop(int index) {
+    int start = textBlockStart.getOrDefault(index, textLength());
+    blockCitations.getOrDefault(index, List.of()).forEach(citation -> cite(citation, start));
     Integer toolCall = toolCallOfBlock.get(index);
     if (toolCall != null && !blocksWithArguments.contains(index)) {
       emitToolCall(toolCall, "", "", "{}");
+    }
+  }
+
+  /**
+   * A web search citation of the text from {@code start} to the end of the text so far (its block's text); other
+   * citation kinds (of documents in the request) are not relayed.
+   */
+  private void cite(JsonNode citation, int start) {
+    if (citation.path("type").asText().equals("web_search_result_location")) {
+      cite(Citation.newBuilder().setUrl(citation.path("url").asText("")).setTitle(citation.path("title").asText(""))
+          .setCitedText(citation.path("cited_text").asText("")).setStartIndex(start).setEndIndex(textLength())
+          .build());
     }
   }
 
@@ -174,6 +209,12 @@ public final class AnthropicAnswerDecoder extends AnswerDecoder {
     }
     if (usage.path("output_tokens").isNumber()) {
       u.setOutputTokens(usage.get("output_tokens").asLong());
+    }
+    JsonNode serverTools = usage.path("server_tool_use").isObject() || earlier == null
+        ? usage.path("server_tool_use") : earlier.path("server_tool_use");
+    JsonNode searches = serverTools.path("web_search_requests");
+    if (searches.isNumber() && searches.asLong() > 0) {
+      u.setWebSearches(searches.asLong());
     }
     emit(ChatEvent.newBuilder().setUsage(u).build());
   }

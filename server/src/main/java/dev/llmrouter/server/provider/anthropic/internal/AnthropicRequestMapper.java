@@ -17,8 +17,10 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
+import dev.llmrouter.api.v1.WebSearch;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.provider.WebSearchOptions;
 import dev.llmrouter.server.provider.anthropic.ThinkingBudgets;
 import io.vertx.grpc.common.GrpcStatus;
 import java.nio.charset.StandardCharsets;
@@ -57,15 +59,34 @@ public final class AnthropicRequestMapper {
       body.putObject("thinking").put("type", "enabled").put("budget_tokens", budget);
     }
     settings(settings, body);
-    if (request.getToolsCount() > 0) {
+    if (request.getToolsCount() > 0 || request.hasWebSearch()) {
       ArrayNode tools = body.putArray("tools");
       request.getToolsList().forEach(t -> tools.add(tool(t)));
+      if (request.hasWebSearch()) {
+        tools.add(webSearchTool(request.getWebSearch()));
+      }
     }
     toolChoice(request, body);
     responseFormat(request.getResponseFormat(), body);
     // The escape hatch goes last so that its keys win.
     body.setAll(ProtoJson.toJson(settings.getProviderOptions()));
     return body;
+  }
+
+  /**
+   * The `web_search` server tool, which Anthropic runs itself: the answer holds its calls and results as blocks of
+   * their own, and the cited text blocks. Anthropic has no context size: that option is left out.
+   */
+  private static ObjectNode webSearchTool(WebSearch search) {
+    ObjectNode tool = ProtoJson.MAPPER.createObjectNode().put("type", "web_search_20250305").put("name", "web_search");
+    if (search.getAllowedDomainsCount() > 0) {
+      ArrayNode domains = tool.putArray("allowed_domains");
+      search.getAllowedDomainsList().forEach(domains::add);
+    }
+    if (search.hasUserLocation()) {
+      tool.set("user_location", WebSearchOptions.approximateLocation(search.getUserLocation()));
+    }
+    return tool;
   }
 
   // System text only (Anthropic's system prompt holds no media). A single plain text goes as a string, the common

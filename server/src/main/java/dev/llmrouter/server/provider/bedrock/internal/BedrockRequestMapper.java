@@ -11,6 +11,8 @@ import dev.llmrouter.api.v1.Image;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Reasoning;
+import dev.llmrouter.api.v1.ResponseFormat;
+import dev.llmrouter.api.v1.ResponseFormatType;
 import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
@@ -30,7 +32,8 @@ import java.util.TreeSet;
  * for `/converse-stream`). System messages are lifted to `system`; tool calls and tool messages become `toolUse` and
  * `toolResult` blocks matched by id; consecutive messages of one role share one Converse message (Converse wants the
  * roles to alternate); `Part.cache_breakpoint` becomes a `cachePoint` block after the part; reasoning effort becomes
- * an extended thinking budget for the Claude models, passed in `additionalModelRequestFields`.
+ * an extended thinking budget for the Claude models, passed in `additionalModelRequestFields`; a JSON schema becomes
+ * `outputConfig.textFormat`. A last message of the assistant's goes as it is: Claude continues it (a prefill).
  */
 public final class BedrockRequestMapper {
 
@@ -113,6 +116,7 @@ public final class BedrockRequestMapper {
     int budget = thinks ? ThinkingBudgets.of(settings.getReasoningEffort()) : 0;
     inferenceConfig(settings, budget, body);
     toolConfig(request, body);
+    outputConfig(request.getResponseFormat(), body);
     if (budget > 0) {
       body.putObject("additionalModelRequestFields").putObject("thinking").put("type", "enabled")
           .put("budget_tokens", budget);
@@ -259,6 +263,19 @@ public final class BedrockRequestMapper {
         }
       }
     }
+  }
+
+  /**
+   * A JSON schema goes to `outputConfig.textFormat` (Bedrock's structured outputs), the schema as JSON text. Converse
+   * has no schema-less JSON mode: the adapter declares none, so such a request is refused before it gets here.
+   */
+  private static void outputConfig(ResponseFormat format, ObjectNode body) {
+    if (format.getType() != ResponseFormatType.RESPONSE_FORMAT_TYPE_JSON_SCHEMA) {
+      return;
+    }
+    body.putObject("outputConfig").putObject("textFormat").put("type", "json_schema").putObject("structure")
+        .putObject("jsonSchema").put("schema", ProtoJson.toJson(format.getSchema()).toString())
+        .put("name", format.getSchemaName().isEmpty() ? "response" : format.getSchemaName());
   }
 
   /** Whether the conversation holds tool calls or results, which Converse reads only with `toolConfig`. */

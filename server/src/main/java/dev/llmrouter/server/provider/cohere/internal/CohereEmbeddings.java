@@ -13,6 +13,7 @@ import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.answer.ProtoJson;
 import dev.llmrouter.server.provider.EmbeddingDecoder;
+import dev.llmrouter.server.provider.UpstreamHttpCall;
 import java.util.Map;
 
 /**
@@ -60,7 +61,13 @@ public final class CohereEmbeddings {
   /** Reads the answer to {@code request}; its errors as the chat decoder reads them. */
   public static EmbeddingDecoder decoder(String provider, EmbedRequest request, String upstreamModel,
       AnswerStream<EmbedResponse> answer) {
-    CohereAnswerDecoder errors = new CohereAnswerDecoder(provider, upstreamModel, new ChatEventStream());
+    return decoder(provider, request, upstreamModel, answer,
+        new CohereAnswerDecoder(provider, upstreamModel, new ChatEventStream()));
+  }
+
+  /** Reads the answer to {@code request}; its errors with {@code errors}, the host's own error reader. */
+  public static EmbeddingDecoder decoder(String provider, EmbedRequest request, String upstreamModel,
+      AnswerStream<EmbedResponse> answer, UpstreamHttpCall.Decoder errors) {
     return new EmbeddingDecoder(provider, request, answer, errors) {
       @Override
       protected EmbedResponse read(JsonNode body) {

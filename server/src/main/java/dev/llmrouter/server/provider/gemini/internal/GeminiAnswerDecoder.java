@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.Citation;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.ReasoningDelta;
 import dev.llmrouter.api.v1.TextDelta;
@@ -32,6 +33,8 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
   private String signature = "";
   private boolean signatureFromCall;
   private JsonNode usageMetadata = MissingNode.getInstance();
+  /** The grounding of the answer in Google Search results, from the last response that had one. */
+  private JsonNode groundingMetadata = MissingNode.getInstance();
 
   /** @param finishReasonNames the host's finish reasons by number, for a host that sends numbers; else empty */
   public GeminiAnswerDecoder(String provider, ChatEventStream answer, List<String> finishReasonNames) {
@@ -67,6 +70,10 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
       finishReason = finishReason(finishReasonName(candidate.get("finishReason")));
     } else if (response.path("promptFeedback").hasNonNull("blockReason")) {
       finishReason = FinishReason.FINISH_REASON_CONTENT_FILTER;
+    }
+    // A stream sends the grounding whole with its last chunks (the others carry an empty object).
+    if (!candidate.path("groundingMetadata").isEmpty()) {
+      groundingMetadata = candidate.get("groundingMetadata");
     }
     // Every chunk repeats the usage so far: the last one counts.
     if (response.path("usageMetadata").isObject()) {
@@ -115,17 +122,42 @@ public final class GeminiAnswerDecoder extends AnswerDecoder {
     }
   }
 
-  // The signature and the last usage wait for the end; Gemini says STOP after function calls.
+  // The signature, the citations and the last usage wait for the end; Gemini says STOP after function calls.
   @Override
   protected void beforeCompletion() {
     if (!signature.isEmpty()) {
       emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setSignature(signature)).build());
     }
+    citations(groundingMetadata);
     if (usageMetadata.isObject()) {
-      emit(ChatEvent.newBuilder().setUsage(usage(usageMetadata)).build());
+      Usage.Builder usage = usage(usageMetadata).toBuilder();
+      if (groundingMetadata.path("webSearchQueries").size() > 0) {
+        usage.setWebSearches(groundingMetadata.get("webSearchQueries").size());
+      }
+      emit(ChatEvent.newBuilder().setUsage(usage).build());
     }
     if (finishReason == FinishReason.FINISH_REASON_STOP && functionCalls > 0) {
       finishReason = FinishReason.FINISH_REASON_TOOL_CALLS;
+    }
+  }
+
+  /**
+   * A citation per source of each grounded span: the span's UTF-8 byte offsets in the answer's text become code
+   * points, and its text is the cited text.
+   */
+  private void citations(JsonNode grounding) {
+    JsonNode chunks = grounding.path("groundingChunks");
+    for (JsonNode support : grounding.path("groundingSupports")) {
+      JsonNode segment = support.path("segment");
+      int start = codePointsAtUtf8Offset(segment.path("startIndex").asInt(0));
+      int end = codePointsAtUtf8Offset(segment.path("endIndex").asInt(0));
+      for (JsonNode chunkIndex : support.path("groundingChunkIndices")) {
+        JsonNode web = chunks.path(chunkIndex.asInt()).path("web");
+        if (web.isObject()) {
+          cite(Citation.newBuilder().setUrl(web.path("uri").asText("")).setTitle(web.path("title").asText(""))
+              .setStartIndex(start).setEndIndex(end).setCitedText(segment.path("text").asText("")).build());
+        }
+      }
     }
   }
 

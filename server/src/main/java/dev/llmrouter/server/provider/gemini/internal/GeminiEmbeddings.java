@@ -31,13 +31,18 @@ public final class GeminiEmbeddings {
   private GeminiEmbeddings() {
   }
 
+  /** Google's name of a task type; null when unspecified. */
+  public static String taskType(EmbedTaskType taskType) {
+    return TASK_TYPES.get(taskType);
+  }
+
   public static ObjectNode requestBody(EmbedRequest request, String upstreamModel) {
     ObjectNode body = ProtoJson.MAPPER.createObjectNode();
     ArrayNode requests = body.putArray("requests");
     for (EmbedInput input : request.getInputsList()) { // images are refused before mapping
       ObjectNode one = requests.addObject().put("model", "models/" + upstreamModel);
       one.putObject("content").putArray("parts").addObject().put("text", input.getText());
-      String taskType = TASK_TYPES.get(request.getTaskType());
+      String taskType = taskType(request.getTaskType());
       if (taskType != null) {
         one.put("taskType", taskType);
       }

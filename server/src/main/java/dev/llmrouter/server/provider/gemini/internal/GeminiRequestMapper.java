@@ -68,8 +68,13 @@ public final class GeminiRequestMapper {
       }
     }
     if (request.getToolsCount() > 0) {
-      ArrayNode declarations = body.putArray("tools").addObject().putArray("functionDeclarations");
+      ArrayNode declarations = body.withArray("tools").addObject().putArray("functionDeclarations");
       request.getToolsList().forEach(t -> declarations.add(functionDeclaration(t)));
+    }
+    // Grounding with Google Search, which has no options: location and context size do not apply, and a domain
+    // filter is refused before mapping (WebSearchOptions.refuseDomainFilter).
+    if (request.hasWebSearch()) {
+      body.withArray("tools").addObject().putObject("googleSearch");
     }
     // Gemini has no switch for parallel calls: `parallel_tool_calls` is left to the model.
     if (request.hasToolChoice()) {

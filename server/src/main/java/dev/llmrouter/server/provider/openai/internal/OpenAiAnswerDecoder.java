@@ -3,6 +3,7 @@ package dev.llmrouter.server.provider.openai.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.Citation;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.ReasoningDelta;
 import dev.llmrouter.api.v1.RefusalDelta;
@@ -34,6 +35,7 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
     JsonNode message = choice.path("message");
     reasoning(message);
     text(message.path("content"));
+    citations(message.path("annotations"));
     refusal(message.path("refusal"));
     JsonNode calls = message.path("tool_calls");
     for (int i = 0; i < calls.size(); i++) {
@@ -68,6 +70,7 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
       JsonNode delta = choice.path("delta");
       reasoning(delta);
       text(delta.path("content"));
+      citations(delta.path("annotations"));
       refusal(delta.path("refusal"));
       for (JsonNode call : delta.path("tool_calls")) {
         JsonNode function = call.path("function");
@@ -144,6 +147,20 @@ public final class OpenAiAnswerDecoder extends AnswerDecoder {
   private void text(JsonNode content) {
     if (content.isTextual() && !content.asText().isEmpty()) {
       emit(ChatEvent.newBuilder().setTextDelta(TextDelta.newBuilder().setText(content.asText())).build());
+    }
+  }
+
+  /**
+   * The `url_citation` annotations of a search model's answer, whose offsets count code points of the message's
+   * text, as the router's do (a stream sends them in a delta of their own).
+   */
+  private void citations(JsonNode annotations) {
+    for (JsonNode annotation : annotations) {
+      JsonNode url = annotation.path("url_citation");
+      if (annotation.path("type").asText().equals("url_citation") && url.isObject()) {
+        cite(Citation.newBuilder().setUrl(url.path("url").asText("")).setTitle(url.path("title").asText(""))
+            .setStartIndex(url.path("start_index").asInt()).setEndIndex(url.path("end_index").asInt()).build());
+      }
     }
   }
 

@@ -13,7 +13,9 @@ import dev.llmrouter.api.v1.ResponseFormat;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
+import dev.llmrouter.api.v1.WebSearch;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.provider.WebSearchOptions;
 import java.util.Base64;
 import java.util.Locale;
 
@@ -48,9 +50,23 @@ public final class OpenAiRequestMapper {
     if (request.hasResponseFormat()) {
       responseFormat(request.getResponseFormat(), body);
     }
+    if (request.hasWebSearch()) {
+      webSearch(request.getWebSearch(), body);
+    }
     // The escape hatch goes last so that its keys win.
     body.setAll(ProtoJson.toJson(request.getSettings().getProviderOptions()));
     return body;
+  }
+
+  // The search models' `web_search_options`; the location nests under `approximate` here, unlike the Responses API.
+  private static void webSearch(WebSearch search, ObjectNode body) {
+    ObjectNode options = body.putObject("web_search_options");
+    WebSearchOptions.contextSize(search).ifPresent(size -> options.put("search_context_size", size));
+    if (search.hasUserLocation()) {
+      ObjectNode approximate = WebSearchOptions.approximateLocation(search.getUserLocation());
+      approximate.remove("type");
+      options.putObject("user_location").put("type", "approximate").set("approximate", approximate);
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.llmrouter.server.provider.openai.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.Timestamp;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.Citation;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.ReasoningDelta;
 import dev.llmrouter.api.v1.RefusalDelta;
@@ -27,8 +28,9 @@ import java.util.stream.Collectors;
  * Reads an OpenAI Responses answer, whole (a `response` object) or streamed (typed events from `response.created` to
  * `response.completed`, `.incomplete` or `.failed`, with no `[DONE]`), into events. Output items map to reasoning
  * (summaries and reasoning text as its text, a blank line between parts; encrypted content as its signature), text,
- * refusals and tool calls, numbered by their position among the answer's function calls. Other items (built-in tool
- * calls such as web searches) carry nothing for the caller. The Responses API has no finish reason: it is read from
+ * refusals and tool calls, numbered by their position among the answer's function calls. A text's `url_citation`
+ * annotations are citations, their offsets moved from the text part to the answer's text; web search calls are
+ * counted in the usage. Other built-in tool calls carry nothing for the caller. The Responses API has no finish reason: it is read from
  * the status, the incomplete reason and whether the answer calls functions.
  *
  * <p>An answer may hold several reasoning items; its signature is their encrypted contents, one per line (the
@@ -51,6 +53,10 @@ public final class ResponsesAnswerDecoder extends AnswerDecoder {
   private String reasoningPart;
   /** The encrypted contents of the reasoning items a stream said were done. */
   private final List<String> streamedEncrypted = new ArrayList<>();
+  /** Where each text part (`<output index> <content index>`) starts in the answer's text, in code points. */
+  private final Map<String, Integer> textPartStart = new HashMap<>();
+  /** The web search calls a stream said were done. */
+  private int streamedSearches;
 
   public ResponsesAnswerDecoder(String provider, ChatEventStream answer) {
     super(provider, answer);
@@ -79,7 +85,9 @@ public final class ResponsesAnswerDecoder extends AnswerDecoder {
           }
         }
         case "message" -> item.path("content").forEach(part -> {
+          int start = textLength();
           text(part.path("text"));
+          part.path("annotations").forEach(annotation -> citation(annotation, start));
           refusal(part.path("refusal"));
         });
         case "function_call" -> {
@@ -107,7 +115,12 @@ public final class ResponsesAnswerDecoder extends AnswerDecoder {
           + " " + data.path("summary_index").asInt(), data.path("delta"));
       case "response.reasoning_text.delta" -> reasoningText("content " + data.path("output_index").asInt()
           + " " + data.path("content_index").asInt(), data.path("delta"));
-      case "response.output_text.delta" -> text(data.path("delta"));
+      case "response.output_text.delta" -> {
+        textPartStart.putIfAbsent(textPart(data), textLength());
+        text(data.path("delta"));
+      }
+      case "response.output_text.annotation.added" ->
+          citation(data.path("annotation"), textPartStart.getOrDefault(textPart(data), textLength()));
       case "response.refusal.delta" -> refusal(data.path("delta"));
       case "response.function_call_arguments.delta" -> {
         Integer toolCall = toolCallOfOutput.get(data.path("output_index").asInt());
@@ -121,7 +134,7 @@ public final class ResponsesAnswerDecoder extends AnswerDecoder {
       // The error object is the event itself, or (as some streams send it) its `error`.
       case "error" -> throw errorInAnswer(data.path("error").isObject() ? data.get("error") : data);
       default -> {
-        // part boundaries, `.done` events repeating what the deltas said, annotations, built-in tool progress
+        // part boundaries, `.done` events repeating what the deltas said, built-in tool progress
       }
     }
   }
@@ -142,6 +155,7 @@ public final class ResponsesAnswerDecoder extends AnswerDecoder {
   private void itemDone(int outputIndex, JsonNode item) {
     switch (item.path("type").asText()) {
       case "reasoning" -> streamedEncrypted.add(item.path("encrypted_content").asText(""));
+      case "web_search_call" -> streamedSearches++;
       case "function_call" -> {
         Integer toolCall = toolCallOfOutput.get(outputIndex);
         if (toolCall == null) {
@@ -172,7 +186,11 @@ public final class ResponsesAnswerDecoder extends AnswerDecoder {
     if (!signature.isEmpty()) {
       emit(ChatEvent.newBuilder().setReasoningDelta(ReasoningDelta.newBuilder().setSignature(signature)).build());
     }
-    usage(response.path("usage"));
+    int searches = output.isEmpty() ? streamedSearches : 0;
+    for (JsonNode item : output) {
+      searches += item.path("type").asText().equals("web_search_call") ? 1 : 0;
+    }
+    usage(response.path("usage"), searches);
     finishReason = switch (response.path("status").asText()) {
       case "completed" -> toolCallOfOutput.isEmpty() ? FinishReason.FINISH_REASON_STOP
           : FinishReason.FINISH_REASON_TOOL_CALLS;
@@ -208,6 +226,27 @@ public final class ResponsesAnswerDecoder extends AnswerDecoder {
     }
   }
 
+  private static String textPart(JsonNode event) {
+    return event.path("output_index").asInt() + " " + event.path("content_index").asInt();
+  }
+
+  /**
+   * A `url_citation` annotation, its offsets counted from {@code partStart}, where its text part starts (xAI's
+   * have only the URL).
+   */
+  private void citation(JsonNode annotation, int partStart) {
+    if (!annotation.path("type").asText().equals("url_citation")) {
+      return;
+    }
+    Citation.Builder citation = Citation.newBuilder().setUrl(annotation.path("url").asText(""))
+        .setTitle(annotation.path("title").asText(""));
+    if (annotation.path("start_index").isInt() && annotation.path("end_index").isInt()) {
+      citation.setStartIndex(partStart + annotation.get("start_index").asInt())
+          .setEndIndex(partStart + annotation.get("end_index").asInt());
+    }
+    cite(citation.build());
+  }
+
   private void refusal(JsonNode refusal) {
     if (refusal.isTextual() && !refusal.asText().isEmpty()) {
       emit(ChatEvent.newBuilder().setRefusalDelta(RefusalDelta.newBuilder().setText(refusal.asText())).build());
@@ -228,11 +267,14 @@ public final class ResponsesAnswerDecoder extends AnswerDecoder {
    * Usage as the router counts it, which is how the Responses API reports it: input including the cached part,
    * output including the reasoning part.
    */
-  private void usage(JsonNode usage) {
+  private void usage(JsonNode usage, int webSearches) {
     if (!usage.isObject()) {
       return;
     }
     Usage.Builder u = Usage.newBuilder();
+    if (webSearches > 0) {
+      u.setWebSearches(webSearches); // the Responses API counts no searches: its web_search_call items do
+    }
     if (usage.path("input_tokens").isNumber()) {
       u.setInputTokens(usage.get("input_tokens").asLong());
     }

@@ -14,8 +14,10 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.ToolChoice;
+import dev.llmrouter.api.v1.WebSearch;
 import dev.llmrouter.server.answer.ProtoJson;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.WebSearchOptions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -55,9 +57,12 @@ public final class ResponsesRequestMapper {
       body.putArray("include").add("reasoning.encrypted_content");
     }
     settings(request.getSettings(), body);
-    if (request.getToolsCount() > 0) {
+    if (request.getToolsCount() > 0 || request.hasWebSearch()) {
       ArrayNode tools = body.putArray("tools");
       request.getToolsList().forEach(t -> tools.add(tool(t)));
+      if (request.hasWebSearch()) {
+        tools.add(webSearchTool(request.getWebSearch()));
+      }
     }
     toolChoice(request.getToolChoice(), body);
     if (request.hasParallelToolCalls()) {
@@ -69,6 +74,20 @@ public final class ResponsesRequestMapper {
     // The escape hatch goes last so that its keys win.
     body.setAll(ProtoJson.toJson(request.getSettings().getProviderOptions()));
     return body;
+  }
+
+  /** The built-in `web_search` tool, its domain filter under `filters`. */
+  private static ObjectNode webSearchTool(WebSearch search) {
+    ObjectNode tool = ProtoJson.MAPPER.createObjectNode().put("type", "web_search");
+    WebSearchOptions.contextSize(search).ifPresent(size -> tool.put("search_context_size", size));
+    if (search.hasUserLocation()) {
+      tool.set("user_location", WebSearchOptions.approximateLocation(search.getUserLocation()));
+    }
+    if (search.getAllowedDomainsCount() > 0) {
+      ArrayNode domains = tool.putObject("filters").putArray("allowed_domains");
+      search.getAllowedDomainsList().forEach(domains::add);
+    }
+    return tool;
   }
 
   /** The system messages before the first other message, as `instructions` (their texts, a blank line between). */
