@@ -21,6 +21,8 @@ import io.vertx.grpc.common.GrpcStatus;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -36,100 +38,32 @@ import java.util.function.Supplier;
  */
 final class OneAnswerCassetteGate<R extends Message, A extends Message> {
 
-  /** What a kind of call keeps in a cassette, and how its answer is stamped with who served it. */
-  interface Kind<R, A> {
-    CanonicalRequest key(R request);
-
-    /** The answer a take holds; empty when the take holds another kind's. */
-    Optional<A> answerIn(Cassette.Take take);
-
-    Cassette.Take takeOf(A answer);
-
-    /** The answer naming the deployment that served it. */
-    A withProvider(A answer, String deployment);
-
-    A withOrigin(A answer, Origin origin);
-
-    /** The upstream model the answer names. */
-    String model(A answer);
-
-    /** What the answer is, for a corrupt cassette's error: `embedding`. */
-    String noun();
+  /**
+   * What a kind of call keeps in a cassette, and how its answer is stamped with who served it.
+   *
+   * @param key the request's cassette key
+   * @param answerIn the answer a take holds; empty when the take holds another kind's
+   * @param takeOf the take that holds an answer
+   * @param withProvider the answer naming the deployment that served it
+   * @param withOrigin the answer saying where it came from
+   * @param model the upstream model the answer names
+   * @param noun what the answer is, for a corrupt cassette's error: `embedding`
+   */
+  record Kind<R, A>(Function<R, CanonicalRequest> key, Function<Cassette.Take, Optional<A>> answerIn,
+      Function<A, Cassette.Take> takeOf, BiFunction<A, String, A> withProvider, BiFunction<A, Origin, A> withOrigin,
+      Function<A, String> model, String noun) {
   }
 
-  static final Kind<EmbedRequest, EmbedResponse> EMBEDDINGS = new Kind<>() {
-    @Override
-    public CanonicalRequest key(EmbedRequest request) {
-      return CanonicalEmbedRequest.of(request);
-    }
+  static final Kind<EmbedRequest, EmbedResponse> EMBEDDINGS = new Kind<>(CanonicalEmbedRequest::of,
+      Cassette.Take::embedding, Cassette.Take::of,
+      (answer, deployment) -> answer.toBuilder().setProvider(deployment).build(),
+      (answer, origin) -> answer.toBuilder().setOrigin(origin).build(), EmbedResponse::getModel, "embedding");
 
-    @Override
-    public Optional<EmbedResponse> answerIn(Cassette.Take take) {
-      return take.embedding();
-    }
-
-    @Override
-    public Cassette.Take takeOf(EmbedResponse answer) {
-      return Cassette.Take.of(answer);
-    }
-
-    @Override
-    public EmbedResponse withProvider(EmbedResponse answer, String deployment) {
-      return answer.toBuilder().setProvider(deployment).build();
-    }
-
-    @Override
-    public EmbedResponse withOrigin(EmbedResponse answer, Origin origin) {
-      return answer.toBuilder().setOrigin(origin).build();
-    }
-
-    @Override
-    public String model(EmbedResponse answer) {
-      return answer.getModel();
-    }
-
-    @Override
-    public String noun() {
-      return "embedding";
-    }
-  };
-
-  static final Kind<ChatRequest, CountTokensResponse> TOKEN_COUNTS = new Kind<>() {
-    @Override
-    public CanonicalRequest key(ChatRequest request) {
-      return CanonicalTokenCountRequest.of(request);
-    }
-
-    @Override
-    public Optional<CountTokensResponse> answerIn(Cassette.Take take) {
-      return take.tokenCount();
-    }
-
-    @Override
-    public Cassette.Take takeOf(CountTokensResponse answer) {
-      return Cassette.Take.of(answer);
-    }
-
-    @Override
-    public CountTokensResponse withProvider(CountTokensResponse answer, String deployment) {
-      return answer.toBuilder().setProvider(deployment).build();
-    }
-
-    @Override
-    public CountTokensResponse withOrigin(CountTokensResponse answer, Origin origin) {
-      return answer.toBuilder().setOrigin(origin).build();
-    }
-
-    @Override
-    public String model(CountTokensResponse answer) {
-      return answer.getModel();
-    }
-
-    @Override
-    public String noun() {
-      return "token count";
-    }
-  };
+  static final Kind<ChatRequest, CountTokensResponse> TOKEN_COUNTS = new Kind<>(CanonicalTokenCountRequest::of,
+      Cassette.Take::tokenCount, Cassette.Take::of,
+      (answer, deployment) -> answer.toBuilder().setProvider(deployment).build(),
+      (answer, origin) -> answer.toBuilder().setOrigin(origin).build(), CountTokensResponse::getModel,
+      "token count");
 
   private final Vertx vertx;
   private final CassetteGate gate;
@@ -182,20 +116,21 @@ final class OneAnswerCassetteGate<R extends Message, A extends Message> {
 
   /** A live answer with the deployment that answered it and its origin. */
   A stampedLive(A answer, UpstreamAttempts<?, ?> live, CassetteOutcome outcome, String key, String scope) {
-    return kind.withOrigin(kind.withProvider(answer, live.servedBy().deployment().name()),
+    return kind.withOrigin().apply(kind.withProvider().apply(answer, live.servedBy().deployment().name()),
         Provenance.ofLive(live, outcome, key, scope));
   }
 
   /** The cassette key; a large request (images) is hashed off the event loop. */
   private Future<CanonicalRequest> keyOf(R request) {
     if (request.getSerializedSize() >= CassetteGate.LARGE_REQUEST_BYTES) {
-      return vertx.executeBlocking(() -> kind.key(request), false);
+      return vertx.executeBlocking(() -> kind.key().apply(request), false);
     }
-    return Future.succeededFuture(kind.key(request));
+    return Future.succeededFuture(kind.key().apply(request));
   }
 
   private void replay(Cassette cassette, CallOptions options, CallPlan<R> plan, AnswerStream<A> answer) {
-    Optional<Cassette.Take> take = cassette.takes().stream().findFirst().filter(t -> kind.answerIn(t).isPresent());
+    Optional<Cassette.Take> take = cassette.takes().stream().findFirst()
+        .filter(t -> kind.answerIn().apply(t).isPresent());
     if (take.isEmpty()) {
       String path = store.pathOf(options.scope(), cassette.key()).toString();
       answer.fail(CallError.withInfo(GrpcStatus.FAILED_PRECONDITION, path + " holds no " + kind.noun()
@@ -204,8 +139,8 @@ final class OneAnswerCassetteGate<R extends Message, A extends Message> {
       return;
     }
     usageLog.hit(options.scope(), cassette);
-    A recorded = kind.answerIn(take.get()).orElseThrow();
-    answer.emit(kind.withOrigin(recorded, Provenance.ofReplay(cassette, take.get(), options.scope(),
+    A recorded = kind.answerIn().apply(take.get()).orElseThrow();
+    answer.emit(kind.withOrigin().apply(recorded, Provenance.ofReplay(cassette, take.get(), options.scope(),
         plan.droppedFor(cassette.servedBy().provider()))));
   }
 
@@ -217,9 +152,9 @@ final class OneAnswerCassetteGate<R extends Message, A extends Message> {
     upstream.exceptionHandler(answer::fail);
     upstream.handler(response -> {
       String deployment = attempts.servedBy().deployment().name();
-      A stored = kind.withProvider(response, deployment);
-      Cassette cassette = Cassette.of(canonical, new Cassette.ServedBy(deployment, kind.model(stored)),
-          List.of(kind.takeOf(stored)));
+      A stored = kind.withProvider().apply(response, deployment);
+      Cassette cassette = Cassette.of(canonical, new Cassette.ServedBy(deployment, kind.model().apply(stored)),
+          List.of(kind.takeOf().apply(stored)));
       vertx.executeBlocking(() -> {
         store.write(options.scope(), cassette);
         return cassette;
