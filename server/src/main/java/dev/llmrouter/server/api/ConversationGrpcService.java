@@ -1,6 +1,5 @@
 package dev.llmrouter.server.api;
 
-import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.Compaction;
 import dev.llmrouter.api.v1.ConversationServiceGrpcService;
 import dev.llmrouter.api.v1.CreateConversationRequest;
@@ -14,14 +13,12 @@ import dev.llmrouter.api.v1.ListConversationsResponse;
 import dev.llmrouter.api.v1.SendMessageRequest;
 import dev.llmrouter.api.v1.SendMessageResponse;
 import dev.llmrouter.api.v1.StreamSendMessageResponse;
-import dev.llmrouter.server.answer.AnswerStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.converse.ConversationStore;
 import dev.llmrouter.server.converse.Conversations;
 import dev.llmrouter.server.pipeline.CallMetadata;
-import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.prompt.PromptLibrary;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
@@ -78,51 +75,26 @@ public final class ConversationGrpcService {
     Future<Caller> caller = GrpcAuthentication.caller(call, auth);
     RequestMessages.unary(call, ConversationServiceGrpcService.SendMessage, request -> caller.onSuccess(who -> {
       Compaction[] compaction = new Compaction[1];
-      start(call, request, false, who).ifPresent(answer -> answer.handler(event -> {
-        if (event.hasCompaction()) {
-          compaction[0] = event.getCompaction();
-        } else if (event.getChatEvent().hasDone()) {
-          SendMessageResponse.Builder response = SendMessageResponse.newBuilder()
-              .setResponse(event.getChatEvent().getDone().getResponse());
-          Optional.ofNullable(compaction[0]).ifPresent(response::setCompaction);
-          call.response().end(response.build());
-        }
-      }));
+      PipelineRpc.start(call, metadata, false, who, options -> conversations.send(request, options))
+          .ifPresent(answer -> answer.handler(event -> {
+            if (event.hasCompaction()) {
+              compaction[0] = event.getCompaction();
+            } else if (event.getChatEvent().hasDone()) {
+              SendMessageResponse.Builder response = SendMessageResponse.newBuilder()
+                  .setResponse(event.getChatEvent().getDone().getResponse());
+              Optional.ofNullable(compaction[0]).ifPresent(response::setCompaction);
+              call.response().end(response.build());
+            }
+          }));
     }));
   }
 
   private void streamSend(GrpcServerRequest<SendMessageRequest, StreamSendMessageResponse> call) {
-    GrpcServerResponse<SendMessageRequest, StreamSendMessageResponse> response = call.response();
     Future<Caller> caller = GrpcAuthentication.caller(call, auth);
     RequestMessages.unary(call, ConversationServiceGrpcService.StreamSendMessage, request -> caller.onSuccess(who ->
-        start(call, request, true, who).ifPresent(answer -> answer.handler(event -> {
-          ChatEvent chatEvent = event.getChatEvent();
-          if (chatEvent.hasDone()) {
-            response.end(event);
-            return;
-          }
-          response.write(event);
-          if (response.writeQueueFull()) {
-            answer.pause();
-            response.drainHandler(v -> answer.resume());
-          }
-        }))));
-  }
-
-  private Optional<AnswerStream<StreamSendMessageResponse>> start(GrpcServerRequest<SendMessageRequest, ?> call,
-      SendMessageRequest request, boolean stream, Caller caller) {
-    AnswerStream<StreamSendMessageResponse> answer;
-    try {
-      CallOptions options = metadata.optionsOf(call.headers(), stream, call.timeout(), caller);
-      call.response().headers().set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
-      answer = conversations.send(request, options);
-    } catch (CallError e) {
-      GrpcErrors.end(call.response(), e);
-      return Optional.empty();
-    }
-    call.errorHandler(error -> answer.cancel());
-    answer.exceptionHandler(failure -> GrpcErrors.end(call.response(), failure));
-    return Optional.of(answer);
+        PipelineRpc.start(call, metadata, true, who, options -> conversations.send(request, options))
+            .ifPresent(answer -> PipelineRpc.stream(answer, call.response(),
+                event -> event.getChatEvent().hasDone()))));
   }
 
   private void get(GrpcServerRequest<GetConversationRequest, GetConversationResponse> call) {

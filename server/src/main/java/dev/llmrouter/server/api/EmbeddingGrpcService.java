@@ -3,12 +3,9 @@ package dev.llmrouter.server.api;
 import dev.llmrouter.api.v1.EmbedRequest;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.api.v1.EmbeddingServiceGrpcService;
-import dev.llmrouter.server.answer.AnswerStream;
-import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.pipeline.CallMetadata;
-import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import io.vertx.core.Future;
 import io.vertx.grpc.server.GrpcServerRequest;
@@ -39,20 +36,8 @@ public final class EmbeddingGrpcService {
 
   private void embed(GrpcServerRequest<EmbedRequest, EmbedResponse> call) {
     Future<Caller> caller = GrpcAuthentication.caller(call, auth);
-    RequestMessages.unary(call, EmbeddingServiceGrpcService.Embed, request -> caller.onSuccess(who -> {
-      AnswerStream<EmbedResponse> answer;
-      try {
-        CallOptions options = metadata.optionsOf(call.headers(), false, call.timeout(), who);
-        call.response().headers().set(CallMetadata.CALL_ID_HEADER, options.call().callId())
-            .set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
-        answer = pipeline.embed(request, options);
-      } catch (CallError e) {
-        GrpcErrors.end(call.response(), e);
-        return;
-      }
-      call.errorHandler(error -> answer.cancel());
-      answer.exceptionHandler(failure -> GrpcErrors.end(call.response(), failure));
-      answer.handler(call.response()::end);
-    }));
+    RequestMessages.unary(call, EmbeddingServiceGrpcService.Embed, request -> caller.onSuccess(who ->
+        PipelineRpc.startCall(call, metadata, false, who, options -> pipeline.embed(request, options))
+            .ifPresent(answer -> answer.handler(call.response()::end))));
   }
 }

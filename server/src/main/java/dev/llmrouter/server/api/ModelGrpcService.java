@@ -6,13 +6,10 @@ import dev.llmrouter.api.v1.ListModelsRequest;
 import dev.llmrouter.api.v1.ListModelsResponse;
 import dev.llmrouter.api.v1.Model;
 import dev.llmrouter.api.v1.ModelServiceGrpcService;
-import dev.llmrouter.server.answer.AnswerStream;
-import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.auth.Caller;
 import dev.llmrouter.server.auth.CallerAuth;
 import dev.llmrouter.server.observe.PriceTable;
 import dev.llmrouter.server.pipeline.CallMetadata;
-import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.CallSettings;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.LiveSettings;
@@ -49,21 +46,9 @@ public final class ModelGrpcService {
 
   private void countTokens(GrpcServerRequest<ChatRequest, CountTokensResponse> call) {
     Future<Caller> caller = GrpcAuthentication.caller(call, auth);
-    RequestMessages.unary(call, ModelServiceGrpcService.CountTokens, request -> caller.onSuccess(who -> {
-      AnswerStream<CountTokensResponse> answer;
-      try {
-        CallOptions options = metadata.optionsOf(call.headers(), false, call.timeout(), who);
-        call.response().headers().set(CallMetadata.CALL_ID_HEADER, options.call().callId())
-            .set(CallMetadata.TRACE_ID_HEADER, options.call().traceId());
-        answer = pipeline.countTokens(request, options);
-      } catch (CallError e) {
-        GrpcErrors.end(call.response(), e);
-        return;
-      }
-      call.errorHandler(error -> answer.cancel());
-      answer.exceptionHandler(failure -> GrpcErrors.end(call.response(), failure));
-      answer.handler(call.response()::end);
-    }));
+    RequestMessages.unary(call, ModelServiceGrpcService.CountTokens, request -> caller.onSuccess(who ->
+        PipelineRpc.startCall(call, metadata, false, who, options -> pipeline.countTokens(request, options))
+            .ifPresent(answer -> answer.handler(call.response()::end))));
   }
 
   private void listModels(GrpcServerRequest<ListModelsRequest, ListModelsResponse> call) {

@@ -102,14 +102,7 @@ public final class ChatPipeline {
    */
   public ChatEventStream start(ChatRequest asSent, CallOptions options) {
     CallSettings call = settings.forCall();
-    ChatRequest request;
-    try {
-      request = prompts.render(asSent);
-    } catch (CallError refused) {
-      call.callEnded();
-      observability.begin(options.call(), asSent, call.prices()).onEnd(refused);
-      throw refused;
-    }
+    ChatRequest request = rendered(asSent, options, call);
     CallTracker tracker = observability.begin(options.call(), request, call.prices());
     CallPlan<ChatRequest> plan = planned(call, tracker,
         () -> CallPlan.of(request, validator.validate(request, call.routes())));
@@ -128,6 +121,17 @@ public final class ChatPipeline {
           }
         }));
     return answer;
+  }
+
+  /** The request with its prompt template rendered; a refusal is logged as the call's end. */
+  private ChatRequest rendered(ChatRequest asSent, CallOptions options, CallSettings call) {
+    try {
+      return prompts.render(asSent);
+    } catch (CallError refused) {
+      call.callEnded();
+      observability.begin(options.call(), asSent, call.prices()).onEnd(refused);
+      throw refused;
+    }
   }
 
   /**
@@ -159,14 +163,7 @@ public final class ChatPipeline {
   public AnswerStream<CountTokensResponse> countTokens(ChatRequest asSent, CallOptions callOptions) {
     CallOptions options = callOptions.withCall(callOptions.call().ofType(CallType.CALL_TYPE_COUNT_TOKENS));
     CallSettings call = settings.forCall();
-    ChatRequest request;
-    try {
-      request = prompts.render(asSent);
-    } catch (CallError refused) {
-      call.callEnded();
-      observability.begin(options.call(), asSent, call.prices()).onEnd(refused);
-      throw refused;
-    }
+    ChatRequest request = rendered(asSent, options, call);
     CallTracker tracker = observability.begin(options.call(), request, call.prices());
     List<RoutePlanner.Target> targets = planned(call, tracker, () -> validator.validate(request, call.routes()));
     List<RoutePlanner.Target> counting = targets.stream().filter(target -> target.deployment().tokenCounter()
