@@ -21,6 +21,7 @@ import dev.llmrouter.server.observe.CallTracker;
 import dev.llmrouter.server.observe.Observability;
 import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.LocalTokenizer;
+import dev.llmrouter.server.provider.TokenCountAdapter;
 import dev.llmrouter.server.route.RoutePlanner;
 import dev.llmrouter.server.prompt.PromptLibrary;
 import io.vertx.core.Context;
@@ -166,7 +167,7 @@ public final class ChatPipeline {
     ChatRequest request = rendered(asSent, options, call);
     CallTracker tracker = observability.begin(options.call(), request, call.prices());
     List<RoutePlanner.Target> targets = planned(call, tracker, () -> validator.validate(request, call.routes()));
-    List<RoutePlanner.Target> counting = targets.stream().filter(target -> target.deployment().tokenCounter()
+    List<RoutePlanner.Target> counting = targets.stream().filter(target -> target.deployment().capability(TokenCountAdapter.class)
         .filter(counter -> counter.countsTokens(target.upstreamModel())).isPresent()).toList();
     AnswerStream<CountTokensResponse> answer = AnswerStream.ofOne();
     run(call, tracker, options, request.getModel(), answer, tracker::onTokenCount, counting.isEmpty()

@@ -6,6 +6,7 @@ import dev.llmrouter.api.v1.EmbedRequest;
 import dev.llmrouter.api.v1.EmbedTaskType;
 import dev.llmrouter.api.v1.Image;
 import dev.llmrouter.server.answer.CallError;
+import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.EmbeddingCheck;
 import dev.llmrouter.server.route.Deployment;
 import dev.llmrouter.server.route.RoutePlanner;
@@ -26,7 +27,7 @@ final class EmbeddingPlan {
   private static final CallPlan.Fit<EmbedRequest> EMBEDDINGS = new CallPlan.Fit<>() {
     @Override
     public CallPlan.Lacks lacks(EmbedRequest request, RoutePlanner.Target target) {
-      Set<String> honoured = target.deployment().embeddings().orElseThrow().embeddingOptions(target.upstreamModel());
+      Set<String> honoured = target.deployment().capability(EmbeddingAdapter.class).orElseThrow().embeddingOptions(target.upstreamModel());
       return new CallPlan.Lacks(EmbeddingCheck.unsupportedFeatures(request, honoured),
           EmbeddingCheck.unsupportedSettings(request, honoured));
     }
@@ -91,7 +92,7 @@ final class EmbeddingPlan {
 
   private static CallError noEmbeddings(String model, RoutePlanner.Target target) {
     Deployment deployment = target.deployment();
-    String why = deployment.embeddings().isPresent()
+    String why = deployment.capability(EmbeddingAdapter.class).isPresent()
         ? " (type " + deployment.config().type() + ") embeds only with its embedding models, and "
             + target.upstreamModel() + " is none"
         : " is of type " + deployment.config().type() + ", which has no embeddings";

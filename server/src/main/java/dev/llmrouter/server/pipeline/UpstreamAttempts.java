@@ -14,7 +14,9 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.llmrouter.server.config.ResilienceConfig;
 import dev.llmrouter.server.observe.AttemptSpan;
+import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.ProviderTypes;
+import dev.llmrouter.server.provider.TokenCountAdapter;
 import dev.llmrouter.server.route.CircuitBreaker;
 import dev.llmrouter.server.route.Deployment;
 import dev.llmrouter.server.route.RoutePlanner;
@@ -133,7 +135,7 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
     return start(vertx, policy, plan, options, onAttempt, response -> true, step -> {
       AnswerStream<EmbedResponse> attempt = AnswerStream.ofOne();
       // An embedding holds no reasoning to tag with its credential.
-      return new Prepared<>(attempt, "", () -> step.target().deployment().nextEmbeddingAdapter()
+      return new Prepared<>(attempt, "", () -> step.target().deployment().nextAdapter(EmbeddingAdapter.class)
           .embed(step.request(), step.target().upstreamModel(), attempt));
     });
   }
@@ -147,7 +149,7 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
       Function<CallPlan.Step<ChatRequest>, AttemptSpan> onAttempt) {
     return start(vertx, policy, plan, options, onAttempt, response -> true, step -> {
       AnswerStream<CountTokensResponse> attempt = AnswerStream.ofOne();
-      return new Prepared<>(attempt, "", () -> step.target().deployment().nextTokenCountAdapter()
+      return new Prepared<>(attempt, "", () -> step.target().deployment().nextAdapter(TokenCountAdapter.class)
           .countTokens(step.request(), step.target().upstreamModel(), attempt));
     });
   }

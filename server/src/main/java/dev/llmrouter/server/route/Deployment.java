@@ -67,8 +67,10 @@ public final class Deployment {
   /** What {@code upstreamModel} can honour through this deployment's adapter. */
   public Capabilities capabilities(String upstreamModel) {
     return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config.type(), model)
-        .toBuilder().setEmbeddings(embeddings().map(adapter -> adapter.embeds(model)).orElse(false))
-        .setCountTokens(tokenCounter().filter(counter -> counter.countsTokens(model)).isPresent()).build());
+        .toBuilder()
+        .setEmbeddings(capability(EmbeddingAdapter.class).filter(adapter -> adapter.embeds(model)).isPresent())
+        .setCountTokens(capability(TokenCountAdapter.class).filter(counter -> counter.countsTokens(model)).isPresent())
+        .build());
   }
 
   /**
@@ -102,34 +104,21 @@ public final class Deployment {
     return null;
   }
 
-  /** The embeddings of the deployment's type (the first key's adapter): empty when its host has none. */
-  public Optional<EmbeddingAdapter> embeddings() {
-    return adaptersByKey.get(0).adapter() instanceof EmbeddingAdapter embeddings ? Optional.of(embeddings)
-        : Optional.empty();
+  /**
+   * What the deployment's type (the first key's adapter) can do beside chat, such as {@link EmbeddingAdapter} or
+   * {@link TokenCountAdapter}: empty when its host cannot.
+   */
+  public <T> Optional<T> capability(Class<T> kind) {
+    return Optional.of(adaptersByKey.get(0).adapter()).filter(kind::isInstance).map(kind::cast);
   }
 
-  /** The adapter for the next embedding call (the keys take turns), of a deployment whose type embeds. */
-  public EmbeddingAdapter nextEmbeddingAdapter() {
+  /** The adapter for the next call of that kind (the keys take turns), of a deployment whose type can make it. */
+  public <T> T nextAdapter(Class<T> kind) {
     KeyedAdapter next = adaptersByKey.get(Math.floorMod(nextKey.getAndIncrement(), adaptersByKey.size()));
-    if (!(next.adapter() instanceof EmbeddingAdapter embeddings)) {
-      throw new IllegalStateException(name() + " (type " + config.type() + ") has no embeddings");
+    if (!kind.isInstance(next.adapter())) {
+      throw new IllegalStateException(name() + " (type " + config.type() + ") is no " + kind.getSimpleName());
     }
-    return embeddings;
-  }
-
-  /** The count endpoint of the deployment's type (the first key's adapter): empty when its host has none. */
-  public Optional<TokenCountAdapter> tokenCounter() {
-    return adaptersByKey.get(0).adapter() instanceof TokenCountAdapter counter ? Optional.of(counter)
-        : Optional.empty();
-  }
-
-  /** The adapter for the next count call (the keys take turns), of a deployment whose type counts. */
-  public TokenCountAdapter nextTokenCountAdapter() {
-    KeyedAdapter next = adaptersByKey.get(Math.floorMod(nextKey.getAndIncrement(), adaptersByKey.size()));
-    if (!(next.adapter() instanceof TokenCountAdapter counter)) {
-      throw new IllegalStateException(name() + " (type " + config.type() + ") has no count endpoint");
-    }
-    return counter;
+    return kind.cast(next.adapter());
   }
 
   /** The variable to set when keys (or tokens) are configured but none has a value; null when calls can go out. */
