@@ -65,7 +65,7 @@ public final class Deployment {
 
   /** What {@code upstreamModel} can honour through this deployment's adapter. */
   public Capabilities capabilities(String upstreamModel) {
-    return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config.type(), model)
+    return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config, model)
         .toBuilder().setEmbeddings(embeddings().map(adapter -> adapter.embeds(model)).orElse(false)).build());
   }
 
