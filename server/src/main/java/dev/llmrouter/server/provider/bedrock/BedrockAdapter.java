@@ -95,22 +95,21 @@ public final class BedrockAdapter extends HttpProviderAdapter implements Embeddi
     return capabilities.build();
   }
 
-  /**
-   * Those of {@code upstreamModel} through the deployment's API: Converse's ({@link #capabilities(String)}), or on
-   * InvokeModel those of the Claude model through Anthropic's Messages API, save the web search tool, which Bedrock
-   * does not offer, and structured outputs, which Bedrock takes from Claude 4.5 only.
-   */
+  /** Those of {@code upstreamModel} through the deployment's API: Converse's, or InvokeModel's. */
   public static Capabilities capabilities(ProviderConfig deployment, String upstreamModel) {
-    if (!deployment.bedrockApi().equals(INVOKE)) {
-      return capabilities(upstreamModel);
-    }
+    return deployment.bedrockApi().equals(INVOKE) ? invokeCapabilities(upstreamModel) : capabilities(upstreamModel);
+  }
+
+  /**
+   * Those of a Claude model through InvokeModel: the model's through Anthropic's Messages API, save the web search
+   * tool, which Bedrock does not offer, and structured outputs, which Bedrock takes from Claude 4.5 only.
+   */
+  public static Capabilities invokeCapabilities(String upstreamModel) {
     String model = upstreamModel.toLowerCase(Locale.ROOT);
     // `us.anthropic.claude-sonnet-4-20250514-v1:0` is Anthropic's `claude-sonnet-4-20250514`.
-    Capabilities anthropic = AnthropicAdapter.capabilities(model.substring(model.indexOf("claude-") < 0 ? 0
-        : model.indexOf("claude-")));
-    return anthropic.toBuilder().setWebSearch(false)
-        .setStructuredOutput(anthropic.getStructuredOutput() && ClaudeModels.generation(model) >= STRUCTURED_OUTPUT_FROM)
-        .build();
+    Capabilities anthropic = AnthropicAdapter.capabilities(model.substring(Math.max(0, model.indexOf("claude-"))));
+    return anthropic.toBuilder().setWebSearch(false).setStructuredOutput(anthropic.getStructuredOutput()
+        && ClaudeModels.generation(model) >= STRUCTURED_OUTPUT_FROM).build();
   }
 
   @Override
