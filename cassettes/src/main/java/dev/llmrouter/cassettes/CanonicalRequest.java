@@ -21,7 +21,7 @@ import java.util.TreeSet;
 /**
  * The canonical form of a {@link ChatRequest} and its cassette key: everything that shapes the answer (model as the
  * caller named it, messages, tools, tool choice, parallel tool calls, response format, settings) and nothing else
- * (not the metadata). Object keys are sorted, numbers have one form, tool-call ids are renumbered and binary data is
+ * (not the metadata, nor `skip_context_check`, a check made before any cassette). Object keys are sorted, numbers have one form, tool-call ids are renumbered and binary data is
  * replaced by its sha256, so equivalent requests get the same key.
  *
  * <p>Match rules ({@link #normalizedBy}) may normalize the canonical form before it is keyed: the key is then the
@@ -55,9 +55,15 @@ public final class CanonicalRequest {
   }
 
   public static CanonicalRequest of(ChatRequest request) {
-    ObjectNode json = Json.toTree(withRenumberedToolCallIds(request.toBuilder().clearMetadata()));
+    return new CanonicalRequest(canonicalJson(request));
+  }
+
+  /** The canonical form of a request, before any match rule. */
+  static ObjectNode canonicalJson(ChatRequest request) {
+    ObjectNode json = Json.toTree(withRenumberedToolCallIds(request.toBuilder().clearMetadata()
+        .clearSkipContextCheck()));
     replaceBinaryDataByDigest(json);
-    return new CanonicalRequest((ObjectNode) canonical(json));
+    return (ObjectNode) canonical(json);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.llmrouter.cassettes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.CountTokensResponse;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.api.v1.Role;
 import java.util.List;
@@ -102,16 +103,17 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Option
   }
 
   /**
-   * One recorded answer: the events of a chat answer, or the vectors of an embedding call.
+   * One recorded answer: the events of a chat answer, the vectors of an embedding call, or a count call's count.
    *
    * @param offsetsMillis when each event arrived, in milliseconds from the start of the call; empty unless
    *     timing was recorded, otherwise one offset per event
    * @param redacted whether secrets were redacted from the events when written: a replay differs from what the
    *     provider sent
    * @param embedding the answer of an embedding call (whose take has no events); empty for a chat answer
+   * @param tokenCount the answer of a count call (whose take has no events); empty for any other answer
    */
   public record Take(List<ChatEvent> events, List<Long> offsetsMillis, boolean redacted,
-      Optional<EmbedResponse> embedding) {
+      Optional<EmbedResponse> embedding, Optional<CountTokensResponse> tokenCount) {
     public Take {
       events = List.copyOf(events);
       offsetsMillis = List.copyOf(offsetsMillis);
@@ -119,14 +121,14 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Option
         throw new IllegalArgumentException(offsetsMillis.size() + " offsets for " + events.size()
             + " events: give one offset per event, or none");
       }
-      if (embedding.isPresent() && !events.isEmpty()) {
-        throw new IllegalArgumentException("a take holds events or an embedding, not both");
+      if ((embedding.isPresent() ? 1 : 0) + (tokenCount.isPresent() ? 1 : 0) + (events.isEmpty() ? 0 : 1) > 1) {
+        throw new IllegalArgumentException("a take holds events, an embedding or a token count, one of them");
       }
     }
 
     /** A take of chat events. */
     public Take(List<ChatEvent> events, List<Long> offsetsMillis, boolean redacted) {
-      this(events, offsetsMillis, redacted, Optional.empty());
+      this(events, offsetsMillis, redacted, Optional.empty(), Optional.empty());
     }
 
     /** A take as the provider sent it. */
@@ -136,7 +138,12 @@ public record Cassette(int formatVersion, String key, ObjectNode request, Option
 
     /** The take of an embedding call. */
     public static Take of(EmbedResponse embedding) {
-      return new Take(List.of(), List.of(), false, Optional.of(embedding));
+      return new Take(List.of(), List.of(), false, Optional.of(embedding), Optional.empty());
+    }
+
+    /** The take of a count call. */
+    public static Take of(CountTokensResponse tokenCount) {
+      return new Take(List.of(), List.of(), false, Optional.empty(), Optional.of(tokenCount));
     }
   }
 }

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.llmrouter.api.v1.ChatEvent;
+import dev.llmrouter.api.v1.CountTokensResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,7 +27,7 @@ import java.util.Optional;
  * order ({@code format_version, key, served_by, request, normalized_request, takes}) and a trailing newline, so the
  * same cassette always gives the same bytes. Every format version from {@link Cassette#OLDEST_FORMAT_VERSION} is
  * read; the current one, {@link Cassette#FORMAT_VERSION}, is written. A take holds {@code events} (a chat answer) or
- * {@code embedding} (an embedding call's, see {@link EmbeddingTakeJson}).
+ * {@code embedding} (an embedding call's, see {@link EmbeddingTakeJson}) or {@code token_count} (a count call's).
  */
 public final class CassetteCodec {
 
@@ -54,6 +55,10 @@ public final class CassetteCodec {
     ArrayNode takes = root.putArray("takes");
     for (Cassette.Take take : cassette.takes()) {
       ObjectNode takeNode = takes.addObject();
+      if (take.tokenCount().isPresent()) {
+        takeNode.set("token_count", Json.toTree(take.tokenCount().get()));
+        continue;
+      }
       if (take.embedding().isPresent()) {
         takeNode.set("embedding", EmbeddingTakeJson.write(take.embedding().get()));
         continue;
@@ -150,6 +155,13 @@ public final class CassetteCodec {
     private Cassette.Take take(JsonNode take, String at) throws CorruptCassetteException {
       if (!take.isObject()) {
         throw corrupt("\"" + at + "\" is not an object");
+      }
+      if (take.has("token_count")) {
+        try {
+          return Cassette.Take.of(Json.fromTree(take.get("token_count"), CountTokensResponse.newBuilder()).build());
+        } catch (InvalidProtocolBufferException e) {
+          throw corrupt("\"" + at + ".token_count\" is not a valid token count: " + e.getMessage());
+        }
       }
       if (take.has("embedding")) {
         try {

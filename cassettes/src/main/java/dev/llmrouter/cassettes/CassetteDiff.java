@@ -204,7 +204,10 @@ public final class CassetteDiff {
     for (int take = 0; take < before.takes().size(); take++) {
       Cassette.Take was = before.takes().get(take);
       Cassette.Take is = after.takes().get(take);
-      if (!was.events().equals(is.events())) {
+      if (!was.tokenCount().equals(is.tokenCount())) {
+        other.add("the token count: " + was.tokenCount().map(c -> c.getInputTokens()).orElse(0) + " -> "
+            + is.tokenCount().map(c -> c.getInputTokens()).orElse(0));
+      } else if (!was.events().equals(is.events())) {
         other.add("the streamed events (the same answer in other chunks)");
       } else if (!was.offsetsMillis().equals(is.offsetsMillis())) {
         other.add("the recorded timing");

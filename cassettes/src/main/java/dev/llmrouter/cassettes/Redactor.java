@@ -139,7 +139,7 @@ public final class Redactor {
     List<Cassette.Take> takes = cassette.takes().stream().map(take -> {
       List<ChatEvent> events = take.events().stream().map(event -> redact(event)).toList();
       return new Cassette.Take(events, take.offsetsMillis(), take.redacted() || !events.equals(take.events()),
-          take.embedding());
+          take.embedding(), take.tokenCount());
     }).toList();
     return new Cassette(cassette.formatVersion(), cassette.key(), redact(cassette.request()),
         cassette.normalizedRequest().map(this::redact), cassette.servedBy(), takes);

@@ -143,8 +143,10 @@ class ConsolePageTest {
         .map(bar -> ((JsonObject) bar).getString("title")).sorted().toList(), "calls per model this hour");
     assertTrue(page.getString("totals").startsWith("3 calls (1 failed, 2 replayed)"), page::encodePrettily);
 
-    assertEquals(List.of("every scope", "default", "prefill", "structured-output", "tool-call"),
-        page.getJsonArray("scopes").getList());
+    // The demo set grows; ConsoleRpcsTest checks the list is exactly its folders.
+    List<?> scopes = page.getJsonArray("scopes").getList();
+    assertEquals("every scope", scopes.get(0), scopes::toString);
+    assertTrue(scopes.containsAll(List.of("default", "tool-call")), scopes::toString);
     assertTrue(page.getJsonArray("cassettes").stream().allMatch(summary -> summary.toString()
         .contains("What's the weather in Paris?")), page::encodePrettily);
     assertTrue(page.getString("request").contains("\"get_weather\""), page::encodePrettily);

@@ -250,7 +250,7 @@ public final class RouterServer {
     // Expired sessions are dropped even when no call comes to look them up.
     long sweeper = vertx.setPeriodic(Math.max(1000, config.converse().idleTimeout().toMillis() / 2),
         id -> sessions.cleanUp());
-    grpc.addService(new ModelGrpcService(settings, auth).service());
+    grpc.addService(new ModelGrpcService(settings, pipeline, metadata, auth).service());
     grpc.addService(new PromptGrpcService(prompts, auth).service());
     grpc.addService(new ConversationGrpcService(conversations, prompts, metadata, auth).service());
     grpc.addService(new ObservabilityGrpcService(vertx, observability.queries(), auth).service());

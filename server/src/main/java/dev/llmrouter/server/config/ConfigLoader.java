@@ -25,7 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,7 +45,7 @@ import java.util.stream.Stream;
  * call_log: { enabled: true, bodies: true, queue_size: 10000, retention: 30d, max_body_bytes: 1048576,
  *             postgres_url: "postgresql://router@db.internal:5432/llm_router" }
  * prices:
- *   gpt-4o-mini: { input: 0.15, output: 0.60, cached_input: 0.075 }
+ *   gpt-4o-mini: { input: 0.15, output: 0.60, cached_input: 0.075, context_window: 128000, max_output_tokens: 16384 }
  * cassettes: { dir: cassettes/recorded, mode: replay }
  * tls: { cert_file: server.pem, key_file: server-key.pem, client_ca_file: clients-ca.pem }
  * auth: { required: true, admin_key: "${ROUTER_ADMIN_KEY}", max_failed_attempts: 20 }
@@ -566,7 +568,7 @@ public final class ConfigLoader {
       error("/call_log/max_body_bytes", "must be at least 1");
     }
     Map<String, ObservabilityConfig.ModelPrice> prices = new LinkedHashMap<>(BundledPrices.TABLE);
-    prices.putAll(prices(root.path("prices")));
+    prices.putAll(prices(root.path("prices"), BundledPrices.TABLE));
     return new ObservabilityConfig(text(root, "/data_dir", d.dataDir()),
         callLog.has("enabled") ? flag(callLog, "/call_log/enabled") : d.callLog(),
         callLog.has("bodies") ? flag(callLog, "/call_log/bodies") : d.callLogBodies(), queueSize, retention,
@@ -595,7 +597,8 @@ public final class ConfigLoader {
       ConfigLoader loader = new ConfigLoader(name -> null);
       try (var in = ConfigLoader.class.getResourceAsStream("/llmrouter/prices.yaml")) {
         Map<String, ObservabilityConfig.ModelPrice> prices =
-            loader.prices(loader.readTree(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)));
+            loader.prices(loader.readTree(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)),
+                Map.of());
         if (!loader.errors.isEmpty()) {
           throw new IllegalStateException("the bundled llmrouter/prices.yaml is invalid: " + loader.errors);
         }
@@ -606,7 +609,14 @@ public final class ConfigLoader {
     }
   }
 
-  private Map<String, ObservabilityConfig.ModelPrice> prices(JsonNode section) {
+  /**
+   * `prices:`, each entry over the same model's entry in {@code base} (the bundled table): its prices (input,
+   * output, cached input and web search together) and each of its limits replace the bundled ones, and what it leaves
+   * out is kept, so `{ context_window: 64000 }` changes a bundled model's window alone. A model not in {@code base}
+   * needs its input and output prices.
+   */
+  private Map<String, ObservabilityConfig.ModelPrice> prices(JsonNode section,
+      Map<String, ObservabilityConfig.ModelPrice> base) {
     Map<String, ObservabilityConfig.ModelPrice> prices = new LinkedHashMap<>();
     if (section.isMissingNode()) {
       return prices;
@@ -619,23 +629,56 @@ public final class ConfigLoader {
       String at = "/prices/" + entry.getKey();
       JsonNode price = entry.getValue();
       if (!price.isObject()) {
-        error(at, "must be a mapping like { input: 0.15, output: 0.60, cached_input: 0.075 } (USD per million "
-            + "tokens)");
+        error(at, "must be a mapping like { input: 0.15, output: 0.60, cached_input: 0.075, context_window: 128000, "
+            + "max_output_tokens: 16384, modalities: [text, image] } (USD per million tokens)");
         return;
       }
-      checkKnownFields((ObjectNode) price, at, Set.of("input", "output", "cached_input", "web_search"));
-      double input = pricePerMillion(price, at + "/input", true);
-      double output = pricePerMillion(price, at + "/output", true);
-      OptionalDouble cached = price.has("cached_input")
-          ? OptionalDouble.of(pricePerMillion(price, at + "/cached_input", false))
-          : OptionalDouble.empty();
+      checkKnownFields((ObjectNode) price, at, Set.of("input", "output", "cached_input", "web_search",
+          "context_window", "max_output_tokens", "modalities"));
+      Optional<ObservabilityConfig.ModelPrice> bundled = Optional.ofNullable(base.get(entry.getKey()));
+      // The prices go together (a new input price with the old cached one would be neither); limits one by one.
+      Optional<ObservabilityConfig.ModelPrice> keptPrices = price.has("input") || price.has("output")
+          || price.has("cached_input") || price.has("web_search") ? Optional.empty() : bundled;
+      double input = keptPrices.isPresent() ? keptPrices.get().input() : pricePerMillion(price, at + "/input", true);
+      double output = keptPrices.isPresent() ? keptPrices.get().output()
+          : pricePerMillion(price, at + "/output", true);
+      OptionalDouble cached = keptPrices.isPresent() ? keptPrices.get().cachedInput() : price.has("cached_input")
+          ? OptionalDouble.of(pricePerMillion(price, at + "/cached_input", false)) : OptionalDouble.empty();
       // US dollars per 1000 searches, checked like the per-token prices
-      OptionalDouble webSearch = price.has("web_search")
-          ? OptionalDouble.of(pricePerMillion(price, at + "/web_search", false))
-          : OptionalDouble.empty();
-      prices.put(entry.getKey(), new ObservabilityConfig.ModelPrice(input, output, cached, webSearch));
+      OptionalDouble webSearch = keptPrices.isPresent() ? keptPrices.get().webSearch() : price.has("web_search")
+          ? OptionalDouble.of(pricePerMillion(price, at + "/web_search", false)) : OptionalDouble.empty();
+      OptionalInt window = price.has("context_window") ? tokenLimit(price, at + "/context_window")
+          : bundled.map(ObservabilityConfig.ModelPrice::contextWindow).orElse(OptionalInt.empty());
+      OptionalInt maxOutput = price.has("max_output_tokens") ? tokenLimit(price, at + "/max_output_tokens")
+          : bundled.map(ObservabilityConfig.ModelPrice::maxOutputTokens).orElse(OptionalInt.empty());
+      List<String> modalities = price.has("modalities") ? modalities(price.get("modalities"), at + "/modalities")
+          : bundled.map(ObservabilityConfig.ModelPrice::modalities).orElse(List.of());
+      prices.put(entry.getKey(), new ObservabilityConfig.ModelPrice(input, output, cached, webSearch, window,
+          maxOutput, modalities));
     });
     return prices;
+  }
+
+  private OptionalInt tokenLimit(JsonNode price, String pointer) {
+    JsonNode value = price.path(pointer.substring(pointer.lastIndexOf('/') + 1));
+    if (!value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() < 1) {
+      error(pointer, "must be a number of tokens, a whole number at least 1");
+      return OptionalInt.empty();
+    }
+    return OptionalInt.of(value.asInt());
+  }
+
+  private List<String> modalities(JsonNode value, String pointer) {
+    Set<String> known = Set.of("text", "image", "pdf", "audio", "video");
+    List<String> modalities = new ArrayList<>();
+    if (value.isArray()) {
+      value.forEach(modality -> modalities.add(modality.asText()));
+    }
+    if (!value.isArray() || !known.containsAll(modalities) || modalities.isEmpty()) {
+      error(pointer, "must list what the model takes, from " + new TreeSet<>(known) + ", like [text, image]");
+      return List.of();
+    }
+    return modalities;
   }
 
   private double pricePerMillion(JsonNode price, String pointer, boolean required) {
@@ -947,7 +990,7 @@ public final class ConfigLoader {
   private void checkKnownFields(ObjectNode node, String pointer, Set<String> known) {
     node.fieldNames().forEachRemaining(name -> {
       if (!known.contains(name)) {
-        error(pointer + "/" + name, "unknown field; expected one of " + new java.util.TreeSet<>(known));
+        error(pointer + "/" + name, "unknown field; expected one of " + new TreeSet<>(known));
       }
     });
   }

@@ -62,6 +62,7 @@ public final class CallMetrics {
       case CALL_TYPE_STREAM -> "StreamChat";
       case CALL_TYPE_CONVERSE_TURN -> "Converse";
       case CALL_TYPE_EMBED -> "Embed";
+      case CALL_TYPE_COUNT_TOKENS -> "CountTokens";
       default -> "Chat";
     };
   }

@@ -8,6 +8,7 @@ import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.CountTokensResponse;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Origin;
@@ -118,6 +119,15 @@ public final class CallTracker {
     firstEventNanos = System.nanoTime();
     answered(answer.getProvider(), answer.getModel(), answer.getOrigin(), answer.getUsage());
     return usage.equals(answer.getUsage()) ? answer : answer.toBuilder().setUsage(usage).build();
+  }
+
+  /** Sees the answer of a count call on its way to the caller (a count costs nothing). */
+  public CountTokensResponse onTokenCount(CountTokensResponse answer) {
+    if (!ended) {
+      firstEventNanos = System.nanoTime();
+      answered(answer.getProvider(), answer.getModel(), answer.getOrigin(), Usage.getDefaultInstance());
+    }
+    return answer;
   }
 
   /** Who answered, and the answer's usage, priced unless it is already (a chat answer assembled from the events). */

@@ -3,7 +3,6 @@ package dev.llmrouter.server.pipeline;
 import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatResponse;
-import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.api.v1.Origin;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.cassettes.Cassette;
@@ -12,8 +11,8 @@ import dev.llmrouter.server.provider.ProviderTypes;
 import java.util.List;
 
 /**
- * Where an answer came from, stamped on its `start` and `done` events (on an embedding, on the answer): the deployment
- * and the {@link Origin}.
+ * Where an answer came from, stamped on its `start` and `done` events (on an answer of one value, by
+ * {@link OneAnswerCassetteGate}): the deployment and the {@link Origin}.
  */
 final class Provenance {
 
@@ -38,13 +37,6 @@ final class Provenance {
     return Origin.newBuilder().setCassette(CassetteOutcome.CASSETTE_OUTCOME_HIT).setCassetteKey(cassette.key())
         .setCassetteScope(scope).setDeployment(cassette.servedBy().provider()).setRedacted(take.redacted())
         .addAllDroppedSettings(droppedSettings).build();
-  }
-
-  /** A live embedding with the deployment that answered it and its origin. */
-  static EmbedResponse stampedLive(EmbedResponse response, UpstreamAttempts<?, ?> live, CassetteOutcome outcome,
-      String key, String scope) {
-    return response.toBuilder().setProvider(live.servedBy().deployment().name())
-        .setOrigin(ofLive(live, outcome, key, scope)).build();
   }
 
   static ChatEvent withOrigin(ChatEvent event, Origin origin) {

@@ -2,6 +2,7 @@ package dev.llmrouter.server.pipeline;
 
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.CountTokensResponse;
 import dev.llmrouter.api.v1.EmbedRequest;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.server.answer.AnswerStream;
@@ -134,6 +135,20 @@ final class UpstreamAttempts<R, E> implements AnswerStream.Upstream {
       // An embedding holds no reasoning to tag with its credential.
       return new Prepared<>(attempt, "", () -> step.target().deployment().nextEmbeddingAdapter()
           .embed(step.request(), step.target().upstreamModel(), attempt));
+    });
+  }
+
+  /**
+   * Starts the first attempt of a count call: each sends the request to its target's next adapter (one key after
+   * another), whose count endpoint answers with one value. Must be called on the caller's event-loop context.
+   */
+  static UpstreamAttempts<ChatRequest, CountTokensResponse> tokenCount(Vertx vertx, ResilienceConfig policy,
+      CallPlan<ChatRequest> plan, CallOptions options,
+      Function<CallPlan.Step<ChatRequest>, AttemptSpan> onAttempt) {
+    return start(vertx, policy, plan, options, onAttempt, response -> true, step -> {
+      AnswerStream<CountTokensResponse> attempt = AnswerStream.ofOne();
+      return new Prepared<>(attempt, "", () -> step.target().deployment().nextTokenCountAdapter()
+          .countTokens(step.request(), step.target().upstreamModel(), attempt));
     });
   }
 

@@ -10,6 +10,7 @@ import dev.llmrouter.api.v1.Reasoning;
 import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.ProviderTypes;
+import dev.llmrouter.server.provider.TokenCountAdapter;
 import dev.llmrouter.server.provider.ProviderTypes.KeyedAdapter;
 import dev.llmrouter.server.provider.UpstreamClient;
 import io.vertx.core.Future;
@@ -66,7 +67,8 @@ public final class Deployment {
   /** What {@code upstreamModel} can honour through this deployment's adapter. */
   public Capabilities capabilities(String upstreamModel) {
     return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config, model)
-        .toBuilder().setEmbeddings(embeddings().map(adapter -> adapter.embeds(model)).orElse(false)).build());
+        .toBuilder().setEmbeddings(embeddings().map(adapter -> adapter.embeds(model)).orElse(false))
+        .setCountTokens(tokenCounter().filter(counter -> counter.countsTokens(model)).isPresent()).build());
   }
 
   /**
@@ -113,6 +115,21 @@ public final class Deployment {
       throw new IllegalStateException(name() + " (type " + config.type() + ") has no embeddings");
     }
     return embeddings;
+  }
+
+  /** The count endpoint of the deployment's type (the first key's adapter): empty when its host has none. */
+  public Optional<TokenCountAdapter> tokenCounter() {
+    return adaptersByKey.get(0).adapter() instanceof TokenCountAdapter counter ? Optional.of(counter)
+        : Optional.empty();
+  }
+
+  /** The adapter for the next count call (the keys take turns), of a deployment whose type counts. */
+  public TokenCountAdapter nextTokenCountAdapter() {
+    KeyedAdapter next = adaptersByKey.get(Math.floorMod(nextKey.getAndIncrement(), adaptersByKey.size()));
+    if (!(next.adapter() instanceof TokenCountAdapter counter)) {
+      throw new IllegalStateException(name() + " (type " + config.type() + ") has no count endpoint");
+    }
+    return counter;
   }
 
   /** The variable to set when keys (or tokens) are configured but none has a value; null when calls can go out. */

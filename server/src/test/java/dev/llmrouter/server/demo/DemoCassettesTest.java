@@ -8,6 +8,9 @@ import dev.llmrouter.api.v1.CassetteOutcome;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.CountTokensResponse;
+import dev.llmrouter.api.v1.ModelServiceGrpc;
+import dev.llmrouter.api.v1.TokenCountMethod;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseRequest;
 import dev.llmrouter.api.v1.ConversationServiceGrpc;
@@ -150,6 +153,16 @@ class DemoCassettesTest {
           + "\r\n\r\n"),
       new Demo("structured-output", CITY.formatted("gemini/gemini-2.5-flash"), false, "application/json",
           geminiChunk("{\"text\":\"" + CITY_JSON + "\"}", "STOP", 22, 12)));
+
+  /**
+   * The demo counts (`ModelService.CountTokens`), recorded through the hosts' count endpoints (the README's count);
+   * OpenAI's models are counted by the router itself and need none.
+   */
+  static final List<Demo> COUNTS = List.of(
+      new Demo("default", TEXT.formatted("anthropic/claude-haiku-4-5"), false, "application/json",
+          "{\"input_tokens\":14}"),
+      new Demo("default", TEXT.formatted("gemini/gemini-2.5-flash"), false, "application/json",
+          "{\"totalTokens\":8,\"promptTokensDetails\":[{\"modality\":\"TEXT\",\"tokenCount\":8}]}"));
 
   /**
    * The live page's conversation (server/web), recorded over `Converse` in the default scope: the page's start
@@ -305,6 +318,10 @@ class DemoCassettesTest {
             stub.chat(request(demo));
           }
         }
+        for (Demo count : COUNTS) {
+          upstream.reply(200, count.contentType(), count.upstreamBody());
+          router.models().countTokens(request(count));
+        }
       } finally {
         router.close();
       }
@@ -345,6 +362,11 @@ class DemoCassettesTest {
       chat.streamChat(request(DEMOS.get(1))).forEachRemaining(haiku::add);
       assertEquals(3, haiku.stream().filter(ChatEvent::hasTextDelta).count(), "the recorded chunks are kept");
       assertTrue(haiku.get(haiku.size() - 1).hasDone());
+      ModelServiceGrpc.ModelServiceBlockingStub models = ModelServiceGrpc.newBlockingStub(channel);
+      CountTokensResponse count = models.countTokens(request(COUNTS.get(0)));
+      assertEquals(14, count.getInputTokens());
+      assertEquals(CassetteOutcome.CASSETTE_OUTCOME_HIT, count.getOrigin().getCassette());
+      assertEquals(TokenCountMethod.TOKEN_COUNT_METHOD_LOCAL, models.countTokens(request(DEMOS.get(0))).getMethod());
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       server.close().toCompletionStage().toCompletableFuture().get();

@@ -101,7 +101,10 @@ class PriceTableTest {
     }
     Map<String, ModelPrice> configured = ConfigLoader.parse("prices: { gpt-4o-mini: { input: 1, output: 2 } }",
         name -> null).observability().prices();
-    assertEquals(new ModelPrice(1, 2, OptionalDouble.empty()), configured.get("gpt-4o-mini"));
+    ModelPrice mini = bundled.get("gpt-4o-mini");
+    assertEquals(new ModelPrice(1, 2, OptionalDouble.empty(), OptionalDouble.empty(), mini.contextWindow(),
+        mini.maxOutputTokens(), mini.modalities()), configured.get("gpt-4o-mini"),
+        "the prices replaced together, the limits kept");
     assertEquals(bundled.get("gpt-4o"), configured.get("gpt-4o"), "the other bundled prices stay");
   }
 }

@@ -275,7 +275,8 @@ class ProviderConformanceTest {
 
   private static ChatRequest serve(ProviderWire wire, WireExchange exchange) {
     setup.upstream().replay(exchange);
-    return wire.requestFor(exchange);
+    // Past the context-window check: some recordings are the host refusing a request for its size.
+    return wire.requestFor(exchange).toBuilder().setSkipContextCheck(true).build();
   }
 
   private static void assertAnswerEqualsRecording(ProviderWire wire, WireExchange exchange, ChatResponse response) {

@@ -2,6 +2,9 @@ package dev.llmrouter.server.provider.anthropic;
 
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.CountTokensResponse;
+import dev.llmrouter.server.answer.AnswerStream;
+import dev.llmrouter.server.provider.TokenCountAdapter;
 import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.ProviderConfig;
 import dev.llmrouter.server.provider.UpstreamClient;
@@ -9,8 +12,8 @@ import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 
-/** Anthropic Messages (`POST {base_url}/v1/messages`), streamed or not. */
-public final class AnthropicAdapter extends HttpProviderAdapter {
+/** Anthropic Messages (`POST {base_url}/v1/messages`), streamed or not, and its `count_tokens`. */
+public final class AnthropicAdapter extends HttpProviderAdapter implements TokenCountAdapter {
 
   /** The API version this adapter speaks; Anthropic keeps a dated version's wire format fixed. */
   static final String API_VERSION = "2023-06-01";
@@ -52,5 +55,19 @@ public final class AnthropicAdapter extends HttpProviderAdapter {
     post("/v1/messages", headersWithKey("x-api-key", "")
             .add("accept", stream ? "text/event-stream" : "application/json").add("anthropic-version", API_VERSION),
         body, answer, AnthropicFormat.answerDecoder(deployment.name(), answer));
+  }
+
+  @Override
+  public void countTokens(ChatRequest request, String upstreamModel, AnswerStream<CountTokensResponse> answer) {
+    String body;
+    try {
+      body = AnthropicFormat.countTokensBody(request, upstreamModel, deployment.type()).toString();
+    } catch (CallError notExpressible) {
+      answer.fail(notExpressible);
+      return;
+    }
+    post("/v1/messages/count_tokens", headersWithKey("x-api-key", "").add("accept", "application/json")
+            .add("anthropic-version", API_VERSION), body, answer,
+        AnthropicFormat.countTokensDecoder(deployment.name(), upstreamModel, answer));
   }
 }

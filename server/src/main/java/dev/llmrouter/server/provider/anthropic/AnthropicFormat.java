@@ -2,6 +2,9 @@ package dev.llmrouter.server.provider.anthropic;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.CountTokensResponse;
+import dev.llmrouter.server.answer.AnswerStream;
+import dev.llmrouter.server.provider.TokenCountDecoder;
 import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
@@ -30,5 +33,23 @@ public final class AnthropicFormat {
   /** The decoder of one answer, whole or streamed. */
   public static UpstreamHttpCall.Decoder answerDecoder(String provider, ChatEventStream answer) {
     return new AnthropicAnswerDecoder(provider, answer);
+  }
+
+  /**
+   * The body of a `count_tokens` request: the Messages body's input alone (model, messages, system, tools, tool
+   * choice, thinking), since the endpoint refuses the generation settings.
+   *
+   * @throws CallError when the request asks for something the Messages API cannot express
+   */
+  public static ObjectNode countTokensBody(ChatRequest request, String upstreamModel, String signedBy) {
+    return requestBody(request, upstreamModel, false, signedBy)
+        .retain("model", "messages", "system", "tools", "tool_choice", "thinking");
+  }
+
+  /** The decoder of a `count_tokens` answer: `{"input_tokens": n}`. */
+  public static UpstreamHttpCall.Decoder countTokensDecoder(String provider, String upstreamModel,
+      AnswerStream<CountTokensResponse> answer) {
+    return new TokenCountDecoder(provider, upstreamModel, "input_tokens", answer,
+        answerDecoder(provider, new ChatEventStream()));
   }
 }

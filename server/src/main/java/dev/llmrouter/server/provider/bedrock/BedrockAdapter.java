@@ -3,6 +3,7 @@ package dev.llmrouter.server.provider.bedrock;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.CountTokensResponse;
 import dev.llmrouter.api.v1.EmbedRequest;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.server.answer.AnswerStream;
@@ -12,6 +13,8 @@ import dev.llmrouter.server.provider.CapabilityCheck;
 import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.TokenCountAdapter;
+import dev.llmrouter.server.provider.TokenCountDecoder;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
@@ -40,7 +43,7 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
  * deployment with an `api_key` (a Bedrock API key) sends it as a bearer token instead. Embeddings go through
  * InvokeModel (`/model/{modelId}/invoke`) to the Titan and Cohere embedding models ({@link BedrockEmbeddings}).
  */
-public final class BedrockAdapter extends HttpProviderAdapter implements EmbeddingAdapter {
+public final class BedrockAdapter extends HttpProviderAdapter implements EmbeddingAdapter, TokenCountAdapter {
 
   /** The `bedrock_api` of a deployment that calls Converse (the default). */
   public static final String CONVERSE = "converse";
@@ -148,6 +151,31 @@ public final class BedrockAdapter extends HttpProviderAdapter implements Embeddi
     postSigned(upstreamModel, stream ? "/invoke-with-response-stream" : "/invoke",
         stream ? "application/vnd.amazon.eventstream" : "application/json", body.toString(), answer,
         new BedrockInvokeDecoder(deployment.name(), AnthropicFormat.answerDecoder(deployment.name(), answer)));
+  }
+
+  /** Bedrock's CountTokens takes Anthropic's Claude models. */
+  @Override
+  public boolean countsTokens(String upstreamModel) {
+    return upstreamModel.toLowerCase(Locale.ROOT).contains("anthropic.claude");
+  }
+
+  /** CountTokens (`POST /model/{modelId}/count-tokens`) over the Converse request's input: `{"inputTokens": n}`. */
+  @Override
+  public void countTokens(ChatRequest request, String upstreamModel, AnswerStream<CountTokensResponse> answer) {
+    ObjectNode converse;
+    try {
+      converse = BedrockRequestMapper.toRequestBody(request,
+          THINKING_CLAUDE.matcher(upstreamModel.toLowerCase(Locale.ROOT)).matches())
+          .retain("messages", "system", "toolConfig", "additionalModelRequestFields");
+    } catch (CallError notExpressible) {
+      answer.fail(notExpressible);
+      return;
+    }
+    ObjectNode body = converse.objectNode();
+    body.putObject("input").set("converse", converse);
+    postSigned(upstreamModel, "/count-tokens", "application/json", body.toString(), answer,
+        new TokenCountDecoder(deployment.name(), upstreamModel, "inputTokens", answer,
+            new BedrockAnswerDecoder(deployment.name(), upstreamModel, new ChatEventStream())));
   }
 
   /** The Titan and Cohere embedding models ({@link BedrockEmbeddings}); other models do not embed. */

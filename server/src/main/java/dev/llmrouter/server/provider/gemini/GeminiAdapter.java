@@ -2,6 +2,8 @@ package dev.llmrouter.server.provider.gemini;
 
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.CountTokensResponse;
+import dev.llmrouter.server.provider.TokenCountAdapter;
 import dev.llmrouter.api.v1.EmbedRequest;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.server.answer.AnswerStream;
@@ -22,7 +24,7 @@ import java.util.List;
  * Google Gemini (`POST {base_url}/v1beta/models/{model}:generateContent`, or `:streamGenerateContent?alt=sse` for a
  * streamed answer; embeddings through `:batchEmbedContents`), authenticated with the `x-goog-api-key` header.
  */
-public final class GeminiAdapter extends HttpProviderAdapter implements EmbeddingAdapter {
+public final class GeminiAdapter extends HttpProviderAdapter implements EmbeddingAdapter, TokenCountAdapter {
 
   public GeminiAdapter(UpstreamClient client, ProviderConfig deployment) {
     super(client, deployment);
@@ -66,6 +68,13 @@ public final class GeminiAdapter extends HttpProviderAdapter implements Embeddin
   @Override
   public Set<String> embeddingOptions(String upstreamModel) {
     return Set.of(EmbeddingCheck.DIMENSIONS, EmbeddingCheck.TASK_TYPE);
+  }
+
+  @Override
+  public void countTokens(ChatRequest request, String upstreamModel, AnswerStream<CountTokensResponse> answer) {
+    post("/v1beta/models/" + upstreamModel + ":countTokens", headersWithKey("x-goog-api-key", ""),
+        GeminiFormat.countTokensBody(request, upstreamModel, deployment.type(), true).toString(), answer,
+        GeminiFormat.countTokensDecoder(deployment.name(), upstreamModel, answer, List.of()));
   }
 
   @Override

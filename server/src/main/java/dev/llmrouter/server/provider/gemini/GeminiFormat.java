@@ -2,6 +2,9 @@ package dev.llmrouter.server.provider.gemini;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.CountTokensResponse;
+import dev.llmrouter.server.answer.AnswerStream;
+import dev.llmrouter.server.provider.TokenCountDecoder;
 import dev.llmrouter.api.v1.EmbedTaskType;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
@@ -38,6 +41,32 @@ public final class GeminiFormat {
   public static UpstreamHttpCall.Decoder answerDecoder(String provider, ChatEventStream answer,
       List<String> finishReasonNames) {
     return new GeminiAnswerDecoder(provider, answer, finishReasonNames);
+  }
+
+  /**
+   * The body of a `countTokens` request. The Gemini API counts `contents` alone, or a whole generateContent request
+   * (with its model) when the system instruction and tools are to count too; Vertex AI takes those beside the
+   * contents.
+   *
+   * @param nestWhole whether the host wants the system instruction and tools inside a `generateContentRequest` (the
+   *     Gemini API) rather than beside the contents (Vertex AI)
+   */
+  public static ObjectNode countTokensBody(ChatRequest request, String upstreamModel, String signedBy,
+      boolean nestWhole) {
+    ObjectNode body = requestBody(request, signedBy).retain("contents", "systemInstruction", "tools");
+    if (!nestWhole || body.size() == 1) {
+      return body;
+    }
+    ObjectNode nested = body.objectNode();
+    nested.putObject("generateContentRequest").put("model", "models/" + upstreamModel).setAll(body);
+    return nested;
+  }
+
+  /** The decoder of a `countTokens` answer: `{"totalTokens": n, ...}`. */
+  public static UpstreamHttpCall.Decoder countTokensDecoder(String provider, String upstreamModel,
+      AnswerStream<CountTokensResponse> answer, List<String> finishReasonNames) {
+    return new TokenCountDecoder(provider, upstreamModel, "totalTokens", answer,
+        answerDecoder(provider, new ChatEventStream(), finishReasonNames));
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.llmrouter.server.provider.vertex;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
+import dev.llmrouter.api.v1.CountTokensResponse;
 import dev.llmrouter.api.v1.EmbedRequest;
 import dev.llmrouter.api.v1.EmbedResponse;
 import dev.llmrouter.server.answer.AnswerStream;
@@ -12,6 +13,7 @@ import dev.llmrouter.server.provider.EmbeddingAdapter;
 import dev.llmrouter.server.provider.EmbeddingCheck;
 import dev.llmrouter.server.provider.HttpProviderAdapter;
 import dev.llmrouter.server.provider.ProviderConfig;
+import dev.llmrouter.server.provider.TokenCountAdapter;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
 import dev.llmrouter.server.provider.WebSearchOptions;
@@ -36,7 +38,7 @@ import java.util.regex.Pattern;
  * the deployment's {@link VertexCredentials}; in express mode (an API key and no project) the paths have no project
  * or location.
  */
-public final class VertexAdapter extends HttpProviderAdapter implements EmbeddingAdapter {
+public final class VertexAdapter extends HttpProviderAdapter implements EmbeddingAdapter, TokenCountAdapter {
 
   /** The Messages API version Vertex AI speaks, sent in the body. */
   static final String ANTHROPIC_VERSION = "vertex-2023-10-16";
@@ -111,6 +113,20 @@ public final class VertexAdapter extends HttpProviderAdapter implements Embeddin
       callHeaders.add("anthropic-beta", WEB_SEARCH_BETA);
     }
     postAuthenticated(path, callHeaders, body, answer, decoder);
+  }
+
+  /** Vertex AI counts its Gemini models' tokens; Claude's count endpoint on Vertex AI is not spoken here. */
+  @Override
+  public boolean countsTokens(String upstreamModel) {
+    return !isClaude(upstreamModel);
+  }
+
+  @Override
+  public void countTokens(ChatRequest request, String upstreamModel, AnswerStream<CountTokensResponse> answer) {
+    String path = deployment.googleCloud().orElseThrow().modelPath("google", upstreamModel) + ":countTokens";
+    postAuthenticated(path, accepting("application/json"),
+        GeminiFormat.countTokensBody(request, upstreamModel, reasoningSigner(upstreamModel), false).toString(), answer,
+        GeminiFormat.countTokensDecoder(deployment.name(), upstreamModel, answer, FINISH_REASONS));
   }
 
   /** Google's models; Anthropic's have no embeddings on Vertex AI. */
