@@ -738,7 +738,7 @@ public final class ConfigLoader {
       checkKnownFields((ObjectNode) node, at,
           Set.of("name", "type", "base_url", "api_key", "api_keys", "models", "timeout", "max_concurrency",
               "max_connections", "connection_wait_timeout", "drop_unsupported_settings", "api_version",
-              "azure_ad_token", "project", "location", "access_token", "credentials_file", "region"));
+              "azure_ad_token", "project", "location", "access_token", "credentials_file", "region", "bedrock_api"));
       String name = required(node, at + "/name");
       if (!name.isEmpty() && !name.matches("[a-z0-9][a-z0-9_-]*")) {
         error(at + "/name", "must be lower-case letters, digits, '-' or '_' (it prefixes model names), not '" + name + "'");
@@ -797,7 +797,7 @@ public final class ConfigLoader {
       providers.add(new ProviderConfig(name, type, stripTrailingSlash(baseUrl), List.copyOf(keys),
           List.copyOf(models), timeout, connectionWaitTimeout, maxConcurrency, maxConnections,
           flag(node, at + "/drop_unsupported_settings"), apiVersion, azureAdToken, googleCloud, region,
-          type.equals(BEDROCK) ? awsKeys() : Optional.empty()));
+          type.equals(BEDROCK) ? awsKeys() : Optional.empty(), bedrockApi(node, at, type)));
     }
     return providers;
   }
@@ -876,6 +876,22 @@ public final class ConfigLoader {
       error(at + "/region", "must be an AWS region like us-east-1 or eu-central-1, not '" + region + "'");
     }
     return region;
+  }
+
+  /** The API a Bedrock deployment calls: Converse unless it names InvokeModel; unknown to the other types. */
+  private String bedrockApi(JsonNode node, String at, String type) {
+    if (!type.equals(BEDROCK)) {
+      if (node.has("bedrock_api")) {
+        error(at + "/bedrock_api", "is for type " + BEDROCK + " only");
+      }
+      return "";
+    }
+    String api = text(node, at + "/bedrock_api", BedrockAdapter.CONVERSE);
+    if (!api.equals(BedrockAdapter.CONVERSE) && !api.equals(BedrockAdapter.INVOKE)) {
+      error(at + "/bedrock_api", "must be " + BedrockAdapter.CONVERSE + " (every model family) or "
+          + BedrockAdapter.INVOKE + " (Claude models in Anthropic's Messages format), not '" + api + "'");
+    }
+    return api;
   }
 
   /**

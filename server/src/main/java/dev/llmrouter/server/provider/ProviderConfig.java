@@ -27,6 +27,8 @@ import java.util.stream.Stream;
  * @param region the AWS region of a Bedrock deployment (its endpoint's and its signature's); empty for other types
  * @param awsKeys the AWS access keys a Bedrock deployment found in the environment, tried before the rest of the AWS
  *     default credentials chain; empty when they are not set, and for other types
+ * @param bedrockApi the API a Bedrock deployment calls its models through: {@code converse} (every model family), or
+ *     {@code invoke} (InvokeModel with Anthropic's Messages body, for Claude models); empty for other types
  */
 public record ProviderConfig(
     String name,
@@ -43,7 +45,8 @@ public record ProviderConfig(
     Optional<ApiKey> azureAdToken,
     Optional<GoogleCloud> googleCloud,
     String region,
-    Optional<AwsKeys> awsKeys) {
+    Optional<AwsKeys> awsKeys,
+    String bedrockApi) {
 
   /** Connections a deployment's pool may open when the config says nothing. */
   public static final int DEFAULT_MAX_CONNECTIONS = 100;
@@ -111,7 +114,7 @@ public record ProviderConfig(
   public ProviderConfig withOnlyKey(ApiKey key) {
     return new ProviderConfig(name, type, baseUrl, List.of(key), models, timeout, connectionWaitTimeout,
         maxConcurrency, maxConnections, dropUnsupportedSettings, apiVersion, azureAdToken, googleCloud, region,
-        awsKeys);
+        awsKeys, bedrockApi);
   }
 
   /**
@@ -136,6 +139,7 @@ public record ProviderConfig(
         + ", models=" + models + (apiVersion.isEmpty() ? "" : ", apiVersion=" + apiVersion)
         + azureAdToken.map(token -> ", azureAdToken=" + token).orElse("")
         + googleCloud.map(cloud -> ", googleCloud=" + cloud).orElse("")
-        + (region.isEmpty() ? "" : ", region=" + region) + awsKeys.map(keys -> ", awsKeys=" + keys).orElse("") + "]";
+        + (region.isEmpty() ? "" : ", region=" + region) + awsKeys.map(keys -> ", awsKeys=" + keys).orElse("")
+        + (bedrockApi.isEmpty() ? "" : ", bedrockApi=" + bedrockApi) + "]";
   }
 }

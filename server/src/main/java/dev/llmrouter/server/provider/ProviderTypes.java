@@ -68,6 +68,15 @@ public final class ProviderTypes {
   }
 
   /**
+   * What {@code upstreamModel} can honour through {@code deployment}'s adapter: its type's, but a Bedrock deployment
+   * says by its API ({@link BedrockAdapter#capabilities(ProviderConfig, String)}).
+   */
+  public static Capabilities capabilities(ProviderConfig deployment, String upstreamModel) {
+    return deployment.type().equals("bedrock") ? BedrockAdapter.capabilities(deployment, upstreamModel)
+        : capabilities(deployment.type(), upstreamModel);
+  }
+
+  /**
    * The tag of the reasoning signatures {@code upstreamModel} of a known type makes ({@code Reasoning.provider}): the
    * type, or on a host that serves several publishers' models, the type and the publisher (`vertex/anthropic`). An
    * adapter sends back only the signatures of its own tag.

@@ -66,7 +66,7 @@ public final class Deployment {
 
   /** What {@code upstreamModel} can honour through this deployment's adapter. */
   public Capabilities capabilities(String upstreamModel) {
-    return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config.type(), model)
+    return capabilitiesByModel.get(upstreamModel, model -> ProviderTypes.capabilities(config, model)
         .toBuilder()
         .setEmbeddings(capability(EmbeddingAdapter.class).filter(adapter -> adapter.embeds(model)).isPresent())
         .setCountTokens(capability(TokenCountAdapter.class).filter(counter -> counter.countsTokens(model)).isPresent())

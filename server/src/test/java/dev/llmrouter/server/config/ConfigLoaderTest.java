@@ -357,4 +357,18 @@ class ConfigLoaderTest {
     String notBedrock = error("providers:\n  - { name: o, type: openai, base_url: \"http://h\", region: us-east-1 }\n");
     assertTrue(notBedrock.contains("providers.0.region (line 2): is for type bedrock only"), notBedrock);
   }
+
+  @Test
+  void aBedrockDeploymentCallsConverseUnlessItNamesInvokeModel() {
+    assertEquals("converse", parse("providers:\n  - { name: b, type: bedrock, region: us-east-1 }\n").providers()
+        .get(0).bedrockApi());
+    assertEquals("invoke", parse("providers:\n  - { name: b, type: bedrock, region: us-east-1, bedrock_api: invoke }\n")
+        .providers().get(0).bedrockApi());
+    String unknown = error("providers:\n  - { name: b, type: bedrock, region: us-east-1, bedrock_api: messages }\n");
+    assertTrue(unknown.contains("providers.0.bedrock_api (line 2): must be converse (every model family) or invoke "
+        + "(Claude models in Anthropic's Messages format), not 'messages'"), unknown);
+    String notBedrock = error("providers:\n  - { name: a, type: anthropic, base_url: \"http://h\", "
+        + "bedrock_api: invoke }\n");
+    assertTrue(notBedrock.contains("providers.0.bedrock_api (line 2): is for type bedrock only"), notBedrock);
+  }
 }

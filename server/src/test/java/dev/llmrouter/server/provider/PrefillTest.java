@@ -107,7 +107,7 @@ class PrefillTest {
     ChatRequest request = wire.requestFor(exchange).toBuilder().addMessages(Message.newBuilder()
         .setRole(Role.ROLE_ASSISTANT).addParts(Part.newBuilder().setText("The answer is"))).build();
     String model = request.getModel().substring(request.getModel().indexOf('/') + 1);
-    if (ProviderTypes.capabilities(wire.type(), model).getPrefill()) {
+    if (wire.capabilitiesOf(request).getPrefill()) {
       assertTrue(prefillExchanges().anyMatch(arguments -> arguments.get()[0] == wire),
           wire.type() + " declares prefill: it needs a prefill sample under wire/" + wire.folders());
       return;

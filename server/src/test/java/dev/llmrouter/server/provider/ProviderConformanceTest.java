@@ -153,7 +153,7 @@ class ProviderConformanceTest {
   }
 
   private static Capabilities capabilitiesOf(ProviderWire wire, ChatRequest request) {
-    return ProviderTypes.capabilities(wire.type(), request.getModel().substring(request.getModel().indexOf('/') + 1));
+    return wire.capabilitiesOf(request);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.llmrouter.server.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
+import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.Document;
 import dev.llmrouter.api.v1.FinishReason;
@@ -25,6 +27,7 @@ import dev.llmrouter.api.v1.ToolChoice;
 import dev.llmrouter.api.v1.ToolChoiceMode;
 import dev.llmrouter.api.v1.Usage;
 import dev.llmrouter.server.answer.ProtoJson;
+import dev.llmrouter.server.provider.bedrock.BedrockAdapter;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -37,7 +40,10 @@ import java.util.TreeMap;
  * Test-side reading of AWS Bedrock Converse wire data (`POST /model/{modelId}/converse` and `/converse-stream`),
  * written independently of the adapter: what a recorded answer says (text, cited text, reasoning with its signature,
  * tool calls, usage with the cache counts added to the input), and the {@link ChatRequest} that makes the adapter send
- * a recorded request. CountTokens and InvokeModel exchanges are other endpoints, which no chat request produces.
+ * a recorded request. InvokeModel exchanges with Anthropic's Messages body (`/invoke`,
+ * `/invoke-with-response-stream`) go to a second deployment, `bedrock_api: invoke`, and are read as Anthropic's wire
+ * ({@link AnthropicWire}) once each streamed `chunk` frame is unwrapped into the server-sent event it carries.
+ * CountTokens, and InvokeModel with other models' native bodies (embeddings), are other endpoints.
  */
 public final class BedrockWire implements ProviderWire {
 
@@ -59,6 +65,13 @@ public final class BedrockWire implements ProviderWire {
       "gif", "image/gif", "webp", "image/webp", "pdf", "application/pdf", "txt", "text/plain", "csv", "text/csv",
       "md", "text/markdown", "html", "text/html");
 
+  /** The deployment that calls InvokeModel. */
+  private static final String INVOKE_PROVIDER = "bedrock-invoke";
+  /** The Messages API version Bedrock speaks. */
+  private static final String ANTHROPIC_VERSION = "bedrock-2023-05-31";
+
+  private final AnthropicWire anthropic = new AnthropicWire();
+
   @Override
   public String type() {
     return "bedrock";
@@ -69,10 +82,15 @@ public final class BedrockWire implements ProviderWire {
     return List.of("bedrock");
   }
 
-  /** Converse and ConverseStream; not CountTokens (another endpoint) nor InvokeModel (a model's native body). */
+  /** Converse and ConverseStream, and InvokeModel with Anthropic's Messages body; not CountTokens. */
   @Override
   public boolean speaks(WireExchange exchange) {
-    return exchange.path().endsWith("/converse") || exchange.path().endsWith("/converse-stream");
+    return exchange.path().endsWith("/converse") || exchange.path().endsWith("/converse-stream")
+        || isInvoke(exchange) && exchange.request().has("anthropic_version");
+  }
+
+  private static boolean isInvoke(WireExchange exchange) {
+    return exchange.path().endsWith("/invoke") || exchange.path().endsWith("/invoke-with-response-stream");
   }
 
   @Override
@@ -82,12 +100,21 @@ public final class BedrockWire implements ProviderWire {
 
   @Override
   public String providersYaml(String baseUrl) {
-    return "  - { name: bedrock, type: bedrock, region: us-east-1, base_url: \"" + baseUrl + "\" }\n";
+    return "  - { name: bedrock, type: bedrock, region: us-east-1, base_url: \"" + baseUrl + "\" }\n"
+        + "  - { name: " + INVOKE_PROVIDER + ", type: bedrock, region: us-east-1, bedrock_api: invoke, base_url: \""
+        + baseUrl + "\" }\n";
   }
 
   @Override
   public String providerFor(WireExchange exchange) {
-    return "bedrock";
+    return isInvoke(exchange) ? INVOKE_PROVIDER : "bedrock";
+  }
+
+  @Override
+  public Capabilities capabilitiesOf(ChatRequest request) {
+    String model = request.getModel().substring(request.getModel().indexOf('/') + 1);
+    return request.getModel().startsWith(INVOKE_PROVIDER + "/") ? BedrockAdapter.invokeCapabilities(model)
+        : BedrockAdapter.capabilities(model);
   }
 
   /** The model id of an exchange, as the path carries it percent-encoded. */
@@ -103,6 +130,9 @@ public final class BedrockWire implements ProviderWire {
 
   @Override
   public Answer answerOf(WireExchange exchange) {
+    if (isInvoke(exchange)) {
+      return anthropic.answerOf(asMessages(exchange));
+    }
     StringBuilder text = new StringBuilder();
     StringBuilder reasoning = new StringBuilder();
     StringBuilder signature = new StringBuilder();
@@ -171,6 +201,27 @@ public final class BedrockWire implements ProviderWire {
         }, "", modelOf(exchange));
   }
 
+  /**
+   * An InvokeModel exchange as Anthropic's API would have answered it: a streamed answer's `chunk` frames become the
+   * server-sent events whose JSON their `bytes` carry in base64.
+   */
+  private static WireExchange asMessages(WireExchange exchange) {
+    if (!isStream(exchange)) {
+      return exchange;
+    }
+    StringBuilder events = new StringBuilder();
+    for (BedrockEventStream.Frame frame : BedrockEventStream.decode(exchange.bodyBytes())) {
+      if (frame.type().equals("chunk")) {
+        String event = new String(Base64.getDecoder().decode(frame.json().path("bytes").asText()),
+            StandardCharsets.UTF_8);
+        events.append("event: ").append(OpenAiWire.read(event).path("type").asText()).append("\ndata: ")
+            .append(event).append("\n\n");
+      }
+    }
+    return new WireExchange(exchange.name(), exchange.endpoint(), exchange.request(), exchange.status(),
+        Map.of("content-type", "text/event-stream"), events.toString());
+  }
+
   /** Input counts the cache reads and writes too, which Bedrock reports apart; the cached part is the reads. */
   private static Usage usageOf(JsonNode usage) {
     if (!usage.isObject()) {
@@ -215,6 +266,15 @@ public final class BedrockWire implements ProviderWire {
 
   @Override
   public ChatRequest requestFor(WireExchange exchange) {
+    if (isInvoke(exchange)) {
+      // Anthropic's request names the model the URL names here, and no version.
+      ObjectNode messages = exchange.request().deepCopy();
+      messages.remove("anthropic_version");
+      messages.put("model", modelOf(exchange));
+      return anthropic.requestFor(new WireExchange(exchange.name(), exchange.endpoint(), messages, exchange.status(),
+          exchange.headers(), exchange.body(), exchange.bodyBase64())).toBuilder()
+          .setModel(INVOKE_PROVIDER + "/" + modelOf(exchange)).build();
+    }
     JsonNode body = exchange.request();
     ChatRequest.Builder request = ChatRequest.newBuilder().setModel("bedrock/" + modelOf(exchange));
     if (!body.path("system").isEmpty()) {
@@ -325,20 +385,49 @@ public final class BedrockWire implements ProviderWire {
    * The path (converse, or converse-stream when streamed), a SigV4 signature by the test key for us-east-1 and
    * service bedrock, and the recorded body as far as a {@link ChatRequest} can say it: an empty `system` or
    * `inferenceConfig` is the same as none, a JSON schema's text is compared as JSON, and a document's citation switch
-   * and context, and where a cited passage points, have no place in the neutral message.
+   * and context, and where a cited passage points, have no place in the neutral message. InvokeModel (`invoke`, or
+   * `invoke-with-response-stream` when streamed) is signed the same way, and sends the recorded Messages body: the
+   * version, no model (the URL names it) and no `stream` flag (the operation says it).
    */
   @Override
   public void assertSent(WireExchange exchange, MockUpstream.Received sent, boolean streamed) {
     String path = exchange.path();
-    assertEquals(path.substring(0, path.lastIndexOf('/')) + (streamed ? "/converse-stream" : "/converse"),
-        sent.uri());
+    String model = path.substring(0, path.lastIndexOf('/'));
+    if (isInvoke(exchange)) {
+      assertEquals(model + (streamed ? "/invoke-with-response-stream" : "/invoke"), sent.uri());
+      assertSigned(sent);
+      ObjectNode body = (ObjectNode) OpenAiWire.read(sent.body());
+      assertEquals(ANTHROPIC_VERSION, body.path("anthropic_version").asText(), "the Messages version of Bedrock");
+      assertFalse(body.has("model"), "the URL names the model");
+      assertFalse(body.has("stream"), "the operation says whether the answer streams");
+      assertEquals(withContentBlocks(exchange.request()), body, "the adapter sends the recorded request");
+      return;
+    }
+    assertEquals(model + (streamed ? "/converse-stream" : "/converse"), sent.uri());
+    assertSigned(sent);
+    assertEquals(neutral(exchange.request()), neutral(OpenAiWire.read(sent.body())),
+        "the adapter sends the recorded request");
+  }
+
+  /** A Messages body with each message's content as blocks: a string is Anthropic's shorthand for one text block. */
+  private static JsonNode withContentBlocks(JsonNode request) {
+    ObjectNode copy = request.deepCopy();
+    for (JsonNode message : copy.path("messages")) {
+      if (message.path("content").isTextual()) {
+        String text = message.path("content").asText();
+        ((ObjectNode) message).putArray("content").addObject().put("type", "text").put("text", text);
+      }
+    }
+    return OpenAiWire.read(copy.toString());
+  }
+
+  /** A SigV4 signature by the test key, for us-east-1 and the service bedrock. */
+  private static void assertSigned(MockUpstream.Received sent) {
     String authorization = sent.headers().get("authorization");
     assertNotNull(authorization, "the request is signed");
     assertTrue(authorization.matches("AWS4-HMAC-SHA256 Credential=" + TEST_ACCESS_KEY_ID
         + "/\\d{8}/us-east-1/bedrock/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}"), authorization);
     assertNotNull(sent.headers().get("x-amz-date"));
-    assertEquals(neutral(exchange.request()), neutral(OpenAiWire.read(sent.body())),
-        "the adapter sends the recorded request");
   }
 
   private static JsonNode neutral(JsonNode body) {

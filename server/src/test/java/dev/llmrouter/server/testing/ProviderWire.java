@@ -1,9 +1,11 @@
 package dev.llmrouter.server.testing;
 
+import dev.llmrouter.api.v1.Capabilities;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.FinishReason;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.server.provider.ProviderTypes;
 import java.util.List;
 
 /**
@@ -37,6 +39,14 @@ public interface ProviderWire {
 
   /** The `providers:` entries this wire needs, pointing at the mock upstream's base URL. */
   String providersYaml(String baseUrl);
+
+  /**
+   * What the adapter declares the model of {@code request} (`provider/model`) can honour: its type's, unless the
+   * wire's deployments of one type speak different APIs.
+   */
+  default Capabilities capabilitiesOf(ChatRequest request) {
+    return ProviderTypes.capabilities(type(), request.getModel().substring(request.getModel().indexOf('/') + 1));
+  }
 
   /** The configured provider name that serves an exchange (some corpora hold several hosts of one format). */
   String providerFor(WireExchange exchange);

@@ -18,9 +18,12 @@ import dev.llmrouter.server.provider.TokenCountDecoder;
 import dev.llmrouter.server.provider.UpstreamClient;
 import dev.llmrouter.server.provider.UpstreamErrors;
 import dev.llmrouter.server.provider.UpstreamHttpCall;
+import dev.llmrouter.server.provider.anthropic.AnthropicAdapter;
+import dev.llmrouter.server.provider.anthropic.AnthropicFormat;
 import dev.llmrouter.server.provider.anthropic.ClaudeModels;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockAnswerDecoder;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockEmbeddings;
+import dev.llmrouter.server.provider.bedrock.internal.BedrockInvokeDecoder;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockRequestMapper;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -32,12 +35,22 @@ import software.amazon.awssdk.utils.http.SdkHttpUtils;
 
 /**
  * AWS Bedrock's Converse API (`POST {base_url}/model/{modelId}/converse`, or `/converse-stream` for a streamed
- * answer in the binary event-stream framing): one request shape for every model family on Bedrock. Each request is
+ * answer in the binary event-stream framing): one request shape for every model family on Bedrock. A deployment with
+ * `bedrock_api: invoke` calls InvokeModel instead (`/invoke`, or `/invoke-with-response-stream`) in Anthropic's
+ * Messages format, for Claude models: the body is the one Anthropic's API takes, naming the version
+ * `bedrock-2023-05-31` instead of the model, and the answer Anthropic's, its stream events framed by Bedrock. Each request is
  * signed with SigV4 by {@link BedrockSigning} (on a worker thread), then sent on the deployment's pooled client; a
  * deployment with an `api_key` (a Bedrock API key) sends it as a bearer token instead. Embeddings go through
  * InvokeModel (`/model/{modelId}/invoke`) to the Titan and Cohere embedding models ({@link BedrockEmbeddings}).
  */
 public final class BedrockAdapter extends HttpProviderAdapter implements EmbeddingAdapter, TokenCountAdapter {
+
+  /** The `bedrock_api` of a deployment that calls Converse (the default). */
+  public static final String CONVERSE = "converse";
+  /** The `bedrock_api` of a deployment that calls InvokeModel in Anthropic's Messages format. */
+  public static final String INVOKE = "invoke";
+  /** The Messages API version Bedrock speaks, sent in the body. */
+  static final String ANTHROPIC_VERSION = "bedrock-2023-05-31";
 
   /** Claude models that think (3.7 and every Claude 4 and later), as Bedrock names them. */
   private static final Pattern THINKING_CLAUDE = Pattern.compile(".*anthropic\\.claude-(3-7|(opus|sonnet|haiku)-[4-9]).*");
@@ -85,8 +98,29 @@ public final class BedrockAdapter extends HttpProviderAdapter implements Embeddi
     return capabilities.build();
   }
 
+  /** Those of {@code upstreamModel} through the deployment's API: Converse's, or InvokeModel's. */
+  public static Capabilities capabilities(ProviderConfig deployment, String upstreamModel) {
+    return deployment.bedrockApi().equals(INVOKE) ? invokeCapabilities(upstreamModel) : capabilities(upstreamModel);
+  }
+
+  /**
+   * Those of a Claude model through InvokeModel: the model's through Anthropic's Messages API, save the web search
+   * tool, which Bedrock does not offer, and structured outputs, which Bedrock takes from Claude 4.5 only.
+   */
+  public static Capabilities invokeCapabilities(String upstreamModel) {
+    String model = upstreamModel.toLowerCase(Locale.ROOT);
+    // `us.anthropic.claude-sonnet-4-20250514-v1:0` is Anthropic's `claude-sonnet-4-20250514`.
+    Capabilities anthropic = AnthropicAdapter.capabilities(model.substring(Math.max(0, model.indexOf("claude-"))));
+    return anthropic.toBuilder().setWebSearch(false).setStructuredOutput(anthropic.getStructuredOutput()
+        && ClaudeModels.generation(model) >= STRUCTURED_OUTPUT_FROM).build();
+  }
+
   @Override
   public void chat(ChatRequest request, String upstreamModel, boolean stream, ChatEventStream answer) {
+    if (deployment.bedrockApi().equals(INVOKE)) {
+      invoke(request, upstreamModel, stream, answer);
+      return;
+    }
     String body;
     try {
       body = BedrockRequestMapper.toRequestBody(request,
@@ -98,6 +132,25 @@ public final class BedrockAdapter extends HttpProviderAdapter implements Embeddi
     postSigned(upstreamModel, stream ? "/converse-stream" : "/converse",
         stream ? "application/vnd.amazon.eventstream" : "application/json", body, answer,
         new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer));
+  }
+
+  /** InvokeModel with Anthropic's Messages body, which names the version instead of the model (in the URL). */
+  private void invoke(ChatRequest request, String upstreamModel, boolean stream, ChatEventStream answer) {
+    ObjectNode body;
+    try {
+      body = AnthropicFormat.requestBody(request, upstreamModel, stream, deployment.type());
+    } catch (CallError notExpressible) {
+      answer.fail(notExpressible); // the request asks for something the Messages API cannot do
+      return;
+    }
+    body.remove("model");
+    body.remove("stream"); // the operation says whether the answer streams
+    if (!body.has("anthropic_version")) {
+      body.put("anthropic_version", ANTHROPIC_VERSION);
+    }
+    postSigned(upstreamModel, stream ? "/invoke-with-response-stream" : "/invoke",
+        stream ? "application/vnd.amazon.eventstream" : "application/json", body.toString(), answer,
+        new BedrockInvokeDecoder(deployment.name(), AnthropicFormat.answerDecoder(deployment.name(), answer)));
   }
 
   /** Bedrock's CountTokens takes Anthropic's Claude models. */

@@ -48,6 +48,7 @@ class BedrockCapabilitiesTest {
         cassettes: { mode: "off" }
         providers:
           - { name: bedrock, type: bedrock, region: us-east-1, base_url: "%1$s", models: [%2$s] }
+          - { name: bedrock-invoke, type: bedrock, region: us-east-1, bedrock_api: invoke, base_url: "%1$s", models: [%2$s] }
           - { name: vertex, type: vertex, project: p, location: global, base_url: "%1$s", access_token: "${TEST_API_KEY}", models: ["claude-sonnet-4-5@20250929", "claude-sonnet-4-6", text-embedding-005] }
         """.replace("%2$s", String.join(", ", "\"" + HAIKU_4_5 + "\"", "\"" + SONNET_4_6 + "\"",
         "\"" + SONNET_3_5 + "\"", "\"" + NOVA + "\"", "\"" + TITAN + "\"")));
@@ -76,6 +77,26 @@ class BedrockCapabilitiesTest {
           capabilities.getJsonObject(), capabilities.getEmbeddings()), model);
     });
     assertTrue(listed.get("vertex/text-embedding-005").getEmbeddings());
+  }
+
+  /**
+   * Through InvokeModel a Claude model takes what Anthropic's Messages API takes (a switch for parallel tool calls,
+   * which Converse lacks), save the web search tool, which Bedrock does not run; prefill and schema as on Converse.
+   */
+  @Test
+  void onInvokeModelAClaudeModelTakesWhatTheMessagesApiTakesButWebSearch() {
+    Map<String, Capabilities> listed = setup.router().models().listModels(ListModelsRequest.getDefaultInstance())
+        .getModelsList().stream().collect(Collectors.toMap(Model::getName, Model::getCapabilities));
+    Map<String, List<Boolean>> prefillSchemaParallelToolCallsWebSearch = Map.of(
+        "bedrock-invoke/" + HAIKU_4_5, List.of(true, true, true, false),
+        "bedrock-invoke/" + SONNET_4_6, List.of(false, true, true, false),
+        "bedrock-invoke/" + SONNET_3_5, List.of(true, false, true, false),
+        "bedrock/" + HAIKU_4_5, List.of(true, true, false, false));
+    prefillSchemaParallelToolCallsWebSearch.forEach((model, expected) -> {
+      Capabilities capabilities = listed.get(model);
+      assertEquals(expected, List.of(capabilities.getPrefill(), capabilities.getStructuredOutput(),
+          capabilities.getSettingsList().contains("parallel_tool_calls"), capabilities.getWebSearch()), model);
+    });
   }
 
   @Test

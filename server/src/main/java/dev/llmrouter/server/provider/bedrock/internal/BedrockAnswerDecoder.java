@@ -9,24 +9,17 @@ import dev.llmrouter.server.answer.CallError;
 import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.provider.AnswerDecoder;
 import dev.llmrouter.server.provider.UpstreamErrors;
-import dev.llmrouter.server.provider.UpstreamHttpCall;
 import dev.llmrouter.server.provider.sse.SseEvent;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import java.io.IOException;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import software.amazon.awssdk.eventstream.HeaderValue;
-import software.amazon.awssdk.eventstream.Message;
-import software.amazon.awssdk.eventstream.MessageDecoder;
 
 /**
- * Reads a Bedrock Converse answer, whole (JSON) or streamed (ConverseStream: the binary
- * `application/vnd.amazon.eventstream` framing, decoded by the AWS SDK's own {@link MessageDecoder}, which checks each
- * frame's checksums), into events. Stream events are `messageStart`, `contentBlockStart` (tool calls),
+ * Reads a Bedrock Converse answer, whole (JSON) or streamed (ConverseStream, in Bedrock's binary event-stream
+ * framing: {@link BedrockFrames}), into events. Stream events are `messageStart`, `contentBlockStart` (tool calls),
  * `contentBlockDelta` (text, tool input fragments, reasoning text and signature, citations), `contentBlockStop`,
  * `messageStop` (the stop reason) and `metadata` (usage), always last; an `exception` frame is an error inside the
  * answer. A document citation keeps its cited text, which is part of the answer's text; where it points (document,
@@ -35,22 +28,8 @@ import software.amazon.awssdk.eventstream.MessageDecoder;
  */
 public final class BedrockAnswerDecoder extends AnswerDecoder {
 
-  /**
-   * The HTTP status each Bedrock exception stands for, by its name lower-cased (stream frames name them in lower
-   * camel case, the `x-amzn-ErrorType` header in upper): for an exception inside a streamed answer, and for the two
-   * that come with a status that does not say what they mean (a quota is a 400, a model's failure a 424).
-   */
-  private static final Map<String, Integer> STATUS_OF_EXCEPTION = Map.ofEntries(
-      Map.entry("validationexception", 400), Map.entry("accessdeniedexception", 403),
-      Map.entry("expiredtokenexception", 403), Map.entry("unrecognizedclientexception", 403),
-      Map.entry("resourcenotfoundexception", 404), Map.entry("modeltimeoutexception", 408),
-      Map.entry("throttlingexception", 429), Map.entry("servicequotaexceededexception", 429),
-      Map.entry("modelnotreadyexception", 429), Map.entry("internalserverexception", 500),
-      Map.entry("modelerrorexception", 502), Map.entry("modelstreamerrorexception", 502),
-      Map.entry("serviceunavailableexception", 503));
-
   private final String upstreamModel;
-  private final MessageDecoder frames = new MessageDecoder(this::onFrame);
+  private final BedrockFrames frames;
   /** Tool-call index by content-block index, for the streamed blocks that are tool calls. */
   private final Map<Integer, Integer> toolCallOfBlock = new HashMap<>();
   /** The streamed tool-call blocks that received input fragments. */
@@ -60,6 +39,7 @@ public final class BedrockAnswerDecoder extends AnswerDecoder {
   public BedrockAnswerDecoder(String provider, String upstreamModel, ChatEventStream answer) {
     super(provider, answer);
     this.upstreamModel = upstreamModel;
+    this.frames = new BedrockFrames(provider, this::onFrame);
   }
 
   @Override
@@ -86,16 +66,10 @@ public final class BedrockAnswerDecoder extends AnswerDecoder {
     return contentType.startsWith("application/vnd.amazon.eventstream");
   }
 
-  /** Frames the chunk's bytes; a frame whose checksum or lengths do not hold fails the answer as malformed. */
+  /** Frames the chunk's bytes ({@link BedrockFrames}). */
   @Override
   public void onChunk(Buffer chunk) {
-    try {
-      frames.feed(chunk.getBytes());
-    } catch (CallError decoded) {
-      throw decoded;
-    } catch (RuntimeException corrupt) {
-      throw UpstreamErrors.malformed(provider, "the event stream is corrupt (" + corrupt.getMessage() + ")");
-    }
+    frames.feed(chunk);
   }
 
   /** Bedrock speaks no server-sent events. */
@@ -112,20 +86,12 @@ public final class BedrockAnswerDecoder extends AnswerDecoder {
     }
   }
 
-  /** One frame of the event stream: an event, or an exception (or error) Bedrock reports inside the answer. */
-  private void onFrame(Message frame) {
-    String messageType = header(frame, ":message-type");
-    if (messageType.equals("exception")) {
-      throw exception(header(frame, ":exception-type"), payload(frame).path("message").asText(""));
-    }
-    if (messageType.equals("error")) {
-      throw exception(header(frame, ":error-code"), header(frame, ":error-message"));
-    }
+  /** One event of the stream (exceptions inside the answer were thrown by {@link BedrockFrames}). */
+  private void onFrame(String eventType, JsonNode event) {
     if (finished) {
       return; // nothing follows `metadata`
     }
-    JsonNode event = payload(frame);
-    switch (header(frame, ":event-type")) {
+    switch (eventType) {
       case "messageStart" -> start();
       case "contentBlockStart" -> blockStart(event.path("contentBlockIndex").asInt(), event.path("start"));
       case "contentBlockDelta" -> blockDelta(event.path("contentBlockIndex").asInt(), event.path("delta"));
@@ -139,24 +105,6 @@ public final class BedrockAnswerDecoder extends AnswerDecoder {
         // event types added later carry nothing the caller needs
       }
     }
-  }
-
-  private static String header(Message frame, String name) {
-    HeaderValue value = frame.getHeaders().get(name);
-    return value == null ? "" : value.getString();
-  }
-
-  private JsonNode payload(Message frame) {
-    try {
-      return UpstreamHttpCall.parseJson(Buffer.buffer(frame.getPayload()));
-    } catch (IOException e) {
-      throw UpstreamErrors.malformed(provider, "an event's payload is not JSON: " + e.getMessage());
-    }
-  }
-
-  /** An exception inside the answer, mapped as the status it stands for (an unknown one is Bedrock's failure). */
-  private CallError exception(String type, String message) {
-    return errorInAnswer(STATUS_OF_EXCEPTION.getOrDefault(type.toLowerCase(Locale.ROOT), 500), type, message);
   }
 
   private void start() {
@@ -248,31 +196,9 @@ public final class BedrockAnswerDecoder extends AnswerDecoder {
     };
   }
 
-  /**
-   * Bedrock's errors are `{"message": ...}`, their type only in the `x-amzn-ErrorType` header
-   * (`ThrottlingException:http://internal.amazon.com/...`): mapped by the HTTP status, save the types whose status
-   * says less than their name ({@link #STATUS_OF_EXCEPTION}).
-   */
+  /** Bedrock's HTTP errors ({@link BedrockFrames#httpError}). */
   @Override
   public CallError error(int httpStatus, MultiMap headers, Buffer body) {
-    String type = headers == null ? "" : headers.get("x-amzn-errortype");
-    type = type == null ? "" : type.replaceFirst(":.*", "");
-    String message;
-    try {
-      JsonNode json = UpstreamHttpCall.parseJson(body);
-      message = json.path("message").asText(json.path("Message").asText(UpstreamErrors.abbreviate(json.toString())));
-      if (type.isEmpty()) {
-        type = json.path("__type").asText("").replaceFirst(".*#", "");
-      }
-    } catch (IOException | RuntimeException notJson) {
-      message = UpstreamErrors.abbreviate(body.toString());
-    }
-    int status = httpStatus;
-    Integer standsFor = STATUS_OF_EXCEPTION.get(type.toLowerCase(Locale.ROOT));
-    if (standsFor != null && (httpStatus == 400 || httpStatus == 424) && standsFor != 400) {
-      status = standsFor;
-      message = message + " (" + type + ", sent as HTTP " + httpStatus + ")";
-    }
-    return UpstreamErrors.fromHttp(provider, status, headers, message, type);
+    return BedrockFrames.httpError(provider, httpStatus, headers, body);
   }
 }
