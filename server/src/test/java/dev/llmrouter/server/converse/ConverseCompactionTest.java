@@ -19,14 +19,17 @@ import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.OpenAiWire;
 import dev.llmrouter.server.testing.RunningRouter;
 import dev.llmrouter.server.testing.ScriptedChatModel;
+import dev.llmrouter.server.testing.RedisServer;
 import io.grpc.Status;
 import io.vertx.core.Vertx;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -102,6 +105,11 @@ class ConverseCompactionTest {
    * resumed session opens with. The events of both streams.
    */
   private List<ConverseEvent> compactedSession(RunningRouter router) throws Exception {
+    return compactedSession(router, router);
+  }
+
+  /** As above, the session resumed on {@code resumedOn}. */
+  private List<ConverseEvent> compactedSession(RunningRouter router, RunningRouter resumedOn) throws Exception {
     Conversation first = Conversation.open(router).send(start(40));
     String id = first.until(ConverseEvent::hasSessionStarted).getSessionStarted().getSessionId();
     first.user("What is the weather in Paris?");
@@ -114,7 +122,7 @@ class ConverseCompactionTest {
     first.requests.onError(new RuntimeException("the client's network dropped"));
     assertTrue(Await.until(Duration.ofSeconds(10), () -> router.openStreams("Converse") == 0));
 
-    Conversation resumed = Conversation.open(router).send(ConverseRequest.newBuilder().setStart(
+    Conversation resumed = Conversation.open(resumedOn).send(ConverseRequest.newBuilder().setStart(
         ConverseStart.newBuilder().setResumeSessionId(id)).build());
     resumed.until(ConverseEvent::hasSessionStarted);
     resumed.user("Fourth");
@@ -175,6 +183,27 @@ class ConverseCompactionTest {
     for (int i = 0; i < recorded.size(); i++) {
       assertArrayEquals(timeless(recorded.get(i)).toByteArray(), timeless(replayed.get(i)).toByteArray(),
           "event " + i + ": " + replayed.get(i));
+    }
+  }
+
+  @Test
+  void aCompactedSessionResumesOnAnotherReplicaThroughRedisWithItsSummary() throws Exception {
+    Assumptions.assumeTrue(RedisServer.installed(), "redis-server is not on the PATH (Debian: apt-get install -y "
+        + "redis-server): skipping the compacted session resumed through Redis");
+    try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+      String shared = "conversations: { compaction: { model: %s, prompt: \"%s\" } }\n"
+          .formatted(MODEL, ScriptedChatModel.SUMMARY_PROMPT) + "shared_state: { redis_url: \"" + redis.url() + "\" }";
+      RunningRouter one = router("off", upstream.baseUrl(), shared);
+      RunningRouter other = router("off", upstream.baseUrl(), shared);
+      List<ConverseEvent> events = compactedSession(one, other);
+      assertEquals(2, events.stream().filter(ConverseEvent::hasCompaction).count(), events.toString());
+      assertTrue(sent(5).get(1).startsWith("user: [earlier summary]\nSummary of 1 user turns."), sent(5).toString());
+      assertEquals(List.of("system: Be brief.", "system: Summary of the earlier conversation:\nSummary of 1 user "
+          + "turns.", "user: Third", "assistant: You said: Third", "user: Fourth"), sent(6));
+      for (RunningRouter router : List.of(one, other)) { // before their Redis goes
+        routers.remove(router);
+        router.close();
+      }
     }
   }
 
