@@ -246,7 +246,7 @@ public final class Conversations {
     Optional<Long> measured = conversation.hasHistoryTokens() ? Optional.of(conversation.getHistoryTokens())
         : Optional.empty();
     return compaction.compact(conversation.getHistoryTokenBudget(), measured, conversation.getSummary(),
-            conversation.getMessagesList(), modelCall(options, conversation.getId()),
+            conversation.getMessagesList(), () -> modelCall(options, conversation.getId()),
             summaryCall -> answer.upstream(summaryCall.asUpstream()))
         .map(running -> running.map(done -> {
           answer.emit(StreamSendMessageResponse.newBuilder().setCompaction(done.compaction()).build());

@@ -301,7 +301,7 @@ public final class ConverseSession {
     Optional<Future<Compacted>> compacting;
     try {
       compacting = compaction.compact(settings.getHistoryTokenBudget(), historyTokens, earlierSummary, messages,
-          nextModelCall(), summaryCall -> running = summaryCall);
+          this::nextModelCall, summaryCall -> running = summaryCall);
     } catch (CallError refused) {
       turnError(refused.status(), refused.getMessage());
       modelCallEnded();

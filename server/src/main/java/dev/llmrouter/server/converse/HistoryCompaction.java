@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -77,11 +78,11 @@ public final class HistoryCompaction {
    * over {@code budget} and there are turns to spare; empty otherwise.
    *
    * @param earlierSummary the summary of an earlier compaction (merged into the new one), or empty
-   * @param call the options of the summary call
+   * @param call the options of the summary call, asked for only when there is one
    * @param started gets the summary call as soon as it runs, for the caller to cancel or pause it
    */
   public Optional<Future<Compacted>> compact(long budget, Optional<Long> historyTokens, String earlierSummary,
-      List<Message> messages, CallOptions call, Consumer<ChatEventStream> started) {
+      List<Message> messages, Supplier<CallOptions> call, Consumer<ChatEventStream> started) {
     int cut = compactionCut(messages, config.keepTurns());
     if (budget == 0 || historyTokens.isEmpty() || historyTokens.get() <= budget || cut == 0
         || config.compactionModel().isEmpty()) {
@@ -96,7 +97,7 @@ public final class HistoryCompaction {
             .addParts(Part.newBuilder().setText(transcript(earlierSummary, compacted))))
         .build();
     Promise<ChatResponse> summary = Promise.promise();
-    ChatEventStream summaryCall = pipeline.start(summaryRequest, call);
+    ChatEventStream summaryCall = pipeline.start(summaryRequest, call.get());
     started.accept(summaryCall);
     summaryCall.exceptionHandler(summary::tryFail);
     summaryCall.handler(event -> {
