@@ -357,7 +357,7 @@ public final class ConverseService {
     SessionLease lease = new SessionLease(vertx, sessions, id);
     return claim(lease, caller.keyId(), RESUME_ATTEMPTS).map(found -> found
         .map(record -> new Driven(ConverseSession.resume(record, caller, pipeline, config.maxSteps(),
-            config.finalPrompt(), context), lease, true))
+            config.finalPrompt(), conversations.compaction(), context), lease, true))
         .orElseThrow(() -> new CallError(GrpcStatus.NOT_FOUND, "no session " + CallError.quote(id) + ": it ended, "
             + "or expired after " + idleTimeout() + " without a stream (converse.idle_timeout)")));
   }
@@ -391,7 +391,7 @@ public final class ConverseService {
   private Future<Driven> create(ConverseStart start, CallOptions options, Context context, String id,
       List<Message> history) {
     ConverseSession session = new ConverseSession(id, start, options, pipeline, config.maxSteps(),
-        config.finalPrompt(), context);
+        config.finalPrompt(), conversations.compaction(), context);
     session.startFrom(history);
     SessionLease lease = new SessionLease(vertx, sessions, id);
     return lease.create(session.record()).compose(created -> created
@@ -407,7 +407,11 @@ public final class ConverseService {
     if (start.hasResponseFormat()) {
       probe.setResponseFormat(start.getResponseFormat());
     }
+    if (start.hasWebSearch()) {
+      probe.setWebSearch(start.getWebSearch());
+    }
     validator.validate(probe.build());
+    conversations.compaction().checkBudget("start.history_token_budget", start.getHistoryTokenBudget());
     if (start.getMaxSteps() < 0) {
       throw new CallError(GrpcStatus.INVALID_ARGUMENT, "start.max_steps must be 0 (the server default) or more");
     }

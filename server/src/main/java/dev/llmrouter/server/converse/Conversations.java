@@ -5,7 +5,6 @@ import dev.llmrouter.api.v1.CallType;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
-import dev.llmrouter.api.v1.Compaction;
 import dev.llmrouter.api.v1.Conversation;
 import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.CreateConversationRequest;
@@ -26,7 +25,6 @@ import dev.llmrouter.server.pipeline.CallOptions;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.pipeline.ChatRequestValidator;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.grpc.common.GrpcStatus;
 import java.time.Clock;
 import java.time.Instant;
@@ -45,23 +43,15 @@ import java.util.stream.Collectors;
  * prompt, the summary of compacted turns, the history, the tools. So cassettes key it as any `Chat` call, and a
  * conversation replays call for call.
  *
- * <p>Compaction: a conversation with a `history_token_budget` measures its history after each answer, as the input
- * plus output tokens the provider reported for it (or, when it reported none, the characters of the request and
- * answer divided by 4). When a new user turn comes to a history over budget, the turns before the latest
- * `keep_turns` are replaced by a summary that `conversations.compaction.model` writes in one more pipeline call (so it
- * is recorded and replayed like any call). The cut always falls just before a user message, so a tool call and its
- * result are never separated, and an unanswered tool call (only ever in the latest turn) is never summarised; the
- * system prompt is never part of it.
+ * <p>Compaction: a conversation with a `history_token_budget` is measured after each answer; when a new user turn
+ * comes to a history over budget, {@link HistoryCompaction} (which live `Converse` sessions share) replaces its older
+ * turns by a summary first.
  */
 public final class Conversations {
 
-  /** The heading of the summary's system message, in every model call after a compaction. */
-  static final String SUMMARY_HEADING = "Summary of the earlier conversation:\n";
-  private static final int CHARS_PER_TOKEN = 4;
-
   private final ChatPipeline pipeline;
   private final ChatRequestValidator validator;
-  private final ConversationConfig config;
+  private final HistoryCompaction compaction;
   private final ConversationStore store;
   private final Clock clock;
   /** Conversations with a message being answered on this router: a second message waits its turn (refused). */
@@ -71,13 +61,18 @@ public final class Conversations {
       ConversationStore store, Clock clock) {
     this.pipeline = pipeline;
     this.validator = validator;
-    this.config = config;
+    this.compaction = new HistoryCompaction(pipeline, config, clock);
     this.store = store;
     this.clock = clock;
   }
 
   public ConversationStore store() {
     return store;
+  }
+
+  /** The compaction of histories over budget, for `Converse` sessions to share. */
+  public HistoryCompaction compaction() {
+    return compaction;
   }
 
   /**
@@ -89,14 +84,7 @@ public final class Conversations {
    */
   public Future<Conversation> create(CreateConversationRequest request,
       Function<PromptReference, RenderPromptResponse> render, String keyId) {
-    if (request.getHistoryTokenBudget() < 0) {
-      throw new CallError(GrpcStatus.INVALID_ARGUMENT, "history_token_budget must be 0 (never compact) or more, not "
-          + request.getHistoryTokenBudget());
-    }
-    if (request.getHistoryTokenBudget() > 0 && config.compactionModel().isEmpty()) {
-      throw new CallError(GrpcStatus.INVALID_ARGUMENT, "history_token_budget needs a model to write summaries: set "
-          + "conversations: { compaction: { model: ... } } in the router's config, or leave the budget out");
-    }
+    compaction.checkBudget("history_token_budget", request.getHistoryTokenBudget());
     if (request.hasPrompt() && !request.getSystemPrompt().isEmpty()) {
       throw new CallError(GrpcStatus.INVALID_ARGUMENT, "system_prompt and prompt are exclusive: the template's "
           + "system messages are the system prompt");
@@ -105,7 +93,7 @@ public final class Conversations {
         : RenderPromptResponse.getDefaultInstance();
     List<Message> rendered = template.getMessagesList();
     String systemPrompt = request.hasPrompt()
-        ? rendered.stream().filter(m -> m.getRole() == Role.ROLE_SYSTEM).map(Conversations::text)
+        ? rendered.stream().filter(m -> m.getRole() == Role.ROLE_SYSTEM).map(HistoryCompaction::text)
             .collect(Collectors.joining("\n\n"))
         : request.getSystemPrompt();
     Instant now = clock.instant();
@@ -115,7 +103,7 @@ public final class Conversations {
         .setSystemPrompt(systemPrompt).addAllTools(request.getToolsList()).putAllMetadata(request.getMetadataMap())
         .setHistoryTokenBudget(request.getHistoryTokenBudget())
         .addAllMessages(rendered.stream().filter(m -> m.getRole() != Role.ROLE_SYSTEM).toList())
-        .setCreateTime(timestamp(now)).setUpdateTime(timestamp(now));
+        .setCreateTime(HistoryCompaction.timestamp(now)).setUpdateTime(HistoryCompaction.timestamp(now));
     if (request.hasPrompt()) {
       conversation.setPrompt(PromptReference.newBuilder().setName(request.getPrompt().getName())
           .setVersion(template.getVersion()).setVariables(request.getPrompt().getVariables()));
@@ -238,14 +226,13 @@ public final class Conversations {
   /** The conversation with the model's answer appended, its usage added and its history measured. */
   private Conversation answered(Conversation.Builder asked, ChatRequest modelRequest, ChatResponse response) {
     Usage usage = response.getUsage();
-    long measured = usage.hasInputTokens() ? usage.getInputTokens() + usage.getOutputTokens()
-        : estimatedTokens(modelRequest.getMessagesList()) + estimatedTokens(List.of(response.getMessage()));
-    asked.addMessages(response.getMessage()).setUsage(add(asked.getUsage(), usage)).setHistoryTokens(measured)
-        .setUpdateTime(timestamp(clock.instant()));
+    asked.addMessages(response.getMessage()).setUsage(add(asked.getUsage(), usage))
+        .setHistoryTokens(HistoryCompaction.measured(modelRequest, response))
+        .setUpdateTime(HistoryCompaction.timestamp(clock.instant()));
     int last = asked.getCompactionsCount() - 1;
-    if (last >= 0 && !asked.getCompactions(last).hasTokensAfter() && usage.hasInputTokens()) {
+    if (last >= 0) {
       // The first call after a compaction tells how large the compacted history is.
-      asked.setCompactions(last, asked.getCompactions(last).toBuilder().setTokensAfter(usage.getInputTokens()));
+      asked.setCompactions(last, HistoryCompaction.measuredAfter(asked.getCompactions(last), usage));
     }
     return asked.build();
   }
@@ -256,75 +243,18 @@ public final class Conversations {
    */
   private Future<Conversation> compacted(Conversation conversation, CallOptions options,
       AnswerStream<StreamSendMessageResponse> answer) {
-    int cut = compactionCut(conversation.getMessagesList(), config.keepTurns());
-    if (conversation.getHistoryTokenBudget() == 0 || !conversation.hasHistoryTokens()
-        || conversation.getHistoryTokens() <= conversation.getHistoryTokenBudget() || cut == 0
-        || config.compactionModel().isEmpty()) {
-      return Future.succeededFuture(conversation);
-    }
-    List<Message> compacted = conversation.getMessagesList().subList(0, cut);
-    String model = config.compactionModel().get();
-    ChatRequest summaryRequest = ChatRequest.newBuilder().setModel(model)
-        .addMessages(Message.newBuilder().setRole(Role.ROLE_SYSTEM)
-            .addParts(Part.newBuilder().setText(config.compactionPrompt())))
-        .addMessages(Message.newBuilder().setRole(Role.ROLE_USER)
-            .addParts(Part.newBuilder().setText(transcript(conversation.getSummary(), compacted))))
-        .build();
-    Promise<ChatResponse> summary = Promise.promise();
-    ChatEventStream summaryCall = pipeline.start(summaryRequest, modelCall(options, conversation.getId()));
-    answer.upstream(summaryCall.asUpstream());
-    summaryCall.exceptionHandler(summary::tryFail);
-    summaryCall.handler(event -> {
-      if (event.hasDone()) {
-        summary.tryComplete(event.getDone().getResponse());
-      }
-    });
-    return summary.future().map(response -> {
-      Compaction compaction = Compaction.newBuilder()
-          .setTurnsCompacted((int) compacted.stream().filter(m -> m.getRole() == Role.ROLE_USER).count())
-          .setMessagesCompacted(compacted.size()).setTokensBefore(conversation.getHistoryTokens()).setModel(model)
-          .setUsage(response.getUsage()).setTime(timestamp(clock.instant())).build();
-      answer.emit(StreamSendMessageResponse.newBuilder().setCompaction(compaction).build());
-      return conversation.toBuilder().setSummary(text(response.getMessage())).clearMessages()
-          .addAllMessages(conversation.getMessagesList().subList(cut, conversation.getMessagesCount()))
-          .addCompactions(compaction).setUsage(add(conversation.getUsage(), response.getUsage())).build();
-    });
-  }
-
-  /**
-   * Where compaction cuts {@code messages}: the index of the first message kept, the start of the
-   * {@code keepTurns}-th latest user turn; 0 when there are not more turns than that.
-   */
-  static int compactionCut(List<Message> messages, int keepTurns) {
-    int turnsSeen = 0;
-    for (int i = messages.size() - 1; i > 0; i--) {
-      if (messages.get(i).getRole() == Role.ROLE_USER && ++turnsSeen == keepTurns) {
-        return i;
-      }
-    }
-    return 0;
-  }
-
-  /** The compacted turns as the summary model reads them: one line per message, after the earlier summary. */
-  static String transcript(String earlierSummary, List<Message> messages) {
-    StringBuilder text = new StringBuilder();
-    if (!earlierSummary.isEmpty()) {
-      text.append("[earlier summary]\n").append(earlierSummary).append("\n\n");
-    }
-    for (Message message : messages) {
-      String who = switch (message.getRole()) {
-        case ROLE_USER -> "user";
-        case ROLE_ASSISTANT -> "assistant";
-        case ROLE_TOOL -> "tool result for " + message.getToolCallId();
-        default -> "system";
-      };
-      text.append('[').append(who).append("]\n").append(text(message)).append('\n');
-      for (ToolCall call : message.getToolCallsList()) {
-        text.append("[assistant calls ").append(call.getName()).append(" as ").append(call.getId()).append("]\n")
-            .append(call.getArgumentsJson()).append('\n');
-      }
-    }
-    return text.toString();
+    Optional<Long> measured = conversation.hasHistoryTokens() ? Optional.of(conversation.getHistoryTokens())
+        : Optional.empty();
+    return compaction.compact(conversation.getHistoryTokenBudget(), measured, conversation.getSummary(),
+            conversation.getMessagesList(), () -> modelCall(options, conversation.getId()),
+            summaryCall -> answer.upstream(summaryCall.asUpstream()))
+        .map(running -> running.map(done -> {
+          answer.emit(StreamSendMessageResponse.newBuilder().setCompaction(done.compaction()).build());
+          return conversation.toBuilder().setSummary(done.summary()).clearMessages().addAllMessages(done.kept())
+              .addCompactions(done.compaction())
+              .setUsage(add(conversation.getUsage(), done.compaction().getUsage())).build();
+        }))
+        .orElseGet(() -> Future.succeededFuture(conversation));
   }
 
   /**
@@ -338,7 +268,7 @@ public final class Conversations {
       request.setSettings(conversation.getSettings());
     }
     if (!conversation.getSystemPrompt().isEmpty()) {
-      request.addMessages(system(conversation.getSystemPrompt()));
+      request.addMessages(HistoryCompaction.system(conversation.getSystemPrompt()));
     }
     summaryMessage(conversation).ifPresent(request::addMessages);
     return request.addAllMessages(conversation.getMessagesList()).build();
@@ -353,7 +283,7 @@ public final class Conversations {
         .setSystemPrompt(conversation.getSystemPrompt()).addAllTools(conversation.getToolsList())
         .putAllMetadata(conversation.getMetadataMap()).setMaxSteps(asked.getMaxSteps())
         .putAllToolBudgets(asked.getToolBudgetsMap()).setDropUnsupportedSettings(asked.getDropUnsupportedSettings())
-        .setConversationId(conversation.getId());
+        .setConversationId(conversation.getId()).setHistoryTokenBudget(conversation.getHistoryTokenBudget());
     if (conversation.hasSettings()) {
       start.setSettings(conversation.getSettings());
     }
@@ -380,16 +310,20 @@ public final class Conversations {
   }
 
   /**
-   * Writes a `Converse` session's history back into its conversation (without the summary it started with). A session
-   * keeps no per-call usage, so the history is measured by the estimate (4 characters a token) for the next
-   * `SendMessage` to compact it when it is over budget.
+   * Writes a `Converse` session's history back into its conversation: the summary it opens with (the one it started
+   * with, or its own compaction's) as the summary, the rest as the messages. A session keeps no per-call usage, so the
+   * history is measured by the estimate (4 characters a token) for the next `SendMessage` to compact it when it is
+   * over budget.
    */
   public Future<Conversation> writeBack(String conversationId, String keyId, List<Message> sessionHistory) {
+    String summary = HistoryCompaction.summaryOf(sessionHistory);
     List<Message> messages = sessionHistory.stream().dropWhile(m -> m.getRole() == Role.ROLE_SYSTEM).toList();
-    Timestamp now = timestamp(clock.instant());
+    Timestamp now = HistoryCompaction.timestamp(clock.instant());
     return store.update(conversationId, keyId, stored -> {
-      Conversation updated = stored.toBuilder().clearMessages().addAllMessages(messages).setUpdateTime(now).build();
-      return updated.toBuilder().setHistoryTokens(estimatedTokens(request(updated).getMessagesList())).build();
+      Conversation updated = stored.toBuilder().setSummary(summary).clearMessages().addAllMessages(messages)
+          .setUpdateTime(now).build();
+      return updated.toBuilder()
+          .setHistoryTokens(HistoryCompaction.estimatedTokens(request(updated).getMessagesList())).build();
     });
   }
 
@@ -404,44 +338,13 @@ public final class Conversations {
 
   private static Optional<Message> summaryMessage(Conversation conversation) {
     return conversation.getSummary().isEmpty() ? Optional.empty()
-        : Optional.of(system(SUMMARY_HEADING + conversation.getSummary()));
-  }
-
-  private static Message system(String text) {
-    return Message.newBuilder().setRole(Role.ROLE_SYSTEM).addParts(Part.newBuilder().setText(text)).build();
+        : Optional.of(HistoryCompaction.summaryMessage(conversation.getSummary()));
   }
 
   /** A model call of the conversation: its call-log record names the conversation as its session. */
   private static CallOptions modelCall(CallOptions options, String conversationId) {
     return options.withCall(options.call().next(options.call().type(), options.call().parentCallId(),
         conversationId));
-  }
-
-  /** The text of a message's parts; an image or document shows as such. */
-  static String text(Message message) {
-    return message.getPartsList().stream().map(part -> switch (part.getKindCase()) {
-      case TEXT -> part.getText();
-      case REFUSAL -> part.getRefusal();
-      case IMAGE -> "[image]";
-      case DOCUMENT -> "[document]";
-      default -> "";
-    }).filter(text -> !text.isEmpty()).collect(Collectors.joining("\n"));
-  }
-
-  /** A size in tokens from characters, for a provider that reports none: about 4 characters a token. */
-  static long estimatedTokens(List<Message> messages) {
-    long chars = 0;
-    for (Message message : messages) {
-      chars += text(message).length();
-      for (ToolCall call : message.getToolCallsList()) {
-        chars += call.getName().length() + call.getArgumentsJson().length();
-      }
-    }
-    return (chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN;
-  }
-
-  private static Timestamp timestamp(Instant instant) {
-    return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
   }
 
   /** Two usages summed: a count either reports is set. */
@@ -461,6 +364,9 @@ public final class Conversations {
     }
     if (more.hasCostUsd()) {
       total.setCostUsd(sum.getCostUsd() + more.getCostUsd());
+    }
+    if (more.hasWebSearches()) {
+      total.setWebSearches(sum.getWebSearches() + more.getWebSearches());
     }
     return total.build();
   }

@@ -4,6 +4,7 @@ import dev.llmrouter.api.v1.CallType;
 import dev.llmrouter.api.v1.ChatEvent;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.Compaction;
 import dev.llmrouter.api.v1.ConverseEvent;
 import dev.llmrouter.api.v1.ConverseStart;
 import dev.llmrouter.api.v1.Message;
@@ -31,7 +32,9 @@ import dev.llmrouter.server.answer.ChatEventStream;
 import dev.llmrouter.server.pipeline.ChatPipeline;
 import dev.llmrouter.server.answer.CallError;
 import io.opentelemetry.api.trace.SpanContext;
+import dev.llmrouter.server.converse.HistoryCompaction.Compacted;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.ArrayList;
@@ -52,6 +55,11 @@ import java.util.stream.Collectors;
  * <p>Tool loop limits: at most `max_steps` model calls per turn, and at most `tool_budgets[name]` calls of a tool
  * per turn (an exhausted tool is withdrawn and the model told so). When the steps, or every tool, run out, one last
  * call without tools asks the model to sum up (the configured final prompt).
+ *
+ * <p>Memory compaction: a session with a `history_token_budget` measures its history after each answer; when a user
+ * turn comes to a history over budget, the turn first has {@link HistoryCompaction} (the one stored conversations use)
+ * replace the older turns by a summary, which then opens the history (so a resumed session has it), and tells the
+ * client with a `compaction` event.
  *
  * <p>A live session serves one stream. Each time it comes to rest (no model call running) it hands its
  * {@link #record} to {@link #onSettled}, for the {@link SessionStore} to keep; a later stream, on this router or
@@ -80,6 +88,7 @@ public final class ConverseSession {
   private final ChatPipeline pipeline;
   private final int maxSteps;
   private final String finalPrompt;
+  private final HistoryCompaction compaction;
   private final Context context;
   private final List<Message> history = new ArrayList<>();
   private Output output;
@@ -94,20 +103,26 @@ public final class ConverseSession {
   private Runnable afterModelCall;
   /** The call log's parent for the next model call: the turn's previous call, or what the stream's caller named. */
   private String parentCallId = "";
+  /** The history's size as the latest model call measured it; empty before the first and right after a compaction. */
+  private Optional<Long> historyTokens = Optional.empty();
+  /** The compaction the running (or latest) turn started with, or null. */
+  private Compaction turnCompaction;
   private Consumer<SessionRecord> settled = record -> { };
 
   /**
    * @param options the cassette scope and mode of the stream that started the session, used for every model call
    * @param defaultMaxSteps the steps per turn when the session sets none
+   * @param compaction compacts the history when it grows past the session's `history_token_budget`
    */
   public ConverseSession(String id, ConverseStart settings, CallOptions options, ChatPipeline pipeline,
-      int defaultMaxSteps, String finalPrompt, Context context) {
+      int defaultMaxSteps, String finalPrompt, HistoryCompaction compaction, Context context) {
     this.id = id;
     this.settings = settings;
     this.options = options;
     this.pipeline = pipeline;
     this.maxSteps = settings.getMaxSteps() > 0 ? settings.getMaxSteps() : defaultMaxSteps;
     this.finalPrompt = finalPrompt;
+    this.compaction = compaction;
     this.context = context;
   }
 
@@ -120,7 +135,7 @@ public final class ConverseSession {
    * calls run with the options the session started with; a turn that waited for tool results still waits for them.
    */
   public static ConverseSession resume(SessionRecord record, Caller caller, ChatPipeline pipeline, int defaultMaxSteps,
-      String finalPrompt, Context context) {
+      String finalPrompt, HistoryCompaction compaction, Context context) {
     SessionCallOptions stored = record.getCallOptions();
     CallContext call = new CallContext(CallContext.newCallId(), CallType.CALL_TYPE_STREAM, stored.getTraceId(),
         stored.getParentCallId(), record.getSessionId(), stored.getUserId(), List.copyOf(stored.getTagsList()),
@@ -130,7 +145,7 @@ public final class ConverseSession {
         new ReplayPace(stored.getReplayRecordedPace(), stored.getReplayGapMillis()), stored.getSequencedTakes(), call,
         caller, Optional.of(stored.getCassetteMatch()).filter(set -> !set.isEmpty()));
     ConverseSession session = new ConverseSession(record.getSessionId(), record.getStart(), options, pipeline,
-        defaultMaxSteps, finalPrompt, context);
+        defaultMaxSteps, finalPrompt, compaction, context);
     session.history.addAll(record.getHistoryList());
     session.turn = record.getTurn();
     session.stepsThisTurn = record.getTurnSteps();
@@ -139,6 +154,8 @@ public final class ConverseSession {
     session.pendingCalls = List.copyOf(record.getPendingToolCallsList());
     session.state = session.pendingCalls.isEmpty() ? State.IDLE : State.AWAITING_TOOL_RESULTS;
     session.parentCallId = record.getParentCallId();
+    session.historyTokens = record.hasHistoryTokens() ? Optional.of(record.getHistoryTokens()) : Optional.empty();
+    session.turnCompaction = record.hasTurnCompaction() ? record.getTurnCompaction() : null;
     return session;
   }
 
@@ -150,7 +167,12 @@ public final class ConverseSession {
   /** Everything needed to go on with the session, as it is now: call it while no model call runs. */
   public SessionRecord record() {
     CallContext call = options.call();
-    return SessionRecord.newBuilder().setSessionId(id).setKeyId(keyId()).setStart(settings).addAllHistory(history)
+    SessionRecord.Builder record = SessionRecord.newBuilder();
+    historyTokens.ifPresent(record::setHistoryTokens);
+    if (turnCompaction != null) {
+      record.setTurnCompaction(turnCompaction);
+    }
+    return record.setSessionId(id).setKeyId(keyId()).setStart(settings).addAllHistory(history)
         .setTurn(turn).setTurnSteps(stepsThisTurn).putAllTurnToolCalls(toolCallsThisTurn).setTurnUsage(turnUsage)
         .addAllPendingToolCalls(pendingCalls).setParentCallId(parentCallId)
         .setCallOptions(SessionCallOptions.newBuilder().setCassetteScope(options.scope())
@@ -262,9 +284,59 @@ public final class ConverseSession {
     toolCallsThisTurn.clear();
     turnUsage = Usage.getDefaultInstance();
     parentCallId = options.call().parentCallId();
-    history.add(message.toBuilder().setRole(Role.ROLE_USER).build());
+    partialText = new StringBuilder();
+    turnCompaction = null;
+    Message user = message.toBuilder().setRole(Role.ROLE_USER).build();
     send(ConverseEvent.newBuilder().setTurnStarted(TurnStarted.newBuilder().setTurn(turn)).build());
-    callModel();
+    compactThenAsk(user);
+  }
+
+  /**
+   * Compacts the history first when it is over budget (the summary then opens it, in place of an earlier one), then
+   * asks the model the user's turn.
+   */
+  private void compactThenAsk(Message user) {
+    String earlierSummary = HistoryCompaction.summaryOf(history);
+    List<Message> messages = List.copyOf(history.subList(earlierSummary.isEmpty() ? 0 : 1, history.size()));
+    Optional<Future<Compacted>> compacting;
+    try {
+      compacting = compaction.compact(settings.getHistoryTokenBudget(), historyTokens, earlierSummary, messages,
+          this::nextModelCall, summaryCall -> running = summaryCall);
+    } catch (CallError refused) {
+      turnError(refused.status(), refused.getMessage());
+      modelCallEnded();
+      return;
+    }
+    if (compacting.isEmpty()) {
+      history.add(user);
+      callModel();
+      return;
+    }
+    state = State.GENERATING;
+    ChatEventStream summaryCall = running;
+    compacting.get().onComplete(done -> run(() -> {
+      if (running != summaryCall || state != State.GENERATING) {
+        return; // interrupted while the summary was being written: the history stays as it was
+      }
+      if (done.failed()) {
+        state = State.IDLE;
+        CallError error = CallError.of(done.cause());
+        turnError(error.status(), "compacting the history over start.history_token_budget failed: "
+            + error.getMessage());
+        modelCallEnded();
+        return;
+      }
+      Compacted compacted = done.result();
+      history.clear();
+      history.add(HistoryCompaction.summaryMessage(compacted.summary()));
+      history.addAll(compacted.kept());
+      historyTokens = Optional.empty();
+      turnCompaction = compacted.compaction();
+      turnUsage = Conversations.add(turnUsage, turnCompaction.getUsage());
+      send(ConverseEvent.newBuilder().setCompaction(turnCompaction).build());
+      history.add(user);
+      callModel();
+    }));
   }
 
   /** The client's answers to the tool calls of the running turn. */
@@ -318,8 +390,7 @@ public final class ConverseSession {
       history.add(partial);
     }
     state = State.IDLE;
-    send(ConverseEvent.newBuilder().setTurnCompleted(TurnCompleted.newBuilder().setTurn(turn).setMessage(partial)
-        .setUsage(turnUsage).setInterrupted(true)).build());
+    send(ConverseEvent.newBuilder().setTurnCompleted(completed().setMessage(partial).setInterrupted(true)).build());
     modelCallEnded();
   }
 
@@ -333,11 +404,8 @@ public final class ConverseSession {
     boolean finalCall = stepsThisTurn > maxSteps || toolsRanOut;
     ChatRequest request = request(finalCall ? List.of() : available, finalCall);
     partialText = new StringBuilder();
-    // Each model call is its own record in the call log, linked to the one before it in the turn.
-    CallOptions modelCall = options.withCall(options.call().next(CallType.CALL_TYPE_CONVERSE_TURN, parentCallId, id));
-    parentCallId = modelCall.call().callId();
     try {
-      running = pipeline.start(request, modelCall);
+      running = pipeline.start(request, nextModelCall());
     } catch (CallError e) {
       state = State.IDLE;
       turnError(e.status(), e.getMessage());
@@ -346,7 +414,7 @@ public final class ConverseSession {
     }
     state = State.GENERATING;
     ChatEventStream answer = running;
-    answer.handler(event -> onModelEvent(event, finalCall));
+    answer.handler(event -> onModelEvent(event, request, finalCall));
     answer.exceptionHandler(failure -> {
       if (running == answer && state == State.GENERATING) {
         state = State.IDLE;
@@ -358,6 +426,13 @@ public final class ConverseSession {
     });
   }
 
+  /** The options of the turn's next model call: its own record in the call log, linked to the one before it. */
+  private CallOptions nextModelCall() {
+    CallOptions modelCall = options.withCall(options.call().next(CallType.CALL_TYPE_CONVERSE_TURN, parentCallId, id));
+    parentCallId = modelCall.call().callId();
+    return modelCall;
+  }
+
   private ChatRequest request(List<Tool> tools, boolean finalCall) {
     // Only what the session set: a Converse turn and the same Chat request share one cassette key.
     ChatRequest.Builder request = ChatRequest.newBuilder().setModel(settings.getModel())
@@ -367,6 +442,9 @@ public final class ConverseSession {
     }
     if (settings.hasResponseFormat()) {
       request.setResponseFormat(settings.getResponseFormat());
+    }
+    if (settings.hasWebSearch()) {
+      request.setWebSearch(settings.getWebSearch());
     }
     if (!settings.getSystemPrompt().isEmpty()) {
       request.addMessages(Message.newBuilder().setRole(Role.ROLE_SYSTEM)
@@ -393,7 +471,7 @@ public final class ConverseSession {
     return request.build();
   }
 
-  private void onModelEvent(ChatEvent event, boolean finalCall) {
+  private void onModelEvent(ChatEvent event, ChatRequest request, boolean finalCall) {
     switch (event.getEventCase()) {
       case TEXT_DELTA -> {
         partialText.append(event.getTextDelta().getText());
@@ -401,15 +479,20 @@ public final class ConverseSession {
       }
       case REASONING_DELTA -> send(ConverseEvent.newBuilder().setReasoningDelta(event.getReasoningDelta()).build());
       case TOOL_CALL_DELTA -> send(ConverseEvent.newBuilder().setToolCallDelta(event.getToolCallDelta()).build());
-      case DONE -> onModelDone(event.getDone().getResponse(), finalCall);
+      case CITATION -> send(ConverseEvent.newBuilder().setCitation(event.getCitation()).build());
+      case DONE -> onModelDone(event.getDone().getResponse(), request, finalCall);
       default -> {
         // start and usage: usage is summed from the complete response
       }
     }
   }
 
-  private void onModelDone(ChatResponse response, boolean finalCall) {
+  private void onModelDone(ChatResponse response, ChatRequest request, boolean finalCall) {
     turnUsage = Conversations.add(turnUsage, response.getUsage());
+    historyTokens = Optional.of(HistoryCompaction.measured(request, response));
+    if (turnCompaction != null) {
+      turnCompaction = HistoryCompaction.measuredAfter(turnCompaction, response.getUsage());
+    }
     history.add(response.getMessage());
     if (response.getMessage().getToolCallsCount() > 0 && !finalCall) {
       state = State.AWAITING_TOOL_RESULTS;
@@ -418,11 +501,19 @@ public final class ConverseSession {
           .build());
     } else {
       state = State.IDLE;
-      send(ConverseEvent.newBuilder().setTurnCompleted(TurnCompleted.newBuilder().setTurn(turn)
-          .setMessage(response.getMessage()).setFinishReason(response.getFinishReason()).setUsage(turnUsage))
-          .build());
+      send(ConverseEvent.newBuilder().setTurnCompleted(completed().setMessage(response.getMessage())
+          .setFinishReason(response.getFinishReason())).build());
     }
     modelCallEnded();
+  }
+
+  /** The turn's `turn_completed`, without its message. */
+  private TurnCompleted.Builder completed() {
+    TurnCompleted.Builder completed = TurnCompleted.newBuilder().setTurn(turn).setUsage(turnUsage);
+    if (turnCompaction != null) {
+      completed.setCompaction(turnCompaction);
+    }
+    return completed;
   }
 
   private void turnError(GrpcStatus status, String message) {
