@@ -436,7 +436,8 @@ public final class ConverseSession {
   private ChatRequest request(List<Tool> tools, boolean finalCall) {
     // Only what the session set: a Converse turn and the same Chat request share one cassette key.
     ChatRequest.Builder request = ChatRequest.newBuilder().setModel(settings.getModel())
-        .putAllMetadata(settings.getMetadataMap()).setDropUnsupportedSettings(settings.getDropUnsupportedSettings());
+        .putAllMetadata(settings.getMetadataMap()).setDropUnsupportedSettings(settings.getDropUnsupportedSettings())
+        .setSkipContextCheck(settings.getSkipContextCheck());
     if (settings.hasSettings()) {
       request.setSettings(settings.getSettings());
     }

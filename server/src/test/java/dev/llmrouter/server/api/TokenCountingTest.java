@@ -186,6 +186,18 @@ class TokenCountingTest {
   }
 
   @Test
+  void aConverseSessionMayOptOutOfTheCheck() throws Exception {
+    int before = setup.upstream().received().size();
+    Conversation session = Conversation.open(setup.router()).send(ConverseRequest.newBuilder()
+        .setStart(ConverseStart.newBuilder().setModel("openai/gpt-4o-mini").setSkipContextCheck(true)).build());
+    session.until(ConverseEvent::hasSessionStarted);
+    session.user("term ".repeat(100)); // not the Chat tests' text: a cassette of theirs would answer it
+    session.until(ConverseEvent::hasTurnCompleted);
+    session.requests.onCompleted();
+    assertEquals(before + 1, setup.upstream().received().size(), "sent upstream");
+  }
+
+  @Test
   void anAliasSkipsTheTargetsWithoutRoomAndIsRefusedWhenNoneHas() throws InvalidProtocolBufferException {
     int before = setup.upstream().received().size();
     String text = "many words ".repeat(40);
