@@ -34,8 +34,11 @@ final class ContextWindowCheck {
    */
   static Future<CallPlan<ChatRequest>> check(Vertx vertx, ChatRequest request, CallPlan<ChatRequest> plan,
       PriceTable catalog) {
-    if (request.getSkipContextCheck() || plan.steps().stream().allMatch(step -> windowOf(step, catalog).isEmpty())) {
-      return Future.succeededFuture(plan);
+    OptionalInt smallestWindow = plan.steps().stream().map(step -> windowOf(step, catalog))
+        .filter(OptionalInt::isPresent).mapToInt(OptionalInt::getAsInt).min();
+    if (request.getSkipContextCheck() || smallestWindow.isEmpty()
+        || LocalTokenizer.upperBound(request) + maxOutput(request) <= smallestWindow.getAsInt()) {
+      return Future.succeededFuture(plan); // fits every target without tokenizing: most calls, on the hot path
     }
     return estimate(vertx, request, plan.steps().get(0).target().upstreamModel())
         .compose(input -> verdict(request, plan, catalog, input.tokens()));
@@ -51,7 +54,7 @@ final class ContextWindowCheck {
 
   private static Future<CallPlan<ChatRequest>> verdict(ChatRequest request, CallPlan<ChatRequest> plan,
       PriceTable catalog, int inputTokens) {
-    int maxOutput = request.getSettings().hasMaxOutputTokens() ? request.getSettings().getMaxOutputTokens() : 0;
+    int maxOutput = maxOutput(request);
     long needed = (long) inputTokens + maxOutput;
     List<CallPlan.Step<ChatRequest>> fitting = plan.steps().stream()
         .filter(step -> windowOf(step, catalog).orElse(Integer.MAX_VALUE) >= needed).toList();
@@ -68,6 +71,10 @@ final class ContextWindowCheck {
         "CONTEXT_LENGTH_EXCEEDED", Map.of("provider", first.target().deployment().name(),
             "model", first.target().upstreamModel(), "estimated_input_tokens", Integer.toString(inputTokens),
             "max_output_tokens", Integer.toString(maxOutput), "context_window", Integer.toString(window)), null));
+  }
+
+  private static int maxOutput(ChatRequest request) {
+    return request.getSettings().hasMaxOutputTokens() ? request.getSettings().getMaxOutputTokens() : 0;
   }
 
   private static OptionalInt windowOf(CallPlan.Step<ChatRequest> step, PriceTable catalog) {

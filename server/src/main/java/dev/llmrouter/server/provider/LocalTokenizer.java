@@ -78,6 +78,22 @@ public final class LocalTokenizer {
     return new Count(tokens, type.getName());
   }
 
+  /**
+   * A number {@link #count} never exceeds, found without tokenizing (the pre-flight check of a request far within its
+   * window needs no more): each token stands for at least one byte of text, and the texts are within the request's
+   * protobuf bytes, but for the role names, the images' fixed price and the tools' schemas, whose JSON (escapes and
+   * printed numbers included) is within six times their protobuf bytes.
+   */
+  public static long upperBound(ChatRequest request) {
+    long images = 0;
+    for (Message message : request.getMessagesList()) {
+      images += message.getPartsList().stream().filter(Part::hasImage).count();
+    }
+    long toolBytes = request.getToolsList().stream().mapToLong(Tool::getSerializedSize).sum();
+    return REPLY_PRIMING_TOKENS + (long) request.getMessagesCount() * (TOKENS_PER_MESSAGE + "assistant".length())
+        + request.getSerializedSize() + 6 * toolBytes + images * IMAGE_TOKENS;
+  }
+
   private static String roleName(Message message) {
     return switch (message.getRole()) {
       case ROLE_SYSTEM -> "system";

@@ -3,12 +3,16 @@ package dev.llmrouter.server.provider;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import com.knuddels.jtokkit.api.EncodingType;
 import dev.llmrouter.api.v1.ChatRequest;
 import dev.llmrouter.api.v1.Image;
 import dev.llmrouter.api.v1.Message;
 import dev.llmrouter.api.v1.Part;
 import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Tool;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,6 +54,19 @@ class LocalTokenizerTest {
   void userTextThatLooksLikeASpecialTokenIsText() {
     // Counted as the ordinary text it is (several tokens), not refused as OpenAI's end-of-text marker.
     assertTrue(LocalTokenizer.count(user("<|endoftext|>"), "gpt-4o").tokens() > 3 + 1 + 1 + 3);
+  }
+
+  @Test
+  void theUpperBoundIsNeverBelowTheCount() {
+    Struct schema = Struct.newBuilder().putFields("\u0001", Value.newBuilder().setNumberValue(1.2345678901234567E-300)
+        .build()).putFields("flag", Value.newBuilder().setBoolValue(false).build()).build();
+    ChatRequest withTool = user("tiktoken is great!").toBuilder()
+        .addTools(Tool.newBuilder().setName("f").setParameters(schema)).build();
+    for (ChatRequest request : List.of(user("tiktoken is great!"), user("<|endoftext|> \u00e9\u00e9 \ud83d\ude00"),
+        withTool)) {
+      assertTrue(LocalTokenizer.upperBound(request) >= LocalTokenizer.count(request, "gpt-4").tokens(),
+          request::toString);
+    }
   }
 
   private static ChatRequest user(String text) {

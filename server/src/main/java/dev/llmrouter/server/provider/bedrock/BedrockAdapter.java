@@ -23,6 +23,7 @@ import dev.llmrouter.server.provider.anthropic.AnthropicFormat;
 import dev.llmrouter.server.provider.anthropic.ClaudeModels;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockAnswerDecoder;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockEmbeddings;
+import dev.llmrouter.server.provider.bedrock.internal.BedrockFrames;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockInvokeDecoder;
 import dev.llmrouter.server.provider.bedrock.internal.BedrockRequestMapper;
 import io.vertx.core.MultiMap;
@@ -130,7 +131,7 @@ public final class BedrockAdapter extends HttpProviderAdapter implements Embeddi
       return;
     }
     postSigned(upstreamModel, stream ? "/converse-stream" : "/converse",
-        stream ? "application/vnd.amazon.eventstream" : "application/json", body, answer,
+        stream ? BedrockFrames.MEDIA_TYPE : "application/json", body, answer,
         new BedrockAnswerDecoder(deployment.name(), upstreamModel, answer));
   }
 
@@ -149,7 +150,7 @@ public final class BedrockAdapter extends HttpProviderAdapter implements Embeddi
       body.put("anthropic_version", ANTHROPIC_VERSION);
     }
     postSigned(upstreamModel, stream ? "/invoke-with-response-stream" : "/invoke",
-        stream ? "application/vnd.amazon.eventstream" : "application/json", body.toString(), answer,
+        stream ? BedrockFrames.MEDIA_TYPE : "application/json", body.toString(), answer,
         new BedrockInvokeDecoder(deployment.name(), AnthropicFormat.answerDecoder(deployment.name(), answer)));
   }
 

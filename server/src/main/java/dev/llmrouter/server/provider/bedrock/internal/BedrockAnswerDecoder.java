@@ -63,7 +63,7 @@ public final class BedrockAnswerDecoder extends AnswerDecoder {
 
   @Override
   public boolean readsChunks(String contentType) {
-    return contentType.startsWith("application/vnd.amazon.eventstream");
+    return contentType.startsWith(BedrockFrames.MEDIA_TYPE);
   }
 
   /** Frames the chunk's bytes ({@link BedrockFrames}). */

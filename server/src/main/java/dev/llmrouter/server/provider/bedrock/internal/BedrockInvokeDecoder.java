@@ -36,7 +36,7 @@ public final class BedrockInvokeDecoder implements UpstreamHttpCall.Decoder {
 
   @Override
   public boolean readsChunks(String contentType) {
-    return contentType.startsWith("application/vnd.amazon.eventstream");
+    return contentType.startsWith(BedrockFrames.MEDIA_TYPE);
   }
 
   @Override
