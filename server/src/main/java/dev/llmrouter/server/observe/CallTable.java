@@ -106,9 +106,22 @@ final class CallTable {
   private CallTable() {
   }
 
-  /** How a statement marks its parameters: JDBC's {@code ?}, or PostgreSQL's {@code $1, $2...} (the reactive client). */
-  enum Parameters {
-    JDBC, NUMBERED;
+  /** The SQL of the two stores: how a statement marks its parameters, and how it inserts. */
+  enum Dialect {
+    /**
+     * JDBC's {@code ?}. {@code OR FAIL}: otherwise SQLite copies every page a many-row INSERT touches to a statement
+     * journal first, so that a constraint failure can undo the statement alone (about 10 times the row's bytes written,
+     * measured); a failure here rolls the whole transaction back anyway.
+     */
+    SQLITE("INSERT OR FAIL INTO"),
+    /** {@code $1, $2...}, as the reactive PostgreSQL client takes them. */
+    POSTGRES("INSERT INTO");
+
+    private final String insertInto;
+
+    Dialect(String insertInto) {
+      this.insertInto = insertInto;
+    }
 
     /** The rows' parameters, {@code columns} to a row, in parentheses. */
     String rows(int rows, int columns) {
@@ -116,7 +129,7 @@ final class CallTable {
       for (int row = 0; row < rows; row++) {
         List<String> parameters = new ArrayList<>();
         for (int column = 1; column <= columns; column++) {
-          parameters.add(this == JDBC ? "?" : "$" + (row * columns + column));
+          parameters.add(this == SQLITE ? "?" : "$" + (row * columns + column));
         }
         all.add("(" + String.join(", ", parameters) + ")");
       }
@@ -125,13 +138,14 @@ final class CallTable {
   }
 
   /** An INSERT of {@code rows} calls in one statement: one statement per row costs more than its binds. */
-  static String insertCalls(int rows, Parameters parameters) {
-    return "INSERT INTO calls (" + String.join(", ", COLUMNS) + ") VALUES " + parameters.rows(rows, COLUMNS.size());
+  static String insertCalls(int rows, Dialect dialect) {
+    return dialect.insertInto + " calls (" + String.join(", ", COLUMNS) + ") VALUES "
+        + dialect.rows(rows, COLUMNS.size());
   }
 
   /** The INSERT of one tag of a call: the tag, then the call's id. */
-  static String insertTag(Parameters parameters) {
-    return "INSERT INTO call_tags (tag, call_id) VALUES " + parameters.rows(1, 2);
+  static String insertTag(Dialect dialect) {
+    return dialect.insertInto + " call_tags (tag, call_id) VALUES " + dialect.rows(1, 2);
   }
 
   /** How many values {@link #bind} sets for one row. */
@@ -225,24 +239,20 @@ final class CallTable {
     return i;
   }
 
-  /** The fields of a record that have no column of their own. */
+  /**
+   * The fields of a record that have no column of their own (the start time to the nanosecond too): the record without
+   * those that have one. Its lists are shared with the record, not copied, and a field added to the record later lands
+   * here without a change.
+   */
   private static CallRecord details(CallRecord r) {
-    CallRecord.Builder details = CallRecord.newBuilder().setStartTime(r.getStartTime())
-        .setSystemPrompt(r.getSystemPrompt()).addAllMessages(r.getMessagesList()).addAllTools(r.getToolsList())
-        .setAttempts(r.getAttempts()).setCassetteKey(r.getCassetteKey()).setParentCallId(r.getParentCallId())
-        .addAllTags(r.getTagsList()).addAllDroppedSettings(r.getDroppedSettingsList())
-        .setBodiesTruncated(r.getBodiesTruncated());
-    if (r.getMetadataCount() > 0) {
-      details.putAllMetadata(r.getMetadataMap()); // costs even when empty
-    }
-    if (r.hasToolChoice()) {
-      details.setToolChoice(r.getToolChoice());
-    }
-    if (r.hasResponseMessage()) {
-      details.setResponseMessage(r.getResponseMessage());
-    }
-    if (r.hasTimeToFirstEvent()) {
-      details.setTimeToFirstEvent(r.getTimeToFirstEvent());
+    CallRecord.Builder details = r.toBuilder().clearId().clearCallType().clearStatus().clearProvider()
+        .clearProviderType().clearModel().clearUpstreamModel().clearFinishReason().clearLatency()
+        .clearCassetteOutcome().clearTraceId().clearSessionId().clearUserId().clearErrorMessage().clearKeyId()
+        .clearKeyName().clearUsage();
+    Usage usage = r.getUsage().toBuilder().clearInputTokens().clearOutputTokens().clearCachedInputTokens()
+        .clearReasoningTokens().clearCostUsd().build();
+    if (!usage.equals(Usage.getDefaultInstance())) {
+      details.setUsage(usage); // web searches
     }
     return details.build();
   }

@@ -26,8 +26,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class PostgresCallStore implements CallStore {
 
-  private static final String INSERT_CALL = CallTable.insertCalls(1, CallTable.Parameters.NUMBERED);
-  private static final String INSERT_TAG = CallTable.insertTag(CallTable.Parameters.NUMBERED);
+  private static final String INSERT_CALL = CallTable.insertCalls(1, CallTable.Dialect.POSTGRES);
+  private static final String INSERT_TAG = CallTable.insertTag(CallTable.Dialect.POSTGRES);
   /**
    * The oldest calls before a time, at most so many, with their tags, in one statement; how many calls went. By row
    * address (ctid), since nothing indexes a call's id.

@@ -40,9 +40,9 @@ final class SqliteCallStore implements CallStore {
     this.file = file;
     this.redactor = redactor;
     this.connection = connection;
-    this.insertRows = connection.prepareStatement(CallTable.insertCalls(ROWS_PER_INSERT, CallTable.Parameters.JDBC));
-    this.insertRow = connection.prepareStatement(CallTable.insertCalls(1, CallTable.Parameters.JDBC));
-    this.insertTag = connection.prepareStatement(CallTable.insertTag(CallTable.Parameters.JDBC));
+    this.insertRows = connection.prepareStatement(CallTable.insertCalls(ROWS_PER_INSERT, CallTable.Dialect.SQLITE));
+    this.insertRow = connection.prepareStatement(CallTable.insertCalls(1, CallTable.Dialect.SQLITE));
+    this.insertTag = connection.prepareStatement(CallTable.insertTag(CallTable.Dialect.SQLITE));
     this.deleteTags = connection.prepareStatement(CallTable.DELETE_TAGS);
     this.deleteCalls = connection.prepareStatement(CallTable.DELETE_CALLS);
   }

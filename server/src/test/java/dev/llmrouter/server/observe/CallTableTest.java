@@ -1,0 +1,56 @@
+package dev.llmrouter.server.observe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.Timestamps;
+import dev.llmrouter.api.v1.CallRecord;
+import dev.llmrouter.api.v1.CallType;
+import dev.llmrouter.api.v1.CassetteOutcome;
+import dev.llmrouter.api.v1.FinishReason;
+import dev.llmrouter.api.v1.Message;
+import dev.llmrouter.api.v1.Part;
+import dev.llmrouter.api.v1.Role;
+import dev.llmrouter.api.v1.Tool;
+import dev.llmrouter.api.v1.ToolChoice;
+import dev.llmrouter.api.v1.Usage;
+import dev.llmrouter.cassettes.Redactor;
+import dev.llmrouter.server.testing.Await;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A call record goes into the call log's columns and `details` and comes back whole. */
+class CallTableTest {
+
+  @TempDir
+  Path dataDir;
+
+  @Test
+  void aRecordWithEveryFieldSetComesBackWhole() throws Exception {
+    CallRecord record = CallRecord.newBuilder().setId("00000000000000c3").setCallType(CallType.CALL_TYPE_STREAM)
+        .setStatus("OK").setProvider("openai").setProviderType("openai").setModel("openai/gpt-4o-mini")
+        .setUpstreamModel("gpt-4o-mini-2024-07-18").setSystemPrompt("Be brief.")
+        .addMessages(Message.newBuilder().setRole(Role.ROLE_USER).addParts(Part.newBuilder().setText("Hi")))
+        .addTools(Tool.newBuilder().setName("get_weather")).setToolChoice(ToolChoice.newBuilder().setToolName("get_weather"))
+        .setResponseMessage(Message.newBuilder().setRole(Role.ROLE_ASSISTANT).addParts(Part.newBuilder().setText("Hello")))
+        .setFinishReason(FinishReason.FINISH_REASON_STOP)
+        .setUsage(Usage.newBuilder().setInputTokens(10).setOutputTokens(2).setCachedInputTokens(4)
+            .setReasoningTokens(1).setCostUsd(0.25).setWebSearches(3))
+        .setStartTime(Timestamps.fromNanos(1_700_000_000_123_456_789L)).setLatency(Durations.fromMillis(250))
+        .setTimeToFirstEvent(Durations.fromMillis(40)).setAttempts(2)
+        .setCassetteOutcome(CassetteOutcome.CASSETTE_OUTCOME_RECORDED).setCassetteKey("ab".repeat(32))
+        .setTraceId("018bcfe56800abcd0123456789abcdef").setParentCallId("00000000000000b2").setSessionId("s-1")
+        .setUserId("u-1").addTags("nightly").putMetadata("team", "search").setErrorMessage("")
+        .addDroppedSettings("seed").setBodiesTruncated(true).setKeyId("key_0123456789ab").setKeyName("ci")
+        .build();
+    CallLog log = CallLog.open(dataDir, 10, Optional.empty(), Redactor.defaults());
+    log.append(() -> record);
+    Await.until(Duration.ofSeconds(10), () -> log.queued() == 0);
+    log.close();
+
+    assertEquals(record, log.queries().call(record.getId()));
+  }
+}
