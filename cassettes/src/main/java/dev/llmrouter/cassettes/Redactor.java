@@ -11,6 +11,7 @@ import com.google.protobuf.Message;
 import dev.llmrouter.api.v1.ChatEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -101,6 +102,8 @@ public final class Redactor {
   private final Set<String> userFieldNames;
   /** Lowercase texts of which a message must hold one to hold a secret; null when a user pattern allows no test. */
   private final List<String> secretTexts;
+  /** The same texts, looked for in a message's bytes; null when they cannot be (see {@link TextSearch#of}). */
+  private final TextSearch secretTextSearch;
 
   /**
    * @param userValuePatterns extra patterns; every match inside a string value is replaced
@@ -119,6 +122,7 @@ public final class Redactor {
     boolean everyRuleHasTexts = valueRules.stream().allMatch(rule -> rule.mustContainOne() != null);
     valueRules.stream().filter(rule -> rule.mustContainOne() != null).forEach(rule -> texts.addAll(rule.mustContainOne()));
     this.secretTexts = everyRuleHasTexts ? List.copyOf(texts) : null;
+    this.secretTextSearch = everyRuleHasTexts ? TextSearch.of(secretTexts) : null;
   }
 
   /** Only the default rules. */
@@ -177,8 +181,76 @@ public final class Redactor {
 
   /** False when no rule can match: the bytes hold none of the texts a rule needs. Runs for every call logged. */
   private boolean mayHoldSecret(byte[] encoded) {
-    // Strings and map keys are in the encoding as they are; field names are not. Latin-1 keeps ASCII as is.
-    return mayHoldSecret(new String(encoded, StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT));
+    // Strings and map keys are in the encoding as they are (UTF-8); field names are not.
+    return secretTextSearch == null || secretTextSearch.foundIn(encoded);
+  }
+
+  /**
+   * Whether bytes hold one of some lowercase ASCII texts, ignoring ASCII case, in one pass: a position is compared
+   * with the texts only where its two bytes begin one of them (a bit set of those pairs), where a search per text
+   * would read the bytes once per text.
+   */
+  private static final class TextSearch {
+    /** Each byte, with ASCII upper case made lower. */
+    private static final int[] LOWER = new int[256];
+
+    static {
+      for (int b = 0; b < 256; b++) {
+        LOWER[b] = b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b;
+      }
+    }
+
+    /** The bytes of the texts, by their first two (a pair); read only where {@link #pairs} has the pair. */
+    private final byte[][][] textsByPair = new byte[1 << 16][][];
+    /** Which pairs begin a text, as bits: small enough to stay in the CPU's cache while bytes are scanned. */
+    private final long[] pairs = new long[(1 << 16) / Long.SIZE];
+
+    private TextSearch(List<String> texts) {
+      for (String text : texts) {
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        int pair = LOWER[bytes[0]] << 8 | LOWER[bytes[1]];
+        pairs[pair >>> 6] |= 1L << pair;
+        byte[][] same = textsByPair[pair] == null ? new byte[0][] : textsByPair[pair];
+        textsByPair[pair] = Arrays.copyOf(same, same.length + 1);
+        textsByPair[pair][same.length] = bytes;
+      }
+    }
+
+    /** The search, or null when a text is not lowercase ASCII or is shorter than a pair (a user's field name). */
+    static TextSearch of(List<String> texts) {
+      boolean searchable = texts.stream().allMatch(text -> text.length() >= 2
+          && text.chars().allMatch(c -> c < 0x80 && !Character.isUpperCase(c)));
+      return searchable ? new TextSearch(texts) : null;
+    }
+
+    boolean foundIn(byte[] bytes) {
+      int pair = bytes.length == 0 ? 0 : LOWER[bytes[0] & 0xff];
+      for (int i = 1; i < bytes.length; i++) {
+        pair = (pair << 8 | LOWER[bytes[i] & 0xff]) & 0xffff;
+        if ((pairs[pair >>> 6] & 1L << pair) != 0 && startsAt(bytes, i - 1, pair)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private boolean startsAt(byte[] bytes, int start, int pair) {
+      for (byte[] text : textsByPair[pair]) {
+        if (text.length <= bytes.length - start && startsAt(bytes, start, text)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private static boolean startsAt(byte[] bytes, int start, byte[] text) {
+      for (int j = 0; j < text.length; j++) {
+        if (LOWER[bytes[start + j] & 0xff] != text[j]) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   private boolean mayHoldSecret(String lowercase) {

@@ -126,6 +126,25 @@ class RedactorTest {
   }
 
   @Test
+  void theMessageCheckFindsEveryRuleInAnyCaseAndLeavesTheRestAlone() {
+    // One value per default rule (and a secret-named map key), each in upper, lower or mixed case where its rule allows.
+    List<String> secrets = List.of("sk-" + "A".repeat(24), "AIza" + "b".repeat(35), "AKIA" + "IOSFODNN7EXAMPLE",
+        "ghp_" + "a".repeat(36), "xoxb-1234567890-abc", "sk_live_" + "c".repeat(16),
+        "eyJ" + "a".repeat(10) + ".eyJ" + "b".repeat(10) + "." + "c".repeat(10),
+        "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----", "BEARER ab12.cd34", "PassWord=hunter2!");
+    for (String secret : secrets) {
+      ChatRequest request = userRequest("my key is " + secret + ", keep it");
+
+      ChatRequest redacted = Redactor.defaults().redact(request);
+
+      assertFalse(redacted.toString().contains(secret), secret + " survived: " + redacted);
+      assertTrue(redacted.toString().contains(Redactor.REPLACEMENT), secret);
+    }
+    ChatRequest plain = userRequest("What is the capital of France? Ask the PASSPORT office.");
+    assertTrue(plain == Redactor.defaults().redact(plain), "a message without a secret is returned as it is");
+  }
+
+  @Test
   void toolSchemasThatDefineSecretNamedPropertiesAreNotTouched(@TempDir Path dir) throws Exception {
     Struct schema = Struct.newBuilder().putFields("type", text("object")).putFields("properties", Value.newBuilder()
         .setStructValue(Struct.newBuilder()
