@@ -99,8 +99,9 @@ final class CallSpan {
    * @param baseUrl the deployment's `base_url`, for `server.address` and `server.port`
    */
   AttemptSpan attempt(int number, String deployment, String upstreamModel, String baseUrl) {
-    Span attempt = tracing.tracer().spanBuilder("attempt " + deployment).setSpanKind(SpanKind.CLIENT)
-        .setParent(Context.root().with(span)).startSpan();
+    Span attempt = !tracing.exports() ? span // as the no-op's span builder would, without a name and a context
+        : tracing.tracer().spanBuilder("attempt " + deployment).setSpanKind(SpanKind.CLIENT)
+            .setParent(Context.root().with(span)).startSpan();
     if (attempt.isRecording()) {
       attempt.setAttribute(GenAiAttributes.ATTEMPT, (long) number);
       attempt.setAttribute(GenAiAttributes.DEPLOYMENT, deployment);

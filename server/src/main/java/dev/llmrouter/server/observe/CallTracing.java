@@ -94,6 +94,9 @@ public final class CallTracing implements AutoCloseable {
    * @param providerType the provider type of a deployment name, for `gen_ai.provider.name`
    */
   CallSpan begin(CallContext call, String operation, ChatRequest request, Function<String, String> providerType) {
+    if (!exports()) { // what the no-op's span builder would return, without building a name and a context per call
+      return new CallSpan(this, Span.wrap(call.callerSpan()), call, request, providerType);
+    }
     Context parent = Context.root().with(Span.wrap(call.callerSpan()));
     Span span;
     CallIds.STARTING.set(call);
@@ -110,6 +113,11 @@ public final class CallTracing implements AutoCloseable {
 
   Tracer tracer() {
     return tracer;
+  }
+
+  /** Whether spans go anywhere: false for the no-op, whose spans only carry the caller's trace context upstream. */
+  boolean exports() {
+    return sdk.isPresent();
   }
 
   /** Whether spans carry the prompts and answers (redacted). */
