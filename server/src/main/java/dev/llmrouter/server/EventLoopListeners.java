@@ -28,13 +28,17 @@ final class EventLoopListeners {
 
   private final Vertx vertx;
   private final String deployment;
-  private final List<HttpServer> servers;
+  private final List<Listener> listeners;
   private final AtomicReference<Future<Void>> closed = new AtomicReference<>();
 
-  private EventLoopListeners(Vertx vertx, String deployment, List<HttpServer> servers) {
+  /** One event loop's server and its HTTP/2 connections. */
+  private record Listener(HttpServer server, TwoStepGoAway connections) {
+  }
+
+  private EventLoopListeners(Vertx vertx, String deployment, List<Listener> listeners) {
     this.vertx = vertx;
     this.deployment = deployment;
-    this.servers = servers;
+    this.listeners = listeners;
   }
 
   /**
@@ -44,34 +48,57 @@ final class EventLoopListeners {
   static Future<EventLoopListeners> listen(Vertx vertx, int loops, HttpServerOptions options,
       Handler<HttpServerRequest> handler, String host, int port) {
     int sharedPort = port == 0 ? -NEXT_SHARED_RANDOM_PORT.incrementAndGet() : port;
-    Queue<HttpServer> servers = new ConcurrentLinkedQueue<>();
-    return vertx.deployVerticle(() -> context -> vertx.createHttpServer(new HttpServerOptions(options))
-            .requestHandler(handler)
-            .listen(sharedPort, host).onSuccess(servers::add), new DeploymentOptions().setInstances(loops))
-        .map(deployment -> new EventLoopListeners(vertx, deployment, List.copyOf(servers)));
+    Queue<Listener> listeners = new ConcurrentLinkedQueue<>();
+    return vertx.deployVerticle(() -> context -> {
+      TwoStepGoAway connections = new TwoStepGoAway(context);
+      return vertx.createHttpServer(new HttpServerOptions(options))
+          .requestHandler(handler)
+          .connectionHandler(connections::opened)
+          .listen(sharedPort, host).onSuccess(server -> listeners.add(new Listener(server, connections)));
+    }, new DeploymentOptions().setInstances(loops))
+        .map(deployment -> new EventLoopListeners(vertx, deployment, List.copyOf(listeners)));
   }
 
   /** The port the servers share. */
   int port() {
-    return servers.get(0).actualPort();
+    return listeners.get(0).server().actualPort();
   }
 
   /** Every loop's server (to update their TLS options together). */
   List<HttpServer> servers() {
-    return servers;
+    return listeners.stream().map(Listener::server).toList();
+  }
+
+  /**
+   * Stops listening gracefully: every HTTP/2 connection is told to go away in two steps ({@link TwoStepGoAway}), so
+   * that the streams its client sent before it knew are served; then (one round trip later: a connection opened
+   * meanwhile goes away the same way) each server stops taking connections and gives the requests in flight up to
+   * {@code grace} to end before it closes its connections (an HTTP/1.1 connection closes after its request under
+   * way), and the deployment goes.
+   *
+   * @return completed once no connection takes new streams any more (each had its final GOAWAY, the port is closing)
+   */
+  Future<Void> goAway(Duration grace) {
+    Promise<Void> done = Promise.promise();
+    if (closed.compareAndSet(null, done.future())) {
+      Future.all(listeners.stream().map(listener -> listener.connections().goAway()
+              .compose(v -> listener.server().shutdown(grace.toMillis(), TimeUnit.MILLISECONDS))).toList())
+          .compose(v -> vertx.undeploy(deployment)).onComplete(done);
+    }
+    return Future.all(listeners.stream().map(listener -> listener.connections().goAway()).toList()).mapEmpty();
   }
 
   /**
    * Stops listening: each server stops taking connections at once, and gives the requests in flight up to
-   * {@code grace} to end (an HTTP/2 connection is sent GOAWAY) before its connections are closed; then the
-   * deployment goes. Only the first call closes them; every call gets its future.
+   * {@code grace} to end (an HTTP/2 connection is sent GOAWAY, once) before its connections are closed; then the
+   * deployment goes. Only the first call (of this and {@link #goAway}) closes them; every call gets its future.
    */
   Future<Void> close(Duration grace) {
     Promise<Void> done = Promise.promise();
     if (!closed.compareAndSet(null, done.future())) {
       return closed.get();
     }
-    Future.all(servers.stream().map(server -> server.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS))
+    Future.all(servers().stream().map(server -> server.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS))
         .toList()).compose(v -> vertx.undeploy(deployment)).onComplete(done);
     return done.future();
   }
