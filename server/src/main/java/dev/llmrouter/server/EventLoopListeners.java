@@ -70,28 +70,23 @@ final class EventLoopListeners {
   }
 
   /**
-   * Stops listening gracefully: every HTTP/2 connection is told to go away in two steps ({@link TwoStepGoAway}), so
-   * that the streams its client sent before it knew are served; then (one round trip later: a connection opened
-   * meanwhile goes away the same way) each server stops taking connections and gives the requests in flight up to
-   * {@code grace} to end before it closes its connections (an HTTP/1.1 connection closes after its request under
-   * way), and the deployment goes.
+   * Stops listening gracefully: each server stops taking connections at once; its HTTP/2 connections are told to go
+   * away in two steps ({@link TwoStepGoAway}), so that the streams a client sent before it knew are served; each
+   * server gives the requests in flight up to {@code grace} to end before it closes its connections (an HTTP/1.1
+   * connection closes after its request under way), and the deployment goes.
    *
-   * @return completed once no connection takes new streams any more (each had its final GOAWAY, the port is closing)
+   * @return completed once no connection takes new streams any more (each had its final GOAWAY)
    */
   Future<Void> goAway(Duration grace) {
-    Promise<Void> done = Promise.promise();
-    if (closed.compareAndSet(null, done.future())) {
-      Future.all(listeners.stream().map(listener -> listener.connections().goAway()
-              .compose(v -> listener.server().shutdown(grace.toMillis(), TimeUnit.MILLISECONDS))).toList())
-          .compose(v -> vertx.undeploy(deployment)).onComplete(done);
-    }
-    return Future.all(listeners.stream().map(listener -> listener.connections().goAway()).toList()).mapEmpty();
+    List<Future<Void>> toldFinally = listeners.stream().map(listener -> listener.connections().goAway()).toList();
+    close(grace);
+    return Future.all(toldFinally).mapEmpty();
   }
 
   /**
    * Stops listening: each server stops taking connections at once, and gives the requests in flight up to
-   * {@code grace} to end (an HTTP/2 connection is sent GOAWAY, once) before its connections are closed; then the
-   * deployment goes. Only the first call (of this and {@link #goAway}) closes them; every call gets its future.
+   * {@code grace} to end (an HTTP/2 connection goes away in {@link TwoStepGoAway two steps}) before its connections
+   * are closed; then the deployment goes. Only the first call closes them; every call gets its future.
    */
   Future<Void> close(Duration grace) {
     Promise<Void> done = Promise.promise();
