@@ -1,5 +1,6 @@
 package dev.llmrouter.server;
 
+import io.netty.channel.Channel;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -8,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.impl.HttpServerConnection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
@@ -30,15 +32,19 @@ final class EventLoopListeners {
   private final String deployment;
   private final List<Listener> listeners;
   private final AtomicReference<Future<Void>> closed = new AtomicReference<>();
+  /** The socket the servers share, as their first connection knows it (Vert.x keeps it to itself). */
+  private final AtomicReference<Channel> listening;
 
   /** One event loop's server and its HTTP/2 connections. */
   private record Listener(HttpServer server, TwoStepGoAway connections) {
   }
 
-  private EventLoopListeners(Vertx vertx, String deployment, List<Listener> listeners) {
+  private EventLoopListeners(Vertx vertx, String deployment, List<Listener> listeners,
+      AtomicReference<Channel> listening) {
     this.vertx = vertx;
     this.deployment = deployment;
     this.listeners = listeners;
+    this.listening = listening;
   }
 
   /**
@@ -49,14 +55,19 @@ final class EventLoopListeners {
       Handler<HttpServerRequest> handler, String host, int port) {
     int sharedPort = port == 0 ? -NEXT_SHARED_RANDOM_PORT.incrementAndGet() : port;
     Queue<Listener> listeners = new ConcurrentLinkedQueue<>();
+    AtomicReference<Channel> listening = new AtomicReference<>();
     return vertx.deployVerticle(() -> context -> {
       TwoStepGoAway connections = new TwoStepGoAway(context);
       return vertx.createHttpServer(new HttpServerOptions(options))
           .requestHandler(handler)
-          .connectionHandler(connections::opened)
+          .connectionHandler(connection -> {
+            listening.compareAndSet(null, ((HttpServerConnection) connection).channelHandlerContext().channel()
+                .parent());
+            connections.opened(connection);
+          })
           .listen(sharedPort, host).onSuccess(server -> listeners.add(new Listener(server, connections)));
     }, new DeploymentOptions().setInstances(loops))
-        .map(deployment -> new EventLoopListeners(vertx, deployment, List.copyOf(listeners)));
+        .map(deployment -> new EventLoopListeners(vertx, deployment, List.copyOf(listeners), listening));
   }
 
   /** The port the servers share. */
@@ -70,17 +81,29 @@ final class EventLoopListeners {
   }
 
   /**
-   * Stops listening gracefully: each server stops taking connections at once; its HTTP/2 connections are told to go
-   * away in two steps ({@link TwoStepGoAway}), so that the streams a client sent before it knew are served; each
-   * server gives the requests in flight up to {@code grace} to end before it closes its connections (an HTTP/1.1
-   * connection closes after its request under way), and the deployment goes.
+   * Stops listening gracefully: the port is closed first (a connection that comes later is refused, which a balancer
+   * retries elsewhere); then each server's HTTP/2 connections are told to go away in two steps ({@link TwoStepGoAway}),
+   * so that the streams a client sent before it knew are served, and each server gives the requests in flight up to
+   * {@code grace} to end before it closes its connections (an HTTP/1.1 connection closes after its request under
+   * way); then the deployment goes.
    *
    * @return completed once no connection takes new streams any more (each had its final GOAWAY)
    */
   Future<Void> goAway(Duration grace) {
-    List<Future<Void>> toldFinally = listeners.stream().map(listener -> listener.connections().goAway()).toList();
-    close(grace);
-    return Future.all(toldFinally).mapEmpty();
+    // Vert.x's shutdown closes the port only once every loop's server has stopped, and closes a connection accepted
+    // meanwhile for a loop already stopped: a balancer whose connections are told GOAWAY would open new ones then.
+    Promise<Void> portClosed = Promise.promise();
+    Channel socket = listening.get();
+    if (socket == null) {
+      portClosed.complete();
+    } else {
+      socket.close().addListener(closing -> portClosed.complete());
+    }
+    return portClosed.future().compose(v -> {
+      List<Future<Void>> toldFinally = listeners.stream().map(listener -> listener.connections().goAway()).toList();
+      close(grace);
+      return Future.all(toldFinally).mapEmpty();
+    });
   }
 
   /**

@@ -356,13 +356,12 @@ public final class RouterServer {
 
   /**
    * Drains the router, then closes it. At once, health turns NOT_SERVING for every name, running Converse streams
-   * wind down, and calls over HTTP/1.x are refused with UNAVAILABLE (HTTP 503, on every event loop); every HTTP/2
-   * connection is told to go away in two steps (RFC 9113 §6.8): the streams its client sent before it read the first
-   * GOAWAY are served, and HTTP/2 refuses those after the final one (REFUSED_STREAM); then, about a round trip
-   * later, the port takes no new connection. Running calls and streams finish, a Converse stream once its running
-   * model call has answered, told to resume the session on another replica; those still running at `drain_timeout`
-   * are cancelled with UNAVAILABLE. Then the last connections close, the cassette report and the call log are written
-   * out. Every call gets the same future.
+   * wind down, the port takes no new connection, calls over HTTP/1.x are refused with UNAVAILABLE (HTTP 503, on every
+   * event loop), and every HTTP/2 connection is told to go away in two steps (RFC 9113 §6.8): the streams its client
+   * sent before it read the first GOAWAY are served, HTTP/2 refuses those after the final one (REFUSED_STREAM).
+   * Running calls and streams finish, a Converse stream once its running model call has answered, told to resume the
+   * session on another replica; those still running at `drain_timeout` are cancelled with UNAVAILABLE. Then the last
+   * connections close, the cassette report and the call log are written out. Every call gets the same future.
    */
   public Future<Void> drain() {
     Promise<Void> done = Promise.promise();
