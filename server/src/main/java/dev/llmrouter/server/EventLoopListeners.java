@@ -10,6 +10,8 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.impl.HttpServerConnection;
+import io.vertx.core.net.NetClient;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
@@ -92,17 +94,40 @@ final class EventLoopListeners {
   Future<Void> goAway(Duration grace) {
     // Vert.x's shutdown closes the port only once every loop's server has stopped, and closes a connection accepted
     // meanwhile for a loop already stopped: a balancer whose connections are told GOAWAY would open new ones then.
-    Promise<Void> portClosed = Promise.promise();
     Channel socket = listening.get();
-    if (socket == null) {
-      portClosed.complete();
-    } else {
-      socket.close().addListener(closing -> portClosed.complete());
+    Future<Void> portClosed = Future.succeededFuture();
+    if (socket != null) {
+      InetSocketAddress address = (InetSocketAddress) socket.localAddress();
+      portClosed = Future.<Void>future(closing -> socket.close().addListener(closed -> closing.complete()))
+          .compose(v -> refusing(address));
     }
-    return portClosed.future().compose(v -> {
+    return portClosed.compose(v -> {
       List<Future<Void>> toldFinally = listeners.stream().map(listener -> listener.connections().goAway()).toList();
       close(grace);
       return Future.all(toldFinally).mapEmpty();
+    });
+  }
+
+  /**
+   * Completed once a connection to {@code address} is refused: a closed NIO socket goes on listening until its
+   * acceptor's next select, and a connection the kernel accepts meanwhile is reset when it really closes.
+   */
+  private Future<Void> refusing(InetSocketAddress address) {
+    String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString();
+    NetClient probes = vertx.createNetClient();
+    Promise<Void> refused = Promise.promise();
+    probe(probes, host, address.getPort(), refused);
+    return refused.future().eventually(probes::close);
+  }
+
+  private void probe(NetClient probes, String host, int port, Promise<Void> refused) {
+    probes.connect(port, host).onComplete(probe -> {
+      if (probe.failed()) {
+        refused.complete();
+      } else {
+        probe.result().close();
+        vertx.setTimer(1, id -> probe(probes, host, port, refused));
+      }
     });
   }
 

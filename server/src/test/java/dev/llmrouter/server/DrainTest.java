@@ -217,6 +217,8 @@ class DrainTest {
       Frame first = client.next(frame -> frame.type() == Frame.Type.GOAWAY);
       assertEquals(Integer.MAX_VALUE, first.lastStreamId(), "the first GOAWAY lets in the streams already sent");
       assertEquals(0, first.code(), "NO_ERROR");
+      assertTrue(refusesConnections(router.port()), "the port was closed before the GOAWAY: a balancer that drops "
+          + "its connections on it opens its next ones elsewhere");
       Frame ping = client.next(frame -> frame.type() == Frame.Type.PING);
       // This client has not read the GOAWAY yet: its next call crosses it, as a balancer's may.
       client.grpcCall(3, RawHttp2Connection.grpcHeaders(CHAT), question);
