@@ -29,6 +29,8 @@ final class EventLoopListeners {
 
   /** Vert.x shares one random port among the servers listening on the same negative port; 0 gives each its own. */
   private static final AtomicInteger NEXT_SHARED_RANDOM_PORT = new AtomicInteger();
+  /** How many times a drain tries the closed port before it tells the connections GOAWAY all the same. */
+  private static final int MAX_PORT_PROBES = 1000;
 
   private final Vertx vertx;
   private final String deployment;
@@ -116,17 +118,18 @@ final class EventLoopListeners {
     String host = address.getAddress().isAnyLocalAddress() ? "127.0.0.1" : address.getHostString();
     NetClient probes = vertx.createNetClient();
     Promise<Void> refused = Promise.promise();
-    probe(probes, host, address.getPort(), refused);
+    probe(probes, host, address.getPort(), MAX_PORT_PROBES, refused);
     return refused.future().eventually(probes::close);
   }
 
-  private void probe(NetClient probes, String host, int port, Promise<Void> refused) {
+  /** Tries to connect until refused, a millisecond apart; after {@code left} tries, goes on all the same. */
+  private void probe(NetClient probes, String host, int port, int left, Promise<Void> refused) {
     probes.connect(port, host).onComplete(probe -> {
-      if (probe.failed()) {
+      if (probe.failed() || left <= 1) {
         refused.complete();
       } else {
         probe.result().close();
-        vertx.setTimer(1, id -> probe(probes, host, port, refused));
+        vertx.setTimer(1, id -> probe(probes, host, port, left - 1, refused));
       }
     });
   }
