@@ -10,7 +10,9 @@
 #   - nginx in front: `grpc_pass` for gRPC and `proxy_pass` for the HTTP ingress, each with both replicas as its
 #     upstream, retrying a request on the other replica when one refuses it or its port is closed
 #     (`*_next_upstream error timeout http_503 non_idempotent`: a draining replica refuses new calls with HTTP 503,
-#     which gRPC clients read as UNAVAILABLE);
+#     which gRPC clients read as UNAVAILABLE), and trying a replica it found down again 2 s later (`fail_timeout=2s`;
+#     with nginx's 10 s, a replica whose restart took longer than the pause before the next drain, as on a busy
+#     machine, is still set aside when the other one drains: both are, and every call fails for a moment);
 #   - load through nginx for SECONDS s: replay-hit Chat over gRPC (h2load, RATE req/s per connection), paced
 #     StreamChat over gRPC (each stream ~4 x PACE_MS ms, so some are always in flight), and OpenAI-dialect chat
 #     completions over HTTP/1.1 (h2load --h1);
@@ -93,8 +95,8 @@ start_replica 2
 grpc_balancer_conf() { # PORT
   cat <<EOF
   upstream replicas_grpc {
-    server 127.0.0.1:${PORTS[1]};
-    server 127.0.0.1:${PORTS[2]};
+    server 127.0.0.1:${PORTS[1]} fail_timeout=2s;
+    server 127.0.0.1:${PORTS[2]} fail_timeout=2s;
     keepalive 16;
   }
   server {
@@ -110,8 +112,8 @@ EOF
 http_balancer_conf() { # PORT
   cat <<EOF
   upstream replicas_http {
-    server 127.0.0.1:${PORTS[1]};
-    server 127.0.0.1:${PORTS[2]};
+    server 127.0.0.1:${PORTS[1]} fail_timeout=2s;
+    server 127.0.0.1:${PORTS[2]} fail_timeout=2s;
     keepalive 16;
   }
   server {

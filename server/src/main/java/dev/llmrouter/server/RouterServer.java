@@ -233,7 +233,8 @@ public final class RouterServer {
     // No JSON transcoding: a request with `content-type: application/json` gets 415 rather than 500.
     GrpcServer grpc = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(config.maxMessageBytes())
         .removeEnabledProtocol(GrpcProtocol.TRANSCODING));
-    GrpcRequestGuard guarded = new GrpcRequestGuard(grpc, config.maxMessageBytes(), running);
+    GrpcRequestGuard guarded = new GrpcRequestGuard(grpc, config.maxMessageBytes(), running,
+        GrpcRequestGuard.WhileDraining.REFUSE_HTTP1);
     CallMetadata metadata = new CallMetadata(config.cassettes());
     // With shared state, any replica resumes a session; otherwise this router's memory keeps them.
     SessionStore sessions = redis.map(shared -> shared.sessions(config.converse()))
@@ -269,7 +270,8 @@ public final class RouterServer {
             new GeminiDialect()), auth, running);
     return whyNotListening(EventLoopListeners.listen(vertx, config.eventLoops(), options, ingress, config.host(),
         config.port()), config.host(), config.port())
-        .compose(listeners -> listenAdmin(vertx, config, guarded, registry, tls, auth, reload, converse, usageLog)
+        .compose(listeners -> listenAdmin(vertx, config, new GrpcRequestGuard(grpc, config.maxMessageBytes(),
+                running, GrpcRequestGuard.WhileDraining.REFUSE_ALL), registry, tls, auth, reload, converse, usageLog)
             .map(admin -> {
               tls.ifPresent(files -> files.reloadOnChange(
                   Stream.concat(listeners.servers().stream(), admin.stream()).toList()));
@@ -353,11 +355,13 @@ public final class RouterServer {
   }
 
   /**
-   * Drains the router, then closes it. At once, health turns NOT_SERVING for every name, the listeners take no new
-   * connection (those open are sent GOAWAY) and new calls are refused with UNAVAILABLE (on every event loop); running calls and streams finish, a Converse stream once its running model
-   * call has answered, told to resume the session on another replica; those still running at `drain_timeout` are
-   * cancelled with UNAVAILABLE. Then the last connections close, the cassette report and the call log are written out. Every call gets the same
-   * future.
+   * Drains the router, then closes it. At once, health turns NOT_SERVING for every name, running Converse streams
+   * wind down, the port takes no new connection, calls over HTTP/1.x are refused with UNAVAILABLE (HTTP 503, on every
+   * event loop), and every HTTP/2 connection is told to go away in two steps (RFC 9113 §6.8): the streams its client
+   * sent before it read the first GOAWAY are served, HTTP/2 refuses those after the final one (REFUSED_STREAM).
+   * Running calls and streams finish, a Converse stream once its running model call has answered, told to resume the
+   * session on another replica; those still running at `drain_timeout` are cancelled with UNAVAILABLE. Then the last
+   * connections close, the cassette report and the call log are written out. Every call gets the same future.
    */
   public Future<Void> drain() {
     Promise<Void> done = Promise.promise();
@@ -367,11 +371,11 @@ public final class RouterServer {
     Duration timeout = settings.current().config().drainTimeout();
     LOG.log(System.Logger.Level.INFO, "draining: health is NOT_SERVING, new calls are refused, running calls have "
         + timeout.toMillis() + " ms (drain_timeout) to finish");
-    Future<Void> ended = running.drain();
+    running.drain();
     health.statusChanged();
-    // Then no new connection, and GOAWAY on those open: a balancer can retry a connection refused on another replica,
-    // not a call it has sent (nginx's grpc_pass streams request bodies). A call that still comes is refused above.
-    listeners.close(timeout.plus(DRAINED_LISTENER_GRACE));
+    // A balancer can retry a connection refused, or a stream refused before it was sent, on another replica; not a
+    // call it has begun to send (nginx's grpc_pass streams request bodies): hence GOAWAY in two steps.
+    Future<Void> ended = listeners.goAway(timeout.plus(DRAINED_LISTENER_GRACE)).compose(v -> running.allEnded());
     long deadline = vertx.setTimer(Math.max(1, timeout.toMillis()), id -> {
       if (!ended.isComplete()) {
         LOG.log(System.Logger.Level.WARNING, "drain_timeout passed: the calls still running are cancelled");

@@ -21,6 +21,8 @@ import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.Conversation;
 import dev.llmrouter.server.testing.IngressClient;
 import dev.llmrouter.server.testing.MockUpstream;
+import dev.llmrouter.server.testing.RawHttp2Connection;
+import dev.llmrouter.server.testing.RawHttp2Connection.Frame;
 import dev.llmrouter.server.testing.RedisServer;
 import dev.llmrouter.server.testing.RunningRouter;
 import io.grpc.Channel;
@@ -75,6 +77,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DrainTest {
 
   private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final String CHAT = "/llmrouter.v1.ChatService/Chat";
   private static final String CHUNK = "data: {\"id\":\"c1\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
       + "\"delta\":{\"content\":\"%s\"},\"finish_reason\":null}]}\n\n";
   private static final String LAST_CHUNK = "data: {\"id\":\"c1\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,"
@@ -200,25 +203,85 @@ class DrainTest {
   }
 
   @Test
-  void aCallOnAConnectionOpenWhenTheDrainBeganIsRefusedWith503ThatABalancerMayRetry() {
+  void aCallSentOnAnOpenConnectionBeforeItsClientReadTheFirstGoAwayIsServed() throws Exception {
+    router("30s");
+    byte[] question = ask("crossing the GOAWAY").toByteArray();
+    try (RawHttp2Connection client = RawHttp2Connection.open(router.port())) {
+      client.grpcCall(1, RawHttp2Connection.grpcHeaders(CHAT), question);
+      assertTrue(Await.until(WAIT, () -> held.size() == 1), "the connection serves calls");
+      finishHeldAnswers();
+      assertEquals("0", trailersOf(client, 1).headers().get("grpc-status").toString());
+
+      Future<Void> drained = router.server().drain();
+
+      Frame first = client.next(frame -> frame.type() == Frame.Type.GOAWAY);
+      assertEquals(Integer.MAX_VALUE, first.lastStreamId(), "the first GOAWAY lets in the streams already sent");
+      assertEquals(0, first.code(), "NO_ERROR");
+      assertTrue(refusesConnections(router.port()), "the port was closed before the GOAWAY: a balancer that drops "
+          + "its connections on it opens its next ones elsewhere");
+      Frame ping = client.next(frame -> frame.type() == Frame.Type.PING);
+      // This client has not read the GOAWAY yet: its next call crosses it, as a balancer's may.
+      client.grpcCall(3, RawHttp2Connection.grpcHeaders(CHAT), question);
+      assertTrue(Await.until(WAIT, () -> held.size() == 1), "the call that crossed the GOAWAY is served");
+      client.answerPing(ping.pingData());
+      Frame last = client.next(frame -> frame.type() == Frame.Type.GOAWAY);
+      assertEquals(3, last.lastStreamId(), "once the client has read the first GOAWAY, the final one names the last "
+          + "stream received");
+      assertFalse(drained.isComplete(), "the drain waits for the call");
+      finishHeldAnswers();
+      Frame answered = client.next(frame -> frame.streamId() == 3);
+      assertEquals(Frame.Type.HEADERS, answered.type(), answered::toString);
+      assertEquals("200", answered.headers().status().toString(), answered::toString);
+      assertEquals("0", trailersOf(client, 3).headers().get("grpc-status").toString());
+      Await.result(drained);
+    }
+    assertEquals(2, upstream.received().size());
+  }
+
+  /** The trailers of a gRPC call on this stream (its last HEADERS frame). */
+  private static Frame trailersOf(RawHttp2Connection client, int streamId) throws InterruptedException {
+    return client.next(frame -> frame.streamId() == streamId && frame.type() == Frame.Type.HEADERS
+        && frame.endStream());
+  }
+
+  @Test
+  void whileDrainingACallOverHttp11OrOnTheAdminListenerIsRefusedWith503ThatABalancerMayRetry() {
     RunningCalls running = new RunningCalls();
     running.drain();
-    HttpServer guarded = Await.result(vertx.createHttpServer()
-        .requestHandler(new GrpcRequestGuard(GrpcServer.server(vertx), 1 << 20, running)).listen(0, "127.0.0.1"));
-    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+    HttpServer main = listen(new GrpcRequestGuard(GrpcServer.server(vertx), 1 << 20, running,
+        GrpcRequestGuard.WhileDraining.REFUSE_HTTP1));
+    HttpServer admin = listen(new GrpcRequestGuard(GrpcServer.server(vertx), 1 << 20, running,
+        GrpcRequestGuard.WhileDraining.REFUSE_ALL));
+    HttpClient http11 = vertx.createHttpClient(new HttpClientOptions());
+    HttpClient http2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
         .setHttp2ClearTextUpgrade(false));
     try {
-      HttpClientResponse raw = Await.result(client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
-              .setPort(guarded.actualPort()).setURI("/llmrouter.v1.ChatService/Chat")
-              .putHeader("content-type", "application/grpc").putHeader("te", "trailers"))
-          .compose(request -> request.send(Buffer.buffer(new byte[5]))));
-      assertEquals(503, raw.statusCode(), "a balancer sees an unavailable replica, and may retry elsewhere");
-      assertEquals("14", raw.getHeader("grpc-status"));
-      assertTrue(raw.getHeader("grpc-message").contains("draining"), raw.getHeader("grpc-message"));
+      for (HttpClientResponse refused : List.of(chat(http11, main), chat(http2, admin))) {
+        assertEquals(503, refused.statusCode(), "a balancer sees an unavailable replica, and may retry elsewhere");
+        assertEquals("14", refused.getHeader("grpc-status"));
+        assertTrue(refused.getHeader("grpc-message").contains("draining"), refused.getHeader("grpc-message"));
+      }
+      HttpClientResponse letIn = chat(http2, main);
+      assertEquals(200, letIn.statusCode(), "HTTP/2 on the main listener: a call its GOAWAY let in goes on");
+      assertEquals(String.valueOf(Status.Code.UNIMPLEMENTED.value()), letIn.getHeader("grpc-status"),
+          "(to a gRPC server without services)");
     } finally {
-      Await.result(client.close());
-      Await.result(guarded.close());
+      Await.result(http11.close());
+      Await.result(http2.close());
+      Await.result(main.close());
+      Await.result(admin.close());
     }
+  }
+
+  private HttpServer listen(GrpcRequestGuard guard) {
+    return Await.result(vertx.createHttpServer().requestHandler(guard).listen(0, "127.0.0.1"));
+  }
+
+  private static HttpClientResponse chat(HttpClient client, HttpServer server) {
+    return Await.result(client.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
+            .setPort(server.actualPort()).setURI(CHAT).putHeader("content-type", "application/grpc")
+            .putHeader("te", "trailers"))
+        .compose(request -> request.send(Buffer.buffer(new byte[5]))));
   }
 
   @Test

@@ -32,9 +32,9 @@ import java.util.zip.GZIPInputStream;
  *   <li>a message over {@code max_message_bytes}, before or after inflating: RESOURCE_EXHAUSTED naming the limit.
  * </ul>
  * Messages go on whole and uncompressed, so the server behind never sees a partial or compressed one. While the router
- * drains, a new `ChatService` or `EmbeddingService` call is refused here, before its message is read: UNAVAILABLE,
- * reason DRAINING, with HTTP status 503, which balancers (nginx's `grpc_next_upstream http_503`) retry on another
- * replica.
+ * drains, a new `ChatService` or `EmbeddingService` call is refused here (as {@link WhileDraining} says), before its
+ * message is read: UNAVAILABLE, reason DRAINING, with HTTP status 503, which balancers (nginx's `grpc_next_upstream
+ * http_503`) retry on another replica.
  */
 public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
 
@@ -46,24 +46,41 @@ public final class GrpcRequestGuard implements Handler<HttpServerRequest> {
   private static final String EMBEDDING_SERVICE_PATH =
       "/" + EmbeddingServiceGrpcService.SERVICE_NAME.fullyQualifiedName() + "/";
 
+  /** Which new calls a guard refuses while the router drains. */
+  public enum WhileDraining {
+    /**
+     * On the main listener, whose HTTP/2 connections go away in two steps: the calls over HTTP/1.x
+     * ({@link RunningCalls#refusesNewCall}).
+     */
+    REFUSE_HTTP1,
+    /** On the admin listener, which takes calls until the router closes: every call. */
+    REFUSE_ALL
+  }
+
   private final Handler<HttpServerRequest> grpc;
   private final long maxMessageBytes;
   private final RunningCalls running;
+  private final WhileDraining whileDraining;
 
   /**
    * @param grpc the gRPC server, handed the requests whose envelope is right
    * @param running whether the router takes new calls
+   * @param whileDraining which new calls are refused while it drains
    */
-  public GrpcRequestGuard(Handler<HttpServerRequest> grpc, long maxMessageBytes, RunningCalls running) {
+  public GrpcRequestGuard(Handler<HttpServerRequest> grpc, long maxMessageBytes, RunningCalls running,
+      WhileDraining whileDraining) {
     this.grpc = grpc;
     this.maxMessageBytes = maxMessageBytes;
     this.running = running;
+    this.whileDraining = whileDraining;
   }
 
   @Override
   public void handle(HttpServerRequest request) {
     String contentType = request.getHeader(HttpHeaders.CONTENT_TYPE);
-    if (running.draining() && contentType != null && contentType.startsWith("application/grpc")
+    boolean refused = whileDraining == WhileDraining.REFUSE_ALL ? running.draining()
+        : running.refusesNewCall(request.version());
+    if (refused && contentType != null && contentType.startsWith("application/grpc")
         && (request.path().startsWith(CHAT_SERVICE_PATH) || request.path().startsWith(EMBEDDING_SERVICE_PATH))) {
       end(request, running.drainingRefusal(), DRAINING_HTTP_STATUS); // expected while draining: not logged one by one
       return;

@@ -194,7 +194,7 @@ public final class HttpIngress implements Handler<HttpServerRequest> {
           + CallError.quote(request.path()) + " is not served: send a POST"));
       return;
     }
-    if (running.draining()) {
+    if (running.refusesNewCall(request.version())) {
       closeAfterReply(request); // a new connection lets the balancer pick another replica
       refuse(request, dialect, running.drainingRefusal());
       return;

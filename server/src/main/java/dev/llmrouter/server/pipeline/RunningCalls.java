@@ -3,6 +3,7 @@ package dev.llmrouter.server.pipeline;
 import dev.llmrouter.server.answer.CallError;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.Map;
 import java.util.Set;
@@ -10,8 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The calls this router is running (model calls and Converse streams), and whether it takes new ones. A drain stops
- * the intake (every door then refuses new calls with {@link #drainingRefusal()}), asks each running call to wind down,
- * waits for all to end, and at its deadline cancels those still running. Safe from every event loop.
+ * the intake (the doors refuse new calls with {@link #drainingRefusal()}, as {@link #refusesNewCall} says), asks each
+ * running call to wind down, waits for all to end, and at its deadline cancels those still running. Safe from every
+ * event loop.
  */
 public final class RunningCalls {
 
@@ -32,10 +34,20 @@ public final class RunningCalls {
   private final Set<Call> running = ConcurrentHashMap.newKeySet();
   private final Promise<Void> allEnded = Promise.promise();
   private volatile boolean draining;
+  private volatile boolean intakeClosed;
 
-  /** Whether new calls are refused: a drain has begun. */
+  /** Whether a drain has begun. */
   public boolean draining() {
     return draining;
+  }
+
+  /**
+   * Whether a door refuses a new call that came over {@code version} on the main listener: while the router drains,
+   * one over HTTP/1.x (a balancer retries it on another replica); not one over HTTP/2, which the client sent before
+   * it read its connection's first GOAWAY: HTTP/2 itself refuses a stream sent after the final one (REFUSED_STREAM).
+   */
+  public boolean refusesNewCall(HttpVersion version) {
+    return draining && version != HttpVersion.HTTP_2;
   }
 
   /** The error a new call gets while the router drains: UNAVAILABLE, reason DRAINING. */
@@ -52,19 +64,24 @@ public final class RunningCalls {
   }
 
   public void remove(Call call) {
-    if (running.remove(call) && draining && running.isEmpty()) {
+    if (running.remove(call) && intakeClosed && running.isEmpty()) {
       allEnded.tryComplete();
     }
   }
 
+  /** Begins the drain: the doors refuse new calls ({@link #refusesNewCall}), every running call winds down. */
+  public void drain() {
+    draining = true;
+    running.forEach(Call::windDown);
+  }
+
   /**
-   * Stops the intake and asks every running call to wind down.
+   * Once no new call can come (the drain began, and the listeners' connections had their final GOAWAY).
    *
    * @return completed once no call runs
    */
-  public Future<Void> drain() {
-    draining = true;
-    running.forEach(Call::windDown);
+  public Future<Void> allEnded() {
+    intakeClosed = true;
     if (running.isEmpty()) {
       allEnded.tryComplete();
     }
