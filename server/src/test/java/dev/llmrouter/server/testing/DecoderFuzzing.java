@@ -66,6 +66,18 @@ public final class DecoderFuzzing {
     }
   }
 
+  /**
+   * Feeds {@code body} to the decoder in pieces of {@code chunk} bytes, as a binary stream arrives, then ends the
+   * stream: for {@link #checkAnswer(Function, BiConsumer)} over a framing of bytes (Bedrock's event stream).
+   */
+  public static void feedInChunks(UpstreamHttpCall.Decoder decoder, Consumer<Step> decode, byte[] body, int chunk) {
+    for (int at = 0; at < body.length; at += chunk) {
+      byte[] piece = Arrays.copyOfRange(body, at, Math.min(body.length, at + chunk));
+      decode.accept(() -> decoder.onChunk(Buffer.buffer(piece)));
+    }
+    decode.accept(() -> decoder.onStreamEnd(false));
+  }
+
   /** One decoding step, which may find the answer unreadable. */
   public interface Step {
     void run() throws IOException;

@@ -35,11 +35,7 @@ class BedrockAnswerDecoderFuzzTest {
             return;
           }
           byte[] stream = mode == 1 ? rest : frames(new String(rest, StandardCharsets.UTF_8));
-          for (int at = 0; at < stream.length; at += chunk) {
-            byte[] piece = Arrays.copyOfRange(stream, at, Math.min(stream.length, at + chunk));
-            decode.accept(() -> decoder.onChunk(Buffer.buffer(piece)));
-          }
-          decode.accept(() -> decoder.onStreamEnd(false));
+          DecoderFuzzing.feedInChunks(decoder, decode, stream, chunk);
         });
   }
 

@@ -34,11 +34,7 @@ class BedrockInvokeDecoderFuzzTest {
             return;
           }
           byte[] body = frames(new String(rest, StandardCharsets.UTF_8));
-          for (int at = 0; at < body.length; at += chunk) {
-            byte[] piece = Arrays.copyOfRange(body, at, Math.min(body.length, at + chunk));
-            decode.accept(() -> decoder.onChunk(Buffer.buffer(piece)));
-          }
-          decode.accept(() -> decoder.onStreamEnd(false));
+          DecoderFuzzing.feedInChunks(decoder, decode, body, chunk);
         });
   }
 

@@ -21,10 +21,10 @@ import software.amazon.awssdk.eventstream.MessageDecoder;
  */
 public final class BedrockFrames {
 
-  /** Receives the `event` frames of a stream. */
   /** The media type of Bedrock's streamed answers. */
   public static final String MEDIA_TYPE = "application/vnd.amazon.eventstream";
 
+  /** Receives the `event` frames of a stream. */
   public interface Listener {
     /** One event: its `:event-type` and its JSON payload. */
     void onEvent(String eventType, JsonNode payload);
