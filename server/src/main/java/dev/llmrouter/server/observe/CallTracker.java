@@ -195,16 +195,23 @@ public final class CallTracker {
         .setAttempts(attempts)
         .setCassetteOutcome(origin.getCassette())
         .setCassetteKey(origin.getCassetteKey())
-        .addAllDroppedSettings(origin.getDroppedSettingsList())
         .setTraceId(context.traceId())
         .setParentCallId(context.parentCallId())
         .setSessionId(context.sessionId())
         .setUserId(context.userId())
-        .addAllTags(context.tags())
-        .putAllMetadata(context.metadata())
         .setKeyId(context.keyId())
         .setKeyName(context.keyName())
         .setErrorMessage(errorMessage);
+    // Most calls have none of these, and an empty addAll still makes the builder copy its list.
+    if (origin.getDroppedSettingsCount() > 0) {
+      record.addAllDroppedSettings(origin.getDroppedSettingsList());
+    }
+    if (!context.tags().isEmpty()) {
+      record.addAllTags(context.tags());
+    }
+    if (!context.metadata().isEmpty()) {
+      record.putAllMetadata(context.metadata());
+    }
     if (firstEventNanos >= 0) {
       record.setTimeToFirstEvent(Durations.fromNanos(firstEventNanos - startNanos));
     }
