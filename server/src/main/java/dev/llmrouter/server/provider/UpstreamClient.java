@@ -8,14 +8,22 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A deployment's pooled HTTP client, and the line in front of it. The pool opens at most {@code max_connections}
- * connections: over HTTP/1.1 (`http://` hosts) each carries one request at a time; `https://` hosts are offered
- * HTTP/2 (ALPN), where each carries up to {@link #HTTP2_STREAMS_PER_CONNECTION} (an HTTP/1.1-only host still gets
- * HTTP/1.1). Requests beyond what the connections carry wait here, in order, rather than in the pool: a request that
- * stops waiting (its caller left, or its wait ran out) leaves the line, and the pool never opens a connection for it.
- * Shared by the calls of every event loop.
+ * A deployment's pooled HTTP clients, and the line in front of them. At most {@code max_connections} connections' worth
+ * of requests are in flight at once: over HTTP/1.1 (`http://` hosts) a connection carries one request at a time;
+ * `https://` hosts are offered HTTP/2 (ALPN), where each carries up to {@link #HTTP2_STREAMS_PER_CONNECTION} (an
+ * HTTP/1.1-only host still gets HTTP/1.1). Requests beyond that wait here, in order, rather than in a pool: a request
+ * that stops waiting (its caller left, or its wait ran out) leaves the line, and no connection is opened for it.
+ *
+ * <p>Shared by the calls of every event loop, each of which has a pool of its own (of up to {@code max_connections}
+ * connections, on that loop): Vert.x hands a request the last connection freed whatever its loop, and every event of
+ * an exchange on another loop's connection crosses threads. So a host may see up to {@code event_loops} times
+ * {@code max_connections} connections open, of which at most {@code max_connections} are in use.
  */
 public final class UpstreamClient {
 
@@ -23,15 +31,22 @@ public final class UpstreamClient {
   static final int HTTP2_STREAMS_PER_CONNECTION = 100;
 
   private final Vertx vertx;
-  private final HttpClient http;
+  private final HttpClientOptions options;
+  private final PoolOptions pool;
+  private final Map<Thread, HttpClient> httpByEventLoop = new ConcurrentHashMap<>();
+  /** For a request sent from a thread that is no event loop's. */
+  private final HttpClient httpOffLoop;
   private final int maxConnections;
   private final int requestsAtOnce;
   private final ArrayDeque<Turn> waiting = new ArrayDeque<>();
   private int requestsInFlight;
 
-  private UpstreamClient(Vertx vertx, HttpClient http, int maxConnections, int requestsAtOnce) {
+  private UpstreamClient(Vertx vertx, HttpClientOptions options, PoolOptions pool, int maxConnections,
+      int requestsAtOnce) {
     this.vertx = vertx;
-    this.http = http;
+    this.options = options;
+    this.pool = pool;
+    this.httpOffLoop = vertx.createHttpClient(options, pool);
     this.maxConnections = maxConnections;
     this.requestsAtOnce = requestsAtOnce;
   }
@@ -46,9 +61,8 @@ public final class UpstreamClient {
           .setHttp2MultiplexingLimit(HTTP2_STREAMS_PER_CONNECTION);
     }
     int maxConnections = deployment.maxConnections();
-    HttpClient http = vertx.createHttpClient(options,
-        new PoolOptions().setHttp1MaxSize(maxConnections).setHttp2MaxSize(maxConnections));
-    return new UpstreamClient(vertx, http, maxConnections,
+    PoolOptions pool = new PoolOptions().setHttp1MaxSize(maxConnections).setHttp2MaxSize(maxConnections);
+    return new UpstreamClient(vertx, options, pool, maxConnections,
         http2 ? maxConnections * HTTP2_STREAMS_PER_CONNECTION : maxConnections);
   }
 
@@ -56,8 +70,14 @@ public final class UpstreamClient {
     return vertx;
   }
 
+  /** The client of the event loop this runs on, whose connections are that loop's. */
   HttpClient http() {
-    return http;
+    if (!Context.isOnEventLoopThread()) {
+      return httpOffLoop;
+    }
+    HttpClient http = httpByEventLoop.get(Thread.currentThread());
+    return http != null ? http
+        : httpByEventLoop.computeIfAbsent(Thread.currentThread(), loop -> vertx.createHttpClient(options, pool));
   }
 
   int maxConnections() {
@@ -70,7 +90,10 @@ public final class UpstreamClient {
   }
 
   public Future<Void> close() {
-    return http.close();
+    List<Future<Void>> closed = new ArrayList<>();
+    closed.add(httpOffLoop.close());
+    httpByEventLoop.values().forEach(http -> closed.add(http.close()));
+    return Future.all(closed).mapEmpty();
   }
 
   /** One request's place: waiting in line, then using a connection until it ends. */

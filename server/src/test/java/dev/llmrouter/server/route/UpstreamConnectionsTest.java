@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.ErrorInfo;
 import dev.llmrouter.api.v1.ChatResponse;
+import dev.llmrouter.api.v1.ChatServiceGrpc;
 import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
@@ -26,7 +27,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A deployment's connections (`max_connections`): calls beyond them wait in line, the wait is bounded apart from the
- * provider's `timeout` and named in errors, and a call that stops waiting never makes the pool open a connection.
+ * provider's `timeout` and named in errors, a call that stops waiting never makes the pool open a connection, and each
+ * event loop's calls use connections of that loop.
  */
 class UpstreamConnectionsTest {
 
@@ -49,6 +51,7 @@ class UpstreamConnectionsTest {
 
   private RunningRouter router(String providerSettings) {
     return RunningRouter.start(vertx, """
+        event_loops: 2
         cassettes: { mode: "off" }
         retry: { max_attempts: 1 }
         circuit_breaker: { failure_threshold: 1 }
@@ -172,6 +175,26 @@ class UpstreamConnectionsTest {
       assertEquals("fine", router.chat().chat(ask("narrow/m")).getMessage().getParts(0).getText());
       assertEquals(3, narrow.connectionsOpened(), "two for the held calls, one for the last: none for those who left");
       assertEquals(3, narrow.received().size());
+    } finally {
+      router.close();
+    }
+  }
+
+  @Test
+  void eachEventLoopSendsItsCallsOverConnectionsOfItsOwn() throws Exception {
+    RunningRouter router = router("max_connections: 4");
+    try {
+      narrow.answer(UpstreamConnectionsTest::answer);
+      // The router hands its connections to its 2 loops in turn: these 4 callers' calls run on both.
+      List<ChatServiceGrpc.ChatServiceBlockingStub> callers = router.chatsOnNewConnections(4);
+      for (int round = 0; round < 3; round++) {
+        for (ChatServiceGrpc.ChatServiceBlockingStub caller : callers) {
+          assertEquals("fine", caller.chat(ask("narrow/m")).getMessage().getParts(0).getText());
+        }
+      }
+      // One after the other, the 12 calls would all reuse the first connection if the loops shared one pool.
+      assertEquals(12, narrow.received().size());
+      assertEquals(2, narrow.connectionsOpened(), "one connection per event loop, reused by that loop's calls");
     } finally {
       router.close();
     }
