@@ -26,10 +26,7 @@ import java.util.concurrent.TimeoutException;
  */
 final class PostgresCallStore implements CallStore {
 
-  /** PostgreSQL runs each statement of a batch on its own: one row a statement cost it several times its CPU. */
-  private static final int ROWS_PER_INSERT = 32;
-  private static final String INSERT_CALLS = CallTable.insertCalls(ROWS_PER_INSERT, CallTable.Dialect.POSTGRES);
-  private static final String INSERT_CALL = CallTable.insertCalls(1, CallTable.Dialect.POSTGRES);
+  private static final String INSERT_CALLS = CallTable.insertCallArrays();
   private static final String INSERT_TAG = CallTable.insertTag(CallTable.Dialect.POSTGRES);
   /**
    * The oldest calls before a time, at most so many, with their tags, in one statement; how many calls went. By row
@@ -100,32 +97,22 @@ final class PostgresCallStore implements CallStore {
         : failure.getMessage().lines().findFirst().orElse("").strip();
   }
 
+  /** Any number of rows is one statement. */
   @Override
   public int rowsPerStatement() {
-    return ROWS_PER_INSERT;
+    return 1;
   }
 
-  /** The rows {@value #ROWS_PER_INSERT} to a statement, the rest one by one, then their tags: one round trip. */
+  /** The rows in one statement, then their tags: one round trip. */
   @Override
   public void insert(List<CallRecord> rows) throws SQLException {
     if (rows.isEmpty()) {
       return;
     }
-    int full = rows.size() - rows.size() % ROWS_PER_INSERT;
-    List<Tuple> manyRows = new ArrayList<>(full / ROWS_PER_INSERT);
-    for (int start = 0; start < full; start += ROWS_PER_INSERT) {
-      TupleParameters statement = new TupleParameters(ROWS_PER_INSERT * CallTable.columnCount());
-      int parameter = 1;
-      for (CallRecord record : rows.subList(start, start + ROWS_PER_INSERT)) {
-        parameter = CallTable.bind(statement, parameter, record, redactor);
-      }
-      manyRows.add(statement.tuple());
-    }
-    List<Tuple> oneRow = new ArrayList<>(rows.size() - full);
-    for (CallRecord record : rows.subList(full, rows.size())) {
-      TupleParameters statement = new TupleParameters(CallTable.columnCount());
-      CallTable.bind(statement, 1, record, redactor);
-      oneRow.add(statement.tuple());
+    ColumnArrays calls = new ColumnArrays(rows.size());
+    for (CallRecord record : rows) {
+      CallTable.bind(calls, 1, record, redactor);
+      calls.nextRow();
     }
     List<Tuple> tags = new ArrayList<>();
     for (CallRecord record : rows) {
@@ -139,12 +126,7 @@ final class PostgresCallStore implements CallStore {
     }
     // Sent together: the connection pipelines them, and the transaction keeps them in order.
     List<Future<?>> inserted = new ArrayList<>();
-    if (!manyRows.isEmpty()) {
-      inserted.add(connection.preparedQuery(INSERT_CALLS).executeBatch(manyRows));
-    }
-    if (!oneRow.isEmpty()) {
-      inserted.add(connection.preparedQuery(INSERT_CALL).executeBatch(oneRow));
-    }
+    inserted.add(connection.preparedQuery(INSERT_CALLS).execute(calls.tuple()));
     if (!tags.isEmpty()) {
       inserted.add(connection.preparedQuery(INSERT_TAG).executeBatch(tags));
     }
@@ -221,41 +203,57 @@ final class PostgresCallStore implements CallStore {
     }
   }
 
-  /** A row's values in a tuple of the reactive client, as {@link CallTable#bind} sets them. */
-  private static final class TupleParameters implements CallTable.RowParameters {
-    private final Object[] values;
+  /** The values of some rows, an array per column, as {@link CallTable#bind} sets them row after row. */
+  private static final class ColumnArrays implements CallTable.RowParameters {
+    private final Object[][] columns;
+    private int row;
 
-    TupleParameters(int columns) {
-      values = new Object[columns];
+    ColumnArrays(int rows) {
+      columns = new Object[CallTable.columnCount()][];
+      for (int column = 0; column < columns.length; column++) {
+        // Typed as the client encodes the parameter's PostgreSQL array type.
+        columns[column] = switch (CallTable.POSTGRES_TYPES.get(column)) {
+          case "text" -> new String[rows];
+          case "bigint" -> new Long[rows];
+          case "double precision" -> new Double[rows];
+          case "bytea" -> new Buffer[rows];
+          default -> throw new IllegalStateException("no array for " + CallTable.POSTGRES_TYPES.get(column));
+        };
+      }
+    }
+
+    /** The next values set are the next row's. */
+    void nextRow() {
+      row++;
     }
 
     @Override
     public void setString(int index, String value) {
-      values[index - 1] = value;
+      columns[index - 1][row] = value;
     }
 
     @Override
     public void setLong(int index, long value) {
-      values[index - 1] = value;
+      columns[index - 1][row] = value;
     }
 
     @Override
     public void setDouble(int index, double value) {
-      values[index - 1] = value;
+      columns[index - 1][row] = value;
     }
 
     @Override
     public void setNull(int index, int sqlType) {
-      values[index - 1] = null;
+      columns[index - 1][row] = null;
     }
 
     @Override
     public void setBytes(int index, byte[] value) {
-      values[index - 1] = Buffer.buffer(value);
+      columns[index - 1][row] = Buffer.buffer(value);
     }
 
     Tuple tuple() {
-      return Tuple.wrap(values);
+      return Tuple.wrap(columns);
     }
   }
 }

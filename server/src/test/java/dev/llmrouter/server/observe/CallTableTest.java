@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CallTableTest {
 
-  /** Two statements of {@code rowsPerStatement} rows (32 on both stores) and some rows alone. */
+  /** SQLite: two statements of 32 rows and some rows alone; PostgreSQL: any number of rows in one statement. */
   private static final int RECORDS = 70;
 
   @TempDir
