@@ -2,16 +2,17 @@
 # What caller keys cost on the replay-hit path: the same jar with no keys, with keys checked in-process, and with keys
 # and their counters in Redis, in one sitting.
 #
-# What it measures, with all traffic to 127.0.0.1: three routers in their embedded default (replay over
-# cassettes/recorded/, call log on), loaded alternately with replay-hit Chat ("What is the capital of France?",
-# checked to be CASSETTE_OUTCOME_HIT):
-#   - off:   no keys (the embedded default);
+# What it measures, with all traffic to 127.0.0.1: three routers with the embedded default's cassettes and providers
+# (replay over cassettes/recorded/, call log on), each from a config file that differs from the others' only in its
+# keys, loaded alternately with replay-hit Chat ("What is the capital of France?", checked to be CASSETTE_OUTCOME_HIT):
+#   - off:   no keys (`auth.required: false`);
 #   - local: `auth.required`, the key in data_dir/keys.db, its counters in memory;
 #   - redis: `auth.required` with `shared_state` in a redis-server of its own (one Lua script per call).
 #   Every call carries a key (where keys are required) with a calls-per-minute limit and a budget, the limits that count
 #   on the hot path. Each router is warmed up (3 x WARMUP requests), then the three are loaded alternately, ROUNDS times
-#   each, closed loop (h2load -c CONNS -m STREAMS -t 1, N requests): every run is reported, then the means and each
-#   mode's loss of req/s against `off`.
+#   each, closed loop (h2load -c CONNS -m STREAMS -t 1, N requests), each round starting with the next mode (off,
+#   local, redis; then local, redis, off...) so that no mode always runs after the same one: every run is reported,
+#   then the means and each mode's loss of req/s against `off`.
 #
 # How to read it:
 #   - Goal (issue 17): keys checked in-process lose at most 10% of the replay-hit req/s; the Redis figure is reported.
@@ -91,8 +92,10 @@ echo "   (CPU columns: % of one core over the run; see the header of bench/repla
 printf '%-6s %-5s %9s %6s %14s %7s %8s %13s %7s %6s %6s\n' \
   mode round "req/s" failed "router CPU/req" router busiest "redis CPU/req" redis h2load other
 for mode in $MODES; do : >"$WORK/rps-$mode.txt"; : >"$WORK/cpu-$mode.txt"; done
+read -r -a MODE_LIST <<<"$MODES"
 for round in $(seq "$ROUNDS"); do
-  for mode in $MODES; do
+  for i in "${!MODE_LIST[@]}"; do
+    mode=${MODE_LIST[$(((i + round - 1) % ${#MODE_LIST[@]}))]}
     out="$WORK/tp-$mode-$round.txt"
     use_router "$mode"
     measured "$out" "$WORK/chat.bin" "$CHAT" -n "$N" -c "$CONNS" -m "$STREAMS" -t 1

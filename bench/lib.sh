@@ -139,17 +139,18 @@ h2load_grpc() {
 CALL_HEADERS=()
 
 # caller_key_config AUTH: the router flags (AUTH_FLAGS) and call headers (CALL_HEADERS) of a router whose files are in
-# $WORK/data-AUTH. With AUTH=local or AUTH=redis, writes $WORK/auth-AUTH.yaml (the embedded default's cassettes and
-# providers, `auth.required`, and for redis a redis-server of its own in $WORK, its pid in EXTRA_REDIS_PID) and makes
-# one caller key with every limit that counts on the hot path (calls per minute, and a budget the replays cannot
-# spend), sent as `authorization: Bearer` by every call. AUTH=off: the embedded default, no key.
+# $WORK/data-AUTH, with its config $WORK/auth-AUTH.yaml: the embedded default's cassettes and providers, and
+#   - AUTH=off: no keys (`auth.required: false`), so that the other modes differ from it by their keys alone;
+#   - AUTH=local or AUTH=redis: `auth.required`, and for redis a redis-server of its own in $WORK (its pid in
+#     EXTRA_REDIS_PID); one caller key with every limit that counts on the hot path (calls per minute, and a budget the
+#     replays cannot spend), sent as `authorization: Bearer` by every call.
 AUTH_FLAGS=()
 caller_key_config() {
-  local config="$WORK/auth-$1.yaml" key
+  local config="$WORK/auth-$1.yaml" key required=true
   CALL_HEADERS=()
-  AUTH_FLAGS=(--data-dir "$WORK/data-$1")
+  AUTH_FLAGS=(--config "$config")
   case $1 in
-    off) return ;;
+    off) required=false; printf 'data_dir: "%s"\n' "$WORK/data-$1" >"$config" ;;
     local) printf 'data_dir: "%s"\n' "$WORK/data-$1" >"$config" ;;
     redis)
       ensure_tool redis-server redis-server
@@ -164,19 +165,19 @@ caller_key_config() {
         >"$config" ;;
     *) echo "AUTH must be off, local or redis, not '$1'" >&2; exit 2 ;;
   esac
-  cat >>"$config" <<'YAML'
+  cat >>"$config" <<YAML
 cassettes: { dir: cassettes/recorded, mode: replay }
-auth: { required: true }
+auth: { required: $required }
 providers:
   - { name: openai, type: openai, base_url: https://api.openai.com/v1 }
   - { name: anthropic, type: anthropic, base_url: https://api.anthropic.com }
   - { name: gemini, type: gemini, base_url: https://generativelanguage.googleapis.com }
 YAML
+  [ "$required" = true ] || return 0
   [ -f "$WORK/llm-router.jar" ] || cp "$JAR" "$WORK/llm-router.jar"
   key=$(java -jar "$WORK/llm-router.jar" keys create --config "$config" --name bench --rpm 1000000000 \
     --budget-usd 1000000 | tail -n 1)
   CALL_HEADERS=(-H "authorization: Bearer $key")
-  AUTH_FLAGS=(--config "$config")
 }
 
 # warm_up_grpc LABEL BODY RPC REPLY_BYTES: one JIT warm-up run, WARMUP requests over CONNS x STREAMS, its replies
