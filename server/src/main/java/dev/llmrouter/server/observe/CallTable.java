@@ -142,10 +142,10 @@ final class CallTable {
     }
   }
 
-  /** An INSERT of {@code rows} calls in one statement: one statement per row costs more than its binds. */
-  static String insertCalls(int rows, Dialect dialect) {
-    return dialect.insertInto + " calls (" + String.join(", ", COLUMNS) + ") VALUES "
-        + dialect.rows(rows, COLUMNS.size());
+  /** SQLite's INSERT of {@code rows} calls in one statement: one statement per row costs more than its binds. */
+  static String insertCalls(int rows) {
+    return Dialect.SQLITE.insertInto + " calls (" + String.join(", ", COLUMNS) + ") VALUES "
+        + Dialect.SQLITE.rows(rows, COLUMNS.size());
   }
 
   /**
@@ -174,7 +174,8 @@ final class CallTable {
 
   /**
    * Where {@link #bind} puts a row's values, by parameter number from 1 as JDBC does: the parameters of a JDBC
-   * statement (SQLite), or a tuple of the reactive PostgreSQL client. One mapping serves both stores.
+   * statement (SQLite), or the column arrays of a statement of the reactive PostgreSQL client. One mapping serves both
+   * stores.
    */
   interface RowParameters {
     void setString(int index, String value) throws SQLException;
@@ -183,7 +184,7 @@ final class CallTable {
 
     void setDouble(int index, double value) throws SQLException;
 
-    /** @param sqlType a {@link Types} constant, which JDBC wants and a tuple does without */
+    /** @param sqlType a {@link Types} constant, which JDBC wants and an array does without */
     void setNull(int index, int sqlType) throws SQLException;
 
     void setBytes(int index, byte[] value) throws SQLException;
@@ -220,7 +221,8 @@ final class CallTable {
   }
 
   /**
-   * Binds a record as the row starting at parameter {@code first} of an {@link #insertCalls} statement, with the
+   * Binds a record as the row starting at parameter {@code first} of an {@link #insertCalls} statement (or as the
+   * next row of the column arrays of {@link #insertCallArrays}, each column's parameter numbered from 1), with the
    * redactor applied to everything that may hold a secret.
    *
    * @return the parameter after the row

@@ -40,8 +40,8 @@ final class SqliteCallStore implements CallStore {
     this.file = file;
     this.redactor = redactor;
     this.connection = connection;
-    this.insertRows = connection.prepareStatement(CallTable.insertCalls(ROWS_PER_INSERT, CallTable.Dialect.SQLITE));
-    this.insertRow = connection.prepareStatement(CallTable.insertCalls(1, CallTable.Dialect.SQLITE));
+    this.insertRows = connection.prepareStatement(CallTable.insertCalls(ROWS_PER_INSERT));
+    this.insertRow = connection.prepareStatement(CallTable.insertCalls(1));
     this.insertTag = connection.prepareStatement(CallTable.insertTag(CallTable.Dialect.SQLITE));
     this.deleteTags = connection.prepareStatement(CallTable.DELETE_TAGS);
     this.deleteCalls = connection.prepareStatement(CallTable.DELETE_CALLS);
