@@ -13,6 +13,7 @@ import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +28,12 @@ import java.util.concurrent.TimeoutException;
 final class PostgresCallStore implements CallStore {
 
   private static final String INSERT_CALLS = CallTable.insertCallArrays();
+  /**
+   * The most calls, and about the most bytes of their values, one INSERT carries: a backlog after an outage (up to
+   * `queue_size` calls, each up to `max_body_bytes`) must not make a message over PostgreSQL's 1 GB.
+   */
+  private static final int MAX_ROWS_PER_INSERT = 1000;
+  private static final long MAX_BYTES_PER_INSERT = 16L << 20;
   private static final String INSERT_TAG = CallTable.insertTag(CallTable.Dialect.POSTGRES);
   /**
    * The oldest calls before a time, at most so many, with their tags, in one statement; how many calls went. By row
@@ -97,22 +104,29 @@ final class PostgresCallStore implements CallStore {
         : failure.getMessage().lines().findFirst().orElse("").strip();
   }
 
-  /** Any number of rows is one statement. */
+  /** Any number of rows makes whole statements. */
   @Override
   public int rowsPerStatement() {
     return 1;
   }
 
-  /** The rows in one statement, then their tags: one round trip. */
+  /** The rows in as few statements as their size allows, then their tags: one round trip. */
   @Override
   public void insert(List<CallRecord> rows) throws SQLException {
     if (rows.isEmpty()) {
       return;
     }
-    ColumnArrays calls = new ColumnArrays(rows.size());
-    for (CallRecord record : rows) {
-      CallTable.bind(calls, 1, record, redactor);
-      calls.nextRow();
+    List<Tuple> calls = new ArrayList<>();
+    ColumnArrays statement = null;
+    for (int row = 0; row < rows.size(); row++) { // each statement sized to the rows left: the last one ends full
+      if (statement == null) {
+        statement = new ColumnArrays(Math.min(MAX_ROWS_PER_INSERT, rows.size() - row));
+      }
+      CallTable.bind(statement, 1, rows.get(row), redactor);
+      if (statement.nextRow()) {
+        calls.add(statement.tuple());
+        statement = null;
+      }
     }
     List<Tuple> tags = new ArrayList<>();
     for (CallRecord record : rows) {
@@ -126,7 +140,7 @@ final class PostgresCallStore implements CallStore {
     }
     // Sent together: the connection pipelines them, and the transaction keeps them in order.
     List<Future<?>> inserted = new ArrayList<>();
-    inserted.add(connection.preparedQuery(INSERT_CALLS).execute(calls.tuple()));
+    inserted.add(connection.preparedQuery(INSERT_CALLS).executeBatch(calls));
     if (!tags.isEmpty()) {
       inserted.add(connection.preparedQuery(INSERT_TAG).executeBatch(tags));
     }
@@ -203,10 +217,14 @@ final class PostgresCallStore implements CallStore {
     }
   }
 
-  /** The values of some rows, an array per column, as {@link CallTable#bind} sets them row after row. */
+  /**
+   * The values of up to so many rows, an array per column, as {@link CallTable#bind} sets them row after row, until
+   * they are that many or {@link #MAX_BYTES_PER_INSERT} (texts counted by their characters).
+   */
   private static final class ColumnArrays implements CallTable.RowParameters {
     private final Object[][] columns;
     private int row;
+    private long bytes;
 
     ColumnArrays(int rows) {
       columns = new Object[CallTable.columnCount()][];
@@ -222,14 +240,16 @@ final class PostgresCallStore implements CallStore {
       }
     }
 
-    /** The next values set are the next row's. */
-    void nextRow() {
+    /** The next values set are the next row's; true when this statement is full. */
+    boolean nextRow() {
       row++;
+      return row == columns[0].length || bytes >= MAX_BYTES_PER_INSERT;
     }
 
     @Override
     public void setString(int index, String value) {
       columns[index - 1][row] = value;
+      bytes += value == null ? 0 : value.length();
     }
 
     @Override
@@ -250,9 +270,16 @@ final class PostgresCallStore implements CallStore {
     @Override
     public void setBytes(int index, byte[] value) {
       columns[index - 1][row] = Buffer.buffer(value);
+      bytes += value.length;
     }
 
+    /** The rows set so far, as the statement's parameters. */
     Tuple tuple() {
+      if (row < columns[0].length) {
+        for (int column = 0; column < columns.length; column++) {
+          columns[column] = Arrays.copyOf(columns[column], row);
+        }
+      }
       return Tuple.wrap(columns);
     }
   }

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CallTableTest {
 
-  /** SQLite: two statements of 32 rows and some rows alone; PostgreSQL: any number of rows in one statement. */
+  /** SQLite: two statements of 32 rows and some rows alone; PostgreSQL: one statement. */
   private static final int RECORDS = 70;
 
   @TempDir
@@ -44,23 +44,38 @@ class CallTableTest {
 
   @Test
   void recordsWithEveryFieldSetComeBackWholeFromSqlite() throws Exception {
-    writeAndReadBack(CallLog.open(dataDir, RECORDS, Optional.empty(), Redactor.defaults()));
+    writeAndReadBack(CallLog.open(dataDir, RECORDS, Optional.empty(), Redactor.defaults()), recordsOfEveryField());
   }
 
   @Test
   void recordsWithEveryFieldSetComeBackWholeFromPostgres() throws Exception {
+    writeAndReadBackInPostgres(recordsOfEveryField());
+  }
+
+  @Test
+  void aTurnTooLargeForOneStatementGoesToPostgresWhole() throws Exception {
+    // 40 calls of 1 MB each: more than one INSERT carries.
+    writeAndReadBackInPostgres(IntStream.range(0, 40).mapToObj(n -> record(n).toBuilder()
+        .setSystemPrompt(String.valueOf((char) ('a' + n % 26)).repeat(1 << 20)).build()).toList());
+  }
+
+  private static List<CallRecord> recordsOfEveryField() {
+    return IntStream.range(0, RECORDS).mapToObj(CallTableTest::record).toList();
+  }
+
+  /** Writes the records to a real PostgreSQL, started for the test; skipped where it is not installed. */
+  private static void writeAndReadBackInPostgres(List<CallRecord> records) throws Exception {
     Assumptions.assumeTrue(PostgresServer.installed(), PostgresServer.NOT_INSTALLED);
     Vertx vertx = Vertx.vertx();
     try (PostgresServer postgres = PostgresServer.start()) {
       PostgresUrl url = PostgresUrl.parse(TestCallLog.postgres(postgres).postgresUrl(), name -> null);
-      writeAndReadBack(CallLog.open(vertx, url, RECORDS, Optional.empty(), Redactor.defaults()));
+      writeAndReadBack(CallLog.open(vertx, url, records.size(), Optional.empty(), Redactor.defaults()), records);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
   }
 
-  private static void writeAndReadBack(CallLog log) throws Exception {
-    List<CallRecord> records = IntStream.range(0, RECORDS).mapToObj(CallTableTest::record).toList();
+  private static void writeAndReadBack(CallLog log, List<CallRecord> records) throws Exception {
     records.forEach(record -> log.append(() -> record));
     Await.until(Duration.ofSeconds(10), () -> log.queued() == 0);
     log.close();
