@@ -149,9 +149,9 @@ caller_key_config() {
   local config="$WORK/auth-$1.yaml" key required=true
   CALL_HEADERS=()
   AUTH_FLAGS=(--config "$config")
+  [ "$1" != off ] || required=false
   case $1 in
-    off) required=false; printf 'data_dir: "%s"\n' "$WORK/data-$1" >"$config" ;;
-    local) printf 'data_dir: "%s"\n' "$WORK/data-$1" >"$config" ;;
+    off | local) printf 'data_dir: "%s"\n' "$WORK/data-$1" >"$config" ;;
     redis)
       ensure_tool redis-server redis-server
       REDIS_PORT=$(free_port)

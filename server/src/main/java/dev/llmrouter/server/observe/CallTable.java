@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.LongConsumer;
+import java.util.stream.Stream;
 
 /**
  * The `calls` and `call_tags` tables of the call log: the schema, and a {@link CallRecord} to a row and back, the one
@@ -48,15 +49,20 @@ final class CallTable {
   static final List<List<String>> MIGRATIONS = List.of(
       List.of("ALTER TABLE calls ADD COLUMN key_id TEXT", "ALTER TABLE calls ADD COLUMN key_name TEXT"));
 
-  private static final List<String> COLUMNS = List.of("id", "start_ms", "call_type", "status", "provider",
-      "provider_type", "model", "upstream_model", "finish_reason", "input_tokens", "output_tokens",
-      "cached_input_tokens", "reasoning_tokens", "cost_usd", "latency_ms", "cassette_outcome", "trace_id", "session_id",
-      "user_id", "error_message", "details", "key_id", "key_name");
+  /**
+   * The columns of `calls`, in the order {@link #bind} sets them: each name with its PostgreSQL type, as the
+   * migrations under {@code db/postgres/} make it.
+   */
+  private static final List<Column> COLUMNS = Stream.of("id text", "start_ms bigint", "call_type text", "status text",
+      "provider text", "provider_type text", "model text", "upstream_model text", "finish_reason text",
+      "input_tokens bigint", "output_tokens bigint", "cached_input_tokens bigint", "reasoning_tokens bigint",
+      "cost_usd double precision", "latency_ms double precision", "cassette_outcome text", "trace_id text",
+      "session_id text", "user_id text", "error_message text", "details bytea", "key_id text", "key_name text")
+      .map(column -> new Column(column.substring(0, column.indexOf(' ')), column.substring(column.indexOf(' ') + 1)))
+      .toList();
 
-  /** The PostgreSQL type of each of {@link #COLUMNS}, as the migrations under {@code db/postgres/} make them. */
-  static final List<String> POSTGRES_TYPES = List.of("text", "bigint", "text", "text", "text", "text", "text", "text",
-      "text", "bigint", "bigint", "bigint", "bigint", "double precision", "double precision", "text", "text", "text",
-      "text", "text", "bytea", "text", "text");
+  private record Column(String name, String postgresType) {
+  }
 
   static final List<String> SCHEMA = List.of("""
       CREATE TABLE IF NOT EXISTS calls (
@@ -144,22 +150,26 @@ final class CallTable {
 
   /** SQLite's INSERT of {@code rows} calls in one statement: one statement per row costs more than its binds. */
   static String insertCalls(int rows) {
-    return Dialect.SQLITE.insertInto + " calls (" + String.join(", ", COLUMNS) + ") VALUES "
+    return Dialect.SQLITE.insertInto + " calls (" + columnNames() + ") VALUES "
         + Dialect.SQLITE.rows(rows, COLUMNS.size());
   }
 
   /**
    * PostgreSQL's INSERT of any number of calls in one statement: a parameter per column, the array of that column's
-   * values (typed {@link #POSTGRES_TYPES}). Unlike a row of parameters per call, it costs the server no expression per
+   * values (typed {@link #postgresType}). Unlike a row of parameters per call, it costs the server no expression per
    * value to set up, and one plan whatever the number of rows. The arrays are unnested in the select list, in step:
    * {@code FROM unnest(...)} would copy the rows into a tuple store first.
    */
   static String insertCallArrays() {
     List<String> arrays = new ArrayList<>();
     for (int column = 0; column < COLUMNS.size(); column++) {
-      arrays.add("unnest($" + (column + 1) + "::" + POSTGRES_TYPES.get(column) + "[])");
+      arrays.add("unnest($" + (column + 1) + "::" + postgresType(column) + "[])");
     }
-    return "INSERT INTO calls (" + String.join(", ", COLUMNS) + ") SELECT " + String.join(", ", arrays);
+    return "INSERT INTO calls (" + columnNames() + ") SELECT " + String.join(", ", arrays);
+  }
+
+  private static String columnNames() {
+    return String.join(", ", COLUMNS.stream().map(Column::name).toList());
   }
 
   /** The INSERT of one tag of a call: the tag, then the call's id. */
@@ -170,6 +180,11 @@ final class CallTable {
   /** How many values {@link #bind} sets for one row. */
   static int columnCount() {
     return COLUMNS.size();
+  }
+
+  /** The PostgreSQL type of the column {@link #bind} sets at parameter {@code column + 1}. */
+  static String postgresType(int column) {
+    return COLUMNS.get(column).postgresType();
   }
 
   /**

@@ -230,12 +230,12 @@ final class PostgresCallStore implements CallStore {
       columns = new Object[CallTable.columnCount()][];
       for (int column = 0; column < columns.length; column++) {
         // Typed as the client encodes the parameter's PostgreSQL array type.
-        columns[column] = switch (CallTable.POSTGRES_TYPES.get(column)) {
+        columns[column] = switch (CallTable.postgresType(column)) {
           case "text" -> new String[rows];
           case "bigint" -> new Long[rows];
           case "double precision" -> new Double[rows];
           case "bytea" -> new Buffer[rows];
-          default -> throw new IllegalStateException("no array for " + CallTable.POSTGRES_TYPES.get(column));
+          default -> throw new IllegalStateException("no array for " + CallTable.postgresType(column));
         };
       }
     }
