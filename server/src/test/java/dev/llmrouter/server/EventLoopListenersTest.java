@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmrouter.server.testing.Await;
+import dev.llmrouter.server.testing.WholeAnswer;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import java.util.HashSet;
@@ -37,8 +38,8 @@ class EventLoopListenersTest {
 
   /** The body of a GET on a new connection to the port. */
   private String get(int port) {
-    return Await.result(newConnectionPerRequest.request(HttpMethod.GET, port, "127.0.0.1", "/")
-        .compose(request -> request.send()).compose(HttpClientResponse::body)).toString();
+    return Await.result(WholeAnswer.of(newConnectionPerRequest.request(HttpMethod.GET, port, "127.0.0.1", "/"),
+        HttpClientRequest::send)).body().result().toString();
   }
 
   @Test

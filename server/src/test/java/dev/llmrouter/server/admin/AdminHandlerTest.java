@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.llmrouter.api.v1.ListModelsRequest;
 import dev.llmrouter.api.v1.ListModelsResponse;
 import dev.llmrouter.server.testing.RunningRouter;
+import dev.llmrouter.server.testing.WholeAnswer;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -88,9 +89,8 @@ class AdminHandlerTest {
     if (contentType != null) {
       options.putHeader("content-type", contentType);
     }
-    return http.request(options)
-        .compose(request -> body == null ? request.send() : request.send(body))
-        .compose(response -> response.body().map(received -> answer(response, received)))
+    return WholeAnswer.of(http.request(options), request -> body == null ? request.send() : request.send(body))
+        .map(response -> answer(response, response.body().result()))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 

@@ -17,6 +17,7 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.api.v1.Tool;
 import dev.llmrouter.api.v1.ToolCall;
 import dev.llmrouter.server.testing.RouterWithUpstream;
+import dev.llmrouter.server.testing.WholeAnswer;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -133,13 +134,12 @@ class HostileRequestsTest {
     }
     // Sent from the client's event loop, so that the response's handlers are set before its frames are read.
     Promise<Answer> answer = Promise.promise();
-    clientContext.runOnContext(v -> http2.request(options).compose(sender).compose(response ->
-        response.body().map(ignored -> {
-          MultiMap status = response.trailers().contains("grpc-status") ? response.trailers() : response.headers();
-          String message = status.get("grpc-message");
-          return new Answer(response.statusCode(), response.headers(), status.get("grpc-status"),
-              message == null ? null : URLDecoder.decode(message.replace("+", "%2B"), StandardCharsets.UTF_8));
-        })).onComplete(answer));
+    clientContext.runOnContext(v -> WholeAnswer.of(http2.request(options), sender).map(response -> {
+      MultiMap status = response.trailers().contains("grpc-status") ? response.trailers() : response.headers();
+      String message = status.get("grpc-message");
+      return new Answer(response.statusCode(), response.headers(), status.get("grpc-status"),
+          message == null ? null : URLDecoder.decode(message.replace("+", "%2B"), StandardCharsets.UTF_8));
+    }).onComplete(answer));
     try {
       return answer.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (TimeoutException e) {

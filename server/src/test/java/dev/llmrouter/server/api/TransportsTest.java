@@ -17,11 +17,13 @@ import dev.llmrouter.api.v1.Role;
 import dev.llmrouter.server.testing.MockUpstream;
 import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.RunningRouter;
+import dev.llmrouter.server.testing.WholeAnswer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
@@ -93,22 +95,20 @@ class TransportsTest {
 
   @Test
   void grpcWebOverHttp11IsServedOnTheSamePort() throws Exception {
-    // A client of its own, as a browser would be: an HTTP/1.1 client sharing the router's event loop hung about once
-    // in 4000 calls (never with separate instances, nor with curl); see the issue 8 note.
+    // A client of its own, as a browser would be.
     Vertx clientVertx = Vertx.vertx();
     HttpClient http = clientVertx.createHttpClient();
     try {
       byte[] message = ListModelsRequest.getDefaultInstance().toByteArray();
       Buffer frame = Buffer.buffer().appendByte((byte) 0).appendInt(message.length).appendBytes(message);
-      Buffer body = await(http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("127.0.0.1")
-              .setPort(router.port()).setURI("/llmrouter.v1.ModelService/ListModels")
-              .putHeader("content-type", "application/grpc-web+proto").putHeader("x-grpc-web", "1"))
-          .compose(request -> request.send(frame))
-          .compose(response -> {
-            assertEquals(200, response.statusCode());
-            assertTrue(response.getHeader("content-type").startsWith("application/grpc-web"));
-            return response.body();
-          }));
+      HttpClientResponse response = await(WholeAnswer.of(http.request(new RequestOptions()
+              .setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(router.port())
+              .setURI("/llmrouter.v1.ModelService/ListModels")
+              .putHeader("content-type", "application/grpc-web+proto").putHeader("x-grpc-web", "1")),
+          request -> request.send(frame)));
+      assertEquals(200, response.statusCode());
+      assertTrue(response.getHeader("content-type").startsWith("application/grpc-web"));
+      Buffer body = response.body().result();
       int length = body.getInt(1);
       ListModelsResponse models = ListModelsResponse.parseFrom(body.getBytes(5, 5 + length));
       assertEquals(2, models.getModelsCount());

@@ -228,13 +228,11 @@ public final class RunningRouter implements AutoCloseable {
         .setHttp2ClearTextUpgrade(false));
     try {
       byte[] message = request.toByteArray();
-      HttpClientResponse response = Await.result(http.request(new RequestOptions().setMethod(HttpMethod.POST)
-              .setHost("127.0.0.1").setPort(port()).setURI("/llmrouter.v1.ChatService/Chat")
+      HttpClientResponse response = Await.result(WholeAnswer.of(http.request(new RequestOptions()
+              .setMethod(HttpMethod.POST).setHost("127.0.0.1").setPort(port()).setURI("/llmrouter.v1.ChatService/Chat")
               .putHeader("content-type", "application/grpc").putHeader("te", "trailers")
-              .putHeader("grpc-timeout", deadline.toMillis() + "m"))
-          .compose(post -> post.send(Buffer.buffer().appendByte((byte) 0).appendInt(message.length)
-              .appendBytes(message)))
-          .compose(answer -> answer.end().map(answer)));
+              .putHeader("grpc-timeout", deadline.toMillis() + "m")),
+          post -> post.send(Buffer.buffer().appendByte((byte) 0).appendInt(message.length).appendBytes(message))));
       // A call that fails before answering anything sends its status in the headers ("trailers-only").
       MultiMap status = response.trailers().contains("grpc-status") ? response.trailers() : response.headers();
       String details = status.get("grpc-status-details-bin");

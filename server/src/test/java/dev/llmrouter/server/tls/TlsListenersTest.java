@@ -19,6 +19,7 @@ import dev.llmrouter.server.config.RouterConfig;
 import dev.llmrouter.server.testing.Await;
 import dev.llmrouter.server.testing.RouterWithUpstream;
 import dev.llmrouter.server.testing.TestCertificates;
+import dev.llmrouter.server.testing.WholeAnswer;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -30,6 +31,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
@@ -155,9 +157,9 @@ class TlsListenersTest {
     for (HttpVersion version : List.of(HttpVersion.HTTP_1_1, HttpVersion.HTTP_2)) {
       HttpClient http = https(version);
       try {
-        HttpClientResponse response = Await.result(http.request(new RequestOptions().setMethod(HttpMethod.GET)
-                .setHost("localhost").setPort(tls.router().port()).setURI("/v1/models"))
-            .compose(request -> request.send()).compose(answer -> answer.body().map(answer)));
+        HttpClientResponse response = Await.result(WholeAnswer.of(http.request(new RequestOptions()
+            .setMethod(HttpMethod.GET).setHost("localhost").setPort(tls.router().port()).setURI("/v1/models")),
+            HttpClientRequest::send));
         assertEquals(200, response.statusCode());
         assertEquals(version, response.version(), "ALPN offers h2 and http/1.1");
       } finally {
@@ -171,12 +173,11 @@ class TlsListenersTest {
     HttpClient http = https(HttpVersion.HTTP_1_1);
     try {
       byte[] message = ListModelsRequest.getDefaultInstance().toByteArray();
-      Buffer body = Await.result(http.request(new RequestOptions().setMethod(HttpMethod.POST).setHost("localhost")
-              .setPort(tls.router().port()).setURI("/llmrouter.v1.ModelService/ListModels")
-              .putHeader("content-type", "application/grpc-web+proto").putHeader("x-grpc-web", "1"))
-          .compose(request -> request.send(Buffer.buffer().appendByte((byte) 0).appendInt(message.length)
-              .appendBytes(message)))
-          .compose(HttpClientResponse::body));
+      Buffer body = Await.result(WholeAnswer.of(http.request(new RequestOptions().setMethod(HttpMethod.POST)
+              .setHost("localhost").setPort(tls.router().port()).setURI("/llmrouter.v1.ModelService/ListModels")
+              .putHeader("content-type", "application/grpc-web+proto").putHeader("x-grpc-web", "1")),
+          request -> request.send(Buffer.buffer().appendByte((byte) 0).appendInt(message.length)
+              .appendBytes(message)))).body().result();
       ListModelsResponse models = ListModelsResponse.parseFrom(body.getBytes(5, 5 + body.getInt(1)));
       assertEquals("openai/gpt-4o-mini", models.getModels(0).getName());
     } finally {
@@ -188,9 +189,9 @@ class TlsListenersTest {
   void theAdminListenerServesTlsToo() throws Exception {
     HttpClient http = https(HttpVersion.HTTP_1_1);
     try {
-      HttpClientResponse metrics = Await.result(http.request(new RequestOptions().setMethod(HttpMethod.GET)
-              .setHost("localhost").setPort(tls.router().adminPort()).setURI("/metrics"))
-          .compose(request -> request.send()).compose(answer -> answer.body().map(answer)));
+      HttpClientResponse metrics = Await.result(WholeAnswer.of(http.request(new RequestOptions()
+          .setMethod(HttpMethod.GET).setHost("localhost").setPort(tls.router().adminPort()).setURI("/metrics")),
+          HttpClientRequest::send));
       assertEquals(200, metrics.statusCode());
       assertEquals(certificates.server().serial(), servedCertificate(tls.router().adminPort()).getSerialNumber());
     } finally {
