@@ -135,6 +135,7 @@ public final class UpstreamHttpCall implements AnswerStream.Upstream {
         timer = -1;
         fail(UpstreamErrors.timeout(provider, timeout));
       });
+      // The answer is read in this very handler: one future later, Vert.x 5.0.7 may have ended it (vert.x#6038).
       request.send(body).onComplete(sent -> {
         if (sent.failed()) {
           fail(UpstreamErrors.unreachable(provider, "request to " + url + " failed: " + sent.cause().getMessage()));
