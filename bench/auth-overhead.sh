@@ -9,10 +9,10 @@
 #   - local: `auth.required`, the key in data_dir/keys.db, its counters in memory;
 #   - redis: `auth.required` with `shared_state` in a redis-server of its own (one Lua script per call).
 #   Every call carries a key (where keys are required) with a calls-per-minute limit and a budget, the limits that count
-#   on the hot path. Each router is warmed up (3 x WARMUP requests), then the three are loaded alternately, ROUNDS times
-#   each, closed loop (h2load -c CONNS -m STREAMS -t 1, N requests), each round starting with the next mode (off,
-#   local, redis; then local, redis, off...) so that no mode always runs after the same one: every run is reported,
-#   then the means and each mode's loss of req/s against `off`.
+#   on the hot path. Each of ROUNDS rounds starts the three routers anew (fresh JVMs), warms each up (3 x WARMUP
+#   requests), then loads them one after the other, closed loop (h2load -c CONNS -m STREAMS -t 1, N requests), each
+#   round starting with the next mode (off, local, redis; then local, redis, off...) so that no mode always runs after
+#   the same one: every run is reported, then the means and each mode's loss of req/s against `off`.
 #
 # How to read it:
 #   - Goal (issue 17): keys checked in-process lose at most 10% of the replay-hit req/s; the Redis figure is reported.
@@ -21,7 +21,7 @@
 #     its CPU per request (counted apart from the router's).
 #
 # Usage:   bench/auth-overhead.sh
-# Knobs:   N=200000 CONNS=4 STREAMS=16 ROUNDS=3 WARMUP=100000 JAR=server/target/llm-router.jar
+# Knobs:   N=200000 CONNS=4 STREAMS=16 ROUNDS=6 WARMUP=100000 JAR=server/target/llm-router.jar
 # Needs:   as bench/replay-throughput.sh, and redis-server (apt-installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,7 @@ cd "$(dirname "$0")/.."
 N=${N:-200000}
 CONNS=${CONNS:-4}
 STREAMS=${STREAMS:-16}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-6}
 WARMUP=${WARMUP:-100000}
 MODES="off local redis"
 
@@ -42,13 +42,14 @@ bench_prelude
 grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
 print_setup "llm-router caller-key cost on replay hits (off, local, redis)"
 
-# The three routers: PID, PORT, the key header and the processes beside it (redis-server), by mode.
-declare -A PIDS PORTS KEYS BESIDE REPLY_BYTES
+# Each mode's config (and key) is made once; its router is started anew for every round (fresh JVMs: two JVMs of the
+# same jar and config settle up to 10% apart, by what their JIT happened to compile, so a comparison of one JVM per
+# mode measures that luck as much as the keys).
+declare -A FLAGS KEYS BESIDE PIDS PORTS REPLY_BYTES
 for mode in $MODES; do
   EXTRA_REDIS_PID=
   caller_key_config "$mode"
-  start_router --port 0 "${AUTH_FLAGS[@]}"
-  PIDS[$mode]=$ROUTER_PID PORTS[$mode]=$PORT KEYS[$mode]=${CALL_HEADERS[1]:-} BESIDE[$mode]=$EXTRA_REDIS_PID
+  FLAGS[$mode]="${AUTH_FLAGS[*]}" KEYS[$mode]=${CALL_HEADERS[1]:-} BESIDE[$mode]=$EXTRA_REDIS_PID
   REDIS_PIDS="${REDIS_PIDS:-} $EXTRA_REDIS_PID"
 done
 EXTRA_REDIS_PID=
@@ -59,8 +60,21 @@ use_router() {
   CALL_HEADERS=()
   [ -z "${KEYS[$1]}" ] || CALL_HEADERS=(-H "${KEYS[$1]}")
 }
+start_routers() {
+  local mode
+  for mode in $MODES; do
+    # shellcheck disable=SC2086 # FLAGS holds `--config FILE`, paths without spaces ($WORK)
+    start_router --port 0 ${FLAGS[$mode]} >/dev/null
+    PIDS[$mode]=$ROUTER_PID PORTS[$mode]=$PORT
+  done
+}
+stop_routers() {
+  local mode
+  for mode in $MODES; do kill "${PIDS[$mode]}"; wait "${PIDS[$mode]}" 2>/dev/null || true; done
+}
 
 # ---- correctness first: a hit with the key, and (where keys are required) UNAUTHENTICATED without it ---------------
+start_routers
 for mode in $MODES; do
   use_router "$mode"
   reply=$("$BUF" curl --protocol grpc --http2-prior-knowledge "${CALL_HEADERS[@]}" -d "$CHAT_JSON" \
@@ -74,26 +88,26 @@ for mode in $MODES; do
   REPLY_BYTES[$mode]=$(data_of "$WORK/one.txt")
 done
 echo "check: every router answers CASSETTE_OUTCOME_HIT with its key; local and redis refuse a call without one"
+stop_routers
 
-echo "warm-up: 3 x $WARMUP requests per router"
-for _ in 1 2 3; do
-  for mode in $MODES; do
-    use_router "$mode"
-    warm_up_grpc "$mode" "$WORK/chat.bin" "$CHAT" "${REPLY_BYTES[$mode]}"
-  done
-done
-
-# ---- closed-loop throughput, the three alternating ------------------------------------------------------------------
+# ---- closed-loop throughput, the three alternating, fresh routers every round ---------------------------------------
 wait_for_idle "the load"
 echo
 echo "== max throughput: h2load -n $N -c $CONNS -m $STREAMS -t 1 (closed loop), off/local/redis alternating," \
-  "$ROUNDS rounds"
+  "$ROUNDS rounds, each on routers started anew and warmed up with 3 x $WARMUP requests"
 echo "   (CPU columns: % of one core over the run; see the header of bench/replay-throughput.sh)"
 printf '%-6s %-5s %9s %6s %14s %7s %8s %13s %7s %6s %6s\n' \
   mode round "req/s" failed "router CPU/req" router busiest "redis CPU/req" redis h2load other
 for mode in $MODES; do : >"$WORK/rps-$mode.txt"; : >"$WORK/cpu-$mode.txt"; done
 read -r -a MODE_LIST <<<"$MODES"
 for round in $(seq "$ROUNDS"); do
+  start_routers
+  for _ in 1 2 3; do
+    for mode in $MODES; do
+      use_router "$mode"
+      warm_up_grpc "$mode" "$WORK/chat.bin" "$CHAT" "${REPLY_BYTES[$mode]}"
+    done
+  done
   for i in "${!MODE_LIST[@]}"; do
     mode=${MODE_LIST[$(((i + round - 1) % ${#MODE_LIST[@]}))]}
     out="$WORK/tp-$mode-$round.txt"
@@ -107,6 +121,7 @@ for round in $(seq "$ROUNDS"); do
       "$BUSIEST_PCT" "$EXTRA_REQ_US" "$EXTRA_PCT" "$H2LOAD_PCT" "$OTHER_PCT"
     cat "$WORK/check.txt"
   done
+  stop_routers
 done
 
 # ---- summary -------------------------------------------------------------------------------------------------------
