@@ -42,9 +42,8 @@ bench_prelude
 grpc_frame "$CHAT_JSON" "$WORK/chat.bin"
 print_setup "llm-router caller-key cost on replay hits (off, local, redis)"
 
-# Each mode's config (and key) is made once; its router is started anew for every round (fresh JVMs: two JVMs of the
-# same jar and config settle up to 10% apart, by what their JIT happened to compile, so a comparison of one JVM per
-# mode measures that luck as much as the keys).
+# Each mode's config (and key) is made once; its router is started anew for every round: two JVMs of one jar and
+# config can settle several percent apart (by what their JIT compiled), so one JVM per mode would weigh that as keys.
 declare -A FLAGS KEYS BESIDE PIDS PORTS REPLY_BYTES
 for mode in $MODES; do
   EXTRA_REDIS_PID=
