@@ -93,6 +93,7 @@ for _ in 1 2 3; do
   warm_up_grpc Chat "$WORK/chat.bin" "$CHAT" "$CHAT_REPLY_BYTES"
   warm_up_grpc Health/Check "$WORK/health.bin" "$HEALTH" "$HEALTH_REPLY_BYTES"
 done
+settle_jit Chat "$WORK/chat.bin" "$CHAT" "$CHAT_REPLY_BYTES"
 
 # ---- 1. max throughput, alternating ---------------------------------------------------------------------------------
 echo
