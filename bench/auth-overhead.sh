@@ -10,18 +10,24 @@
 #   - redis: `auth.required` with `shared_state` in a redis-server of its own (one Lua script per call).
 #   Every call carries a key (where keys are required) with a calls-per-minute limit and a budget, the limits that count
 #   on the hot path. Each of ROUNDS rounds starts the three routers anew (fresh JVMs), warms each up (3 x WARMUP
-#   requests), then loads them one after the other, closed loop (h2load -c CONNS -m STREAMS -t 1, N requests), each
-#   round starting with the next mode (off, local, redis; then local, redis, off...) so that no mode always runs after
-#   the same one: every run is reported, then the means and each mode's loss of req/s against `off`.
+#   requests, then until its JIT compilers are quiet: settle_jit in bench/lib.sh), then loads them one after the
+#   other, closed loop (h2load -c CONNS -m STREAMS -t 1, N requests). Every 6 rounds run the 6 orders of the modes,
+#   so that each mode runs after each other one (and first) equally often: a router still busy after its run (its
+#   call log's writer, its JIT) slows the next one. Every run is reported, then the means and each mode's loss of
+#   req/s against `off`.
+#
+#   Each round ends with off and local loaded at once for PAIR_SECONDS (paired_round), reported apart.
 #
 # How to read it:
 #   - Goal (issue 17): keys checked in-process lose at most 10% of the replay-hit req/s; the Redis figure is reported.
+#     The paired figure is the same comparison without the machine's drift between two runs.
 #   - h2load (one thread) and the routers share the machine's cores (2 on the reference machine): compare within one
 #     run. The CPU columns are those of bench/replay-throughput.sh; "redis" is redis-server's share of one core and
 #     its CPU per request (counted apart from the router's).
 #
 # Usage:   bench/auth-overhead.sh
-# Knobs:   N=200000 CONNS=4 STREAMS=16 ROUNDS=6 WARMUP=100000 JAR=server/target/llm-router.jar
+# Knobs:   N=200000 CONNS=4 STREAMS=16 ROUNDS=6 WARMUP=100000 PAIR_SECONDS=10 JAR=server/target/llm-router.jar
+#          JIT_QUIET_PCT=2 JIT_MAX_RUNS=10 (settle_jit in bench/lib.sh)
 # Needs:   as bench/replay-throughput.sh, and redis-server (apt-installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,16 +95,52 @@ done
 echo "check: every router answers CASSETTE_OUTCOME_HIT with its key; local and redis refuse a call without one"
 stop_routers
 
+# paired_round R: off and local loaded at the same time, each by its own h2load (-c CONNS -m STREAMS) for PAIR_SECONDS.
+# Both share whatever the machine gives in those seconds (these shared VMs drift by a third within a sitting, see
+# docs/benchmarks.md), so the ratio of their req/s is the ratio of what a call costs each, without the drift between
+# two runs made one after the other. Each gets about half the machine: the req/s are half those of the runs above.
+PAIR_SECONDS=${PAIR_SECONDS:-10}
+paired_round() {
+  local mode jobs=()
+  for mode in off local; do
+    ROUTER_PID=${PIDS[$mode]} thread_ticks >"$WORK/pair0-$mode.txt"
+  done
+  for mode in off local; do
+    use_router "$mode"
+    h2load_grpc "$WORK/pair-$mode-$1.txt" "$WORK/chat.bin" "$CHAT" -D "$PAIR_SECONDS" -c "$CONNS" -m "$STREAMS" \
+      -t 1 &
+    jobs+=($!)
+  done
+  wait "${jobs[@]}"
+  for mode in off local; do
+    out="$WORK/pair-$mode-$1.txt"
+    ROUTER_PID=${PIDS[$mode]} thread_ticks >"$WORK/pair1-$mode.txt"
+    check_replies "$out" "${REPLY_BYTES[$mode]}" "paired $mode round $1" >"$WORK/check.txt"
+    rps_of "$out" >>"$WORK/pair-rps-$mode.txt"
+    awk -v hz="$HZ" -v total="$(total_of "$out")" 'FNR == NR { before[$1] = $2; next }
+      { router += $2 - before[$1] } END { printf "%.1f\n", router / hz * 1e6 / total }' \
+      "$WORK/pair0-$mode.txt" "$WORK/pair1-$mode.txt" >>"$WORK/pair-cpu-$mode.txt"
+    printf '%-6s %-5s %9.0f %6d %11s us   (paired)\n' "$mode" "$1" "$(rps_of "$out")" \
+      $(($(total_of "$out") - $(succeeded_of "$out"))) "$(tail -n 1 "$WORK/pair-cpu-$mode.txt")"
+    cat "$WORK/check.txt"
+  done
+}
+
 # ---- closed-loop throughput, the three alternating, fresh routers every round ---------------------------------------
 wait_for_idle "the load"
 echo
 echo "== max throughput: h2load -n $N -c $CONNS -m $STREAMS -t 1 (closed loop), off/local/redis alternating," \
-  "$ROUNDS rounds, each on routers started anew and warmed up with 3 x $WARMUP requests"
+  "$ROUNDS rounds, each on routers started anew and warmed up with 3 x $WARMUP requests, then until their JIT settled"
 echo "   (CPU columns: % of one core over the run; see the header of bench/replay-throughput.sh)"
 printf '%-6s %-5s %9s %6s %14s %7s %8s %13s %7s %6s %6s\n' \
   mode round "req/s" failed "router CPU/req" router busiest "redis CPU/req" redis h2load other
-for mode in $MODES; do : >"$WORK/rps-$mode.txt"; : >"$WORK/cpu-$mode.txt"; done
-read -r -a MODE_LIST <<<"$MODES"
+for mode in $MODES; do : >"$WORK/rps-$mode.txt"; : >"$WORK/cpu-$mode.txt"; : >"$WORK/pair-rps-$mode.txt"; : >"$WORK/pair-cpu-$mode.txt"; done
+# order_of_round R: the modes in round R's order: rounds 1-3 rotate them, 4-6 rotate them reversed, and so on.
+order_of_round() {
+  local k=$((($1 - 1) % 6)) list=($MODES) i
+  [ "$k" -lt 3 ] || list=("${list[2]}" "${list[1]}" "${list[0]}")
+  for i in 0 1 2; do echo "${list[$(((i + k) % 3))]}"; done
+}
 for round in $(seq "$ROUNDS"); do
   start_routers
   for _ in 1 2 3; do
@@ -107,8 +149,11 @@ for round in $(seq "$ROUNDS"); do
       warm_up_grpc "$mode" "$WORK/chat.bin" "$CHAT" "${REPLY_BYTES[$mode]}"
     done
   done
-  for i in "${!MODE_LIST[@]}"; do
-    mode=${MODE_LIST[$(((i + round - 1) % ${#MODE_LIST[@]}))]}
+  for mode in $MODES; do
+    use_router "$mode"
+    settle_jit "$mode" "$WORK/chat.bin" "$CHAT" "${REPLY_BYTES[$mode]}"
+  done
+  for mode in $(order_of_round "$round"); do
     out="$WORK/tp-$mode-$round.txt"
     use_router "$mode"
     measured "$out" "$WORK/chat.bin" "$CHAT" -n "$N" -c "$CONNS" -m "$STREAMS" -t 1
@@ -120,11 +165,22 @@ for round in $(seq "$ROUNDS"); do
       "$BUSIEST_PCT" "$EXTRA_REQ_US" "$EXTRA_PCT" "$H2LOAD_PCT" "$OTHER_PCT"
     cat "$WORK/check.txt"
   done
+  paired_round "$round"
   stop_routers
 done
 
 # ---- summary -------------------------------------------------------------------------------------------------------
 mean_of() { awk '{ s += $1 } END { printf "%.1f", s / NR }' "$1"; }
+echo
+echo "== paired: off and local loaded at once over the same $PAIR_SECONDS s (see paired_round), $ROUNDS rounds"
+printf '  %-6s %10s %14s %16s\n' mode "req/s" "loss vs off" "router CPU/req"
+pair_off=$(mean_of "$WORK/pair-rps-off.txt")
+for mode in off local; do
+  rps=$(mean_of "$WORK/pair-rps-$mode.txt")
+  printf '  %-6s %10.0f %13s%% %13s us\n' "$mode" "$rps" \
+    "$(awk -v a="$rps" -v b="$pair_off" 'BEGIN { printf "%.1f", 100 * (1 - a / b) }')" \
+    "$(mean_of "$WORK/pair-cpu-$mode.txt")"
+done
 echo
 echo "== summary ($(nproc) cores shared by h2load, redis-server and the routers: compare within the run)"
 printf '  %-6s %10s %14s %16s\n' mode "req/s" "loss vs off" "router CPU/req"
