@@ -134,7 +134,9 @@ echo "== max throughput: h2load -n $N -c $CONNS -m $STREAMS -t 1 (closed loop), 
 echo "   (CPU columns: % of one core over the run; see the header of bench/replay-throughput.sh)"
 printf '%-6s %-5s %9s %6s %14s %7s %8s %13s %7s %6s %6s\n' \
   mode round "req/s" failed "router CPU/req" router busiest "redis CPU/req" redis h2load other
-for mode in $MODES; do : >"$WORK/rps-$mode.txt"; : >"$WORK/cpu-$mode.txt"; : >"$WORK/pair-rps-$mode.txt"; : >"$WORK/pair-cpu-$mode.txt"; done
+for mode in $MODES; do
+  : >"$WORK/rps-$mode.txt"; : >"$WORK/cpu-$mode.txt"; : >"$WORK/pair-rps-$mode.txt"; : >"$WORK/pair-cpu-$mode.txt"
+done
 # order_of_round R: the modes in round R's order: rounds 1-3 rotate them, 4-6 rotate them reversed, and so on.
 order_of_round() {
   local k=$((($1 - 1) % 6)) list=($MODES) i
