@@ -101,7 +101,7 @@ stop_routers
 # two runs made one after the other. Each gets about half the machine: the req/s are half those of the runs above.
 PAIR_SECONDS=${PAIR_SECONDS:-10}
 paired_round() {
-  local mode jobs=()
+  local mode out jobs=()
   for mode in off local; do
     ROUTER_PID=${PIDS[$mode]} thread_ticks >"$WORK/pair0-$mode.txt"
   done
