@@ -1,7 +1,10 @@
 package dev.llmrouter.server.observe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.Durations;
 import com.google.protobuf.util.Timestamps;
 import dev.llmrouter.api.v1.CallRecord;
@@ -57,6 +60,18 @@ class CallTableTest {
     // 40 calls of 1 MB each: more than one INSERT carries.
     writeAndReadBackInPostgres(IntStream.range(0, 40).mapToObj(n -> record(n).toBuilder()
         .setSystemPrompt(String.valueOf((char) ('a' + n % 26)).repeat(1 << 20)).build()).toList());
+  }
+
+  /** The round trips above cover every field of a record only while the records they write have each one set. */
+  @Test
+  void theRecordsWrittenHaveEveryFieldSet() {
+    CallRecord record = record(1);
+    for (MessageOrBuilder message : List.of(record, record.getUsage())) {
+      for (FieldDescriptor field : message.getDescriptorForType().getFields()) {
+        assertTrue(field.isRepeated() ? message.getRepeatedFieldCount(field) > 0 : message.hasField(field),
+            field.getFullName() + " is not set in the records written: set it, so that the round trips cover it");
+      }
+    }
   }
 
   private static List<CallRecord> recordsOfEveryField() {
