@@ -20,7 +20,9 @@
 #
 # How to read it:
 #   - Goal (issue 17): keys checked in-process lose at most 10% of the replay-hit req/s; the Redis figure is reported.
-#     The paired figure is the same comparison without the machine's drift between two runs.
+#     The paired figure is the same comparison without the machine's drift between two runs, but the two routers do
+#     not get equal shares of the cores (the keyed one got about 6% more in the sittings of 2026-12-03), so its loss
+#     of req/s understates what a keyed call costs. Its router CPU/req column does not.
 #   - h2load (one thread) and the routers share the machine's cores (2 on the reference machine): compare within one
 #     run. The CPU columns are those of bench/replay-throughput.sh; "redis" is redis-server's share of one core and
 #     its CPU per request (counted apart from the router's).
@@ -97,8 +99,9 @@ stop_routers
 
 # paired_round R: off and local loaded at the same time, each by its own h2load (-c CONNS -m STREAMS) for PAIR_SECONDS.
 # Both share whatever the machine gives in those seconds (these shared VMs drift by a third within a sitting, see
-# docs/benchmarks.md), so the ratio of their req/s is the ratio of what a call costs each, without the drift between
-# two runs made one after the other. Each gets about half the machine: the req/s are half those of the runs above.
+# docs/benchmarks.md), without the drift between two runs made one after the other. Each gets about half the machine
+# (the req/s are half those of the runs above), though not exactly the same half: compare the routers' CPU per
+# request here, as well as their req/s.
 PAIR_SECONDS=${PAIR_SECONDS:-10}
 paired_round() {
   local mode out jobs=()
