@@ -82,7 +82,11 @@ record CallPlan<R>(List<Step<R>> steps) {
 
   /** The settings left out for a deployment of the plan (for the origin of a replayed answer); none if absent. */
   List<String> droppedFor(String deployment) {
-    return steps.stream().filter(step -> step.target().deployment().name().equals(deployment)).findFirst()
-        .map(Step::droppedSettings).orElse(List.of());
+    for (Step<R> step : steps) { // a loop, not a stream: every replayed call asks
+      if (step.target().deployment().name().equals(deployment)) {
+        return step.droppedSettings();
+      }
+    }
+    return List.of();
   }
 }

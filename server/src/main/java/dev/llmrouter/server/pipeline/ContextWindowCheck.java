@@ -34,10 +34,15 @@ final class ContextWindowCheck {
    */
   static Future<CallPlan<ChatRequest>> check(Vertx vertx, ChatRequest request, CallPlan<ChatRequest> plan,
       PriceTable catalog) {
-    OptionalInt smallestWindow = plan.steps().stream().map(step -> windowOf(step, catalog))
-        .filter(OptionalInt::isPresent).mapToInt(OptionalInt::getAsInt).min();
-    if (request.getSkipContextCheck() || smallestWindow.isEmpty()
-        || LocalTokenizer.upperBound(request) + maxOutput(request) <= smallestWindow.getAsInt()) {
+    long smallestWindow = Long.MAX_VALUE; // no target's window known: nothing to check
+    for (CallPlan.Step<ChatRequest> step : plan.steps()) { // a loop, not a stream: every chat call runs this
+      OptionalInt window = windowOf(step, catalog);
+      if (window.isPresent()) {
+        smallestWindow = Math.min(smallestWindow, window.getAsInt());
+      }
+    }
+    if (request.getSkipContextCheck() || smallestWindow == Long.MAX_VALUE
+        || LocalTokenizer.upperBound(request) + maxOutput(request) <= smallestWindow) {
       return Future.succeededFuture(plan); // fits every target without tokenizing: most calls, on the hot path
     }
     return estimate(vertx, request, plan.steps().get(0).target().upstreamModel())

@@ -85,11 +85,17 @@ public final class LocalTokenizer {
    * printed numbers included) is within six times their protobuf bytes.
    */
   public static long upperBound(ChatRequest request) {
+    // Loops, not streams: this runs on the event loop for every chat call.
     long images = 0;
     for (Message message : request.getMessagesList()) {
-      images += message.getPartsList().stream().filter(Part::hasImage).count();
+      for (Part part : message.getPartsList()) {
+        images += part.hasImage() ? 1 : 0;
+      }
     }
-    long toolBytes = request.getToolsList().stream().mapToLong(Tool::getSerializedSize).sum();
+    long toolBytes = 0;
+    for (Tool tool : request.getToolsList()) {
+      toolBytes += tool.getSerializedSize();
+    }
     return REPLY_PRIMING_TOKENS + (long) request.getMessagesCount() * (TOKENS_PER_MESSAGE + "assistant".length())
         + request.getSerializedSize() + 6 * toolBytes + images * IMAGE_TOKENS;
   }
