@@ -54,6 +54,8 @@ final class CassetteGate {
   static final int LARGE_REQUEST_BYTES = 256 * 1024;
   /** Memory for the keys of recent requests (weighed at 8 times their size, for the canonical JSON they keep). */
   private static final long KEY_CACHE_BYTES = 32L * 1024 * 1024;
+  /** Takes whose replayed events are kept with their origin stamped on. */
+  private static final int STAMPED_TAKES = 10_000;
 
   private final Vertx vertx;
   private final CassetteStore store;
@@ -65,6 +67,15 @@ final class CassetteGate {
   private final Map<String, TakeSequence> takeSequences = new ConcurrentHashMap<>();
   private final Cache<ByteString, CanonicalRequest> recentKeys = Caffeine.newBuilder()
       .maximumWeight(KEY_CACHE_BYTES).weigher((ByteString bytes, CanonicalRequest key) -> bytes.size() * 8).build();
+  // Weak keys: a take is found by identity, and its entry goes when the store lets its cassette go. Upkeep runs on the
+  // caller's thread: on the default pool, waking a thread for it every few hits cost more than the hits saved.
+  private final Cache<Cassette.Take, StampedTake> stampedTakes = Caffeine.newBuilder().weakKeys()
+      .maximumSize(STAMPED_TAKES).executor(Runnable::run).build();
+
+  /** A take's events with the origin of a replay stamped on them, and what that origin was made of. */
+  private record StampedTake(String cassetteKey, String deployment, String scope, List<String> droppedSettings,
+      List<ChatEvent> events) {
+  }
 
   /** A call's take of a cassette: its index, and when the call with the take before it has ended. */
   private record Take(int index, Future<Void> previousCallEnded) {
@@ -181,10 +192,9 @@ final class CassetteGate {
   private void replay(Cassette cassette, int take, CallOptions options, CallPlan<ChatRequest> plan,
       ChatEventStream answer) {
     Cassette.Take recorded = cassette.takes().get(take);
-    Origin origin = Provenance.ofReplay(cassette, recorded, options.scope(),
-        plan.droppedFor(cassette.servedBy().provider()));
     usageLog.hit(options.scope(), cassette);
-    List<ChatEvent> events = recorded.events().stream().map(e -> Provenance.withOrigin(e, origin)).toList();
+    List<ChatEvent> events = stamped(cassette, recorded, options.scope(),
+        plan.droppedFor(cassette.servedBy().provider()));
     if (!options.pace().isPaced()) {
       events.forEach(answer::emit);
       return;
@@ -197,6 +207,23 @@ final class CassetteGate {
     }
     emitPaced(events, options.pace().recorded() ? recorded.offsetsMillis() : null, options.pace().gapMillis(), 0,
         answer);
+  }
+
+  /**
+   * The take's events with the origin of its replay in this scope stamped on them: made once, not on every hit, while
+   * the origin stays the same.
+   */
+  private List<ChatEvent> stamped(Cassette cassette, Cassette.Take take, String scope, List<String> droppedSettings) {
+    StampedTake stamped = stampedTakes.getIfPresent(take);
+    if (stamped == null || !stamped.cassetteKey().equals(cassette.key())
+        || !stamped.deployment().equals(cassette.servedBy().provider()) || !stamped.scope().equals(scope)
+        || !stamped.droppedSettings().equals(droppedSettings)) {
+      Origin origin = Provenance.ofReplay(cassette, take, scope, droppedSettings);
+      stamped = new StampedTake(cassette.key(), cassette.servedBy().provider(), scope, droppedSettings,
+          take.events().stream().map(event -> Provenance.withOrigin(event, origin)).toList());
+      stampedTakes.put(take, stamped);
+    }
+    return stamped.events();
   }
 
   /** Emits event {@code i} at its recorded offset (or after a fixed gap), then schedules the next. */
