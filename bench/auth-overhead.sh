@@ -105,8 +105,9 @@ stop_routers
 PAIR_SECONDS=${PAIR_SECONDS:-10}
 paired_round() {
   local mode out jobs=()
+  declare -A ticks
   for mode in off local; do
-    ROUTER_PID=${PIDS[$mode]} thread_ticks >"$WORK/pair0-$mode.txt"
+    ticks[$mode]=$(ROUTER_PID=${PIDS[$mode]} router_ticks)
   done
   for mode in off local; do
     use_router "$mode"
@@ -117,12 +118,10 @@ paired_round() {
   wait "${jobs[@]}"
   for mode in off local; do
     out="$WORK/pair-$mode-$1.txt"
-    ROUTER_PID=${PIDS[$mode]} thread_ticks >"$WORK/pair1-$mode.txt"
     check_replies "$out" "${REPLY_BYTES[$mode]}" "paired $mode round $1" >"$WORK/check.txt"
     rps_of "$out" >>"$WORK/pair-rps-$mode.txt"
-    awk -v hz="$HZ" -v total="$(total_of "$out")" 'FNR == NR { before[$1] = $2; next }
-      { router += $2 - before[$1] } END { printf "%.1f\n", router / hz * 1e6 / total }' \
-      "$WORK/pair0-$mode.txt" "$WORK/pair1-$mode.txt" >>"$WORK/pair-cpu-$mode.txt"
+    awk -v ticks=$(($(ROUTER_PID=${PIDS[$mode]} router_ticks) - ticks[$mode])) -v hz="$HZ" \
+      -v total="$(total_of "$out")" 'BEGIN { printf "%.1f\n", ticks / hz * 1e6 / total }' >>"$WORK/pair-cpu-$mode.txt"
     printf '%-6s %-5s %9.0f %6d %11s us   (paired)\n' "$mode" "$1" "$(rps_of "$out")" \
       $(($(total_of "$out") - $(succeeded_of "$out"))) "$(tail -n 1 "$WORK/pair-cpu-$mode.txt")"
     cat "$WORK/check.txt"

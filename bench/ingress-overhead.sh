@@ -206,13 +206,6 @@ run_load() {
   fi
 }
 
-# jit_ticks: CPU time so far of the JIT compiler threads of ROUTER_PID (a JVM; nginx has none), in clock ticks.
-jit_ticks() {
-  if [ -z "$ROUTER_PID" ]; then echo 0; return; fi
-  awk '/^[0-9]+ \(C[12] CompilerThre/ { sub(/.*\) /, ""); t += $12 + $13 } END { print t + 0 }' \
-    /proc/"$ROUTER_PID"/task/*/stat 2>/dev/null || echo 0
-}
-
 # row LABEL FAILED B/REQ P50 P99: the row of the run in OUT, with measured_with's CPU figures. The rounds' rows (not
 # the warm-up's) go to figures.txt too ("LABEL req/s proxy-CPU/req"), for the summary.
 row() {

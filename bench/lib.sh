@@ -10,8 +10,9 @@
 #                   CALL_HEADERS), start_nginx NAME CONF_FN (NGINX_PORT, NGINX_PID, NGINX_WORKER),
 #                   start_mock_upstream (nginx answering MOCK_REPLY and MOCK_SSE_REPLY: MOCK_PORT, EXTRA_PIDS),
 #                   check_live, wait_for_idle, start_postgres (PG_URL, PG_PORT; stop_postgres, psql_value SQL)
-#   load            h2load_grpc, warm_up_grpc LABEL BODY RPC REPLY_BYTES, measured / measured_with (CPU accounting
-#                   from /proc), check_replies
+#   load            h2load_grpc, warm_up_grpc LABEL BODY RPC REPLY_BYTES (JIT_PCT), settle_jit LABEL BODY RPC
+#                   REPLY_BYTES, measured / measured_with (CPU accounting from /proc: thread_ticks, router_ticks,
+#                   jit_ticks), check_replies
 #   reading         rps_of, total_of, succeeded_of, data_of, wall_s_of, percentiles
 #   summary         print_run_checks WIDTH WHO
 # The CPU columns are explained in the header of bench/replay-throughput.sh.
@@ -118,6 +119,18 @@ thread_ticks() {
   awk '{ sub(/.*\) /, ""); print FILENAME, $12 + $13 }' /proc/"$ROUTER_PID"/task/*/stat 2>/dev/null || true
 }
 
+# router_ticks: CPU time so far of all of ROUTER_PID's threads, in clock ticks.
+router_ticks() {
+  thread_ticks | awk '{ t += $2 } END { print t + 0 }'
+}
+
+# jit_ticks: CPU time so far of the JIT compiler threads of ROUTER_PID (a JVM; nginx has none), in clock ticks.
+jit_ticks() {
+  if [ -z "$ROUTER_PID" ]; then echo 0; return; fi
+  awk '/^[0-9]+ \(C[12] CompilerThre/ { sub(/.*\) /, ""); t += $12 + $13 } END { print t + 0 }' \
+    /proc/"$ROUTER_PID"/task/*/stat 2>/dev/null || echo 0
+}
+
 # CPU time (clock ticks) so far of the processes in EXTRA_PIDS (e.g. a mock upstream), summed; 0 if none.
 extra_ticks() {
   local files=() pid
@@ -184,12 +197,11 @@ YAML
 # checked. Until the JIT has compiled the hot paths, CPU per request is ~1.5x higher: callers warm up 3 times, then
 # settle_jit. Sets JIT_PCT: the router's JIT compiler threads' share of its CPU during the run.
 warm_up_grpc() {
-  local before after
-  before=$(compiler_and_all_ticks)
+  local jit0 all0
+  jit0=$(jit_ticks); all0=$(router_ticks)
   h2load_grpc "$WORK/warm.txt" "$2" "$3" -n "$WARMUP" -c "$CONNS" -m "$STREAMS" -t 1
-  after=$(compiler_and_all_ticks)
-  JIT_PCT=$(awk -v b="$before" -v a="$after" 'BEGIN { split(b, x); split(a, y); all = y[2] - x[2]
-    printf "%.0f", (all > 0 ? 100 * (y[1] - x[1]) / all : 0) }')
+  JIT_PCT=$(awk -v jit=$(($(jit_ticks) - jit0)) -v all=$(($(router_ticks) - all0)) \
+    'BEGIN { printf "%.0f", (all > 0 ? 100 * jit / all : 0) }')
   check_replies "$WORK/warm.txt" "$4" "warm-up $1"
 }
 
@@ -205,12 +217,6 @@ settle_jit() {
     [ "$JIT_PCT" -gt "${JIT_QUIET_PCT:-2}" ] || break
   done
   echo "  $1: JIT settled after $runs more warm-up run(s) (compilers at $JIT_PCT% of the router's CPU in the last)"
-}
-
-# The router's JIT compiler threads' CPU ticks so far, then all its threads'.
-compiler_and_all_ticks() {
-  awk '{ line = $0; sub(/.*\) /, ""); t = $12 + $13; all += t; if (line ~ /\(C[12] CompilerThre/) jit += t }
-    END { print jit + 0, all + 0 }' /proc/"$ROUTER_PID"/task/*/stat 2>/dev/null || echo "0 0"
 }
 
 # measured OUT BODY RPC [h2load options...]: h2load_grpc, plus where the CPU went meanwhile. Sets CPU_REQ_US (router
