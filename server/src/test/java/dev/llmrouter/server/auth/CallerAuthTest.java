@@ -210,10 +210,13 @@ class CallerAuthTest {
   }
 
   @Test
-  void aValidKeyIsAnsweredOnEveryRpcAndSentAsAnyOfItsHeaders() {
+  void aValidKeyIsAnsweredOnEveryRpcAndSentAsAnyOfItsHeaders() throws Exception {
     String key = create(KeyLimits.getDefaultInstance()).getSecret();
 
     assertEquals("Paris.", chat(key).chat(ask(MODEL)).getMessage().getParts(0).getText());
+    String oneOff = key.substring(0, key.length() - 1) + (key.endsWith("A") ? "B" : "A");
+    assertEquals("KEY_INVALID", reason(refused(Status.Code.UNAUTHENTICATED, () -> chat(oneOff).chat(ask(MODEL)))),
+        "a key one character off the key the event loop let in last");
     Iterator<ChatEvent> events = chat(key).streamChat(ask(MODEL));
     ChatEvent last = null;
     while (events.hasNext()) {
