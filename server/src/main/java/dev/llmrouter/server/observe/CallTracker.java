@@ -234,7 +234,10 @@ public final class CallTracker {
           }
         }
       }
-      record.setSystemPrompt(system.toString()).addAllTools(request.getToolsList());
+      record.setSystemPrompt(system.toString());
+      if (request.getToolsCount() > 0) {
+        record.addAllTools(request.getToolsList());
+      }
       if (response != null) {
         record.setResponseMessage(response.getMessage());
       }
