@@ -1,6 +1,7 @@
 package dev.llmrouter.server.auth;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.google.protobuf.util.Timestamps;
@@ -23,8 +24,10 @@ import java.util.Base64;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -44,10 +47,11 @@ import java.util.function.Supplier;
  * </ul>
  *
  * Keys are compared by their SHA-256 hash, in constant time. A key found (or not found) is remembered for one second
- * of the router's clock: a key revoked on any replica is refused everywhere within that second. Each event loop also
- * keeps the text of the last key it let in, for that second, and compares the next key with it (in constant time)
- * before hashing: most calls on a connection present the key the one before did. Nothing here logs, stores or quotes
- * a key. Safe to use from several event loops; never blocks them.
+ * of the router's clock: a key revoked on any replica is refused everywhere within that second. A key read half a
+ * second ago or more is read again in the background when it is used. Each event loop also keeps the text of the last
+ * key it let in, for half a second, and compares the next key with it (in constant time) before hashing: most calls
+ * on a connection present the key the one before did. Nothing here logs, stores or quotes a key. Safe to use from
+ * several event loops; never blocks them.
  */
 public final class CallerAuth {
 
@@ -60,6 +64,12 @@ public final class CallerAuth {
   /** Longer than any key (a caller key has 48 characters, an admin key is usually 64): the rest is not hashed. */
   private static final int MAX_KEY_CHARS = 256;
   private static final Duration REMEMBERED = Duration.ofSeconds(1);
+  /**
+   * How long a thread's last key holds, and the age at which a read of a remembered key has it read again in the
+   * background: a key in use is never forgotten, so its calls never take the store's path. That path, taken once a
+   * second inside the calls' compiled code, made the JIT throw that code away and compile it again, every second.
+   */
+  private static final Duration REFRESHED = REMEMBERED.dividedBy(2);
   private static final long LAST_USE_EVERY_MILLIS = 60_000;
   private static final int MAX_CALLERS_REMEMBERED = 100_000;
   private static final String HOW_TO_SEND = "send it as `authorization: Bearer <key>` (gRPC metadata or HTTP header; "
@@ -71,7 +81,7 @@ public final class CallerAuth {
   private final KeyStore store;
   private final Quotas quotas;
   private final WallClock clock;
-  private final AsyncCache<KeyHash, Optional<Caller>> callers;
+  private final AsyncLoadingCache<KeyHash, Optional<Caller>> callers;
   private final Cache<String, Window> failures;
   private final Map<String, Long> lastUses = new ConcurrentHashMap<>();
   /** The last key each thread let in; in memory only, like the key in the call's own headers. */
@@ -92,8 +102,23 @@ public final class CallerAuth {
     this.store = store;
     this.quotas = quotas;
     this.clock = clock;
+    // Caffeine's own pool: re-reads run off the event loops (the memory of the last keys keeps its upkeep rare).
     this.callers = Caffeine.newBuilder().ticker(clock.ticker()).expireAfterWrite(REMEMBERED)
-        .maximumSize(MAX_CALLERS_REMEMBERED).executor(Runnable::run).buildAsync();
+        .refreshAfterWrite(REFRESHED).maximumSize(MAX_CALLERS_REMEMBERED).buildAsync(new AsyncCacheLoader<>() {
+          @Override
+          public CompletableFuture<Optional<Caller>> asyncLoad(KeyHash hash, Executor executor) {
+            return read(hash);
+          }
+
+          @Override
+          public CompletableFuture<Optional<Caller>> asyncReload(KeyHash hash, Optional<Caller> old,
+              Executor executor) {
+            // A re-read that fails keeps the key until its second is up, then the next call is refused UNAVAILABLE;
+            // cancelled, not failed: Caffeine logs a failed re-read's stack trace.
+            return read(hash).exceptionallyCompose(failure -> CompletableFuture.failedFuture(
+                new CancellationException("cannot read the caller keys: " + failure.getMessage())));
+          }
+        });
     this.failures = Caffeine.newBuilder().ticker(clock.ticker()).expireAfterWrite(Duration.ofMillis(
         Quotas.MINUTE_MILLIS)).maximumSize(MAX_CALLERS_REMEMBERED).executor(Runnable::run).build();
   }
@@ -151,7 +176,7 @@ public final class CallerAuth {
     }
     LastKey last = lastKeys.get();
     if (last != null && last.forgotten == forgotten.get() && clock.ticker().read() - last.caller.loadedNanos()
-        < REMEMBERED.toNanos() && sameKey(presented, last.text)) {
+        < REFRESHED.toNanos() && sameKey(presented, last.text)) {
       return admitted(last.caller, last.future, now, address);
     }
     byte[] hash = KeySecret.hash(presented);
@@ -358,14 +383,17 @@ public final class CallerAuth {
     if (remembered != null && remembered.isDone() && !remembered.isCompletedExceptionally()) {
       return Future.succeededFuture(remembered.join());
     }
-    String hex = KeySecret.hex(hash);
-    CompletableFuture<Optional<Caller>> found = callers.get(remembering, (h, executor) -> store.findByHash(hex)
-        .map(key -> key.map(k -> Caller.of(k, hash, clock.ticker().read()))).toCompletionStage()
-        .toCompletableFuture());
+    CompletableFuture<Optional<Caller>> found = callers.get(remembering);
     Context context = Vertx.currentContext();
     Future<Optional<Caller>> loaded = context == null ? Future.fromCompletionStage(found)
         : Future.fromCompletionStage(found, context);
     return loaded.recover(failure -> Future.failedFuture(storeUnavailable("the caller keys", failure)));
+  }
+
+  /** The key with this hash, read from the store (by the hash's hex form). */
+  private CompletableFuture<Optional<Caller>> read(KeyHash hash) {
+    return store.findByHash(KeySecret.hex(hash.bytes())).map(key -> key.map(k -> Caller.of(k, hash.bytes(),
+        clock.ticker().read()))).toCompletionStage().toCompletableFuture();
   }
 
   /** The store failed: UNAVAILABLE, and the call is refused (a key that cannot be checked lets nothing through). */
