@@ -113,10 +113,12 @@ public final class CallerAuth {
           @Override
           public CompletableFuture<Optional<Caller>> asyncReload(KeyHash hash, Optional<Caller> old,
               Executor executor) {
-            // A re-read that fails keeps the key until its second is up, then the next call is refused UNAVAILABLE;
-            // cancelled, not failed: Caffeine logs a failed re-read's stack trace.
-            return read(hash).exceptionallyCompose(failure -> CompletableFuture.failedFuture(
-                new CancellationException("cannot read the caller keys: " + failure.getMessage())));
+            // Started on Caffeine's pool: not a line of the store's code runs inside a call. A re-read that fails
+            // keeps the key until its second is up, then the next call is refused UNAVAILABLE; cancelled, not
+            // failed: Caffeine logs a failed re-read's stack trace.
+            return CompletableFuture.supplyAsync(() -> read(hash), executor).thenCompose(Function.identity())
+                .exceptionallyCompose(failure -> CompletableFuture.failedFuture(
+                    new CancellationException("cannot read the caller keys: " + failure.getMessage())));
           }
         });
     this.failures = Caffeine.newBuilder().ticker(clock.ticker()).expireAfterWrite(Duration.ofMillis(
