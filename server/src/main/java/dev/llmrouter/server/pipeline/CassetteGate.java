@@ -72,9 +72,12 @@ final class CassetteGate {
   private final Cache<Cassette.Take, StampedTake> stampedTakes = Caffeine.newBuilder().weakKeys()
       .maximumSize(STAMPED_TAKES).executor(Runnable::run).build();
 
+  /** What the origin of a replayed take is made of: the same parts, the same origin. */
+  private record ReplaySource(String cassetteKey, String deployment, String scope, List<String> droppedSettings) {
+  }
+
   /** A take's events with the origin of a replay stamped on them, and what that origin was made of. */
-  private record StampedTake(String cassetteKey, String deployment, String scope, List<String> droppedSettings,
-      List<ChatEvent> events) {
+  private record StampedTake(ReplaySource source, List<ChatEvent> events) {
   }
 
   /** A call's take of a cassette: its index, and when the call with the take before it has ended. */
@@ -214,13 +217,12 @@ final class CassetteGate {
    * the origin stays the same.
    */
   private List<ChatEvent> stamped(Cassette cassette, Cassette.Take take, String scope, List<String> droppedSettings) {
+    ReplaySource source = new ReplaySource(cassette.key(), cassette.servedBy().provider(), scope, droppedSettings);
     StampedTake stamped = stampedTakes.getIfPresent(take);
-    if (stamped == null || !stamped.cassetteKey().equals(cassette.key())
-        || !stamped.deployment().equals(cassette.servedBy().provider()) || !stamped.scope().equals(scope)
-        || !stamped.droppedSettings().equals(droppedSettings)) {
+    if (stamped == null || !stamped.source().equals(source)) {
       Origin origin = Provenance.ofReplay(cassette, take, scope, droppedSettings);
-      stamped = new StampedTake(cassette.key(), cassette.servedBy().provider(), scope, droppedSettings,
-          take.events().stream().map(event -> Provenance.withOrigin(event, origin)).toList());
+      stamped = new StampedTake(source, take.events().stream().map(event -> Provenance.withOrigin(event, origin))
+          .toList());
       stampedTakes.put(take, stamped);
     }
     return stamped.events();
