@@ -27,7 +27,10 @@ public class CallLogRowCost {
   private static final int ROWS_PER_COMMIT = 3_520; // about what the writer commits every 50 ms at 70k calls/s
   private static final long CALLS_PER_MS = 70;
 
-  /** A table to insert into: its columns are some of the call log's, and it has the listed indexes. */
+  /**
+   * A table to insert into: some of the call log's columns, with the listed indexes; {@code indexes} null for the call
+   * log's own table, copied from the sample whole.
+   */
   private record Shape(String name, List<String> columns, List<String> indexes) {
   }
 

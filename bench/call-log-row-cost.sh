@@ -5,8 +5,8 @@
 #   - The sample: the router (replay mode over cassettes/recorded/, its call log on) answers the replay benchmark's
 #     Chat once and is stopped, which writes that call's row to its calls.db.
 #   - Then, for each row shape, ROWS copies of that row are inserted into a new file, each copy with its own call id,
-#     start time and trace id (as the router makes them: random ids, ROWS_PER_MS calls a millisecond, trace ids that
-#     begin with the time), the way the call log's writer inserts: 32 rows to an INSERT, a commit every 3 520 rows
+#     start time and trace id (70 calls a millisecond; trace ids that begin with the time, as the router makes them),
+#     the way the call log's writer inserts: 32 rows to an INSERT, a commit every 3 520 rows
 #     (what the writer commits every 50 ms at 70 000 calls/s), SQLite in WAL with `synchronous = NORMAL`, on
 #     sqlite-jdbc as the router's own connection. PASSES times each, every pass in a new file.
 #   - The shapes: the call log's own table (its 23 columns and its indexes, copied from the sample); the four columns
